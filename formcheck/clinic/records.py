@@ -1,0 +1,336 @@
+"""Patients, protocols, screening sessions and exercise sets, scoped to a clinician's clinic.
+
+Every function takes the acting :class:`~formcheck.clinic.models.Clinician` (from
+:func:`formcheck.clinic.auth.authenticate`) and only finds patients of that clinician's
+clinic; another clinic's patient is reported as not found. :func:`save_set` commits each set
+in its own transaction, so a crash loses at most the set being written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from formcheck.clinic.db import Database
+from formcheck.clinic.models import (
+    Clinician,
+    DosageChange,
+    ExerciseSet,
+    Patient,
+    Rep,
+    ScreeningSession,
+    utcnow,
+)
+from formcheck.clinic.progress import PainReport, RepRecord, SetRecord, pain_advice
+from formcheck.clinic.protocol import (
+    APPROACHES,
+    EXERCISE_IDS,
+    SIDES,
+    START_DOSAGE,
+    Dosage,
+    check_choice,
+    check_exercises,
+    check_limit_overrides,
+)
+
+
+class NotFoundError(LookupError):
+    """No such patient or session in the clinician's clinic."""
+
+
+class PrivacyError(PermissionError):
+    """Video storage was not switched on for this session."""
+
+
+def _patient(s: Session, clinician: Clinician, code: str) -> Patient:
+    patient = s.scalar(
+        select(Patient).where(Patient.clinic_id == clinician.clinic_id, Patient.code == code)
+    )
+    if patient is None:
+        raise NotFoundError(f"no patient {code!r} in your clinic")
+    return patient
+
+
+def _session(s: Session, session_id: int, clinician: Clinician | None) -> ScreeningSession:
+    screening = s.get(ScreeningSession, session_id)
+    if screening is None or (
+        clinician is not None and screening.patient.clinic_id != clinician.clinic_id
+    ):
+        raise NotFoundError(f"no screening session {session_id} in your clinic")
+    return screening
+
+
+def dosage_of(patient: Patient) -> Dosage:
+    """Return the patient's current dosage stage."""
+    return Dosage(patient.dosage_sets, patient.dosage_reps)
+
+
+def add_patient(
+    db: Database,
+    clinician: Clinician,
+    code: str,
+    approach: str,
+    operated_side: str,
+    surgery_date: dt.date | None = None,
+    exercises: Iterable[str] = EXERCISE_IDS,
+    limit_overrides: Mapping[str, Any] | None = None,
+    dosage: Dosage = START_DOSAGE,
+) -> Patient:
+    """Register a patient under a pseudonymous ``code`` (never a name) with their protocol."""
+    code = code.strip()
+    if not code:
+        raise ValueError("patient code is empty")
+    patient = Patient(
+        clinic_id=clinician.clinic_id,
+        code=code,
+        approach=check_choice(approach, APPROACHES, "approach"),
+        operated_side=check_choice(operated_side, SIDES, "operated side"),
+        surgery_date=surgery_date,
+        enabled_exercises=check_exercises(exercises),
+        limit_overrides=check_limit_overrides(limit_overrides or {}),
+        dosage_sets=dosage.sets,
+        dosage_reps=dosage.reps,
+    )
+    with db.transaction() as s:
+        exists = s.scalar(
+            select(Patient.id).where(Patient.clinic_id == clinician.clinic_id, Patient.code == code)
+        )
+        if exists is not None:
+            raise ValueError(f"patient {code!r} already exists")
+        s.add(patient)
+    return patient
+
+
+def get_patient(db: Database, clinician: Clinician, code: str) -> Patient:
+    """Look up a patient of the clinician's clinic by code."""
+    with db.transaction() as s:
+        return _patient(s, clinician, code)
+
+
+def list_patients(db: Database, clinician: Clinician) -> list[Patient]:
+    """All patients of the clinician's clinic, by code."""
+    with db.transaction() as s:
+        query = select(Patient).where(Patient.clinic_id == clinician.clinic_id)
+        return list(s.scalars(query.order_by(Patient.code)))
+
+
+def update_protocol(
+    db: Database,
+    clinician: Clinician,
+    code: str,
+    exercises: Iterable[str] | None = None,
+    limit_overrides: Mapping[str, Any] | None = None,
+) -> Patient:
+    """Change which exercises apply and/or the limit overrides (``None``: keep)."""
+    with db.transaction() as s:
+        patient = _patient(s, clinician, code)
+        if exercises is not None:
+            patient.enabled_exercises = check_exercises(exercises)
+        if limit_overrides is not None:
+            patient.limit_overrides = check_limit_overrides(limit_overrides)
+    return patient
+
+
+def apply_dosage(db: Database, clinician: Clinician, code: str, stage: Dosage) -> DosageChange:
+    """Record the clinician's confirmation of a new dosage stage and make it current."""
+    with db.transaction() as s:
+        patient = _patient(s, clinician, code)
+        change = DosageChange(
+            patient_id=patient.id,
+            clinician_id=clinician.id,
+            from_sets=patient.dosage_sets,
+            from_reps=patient.dosage_reps,
+            to_sets=stage.sets,
+            to_reps=stage.reps,
+        )
+        patient.dosage_sets, patient.dosage_reps = stage.sets, stage.reps
+        s.add(change)
+    return change
+
+
+def start_session(
+    db: Database,
+    clinician: Clinician,
+    code: str,
+    store_video: bool = False,
+    started_at: dt.datetime | None = None,
+) -> ScreeningSession:
+    """Open a screening session; video is kept only if ``store_video`` is switched on."""
+    with db.transaction() as s:
+        patient = _patient(s, clinician, code)
+        screening = ScreeningSession(
+            patient_id=patient.id,
+            clinician_id=clinician.id,
+            started_at=started_at or utcnow(),
+            store_video=store_video,
+        )
+        s.add(screening)
+    return screening
+
+
+def get_session(db: Database, clinician: Clinician, session_id: int) -> ScreeningSession:
+    """Return a screening session of the clinician's clinic."""
+    with db.transaction() as s:
+        return _session(s, session_id, clinician)
+
+
+def attach_video(db: Database, clinician: Clinician, session_id: int, path: str | Path) -> None:
+    """Record where the session's video is kept; refused unless ``store_video`` is on."""
+    with db.transaction() as s:
+        screening = _session(s, session_id, clinician)
+        if not screening.store_video:
+            raise PrivacyError(f"session {session_id} does not allow storing video")
+        screening.video_path = str(path)
+
+
+def _number(value: Any, kind: type, what: str) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{what} must be a number")
+    return kind(value)
+
+
+def _reps_from_result(result: Mapping[str, Any]) -> list[Rep]:
+    reps = []
+    for position, rep in enumerate(result.get("reps") or [], start=1):
+        if not isinstance(rep, Mapping):
+            raise ValueError("each rep must be an object")
+        faults = rep.get("faults") or []
+        if not isinstance(faults, list) or not all(isinstance(f, str) for f in faults):
+            raise ValueError("rep faults must be a list of codes")
+        reps.append(
+            Rep(
+                index=_number(rep.get("index", position), int, "rep index"),
+                start_s=_number(rep.get("start_s"), float, "start_s"),
+                end_s=_number(rep.get("end_s"), float, "end_s"),
+                peak_deg=_number(rep.get("peak_deg"), float, "peak_deg"),
+                hold_s=_number(rep.get("hold_s"), float, "hold_s"),
+                completed=bool(rep.get("completed", True)),
+                faults=list(faults),
+            )
+        )
+    return reps
+
+
+def _previous_pain(s: Session, patient_id: int) -> PainReport | None:
+    last = s.scalar(
+        select(ExerciseSet)
+        .join(ScreeningSession)
+        .where(ScreeningSession.patient_id == patient_id)
+        .order_by(ExerciseSet.saved_at.desc(), ExerciseSet.id.desc())
+        .limit(1)
+    )
+    return PainReport(last.pain, last.swelling) if last is not None else None
+
+
+def save_set(
+    db: Database,
+    session_id: int,
+    result: Mapping[str, Any],
+    pain: int | None,
+    swelling: bool = False,
+    *,
+    clinician: Clinician | None = None,
+    saved_at: dt.datetime | None = None,
+) -> ExerciseSet:
+    """Store one finished set (the engine's JSON result) in its own committed transaction.
+
+    ``pain`` is 0-10 (``None``: not asked). The set's ``pain_advice`` holds the leaflet's
+    pain-rule code (see :func:`formcheck.clinic.progress.pain_advice`) or ``None``.
+    """
+    exercise = check_choice(str(result.get("exercise")), EXERCISE_IDS, "exercise")
+    if pain is not None and (isinstance(pain, bool) or not 0 <= int(pain) <= 10):
+        raise ValueError("pain must be a whole number from 0 to 10")
+    reps = _reps_from_result(result)
+    rep_count = _number(result.get("rep_count"), int, "rep_count")
+    if rep_count is None:
+        rep_count = sum(1 for rep in reps if rep.completed)
+    warnings = result.get("warnings") or []
+    with db.transaction() as s:
+        screening = _session(s, session_id, clinician)
+        patient = screening.patient
+        if exercise not in patient.enabled_exercises:
+            raise ValueError(f"{exercise} is not in patient {patient.code}'s protocol")
+        advice = pain_advice(_previous_pain(s, patient.id), PainReport(pain, bool(swelling)))
+        number = s.scalar(
+            select(func.coalesce(func.max(ExerciseSet.set_number), 0)).where(
+                ExerciseSet.session_id == session_id
+            )
+        )
+        exercise_set = ExerciseSet(
+            session_id=session_id,
+            set_number=(number or 0) + 1,
+            exercise=exercise,
+            side=result.get("side"),
+            approach=result.get("approach"),
+            rep_count=rep_count,
+            attempts=_number(result.get("attempts"), int, "attempts"),
+            target_reps=patient.dosage_reps,
+            detection_rate=_number(result.get("detection_rate"), float, "detection_rate"),
+            view=result.get("view"),
+            duration_s=_number(result.get("duration_s"), float, "duration_s"),
+            warnings=list(warnings),
+            pain=None if pain is None else int(pain),
+            swelling=bool(swelling),
+            pain_advice=advice,
+            saved_at=saved_at or utcnow(),
+            raw_result=dict(result),
+            reps=reps,
+        )
+        s.add(exercise_set)
+    return exercise_set
+
+
+def _set_record(exercise_set: ExerciseSet) -> SetRecord:
+    return SetRecord(
+        set_id=exercise_set.id,
+        session_id=exercise_set.session_id,
+        exercise=exercise_set.exercise,
+        performed_at=exercise_set.saved_at,
+        rep_count=exercise_set.rep_count,
+        target_reps=exercise_set.target_reps,
+        pain=exercise_set.pain,
+        swelling=exercise_set.swelling,
+        reps=tuple(
+            RepRecord(r.index, r.peak_deg, r.hold_s, r.completed, tuple(r.faults))
+            for r in exercise_set.reps
+        ),
+    )
+
+
+def set_records(db: Database, clinician: Clinician, code: str) -> list[SetRecord]:
+    """All sets of a patient as plain records for :mod:`formcheck.clinic.progress`."""
+    with db.transaction() as s:
+        patient = _patient(s, clinician, code)
+        sets = s.scalars(
+            select(ExerciseSet)
+            .join(ScreeningSession)
+            .where(ScreeningSession.patient_id == patient.id)
+            .options(selectinload(ExerciseSet.reps))
+            .order_by(ExerciseSet.saved_at, ExerciseSet.id)
+        )
+        return [_set_record(x) for x in sets]
+
+
+def delete_patient(db: Database, clinician: Clinician, code: str) -> int:
+    """Delete a patient and everything recorded about them, including stored video files.
+
+    Returns the number of video files removed.
+    """
+    with db.transaction() as s:
+        patient = _patient(s, clinician, code)
+        videos = [x.video_path for x in patient.sessions if x.video_path]
+        s.delete(patient)
+    removed = 0
+    for video in videos:
+        path = Path(video)
+        if path.is_file():
+            path.unlink()
+            removed += 1
+    return removed
