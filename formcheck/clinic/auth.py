@@ -32,7 +32,8 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _check_password(password: str) -> None:
+def check_password_strength(password: str) -> None:
+    """Raise :class:`AuthError` if ``password`` is too short."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AuthError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
 
@@ -57,7 +58,7 @@ def create_clinic(db: Database, name: str) -> Clinic:
 
 def create_clinician(db: Database, clinic_id: int, username: str, password: str) -> Clinician:
     """Create a clinician account in ``clinic_id`` with an argon2-hashed password."""
-    _check_password(password)
+    check_password_strength(password)
     username = username.strip()
     if not username:
         raise ValueError("username is empty")

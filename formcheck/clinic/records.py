@@ -47,7 +47,8 @@ class PrivacyError(PermissionError):
     """Video storage was not switched on for this session."""
 
 
-def _patient(s: Session, clinician: Clinician, code: str) -> Patient:
+def patient_in_clinic(s: Session, clinician: Clinician, code: str) -> Patient:
+    """Return the patient ``code`` of the clinician's clinic within ``s``, else raise."""
     patient = s.scalar(
         select(Patient).where(Patient.clinic_id == clinician.clinic_id, Patient.code == code)
     )
@@ -56,7 +57,8 @@ def _patient(s: Session, clinician: Clinician, code: str) -> Patient:
     return patient
 
 
-def _session(s: Session, session_id: int, clinician: Clinician | None) -> ScreeningSession:
+def session_in_clinic(s: Session, session_id: int, clinician: Clinician | None) -> ScreeningSession:
+    """Return screening session ``session_id`` within ``s`` if it is the clinician's clinic's."""
     screening = s.get(ScreeningSession, session_id)
     if screening is None or (
         clinician is not None and screening.patient.clinic_id != clinician.clinic_id
@@ -109,7 +111,7 @@ def add_patient(
 def get_patient(db: Database, clinician: Clinician, code: str) -> Patient:
     """Look up a patient of the clinician's clinic by code."""
     with db.transaction() as s:
-        return _patient(s, clinician, code)
+        return patient_in_clinic(s, clinician, code)
 
 
 def list_patients(db: Database, clinician: Clinician) -> list[Patient]:
@@ -128,7 +130,7 @@ def update_protocol(
 ) -> Patient:
     """Change which exercises apply and/or the limit overrides (``None``: keep)."""
     with db.transaction() as s:
-        patient = _patient(s, clinician, code)
+        patient = patient_in_clinic(s, clinician, code)
         if exercises is not None:
             patient.enabled_exercises = check_exercises(exercises)
         if limit_overrides is not None:
@@ -139,7 +141,7 @@ def update_protocol(
 def apply_dosage(db: Database, clinician: Clinician, code: str, stage: Dosage) -> DosageChange:
     """Record the clinician's confirmation of a new dosage stage and make it current."""
     with db.transaction() as s:
-        patient = _patient(s, clinician, code)
+        patient = patient_in_clinic(s, clinician, code)
         change = DosageChange(
             patient_id=patient.id,
             clinician_id=clinician.id,
@@ -162,7 +164,7 @@ def start_session(
 ) -> ScreeningSession:
     """Open a screening session; video is kept only if ``store_video`` is switched on."""
     with db.transaction() as s:
-        patient = _patient(s, clinician, code)
+        patient = patient_in_clinic(s, clinician, code)
         screening = ScreeningSession(
             patient_id=patient.id,
             clinician_id=clinician.id,
@@ -176,13 +178,13 @@ def start_session(
 def get_session(db: Database, clinician: Clinician, session_id: int) -> ScreeningSession:
     """Return a screening session of the clinician's clinic."""
     with db.transaction() as s:
-        return _session(s, session_id, clinician)
+        return session_in_clinic(s, session_id, clinician)
 
 
 def attach_video(db: Database, clinician: Clinician, session_id: int, path: str | Path) -> None:
     """Record where the session's video is kept; refused unless ``store_video`` is on."""
     with db.transaction() as s:
-        screening = _session(s, session_id, clinician)
+        screening = session_in_clinic(s, session_id, clinician)
         if not screening.store_video:
             raise PrivacyError(f"session {session_id} does not allow storing video")
         screening.video_path = str(path)
@@ -253,7 +255,7 @@ def save_set(
         rep_count = sum(1 for rep in reps if rep.completed)
     warnings = result.get("warnings") or []
     with db.transaction() as s:
-        screening = _session(s, session_id, clinician)
+        screening = session_in_clinic(s, session_id, clinician)
         patient = screening.patient
         if exercise not in patient.enabled_exercises:
             raise ValueError(f"{exercise} is not in patient {patient.code}'s protocol")
@@ -307,7 +309,7 @@ def _set_record(exercise_set: ExerciseSet) -> SetRecord:
 def set_records(db: Database, clinician: Clinician, code: str) -> list[SetRecord]:
     """All sets of a patient as plain records for :mod:`formcheck.clinic.progress`."""
     with db.transaction() as s:
-        patient = _patient(s, clinician, code)
+        patient = patient_in_clinic(s, clinician, code)
         sets = s.scalars(
             select(ExerciseSet)
             .join(ScreeningSession)
@@ -324,7 +326,7 @@ def delete_patient(db: Database, clinician: Clinician, code: str) -> int:
     Returns the number of video files removed.
     """
     with db.transaction() as s:
-        patient = _patient(s, clinician, code)
+        patient = patient_in_clinic(s, clinician, code)
         videos = [x.video_path for x in patient.sessions if x.video_path]
         s.delete(patient)
     removed = 0
