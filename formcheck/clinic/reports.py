@@ -30,6 +30,7 @@ from formcheck.clinic.progress import (
     sessions_per_day,
     suggest_dosage,
 )
+from formcheck.clinic.protocol import EXERCISE_IDS
 from formcheck.clinic.records import (
     dosage_of,
     patient_in_clinic,
@@ -95,6 +96,10 @@ def _patient_lines(patient: Patient, lang: str) -> list[str]:
     return lines
 
 
+def _order(exercise: str) -> int:
+    return EXERCISE_IDS.index(exercise) if exercise in EXERCISE_IDS else len(EXERCISE_IDS)
+
+
 def _fmt_deg(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}°"
 
@@ -125,7 +130,7 @@ def session_report(
             by_exercise.setdefault(exercise_set.exercise, []).append(exercise_set)
         rows = []
         advice = []
-        for exercise, group in by_exercise.items():
+        for exercise, group in sorted(by_exercise.items(), key=lambda kv: _order(kv[0])):
             faults: Counter[str] = Counter(f for x in group for r in x.reps for f in r.faults)
             peaks = [r.peak_deg for x in group for r in x.reps if r.peak_deg is not None]
             pains = [
@@ -170,6 +175,7 @@ def session_report(
 
 def _chart_png(progress: Sequence[DailyExerciseProgress], lang: str) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.dates import DateFormatter, DayLocator
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(7, 2.8), dpi=110)
@@ -186,6 +192,10 @@ def _chart_png(progress: Sequence[DailyExerciseProgress], lang: str) -> bytes:
     axes.set_ylabel(label(lang, "degrees"), fontsize=8)
     axes.tick_params(labelsize=7)
     axes.grid(alpha=0.3)
+    days = [p.day for p in progress]
+    span = (max(days) - min(days)).days if days else 0
+    axes.xaxis.set_major_locator(DayLocator(interval=max(1, span // 8)))
+    axes.xaxis.set_major_formatter(DateFormatter("%m-%d"))
     if axes.lines:
         axes.legend(fontsize=6, loc="best")
     figure.autofmt_xdate()
@@ -241,7 +251,7 @@ def progress_report(
             ]
             for p in progress
         ]
-        pdf.grid(header, rows, widths=(22, 52, 12, 14, 24, 20, 36))
+        pdf.grid(header, rows, widths=(20, 50, 12, 20, 26, 18, 34))
         pdf.image(io.BytesIO(_chart_png(progress, lang)), w=170)
         pdf.ln(2)
     else:
