@@ -1,0 +1,326 @@
+"""Recorded video → pose track → measures → session → result.
+
+The offline path: the whole track is known, so gaps are filled and angles
+smoothed without lag before the same :class:`~formcheck.session.ExerciseSession`
+the live path uses counts and judges the reps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .filters import fill_gaps, smooth_zero_lag
+from .i18n import text
+from .kinematics import estimate_view, moving_side, other_side, to_isotropic
+from .measures import Calibration, calibrate, calibrated, compute_measures, front_sign_of
+from .pose import PoseEstimator, PoseFrame, PoseTrack
+from .protocol import (
+    ExerciseSpec,
+    PatientSettings,
+    Programme,
+    apply_overrides,
+    default_programme,
+)
+from .session import Event, ExerciseSession, Rep
+from .video import VideoError, probe, read_frames
+
+Progress = Callable[[float], None]
+"""Called with the fraction done, 0–1."""
+
+DEFAULT_ANALYSIS_FPS = 12.0
+POSE_MAX_SIDE = 640
+
+
+@dataclass
+class Warning_:
+    """Something the user should know or change; ``message`` in the user's language."""
+
+    code: str
+    message: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {"code": self.code, "message": self.message, **self.data}
+
+
+@dataclass
+class FrameState:
+    """What the overlay shows at one analysed frame, ``(T,)`` arrays."""
+
+    count: np.ndarray
+    hold_s: np.ndarray
+    fault: list[str | None]
+
+
+@dataclass
+class AnalysisResult:
+    """Everything one analysis found. ``measures`` hold ``(T,)`` calibrated series."""
+
+    exercise: str
+    settings: PatientSettings
+    lang: str
+    reps: list[Rep]
+    view: str
+    detection_rate: float
+    duration_s: float
+    warnings: list[Warning_]
+    track: PoseTrack
+    measures: dict[str, np.ndarray]
+    calibration: Calibration
+    events: list[Event]
+    frames: FrameState
+    spec: ExerciseSpec
+    sets: list[dict[str, Any]]
+    source: str = ""
+
+    @property
+    def rep_count(self) -> int:
+        """Completed reps of the operated leg."""
+        return sum(r.completed for r in self.reps)
+
+    def to_dict(self, series: bool = True) -> dict[str, Any]:
+        """The JSON result (the contract documented in the README)."""
+        s = self.spec
+        out: dict[str, Any] = {
+            "formcheck_version": __version__,
+            "source": self.source,
+            "exercise": self.exercise,
+            "side": self.settings.side,
+            "approach": self.settings.approach,
+            "lang": self.lang,
+            "rep_count": self.rep_count,
+            "attempts": len(self.reps),
+            "reps": [r.to_dict() for r in self.reps],
+            "sets": self.sets,
+            "detection_rate": round(self.detection_rate, 4),
+            "view": self.view,
+            "duration_s": round(self.duration_s, 3),
+            "warnings": [w.to_dict() for w in self.warnings],
+            "signal": s.signal,
+            "limits": {"start_deg": s.start_deg, "target_deg": s.target_deg,
+                       "return_deg": s.return_deg, "hold_s": s.hold_s,
+                       "min_move_s": s.min_move_s,
+                       "faults": [{"code": r.code, "measure": r.measure, "max": r.max,
+                                   "min": r.min} for r in s.faults]},
+            "calibration": {"applied": self.calibration.applied,
+                            "offsets_deg": {k: round(v, 2) for k, v in
+                                            self.calibration.offsets.items() if k in KEY_SERIES}},
+            "wrong_leg_reps": [w.data for w in self.warnings if w.code == "wrong_leg"][:1]
+            and [{"start_s": round(a, 2), "end_s": round(b, 2)}
+                 for a, b in self.warnings_wrong_leg()],
+        }
+        if series:
+            out["series"] = {"t": _rounded(self.track.t, 3)}
+            for name in (s.signal, *KEY_SERIES):
+                if name in self.measures and name not in out["series"]:
+                    out["series"][name] = _rounded(self.measures[name], 1)
+        return out
+
+    def warnings_wrong_leg(self) -> list[tuple[float, float]]:
+        """Wrong-leg movements as ``(start_s, end_s)``."""
+        for w in self.warnings:
+            if w.code == "wrong_leg":
+                return [tuple(x) for x in w.data.get("movements", [])]  # type: ignore[misc]
+        return []
+
+
+KEY_SERIES = ("hip_flexion", "knee_flexion", "hip_abduction", "trunk_lean_forward",
+              "trunk_lean_side", "bridge_angle", "heel_rise")
+
+
+def _rounded(x: np.ndarray, nd: int) -> list[float | None]:
+    return [round(float(v), nd) if math.isfinite(v) else None for v in x]
+
+
+def track_video(path: str | Path, estimator: PoseEstimator | None = None,
+                progress: Progress | None = None,
+                analysis_fps: float = DEFAULT_ANALYSIS_FPS) -> tuple[PoseTrack, bool]:
+    """Run the pose model over a video file.
+
+    Frames are taken at about ``analysis_fps`` (every frame if the video is
+    slower), using the container's timestamps. Returns the track and whether
+    the video broke off early (truncated). Raises :class:`VideoError` when the
+    file cannot be read at all.
+    """
+    info = probe(path)
+    own = estimator is None
+    est = estimator or PoseEstimator()
+    frames: list[PoseFrame | None] = []
+    times: list[float] = []
+    wh = (info.width, info.height)
+    truncated = False
+    try:
+        for t, rgb in read_frames(path, max_side=POSE_MAX_SIDE, max_fps=analysis_fps):
+            frames.append(est.detect(rgb, t))
+            times.append(t)
+            if progress and info.duration_s > 0:
+                progress(min(t / info.duration_s, 1.0))
+    except VideoError as exc:
+        if exc.code != "truncated" or not times:
+            raise
+        truncated = True
+    finally:
+        if own:
+            est.close()
+    if progress:
+        progress(1.0)
+    track = PoseTrack.from_frames(frames, times, wh)
+    track.source = str(path)
+    track.meta = {"fps": info.fps, "rotation_deg": info.rotation_deg,
+                  "duration_s": info.duration_s}
+    return track, truncated
+
+
+def smoothed_measures(track: PoseTrack, side: str, programme: Programme
+                      ) -> dict[str, np.ndarray]:
+    """Raw measures of a whole track, gaps filled and smoothed without lag."""
+    tr = programme.tracking
+    xy = to_isotropic(track.image_xyz, track.image_wh)
+    front = front_sign_of(xy[track.detected]) if track.detected.any() else 1.0
+    raw = compute_measures(xy, track.visibility, side, tr.min_visibility, front)
+    fs = 1.0 / float(np.median(np.diff(track.t))) if len(track) > 2 else 30.0
+    out = {}
+    for name, v in raw.items():
+        v = fill_gaps(v, track.t, tr.max_gap_s)
+        out[name] = smooth_zero_lag(v, fs, tr.smoothing_cutoff_hz)
+    return out
+
+
+def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
+                  lang: str = "nl", programme: Programme | None = None,
+                  truncated: bool = False) -> AnalysisResult:
+    """Count and judge ``exercise`` in a pose track."""
+    programme = programme or default_programme()
+    spec = apply_overrides(programme.exercise(exercise), settings.overrides.get(exercise))
+    raw = smoothed_measures(track, settings.side, programme)
+    cal = calibrate(raw, track.t, spec, programme.tracking)
+    meas = calibrated(raw, cal)
+    xy = to_isotropic(track.image_xyz, track.image_wh)
+    view = estimate_view(xy[track.detected]) if track.detected.any() else "unknown"
+    session = ExerciseSession(spec, settings, view, programme)
+    names = list(meas)
+    columns = np.stack([meas[n] for n in names], axis=1) if len(track) else np.zeros((0, 0))
+    events: list[Event] = []
+    n = len(track)
+    count, hold = np.zeros(n, int), np.zeros(n)
+    fault: list[str | None] = [None] * n
+    last_fault: tuple[float, str] | None = None
+    for i in range(n):
+        values = dict(zip(names, columns[i].tolist(), strict=True))
+        ev = session.update(float(track.t[i]), values)
+        events.extend(ev)
+        for e in ev:
+            if e.kind == "fault":
+                last_fault = (e.t, e.data["code"])
+            elif e.kind == "rep_completed" and e.data["rep"]["faults"]:
+                last_fault = (e.t, e.data["rep"]["faults"][-1])
+        count[i] = session.rep_count
+        hold[i] = session.hold.current if session.in_rep and session.counter.reached else 0.0
+        if last_fault and track.t[i] - last_fault[0] < 3.0:
+            fault[i] = last_fault[1]
+    reps = session.finish()
+    result = AnalysisResult(
+        exercise=exercise, settings=settings, lang=lang, reps=reps, view=view,
+        detection_rate=float(track.detected.mean()) if n else 0.0,
+        duration_s=float(track.t[-1]) if n else 0.0, warnings=[], track=track,
+        measures=meas, calibration=cal, events=events, frames=FrameState(count, hold, fault),
+        spec=spec, sets=session.sets(), source=track.source,
+    )
+    result.warnings = collect_warnings(result, session, raw, programme, truncated)
+    return result
+
+
+def collect_warnings(res: AnalysisResult, session: ExerciseSession,
+                     raw: dict[str, np.ndarray], programme: Programme,
+                     truncated: bool) -> list[Warning_]:
+    """What was seen that the user should know or change."""
+    lang, spec, track = res.lang, res.spec, res.track
+    out: list[Warning_] = []
+
+    def add(code: str, **data: Any) -> None:
+        out.append(Warning_(code, text(f"warnings.{code}", lang, **data), data))
+
+    if truncated:
+        add("truncated", seconds=res.duration_s)
+    if not track.detected.any():
+        add("no_person")
+        return out
+    if res.detection_rate < programme.tracking.min_detection_rate:
+        add("low_detection", rate=res.detection_rate)
+    gaps = _absences(track)
+    if gaps:
+        add("left_frame", count=len(gaps), seconds=sum(b - a for a, b in gaps))
+    multi = float(np.mean(track.n_people >= 2))
+    if multi > 0.05:
+        add("multiple_people", share=multi)
+    if res.view not in spec.views and res.view != "unknown":
+        wanted = text(f"views.{spec.best_view}", lang)
+        add("wrong_view", seen=text(f"views.{res.view}", lang), wanted=wanted, view=res.view)
+    if spec.id == "hip_flexion" and res.view == "side":
+        add("view_swap_risk")
+    if session.unchecked:
+        names = ", ".join(text(f"faults.{c}", lang).rstrip(".") for c in session.unchecked)
+        add("fault_not_checked", faults=names, codes=list(session.unchecked))
+    if spec.calibrate and not res.calibration.applied:
+        add("calibration_skipped")
+    if session.wrong_leg:
+        add("wrong_leg", count=len(session.wrong_leg),
+            other=text(f"sides.{other_side(res.settings.side)}", lang),
+            side=text(f"sides.{res.settings.side}", lang),
+            movements=[[round(a, 2), round(b, 2)] for a, b, _ in session.wrong_leg])
+    if spec.legs == "operated":
+        moving = moving_side(raw.get(spec.signal, np.array([])),
+                             raw.get(spec.signal + "_other", np.array([])))
+        if moving and moving != res.settings.side and not session.wrong_leg:
+            add("side_mismatch", moving=text(f"sides.{moving}", lang),
+                side=text(f"sides.{res.settings.side}", lang))
+    knee0 = res.calibration.knee_flexion_start
+    if spec.start_knee_flexion_deg and math.isfinite(knee0):
+        lo, hi = spec.start_knee_flexion_deg
+        if not lo <= knee0 <= hi:
+            add("start_knees_not_90", knee=knee0)
+    if not res.reps:
+        add("no_reps")
+    return out
+
+
+def _absences(track: PoseTrack, min_s: float = 0.5) -> list[tuple[float, float]]:
+    """Spans where the person was lost after being seen and came back or not."""
+    det = track.detected
+    seen = np.flatnonzero(det)
+    if not seen.size:
+        return []
+    spans, start = [], None
+    for i in range(seen[0], len(det)):
+        if not det[i] and start is None:
+            start = i
+        elif det[i] and start is not None:
+            spans.append((track.t[start], track.t[i]))
+            start = None
+    if start is not None:
+        spans.append((track.t[start], track.t[-1]))
+    return [(float(a), float(b)) for a, b in spans if b - a >= min_s]
+
+
+def analyze_video(path: str | Path, exercise: str, settings: PatientSettings, lang: str = "nl",
+                  progress: Progress | None = None, estimator: PoseEstimator | None = None,
+                  programme: Programme | None = None,
+                  analysis_fps: float = DEFAULT_ANALYSIS_FPS) -> AnalysisResult:
+    """Analyse a recorded video file (see :func:`track_video`, :func:`analyze_track`)."""
+    programme = programme or default_programme()
+    programme.exercise(exercise)  # fail fast on an unknown id
+    track, truncated = track_video(path, estimator, progress, analysis_fps)
+    result = analyze_track(track, exercise, settings, lang, programme, truncated)
+    result.source = str(path)
+    return result
+
+
+__all__ = ["AnalysisResult", "VideoError", "analyze_track", "analyze_video", "track_video"]

@@ -1,0 +1,83 @@
+"""The annotated video of an analysis: the source frames with the overlay, as H.264."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .analysis import AnalysisResult, Progress
+from .i18n import text
+from .overlay import OverlayState, annotate
+from .pose import side_landmark
+from .video import VideoWriter, probe, read_frames
+
+ANGLE_ANCHORS = {
+    "hip_flexion": "hip", "hip_extension": "hip", "hip_abduction": "hip", "bridge_angle": "hip",
+    "knee_flexion": "knee", "trunk_lean_forward": "shoulder", "trunk_lean_back": "shoulder",
+    "trunk_lean_side": "shoulder",
+}
+OUT_MAX_SIDE = 960
+
+
+def shown_angles(result: AnalysisResult) -> list[str]:
+    """The degree measures that matter for this exercise: the signal, then fault measures."""
+    names = [result.spec.signal] + [r.measure for r in result.spec.faults]
+    return [n for i, n in enumerate(names) if n in ANGLE_ANCHORS and n not in names[:i]]
+
+
+def _interp_xy(result: AnalysisResult, t: float, scale: np.ndarray) -> np.ndarray | None:
+    """Landmark pixels at ``t`` (linear between analysed frames), None if nobody."""
+    tr = result.track
+    i = int(np.searchsorted(tr.t, t))
+    lo, hi = max(i - 1, 0), min(i, len(tr) - 1)
+    if not (tr.detected[lo] or tr.detected[hi]):
+        return None
+    if not tr.detected[lo]:
+        lo = hi
+    if not tr.detected[hi]:
+        hi = lo
+    span = tr.t[hi] - tr.t[lo]
+    a = 0.0 if span <= 0 else float(np.clip((t - tr.t[lo]) / span, 0, 1))
+    xy = (1 - a) * tr.image_xyz[lo, :, :2] + a * tr.image_xyz[hi, :, :2]
+    return xy * scale
+
+
+def write_annotated_video(result: AnalysisResult, video: str | Path, out: str | Path,
+                          progress: Progress | None = None) -> Path:
+    """Decode ``video`` again and write it with the overlay to ``out`` (MP4, H.264)."""
+    info = probe(video)
+    lang, spec, tr = result.lang, result.spec, result.track
+    names = shown_angles(result)
+    anchors = {n: side_landmark(result.settings.side, ANGLE_ANCHORS[n]) for n in names}
+    title = spec.title(lang)
+    writer: VideoWriter | None = None
+    try:
+        for t, rgb in read_frames(video, max_side=OUT_MAX_SIDE):
+            if writer is None:
+                writer = VideoWriter(out, rgb.shape[1], rgb.shape[0], info.fps)
+            i = min(int(np.searchsorted(tr.t, t + 1e-6)) - 1, len(tr) - 1)
+            i = max(i, 0)
+            scale = np.array([rgb.shape[1], rgb.shape[0]], float)
+            xy = _interp_xy(result, t, scale)
+            fault = result.frames.fault[i] if len(tr) else None
+            message = text(f"faults.{fault}", lang, hold_s=spec.hold_s) if fault else None
+            if xy is None:
+                message, is_fault = text("ui.no_person", lang), True
+            else:
+                is_fault = True
+            state = OverlayState(
+                xy=xy, side=result.settings.side, title=title,
+                count=int(result.frames.count[i]) if len(tr) else 0,
+                hold_s=float(result.frames.hold_s[i]) if len(tr) else 0.0,
+                hold_required=spec.hold_s, message=message, message_is_fault=is_fault,
+                angles={n: float(result.measures[n][i]) for n in names if n in result.measures},
+                anchors=anchors, lang=lang,
+            )
+            writer.write(annotate(rgb, state), t)
+            if progress and info.duration_s > 0:
+                progress(min(t / info.duration_s, 1.0))
+    finally:
+        if writer is not None:
+            writer.close()
+    return Path(out)

@@ -1,0 +1,82 @@
+"""Signal clean-up: short-gap filling, zero-lag and causal Butterworth smoothing."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import signal
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """``[start, stop)`` runs where the 1-D bool ``mask`` is True."""
+    padded = np.concatenate([[False], mask, [False]]).astype(int)
+    edges = np.flatnonzero(np.diff(padded))
+    return list(zip(edges[::2], edges[1::2], strict=True))
+
+
+def fill_gaps(x: np.ndarray, t: np.ndarray, max_gap_s: float) -> np.ndarray:
+    """Linearly interpolate NaN runs of at most ``max_gap_s`` inside ``x`` ``(T, ...)``.
+
+    Gaps at the ends or longer than ``max_gap_s`` stay NaN.
+    """
+    out = np.array(x, dtype=float, copy=True)
+    flat = out.reshape(len(out), -1)
+    for k in range(flat.shape[1]):
+        col = flat[:, k]
+        for a, b in _runs(~np.isfinite(col)):
+            if a == 0 or b == len(col) or t[b] - t[a - 1] > max_gap_s:
+                continue
+            col[a:b] = np.interp(t[a:b], [t[a - 1], t[b]], [col[a - 1], col[b]])
+    return out
+
+
+def butter_sos(cutoff_hz: float, fs_hz: float, order: int = 2) -> np.ndarray:
+    """Low-pass Butterworth second-order sections (cut-off clipped below Nyquist)."""
+    wn = min(cutoff_hz / (fs_hz / 2.0), 0.99)
+    return signal.butter(order, wn, btype="low", output="sos")
+
+
+def smooth_zero_lag(x: np.ndarray, fs_hz: float, cutoff_hz: float, order: int = 2) -> np.ndarray:
+    """Forward–backward Butterworth low-pass of ``x`` ``(T, ...)`` along time.
+
+    Each finite run is filtered on its own; runs too short to pad are left as
+    they are; NaNs stay NaN. For recorded video (no lag).
+    """
+    sos = butter_sos(cutoff_hz, fs_hz, order)
+    out = np.array(x, dtype=float, copy=True)
+    flat = out.reshape(len(out), -1)
+    padlen = 3 * (2 * len(sos) + 1)
+    for k in range(flat.shape[1]):
+        col = flat[:, k]
+        for a, b in _runs(np.isfinite(col)):
+            if b - a > padlen:
+                col[a:b] = signal.sosfiltfilt(sos, col[a:b])
+    return out
+
+
+class CausalSmoother:
+    """Causal Butterworth low-pass for live streams, one value vector per call.
+
+    Keeps filter state between calls; a NaN input resets the channel so the next
+    finite value starts the filter afresh (no ringing from stale state).
+    """
+
+    def __init__(self, n_channels: int, fs_hz: float, cutoff_hz: float, order: int = 2) -> None:
+        self._sos = butter_sos(cutoff_hz, fs_hz, order)
+        self._zi0 = signal.sosfilt_zi(self._sos)  # (n_sections, 2)
+        self._zi = np.zeros((n_channels,) + self._zi0.shape)
+        self._live = np.zeros(n_channels, dtype=bool)
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        """Filter one sample per channel ``(C,)`` → ``(C,)``."""
+        values = np.asarray(values, dtype=float)
+        out = np.full_like(values, np.nan)
+        for c, v in enumerate(values):
+            if not np.isfinite(v):
+                self._live[c] = False
+                continue
+            if not self._live[c]:
+                self._zi[c] = self._zi0 * v
+                self._live[c] = True
+            y, self._zi[c] = signal.sosfilt(self._sos, [v], zi=self._zi[c])
+            out[c] = y[0]
+        return out

@@ -1,0 +1,236 @@
+"""Joint angles, camera view and leg choice as pure, vectorised functions.
+
+Every function takes landmark positions ``xy`` shaped ``(..., 33, 2)`` in an
+isotropic unit (pixels, or normalised x scaled by the aspect ratio) with y
+pointing down, as in images; ``(33, 2)`` for one frame and ``(T, 33, 2)`` for a
+sequence work alike. Angles are in degrees.
+
+Conventions (0° = standing straight, the anatomical position):
+
+* ``hip_flexion_deg``: angle between the trunk line (shoulder→hip, continued
+  downwards) and the thigh (hip→knee); positive when the knee moves to the
+  front of the body, negative for extension (leg behind the trunk line).
+* ``knee_flexion_deg``: 180° minus the hip–knee–ankle angle; 0 = straight.
+* ``hip_abduction_deg``: frontal-plane angle between the trunk axis and the
+  thigh; positive away from the midline, negative = adduction.
+* ``trunk_lean_deg``: angle of the trunk (mid-hip→mid-shoulder) from the image
+  vertical, positive towards the image's +x; forward/back in a side view,
+  sideways in a front view.
+* ``bridge_line_deg``: 180° minus the shoulder–hip–knee angle; 0 = in line.
+* ``heel_rise``: how far the heel rose above a reference height, in shank
+  lengths (knee–ankle distance).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .pose import Landmark as L
+from .pose import side_landmark
+
+SIDES = ("left", "right")
+
+
+def other_side(side: str) -> str:
+    """``"left"`` ↔ ``"right"``."""
+    return "right" if side == "left" else "left"
+
+
+def to_isotropic(image_xyz: np.ndarray, image_wh: tuple[int, int]) -> np.ndarray:
+    """Normalised image landmarks ``(..., 33, >=2)`` → ``(..., 33, 2)`` in pixels."""
+    return image_xyz[..., :2] * np.asarray(image_wh, dtype=float)
+
+
+def _cross(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    return u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0]
+
+
+def _dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    return u[..., 0] * v[..., 0] + u[..., 1] * v[..., 1]
+
+
+def signed_angle_deg(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Signed angle from ``u`` to ``v`` (``(..., 2)`` vectors) in (-180, 180].
+
+    Positive is the rotation from +x towards +y (clockwise on screen).
+
+    >>> float(signed_angle_deg(np.array([1.0, 0.0]), np.array([0.0, 1.0])))
+    90.0
+    """
+    return np.degrees(np.arctan2(_cross(u, v), _dot(u, v)))
+
+
+def joint_angle_deg(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Interior angle a–b–c at ``b`` in [0, 180] for ``(..., 2)`` points."""
+    return np.abs(signed_angle_deg(a - b, c - b))
+
+
+def _mid(xy: np.ndarray, a: int, b: int) -> np.ndarray:
+    return (xy[..., a, :] + xy[..., b, :]) / 2.0
+
+
+def mid_shoulder(xy: np.ndarray) -> np.ndarray:
+    """``(..., 2)`` midpoint of the shoulders."""
+    return _mid(xy, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+
+
+def mid_hip(xy: np.ndarray) -> np.ndarray:
+    """``(..., 2)`` midpoint of the hips."""
+    return _mid(xy, L.LEFT_HIP, L.RIGHT_HIP)
+
+
+def trunk_axis(xy: np.ndarray) -> np.ndarray:
+    """``(..., 2)`` vector from mid-shoulder down to mid-hip (the caudal direction)."""
+    return mid_hip(xy) - mid_shoulder(xy)
+
+
+def anterior_sign(xy: np.ndarray) -> np.ndarray:
+    """Which way the body faces in a side view, ±1 per frame, ``(...,)``.
+
+    The sign ``s`` such that ``s * cross(trunk_axis, w) > 0`` for a
+    vector ``w`` pointing to the front of the body. The front is where the nose
+    lies relative to the ears and where the toes lie relative to the heels.
+    """
+    d = trunk_axis(xy)
+    face = xy[..., L.NOSE, :] - _mid(xy, L.LEFT_EAR, L.RIGHT_EAR)
+    toes = _mid(xy, L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX) - _mid(xy, L.LEFT_HEEL, L.RIGHT_HEEL)
+
+    def unit(v: np.ndarray) -> np.ndarray:
+        n = np.linalg.norm(v, axis=-1, keepdims=True)
+        return np.divide(v, n, out=np.zeros_like(v), where=n > 0)
+
+    front = unit(face) + unit(toes)
+    s = np.sign(_cross(d, front))
+    return np.where(s == 0, 1.0, s)
+
+
+def hip_flexion_deg(xy: np.ndarray, side: str, front_sign: np.ndarray | float | None = None
+                    ) -> np.ndarray:
+    """Sagittal hip flexion of ``side`` (negative = extension), ``(...,)``.
+
+    ``front_sign`` is :func:`anterior_sign` (computed per frame if not given;
+    pass a clip-wide constant for stability).
+    """
+    hip, knee = xy[..., side_landmark(side, "hip"), :], xy[..., side_landmark(side, "knee"), :]
+    s = anterior_sign(xy) if front_sign is None else front_sign
+    return signed_angle_deg(trunk_axis(xy), knee - hip) * s
+
+
+def knee_flexion_deg(xy: np.ndarray, side: str) -> np.ndarray:
+    """Knee flexion of ``side``: 0 = straight, ``(...,)``."""
+    hip = xy[..., side_landmark(side, "hip"), :]
+    knee = xy[..., side_landmark(side, "knee"), :]
+    ankle = xy[..., side_landmark(side, "ankle"), :]
+    return 180.0 - joint_angle_deg(hip, knee, ankle)
+
+
+def hip_abduction_deg(xy: np.ndarray, side: str) -> np.ndarray:
+    """Frontal-plane hip abduction of ``side`` (negative = adduction), ``(...,)``."""
+    hip = xy[..., side_landmark(side, "hip"), :]
+    knee = xy[..., side_landmark(side, "knee"), :]
+    lateral = hip - xy[..., side_landmark(other_side(side), "hip"), :]
+    d = trunk_axis(xy)
+    s = np.sign(_cross(d, lateral))
+    return signed_angle_deg(d, knee - hip) * np.where(s == 0, 1.0, s)
+
+
+def trunk_lean_deg(xy: np.ndarray) -> np.ndarray:
+    """Trunk angle from the image vertical, positive towards image +x, ``(...,)``."""
+    up = mid_shoulder(xy) - mid_hip(xy)
+    return np.degrees(np.arctan2(up[..., 0], -up[..., 1]))
+
+
+def trunk_lean_forward_deg(xy: np.ndarray, front_sign: np.ndarray | float | None = None
+                           ) -> np.ndarray:
+    """Sagittal trunk lean, positive forward (side view), ``(...,)``."""
+    s = anterior_sign(xy) if front_sign is None else front_sign
+    # Facing +x has the front counter-clockwise of the downward trunk axis: s = -1.
+    return -trunk_lean_deg(xy) * s
+
+
+def bridge_line_deg(xy: np.ndarray, side: str) -> np.ndarray:
+    """Deviation from a straight shoulder–hip–knee line of ``side``, ``(...,)``."""
+    return 180.0 - joint_angle_deg(
+        xy[..., side_landmark(side, "shoulder"), :],
+        xy[..., side_landmark(side, "hip"), :],
+        xy[..., side_landmark(side, "knee"), :],
+    )
+
+
+def shank_length(xy: np.ndarray, side: str) -> np.ndarray:
+    """Knee–ankle distance of ``side``, ``(...,)``."""
+    return np.linalg.norm(
+        xy[..., side_landmark(side, "knee"), :] - xy[..., side_landmark(side, "ankle"), :], axis=-1
+    )
+
+
+def heel_rise(xy: np.ndarray, side: str, reference_y: float | np.ndarray) -> np.ndarray:
+    """Heel height above ``reference_y`` (image y of the heel at rest) in shank lengths."""
+    heel_y = xy[..., side_landmark(side, "heel"), 1]
+    return (reference_y - heel_y) / np.maximum(shank_length(xy, side), 1e-9)
+
+
+def knee_ankle_width_ratio(xy: np.ndarray) -> np.ndarray:
+    """Knee separation over ankle separation (front view); below ~0.8 = knees caving in."""
+    knees = np.abs(xy[..., L.LEFT_KNEE, 0] - xy[..., L.RIGHT_KNEE, 0])
+    ankles = np.abs(xy[..., L.LEFT_ANKLE, 0] - xy[..., L.RIGHT_ANKLE, 0])
+    return knees / np.maximum(ankles, 1e-9)
+
+
+def knee_past_midline(xy: np.ndarray, side: str) -> np.ndarray:
+    """How far the knee of ``side`` crossed the body's midline, in hip widths (≤0 = not)."""
+    hip = xy[..., side_landmark(side, "hip"), 0]
+    other = xy[..., side_landmark(other_side(side), "hip"), 0]
+    centre = (hip + other) / 2.0
+    width = np.maximum(np.abs(hip - other), 1e-9)
+    outward = np.sign(hip - other)
+    return -(xy[..., side_landmark(side, "knee"), 0] - centre) * outward / width
+
+
+def body_width_ratio(xy: np.ndarray) -> np.ndarray:
+    """Shoulder and hip width across the trunk axis over trunk length, ``(...,)``.
+
+    About 0.6–0.7 seen from the front, near 0 from the side, ~0.3 at 30°.
+    """
+    d = trunk_axis(xy)
+    length = np.maximum(np.linalg.norm(d, axis=-1), 1e-9)
+    u = d / length[..., None]
+    shoulders = np.abs(_cross(u, xy[..., L.LEFT_SHOULDER, :] - xy[..., L.RIGHT_SHOULDER, :]))
+    hips = np.abs(_cross(u, xy[..., L.LEFT_HIP, :] - xy[..., L.RIGHT_HIP, :]))
+    return (shoulders + hips) / (2.0 * length)
+
+
+VIEWS = ("side", "oblique", "front", "lying_side", "lying_oblique", "lying_front")
+
+
+def estimate_view(xy: np.ndarray, side_max: float = 0.2, front_min: float = 0.45) -> str:
+    """Camera view of a still or moving person from ``(T, 33, 2)`` or ``(33, 2)``.
+
+    Returns ``side``, ``oblique`` or ``front``, prefixed ``lying_`` when the trunk is
+    closer to horizontal than vertical. Uses the median over frames; ``unknown``
+    when no frame is usable.
+    """
+    xy = xy.reshape((-1,) + xy.shape[-2:])
+    ok = np.all(np.isfinite(xy[:, [L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP]]),
+                axis=(1, 2))
+    if not ok.any():
+        return "unknown"
+    xy = xy[ok]
+    width = float(np.median(body_width_ratio(xy)))
+    lean = float(np.median(np.abs(trunk_lean_deg(xy))))
+    plane = "side" if width < side_max else "front" if width > front_min else "oblique"
+    return f"lying_{plane}" if 55.0 < lean < 125.0 else plane
+
+
+def moving_side(left: np.ndarray, right: np.ndarray, ratio: float = 1.5) -> str | None:
+    """Which leg's signal ``(T,)`` moved clearly more (5–95 % range), else None."""
+    def span(x: np.ndarray) -> float:
+        x = x[np.isfinite(x)]
+        return float(np.percentile(x, 95) - np.percentile(x, 5)) if x.size else 0.0
+
+    a, b = span(left), span(right)
+    if a > ratio * b and a > 5:
+        return "left"
+    if b > ratio * a and b > 5:
+        return "right"
+    return None

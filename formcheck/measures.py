@@ -1,0 +1,159 @@
+"""From landmarks to the named measures an exercise uses (angles in degrees).
+
+``compute_measures`` works on a whole ``(T, 33, 2)`` sequence or a single
+``(1, 33, 2)`` frame, so recorded video and live video share it. Measures whose
+landmarks are not visible enough are NaN. :class:`Calibration` holds what the
+neutral start pose taught: the model's constant offset per angle and the
+reference heel and bridge heights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import kinematics as k
+from .pose import Landmark as L
+from .pose import side_landmark
+from .protocol import ExerciseSpec, Tracking
+
+# Angles whose neutral (standing or lying straight) value is 0°: calibration
+# subtracts the start pose's reading from them.
+ZERO_AT_NEUTRAL = (
+    "hip_flexion", "hip_extension", "knee_flexion", "hip_abduction",
+    "trunk_lean_forward", "trunk_lean_back", "trunk_lean_side_signed",
+)
+TRUNK = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
+
+
+def _needs(side: str) -> dict[str, tuple[int, ...]]:
+    s = lambda name: side_landmark(side, name)  # noqa: E731
+    return {
+        "hip_flexion": TRUNK + (s("knee"),),
+        "knee_flexion": (s("hip"), s("knee"), s("ankle")),
+        "hip_abduction": TRUNK + (s("knee"),),
+        "heel_y": (s("heel"), s("knee"), s("ankle")),
+        "bridge_line": (s("shoulder"), s("hip"), s("knee")),
+        "knee_past_midline": (L.LEFT_HIP, L.RIGHT_HIP, s("knee")),
+    }
+
+
+def _gate(values: np.ndarray, vis: np.ndarray, idx: tuple[int, ...], min_vis: float) -> np.ndarray:
+    ok = np.all(vis[..., list(idx)] >= min_vis, axis=-1)
+    return np.where(ok, values, np.nan)
+
+
+def front_sign_of(xy: np.ndarray) -> float:
+    """The body's facing sign (see :func:`kinematics.anterior_sign`) over many frames."""
+    s = k.anterior_sign(xy.reshape((-1,) + xy.shape[-2:]))
+    finite = np.isfinite(s)
+    return float(np.sign(np.nanmedian(s[finite])) or 1.0) if finite.any() else 1.0
+
+
+def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility: float,
+                     front_sign: float) -> dict[str, np.ndarray]:
+    """Raw (uncalibrated) measures for the operated ``side`` and the other leg.
+
+    Parameters
+    ----------
+    xy : ``(T, 33, 2)`` isotropic landmark positions (NaN where no person).
+    vis : ``(T, 33)`` visibility.
+    side : operated side; measures of the other leg get the suffix ``_other``.
+    front_sign : body facing sign for the sagittal angles.
+
+    Returns
+    -------
+    dict of ``(T,)`` arrays: ``hip_flexion``, ``hip_extension``, ``knee_flexion``,
+    ``hip_abduction``, ``trunk_lean_forward``, ``trunk_lean_back``,
+    ``trunk_lean_side_signed``, ``heel_y``, ``shank``, ``bridge_line``,
+    ``knee_width_ratio``, ``knee_past_midline``, each leg measure also ``*_other``.
+    """
+    out: dict[str, np.ndarray] = {}
+    for leg, suffix in ((side, ""), (k.other_side(side), "_other")):
+        need = _needs(leg)
+        g = lambda name, v: _gate(v, vis, need[name], min_visibility)  # noqa: E731
+        out["hip_flexion" + suffix] = g("hip_flexion", k.hip_flexion_deg(xy, leg, front_sign))
+        out["hip_extension" + suffix] = -out["hip_flexion" + suffix]
+        out["knee_flexion" + suffix] = g("knee_flexion", k.knee_flexion_deg(xy, leg))
+        out["hip_abduction" + suffix] = g("hip_abduction", k.hip_abduction_deg(xy, leg))
+        out["heel_y" + suffix] = g("heel_y", xy[..., side_landmark(leg, "heel"), 1])
+        out["shank" + suffix] = g("heel_y", k.shank_length(xy, leg))
+        out["bridge_line" + suffix] = g("bridge_line", k.bridge_line_deg(xy, leg))
+        out["knee_past_midline" + suffix] = g("knee_past_midline", k.knee_past_midline(xy, leg))
+    trunk_ok = lambda v: _gate(v, vis, TRUNK, min_visibility)  # noqa: E731
+    out["trunk_lean_forward"] = trunk_ok(k.trunk_lean_forward_deg(xy, front_sign))
+    out["trunk_lean_back"] = -out["trunk_lean_forward"]
+    out["trunk_lean_side_signed"] = trunk_ok(k.trunk_lean_deg(xy))
+    knees = (L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE)
+    out["knee_width_ratio"] = _gate(k.knee_ankle_width_ratio(xy), vis, knees, min_visibility)
+    return out
+
+
+@dataclass
+class Calibration:
+    """What the neutral start pose taught.
+
+    Attributes:
+        offsets: measure name → degrees subtracted (the model's constant offset).
+        heel_y: reference heel height (image y) per leg key ``""`` / ``"_other"``.
+        bridge_line: shoulder–hip–knee deviation at the start per leg key.
+        applied: whether angle offsets were applied (start pose was neutral).
+        knee_flexion_start: knee flexion of the operated leg at the start.
+    """
+
+    offsets: dict[str, float] = field(default_factory=dict)
+    heel_y: dict[str, float] = field(default_factory=dict)
+    bridge_line: dict[str, float] = field(default_factory=dict)
+    applied: bool = False
+    knee_flexion_start: float = float("nan")
+
+
+def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
+              tracking: Tracking) -> Calibration:
+    """Learn the start pose from the first ``calibration_s`` of usable frames."""
+    valid = np.isfinite(raw["knee_flexion"]) & np.isfinite(raw["trunk_lean_forward"])
+    if not valid.any():
+        return Calibration()
+    t0 = t[np.flatnonzero(valid)[0]]
+    window = valid & (t >= t0) & (t <= t0 + tracking.calibration_s)
+
+    def start(name: str) -> float:
+        v = raw[name][window]
+        v = v[np.isfinite(v)]
+        return float(np.median(v)) if v.size else float("nan")
+
+    cal = Calibration(knee_flexion_start=start("knee_flexion"))
+    for suffix in ("", "_other"):
+        cal.heel_y[suffix] = start("heel_y" + suffix)
+        cal.bridge_line[suffix] = start("bridge_line" + suffix)
+    if not spec.calibrate:
+        return cal
+    offsets = {}
+    for name in ZERO_AT_NEUTRAL:
+        for suffix in ("", "_other") if name.startswith(("hip", "knee")) else ("",):
+            offsets[name + suffix] = start(name + suffix)
+    signal_offset = offsets.get(spec.signal, float("nan"))
+    window_sd = np.nanstd(raw[spec.signal][window]) if spec.signal in raw else np.nan
+    if np.isfinite(signal_offset) and abs(signal_offset) <= tracking.max_calibration_offset_deg \
+            and (not np.isfinite(window_sd) or window_sd < 4.0):
+        cal.offsets = {n: (v if np.isfinite(v) and abs(v) <= tracking.max_calibration_offset_deg
+                           else 0.0) for n, v in offsets.items()}
+        cal.applied = True
+    return cal
+
+
+def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.ndarray]:
+    """Measures with the calibration applied, plus the derived relative ones.
+
+    Adds ``trunk_lean_side`` (|sideways lean| from the start), ``heel_rise`` and
+    ``bridge_angle`` (per leg) to the calibrated angles.
+    """
+    out = {n: v - cal.offsets.get(n, 0.0) for n, v in raw.items()}
+    out["trunk_lean_side"] = np.abs(out["trunk_lean_side_signed"])
+    for suffix in ("", "_other"):
+        ref = cal.heel_y.get(suffix, np.nan)
+        out["heel_rise" + suffix] = (ref - raw["heel_y" + suffix]) / np.maximum(
+            raw["shank" + suffix], 1e-9)
+        out["bridge_angle" + suffix] = 180.0 - raw["bridge_line" + suffix]
+    return out

@@ -1,0 +1,267 @@
+"""Pose containers and the MediaPipe adapter.
+
+Everything past this module sees only :class:`PoseFrame` and :class:`PoseTrack`;
+MediaPipe objects never leave :class:`PoseEstimator`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ._quiet import native_stderr_silenced
+
+N_LANDMARKS = 33
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "pose_landmarker_full.task"
+
+
+class Landmark(enum.IntEnum):
+    """BlazePose landmark indices used by formcheck."""
+
+    NOSE = 0
+    LEFT_EAR = 7
+    RIGHT_EAR = 8
+    LEFT_SHOULDER = 11
+    RIGHT_SHOULDER = 12
+    LEFT_WRIST = 15
+    RIGHT_WRIST = 16
+    LEFT_HIP = 23
+    RIGHT_HIP = 24
+    LEFT_KNEE = 25
+    RIGHT_KNEE = 26
+    LEFT_ANKLE = 27
+    RIGHT_ANKLE = 28
+    LEFT_HEEL = 29
+    RIGHT_HEEL = 30
+    LEFT_FOOT_INDEX = 31
+    RIGHT_FOOT_INDEX = 32
+
+
+def side_landmark(side: str, name: str) -> int:
+    """Index of a sided landmark, e.g. ``side_landmark("left", "knee")``."""
+    return int(Landmark[f"{side.upper()}_{name.upper()}"])
+
+
+SKELETON_EDGES: tuple[tuple[int, int], ...] = (
+    (11, 12), (11, 23), (12, 24), (23, 24),
+    (11, 13), (13, 15), (12, 14), (14, 16),
+    (23, 25), (25, 27), (27, 29), (29, 31), (27, 31),
+    (24, 26), (26, 28), (28, 30), (30, 32), (28, 32),
+    (0, 7), (0, 8),
+)
+
+
+@dataclass(frozen=True)
+class PoseFrame:
+    """One person's pose in one video frame.
+
+    Attributes:
+        t: Presentation time of the frame in seconds, from the video container.
+        image_xyz: ``(33, 3)`` image landmarks: x, y normalised to [0, 1] by the
+            image width and height (y down), z relative depth (MediaPipe scale).
+        visibility: ``(33,)`` landmark visibility in [0, 1].
+        world_xyz: ``(33, 3)`` world landmarks in metres, hip-centred, y down.
+        image_wh: ``(width, height)`` of the frame in pixels.
+        n_people: How many people the model found (the first is used).
+    """
+
+    t: float
+    image_xyz: np.ndarray
+    visibility: np.ndarray
+    world_xyz: np.ndarray
+    image_wh: tuple[int, int]
+    n_people: int = 1
+
+    def __post_init__(self) -> None:
+        if self.image_xyz.shape != (N_LANDMARKS, 3):
+            raise ValueError(f"image_xyz must be (33, 3), got {self.image_xyz.shape}")
+        if self.visibility.shape != (N_LANDMARKS,):
+            raise ValueError(f"visibility must be (33,), got {self.visibility.shape}")
+        if self.world_xyz.shape != (N_LANDMARKS, 3):
+            raise ValueError(f"world_xyz must be (33, 3), got {self.world_xyz.shape}")
+
+    def pixel_xy(self) -> np.ndarray:
+        """``(33, 2)`` landmark positions in pixels."""
+        return self.image_xyz[:, :2] * np.asarray(self.image_wh, dtype=float)
+
+
+@dataclass
+class PoseTrack:
+    """A pose sequence of ``T`` frames; frames without a person hold NaN.
+
+    Attributes:
+        t: ``(T,)`` frame times in seconds.
+        image_xyz: ``(T, 33, 3)`` normalised image landmarks (NaN where no person).
+        visibility: ``(T, 33)`` visibility (0 where no person).
+        world_xyz: ``(T, 33, 3)`` world landmarks in metres (NaN where no person).
+        n_people: ``(T,)`` number of people the model found in each frame.
+        image_wh: ``(width, height)`` of the (upright) frames in pixels.
+    """
+
+    t: np.ndarray
+    image_xyz: np.ndarray
+    visibility: np.ndarray
+    world_xyz: np.ndarray
+    n_people: np.ndarray
+    image_wh: tuple[int, int]
+    source: str = ""
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = len(self.t)
+        shapes = {
+            "image_xyz": (self.image_xyz.shape, (n, N_LANDMARKS, 3)),
+            "visibility": (self.visibility.shape, (n, N_LANDMARKS)),
+            "world_xyz": (self.world_xyz.shape, (n, N_LANDMARKS, 3)),
+            "n_people": (self.n_people.shape, (n,)),
+        }
+        for name, (got, want) in shapes.items():
+            if got != want:
+                raise ValueError(f"{name} must be {want}, got {got}")
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    @property
+    def detected(self) -> np.ndarray:
+        """``(T,)`` bool, True where a person was found."""
+        return self.n_people > 0
+
+    @property
+    def aspect(self) -> float:
+        """Width / height of the frames."""
+        return self.image_wh[0] / self.image_wh[1]
+
+    @classmethod
+    def from_frames(
+        cls, frames: list[PoseFrame | None], times: list[float], image_wh: tuple[int, int]
+    ) -> PoseTrack:
+        """Stack per-frame results (None = no person) into a track."""
+        n = len(frames)
+        image = np.full((n, N_LANDMARKS, 3), np.nan)
+        world = np.full((n, N_LANDMARKS, 3), np.nan)
+        vis = np.zeros((n, N_LANDMARKS))
+        people = np.zeros(n, dtype=int)
+        for i, f in enumerate(frames):
+            if f is None:
+                continue
+            image[i], world[i], vis[i], people[i] = f.image_xyz, f.world_xyz, f.visibility, f.n_people
+        return cls(np.asarray(times, float), image, vis, world, people, image_wh)
+
+    def frame(self, i: int) -> PoseFrame | None:
+        """The ``i``-th frame, or None where no person was found."""
+        if not self.detected[i]:
+            return None
+        return PoseFrame(
+            float(self.t[i]), self.image_xyz[i], self.visibility[i], self.world_xyz[i],
+            self.image_wh, int(self.n_people[i]),
+        )
+
+
+class PoseEstimator:
+    """MediaPipe PoseLandmarker (Tasks API) in VIDEO mode, returning :class:`PoseFrame`.
+
+    Create once and reuse: building a landmarker costs ~170 ms. Frames must be
+    fed in increasing time order.
+    """
+
+    def __init__(
+        self,
+        model_path: str | Path = DEFAULT_MODEL,
+        min_detection_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+        count_people_every_s: float | None = 1.0,
+    ) -> None:
+        from mediapipe.tasks.python.core.base_options import BaseOptions
+        from mediapipe.tasks.python.vision import (
+            PoseLandmarker,
+            PoseLandmarkerOptions,
+            RunningMode,
+        )
+
+        model_path = Path(model_path)
+        if not model_path.is_file():
+            raise FileNotFoundError(f"pose model not found: {model_path}")
+
+        def make(mode: RunningMode, num_poses: int) -> PoseLandmarker:
+            return PoseLandmarker.create_from_options(PoseLandmarkerOptions(
+                base_options=BaseOptions(model_asset_path=str(model_path)),
+                running_mode=mode,
+                num_poses=num_poses,
+                min_pose_detection_confidence=min_detection_confidence,
+                min_tracking_confidence=min_tracking_confidence,
+            ))
+
+        # One person tracked in VIDEO mode (fast); a second, IMAGE-mode model
+        # looks for other people about once a second.
+        with native_stderr_silenced():
+            self._landmarker = make(RunningMode.VIDEO, 1)
+            self._counter = make(RunningMode.IMAGE, 3) if count_people_every_s else None
+        self._count_every_s = count_people_every_s or 0.0
+        self._last_count_t = -float("inf")
+        self._people = 1
+        self._last_ms = -1
+
+    def close(self) -> None:
+        """Release the models."""
+        with native_stderr_silenced():
+            self._landmarker.close()
+            if self._counter is not None:
+                self._counter.close()
+
+    def __enter__(self) -> PoseEstimator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def detect(self, rgb: np.ndarray, t: float) -> PoseFrame | None:
+        """Landmarks of the most prominent person in an ``(H, W, 3)`` uint8 RGB frame."""
+        import mediapipe as mp
+
+        ms = max(int(round(t * 1000)), self._last_ms + 1)
+        first = self._last_ms < 0
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        self._last_ms = ms
+        if first:
+            with native_stderr_silenced():  # first call: native warnings
+                result = self._landmarker.detect_for_video(image, ms)
+        else:
+            result = self._landmarker.detect_for_video(image, ms)
+        frame = from_mediapipe(result, t, (rgb.shape[1], rgb.shape[0]))
+        if frame is None:
+            return None
+        if self._counter is not None and t - self._last_count_t >= self._count_every_s:
+            self._last_count_t = t
+            self._people = max(1, len(self._counter.detect(image).pose_landmarks))
+        return dataclasses.replace(frame, n_people=self._people)
+
+
+def from_mediapipe(result: object, t: float, image_wh: tuple[int, int]) -> PoseFrame | None:
+    """Turn a ``PoseLandmarkerResult`` into a :class:`PoseFrame` (None if nobody).
+
+    With several people, the largest one (by landmark bounding box) is kept.
+    """
+    people = result.pose_landmarks  # type: ignore[attr-defined]
+    if not people:
+        return None
+
+    def area(landmarks: list) -> float:
+        xs = [p.x for p in landmarks]
+        ys = [p.y for p in landmarks]
+        return (max(xs) - min(xs)) * (max(ys) - min(ys))
+
+    best = max(range(len(people)), key=lambda k: area(people[k]))
+    image = np.array([[p.x, p.y, p.z] for p in people[best]], dtype=float)
+    vis = np.array([p.visibility if p.visibility is not None else 0.0 for p in people[best]])
+    worlds = result.pose_world_landmarks  # type: ignore[attr-defined]
+    world = (
+        np.array([[p.x, p.y, p.z] for p in worlds[best]], dtype=float)
+        if worlds
+        else np.full((N_LANDMARKS, 3), np.nan)
+    )
+    return PoseFrame(t, image, vis, world, image_wh, len(people))

@@ -1,0 +1,222 @@
+"""The exercise programme (``exercises.toml``) as typed, overridable specs."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+EXERCISES_FILE = Path(__file__).with_name("exercises.toml")
+APPROACHES = ("posterolateral", "anterior")
+FAULT_CODES = (
+    "hip_flexion_limit", "trunk_lean", "knee_not_straight", "knee_valgus", "hold_too_short",
+    "too_fast", "heel_lift", "incomplete_range", "adduction_past_midline",
+)
+
+
+class UnknownExercise(KeyError):
+    """An exercise id that is not in the programme."""
+
+
+@dataclass(frozen=True)
+class FaultRule:
+    """A limit on one measure during a rep; crossing it flags ``code``."""
+
+    code: str
+    measure: str
+    max: float | None = None
+    min: float | None = None
+    views: tuple[str, ...] = ()
+    approaches: tuple[str, ...] = ()
+    only_when_signal_above: float | None = None
+
+    def applies(self, approach: str, enabled_checks: tuple[str, ...]) -> bool:
+        """Whether this rule is checked for a patient with ``approach``."""
+        if not self.approaches:
+            return True
+        return approach in self.approaches and self.code in enabled_checks
+
+    def violated(self, value: float) -> bool:
+        """Whether ``value`` is beyond the limit."""
+        return (self.max is not None and value > self.max) or (
+            self.min is not None and value < self.min
+        )
+
+
+@dataclass(frozen=True)
+class ExerciseSpec:
+    """One exercise: its movement signal, rep thresholds, hold, tempo and faults."""
+
+    id: str
+    number: int
+    title_nl: str
+    title_en: str
+    steps_nl: tuple[str, ...]
+    steps_en: tuple[str, ...]
+    posture: str
+    views: tuple[str, ...]
+    best_view: str
+    signal: str
+    legs: str
+    calibrate: bool
+    start_deg: float
+    target_deg: float
+    return_deg: float
+    hold_s: float
+    min_move_s: float
+    faults: tuple[FaultRule, ...]
+    start_knee_flexion_deg: tuple[float, float] | None = None
+    enabled: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.return_deg < self.start_deg < self.target_deg:
+            raise ValueError(f"{self.id}: need return_deg < start_deg < target_deg")
+
+    def title(self, lang: str) -> str:
+        """Title in ``lang`` (``nl`` or ``en``)."""
+        return self.title_nl if lang == "nl" else self.title_en
+
+    def steps(self, lang: str) -> tuple[str, ...]:
+        """Instruction steps in ``lang``."""
+        return self.steps_nl if lang == "nl" else self.steps_en
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """Measuring defaults (not clinical facts)."""
+
+    min_visibility: float
+    max_gap_s: float
+    smoothing_cutoff_hz: float
+    calibration_s: float
+    max_calibration_offset_deg: float
+    min_detection_rate: float
+    fault_min_duration_s: float
+    hold_margin_deg: float
+    tail_s: float
+
+
+@dataclass(frozen=True)
+class Dosage:
+    """Sets × reps per session and sessions per day (leaflet: 3×5 → 3×10, 2–3 a day)."""
+
+    sets: int
+    reps_start: int
+    reps_goal: int
+    sessions_per_day_min: int
+    sessions_per_day_max: int
+    new_set_after_rest_s: float
+
+    def stages(self) -> list[tuple[int, int]]:
+        """The dosage steps from the start to the goal, e.g. ``[(3, 5), …, (3, 10)]``."""
+        return [(self.sets, r) for r in range(self.reps_start, self.reps_goal + 1)]
+
+
+@dataclass(frozen=True)
+class Approach:
+    """A surgical approach and the precaution checks it switches on."""
+
+    id: str
+    precautions_nl: str
+    precautions_en: str
+    checks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Programme:
+    """Everything in ``exercises.toml``."""
+
+    exercises: dict[str, ExerciseSpec]
+    approaches: dict[str, Approach]
+    dosage: Dosage
+    tracking: Tracking
+    source: str = ""
+
+    def exercise(self, exercise_id: str) -> ExerciseSpec:
+        """The spec for ``exercise_id``; raises :class:`UnknownExercise`."""
+        try:
+            return self.exercises[exercise_id]
+        except KeyError:
+            raise UnknownExercise(exercise_id) from None
+
+
+def _exercise(eid: str, raw: dict[str, Any]) -> ExerciseSpec:
+    raw = dict(raw)
+    faults = tuple(
+        FaultRule(**{**f, "views": tuple(f.get("views", ())),
+                     "approaches": tuple(f.get("approaches", ()))})
+        for f in raw.pop("faults", [])
+    )
+    for key in ("steps_nl", "steps_en", "views"):
+        raw[key] = tuple(raw[key])
+    if "start_knee_flexion_deg" in raw:
+        raw["start_knee_flexion_deg"] = tuple(raw["start_knee_flexion_deg"])
+    return ExerciseSpec(id=eid, faults=faults, **raw)
+
+
+def load_programme(path: str | Path = EXERCISES_FILE) -> Programme:
+    """Parse a programme file (the bundled ``exercises.toml`` by default)."""
+    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    return Programme(
+        exercises={k: _exercise(k, v) for k, v in data["exercises"].items()},
+        approaches={
+            k: Approach(id=k, **{**v, "checks": tuple(v.get("checks", ()))})
+            for k, v in data["approaches"].items()
+        },
+        dosage=Dosage(**data["dosage"]),
+        tracking=Tracking(**data["tracking"]),
+        source=str(path),
+    )
+
+
+@cache
+def default_programme() -> Programme:
+    """The bundled programme, parsed once."""
+    return load_programme()
+
+
+def apply_overrides(spec: ExerciseSpec, overrides: dict[str, Any] | None) -> ExerciseSpec:
+    """A copy of ``spec`` with a patient's overrides.
+
+    Keys are field names (``target_deg``, ``hold_s``, ``enabled`` …) or
+    ``"<fault code>.<max|min>"`` for a fault limit; a fault code set to
+    ``false`` switches that check off.
+
+    >>> s = default_programme().exercise("mini_squat")
+    >>> apply_overrides(s, {"hip_flexion_limit.max": 80}).faults[0].max
+    80
+    """
+    if not overrides:
+        return spec
+    fields = {f.name for f in dataclasses.fields(ExerciseSpec)} - {"id", "faults"}
+    plain: dict[str, Any] = {}
+    faults = {f.code: f for f in spec.faults}
+    for key, value in overrides.items():
+        code, _, attr = key.partition(".")
+        if key in fields:
+            plain[key] = value
+        elif code in faults and attr in ("max", "min"):
+            faults[code] = dataclasses.replace(faults[code], **{attr: value})
+        elif code in faults and not attr and value is False:
+            del faults[code]
+        else:
+            raise ValueError(f"unknown override for {spec.id}: {key}")
+    return dataclasses.replace(spec, faults=tuple(faults.values()), **plain)
+
+
+@dataclass(frozen=True)
+class PatientSettings:
+    """Who is exercising: operated side, approach and per-patient limits."""
+
+    side: str = "left"
+    approach: str = "posterolateral"
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.side not in ("left", "right"):
+            raise ValueError(f"side must be left or right, got {self.side!r}")
+        if self.approach not in APPROACHES:
+            raise ValueError(f"approach must be one of {APPROACHES}, got {self.approach!r}")

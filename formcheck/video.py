@@ -1,0 +1,187 @@
+"""Video in and out with PyAV: container timestamps, upright frames, H.264 output."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+
+class VideoError(Exception):
+    """A video that cannot be read; the message is meant for the user."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the container says about a video (after rotation)."""
+
+    path: str
+    width: int
+    height: int
+    fps: float
+    duration_s: float
+    n_frames: int
+    rotation_deg: int
+
+
+def _open(path: str | Path):  # noqa: ANN202 - av container
+    import av
+
+    p = Path(path)
+    if not p.exists():
+        raise VideoError("file_not_found", str(p))
+    if not p.is_file():
+        raise VideoError("not_a_file", str(p))
+    try:
+        container = av.open(str(p))
+    except (av.error.InvalidDataError, av.error.FFmpegError, UnicodeDecodeError) as exc:
+        raise VideoError("not_a_video", f"{p.name}: {exc}") from None
+    if not container.streams.video:
+        container.close()
+        raise VideoError("no_video_stream", p.name)
+    return container
+
+
+def probe(path: str | Path) -> VideoInfo:
+    """Read the container's description of a video without decoding it all."""
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        rate = stream.average_rate or stream.guessed_rate or 30
+        fps = float(rate)
+        if stream.duration is not None and stream.time_base is not None:
+            duration = float(stream.duration * stream.time_base)
+        elif container.duration is not None:
+            duration = container.duration / 1e6
+        else:
+            duration = 0.0
+        n = stream.frames or int(round(duration * fps))
+        rotation = 0
+        try:
+            first = next(container.decode(stream))
+            rotation = int(round(getattr(first, "rotation", 0) or 0)) % 360
+        except StopIteration:
+            raise VideoError("no_frames", Path(path).name) from None
+        except Exception as exc:  # noqa: BLE001 - any decoder failure means unreadable
+            raise VideoError("not_a_video", f"{Path(path).name}: {exc}") from None
+        w, h = stream.codec_context.width, stream.codec_context.height
+        if rotation in (90, 270):
+            w, h = h, w
+        return VideoInfo(str(path), w, h, fps, duration, n, rotation)
+    finally:
+        container.close()
+
+
+def upright(rgb: np.ndarray, rotation_deg: float) -> np.ndarray:
+    """Rotate a decoded frame as its display matrix asks (counter-clockwise degrees)."""
+    k = int(round(rotation_deg / 90.0)) % 4
+    return np.ascontiguousarray(np.rot90(rgb, k)) if k else rgb
+
+
+def read_frames(path: str | Path, max_side: int | None = None, max_fps: float | None = None
+                ) -> Iterator[tuple[float, np.ndarray]]:
+    """Yield ``(t_seconds, rgb)`` per frame, upright, ``rgb`` ``(H, W, 3)`` uint8.
+
+    Times are the container's presentation timestamps, starting at 0. With
+    ``max_side`` the frames are scaled down so their longer side is at most that;
+    with ``max_fps`` frames closer than ``1 / max_fps`` to the last one yielded
+    are decoded but skipped.
+    A stream that breaks off part-way raises :class:`VideoError` ``truncated``
+    after the frames that could be read.
+    """
+    import av
+
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        t0: float | None = None
+        n = 0
+        last_t = -1.0
+        fps = float(stream.average_rate or 30)
+        step = 1.0 / max_fps if max_fps else 0.0
+        next_t = 0.0
+        try:
+            for frame in container.decode(stream):
+                if frame.time is not None:
+                    t = float(frame.time)
+                else:
+                    t = last_t + 1.0 / fps if n else 0.0
+                if t0 is None:
+                    t0 = t
+                t -= t0
+                if t <= last_t:  # duplicate or out-of-order timestamps
+                    t = last_t + 1e-3
+                last_t = t
+                n += 1
+                if t + 1e-6 < next_t:
+                    continue
+                next_t = max(next_t + step, t + step * 0.5)
+                w, h = frame.width, frame.height
+                if max_side and max(w, h) > max_side:
+                    s = max_side / max(w, h)
+                    w, h = int(round(w * s / 2) * 2), int(round(h * s / 2) * 2)
+                    rgb = frame.to_ndarray(format="rgb24", width=w, height=h)
+                else:
+                    rgb = frame.to_ndarray(format="rgb24")
+                yield t, upright(rgb, getattr(frame, "rotation", 0) or 0)
+        except av.error.FFmpegError as exc:
+            if n == 0:
+                raise VideoError("not_a_video", f"{Path(path).name}: {exc}") from None
+            raise VideoError("truncated", f"{Path(path).name}: stopped after {n} frames") from None
+        if n == 0:
+            raise VideoError("no_frames", Path(path).name)
+    finally:
+        container.close()
+
+
+class VideoWriter:
+    """Write RGB frames to a browser-playable H.264 MP4 (yuv420p) with PyAV."""
+
+    def __init__(self, path: str | Path, width: int, height: int, fps: float = 30.0,
+                 crf: int = 23) -> None:
+        import av
+
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._container = av.open(str(self.path), mode="w")
+        rate = Fraction(fps).limit_denominator(1001)
+        self._stream = self._container.add_stream("libx264", rate=rate)
+        self._stream.width = width - width % 2
+        self._stream.height = height - height % 2
+        self._stream.pix_fmt = "yuv420p"
+        self._stream.time_base = Fraction(1, 1000)
+        self._stream.options = {"crf": str(crf), "preset": "veryfast", "movflags": "+faststart"}
+        self._last_pts = -1
+
+    def write(self, rgb: np.ndarray, t: float) -> None:
+        """Add a frame shown at ``t`` seconds."""
+        import av
+
+        h, w = self._stream.height, self._stream.width
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[:h, :w]), format="rgb24")
+        pts = max(int(round(t * 1000)), self._last_pts + 1)
+        frame.pts, frame.time_base = pts, Fraction(1, 1000)
+        self._last_pts = pts
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+
+    def close(self) -> None:
+        """Flush the encoder and close the file."""
+        for packet in self._stream.encode():
+            self._container.mux(packet)
+        self._container.close()
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
