@@ -1,0 +1,309 @@
+"""Render one synthetic exercise clip (H.264 MP4) with its ground-truth JSON."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from formcheck.synth.angles import all_angles
+from formcheck.synth.body import REGIONS, load_body
+from formcheck.synth.exercises import (
+    BUILDERS,
+    LYING,
+    NEUTRAL_REP,
+    SPECS,
+    Rep,
+    Timeline,
+    parse_faults,
+    plan_timeline,
+    progress,
+)
+from formcheck.synth.render import Camera, make_renderer, make_scene
+from formcheck.synth.skeleton import (
+    JOINT_NAMES,
+    Pose,
+    make_rig,
+    posed_joints,
+    rot_x,
+    segment_transforms,
+    skin,
+    vertex_normals,
+)
+
+FPS = 30
+VIEW_AZIMUTH = {"side": 0.0, "front": 90.0, "oblique": 30.0}
+BED_TOP_M = 0.45
+SKIN_TONES = [(0.93, 0.76, 0.64), (0.80, 0.60, 0.47), (0.62, 0.44, 0.32), (0.42, 0.29, 0.21),
+              (0.96, 0.82, 0.72)]
+SHIRTS = [(0.15, 0.35, 0.65), (0.70, 0.18, 0.18), (0.20, 0.55, 0.35), (0.85, 0.85, 0.85),
+          (0.55, 0.35, 0.60), (0.95, 0.65, 0.20)]
+SHORTS = [(0.12, 0.12, 0.16), (0.25, 0.28, 0.40), (0.40, 0.40, 0.42), (0.30, 0.22, 0.15)]
+SHOES = [(0.95, 0.95, 0.95), (0.10, 0.10, 0.10), (0.30, 0.35, 0.55)]
+HAIR = [(0.10, 0.08, 0.06), (0.35, 0.22, 0.12), (0.65, 0.55, 0.40), (0.55, 0.55, 0.55)]
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    """What to render. ``faults`` uses the CLI syntax ``"2:trunk_lean,4:too_fast"``.
+
+    ``azimuth_deg`` None = the view's default (side 0, front 90, oblique 30);
+    ``side`` is the operated side.
+    """
+
+    exercise: str
+    side: str = "left"
+    view: str = "side"
+    reps: int = 5
+    faults: str = ""
+    seed: int = 0
+    body: str = "female"
+    azimuth_deg: float | None = None
+    distance_m: float | None = None
+    height_m: float | None = None
+    crf: int = 23
+    backend: str = "auto"
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClipFrames:
+    """Posed frames of a clip before rendering.
+
+    Attributes
+    ----------
+    t : (T,) frame times, seconds.
+    verts : (T, V, 3) posed world vertices (float32).
+    joints : name -> (T, 3) world joint centres.
+    timeline : the rep plan.
+
+    """
+
+    t: np.ndarray
+    verts: np.ndarray
+    joints: dict[str, np.ndarray]
+    timeline: Timeline
+
+
+def _world_rotation(exercise: str) -> np.ndarray:
+    """Canonical body frame -> world: identity standing, on the back when lying."""
+    return rot_x(-90.0) if exercise in LYING else np.eye(3)
+
+
+def pose_frames(spec: ClipSpec) -> tuple[ClipFrames, object]:
+    """Pose every frame of ``spec``; return the frames and the rig used."""
+    rng = np.random.default_rng(spec.seed)
+    rig = make_rig(load_body(spec.body))
+    side = {"left": "l", "right": "r"}[spec.side]
+    timeline = plan_timeline(spec.exercise, spec.reps, parse_faults(spec.faults), rng)
+    n = int(round(timeline.duration_s * FPS))
+    t = np.arange(n) / FPS
+    build = BUILDERS[spec.exercise]
+    world = _world_rotation(spec.exercise)
+    cache: dict[tuple, Pose] = {}
+
+    def pose_at(q: float, rep: Rep) -> Pose:
+        key = (round(q, 5), rep.index if q > 0 else 0)
+        if key not in cache:
+            cache[key] = build(rig, side, q, rep if q > 0 else NEUTRAL_REP)
+        return cache[key]
+
+    verts = np.zeros((n, len(rig.body.verts), 3), np.float32)
+    joints = {k: np.zeros((n, 3)) for k in JOINT_NAMES}
+    offset = None
+    for i, ti in enumerate(t):
+        q, rep = 0.0, NEUTRAL_REP
+        for r in timeline.reps:
+            qi = float(progress(r, np.array([ti]))[0])
+            if qi > 0:
+                q, rep = qi, r
+        pose = pose_at(q, rep)
+        rot, off = segment_transforms(rig, pose)
+        rot = world @ rot
+        off = off @ world.T
+        v = skin(rig, rot, off)
+        if offset is None:  # placed once from the start pose, then kept
+            offset = _placement(spec.exercise, v, rig)
+            surface = BED_TOP_M if spec.exercise in LYING else 0.0
+        v = v + offset
+        # soft tissue flattens against the floor / bed instead of sinking into it
+        v[:, 1] = np.maximum(v[:, 1], surface)
+        verts[i] = v
+        for k, p in posed_joints(rig, rot, off).items():
+            joints[k][i] = p + offset
+    return ClipFrames(t=t, verts=verts, joints=joints, timeline=timeline), rig
+
+
+def _placement(exercise: str, v: np.ndarray, rig) -> np.ndarray:
+    """World offset putting the start pose on the floor (standing) or on the bed (lying)."""
+    from formcheck.synth.skeleton import SEG_INDEX
+
+    w = rig.body.weights
+    if exercise in LYING:
+        arms = sum(w[:, SEG_INDEX[f"{a}_{s}"]] for a in ("upperarm", "forearm", "hand")
+                   for s in "lr") > 0.5
+        back = (rig.body.verts[:, 1] > rig.joints["root"][1] - 0.15) & ~arms
+        centre = 0.5 * (v[:, 2].min() + v[:, 2].max())
+        return np.array([-v[:, 0].mean(), BED_TOP_M - v[back, 1].min(), -centre])
+    feet = (w[:, SEG_INDEX["foot_l"]] + w[:, SEG_INDEX["foot_r"]]) > 0.5
+    return np.array([-v[:, 0].mean(), -v[feet, 1].min(), -v[:, 2].mean()])
+
+
+def _colors(region: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    palette = {
+        "skin": SKIN_TONES[rng.integers(len(SKIN_TONES))],
+        "shirt": SHIRTS[rng.integers(len(SHIRTS))],
+        "shorts": SHORTS[rng.integers(len(SHORTS))],
+        "shoes": SHOES[rng.integers(len(SHOES))],
+        "hair": HAIR[rng.integers(len(HAIR))],
+    }
+    table = np.array([palette[r] for r in REGIONS], dtype=np.float32)
+    return table[region]
+
+
+def camera_for(spec: ClipSpec, frames: ClipFrames) -> Camera:
+    """Return the clip's camera: azimuth from the operated flank, aimed at the body."""
+    az = spec.azimuth_deg if spec.azimuth_deg is not None else VIEW_AZIMUTH[spec.view]
+    lying = spec.exercise in LYING
+    v0 = frames.verts[0]
+    centre = 0.5 * (v0.min(axis=0) + v0.max(axis=0))
+    if lying:
+        target = (float(centre[0]), BED_TOP_M + 0.12, float(centre[2]))
+        dist = spec.distance_m or 2.7
+        height = spec.height_m or 1.35
+    else:
+        target = (float(centre[0]), 0.88, float(centre[2]))
+        dist = spec.distance_m or 3.0
+        height = spec.height_m or 1.1
+    lateral = (1.0, 0.0, 0.0) if spec.side == "left" else (-1.0, 0.0, 0.0)
+    return Camera(azimuth_deg=az, distance_m=dist, height_m=height, target=target, lateral=lateral)
+
+
+def truth_dict(spec: ClipSpec, frames: ClipFrames, camera: Camera) -> dict:
+    """Build the ground-truth JSON document of a clip."""
+    lying = spec.exercise in LYING
+    world = _world_rotation(spec.exercise)
+    up_ref = world @ np.array([0.0, 1.0, 0.0])
+    fwd_ref = world @ np.array([0.0, 0.0, 1.0])
+    lat_ref = np.array([1.0, 0.0, 0.0])
+    ang = all_angles(frames.joints, up_ref, fwd_ref, lat_ref)
+    ex = SPECS[spec.exercise]
+    side = spec.side
+    other = "right" if side == "left" else "left"
+    prim = ang[ex.primary]
+    t = frames.t
+
+    def r2(a: np.ndarray) -> list[float]:
+        return [round(float(x), 2) for x in a]
+
+    reps, wrong = [], []
+    for r in frames.timeline.reps:
+        moving = side if r.moving == "operated" else other
+        m = (t >= r.start_s) & (t <= r.end_s)
+        series = prim[moving] if isinstance(prim, dict) else prim
+        seg = series[m]
+        base = float(series[0])
+        peak = float(seg.max() if ex.amplitude_deg > 0 else seg.min())
+        if spec.exercise == "bridge":
+            peak = float(seg.min())
+        if r.moving != "operated":
+            wrong.append({"start_s": round(r.start_s, 3), "end_s": round(r.end_s, 3),
+                          "leg": moving, "peak_deg": round(peak, 2)})
+            continue
+        faults = list(r.faults)
+        short = ex.required_hold_s and r.hold_s < ex.required_hold_s - 0.5
+        if short and "hold_too_short" not in faults:
+            faults.append("hold_too_short")
+        hip = ang["hip_flexion_deg"][side][m]  # type: ignore[index]
+        if hip.max() > 90.0 and "hip_flexion_limit" not in faults:
+            faults.append("hip_flexion_limit")
+        peaks = {}
+        for key in ("hip_flexion_deg", "knee_flexion_deg", "hip_abduction_deg"):
+            s = ang[key][side][m]  # type: ignore[index]
+            peaks[key] = {"max": round(float(s.max()), 2), "min": round(float(s.min()), 2)}
+        for key in ("trunk_lean_forward_deg", "trunk_lean_side_deg"):
+            s = ang[key][m]  # type: ignore[index]
+            peaks[key] = {"max": round(float(s.max()), 2), "min": round(float(s.min()), 2)}
+        reps.append({
+            "index": len(reps) + 1, "plan_index": r.index,
+            "start_s": round(r.start_s, 3), "peak_start_s": round(r.peak_start_s, 3),
+            "end_s": round(r.end_s, 3), "peak_deg": round(peak, 2),
+            "start_deg": round(base, 2), "hold_s": round(r.hold_s, 3),
+            "up_s": round(r.up_s, 3), "down_s": round(r.down_s, 3),
+            "completed": "incomplete_range" not in faults, "faults": faults, "peaks": peaks,
+        })
+    angles = {"t": [round(float(x), 4) for x in t]}
+    for key, val in ang.items():
+        angles[key] = {k: r2(v) for k, v in val.items()} if isinstance(val, dict) else r2(val)
+    px, _ = camera.project(np.stack([frames.joints[j] for j in JOINT_NAMES], axis=1))
+    view = spec.view
+    return {
+        "exercise": spec.exercise, "side": side, "view": view,
+        "camera": {
+            "azimuth_deg": camera.azimuth_deg, "distance_m": camera.distance_m,
+            "height_m": camera.height_m, "fov_deg": camera.fov_deg,
+            "target": [round(x, 3) for x in camera.target],
+            "position": [round(float(x), 3) for x in camera.position],
+            "azimuth_convention": "0 = side view of the operated flank, +90 = in front "
+                                  "(lying: at the feet), -90 = behind",
+        },
+        "fps": FPS, "n_frames": len(t), "width": camera.width, "height": camera.height,
+        "body": spec.body, "seed": spec.seed, "faults_requested": spec.faults,
+        "posture": "lying" if lying else "standing",
+        "primary_angle": ex.primary, "required_hold_s": ex.required_hold_s,
+        "angles": angles,
+        "rep_count": sum(1 for r in reps if r["completed"]),
+        "reps": reps, "wrong_leg_reps": wrong,
+        "joints_px": {j: [[round(float(a), 1), round(float(b), 1)] for a, b in px[:, k]]
+                      for k, j in enumerate(JOINT_NAMES)},
+        "notes": "Angles from exact joint centres of the posed mesh (degrees). Lying: trunk lean "
+                 "is measured from the surface towards the head (0 = flat), forward = towards "
+                 "the ceiling. Body data: MakeHuman/MPFB2, CC0.",
+    }
+
+
+def render_clip(spec: ClipSpec, out: str | Path, log: bool = True) -> dict:
+    """Render ``spec`` to ``out`` (MP4) and ``<stem>.truth.json`` beside it; return stats."""
+    from formcheck.synth.video import write_mp4
+
+    t0 = time.perf_counter()
+    frames, rig = pose_frames(spec)
+    t_pose = time.perf_counter() - t0
+    camera = camera_for(spec, frames)
+    colors = _colors(rig.body.region, np.random.default_rng(spec.seed + 1000))
+    bed = None
+    if spec.exercise in LYING:
+        v0 = frames.verts[0]
+        cx = 0.5 * (v0[:, 0].min() + v0[:, 0].max())
+        bed = (np.array([cx - 0.45, 0.0, v0[:, 2].min() - 0.2]),
+               np.array([cx + 0.45, BED_TOP_M, v0[:, 2].max() + 0.25]))
+    scene = make_scene(camera, bed=bed)
+    renderer = make_renderer(rig.body.tris, colors, scene, camera, spec.backend)
+    t1 = time.perf_counter()
+
+    def images():
+        for v in frames.verts:
+            yield renderer.render(v, vertex_normals(v, rig.body.tris))
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_mp4(out, images(), FPS, crf=spec.crf)
+    renderer.release()
+    t_render = time.perf_counter() - t1
+    truth = truth_dict(spec, frames, camera)
+    truth_path = out.with_suffix("").with_suffix(".truth.json")
+    truth_path = out.parent / (out.name[: -len(out.suffix)] + ".truth.json")
+    truth_path.write_text(json.dumps(truth, separators=(",", ":")))
+    stats = {
+        "out": str(out), "truth": str(truth_path), "frames": len(frames.t),
+        "pose_s": round(t_pose, 2), "render_encode_s": round(t_render, 2),
+        "ms_per_frame": round(1000 * t_render / max(len(frames.t), 1), 1),
+        "renderer": type(renderer).__name__, "spec": asdict(spec),
+    }
+    if log:
+        keys = ("out", "frames", "pose_s", "ms_per_frame", "renderer")
+        print(json.dumps({k: stats[k] for k in keys}))
+    return stats
