@@ -187,10 +187,8 @@ def cmd_import_result(args: argparse.Namespace, db: Database) -> int:
         raise CommandError(f"{args.result} holds no exercise result object")
     if args.session is not None:
         session_id = args.session
-        if (
-            records.get_session(db, me, session_id).patient_id
-            != records.get_patient(db, me, args.code).id
-        ):
+        patient = records.get_patient(db, me, args.code)
+        if records.get_session(db, me, session_id).patient_id != patient.id:
             raise CommandError(f"session {session_id} is not patient {args.code}'s")
     else:
         session_id = records.start_session(db, me, args.code).id
@@ -217,8 +215,8 @@ def cmd_report(args: argparse.Namespace, db: Database) -> int:
     """Write a session PDF (``--session``) or a progress PDF (``--from``/``--to``)."""
     me = _clinician(db, args)
     if args.session is not None:
-        screening = records.get_session(db, me, args.session)
-        if screening.patient_id != records.get_patient(db, me, args.code).id:
+        patient = records.get_patient(db, me, args.code)
+        if records.get_session(db, me, args.session).patient_id != patient.id:
             raise CommandError(f"session {args.session} is not patient {args.code}'s")
         path = reports.session_report(db, me, args.session, args.output, args.lang)
     else:
@@ -315,11 +313,14 @@ def register(subparsers: Any) -> None:
     )
     sub = clinic.add_subparsers(dest="clinic_command", metavar="COMMAND", required=True)
 
-    p = _add(sub, "init", cmd_init, "create or upgrade the store; first clinic and account")
+    p = _add(
+        sub, "init", cmd_init, "create or upgrade the store; first clinic and account", login=False
+    )
     p.add_argument("--clinic", help="name of the first clinic")
     p.add_argument("--user", help="username of the first clinician")
 
-    p = _add(sub, "login", cmd_login, "print a session token for $FORMCHECK_TOKEN")
+    p = _add(sub, "login", cmd_login, "print a session token for $FORMCHECK_TOKEN", login=False)
+    p.add_argument("--user", help="clinician username")
     p.add_argument("--idle-minutes", type=float, default=30, help="idle timeout (default 30)")
 
     _add(sub, "logout", cmd_logout, "end the session of --token / $FORMCHECK_TOKEN")

@@ -225,6 +225,12 @@ def anna(db: Database) -> Clinician:
 
 
 @pytest.fixture
+def repo_root() -> Path:
+    """The repository root (for ``PYTHONPATH`` of subprocesses)."""
+    return REPO_ROOT
+
+
+@pytest.fixture
 def make_result() -> Callable[..., dict[str, Any]]:
     """Build an engine JSON result like the engine writes it."""
 
