@@ -36,10 +36,17 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--out-dir", type=Path, default=Path("sample_videos"))
     s.add_argument("--only", default="", help="comma-separated clip names to render")
     sub.add_parser("fetch", help="download the body data into the cache")
+    c = sub.add_parser("check", help="MediaPipe pose detection rate of rendered clips")
+    c.add_argument("videos", nargs="+", type=Path)
     args = ap.parse_args(argv)
     try:
         if args.cmd == "fetch":
             print(ensure_body_data())
+        elif args.cmd == "check":
+            from formcheck.synth.check import detection_rate
+
+            for video in args.videos:
+                print(detection_rate(video), flush=True)
         elif args.cmd == "render":
             spec = ClipSpec(
                 exercise=args.exercise, side=args.side,

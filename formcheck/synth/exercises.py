@@ -144,7 +144,7 @@ class Timeline:
 
     reps: tuple[Rep, ...]
     duration_s: float
-    lead_in_s: float = 1.8
+    lead_in_s: float = 1.6
     extra: dict = field(default_factory=dict)
 
 
@@ -153,9 +153,9 @@ def plan_timeline(
     n_reps: int,
     faults: dict[int, tuple[str, ...]],
     rng: np.random.Generator,
-    lead_in_s: float = 1.8,
+    lead_in_s: float = 1.6,
     rest_s: float = 1.6,
-    tail_s: float = 1.0,
+    tail_s: float = 0.6,
 ) -> Timeline:
     """Plan ``n_reps`` movements with the requested per-rep faults (1-based rep numbers)."""
     spec = SPECS[exercise]
@@ -170,7 +170,7 @@ def plan_timeline(
         codes = faults.get(i, ())
         up = 1.1 * rng.uniform(0.9, 1.1)
         down = 1.2 * rng.uniform(0.9, 1.1)
-        hold = spec.required_hold_s + 0.3 if spec.required_hold_s else 0.4
+        hold = spec.required_hold_s + 0.2 if spec.required_hold_s else 0.4
         if "hold_too_short" in codes:
             hold = 1.0 if spec.required_hold_s <= 3 else 3.0
         if "too_fast" in codes:
@@ -182,7 +182,7 @@ def plan_timeline(
             faults=tuple(c for c in codes if c != "wrong_leg"),
             amplitude_jitter=float(rng.uniform(0.95, 1.05)),
         ))
-        t = reps[-1].end_s + rest_s * rng.uniform(0.95, 1.1)
+        t = reps[-1].end_s + rest_s * rng.uniform(0.95, 1.05)
     end = reps[-1].end_s + tail_s if reps else lead_in_s + tail_s
     return Timeline(reps=tuple(reps), duration_s=end, lead_in_s=lead_in_s)
 
@@ -254,7 +254,7 @@ def _ik_knee(hip: np.ndarray, ankle: np.ndarray, l1: float, l2: float) -> np.nda
     """Knee position (3,) in the y-z plane of hip/ankle, bent forward (+z side)."""
     v = ankle - hip
     d = float(np.hypot(v[1], v[2]))
-    d = min(d, (l1 + l2) * 0.99999)
+    d = min(d, l1 + l2)
     a = (l1 * l1 - l2 * l2 + d * d) / (2 * d)
     h = np.sqrt(max(l1 * l1 - a * a, 0.0))
     e = np.array([0.0, v[1], v[2]]) / np.hypot(v[1], v[2])
@@ -365,8 +365,8 @@ def build_hip_extension_stretch(rig: Rig, side: str, q: float, rep: Rep) -> Pose
     drop = float(hip_m[1] - ankle_b[1]) + rise  # vertical hip height above a floor-level ankle
     hip_s = b.joints(np.zeros(3))[f"hip_{st}"]
     fwd = 0.06 * q
-    drop = min(drop, (l1 + l2) * 0.99999)
-    fwd = min(fwd, float(np.sqrt(max((l1 + l2) ** 2 * 0.99998 - drop * drop, 0.0))))
+    drop = min(drop, l1 + l2)
+    fwd = min(fwd, float(np.sqrt(max((l1 + l2) ** 2 - drop * drop, 0.0))))
     ankle_s = hip_s + np.array([0.0, -drop, fwd])
     knee_s = _ik_knee(hip_s, ankle_s, l1, l2)
     b.leg(st, _sag_rot(knee_s - hip_s), _sag_rot(ankle_s - knee_s), np.eye(3))
