@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy.engine import make_url
 
 from formcheck.clinic import auth
@@ -157,6 +158,12 @@ def pg_admin_url() -> Iterator[str]:
         server.stop()
 
 
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Use argon2id with low cost in tests (the production parameters are argon2-cffi's)."""
+    monkeypatch.setattr(auth, "password_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+
+
 _db_numbers = itertools.count()
 
 
@@ -175,7 +182,7 @@ def _pg_execute(admin_url: str, sql: str) -> None:
         connection.execute(sql)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database URL on each backend."""
     if request.param == "sqlite":

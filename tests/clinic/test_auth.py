@@ -18,6 +18,14 @@ def clinic_id(db):
     return clinic.id
 
 
+def test_production_hasher_is_argon2id_with_default_cost():
+    from argon2 import PasswordHasher, Type
+
+    default = PasswordHasher()
+    assert auth.PasswordHasher is PasswordHasher
+    assert default.type is Type.ID and default.memory_cost >= 65536
+
+
 def test_password_is_hashed_with_argon2(db, clinic_id):
     clinician = auth.authenticate(db, auth.login(db, "anna", PASSWORD))
     assert clinician.username == "anna" and clinician.clinic_id == clinic_id
