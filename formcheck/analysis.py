@@ -19,7 +19,14 @@ from . import __version__
 from .filters import fill_gaps, smooth_zero_lag
 from .i18n import text
 from .kinematics import estimate_view, moving_side, other_side, to_isotropic
-from .measures import Calibration, calibrate, calibrated, compute_measures, front_sign_of
+from .measures import (
+    VIEWS_3D,
+    Calibration,
+    calibrate,
+    calibrated,
+    compute_measures,
+    front_sign_of,
+)
 from .pose import PoseEstimator, PoseFrame, PoseTrack
 from .protocol import (
     ExerciseSpec,
@@ -111,6 +118,7 @@ class AnalysisResult:
                        "faults": [{"code": r.code, "measure": r.measure, "max": r.max,
                                    "min": r.min} for r in s.faults]},
             "calibration": {"applied": self.calibration.applied,
+                            "method": self.calibration.method,
                             "offsets_deg": {k: round(v, 2) for k, v in
                                             self.calibration.offsets.items() if k in KEY_SERIES}},
             "wrong_leg_reps": [w.data for w in self.warnings if w.code == "wrong_leg"][:1]
@@ -179,13 +187,14 @@ def track_video(path: str | Path, estimator: PoseEstimator | None = None,
     return track, truncated
 
 
-def smoothed_measures(track: PoseTrack, side: str, programme: Programme
+def smoothed_measures(track: PoseTrack, side: str, programme: Programme, view: str
                       ) -> dict[str, np.ndarray]:
     """Raw measures of a whole track, gaps filled and smoothed without lag."""
     tr = programme.tracking
     xy = to_isotropic(track.image_xyz, track.image_wh)
     front = front_sign_of(xy[track.detected]) if track.detected.any() else 1.0
-    raw = compute_measures(xy, track.visibility, side, tr.min_visibility, front)
+    world = track.world_xyz if view in VIEWS_3D else None
+    raw = compute_measures(xy, track.visibility, side, tr.min_visibility, front, world)
     fs = 1.0 / float(np.median(np.diff(track.t))) if len(track) > 2 else 30.0
     out = {}
     for name, v in raw.items():
@@ -200,11 +209,11 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
     """Count and judge ``exercise`` in a pose track."""
     programme = programme or default_programme()
     spec = apply_overrides(programme.exercise(exercise), settings.overrides.get(exercise))
-    raw = smoothed_measures(track, settings.side, programme)
-    cal = calibrate(raw, track.t, spec, programme.tracking)
-    meas = calibrated(raw, cal)
     xy = to_isotropic(track.image_xyz, track.image_wh)
     view = estimate_view(xy[track.detected]) if track.detected.any() else "unknown"
+    raw = smoothed_measures(track, settings.side, programme, view)
+    cal = calibrate(raw, track.t, spec, programme.tracking)
+    meas = calibrated(raw, cal)
     session = ExerciseSession(spec, settings, view, programme)
     names = list(meas)
     columns = np.stack([meas[n] for n in names], axis=1) if len(track) else np.zeros((0, 0))
@@ -227,6 +236,13 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
         if last_fault and track.t[i] - last_fault[0] < 3.0:
             fault[i] = last_fault[1]
     reps = session.finish()
+    if view not in spec.views and view != "unknown":
+        # Measured from the wrong side the angles are not what they seem:
+        # report what was seen and what to change, count nothing.
+        wrong_view_movements, reps = len(reps), []
+        count[:] = 0
+    else:
+        wrong_view_movements = 0
     result = AnalysisResult(
         exercise=exercise, settings=settings, lang=lang, reps=reps, view=view,
         detection_rate=float(track.detected.mean()) if n else 0.0,
@@ -234,13 +250,14 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
         measures=meas, calibration=cal, events=events, frames=FrameState(count, hold, fault),
         spec=spec, sets=session.sets(), source=track.source,
     )
-    result.warnings = collect_warnings(result, session, raw, programme, truncated)
+    result.warnings = collect_warnings(result, session, raw, programme, truncated,
+                                       wrong_view_movements)
     return result
 
 
 def collect_warnings(res: AnalysisResult, session: ExerciseSession,
                      raw: dict[str, np.ndarray], programme: Programme,
-                     truncated: bool) -> list[Warning_]:
+                     truncated: bool, wrong_view_movements: int = 0) -> list[Warning_]:
     """What was seen that the user should know or change."""
     lang, spec, track = res.lang, res.spec, res.track
     out: list[Warning_] = []
@@ -263,14 +280,15 @@ def collect_warnings(res: AnalysisResult, session: ExerciseSession,
         add("multiple_people", share=multi)
     if res.view not in spec.views and res.view != "unknown":
         wanted = text(f"views.{spec.best_view}", lang)
-        add("wrong_view", seen=text(f"views.{res.view}", lang), wanted=wanted, view=res.view)
+        add("wrong_view", seen=text(f"views.{res.view}", lang), wanted=wanted, view=res.view,
+            movements_not_counted=wrong_view_movements)
     if spec.id == "hip_flexion" and res.view == "side":
         add("view_swap_risk")
     if session.unchecked:
         names = ", ".join(text(f"faults.{c}", lang).rstrip(".") for c in session.unchecked)
         add("fault_not_checked", faults=names, codes=list(session.unchecked))
     if spec.calibrate and not res.calibration.applied:
-        add("calibration_skipped")
+        add("calibration_skipped", method=res.calibration.method)
     if session.wrong_leg:
         add("wrong_leg", count=len(session.wrong_leg),
             other=text(f"sides.{other_side(res.settings.side)}", lang),
@@ -287,7 +305,7 @@ def collect_warnings(res: AnalysisResult, session: ExerciseSession,
         lo, hi = spec.start_knee_flexion_deg
         if not lo <= knee0 <= hi:
             add("start_knees_not_90", knee=knee0)
-    if not res.reps:
+    if not res.reps and not wrong_view_movements:
         add("no_reps")
     return out
 

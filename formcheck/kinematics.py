@@ -125,13 +125,21 @@ def knee_flexion_deg(xy: np.ndarray, side: str) -> np.ndarray:
 
 
 def hip_abduction_deg(xy: np.ndarray, side: str) -> np.ndarray:
-    """Frontal-plane hip abduction of ``side`` (negative = adduction), ``(...,)``."""
+    """Frontal-plane hip abduction of ``side`` (negative = adduction), ``(...,)``.
+
+    Measured against the pelvis: 0 when the thigh is perpendicular to the
+    hip–hip line, so leaning the trunk over the standing leg does not read as
+    abduction of that leg.
+    """
     hip = xy[..., side_landmark(side, "hip"), :]
     knee = xy[..., side_landmark(side, "knee"), :]
     lateral = hip - xy[..., side_landmark(other_side(side), "hip"), :]
-    d = trunk_axis(xy)
-    s = np.sign(_cross(d, lateral))
-    return signed_angle_deg(d, knee - hip) * np.where(s == 0, 1.0, s)
+    # The pelvis' caudal direction: lateral turned 90° towards the trunk axis.
+    perp = np.stack([-lateral[..., 1], lateral[..., 0]], axis=-1)
+    flip = np.sign(_dot(perp, trunk_axis(xy)))
+    down = perp * np.where(flip == 0, 1.0, flip)[..., None]
+    s = np.sign(_cross(down, lateral))
+    return signed_angle_deg(down, knee - hip) * np.where(s == 0, 1.0, s)
 
 
 def trunk_lean_deg(xy: np.ndarray) -> np.ndarray:
@@ -234,3 +242,35 @@ def moving_side(left: np.ndarray, right: np.ndarray, ratio: float = 1.5) -> str 
     if b > ratio * a and b > 5:
         return "right"
     return None
+
+
+# --- 3-D angles from world landmarks ``(..., 33, 3)`` (metres, y down) -------------
+# Used where the camera does not see the movement plane square-on (front and
+# oblique views): the flexion angles then stay true where 2-D ones foreshorten.
+
+
+def _unit3(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.where(n > 0, n, np.nan)
+
+
+def body_axes_3d(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit caudal (shoulders→hips) and anterior axes of the trunk, each ``(..., 3)``."""
+    down = _unit3(mid_hip(xyz) - mid_shoulder(xyz))
+    left = xyz[..., L.LEFT_HIP, :] - xyz[..., L.RIGHT_HIP, :]
+    front = _unit3(np.cross(down, left))
+    return down, front
+
+
+def hip_flexion_3d_deg(xyz: np.ndarray, side: str) -> np.ndarray:
+    """Hip flexion of ``side`` in the body's sagittal plane (negative = extension)."""
+    down, front = body_axes_3d(xyz)
+    thigh = xyz[..., side_landmark(side, "knee"), :] - xyz[..., side_landmark(side, "hip"), :]
+    return np.degrees(np.arctan2(np.sum(thigh * front, -1), np.sum(thigh * down, -1)))
+
+
+def knee_flexion_3d_deg(xyz: np.ndarray, side: str) -> np.ndarray:
+    """Knee flexion of ``side`` from 3-D landmarks: 0 = straight."""
+    hip, knee, ankle = (xyz[..., side_landmark(side, n), :] for n in ("hip", "knee", "ankle"))
+    u, v = _unit3(hip - knee), _unit3(ankle - knee)
+    return 180.0 - np.degrees(np.arccos(np.clip(np.sum(u * v, -1), -1.0, 1.0)))

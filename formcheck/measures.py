@@ -51,8 +51,13 @@ def front_sign_of(xy: np.ndarray) -> float:
     return float(np.sign(np.nanmedian(s[finite])) or 1.0) if finite.any() else 1.0
 
 
+VIEWS_3D = ("front", "oblique", "lying_oblique", "lying_front")
+"""Views where hip and knee flexion come from the 3-D world landmarks."""
+
+
 def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility: float,
-                     front_sign: float) -> dict[str, np.ndarray]:
+                     front_sign: float, world: np.ndarray | None = None
+                     ) -> dict[str, np.ndarray]:
     """Raw (uncalibrated) measures for the operated ``side`` and the other leg.
 
     Parameters
@@ -61,6 +66,8 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
     vis : ``(T, 33)`` visibility.
     side : operated side; measures of the other leg get the suffix ``_other``.
     front_sign : body facing sign for the sagittal angles.
+    world : ``(T, 33, 3)`` world landmarks; when given, hip and knee flexion are
+        measured in 3-D (for cameras that do not see the body side-on).
 
     Returns
     -------
@@ -73,9 +80,14 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
     for leg, suffix in ((side, ""), (k.other_side(side), "_other")):
         need = _needs(leg)
         g = lambda name, v: _gate(v, vis, need[name], min_visibility)  # noqa: E731
-        out["hip_flexion" + suffix] = g("hip_flexion", k.hip_flexion_deg(xy, leg, front_sign))
+        if world is None:
+            hip = k.hip_flexion_deg(xy, leg, front_sign)
+            knee = k.knee_flexion_deg(xy, leg)
+        else:
+            hip, knee = k.hip_flexion_3d_deg(world, leg), k.knee_flexion_3d_deg(world, leg)
+        out["hip_flexion" + suffix] = g("hip_flexion", hip)
         out["hip_extension" + suffix] = -out["hip_flexion" + suffix]
-        out["knee_flexion" + suffix] = g("knee_flexion", k.knee_flexion_deg(xy, leg))
+        out["knee_flexion" + suffix] = g("knee_flexion", knee)
         out["hip_abduction" + suffix] = g("hip_abduction", k.hip_abduction_deg(xy, leg))
         out["heel_y" + suffix] = g("heel_y", xy[..., side_landmark(leg, "heel"), 1])
         out["shank" + suffix] = g("heel_y", k.shank_length(xy, leg))
@@ -98,7 +110,9 @@ class Calibration:
         offsets: measure name → degrees subtracted (the model's constant offset).
         heel_y: reference heel height (image y) per leg key ``""`` / ``"_other"``.
         bridge_line: shoulder–hip–knee deviation at the start per leg key.
-        applied: whether angle offsets were applied (start pose was neutral).
+        applied: whether a still neutral start pose calibrated all angles.
+        method: ``start`` (neutral start pose), ``resting_level`` (only the
+            movement signal, from its resting level) or ``none``.
         knee_flexion_start: knee flexion of the operated leg at the start.
     """
 
@@ -107,6 +121,7 @@ class Calibration:
     bridge_line: dict[str, float] = field(default_factory=dict)
     applied: bool = False
     knee_flexion_start: float = float("nan")
+    method: str = "none"
 
 
 def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
@@ -135,11 +150,21 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
             offsets[name + suffix] = start(name + suffix)
     signal_offset = offsets.get(spec.signal, float("nan"))
     window_sd = np.nanstd(raw[spec.signal][window]) if spec.signal in raw else np.nan
-    if np.isfinite(signal_offset) and abs(signal_offset) <= tracking.max_calibration_offset_deg \
+    limit = tracking.max_calibration_offset_deg
+    if np.isfinite(signal_offset) and abs(signal_offset) <= limit \
             and (not np.isfinite(window_sd) or window_sd < 4.0):
-        cal.offsets = {n: (v if np.isfinite(v) and abs(v) <= tracking.max_calibration_offset_deg
-                           else 0.0) for n, v in offsets.items()}
-        cal.applied = True
+        cal.offsets = {n: (v if np.isfinite(v) and abs(v) <= limit else 0.0)
+                       for n, v in offsets.items()}
+        cal.applied, cal.method = True, "start"
+    elif spec.signal in raw:
+        # No still neutral start (a recording that starts mid-movement): take
+        # the signal's resting level, its low percentile, as the neutral reading.
+        for name in (spec.signal, spec.signal + "_other"):
+            v = raw[name][np.isfinite(raw[name])]
+            low = float(np.percentile(v, 3)) if v.size > 10 else float("nan")
+            if np.isfinite(low) and abs(low) <= limit:
+                cal.offsets[name] = low
+                cal.method = "resting_level"
     return cal
 
 

@@ -115,16 +115,23 @@ class HoldTimer:
         self.longest = 0.0
         self.total = 0.0
         self._prev_t: float | None = None
+        self._prev_in = False
 
     def update(self, t: float, v: float) -> float:
-        """Feed one sample; returns the current unbroken hold in seconds."""
-        dt = 0.0 if self._prev_t is None else t - self._prev_t
-        self._prev_t = t
-        if math.isfinite(v) and v >= self.level:
-            self.current += dt
-            self.total += dt
-        elif math.isfinite(v):
+        """Feed one sample; returns the current unbroken hold in seconds.
+
+        An interval counts when the samples at both its ends are in range; NaN
+        samples neither count nor break the hold.
+        """
+        if not math.isfinite(v):
+            return self.current
+        inside = v >= self.level
+        if inside and self._prev_in and self._prev_t is not None:
+            self.current += t - self._prev_t
+            self.total += t - self._prev_t
+        elif not inside:
             self.current = 0.0
+        self._prev_t, self._prev_in = t, inside
         self.longest = max(self.longest, self.current)
         return self.current
 
@@ -265,7 +272,8 @@ class ExerciseSession:
         else:
             if self.spec.hold_s > 0 and hold < self.spec.hold_s:
                 faults.append("hold_too_short")
-            if (end - start) - self.hold.total < self.spec.min_move_s:
+            moving = (end - start) - (hold if self.spec.hold_s > 0 else 0.0)
+            if moving < self.spec.min_move_s:
                 faults.append("too_fast")
         rep = Rep(len(self.reps) + 1, start, end, peak, hold, reached, faults, self.set_index,
                   dict(self.faults.worst))

@@ -139,6 +139,10 @@ def read_frames(path: str | Path, max_side: int | None = None, max_fps: float | 
             raise VideoError("truncated", f"{Path(path).name}: stopped after {n} frames") from None
         if n == 0:
             raise VideoError("no_frames", Path(path).name)
+        expected = stream.frames or 0
+        if expected and n < expected - max(2, 0.02 * expected):
+            # The index promises more frames than the data holds: cut off.
+            raise VideoError("truncated", f"{Path(path).name}: {n} of {expected} frames")
     finally:
         container.close()
 
@@ -152,14 +156,15 @@ class VideoWriter:
 
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._container = av.open(str(self.path), mode="w")
+        self._container = av.open(str(self.path), mode="w", options={"movflags": "+faststart"})
         rate = Fraction(fps).limit_denominator(1001)
         self._stream = self._container.add_stream("libx264", rate=rate)
         self._stream.width = width - width % 2
         self._stream.height = height - height % 2
         self._stream.pix_fmt = "yuv420p"
         self._stream.time_base = Fraction(1, 1000)
-        self._stream.options = {"crf": str(crf), "preset": "veryfast", "movflags": "+faststart"}
+        self._stream.codec_context.time_base = Fraction(1, 1000)
+        self._stream.options = {"crf": str(crf), "preset": "veryfast"}
         self._last_pts = -1
 
     def write(self, rgb: np.ndarray, t: float) -> None:

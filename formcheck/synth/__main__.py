@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("samples", help="(re)generate sample_videos/ deterministically")
     s.add_argument("--out-dir", type=Path, default=Path("sample_videos"))
     s.add_argument("--only", default="", help="comma-separated clip names to render")
+    s.add_argument("--check", action="store_true",
+                   help="run MediaPipe on each clip and put detection rates in the README")
     sub.add_parser("fetch", help="download the body data into the cache")
     c = sub.add_parser("check", help="MediaPipe pose detection rate of rendered clips")
     c.add_argument("videos", nargs="+", type=Path)
@@ -60,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             from formcheck.synth.samples import render_samples
 
             only = [n for n in args.only.split(",") if n]
-            render_samples(args.out_dir, only=only or None)
+            render_samples(args.out_dir, only=only or None, check=args.check)
     except (BodyDataError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

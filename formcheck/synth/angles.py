@@ -10,7 +10,8 @@ Conventions
   thigh (hip -> knee), in the trunk's sagittal plane (``u``, ``f``); positive when the
   knee goes forward, negative = extension.
 - hip abduction: the same in the trunk's frontal plane (``u``, ``l``); positive away
-  from the midline, negative = adduction.
+  from the midline, negative = adduction (a thigh above the horizontal is measured
+  against the trunk line continued upwards, so the value never wraps to +-180).
 - knee flexion: 180 - angle(hip, knee, ankle).
 - trunk lean: angle of ``u`` from a reference "up" direction, forward component in the
   plane (up, forward reference), side component (magnitude) in the plane (up, lateral).
@@ -49,7 +50,8 @@ def hip_angles(
     down = -_dot(d, u)
     flex = np.degrees(np.arctan2(_dot(d, f), down))
     outward = lat if side == "left" else -lat
-    abd = np.degrees(np.arctan2(_dot(d, outward), down))
+    # |down| keeps a thigh raised above the horizontal from wrapping to +-180 degrees
+    abd = np.degrees(np.arctan2(_dot(d, outward), np.abs(down)))
     return flex, abd
 
 

@@ -1,0 +1,167 @@
+"""Geometry against hand-computed cases."""
+
+import numpy as np
+import pytest
+
+from formcheck import kinematics as k
+from formcheck.pose import Landmark as L
+
+
+def standing_side(facing: int = 1) -> np.ndarray:
+    """A person seen from the side, facing image +x (facing=1) or -x; y down, units cm."""
+    xy = np.zeros((33, 2))
+    f = facing
+    for s in ("LEFT", "RIGHT"):
+        xy[L[f"{s}_SHOULDER"]] = (0, 0)
+        xy[L[f"{s}_HIP"]] = (0, 50)
+        xy[L[f"{s}_KNEE"]] = (0, 95)
+        xy[L[f"{s}_ANKLE"]] = (0, 140)
+        xy[L[f"{s}_HEEL"]] = (-3 * f, 145)
+        xy[L[f"{s}_FOOT_INDEX"]] = (15 * f, 145)
+        xy[L[f"{s}_EAR"]] = (0, -20)
+    xy[L.NOSE] = (8 * f, -18)
+    return xy
+
+
+@pytest.mark.parametrize("facing", [1, -1])
+def test_standing_straight_reads_zero(facing):
+    xy = standing_side(facing)
+    for side in ("left", "right"):
+        assert k.hip_flexion_deg(xy, side) == pytest.approx(0, abs=1e-9)
+        assert k.knee_flexion_deg(xy, side) == pytest.approx(0, abs=1e-9)
+    assert k.trunk_lean_forward_deg(xy) == pytest.approx(0, abs=1e-9)
+
+
+@pytest.mark.parametrize("facing", [1, -1])
+def test_knee_raised_forward_is_positive_flexion(facing):
+    xy = standing_side(facing)
+    # Thigh 45° forward: knee at 45 cm along a 45° line from the hip.
+    d = 45 / np.sqrt(2)
+    xy[L.LEFT_KNEE] = (facing * d, 50 + d)
+    xy[L.LEFT_ANKLE] = (facing * d, 50 + d + 45)  # shank vertical: knee bent 45°
+    assert k.hip_flexion_deg(xy, "left") == pytest.approx(45)
+    assert k.knee_flexion_deg(xy, "left") == pytest.approx(45)
+    assert k.hip_flexion_deg(xy, "right") == pytest.approx(0, abs=1e-9)
+
+
+def test_leg_behind_is_negative_flexion_and_lean_forward_positive():
+    xy = standing_side(1)
+    xy[L.RIGHT_KNEE] = (-45 * np.sin(np.radians(20)), 50 + 45 * np.cos(np.radians(20)))
+    assert k.hip_flexion_deg(xy, "right") == pytest.approx(-20)
+    # Lean the trunk 30° forward (shoulders towards +x).
+    for s in (L.LEFT_SHOULDER, L.RIGHT_SHOULDER):
+        xy[s] = (50 * np.sin(np.radians(30)), 50 - 50 * np.cos(np.radians(30)))
+    assert k.trunk_lean_forward_deg(xy) == pytest.approx(30)
+
+
+def test_squat_hip_angle_is_trunk_to_thigh():
+    xy = standing_side(1)
+    # Trunk 40° forward of vertical, thigh 80° forward: trunk line to thigh = 120°.
+    for s in (L.LEFT_SHOULDER, L.RIGHT_SHOULDER):
+        xy[s] = (50 * np.sin(np.radians(40)), 50 - 50 * np.cos(np.radians(40)))
+    a = np.radians(80)
+    xy[L.LEFT_KNEE] = (45 * np.sin(a), 50 + 45 * np.cos(a))
+    assert k.hip_flexion_deg(xy, "left") == pytest.approx(120)
+
+
+def front_view() -> np.ndarray:
+    xy = np.zeros((33, 2))
+    # person facing the camera: their left is image +x
+    for s, x in (("LEFT", 15), ("RIGHT", -15)):
+        xy[L[f"{s}_SHOULDER"]] = (1.3 * x, 0)
+        xy[L[f"{s}_HIP"]] = (x, 50)
+        xy[L[f"{s}_KNEE"]] = (x, 95)
+        xy[L[f"{s}_ANKLE"]] = (x, 140)
+    return xy
+
+
+def test_abduction_sign_and_value():
+    xy = front_view()
+    a = np.radians(30)
+    xy[L.LEFT_KNEE] = (15 + 45 * np.sin(a), 50 + 45 * np.cos(a))
+    assert k.hip_abduction_deg(xy, "left") == pytest.approx(30)
+    xy[L.RIGHT_KNEE] = (-15 + 45 * np.sin(np.radians(10)), 50 + 45 * np.cos(np.radians(10)))
+    assert k.hip_abduction_deg(xy, "right") == pytest.approx(-10)  # adduction
+
+
+def test_knee_past_midline_and_width_ratio():
+    xy = front_view()
+    assert k.knee_past_midline(xy, "left") == pytest.approx(-0.5)
+    xy[L.LEFT_KNEE] = (-6, 95)  # 6 cm past the centre, hip width 30
+    assert k.knee_past_midline(xy, "left") == pytest.approx(0.2)
+    xy = front_view()
+    xy[L.LEFT_KNEE], xy[L.RIGHT_KNEE] = (9, 95), (-9, 95)
+    assert k.knee_ankle_width_ratio(xy) == pytest.approx(0.6)
+
+
+def test_bridge_line_and_heel_rise():
+    xy = np.zeros((33, 2))
+    xy[L.LEFT_SHOULDER], xy[L.LEFT_HIP], xy[L.LEFT_KNEE] = (0, 0), (50, 0), (95, 0)
+    assert k.bridge_line_deg(xy, "left") == pytest.approx(0)
+    xy[L.LEFT_KNEE] = (50 + 45 * np.cos(np.radians(60)), -45 * np.sin(np.radians(60)))
+    assert k.bridge_line_deg(xy, "left") == pytest.approx(60)
+    xy[L.LEFT_ANKLE], xy[L.LEFT_HEEL] = (xy[L.LEFT_KNEE][0], 0), (xy[L.LEFT_KNEE][0], -9)
+    shank = 45 * np.sin(np.radians(60))
+    assert k.heel_rise(xy, "left", 0.0) == pytest.approx(9 / shank)
+
+
+def test_vectorised_over_sequences():
+    seq = np.stack([standing_side(1)] * 5)
+    seq[2, L.LEFT_KNEE] = (45, 50)  # thigh horizontal: 90°
+    out = k.hip_flexion_deg(seq, "left")
+    assert out.shape == (5,)
+    assert out[2] == pytest.approx(90) and out[0] == pytest.approx(0, abs=1e-9)
+
+
+def test_view_estimation():
+    side = standing_side(1)
+    side[L.LEFT_SHOULDER, 0] += 2
+    assert k.estimate_view(side) == "side"
+    assert k.estimate_view(front_view()) == "front"
+    obl = front_view()
+    obl[:, 0] *= 0.5
+    assert k.estimate_view(obl) == "oblique"
+    lying = standing_side(1)[:, ::-1].copy()  # swap x and y: trunk horizontal
+    assert k.estimate_view(lying) == "lying_side"
+    assert k.estimate_view(np.full((33, 2), np.nan)) == "unknown"
+
+
+def test_moving_side():
+    t = np.linspace(0, 10, 300)
+    moving, still = 40 * np.clip(np.sin(t), 0, None), np.random.default_rng(0).normal(0, 1, 300)
+    assert k.moving_side(moving, still) == "left"
+    assert k.moving_side(still, moving) == "right"
+    assert k.moving_side(moving, moving) is None
+
+
+def test_3d_angles_are_view_independent():
+    xyz = np.zeros((33, 3))
+    for s, x in (("LEFT", 0.15), ("RIGHT", -0.15)):  # facing -z (the camera), y down
+        xyz[L[f"{s}_SHOULDER"]] = (x, -0.5, 0)
+        xyz[L[f"{s}_HIP"]] = (x, 0, 0)
+        xyz[L[f"{s}_KNEE"]] = (x, 0.45, 0)
+        xyz[L[f"{s}_ANKLE"]] = (x, 0.9, 0)
+    a = np.radians(60)
+    xyz[L.LEFT_KNEE] = (0.15, 0.45 * np.cos(a), -0.45 * np.sin(a))  # thigh forward 60°
+    xyz[L.LEFT_ANKLE] = xyz[L.LEFT_KNEE] + (0, 0.45, 0)  # shank vertical: knee 60°
+    xyz[L.RIGHT_KNEE] = (-0.15, 0.45 * np.cos(0.2), 0.45 * np.sin(0.2))  # leg back
+    for turn in (0, 30, 90, 180):
+        c, s = np.cos(np.radians(turn)), np.sin(np.radians(turn))
+        rot = np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])  # about the vertical axis
+        r = xyz @ rot.T
+        assert k.hip_flexion_3d_deg(r, "left") == pytest.approx(60)
+        assert k.knee_flexion_3d_deg(r, "left") == pytest.approx(60)
+        assert k.hip_flexion_3d_deg(r, "right") == pytest.approx(-np.degrees(0.2))
+
+
+def test_abduction_is_measured_against_the_pelvis():
+    xy = front_view()
+    # Tilt the whole body 10° (camera roll): no abduction appears.
+    c, s = np.cos(np.radians(10)), np.sin(np.radians(10))
+    tilted = xy @ np.array([[c, -s], [s, c]]).T
+    assert k.hip_abduction_deg(tilted, "left") == pytest.approx(0, abs=1e-9)
+    # Lean only the trunk sideways over the right leg: the legs stay at 0.
+    xy[L.LEFT_SHOULDER, 0] -= 20
+    xy[L.RIGHT_SHOULDER, 0] -= 20
+    assert k.hip_abduction_deg(xy, "right") == pytest.approx(0, abs=1e-9)
+    assert k.hip_abduction_deg(xy, "left") == pytest.approx(0, abs=1e-9)

@@ -1,0 +1,186 @@
+"""The engine fed synthetic angle signals."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from formcheck.protocol import PatientSettings, apply_overrides, default_programme
+from formcheck.session import ExerciseSession, HoldTimer, RepCounter
+
+FS = 30.0
+
+
+def ramp(knots):
+    """Piecewise-linear signal through ``(t, value)`` knots sampled at 30 Hz."""
+    ts, vs = zip(*knots)
+    t = np.arange(0, ts[-1] + 1e-9, 1 / FS)
+    return t, np.interp(t, ts, vs)
+
+
+def rep_knots(t0, peak, up=1.5, hold=0.0, down=1.5, base=0.0):
+    return [(t0, base), (t0 + up, peak), (t0 + up + hold, peak), (t0 + up + hold + down, base)]
+
+
+def run(exercise, t, signal, view=None, extra=None, side="left", approach="posterolateral",
+        overrides=None):
+    prog = default_programme()
+    spec = apply_overrides(prog.exercise(exercise), overrides)
+    s = ExerciseSession(spec, PatientSettings(side, approach), view or spec.best_view, prog)
+    events = []
+    for i, ti in enumerate(t):
+        values = {spec.signal: float(signal[i])}
+        for name, series in (extra or {}).items():
+            values[name] = float(series[i])
+        events += s.update(float(ti), values)
+    return s, s.finish(), events
+
+
+def test_clean_squats_are_counted_once_each():
+    knots = [(0, 0)]
+    for i in range(5):
+        knots += rep_knots(1 + 5 * i, 60)
+    t, v = ramp(knots + [(27, 0)])
+    s, reps, events = run("mini_squat", t, v)
+    assert [r.completed for r in reps] == [True] * 5
+    assert all(r.faults == [] for r in reps)
+    assert [e.kind for e in events].count("rep_completed") == 5
+    assert reps[0].peak_deg == pytest.approx(60, abs=0.5)
+    # A rep runs from leaving the return threshold to coming back under it.
+    ret = default_programme().exercise("mini_squat").return_deg
+    assert reps[0].start_s == pytest.approx(1.0 + ret / 60 * 1.5, abs=0.05)
+    assert reps[0].end_s == pytest.approx(4.0 - ret / 60 * 1.5, abs=0.05)
+
+
+def test_jitter_around_the_start_threshold_counts_nothing():
+    spec = default_programme().exercise("mini_squat")
+    rng = np.random.default_rng(1)
+    t = np.arange(0, 20, 1 / FS)
+    v = spec.start_deg + rng.normal(0, 3, t.size)  # crosses start often, never target
+    s, reps, _ = run("mini_squat", t, v)
+    assert s.rep_count == 0
+
+
+def test_jitter_near_the_target_counts_one_rep():
+    t, v = ramp(rep_knots(1, 40, up=1.5, hold=2, down=1.5) + [(8, 0)])
+    v = v + np.where((t > 2.5) & (t < 4.5), 4 * np.sin(2 * np.pi * 5 * t), 0)
+    s, reps, _ = run("mini_squat", t, v)
+    assert s.rep_count == 1
+
+
+def test_short_hold_is_flagged_and_long_hold_is_not():
+    knots = [(0, 0)] + rep_knots(1, 60, hold=1.0) + rep_knots(7, 60, hold=3.5) + [(15, 0)]
+    t, v = ramp(knots)
+    s, reps, events = run("hip_flexion", t, v)
+    assert s.rep_count == 2
+    assert "hold_too_short" in reps[0].faults
+    assert "hold_too_short" not in reps[1].faults
+    assert reps[1].hold_s >= 3.0
+    assert any(e.kind == "hold_reached" for e in events)
+
+
+def test_fast_rep_is_flagged():
+    knots = [(0, 0)] + rep_knots(1, 60, up=0.4, down=0.4) + rep_knots(4, 60) + [(9, 0)]
+    t, v = ramp(knots)
+    s, reps, _ = run("mini_squat", t, v)
+    assert reps[0].faults == ["too_fast"] and reps[1].faults == []
+
+
+def test_small_movement_is_an_incomplete_attempt():
+    knots = [(0, 0)] + rep_knots(1, 28) + rep_knots(6, 60) + [(11, 0)]
+    t, v = ramp(knots)
+    s, reps, _ = run("mini_squat", t, v)
+    assert s.rep_count == 1 and len(reps) == 2
+    assert reps[0].completed is False and reps[0].faults == ["incomplete_range"]
+
+
+def test_a_long_pause_starts_a_new_set():
+    knots = [(0, 0)]
+    for t0 in (1, 6, 11, 45, 50):
+        knots += rep_knots(t0, 60)
+    t, v = ramp(knots + [(56, 0)])
+    s, reps, events = run("mini_squat", t, v)
+    assert [r.set for r in reps] == [1, 1, 1, 2, 2]
+    ended = [e for e in events if e.kind == "set_ended"]
+    assert ended and ended[0].data == {"set": 1, "reps": 3}
+    assert [x["reps"] for x in s.sets()] == [3, 2]
+
+
+def test_limit_crossed_during_a_rep_is_a_fault_of_that_rep():
+    knots = [(0, 0)] + rep_knots(1, 60) + rep_knots(6, 60) + [(11, 0)]
+    t, v = ramp(knots)
+    hip = np.where((t > 7) & (t < 8.5), 100.0, 60.0)
+    s, reps, _ = run("mini_squat", t, v, extra={"hip_flexion": hip})
+    assert reps[0].faults == [] and reps[1].faults == ["hip_flexion_limit"]
+
+
+def test_brief_spike_is_not_a_fault():
+    t, v = ramp([(0, 0)] + rep_knots(1, 60) + [(6, 0)])
+    hip = np.where(np.abs(t - 2.5) < 0.05, 120.0, 60.0)  # 3 frames
+    s, reps, _ = run("mini_squat", t, v, extra={"hip_flexion": hip})
+    assert reps[0].faults == []
+
+
+def test_fault_not_checkable_in_this_view_is_skipped():
+    t, v = ramp([(0, 0)] + rep_knots(1, 60) + [(6, 0)])
+    hip = np.full_like(t, 120.0)
+    s, reps, _ = run("mini_squat", t, v, view="front", extra={"hip_flexion": hip})
+    assert reps[0].faults == []
+    assert "hip_flexion_limit" in s.unchecked
+
+
+def test_approach_precaution_only_for_that_approach():
+    t, v = ramp([(0, 0)] + rep_knots(1, 100, hold=3.5) + [(8, 0)])
+    s, reps, _ = run("hip_flexion", t, v, extra={"hip_flexion": v}, approach="posterolateral")
+    assert "hip_flexion_limit" in reps[0].faults
+    s, reps, _ = run("hip_flexion", t, v, extra={"hip_flexion": v}, approach="anterior")
+    assert "hip_flexion_limit" not in reps[0].faults
+
+
+def test_wrong_leg_is_not_counted():
+    t, other = ramp([(0, 0)] + rep_knots(1, 60, hold=3.5) + [(9, 0)])
+    still = np.zeros_like(t)
+    s, reps, events = run("hip_flexion", t, still, extra={"hip_flexion_other": other})
+    assert s.rep_count == 0
+    assert len(s.wrong_leg) == 1 and any(e.kind == "wrong_leg" for e in events)
+
+
+def test_missing_frames_do_not_break_a_rep():
+    t, v = ramp([(0, 0)] + rep_knots(1, 60) + [(6, 0)])
+    v[(t > 2.0) & (t < 2.4)] = np.nan
+    s, reps, _ = run("mini_squat", t, v)
+    assert s.rep_count == 1
+
+
+def test_patient_override_changes_the_limit():
+    t, v = ramp([(0, 0)] + rep_knots(1, 60) + [(6, 0)])
+    hip = np.full_like(t, 85.0)
+    s, reps, _ = run("mini_squat", t, v, extra={"hip_flexion": hip})
+    assert reps[0].faults == []
+    s, reps, _ = run("mini_squat", t, v, extra={"hip_flexion": hip},
+                     overrides={"hip_flexion_limit.max": 80})
+    assert reps[0].faults == ["hip_flexion_limit"]
+
+
+def test_small_state_machines():
+    c = RepCounter(10, 20, 5)
+    states = [c.update(float(i), v) for i, v in enumerate([0, 12, 25, 12, 4, 3])]
+    assert states == [None, "started", None, None, "ended", None]
+    assert c.last == (0.0, 4.0, 25, True)
+    h = HoldTimer(10)
+    for i, v in enumerate([0, 11, 12, 5, 11, 12, 13, 14]):
+        h.update(i * 0.5, v)
+    assert h.longest == pytest.approx(1.5) and h.total == pytest.approx(2.0)
+
+
+def test_programme_data():
+    prog = default_programme()
+    assert list(prog.exercises) == ["hip_abduction", "mini_squat", "hip_flexion",
+                                    "hip_extension_stretch", "heel_slide", "bridge"]
+    assert [prog.exercise(e).hold_s for e in ("hip_flexion", "hip_extension_stretch",
+                                              "heel_slide", "bridge")] == [3, 8, 3, 3]
+    assert prog.dosage.stages()[0] == (3, 5) and prog.dosage.stages()[-1] == (3, 10)
+    with pytest.raises(ValueError):
+        apply_overrides(prog.exercise("bridge"), {"no_such_limit": 1})
+    with pytest.raises(ValueError):
+        dataclasses.replace(prog.exercise("bridge"), start_deg=170)
