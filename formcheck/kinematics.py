@@ -11,8 +11,8 @@ Conventions (0° = standing straight, the anatomical position):
   downwards) and the thigh (hip→knee); positive when the knee moves to the
   front of the body, negative for extension (leg behind the trunk line).
 * ``knee_flexion_deg``: 180° minus the hip–knee–ankle angle; 0 = straight.
-* ``hip_abduction_deg``: frontal-plane angle between the trunk axis and the
-  thigh; positive away from the midline, negative = adduction.
+* ``hip_abduction_deg``: frontal-plane angle of the thigh from the vertical;
+  positive away from the midline, negative = adduction.
 * ``trunk_lean_deg``: angle of the trunk (mid-hip→mid-shoulder) from the image
   vertical, positive towards the image's +x; forward/back in a side view,
   sideways in a front view.
@@ -125,21 +125,20 @@ def knee_flexion_deg(xy: np.ndarray, side: str) -> np.ndarray:
 
 
 def hip_abduction_deg(xy: np.ndarray, side: str) -> np.ndarray:
-    """Frontal-plane hip abduction of ``side`` (negative = adduction), ``(...,)``.
+    """Frontal-plane leg abduction of ``side`` (negative = adduction), ``(...,)``.
 
-    Measured against the pelvis: 0 when the thigh is perpendicular to the
-    hip–hip line, so leaning the trunk over the standing leg does not read as
-    abduction of that leg.
+    The thigh's angle from the image vertical, positive away from the midline.
+    Measured against gravity rather than the pelvis: in a side raise the pelvis
+    tilts and the standing hip abducts relative to it too, so only the vertical
+    tells which leg went up. (The trunk is meant to stay upright; its lean is
+    checked on its own, and the start-pose calibration removes camera roll.)
     """
     hip = xy[..., side_landmark(side, "hip"), :]
     knee = xy[..., side_landmark(side, "knee"), :]
-    lateral = hip - xy[..., side_landmark(other_side(side), "hip"), :]
-    # The pelvis' caudal direction: lateral turned 90° towards the trunk axis.
-    perp = np.stack([-lateral[..., 1], lateral[..., 0]], axis=-1)
-    flip = np.sign(_dot(perp, trunk_axis(xy)))
-    down = perp * np.where(flip == 0, 1.0, flip)[..., None]
-    s = np.sign(_cross(down, lateral))
-    return signed_angle_deg(down, knee - hip) * np.where(s == 0, 1.0, s)
+    outward = np.sign(hip[..., 0] - xy[..., side_landmark(other_side(side), "hip"), 0])
+    thigh = knee - hip
+    angle = np.degrees(np.arctan2(thigh[..., 0], thigh[..., 1]))  # from straight down
+    return angle * np.where(outward == 0, 1.0, outward)
 
 
 def trunk_lean_deg(xy: np.ndarray) -> np.ndarray:

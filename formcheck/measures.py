@@ -60,26 +60,26 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
                      ) -> dict[str, np.ndarray]:
     """Raw (uncalibrated) measures for the operated ``side`` and the other leg.
 
-    Parameters
-    ----------
-    xy : ``(T, 33, 2)`` isotropic landmark positions (NaN where no person).
-    vis : ``(T, 33)`` visibility.
-    side : operated side; measures of the other leg get the suffix ``_other``.
-    front_sign : body facing sign for the sagittal angles.
-    world : ``(T, 33, 3)`` world landmarks; when given, hip and knee flexion are
-        measured in 3-D (for cameras that do not see the body side-on).
+    Args:
+        xy: ``(T, 33, 2)`` isotropic landmark positions (NaN where no person).
+        vis: ``(T, 33)`` visibility.
+        side: operated side; measures of the other leg get the suffix ``_other``.
+        min_visibility: landmarks less visible than this make their measures NaN.
+        front_sign: body facing sign for the sagittal angles.
+        world: ``(T, 33, 3)`` world landmarks; when given, hip and knee flexion
+            are measured in 3-D (for cameras that do not see the body side-on).
 
-    Returns
-    -------
-    dict of ``(T,)`` arrays: ``hip_flexion``, ``hip_extension``, ``knee_flexion``,
+    Returns:
+        dict of ``(T,)`` arrays: ``hip_flexion``, ``hip_extension``, ``knee_flexion``,
     ``hip_abduction``, ``trunk_lean_forward``, ``trunk_lean_back``,
     ``trunk_lean_side_signed``, ``heel_y``, ``shank``, ``bridge_line``,
     ``knee_width_ratio``, ``knee_past_midline``, each leg measure also ``*_other``.
+
     """
     out: dict[str, np.ndarray] = {}
     for leg, suffix in ((side, ""), (k.other_side(side), "_other")):
         need = _needs(leg)
-        g = lambda name, v: _gate(v, vis, need[name], min_visibility)  # noqa: E731
+        g = lambda name, v, need=need: _gate(v, vis, need[name], min_visibility)  # noqa: E731
         if world is None:
             hip = k.hip_flexion_deg(xy, leg, front_sign)
             knee = k.knee_flexion_deg(xy, leg)
@@ -114,6 +114,7 @@ class Calibration:
         method: ``start`` (neutral start pose), ``resting_level`` (only the
             movement signal, from its resting level) or ``none``.
         knee_flexion_start: knee flexion of the operated leg at the start.
+
     """
 
     offsets: dict[str, float] = field(default_factory=dict)

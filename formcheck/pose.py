@@ -67,6 +67,7 @@ class PoseFrame:
         world_xyz: ``(33, 3)`` world landmarks in metres, hip-centred, y down.
         image_wh: ``(width, height)`` of the frame in pixels.
         n_people: How many people the model found (the first is used).
+
     """
 
     t: float
@@ -100,6 +101,7 @@ class PoseTrack:
         world_xyz: ``(T, 33, 3)`` world landmarks in metres (NaN where no person).
         n_people: ``(T,)`` number of people the model found in each frame.
         image_wh: ``(width, height)`` of the (upright) frames in pixels.
+
     """
 
     t: np.ndarray
@@ -149,7 +151,8 @@ class PoseTrack:
         for i, f in enumerate(frames):
             if f is None:
                 continue
-            image[i], world[i], vis[i], people[i] = f.image_xyz, f.world_xyz, f.visibility, f.n_people
+            image[i], world[i], vis[i] = f.image_xyz, f.world_xyz, f.visibility
+            people[i] = f.n_people
         return cls(np.asarray(times, float), image, vis, world, people, image_wh)
 
     def frame(self, i: int) -> PoseFrame | None:

@@ -233,9 +233,10 @@ class ExerciseSession:
                 self._tail_rep = None
             else:
                 for code in self.faults.update(t, values, v):
-                    if code not in self._tail_rep.faults:
-                        self._tail_rep.faults.append(code)
-                        events.append(Event(t, "fault", {"code": code, "rep": self._tail_rep.index}))
+                    rep = self._tail_rep
+                    if code not in rep.faults:
+                        rep.faults.append(code)
+                        events.append(Event(t, "fault", {"code": code, "rep": rep.index}))
         if (self._set_reps and not self.counter.active
                 and t - self._last_end >= self.programme.dosage.new_set_after_rest_s):
             events.append(Event(t, "set_ended", {"set": self.set_index, "reps": self._set_reps}))

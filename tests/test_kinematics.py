@@ -154,14 +154,14 @@ def test_3d_angles_are_view_independent():
         assert k.hip_flexion_3d_deg(r, "right") == pytest.approx(-np.degrees(0.2))
 
 
-def test_abduction_is_measured_against_the_pelvis():
+def test_abduction_is_measured_against_the_vertical():
     xy = front_view()
-    # Tilt the whole body 10° (camera roll): no abduction appears.
-    c, s = np.cos(np.radians(10)), np.sin(np.radians(10))
-    tilted = xy @ np.array([[c, -s], [s, c]]).T
-    assert k.hip_abduction_deg(tilted, "left") == pytest.approx(0, abs=1e-9)
-    # Lean only the trunk sideways over the right leg: the legs stay at 0.
+    # Lean the trunk and tilt the pelvis over the right leg: the right leg stays
+    # vertical, so only the raised left leg reads as abduction.
     xy[L.LEFT_SHOULDER, 0] -= 20
     xy[L.RIGHT_SHOULDER, 0] -= 20
+    xy[L.LEFT_HIP, 1] -= 8
     assert k.hip_abduction_deg(xy, "right") == pytest.approx(0, abs=1e-9)
-    assert k.hip_abduction_deg(xy, "left") == pytest.approx(0, abs=1e-9)
+    a = np.radians(35)
+    xy[L.LEFT_KNEE] = xy[L.LEFT_HIP] + 45 * np.array([np.sin(a), np.cos(a)])
+    assert k.hip_abduction_deg(xy, "left") == pytest.approx(35)

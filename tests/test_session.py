@@ -13,7 +13,7 @@ FS = 30.0
 
 def ramp(knots):
     """Piecewise-linear signal through ``(t, value)`` knots sampled at 30 Hz."""
-    ts, vs = zip(*knots)
+    ts, vs = zip(*knots, strict=True)
     t = np.arange(0, ts[-1] + 1e-9, 1 / FS)
     return t, np.interp(t, ts, vs)
 

@@ -1,0 +1,238 @@
+"""The live path: webcam frames in, overlay and events out, one frame at a time.
+
+Same measures and the same :class:`~formcheck.session.ExerciseSession` as
+recorded video; only the smoothing is causal and the calibration happens in
+front of the camera: placement check → countdown → still neutral pose →
+counting.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .filters import CausalSmoother
+from .i18n import text
+from .kinematics import estimate_view, to_isotropic
+from .measures import VIEWS_3D, Calibration, calibrate, calibrated, compute_measures
+from .overlay import OverlayState, annotate
+from .pose import PoseEstimator, PoseFrame, side_landmark
+from .protocol import PatientSettings, Programme, apply_overrides, default_programme
+from .session import Event, ExerciseSession
+
+PLACEMENT_S = 1.0       # the view must look right this long before the countdown
+COUNTDOWN_S = 3.0
+MESSAGE_HOLD_S = 2.5    # a fault message stays at least this long
+FULL_BODY = ("shoulder", "hip", "knee", "ankle")
+
+
+@dataclass
+class LiveState:
+    """What the UI shows next to the video: phase, counts, the current message."""
+
+    phase: str = "placement"          # placement | countdown | calibrating | counting
+    rep_count: int = 0
+    attempts: int = 0
+    set_index: int = 1
+    hold_s: float = 0.0
+    message: str | None = None
+    message_is_fault: bool = False
+    view: str = "unknown"
+    fps: float = 0.0
+    latency_ms: float = 0.0
+    events: list[Event] = field(default_factory=list)
+
+
+class LiveSession:
+    """Runs one exercise on a live stream. Thread-safe :meth:`process` and :meth:`snapshot`."""
+
+    def __init__(self, exercise: str, settings: PatientSettings, lang: str = "nl",
+                 programme: Programme | None = None, estimator: PoseEstimator | None = None,
+                 fs_hz: float = 30.0, goal: int | None = None) -> None:
+        self.programme = programme or default_programme()
+        self.spec = apply_overrides(self.programme.exercise(exercise),
+                                    settings.overrides.get(exercise))
+        self.settings, self.lang, self.goal = settings, lang, goal
+        self.estimator = estimator or PoseEstimator(count_people_every_s=None)
+        self.tr = self.programme.tracking
+        self.fs = fs_hz
+        self.state = LiveState()
+        self.session: ExerciseSession | None = None
+        self.calibration = Calibration()
+        self._lock = threading.Lock()
+        self._smoother: CausalSmoother | None = None
+        self._names: list[str] = []
+        self._phase_since = 0.0
+        self._cal_t: list[float] = []
+        self._cal_rows: list[dict[str, np.ndarray]] = []
+        self._views: list[np.ndarray] = []
+        self._message_until = -math.inf
+        self._last_t: float | None = None
+        self.all_events: list[Event] = []
+        self.front_sign = 1.0
+
+    # -- per frame -----------------------------------------------------------------
+    def process(self, rgb: np.ndarray, t: float) -> np.ndarray:
+        """Analyse one RGB frame taken at ``t`` seconds; returns it annotated."""
+        import time
+
+        started = time.perf_counter()
+        frame = self.estimator.detect(rgb, t)
+        with self._lock:
+            if self._last_t is not None and t > self._last_t:
+                dt = t - self._last_t
+                self.state.fps = 0.9 * self.state.fps + 0.1 / dt if self.state.fps else 1 / dt
+            self._last_t = t
+            values = self._measure(frame) if frame is not None else None
+            self._advance(t, frame, values)
+            xy = frame.pixel_xy() if frame is not None else None
+            overlay = self._overlay(xy, values)
+        out = annotate(rgb, overlay)
+        with self._lock:
+            self.state.latency_ms = (time.perf_counter() - started) * 1000
+        return out
+
+    def _measure(self, frame: PoseFrame) -> dict[str, float]:
+        xy = to_isotropic(frame.image_xyz[None], frame.image_wh)
+        from .kinematics import anterior_sign
+
+        if self.state.phase in ("placement", "countdown"):
+            self.front_sign = float(anterior_sign(xy)[0])
+        world = frame.world_xyz[None] if self.state.view in VIEWS_3D else None
+        raw = compute_measures(xy, frame.visibility[None], self.settings.side,
+                               self.tr.min_visibility, self.front_sign, world)
+        if self._smoother is None:
+            self._names = list(raw)
+            self._smoother = CausalSmoother(len(self._names), self.fs,
+                                            self.tr.smoothing_cutoff_hz)
+        smooth = self._smoother(np.array([raw[n][0] for n in self._names]))
+        return dict(zip(self._names, smooth.tolist(), strict=True))
+
+    def _placement_problem(self, frame: PoseFrame | None) -> str | None:
+        if frame is None:
+            return text("ui.no_person", self.lang)
+        need = [side_landmark(s, n) for s in ("left", "right") for n in FULL_BODY]
+        if np.any(frame.visibility[need] < self.tr.min_visibility) or np.any(
+                (frame.image_xyz[need, :2] < 0) | (frame.image_xyz[need, :2] > 1)):
+            return text("live.step_back", self.lang)
+        view = estimate_view(frame.pixel_xy())
+        if view not in self.spec.views:
+            return text("warnings.wrong_view", self.lang, seen=text(f"views.{view}", self.lang),
+                        wanted=text(f"views.{self.spec.best_view}", self.lang))
+        return None
+
+    def _advance(self, t: float, frame: PoseFrame | None,
+                 values: dict[str, float] | None) -> None:
+        st = self.state
+        if st.phase == "placement":
+            problem = self._placement_problem(frame)
+            if problem:
+                self._phase_since = t
+                st.message, st.message_is_fault = problem, True
+                self._views.clear()
+            else:
+                self._views.append(frame.pixel_xy())  # type: ignore[union-attr]
+                st.message, st.message_is_fault = text("live.hold_position", self.lang), False
+                if t - self._phase_since >= PLACEMENT_S:
+                    st.view = estimate_view(np.stack(self._views))
+                    self._set_phase("countdown", t)
+        elif st.phase == "countdown":
+            left = COUNTDOWN_S - (t - self._phase_since)
+            st.message, st.message_is_fault = f"{max(math.ceil(left), 1)}", False
+            if left <= 0:
+                self._set_phase("calibrating", t)
+        elif st.phase == "calibrating":
+            st.message, st.message_is_fault = text("ui.calibrating", self.lang), False
+            if values is not None:
+                self._cal_t.append(t)
+                self._cal_rows.append({k: np.array([v]) for k, v in values.items()})
+            if t - self._phase_since >= self.tr.calibration_s and self._cal_rows:
+                raw = {k: np.concatenate([r[k] for r in self._cal_rows]) for k in self._names}
+                self.calibration = calibrate(raw, np.array(self._cal_t), self.spec, self.tr)
+                self.session = ExerciseSession(self.spec, self.settings, st.view, self.programme)
+                self._set_phase("counting", t)
+                st.message = None
+        elif st.phase == "counting" and self.session is not None:
+            self._count(t, values)
+
+    def _count(self, t: float, values: dict[str, float] | None) -> None:
+        st, session = self.state, self.session
+        assert session is not None
+        if values is None:
+            cal: dict[str, float] = {}
+        else:
+            arrays = calibrated({k: np.array([v]) for k, v in values.items()}, self.calibration)
+            cal = {k: float(v[0]) for k, v in arrays.items()}
+        events = session.update(t, cal)
+        self.all_events.extend(events)
+        st.events = (st.events + events)[-50:]
+        for e in events:
+            if e.kind == "fault":
+                self._show(text(f"faults.{e.data['code']}", self.lang, hold_s=self.spec.hold_s),
+                           True, t)
+            elif e.kind == "rep_completed":
+                faults = e.data["rep"]["faults"]
+                if faults:
+                    self._show(text(f"faults.{faults[-1]}", self.lang, hold_s=self.spec.hold_s),
+                               True, t)
+                else:
+                    self._show(text("ui.good", self.lang), False, t)
+            elif e.kind == "attempt_incomplete":
+                self._show(text("faults.incomplete_range", self.lang), True, t)
+            elif e.kind == "wrong_leg":
+                self._show(text("live.wrong_leg", self.lang), True, t)
+        if t > self._message_until:
+            st.message = None
+        st.rep_count, st.attempts = session.rep_count, len(session.reps)
+        st.set_index = session.set_index
+        st.hold_s = session.hold.current if session.in_rep and session.counter.reached else 0.0
+
+    def _show(self, message: str, is_fault: bool, t: float) -> None:
+        # One message at a time; a fault is not replaced by praise while it shows.
+        if self.state.message_is_fault and t < self._message_until and not is_fault:
+            return
+        self.state.message, self.state.message_is_fault = message, is_fault
+        self._message_until = t + MESSAGE_HOLD_S
+
+    def _set_phase(self, phase: str, t: float) -> None:
+        self.state.phase = phase
+        self._phase_since = t
+
+    def _overlay(self, xy: np.ndarray | None, values: dict[str, float] | None) -> OverlayState:
+        st = self.state
+        angles: dict[str, float] = {}
+        anchors: dict[str, int] = {}
+        if values is not None and st.phase == "counting":
+            for name, joint in (("knee_flexion", "knee"), ("hip_flexion", "hip")):
+                if name in (self.spec.signal, *(r.measure for r in self.spec.faults)):
+                    angles[name] = values.get(name, math.nan) - self.calibration.offsets.get(
+                        name, 0.0)
+                    anchors[name] = side_landmark(self.settings.side, joint)
+        return OverlayState(
+            xy=xy, side=self.settings.side, title=self.spec.title(self.lang),
+            count=st.rep_count, goal=self.goal, hold_s=st.hold_s,
+            hold_required=self.spec.hold_s, message=st.message,
+            message_is_fault=st.message_is_fault, angles=angles, anchors=anchors,
+            set_index=st.set_index, lang=self.lang,
+        )
+
+    # -- for the UI thread -------------------------------------------------------------
+    def snapshot(self) -> LiveState:
+        """A copy of the current state, safe to read from another thread."""
+        with self._lock:
+            st = self.state
+            return LiveState(st.phase, st.rep_count, st.attempts, st.set_index, st.hold_s,
+                             st.message, st.message_is_fault, st.view, st.fps, st.latency_ms,
+                             list(st.events))
+
+    def reps(self) -> list[dict]:
+        """The reps counted so far, JSON-ready (kept if the camera is lost)."""
+        with self._lock:
+            return [r.to_dict() for r in self.session.reps] if self.session else []
+
+    def close(self) -> None:
+        """Release the pose model."""
+        self.estimator.close()
