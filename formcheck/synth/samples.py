@@ -42,7 +42,7 @@ SAMPLES: dict[str, ClipSpec] = {
         faults="1:heel_lift,2:wrong_leg"),
     "bridge_clean_side": ClipSpec(
         "bridge", "left", "side", reps=2, seed=13, body="male"),
-    "bridge_faults_side": ClipSpec(
+    "bridge_faults_oblique": ClipSpec(
         "bridge", "right", "oblique", reps=2, seed=14, body="heavier_female",
         faults="1:hold_too_short,2:incomplete_range"),
 }
