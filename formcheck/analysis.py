@@ -41,7 +41,7 @@ from .video import VideoError, probe, read_frames
 Progress = Callable[[float], None]
 """Called with the fraction done, 0–1."""
 
-DEFAULT_ANALYSIS_FPS = 12.0
+DEFAULT_ANALYSIS_FPS = 10.0
 POSE_MAX_SIDE = 640
 
 

@@ -73,45 +73,76 @@ def draw_skeleton(rgb: np.ndarray, xy: np.ndarray, side: str) -> None:
                        OPERATED if i in op else OTHER, -1, cv2.LINE_AA)
 
 
+@cache
+def _text_patch(label: str, size: int, fill: tuple[int, int, int], stroke: bool
+                ) -> np.ndarray:
+    """Rendered text as an ``(h, w, 4)`` uint8 RGBA patch (cached: labels repeat)."""
+    font = _font(size)
+    sw = 2 if stroke else 0
+    left, top, right, bottom = font.getbbox(label, stroke_width=sw)
+    img = Image.new("RGBA", (max(right - left, 1), max(bottom - top, 1)), (0, 0, 0, 0))
+    ImageDraw.Draw(img).text((-left, -top), label, font=font, fill=fill + (255,),
+                             stroke_width=sw, stroke_fill=(0, 0, 0, 255))
+    return np.asarray(img)
+
+
+def _paste(out: np.ndarray, patch: np.ndarray, x: float, y: float) -> None:
+    """Alpha-blend an RGBA patch onto ``out`` at ``(x, y)``, clipped to the frame."""
+    h, w = out.shape[:2]
+    x, y = int(x), int(y)
+    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + patch.shape[1], w), min(y + patch.shape[0], h)
+    if x0 >= x1 or y0 >= y1:
+        return
+    p = patch[y0 - y:y1 - y, x0 - x:x1 - x]
+    a = p[..., 3:4].astype(np.uint16)
+    region = out[y0:y1, x0:x1]
+    region[:] = ((region * (255 - a) + p[..., :3] * a) // 255).astype(np.uint8)
+
+
+def _box(out: np.ndarray, x0: int, y0: int, x1: int, y1: int, colour: tuple[int, int, int],
+         alpha: float) -> None:
+    """Fill a rectangle with a translucent colour."""
+    region = out[max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0)]
+    a = int(alpha * 256)
+    tint = np.array(colour, np.uint16) * a
+    region[:] = ((region.astype(np.uint16) * (256 - a) + tint) >> 8).astype(np.uint8)
+
+
 def annotate(rgb: np.ndarray, state: OverlayState) -> np.ndarray:
     """A copy of ``rgb`` ``(H, W, 3)`` with the overlay drawn."""
     out = rgb.copy()
     if state.xy is not None:
         draw_skeleton(out, state.xy, state.side)
     h, w = out.shape[:2]
-    big, small = _font(max(16, h // 18)), _font(max(12, h // 30))
-    img = Image.fromarray(out)
-    d = ImageDraw.Draw(img, "RGBA")
+    big, small = max(16, h // 18), max(12, h // 30)
+    white = (255, 255, 255)
     if state.xy is not None:
         for label, deg in state.angles.items():
             p = state.xy[state.anchors.get(label, 0)]
             if np.all(np.isfinite(p)) and np.isfinite(deg):
-                d.text((p[0] + 8, p[1] - 8), f"{deg:.0f}°", font=small, fill=(255, 255, 0),
-                       stroke_width=2, stroke_fill=(0, 0, 0))
-    reps = text("ui.reps", state.lang)
+                _paste(out, _text_patch(f"{deg:.0f}°", small, (255, 255, 0), True),
+                       p[0] + 8, p[1] - 8)
     goal = f" / {state.goal}" if state.goal else ""
-    lines = [state.title, f"{state.count}{goal} {reps}"]
+    count = f"{state.count}{goal} {text('ui.reps', state.lang)}"
     if state.set_index:
-        lines[1] += f"  ·  {text('ui.set', state.lang)} {state.set_index}"
+        count += f"  ·  {text('ui.set', state.lang)} {state.set_index}"
     pad = h // 60 + 4
-    box_h = pad * 3 + big.size + small.size
-    d.rectangle((0, 0, w, box_h), fill=(0, 0, 0, 150))
-    d.text((pad, pad), lines[0], font=small, fill=(255, 255, 255))
-    d.text((pad, pad * 2 + small.size), lines[1], font=big, fill=(255, 255, 255))
+    _box(out, 0, 0, w, pad * 3 + big + small, (0, 0, 0), 0.6)
+    _paste(out, _text_patch(state.title, small, white, False), pad, pad)
+    _paste(out, _text_patch(count, big, white, False), pad, pad * 2 + small)
     if state.hold_required > 0 and state.hold_s > 0:
         frac = min(state.hold_s / state.hold_required, 1.0)
         left = max(state.hold_required - state.hold_s, 0.0)
-        x0, y0, bw, bh = w - w // 3 - pad, pad, w // 3, small.size + pad
-        d.rectangle((x0, y0, x0 + bw, y0 + bh), outline=(255, 255, 255), width=2)
-        d.rectangle((x0, y0, x0 + int(bw * frac), y0 + bh),
-                    fill=OK_BG + (220,) if frac >= 1 else (230, 160, 0, 220))
+        x0, y0, bw, bh = w - w // 3 - pad, pad, w // 3, small + 2 * pad
+        _box(out, x0, y0, x0 + bw, y0 + bh, (60, 60, 60), 0.7)
+        _box(out, x0, y0, x0 + int(bw * frac), y0 + bh, OK_BG if frac >= 1 else (230, 160, 0),
+             0.9)
         label = f"{text('ui.hold', state.lang)} {left:.0f} s" if left > 0 else text(
             "ui.good", state.lang)
-        d.text((x0 + pad, y0 + pad // 2), label, font=small, fill=(255, 255, 255))
+        _paste(out, _text_patch(label, small, white, False), x0 + pad, y0 + pad)
     if state.message:
-        tw = d.textlength(state.message, font=big)
-        y = h - big.size - 3 * pad
-        bg = FAULT_BG if state.message_is_fault else OK_BG
-        d.rectangle((0, y, w, h), fill=bg + (210,))
-        d.text((max(pad, (w - tw) / 2), y + pad), state.message, font=big, fill=(255, 255, 255))
-    return np.asarray(img)
+        patch = _text_patch(state.message, big, white, False)
+        y = h - big - 3 * pad
+        _box(out, 0, y, w, h, FAULT_BG if state.message_is_fault else OK_BG, 0.82)
+        _paste(out, patch, max(pad, (w - patch.shape[1]) / 2), y + pad)
+    return out
