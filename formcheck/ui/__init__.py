@@ -1,0 +1,1 @@
+"""The Streamlit app's pages: widgets arranged around the formcheck package."""
