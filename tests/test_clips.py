@@ -1,29 +1,20 @@
 """End to end on real videos of real people (../shared/clips; skipped when absent).
 
-Expected counts are the clips README's (by eye + signal); tolerances are the
-README's "±1" or, where stated below, a rep the recording cuts off part-way.
+Expected counts and tolerances are in ``data/real_clips.toml``.
 """
 
 import json
+import tomllib
+from pathlib import Path
 
 import pytest
 
 from formcheck.analysis import analyze_track, track_video
 from formcheck.protocol import FAULT_CODES, PatientSettings
 
-CASES = [
-    # clip, exercise, operated side, expected reps, tolerance, why
-    ("be23_squat.mp4", "mini_squat", "left", 8, 0, ""),
-    ("kratika_squat_front.mp4", "mini_squat", "left", 10, 1, "clip ends in the 10th squat"),
-    ("kanat_squat_front_two_variants.mp4", "mini_squat", "left", 4, 0, ""),
-    ("rohanx01_deep_squat_side.mp4", "mini_squat", "left", 2, 0, ""),
-    ("frailty_sit_to_stand.mp4", "mini_squat", "left", 5, 0, "sit-to-stand"),
-    ("be23_standing_side_leg_raise.mp4", "hip_abduction", "right", 4, 1,
-     "the 4th right raise is cut off at 9.4 s"),
-    ("be23_standing_side_leg_raise.mp4", "hip_abduction", "left", 3, 0, ""),
-    ("physioplus_bridging.mp4", "bridge", "left", 1, 0, ""),
-    ("kanat_standing_knee_curl_side.mp4", "hip_flexion", "left", 0, 0, "distractor"),
-]
+CASES_FILE = Path(__file__).parent / "data" / "real_clips.toml"
+CASES = [(c["clip"], c["exercise"], c["side"], c["reps"], c["tolerance"], c.get("why", ""))
+         for c in tomllib.loads(CASES_FILE.read_text())["case"]]
 
 _tracks: dict = {}
 
