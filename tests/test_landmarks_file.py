@@ -1,0 +1,67 @@
+"""Save a pose track once, re-analyse it without the model: same answer."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from formcheck.pose import PoseTrack
+from formcheck.track_io import TrackFileError, load_track, save_track
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_videos"
+
+
+def small_track() -> PoseTrack:
+    rng = np.random.default_rng(0)
+    n = 5
+    track = PoseTrack(np.arange(n) / 30, rng.random((n, 33, 3)), rng.random((n, 33)),
+                      rng.random((n, 33, 3)), np.array([1, 1, 0, 2, 1]), (640, 480))
+    track.image_xyz[2] = np.nan
+    track.world_xyz[2] = np.nan
+    track.visibility[2] = 0
+    return track
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".csv"])
+def test_round_trip(tmp_path, suffix):
+    track = small_track()
+    back = load_track(save_track(track, tmp_path / f"t{suffix}"))
+    assert back.image_wh == (640, 480)
+    np.testing.assert_array_equal(back.n_people, track.n_people)
+    np.testing.assert_allclose(back.image_xyz, track.image_xyz, atol=1e-5, equal_nan=True)
+    np.testing.assert_allclose(back.world_xyz, track.world_xyz, atol=1e-5, equal_nan=True)
+    np.testing.assert_allclose(back.visibility, track.visibility, atol=1e-5)
+    np.testing.assert_allclose(back.t, track.t, atol=1e-4)
+
+
+def test_wrong_files(tmp_path):
+    with pytest.raises(TrackFileError):
+        load_track(tmp_path / "missing.npz")
+    (tmp_path / "x.txt").write_text("hi")
+    with pytest.raises(TrackFileError):
+        load_track(tmp_path / "x.txt")
+
+
+def test_cli_landmarks_then_reanalyse_matches_the_video(tmp_path, run_cli):
+    clips = sorted(p for p in SAMPLES.glob("*.mp4") if p.with_suffix(".truth.json").is_file())
+    if not clips:
+        pytest.skip("no sample videos")
+    video = clips[0]
+    truth = json.loads(video.with_suffix(".truth.json").read_text())
+    args = ["--exercise", truth["exercise"], "--side", truth["side"], "--lang", "en"]
+    direct = run_cli("analyze", str(video), *args, "--json", str(tmp_path / "direct.json"))
+    assert direct.returncode == 0, direct.stderr
+    for suffix in (".npz", ".csv"):
+        saved = run_cli("landmarks", str(video), "-o", str(tmp_path / f"track{suffix}"))
+        assert saved.returncode == 0, saved.stderr
+        again = run_cli("analyze", "--landmarks", str(tmp_path / f"track{suffix}"), *args,
+                        "--json", str(tmp_path / f"again{suffix}.json"))
+        assert again.returncode == 0, again.stderr
+        a = json.loads((tmp_path / "direct.json").read_text())
+        b = json.loads((tmp_path / f"again{suffix}.json").read_text())
+        assert a["rep_count"] == b["rep_count"]
+        assert [r["faults"] for r in a["reps"]] == [r["faults"] for r in b["reps"]]
+        for ra, rb in zip(a["reps"], b["reps"], strict=True):
+            assert ra["start_s"] == pytest.approx(rb["start_s"], abs=0.05)
+            assert ra["peak_deg"] == pytest.approx(rb["peak_deg"], abs=0.5)
