@@ -209,3 +209,13 @@ def test_render_clip_end_to_end(rig, tmp_path):
     assert n == truth["n_frames"]
     assert truth["rep_count"] == 1 and truth["reps"][0]["faults"] == ["too_fast"]
     assert truth["view"] == "front" and truth["camera"]["azimuth_deg"] == 90
+
+
+def test_cli_rejects_bad_faults(tmp_path, capsys):
+    from formcheck.synth.__main__ import _view_of, main
+
+    code = main(["render", "--exercise", "bridge", "--faults", "1:wrong_leg", "--reps", "2",
+                 "--out", str(tmp_path / "x.mp4")])
+    assert code == 2 and "bridge cannot show" in capsys.readouterr().err
+    assert [_view_of(a, "side") for a in (None, 0, 30, -30, 90)] == [
+        "side", "side", "oblique", "oblique", "front"]

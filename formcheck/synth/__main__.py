@@ -11,6 +11,18 @@ from formcheck.synth.clip import ClipSpec, render_clip
 from formcheck.synth.exercises import EXERCISES, SPECS
 
 
+def _view_of(azimuth: float | None, default: str) -> str:
+    """Name the view of a camera azimuth (None: the exercise's best view)."""
+    if azimuth is None:
+        return default
+    a = abs((azimuth + 180.0) % 360.0 - 180.0)
+    if a <= 15.0 or a >= 165.0:
+        return "side"
+    if 75.0 <= a <= 105.0:
+        return "front" if azimuth % 360.0 < 180.0 else "back"
+    return "oblique"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the synth command line; return the exit code."""
     ap = argparse.ArgumentParser(prog="python -m formcheck.synth",
@@ -52,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.cmd == "render":
             spec = ClipSpec(
                 exercise=args.exercise, side=args.side,
-                view=args.view or SPECS[args.exercise].best_view, reps=args.reps,
+                view=args.view or _view_of(args.azimuth, SPECS[args.exercise].best_view),
+                reps=args.reps,
                 faults=args.faults, seed=args.seed, body=args.body, azimuth_deg=args.azimuth,
                 distance_m=args.distance, height_m=args.height, crf=args.crf,
                 backend=args.backend,

@@ -88,7 +88,8 @@ class Camera:
 class Scene:
     """Static scene triangles: ``verts`` (N, 3), ``normals`` (N, 3), ``colors`` (N, 3) in 0..1.
 
-    Every three consecutive vertices form one triangle.
+    Every three consecutive vertices form one triangle, listed back to front (floor,
+    wall, bed) so a painter can draw them in list order.
     """
 
     verts: np.ndarray
@@ -108,12 +109,12 @@ def _box(lo: np.ndarray, hi: np.ndarray, color: tuple[float, float, float]) -> l
     x1, y1, z1 = hi
     p = np.array
     out: list[tuple] = []
-    out += _quad(p([[x0, y1, z0], [x0, y1, z1], [x1, y1, z1], [x1, y1, z0]]), color)  # top
     dark = tuple(0.8 * c for c in color)
     out += _quad(p([[x0, y0, z1], [x1, y0, z1], [x1, y1, z1], [x0, y1, z1]]), dark)
     out += _quad(p([[x1, y0, z0], [x0, y0, z0], [x0, y1, z0], [x1, y1, z0]]), dark)
     out += _quad(p([[x1, y0, z1], [x1, y0, z0], [x1, y1, z0], [x1, y1, z1]]), dark)
     out += _quad(p([[x0, y0, z0], [x0, y0, z1], [x0, y1, z1], [x0, y1, z0]]), dark)
+    out += _quad(p([[x0, y1, z0], [x0, y1, z1], [x1, y1, z1], [x1, y1, z0]]), color)  # top last
     return out
 
 
@@ -122,13 +123,20 @@ def make_scene(camera: Camera, bed: tuple[np.ndarray, np.ndarray] | None = None,
                wall_rgb: tuple[float, float, float] = (0.84, 0.85, 0.80)) -> Scene:
     """Floor, a wall behind the person (facing the camera) and an optional bed box."""
     items: list[tuple] = []
-    items += _quad(np.array([[-8, 0, -8], [-8, 0, 8], [8, 0, 8], [8, 0, -8]], float), floor_rgb)
     t = np.asarray(camera.target, dtype=float)
     back = t - camera.position
     back[1] = 0
     back /= np.linalg.norm(back)
     side = np.cross([0.0, 1.0, 0.0], back)
     c = np.array([t[0], 0, t[2]]) + 1.8 * back
+    # Floor tiles on the camera's side of the wall (tiled so the OpenCV painter can drop
+    # tiles behind the camera without losing the floor).
+    for x0 in np.arange(-8.0, 8.0, 0.5):
+        for z0 in np.arange(-8.0, 8.0, 0.5):
+            if np.dot(np.array([x0 + 0.25, 0.0, z0 + 0.25]) - c, back) > 0.35:
+                continue
+            items += _quad(np.array([[x0, 0, z0], [x0, 0, z0 + 0.5], [x0 + 0.5, 0, z0 + 0.5],
+                                     [x0 + 0.5, 0, z0]]), floor_rgb)
     w = 7.0
     up = np.array([0.0, 3.2, 0.0])
     corners = np.array([c - w * side, c + w * side, c + w * side + up, c - w * side + up])
@@ -257,10 +265,11 @@ class CVRenderer:
         self.background = self._paint(
             np.full((camera.height, camera.width, 3), 204, np.uint8),
             scene.verts.reshape(-1, 3, 3), scene.normals[::3], scene.colors[::3], cull=False,
+            sort=False,
         )
 
     def _paint(self, img: np.ndarray, tri_pts: np.ndarray, normals: np.ndarray,
-               colors: np.ndarray, cull: bool) -> np.ndarray:
+               colors: np.ndarray, cull: bool, sort: bool = True) -> np.ndarray:
         cam = self.camera
         eye = cam.position
         centers = tri_pts.mean(axis=1)
@@ -275,7 +284,7 @@ class CVRenderer:
         fill = np.clip(np.sum(n * view, axis=1), 0, None)
         shade = colors * (0.30 + 0.55 * diff + 0.25 * fill)[:, None]
         rgb = (255 * np.clip(shade, 0, 1) ** (1 / 1.1)).astype(np.int32)
-        order = np.argsort(-depth.mean(axis=1))
+        order = np.argsort(-depth.mean(axis=1)) if sort else np.arange(len(tri_pts))
         pts = np.round(px * 16).astype(np.int32)
         for i in order:
             if keep[i]:

@@ -88,6 +88,10 @@ def readme_text(out_dir: Path, rates: dict[str, float]) -> str:
         "the feet), -90 = behind; oblique = +-30. Rep numbers in *faults* count every",
         "movement performed; wrong-leg movements are not reps and are not counted.",
         "",
+        "Render your own: `python -m formcheck.synth render --exercise mini_squat --side left",
+        "--view side --reps 5 --faults \"2:hip_flexion_limit,4:too_fast\" --out squat.mp4`;",
+        "check detection: `python -m formcheck.synth check squat.mp4`.",
+        "",
         "| clip | exercise | operated side | view (azimuth) | body | faults injected "
         "| rep_count | length | MediaPipe detection |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
