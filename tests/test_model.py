@@ -11,7 +11,6 @@ import pytest
 from formcheck.pose import DEFAULT_MODEL, N_LANDMARKS
 
 REFERENCE = Path(__file__).parent / "data" / "reference_landmarks.json"
-CLIPS = Path(__file__).resolve().parents[2] / "shared" / "clips"
 
 
 def test_bundle_is_an_uncompressed_tasks_bundle():
@@ -32,7 +31,7 @@ def _frame(clip: Path, index: int) -> np.ndarray:
 
 
 @pytest.mark.clips
-def test_landmarks_match_the_reference_blazepose_graph():
+def test_landmarks_match_the_reference_blazepose_graph(clips_dir):
     import mediapipe as mp
     from mediapipe.tasks.python.core.base_options import BaseOptions
     from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions
@@ -41,14 +40,13 @@ def test_landmarks_match_the_reference_blazepose_graph():
     # Landscape frames only: on portrait frames the Tasks graph's ROI handling
     # differs from the legacy graph ("NORM_RECT without IMAGE_DIMENSIONS"), by
     # 0.006-0.009 median, whatever the model file.
-    usable = [f for f in ref if (CLIPS / f["clip"]).is_file() and f["width"] >= f["height"]]
-    if not usable:
-        pytest.skip(f"real clips not present in {CLIPS}")
+    usable = [f for f in ref if (clips_dir / f["clip"]).is_file() and f["width"] >= f["height"]]
+    assert usable, "reference frames' clips are missing"
     opts = PoseLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(DEFAULT_MODEL)))
     errors = []
     with PoseLandmarker.create_from_options(opts) as lm:
         for f in usable:
-            rgb = _frame(CLIPS / f["clip"], f["frame"])
+            rgb = _frame(clips_dir / f["clip"], f["frame"])
             res = lm.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb))
             assert res.pose_landmarks, f"no person in {f['clip']}#{f['frame']}"
             got = np.array([[p.x, p.y] for p in res.pose_landmarks[0]])
