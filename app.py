@@ -4,14 +4,11 @@ Pages: start (instructions, approach, dosage), live self-check with the
 webcam, and uploaded or sample video. The pages live in :mod:`formcheck.ui`.
 """
 
-import logging
-
 import streamlit as st
 
 from formcheck.ui import common, live_page, start_page, upload_page
 
-logging.basicConfig(level=logging.INFO)
-st.set_page_config(page_title="Formcheck", page_icon=":material/directions_walk:", layout="wide")
+st.set_page_config(page_title="Formcheck", layout="wide")
 choices = common.sidebar()
 pages = [
     st.Page(lambda: start_page.render(choices), title=choices.t("page_start"),

@@ -185,6 +185,8 @@ def _panel(ch: Choices, holder: StreamHolder, playing: bool) -> None:
             st.rerun()
     boundary = st.session_state.get("live_boundary", 0)
     in_set = sum(r["completed"] for r in reps[boundary:])
+    if in_set >= ch.reps_per_set and _close_set(holder, ch.reps_per_set, "goal"):
+        st.rerun()
     snap = holder.snapshot() if playing else None
     phase = snap.phase if snap else "off"
     st.markdown(f"**{ch.t('phase')}:** {ch.t('phase_' + phase)}")

@@ -99,7 +99,7 @@ def angle_figure(result: AnalysisResult, width_in: float = 9.0, height_in: float
     ax.set_xlabel(_t("time_s", lang))
     ax.set_ylabel(_t("degrees", lang, measure=measure_name(spec.signal, lang)))
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper right", fontsize=8, framealpha=0.85)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=5, fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 

@@ -1,0 +1,130 @@
+"""The Streamlit app in headless Chromium: uploaded video, bad input, live self-check."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from formcheck.i18n import text
+from formcheck.protocol import default_programme
+
+from .conftest import write_y4m
+
+pytestmark = pytest.mark.browser
+
+UPLOAD_INPUT = '[data-testid="stFileUploaderDropzoneInput"]'
+METRIC = '[data-testid="stMetricValue"]'
+
+
+def _main_text(page) -> str:
+    return page.inner_text('[data-testid="stMain"]')
+
+
+def test_upload_counts_reps_and_names_faults(launch, app_url, upload_sample, artifacts):
+    clip, truth = upload_sample
+    ex, side = truth["exercise"], truth["side"]
+    page = launch().new_page(viewport={"width": 1400, "height": 2400})
+    page.goto(f"{app_url}/video?lang=en&exercise={ex}&side={side}")
+    page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=60_000)
+    page.set_input_files(UPLOAD_INPUT, str(clip))
+    page.wait_for_selector(METRIC, timeout=120_000)
+    page.wait_for_selector("text=Summary (PDF)", timeout=30_000)
+    time.sleep(1)
+    page.screenshot(path=str(artifacts / "app_upload.png"))
+    body = _main_text(page)
+    assert "Traceback" not in body
+    assert int(page.locator(METRIC).first.inner_text()) == truth["rep_count"]
+    hold_s = default_programme().exercise(ex).hold_s
+    expected = {c for r in truth["reps"] for c in r["faults"]}
+    for code in expected:
+        assert text(f"faults.{code}", "en", hold_s=hold_s) in body, code
+    for label in ("Annotated video (MP4)", "Result (JSON)", "Repetitions (CSV)"):
+        assert label in body
+    # After the set: pain 3 and new swelling → the leaflet's advice to reduce the intensity.
+    assert text("app.pain_title", "en") in body
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    for _ in range(3):
+        slider.press("ArrowRight")
+    page.get_by_test_id("stForm").get_by_text("yes", exact=True).click()
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_selector(f"text={text('app.reduce', 'en')[:40]}", timeout=30_000)
+    assert "Saved: pain 3/10, swelling yes." in _main_text(page)
+    time.sleep(2)
+    page.screenshot(path=str(artifacts / "app_upload_pain.png"))
+
+
+def test_bad_upload_shows_message_not_traceback(launch, app_url, tmp_path, artifacts):
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"this is not a video" * 100)
+    page = launch().new_page(viewport={"width": 1400, "height": 1200})
+    page.goto(f"{app_url}/video?lang=nl")
+    page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=60_000)
+    page.set_input_files(UPLOAD_INPUT, str(bad))
+    page.wait_for_selector('[data-testid="stAlert"]', timeout=60_000)
+    page.screenshot(path=str(artifacts / "app_bad_upload.png"))
+    body = _main_text(page)
+    assert "Dit bestand is geen leesbare video" in body
+    assert "Traceback" not in body
+    # The page keeps working: the sidebar still answers.
+    page.get_by_text("English").click()
+    page.wait_for_selector("text=Upload a video", timeout=30_000)
+
+
+def test_live_counts_reps_from_fake_camera(launch, app_url, live_sample, tmp_path, artifacts):
+    clip, truth = live_sample
+    y4m = write_y4m(clip, tmp_path / "camera.y4m")
+    browser = launch("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                     f"--use-file-for-fake-video-capture={y4m}")
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(f"{app_url}/live?lang=en&exercise={truth['exercise']}&side={truth['side']}")
+    webrtc = page.frame_locator('iframe[src*="webrtc_streamer"]')
+    start = webrtc.get_by_role("button", name="START")
+    start.wait_for(timeout=60_000)
+    start.click()
+    want, seen, deadline = truth["rep_count"], -1, time.monotonic() + 120
+    shot_taken = False
+    while time.monotonic() < deadline:
+        time.sleep(2)
+        values = page.locator(METRIC).all_inner_texts()
+        if values:
+            seen = int(re.match(r"\d+", values[0]).group())
+        if seen >= 1 and not shot_taken:
+            page.screenshot(path=str(artifacts / "app_live_counting.png"))
+            shot_taken = True
+        if seen >= want:
+            break
+    page.screenshot(path=str(artifacts / "app_live.png"))
+    body = _main_text(page)
+    assert "Traceback" not in body
+    assert seen >= want, f"rep counter {seen} < {want}"
+    # Stopping the camera keeps the reps.
+    webrtc.get_by_role("button", name="STOP").click()
+    page.wait_for_selector("text=Repetitions kept", timeout=30_000)
+    page.screenshot(path=str(artifacts / "app_live_stopped.png"))
+
+
+def test_safety_rule():
+    from formcheck.ui.safety import PainEntry, reduce_reasons
+
+    assert reduce_reasons(PainEntry(2, False), PainEntry(4, False)) == {"pain": 2}
+    assert reduce_reasons(PainEntry(2, False), PainEntry(3, False)) == {}
+    assert reduce_reasons(PainEntry(2, True), PainEntry(2, True)) == {}
+    assert reduce_reasons(PainEntry(2, False), PainEntry(2, True)) == {"swelling": True}
+    assert reduce_reasons(None, PainEntry(6, False)) == {}
+
+
+def test_start_page_lists_exercises(launch, app_url, artifacts):
+    page = launch().new_page(viewport={"width": 1400, "height": 1300})
+    page.goto(f"{app_url}/?lang=nl")
+    titles = [spec.title("nl") for spec in default_programme().exercises.values()]
+    page.wait_for_selector(f"text={titles[-1]}", timeout=60_000)
+    page.wait_for_selector('[data-testid="stImage"]', timeout=60_000)
+    time.sleep(1)
+    page.screenshot(path=str(artifacts / "app_start.png"))
+    body = _main_text(page)
+    for title in titles:
+        assert title in body
+    assert "3 series van 5 herhalingen" in body
