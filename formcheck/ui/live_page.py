@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import math
 import threading
 import time
 from typing import Any
@@ -195,7 +196,7 @@ def _panel(ch: Choices, holder: StreamHolder, playing: bool) -> None:
     if snap is not None:
         if spec.hold_s > 0 and snap.hold_s > 0:
             left = max(spec.hold_s - snap.hold_s, 0.0)
-            label = (f"{ch.t('hold_left')}: {left:.0f} s" if left > 0
+            label = (f"{ch.t('hold_left')}: {math.ceil(left)} s" if left > 0
                      else f"{ch.t('hold_done')}: {spec.hold_s:.0f} s")
             st.progress(min(snap.hold_s / spec.hold_s, 1.0), text=label)
         if snap.message:
@@ -249,7 +250,8 @@ def render(ch: Choices) -> None:
                           "device_access_denied": text("live.camera_denied", ch.lang),
                           "media_api_not_available": ch.t("no_media_api")},
         )
-        st.caption(ch.t("remote_hint"))
+        if not ctx.state.playing:
+            st.caption(ch.t("camera_help") + " " + ch.t("remote_hint"))
     playing = bool(ctx.state.playing)
     was_playing = st.session_state.get("live_playing", False)
     if playing and not was_playing:

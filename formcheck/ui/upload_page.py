@@ -47,7 +47,7 @@ def _source(ch: Choices) -> tuple[str, str, bytes | None] | None:
         truth = sample_truth(demo)
         st.caption(ch.t("demo_preset",
                         exercise=ch.programme.exercise(truth["exercise"]).title(ch.lang),
-                        side=ch.t(f"side_{truth['side']}").lower()))
+                        side=text(f"sides.{truth['side']}", ch.lang)))
         return demo, Path(demo).name, None
     return None
 

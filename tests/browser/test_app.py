@@ -103,6 +103,11 @@ def test_live_counts_reps_from_fake_camera(launch, app_url, live_sample, tmp_pat
     # Stopping the camera keeps the reps.
     webrtc.get_by_role("button", name="STOP").click()
     page.wait_for_selector("text=Repetitions kept", timeout=30_000)
+    # Ending the set by hand: the summary of the reps counted and the pain question.
+    page.get_by_role("button", name="End the set").click()
+    page.wait_for_selector("text=Set 1:", timeout=30_000)
+    assert text("app.pain_title", "en") in _main_text(page)
+    time.sleep(1)
     page.screenshot(path=str(artifacts / "app_live_stopped.png"))
 
 
