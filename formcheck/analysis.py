@@ -141,7 +141,7 @@ class AnalysisResult:
 
 
 KEY_SERIES = ("hip_flexion", "knee_flexion", "hip_abduction", "trunk_lean_forward",
-              "trunk_lean_side", "bridge_angle", "heel_rise")
+              "trunk_lean_side", "hip_lift", "heel_rise")
 
 
 def _rounded(x: np.ndarray, nd: int) -> list[float | None]:
@@ -208,9 +208,10 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
                   truncated: bool = False) -> AnalysisResult:
     """Count and judge ``exercise`` in a pose track."""
     programme = programme or default_programme()
-    spec = apply_overrides(programme.exercise(exercise), settings.overrides.get(exercise))
     xy = to_isotropic(track.image_xyz, track.image_wh)
     view = estimate_view(xy[track.detected]) if track.detected.any() else "unknown"
+    spec = apply_overrides(programme.exercise(exercise).for_view(view),
+                           settings.overrides.get(exercise))
     raw = smoothed_measures(track, settings.side, programme, view)
     cal = calibrate(raw, track.t, spec, programme.tracking)
     meas = calibrated(raw, cal)
@@ -297,7 +298,8 @@ def collect_warnings(res: AnalysisResult, session: ExerciseSession,
     if spec.legs == "operated":
         moving = moving_side(raw.get(spec.signal, np.array([])),
                              raw.get(spec.signal + "_other", np.array([])))
-        if moving and moving != res.settings.side and not session.wrong_leg:
+        if moving and moving != res.settings.side and not session.wrong_leg \
+                and res.rep_count == 0:
             add("side_mismatch", moving=text(f"sides.{moving}", lang),
                 side=text(f"sides.{res.settings.side}", lang))
     knee0 = res.calibration.knee_flexion_start

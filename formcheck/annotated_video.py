@@ -13,7 +13,7 @@ from .pose import side_landmark
 from .video import VideoWriter, probe, read_frames
 
 ANGLE_ANCHORS = {
-    "hip_flexion": "hip", "hip_extension": "hip", "hip_abduction": "hip", "bridge_angle": "hip",
+    "hip_flexion": "hip", "hip_extension": "hip", "hip_abduction": "hip", "hip_lift": "hip",
     "knee_flexion": "knee", "trunk_lean_forward": "shoulder", "trunk_lean_back": "shoulder",
     "trunk_lean_side": "shoulder",
 }

@@ -65,13 +65,14 @@ class LiveSession:
         self._lock = threading.Lock()
         self._smoother: CausalSmoother | None = None
         self._names: list[str] = []
-        self._phase_since = 0.0
+        self._phase_since = math.nan
         self._cal_t: list[float] = []
         self._cal_rows: list[dict[str, np.ndarray]] = []
         self._views: list[np.ndarray] = []
         self._message_until = -math.inf
         self._last_t: float | None = None
         self.all_events: list[Event] = []
+        self._undrained: list[Event] = []
         self.front_sign = 1.0
 
     # -- per frame -----------------------------------------------------------------
@@ -114,9 +115,14 @@ class LiveSession:
     def _placement_problem(self, frame: PoseFrame | None) -> str | None:
         if frame is None:
             return text("ui.no_person", self.lang)
-        need = [side_landmark(s, n) for s in ("left", "right") for n in FULL_BODY]
-        if np.any(frame.visibility[need] < self.tr.min_visibility) or np.any(
-                (frame.image_xyz[need, :2] < 0) | (frame.image_xyz[need, :2] > 1)):
+        # One whole side, head to feet, in the picture (the far side may be hidden).
+        def whole(side: str) -> bool:
+            idx = [side_landmark(side, n) for n in FULL_BODY]
+            xy = frame.image_xyz[idx, :2]
+            return bool(np.all(frame.visibility[idx] >= self.tr.min_visibility)
+                        and np.all((xy >= 0) & (xy <= 1)))
+
+        if not (whole("left") or whole("right")):
             return text("live.step_back", self.lang)
         view = estimate_view(frame.pixel_xy())
         if view not in self.spec.views:
@@ -127,6 +133,8 @@ class LiveSession:
     def _advance(self, t: float, frame: PoseFrame | None,
                  values: dict[str, float] | None) -> None:
         st = self.state
+        if not math.isfinite(self._phase_since):
+            self._phase_since = t
         if st.phase == "placement":
             problem = self._placement_problem(frame)
             if problem:
@@ -138,6 +146,9 @@ class LiveSession:
                 st.message, st.message_is_fault = text("live.hold_position", self.lang), False
                 if t - self._phase_since >= PLACEMENT_S:
                     st.view = estimate_view(np.stack(self._views))
+                    self.spec = apply_overrides(
+                        self.programme.exercise(self.spec.id).for_view(st.view),
+                        self.settings.overrides.get(self.spec.id))
                     self._set_phase("countdown", t)
         elif st.phase == "countdown":
             left = COUNTDOWN_S - (t - self._phase_since)
@@ -168,6 +179,7 @@ class LiveSession:
             cal = {k: float(v[0]) for k, v in arrays.items()}
         events = session.update(t, cal)
         self.all_events.extend(events)
+        self._undrained.extend(events)
         st.events = (st.events + events)[-50:]
         for e in events:
             if e.kind == "fault":
@@ -227,6 +239,12 @@ class LiveSession:
             return LiveState(st.phase, st.rep_count, st.attempts, st.set_index, st.hold_s,
                              st.message, st.message_is_fault, st.view, st.fps, st.latency_ms,
                              list(st.events))
+
+    def drain_events(self) -> list[Event]:
+        """Events since the last call (rep completed, set ended, fault …), oldest first."""
+        with self._lock:
+            out, self._undrained = self._undrained, []
+            return out
 
     def reps(self) -> list[dict]:
         """The reps counted so far, JSON-ready (kept if the camera is lost)."""

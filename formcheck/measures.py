@@ -110,6 +110,8 @@ class Calibration:
         offsets: measure name → degrees subtracted (the model's constant offset).
         heel_y: reference heel height (image y) per leg key ``""`` / ``"_other"``.
         bridge_line: shoulder–hip–knee deviation at the start per leg key.
+        hip_flexion_rest: resting (most flexed) hip flexion per leg key, the
+            reference of ``hip_lift``.
         applied: whether a still neutral start pose calibrated all angles.
         method: ``start`` (neutral start pose), ``resting_level`` (only the
             movement signal, from its resting level) or ``none``.
@@ -120,6 +122,7 @@ class Calibration:
     offsets: dict[str, float] = field(default_factory=dict)
     heel_y: dict[str, float] = field(default_factory=dict)
     bridge_line: dict[str, float] = field(default_factory=dict)
+    hip_flexion_rest: dict[str, float] = field(default_factory=dict)
     applied: bool = False
     knee_flexion_start: float = float("nan")
     method: str = "none"
@@ -143,6 +146,9 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
     for suffix in ("", "_other"):
         cal.heel_y[suffix] = start("heel_y" + suffix)
         cal.bridge_line[suffix] = start("bridge_line" + suffix)
+        hip = raw["hip_flexion" + suffix]
+        hip = hip[np.isfinite(hip)]
+        cal.hip_flexion_rest[suffix] = float(np.percentile(hip, 97)) if hip.size else np.nan
     if not spec.calibrate:
         return cal
     offsets = {}
@@ -173,7 +179,7 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
     """Measures with the calibration applied, plus the derived relative ones.
 
     Adds ``trunk_lean_side`` (|sideways lean| from the start), ``heel_rise`` and
-    ``bridge_angle`` (per leg) to the calibrated angles.
+    ``hip_lift`` (per leg) to the calibrated angles.
     """
     out = {n: v - cal.offsets.get(n, 0.0) for n, v in raw.items()}
     out["trunk_lean_side"] = np.abs(out["trunk_lean_side_signed"])
@@ -181,5 +187,6 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
         ref = cal.heel_y.get(suffix, np.nan)
         out["heel_rise" + suffix] = (ref - raw["heel_y" + suffix]) / np.maximum(
             raw["shank" + suffix], 1e-9)
-        out["bridge_angle" + suffix] = 180.0 - raw["bridge_line" + suffix]
+        out["hip_lift" + suffix] = cal.hip_flexion_rest.get(suffix, np.nan) - raw[
+            "hip_flexion" + suffix]
     return out

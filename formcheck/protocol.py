@@ -32,6 +32,12 @@ class FaultRule:
     views: tuple[str, ...] = ()
     approaches: tuple[str, ...] = ()
     only_when_signal_above: float | None = None
+    view_limits: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def for_view(self, view: str) -> FaultRule:
+        """Return the rule with the limits the file sets for ``view`` (if any)."""
+        extra = self.view_limits.get(view)
+        return dataclasses.replace(self, **extra) if extra else self
 
     def applies(self, approach: str, enabled_checks: tuple[str, ...]) -> bool:
         """Whether this rule is checked for a patient with ``approach``."""
@@ -70,10 +76,17 @@ class ExerciseSpec:
     faults: tuple[FaultRule, ...]
     start_knee_flexion_deg: tuple[float, float] | None = None
     enabled: bool = True
+    view_thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.return_deg < self.start_deg < self.target_deg:
             raise ValueError(f"{self.id}: need return_deg < start_deg < target_deg")
+
+    def for_view(self, view: str) -> ExerciseSpec:
+        """Return the spec with the thresholds and limits the file sets for ``view``."""
+        extra = self.view_thresholds.get(view, {})
+        faults = tuple(r.for_view(view) for r in self.faults)
+        return dataclasses.replace(self, faults=faults, **extra)
 
     def title(self, lang: str) -> str:
         """Title in ``lang`` (``nl`` or ``en``)."""
@@ -147,13 +160,15 @@ def _exercise(eid: str, raw: dict[str, Any]) -> ExerciseSpec:
     raw = dict(raw)
     faults = tuple(
         FaultRule(**{**f, "views": tuple(f.get("views", ())),
-                     "approaches": tuple(f.get("approaches", ()))})
+                     "approaches": tuple(f.get("approaches", ())),
+                     "view_limits": {v: dict(x) for v, x in f.get("view_limits", {}).items()}})
         for f in raw.pop("faults", [])
     )
     for key in ("steps_nl", "steps_en", "views"):
         raw[key] = tuple(raw[key])
     if "start_knee_flexion_deg" in raw:
         raw["start_knee_flexion_deg"] = tuple(raw["start_knee_flexion_deg"])
+    raw["view_thresholds"] = {v: dict(t) for v, t in raw.get("view_thresholds", {}).items()}
     return ExerciseSpec(id=eid, faults=faults, **raw)
 
 
@@ -191,7 +206,8 @@ def apply_overrides(spec: ExerciseSpec, overrides: dict[str, Any] | None) -> Exe
     """
     if not overrides:
         return spec
-    fields = {f.name for f in dataclasses.fields(ExerciseSpec)} - {"id", "faults"}
+    fields = {f.name for f in dataclasses.fields(ExerciseSpec)} - {"id", "faults",
+                                                                     "view_thresholds"}
     plain: dict[str, Any] = {}
     faults = {f.code: f for f in spec.faults}
     for key, value in overrides.items():

@@ -103,10 +103,14 @@ class RepCounter:
 
 
 class HoldTimer:
-    """Longest unbroken time the signal stays at or above ``level``."""
+    """Longest unbroken time the signal is held still at or beyond ``level``.
 
-    def __init__(self, level: float) -> None:
-        self.level = level
+    Held means staying within ``band`` degrees of where the hold began: a slow
+    ramp through the range is movement, not a hold.
+    """
+
+    def __init__(self, level: float, band: float) -> None:
+        self.level, self.band = level, band
         self.reset()
 
     def reset(self) -> None:
@@ -115,23 +119,24 @@ class HoldTimer:
         self.longest = 0.0
         self.total = 0.0
         self._prev_t: float | None = None
-        self._prev_in = False
+        self._anchor = math.nan
 
     def update(self, t: float, v: float) -> float:
         """Feed one sample; returns the current unbroken hold in seconds.
 
-        An interval counts when the samples at both its ends are in range; NaN
-        samples neither count nor break the hold.
+        An interval counts when both its ends are in range and within the band
+        of the hold's start; NaN samples neither count nor break the hold.
         """
         if not math.isfinite(v):
             return self.current
-        inside = v >= self.level
-        if inside and self._prev_in and self._prev_t is not None:
+        if v < self.level:
+            self.current, self._anchor = 0.0, math.nan
+        elif not math.isfinite(self._anchor) or abs(v - self._anchor) > self.band:
+            self.current, self._anchor = 0.0, v
+        elif self._prev_t is not None:
             self.current += t - self._prev_t
             self.total += t - self._prev_t
-        elif not inside:
-            self.current = 0.0
-        self._prev_t, self._prev_in = t, inside
+        self._prev_t = t
         self.longest = max(self.longest, self.current)
         return self.current
 
@@ -202,7 +207,8 @@ class ExerciseSession:
         self.rules, self.unchecked = checkable_rules(spec, view, settings, self.programme)
         self.counter = RepCounter(spec.start_deg, spec.target_deg, spec.return_deg)
         self.other = RepCounter(spec.start_deg, spec.target_deg, spec.return_deg)
-        self.hold = HoldTimer(spec.target_deg - self.tracking.hold_margin_deg)
+        self.hold = HoldTimer(spec.target_deg - self.tracking.hold_margin_deg,
+                              self.tracking.hold_margin_deg)
         self.faults = FaultTracker(self.rules, self.tracking.fault_min_duration_s)
         self.reps: list[Rep] = []
         self.wrong_leg: list[tuple[float, float, float]] = []
@@ -212,6 +218,7 @@ class ExerciseSession:
         self._tail_rep: Rep | None = None
         self._hold_announced = False
         self.t = 0.0
+        self._last_v = math.nan
 
     @property
     def rep_count(self) -> int:
@@ -228,6 +235,8 @@ class ExerciseSession:
         self.t = t
         events: list[Event] = []
         v = values.get(self.spec.signal, math.nan)
+        if math.isfinite(v):
+            self._last_v = v
         if self._tail_rep is not None:
             if t - self._tail_rep.end_s > self.tracking.tail_s or self.counter.active:
                 self._tail_rep = None
@@ -306,6 +315,17 @@ class ExerciseSession:
         return list(out.values())
 
     def finish(self) -> list[Rep]:
-        """Close the stream: a movement still in progress is dropped; returns the reps."""
+        """Close the stream and return the reps.
+
+        A full-range rep already on its way back (under the start threshold)
+        when the recording ends is counted; any other movement in progress is
+        dropped.
+        """
+        c = self.counter
+        if c.active and c.reached and math.isfinite(self._last_v) \
+                and self._last_v < self.spec.start_deg:
+            c.active = False
+            c.last = (c.onset, self.t, c.peak, c.reached)
+            self._finish_rep()
         self._tail_rep = None
         return self.reps

@@ -145,6 +145,15 @@ def test_wrong_leg_is_not_counted():
     assert len(s.wrong_leg) == 1 and any(e.kind == "wrong_leg" for e in events)
 
 
+def test_recording_that_ends_on_the_way_back_counts_that_rep():
+    t, v = ramp([(0, 0)] + rep_knots(1, 60)[:3] + [(3.9, 18)])  # ends at 18°: under start
+    s, reps, _ = run("mini_squat", t, v)
+    assert s.rep_count == 1 and reps[0].end_s == pytest.approx(3.9)
+    t, v = ramp([(0, 0)] + rep_knots(1, 60)[:3] + [(3.5, 40)])  # ends still down
+    s, reps, _ = run("mini_squat", t, v)
+    assert s.rep_count == 0
+
+
 def test_missing_frames_do_not_break_a_rep():
     t, v = ramp([(0, 0)] + rep_knots(1, 60) + [(6, 0)])
     v[(t > 2.0) & (t < 2.4)] = np.nan
@@ -167,10 +176,14 @@ def test_small_state_machines():
     states = [c.update(float(i), v) for i, v in enumerate([0, 12, 25, 12, 4, 3])]
     assert states == [None, "started", None, None, "ended", None]
     assert c.last == (0.0, 4.0, 25, True)
-    h = HoldTimer(10)
+    h = HoldTimer(10, 5)
     for i, v in enumerate([0, 11, 12, 5, 11, 12, 13, 14]):
         h.update(i * 0.5, v)
     assert h.longest == pytest.approx(1.5) and h.total == pytest.approx(2.0)
+    ramp_ = HoldTimer(10, 5)  # rising 20°/s through the range: never still
+    for i in range(20):
+        ramp_.update(i * 0.1, 10 + 2 * i)
+    assert ramp_.longest < 0.3
 
 
 def test_programme_data():
