@@ -12,6 +12,7 @@ from .i18n import text
 from .protocol import APPROACHES, PatientSettings, default_programme
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "sample_videos"
+DEMO_SAMPLE = "mini_squat_faults_side"
 
 
 class CliError(Exception):
@@ -152,7 +153,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     samples = sorted(SAMPLES_DIR.glob("*.mp4"))
     if not samples:
         raise CliError(f"no sample videos in {SAMPLES_DIR}")
-    video = next((p for p in samples if p.stem == args.sample), samples[0])
+    wanted = args.sample or DEMO_SAMPLE
+    video = next((p for p in samples if p.stem == wanted), samples[0])
     truth = video.with_suffix("").with_suffix(".truth.json")
     meta = json.loads(truth.read_text()) if truth.exists() else {}
     out = Path(args.out)
@@ -206,7 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.set_defaults(func=cmd_exercises)
 
     demo = sub.add_parser("demo", help="analyse a bundled sample video")
-    demo.add_argument("--sample", default="", help="sample name (default: the first)")
+    demo.add_argument("--sample", default="",
+                      help=f"sample name in sample_videos/ (default: {DEMO_SAMPLE})")
     demo.add_argument("--out", default="formcheck-demo", help="output folder")
     common(demo)
     demo.set_defaults(func=cmd_demo)

@@ -1,0 +1,41 @@
+"""Gap filling and smoothing."""
+
+import numpy as np
+import pytest
+
+from formcheck.filters import CausalSmoother, fill_gaps, smooth_zero_lag
+
+
+def test_short_gaps_are_filled_long_ones_and_ends_kept():
+    t = np.arange(20) / 10.0
+    x = np.arange(20, dtype=float)
+    x[[0, 5, 6, 12, 13, 14, 15, 16, 17]] = np.nan  # end gap, 0.3 s gap, 0.7 s gap
+    out = fill_gaps(x, t, max_gap_s=0.4)
+    assert np.isnan(out[0])
+    np.testing.assert_allclose(out[5:7], [5, 6])
+    assert np.isnan(out[12:18]).all()
+
+
+def test_zero_lag_smoothing_keeps_timing_and_removes_jitter():
+    fs = 30.0
+    t = np.arange(0, 6, 1 / fs)
+    clean = 40 * np.exp(-((t - 3) ** 2))  # a 40° bump peaking at 3 s
+    noisy = clean + np.random.default_rng(0).normal(0, 2, t.size)
+    out = smooth_zero_lag(noisy, fs, cutoff_hz=4)
+    assert t[np.argmax(out)] == pytest.approx(3.0, abs=1 / fs)
+    assert np.std(out - clean) < 0.6 * np.std(noisy - clean)
+
+
+def test_zero_lag_leaves_nan_runs_alone():
+    x = np.r_[np.ones(30), np.full(5, np.nan), np.ones(30) * 2]
+    out = smooth_zero_lag(x, 30, 4)
+    assert np.isnan(out[30:35]).all()
+    np.testing.assert_allclose(out[:30], 1, atol=1e-6)
+
+
+def test_causal_smoother_lags_but_settles_and_restarts_after_nan():
+    s = CausalSmoother(1, fs_hz=30, cutoff_hz=4)
+    ys = [s(np.array([0.0]))[0] for _ in range(5)] + [s(np.array([10.0]))[0] for _ in range(30)]
+    assert ys[5] < 10 and ys[-1] == pytest.approx(10, abs=0.1)
+    assert np.isnan(s(np.array([np.nan]))[0])
+    assert s(np.array([50.0]))[0] == pytest.approx(50)  # no ringing from stale state
