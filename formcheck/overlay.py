@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .i18n import text
+from .i18n import has, text
 from .pose import SKELETON_EDGES, side_landmark
 
 OPERATED = (255, 140, 0)   # RGB
@@ -120,7 +120,9 @@ def annotate(rgb: np.ndarray, state: OverlayState) -> np.ndarray:
         for label, deg in state.angles.items():
             p = state.xy[state.anchors.get(label, 0)]
             if np.all(np.isfinite(p)) and np.isfinite(deg):
-                _paste(out, _text_patch(f"{deg:.0f}°", small, (255, 255, 0), True),
+                key = f"angle_labels.{label}"
+                name = f"{text(key, state.lang)} " if has(key) else ""
+                _paste(out, _text_patch(f"{name}{deg:.0f}°", small, (255, 255, 0), True),
                        p[0] + 8, p[1] - 8)
     goal = f" / {state.goal}" if state.goal else ""
     count = f"{state.count}{goal} {text('ui.reps', state.lang)}"
