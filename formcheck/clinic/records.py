@@ -9,6 +9,7 @@ in its own transaction, so a crash loses at most the set being written.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -323,7 +324,8 @@ def set_records(db: Database, clinician: Clinician, code: str) -> list[SetRecord
 def delete_patient(db: Database, clinician: Clinician, code: str) -> int:
     """Delete a patient and everything recorded about them, including stored video files.
 
-    Returns the number of video files removed.
+    A session's ``video_path`` may be one file or a folder of them (the app keeps one
+    folder per session). Returns the number of video files removed.
     """
     with db.transaction() as s:
         patient = patient_in_clinic(s, clinician, code)
@@ -335,4 +337,7 @@ def delete_patient(db: Database, clinician: Clinician, code: str) -> int:
         if path.is_file():
             path.unlink()
             removed += 1
+        elif path.is_dir():
+            removed += sum(1 for f in path.rglob("*") if f.is_file())
+            shutil.rmtree(path)
     return removed

@@ -66,14 +66,28 @@ def _apply_query_params() -> None:
             st.session_state[key] = q[key]
 
 
-def sidebar() -> Choices:
-    """Draw the sidebar; returns what the user chose."""
+def current_lang() -> str:
+    """The language chosen so far (from the link or the sidebar), before the sidebar is drawn."""
+    _apply_query_params()
+    lang = st.session_state.get("lang")
+    return lang if lang in LANG_NAMES else "nl"
+
+
+def sidebar(clinic: bool = False) -> Choices:
+    """Draw the sidebar; returns what the user chose.
+
+    On the clinic page only the language is asked: the patient's record gives the rest.
+    """
     _apply_query_params()
     prog = default_programme()
     dosage = prog.dosage
     with st.sidebar:
         lang = st.radio("Taal / Language", list(LANG_NAMES), format_func=LANG_NAMES.get,
                         key="lang", horizontal=True)
+        if clinic:
+            st.caption(text("clinic_ui.sidebar_note", lang))
+            return Choices(lang, next(iter(prog.exercises)), PatientSettings(), dosage.sets,
+                           dosage.reps_start)
 
         def t(key: str, **values: Any) -> str:
             return text(f"app.{key}", lang, **values)

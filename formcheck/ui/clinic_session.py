@@ -1,0 +1,178 @@
+"""A screening session: the patient's programme exercise by exercise, each set from a video.
+
+After each set the pain/swelling question; the set is saved at once (one committed
+transaction per set), so closing the tab loses nothing already saved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from ..analysis import AnalysisResult, analyze_video
+from ..clinic import records
+from ..clinic.models import Patient
+from ..i18n import text
+from ..protocol import PatientSettings
+from ..video import VideoError
+from . import report
+from .clinic_common import ClinicContext, dosage_text, flash, video_dir
+from .common import video_error_message
+
+log = logging.getLogger(__name__)
+SESSION_KEY = "clinic_session"
+ANALYSIS_KEY = "clinic_analysis"
+
+
+def text_app(ctx: ClinicContext, key: str) -> str:
+    """An ``app.*`` text (shared with the patient pages) in the page's language."""
+    return text(f"app.{key}", ctx.lang)
+
+
+def _start_form(ctx: ClinicContext, patient: Patient) -> None:
+    with st.form(f"start_{patient.code}"):
+        store = st.checkbox(ctx.t("store_video"), value=False, help=ctx.t("store_video_help"),
+                            key=f"store_video_{patient.code}")
+        if st.form_submit_button(ctx.t("start_session"), type="primary"):
+            screening = records.start_session(ctx.db, ctx.clinician, patient.code, store)
+            st.session_state[SESSION_KEY] = {"id": screening.id, "code": patient.code}
+            st.rerun()
+
+
+def _analyse(ctx: ClinicContext, patient: Patient, exercise: str, name: str,
+             data: bytes) -> AnalysisResult | None:
+    """Analyse the uploaded set with a progress bar; None (and a message) on failure."""
+    work = Path(tempfile.mkdtemp(prefix="formcheck-clinic-"))
+    video = work / ("set" + (Path(name).suffix.lower() or ".mp4"))
+    video.write_bytes(data)
+    settings = PatientSettings(side=patient.operated_side, approach=patient.approach,
+                               overrides=patient.limit_overrides)
+    bar = st.progress(0.0, text=ctx.t("analysing"))
+    try:
+        result = analyze_video(video, exercise, settings, ctx.lang,
+                               progress=lambda f: bar.progress(f, text=ctx.t("analysing")))
+        result.source = name
+        return result
+    except VideoError as exc:
+        st.error(video_error_message(exc, ctx.lang, name))
+    except Exception:  # noqa: BLE001 - the page must keep working; details go to the log
+        log.exception("analysis of %s failed", name)
+        st.error(text_app(ctx, "unexpected"))
+    finally:
+        bar.empty()
+        video.unlink(missing_ok=True)
+        work.rmdir()
+    return None
+
+
+def _show_result(ctx: ClinicContext, patient: Patient, result: AnalysisResult) -> None:
+    faulty = [r for r in result.reps if r.faults]
+    st.markdown(f"**{ctx.t('result_of', exercise=ctx.exercise(result.exercise))}**")
+    c = st.columns(3)
+    c[0].metric(ctx.t("reps", goal=patient.dosage_reps), result.rep_count)
+    c[1].metric(ctx.t("attempts"), len(result.reps))
+    c[2].metric(ctx.t("faulty"), len(faulty))
+    for w in result.warnings:
+        st.warning(w.message)
+    for r in faulty:
+        st.markdown("- " + ctx.t("rep_faults", index=r.index,
+                                 faults=", ".join(ctx.fault(f) for f in r.faults)))
+    if result.reps and not faulty:
+        st.caption(ctx.t("no_faults"))
+    st.pyplot(report.angle_figure(result, 9.0, 2.8), clear_figure=True)
+
+
+def _store_video(ctx: ClinicContext, session_id: int, number: int, exercise: str,
+                 name: str, data: bytes) -> None:
+    """Keep the set's video in the session's folder (only when the session allows it)."""
+    folder = video_dir(ctx.url) / f"session_{session_id}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"set_{number:02d}_{exercise}{Path(name).suffix.lower() or '.mp4'}").write_bytes(data)
+    records.attach_video(ctx.db, ctx.clinician, session_id, folder)
+
+
+def _pain_and_save(ctx: ClinicContext, session_id: int, store_video: bool,
+                   rec: dict[str, Any], data: bytes) -> None:
+    """The pain/swelling question; submitting saves the set immediately."""
+    result: AnalysisResult = rec["result"]
+    with st.form(f"pain_{rec['key']}"):
+        st.markdown(f"**{ctx.t('pain_title')}**")
+        pain = st.slider(text_app(ctx, "pain"), 0, 10, 0, key=f"pain_{rec['key']}")
+        swelling = st.radio(text_app(ctx, "swelling"), [False, True], horizontal=True,
+                            key=f"swelling_{rec['key']}",
+                            format_func=lambda v: text_app(ctx, "yes" if v else "no"))
+        if not st.form_submit_button(ctx.t("save_set"), type="primary"):
+            return
+    try:
+        saved = records.save_set(ctx.db, session_id, result.to_dict(series=False), int(pain),
+                                 bool(swelling), clinician=ctx.clinician)
+        if store_video:
+            _store_video(ctx, session_id, saved.set_number, result.exercise, rec["name"], data)
+    except (ValueError, PermissionError) as exc:
+        st.error(ctx.t("not_saved", detail=exc))
+        return
+    flash("success", ctx.t("set_saved", number=saved.set_number,
+                           exercise=ctx.exercise(result.exercise), reps=saved.rep_count,
+                           pain=saved.pain, swelling=text_app(ctx, "yes" if swelling else "no")))
+    if saved.pain_advice:
+        flash("error", ctx.t(f"advice_{saved.pain_advice}"))
+    if store_video:
+        flash("info", ctx.t("video_stored"))
+    st.session_state.pop(ANALYSIS_KEY, None)
+    st.rerun()
+
+
+def render(ctx: ClinicContext, patient: Patient) -> None:
+    """The screening view for ``patient``."""
+    st.subheader(ctx.t("session_title", code=patient.code))
+    current = st.session_state.get(SESSION_KEY)
+    if not current or current["code"] != patient.code:
+        _start_form(ctx, patient)
+        return
+    session_id = current["id"]
+    screening = records.get_session(ctx.db, ctx.clinician, session_id)
+    head = st.columns([4, 1])
+    head[0].caption(ctx.t("session_running", id=session_id,
+                          time=f"{screening.started_at.astimezone():%Y-%m-%d %H:%M}",
+                          video=text_app(ctx, "yes" if screening.store_video else "no")))
+    if head[1].button(ctx.t("end_session"), key=f"end_{session_id}"):
+        st.session_state.pop(SESSION_KEY, None)
+        st.session_state.pop(ANALYSIS_KEY, None)
+        st.rerun()
+    done = {e: 0 for e in patient.enabled_exercises}
+    for r in records.set_records(ctx.db, ctx.clinician, patient.code):
+        if r.session_id == session_id and r.exercise in done:
+            done[r.exercise] += 1
+    todo = [e for e in patient.enabled_exercises if done[e] < patient.dosage_sets]
+    first = patient.enabled_exercises.index(todo[0]) if todo else 0
+    exercise = st.radio(
+        ctx.t("programme", dosage=dosage_text(patient)), patient.enabled_exercises, index=first,
+        key=f"exercise_{session_id}", format_func=ctx.exercise,
+        captions=[ctx.t("sets_done", done=done[e], sets=patient.dosage_sets)
+                  for e in patient.enabled_exercises])
+    source = st.radio(ctx.t("source"), ("upload", "live"), horizontal=True,
+                      key=f"source_{session_id}", format_func=lambda s: ctx.t(f"source_{s}"))
+    if source == "live":
+        st.info(ctx.t("live_hint"))
+        return
+    # A fresh uploader after each saved set; changing the exercise keeps the file.
+    upload = st.file_uploader(ctx.t("upload"), type=["mp4", "mov", "avi", "mkv", "webm"],
+                              key=f"upload_{session_id}_{sum(done.values())}")
+    if upload is None:
+        return
+    data = upload.getvalue()
+    key = hashlib.sha1(data + f"|{exercise}|{session_id}".encode()).hexdigest()[:16]
+    rec = st.session_state.get(ANALYSIS_KEY)
+    if not rec or rec["key"] != key:
+        result = _analyse(ctx, patient, exercise, upload.name, data)
+        if result is None:
+            return
+        rec = {"key": key, "result": result, "name": upload.name}
+        st.session_state[ANALYSIS_KEY] = rec
+    _show_result(ctx, patient, rec["result"])
+    _pain_and_save(ctx, session_id, screening.store_video, rec, data)

@@ -1,0 +1,166 @@
+"""Clinic mode in headless Chromium: login, add a patient, one screening set, progress, reports.
+
+The store is a temporary SQLite file created with the clinic layer's API; the app is started
+with ``FORMCHECK_DB_URL`` pointing at it, and what the page saved is read back the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+
+from formcheck.clinic import auth, records
+from formcheck.clinic.db import init_db
+from formcheck.clinic.models import utcnow
+from formcheck.clinic.texts import exercise_name
+from formcheck.i18n import text
+
+from .conftest import running_app
+
+pytestmark = pytest.mark.browser
+
+USER, PASSWORD, CODE = "fysio1", "heup-oefenen-2024", "P-001"
+UPLOAD_INPUT = '[data-testid="stFileUploaderDropzoneInput"]'
+METRIC = '[data-testid="stMetricValue"]'
+
+
+def t(key: str, **values) -> str:
+    return text(f"clinic_ui.{key}", "en", **values)
+
+
+@pytest.fixture(scope="module")
+def clinic_store(tmp_path_factory):
+    """A fresh store with one clinic and one clinician; yields ``(db, url)``."""
+    folder = tmp_path_factory.mktemp("clinic")
+    url = f"sqlite:///{folder / 'clinic.db'}"
+    db = init_db(url)
+    clinic = auth.create_clinic(db, "Revalidatiecentrum Test")
+    auth.create_clinician(db, clinic.id, USER, PASSWORD)
+    yield db, url, folder
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def clinic_url(chromium, clinic_store):
+    _, url, folder = clinic_store
+    env = {"FORMCHECK_DB_URL": url, "FORMCHECK_VIDEO_DIR": str(folder / "videos")}
+    with running_app(env, "streamlit_clinic.log") as app:
+        yield app
+
+
+def _seed_history(db, clinician, days: int = 4) -> None:
+    """Earlier days of clean sets (two sessions a day), as if screened before today."""
+    for back in range(days, 0, -1):
+        for hour in (9, 16):
+            at = (utcnow() - dt.timedelta(days=back)).replace(hour=hour, minute=0)
+            screening = records.start_session(db, clinician, CODE, started_at=at)
+            for exercise, peak in (("mini_squat", 40 + 4 * (days - back)),
+                                   ("hip_abduction", 14 + (days - back))):
+                reps = [{"index": i, "peak_deg": peak + i, "faults": []} for i in range(1, 6)]
+                if back == days:
+                    reps[0]["faults"] = ["trunk_lean"]
+                records.save_set(db, screening.id, {"exercise": exercise, "reps": reps}, 2,
+                                 clinician=clinician, saved_at=at + dt.timedelta(minutes=5))
+
+
+def _wait(page, selector: str, timeout: float = 30_000) -> None:
+    """Wait for ``selector``; fail at once if the page shows an exception instead."""
+    page.locator(selector).or_(page.get_by_test_id("stException")).first.wait_for(
+        timeout=timeout)
+    assert page.get_by_test_id("stException").count() == 0, _main(page)
+
+
+def _main(page) -> str:
+    return page.inner_text('[data-testid="stMain"]')
+
+
+def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_sample,
+                                      artifacts):
+    db, _, _ = clinic_store
+    clip, truth = upload_sample
+    started = time.monotonic()
+    page = launch().new_page(viewport={"width": 1400, "height": 1800})
+    page.goto(f"{clinic_url}/clinic?lang=en")
+
+    # Login (a wrong password first).
+    page.get_by_label(t("username")).fill(USER)
+    page.get_by_role("textbox", name=t("password")).fill("not-the-password")
+    page.get_by_role("button", name=t("login")).click()
+    _wait(page, f"text={t('login_failed')}", 30_000)
+    page.get_by_role("textbox", name=t("password")).fill(PASSWORD)
+    page.get_by_role("button", name=t("login")).click()
+    _wait(page, f"text={t('add_patient')}", 30_000)
+
+    # Add the patient the sample clip shows (operated side from the clip's truth).
+    form = page.get_by_test_id("stForm")
+    form.get_by_label(t("code")).fill(CODE)
+    form.get_by_text(text(f"app.side_{truth['side']}", "en"), exact=True).click()
+    form.get_by_role("button", name=t("add")).click()
+    _wait(page, f"text={t('added', code=CODE)}", 30_000)
+    _wait(page, f"text={t('protocol_title', code=CODE)}", 30_000)
+    clinician = auth.authenticate(db, auth.login(db, USER, PASSWORD))
+    patient = records.get_patient(db, clinician, CODE)
+    assert (patient.operated_side, patient.approach) == (truth["side"], "posterolateral")
+    _seed_history(db, clinician)
+
+    # Screening: start a session (video not stored), pick the clip's exercise, upload it.
+    page.get_by_text(t("view_session"), exact=True).click()
+    page.get_by_role("button", name=t("start_session")).click()
+    page.get_by_text(exercise_name("en", truth["exercise"]), exact=False).first.click()
+    page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=30_000)
+    page.set_input_files(UPLOAD_INPUT, str(clip))
+    _wait(page, f"text={t('result_of', exercise=exercise_name('en', truth['exercise']))}",
+          120_000)
+    _wait(page, METRIC)
+    assert int(page.locator(METRIC).first.inner_text()) == truth["rep_count"]
+    _wait(page, f"text={t('pain_title')}")
+    assert "Traceback" not in _main(page)
+    time.sleep(1)
+    page.screenshot(path=str(artifacts / "clinic_session.png"), full_page=True)
+
+    # Pain 5 after pain 2 on earlier days: the leaflet's pain rule triggers. Save the set.
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    for _ in range(5):
+        slider.press("ArrowRight")
+    page.get_by_role("button", name=t("save_set")).click()
+    _wait(page, "text=Set 1 saved", 30_000)
+    assert t("advice_pain_increase") in _main(page)
+    _wait(page, '[data-testid="stFileUploader"]')
+    time.sleep(1)
+    page.screenshot(path=str(artifacts / "clinic_session_saved.png"), full_page=True)
+
+    today = [r for r in records.set_records(db, clinician, CODE)
+             if r.performed_at.date() >= dt.datetime.now(dt.UTC).date()]
+    assert len(today) == 1
+    assert today[0].exercise == truth["exercise"]
+    assert today[0].rep_count == truth["rep_count"] and today[0].pain == 5
+
+    # Progress: one plot per exercise, sessions per day, the dosage suggestion.
+    page.get_by_text(t("view_progress"), exact=True).click()
+    _wait(page, f"text={t('sessions_title')}", 30_000)
+    page.wait_for_function(
+        "document.querySelectorAll('[data-testid=\"stImage\"] img').length >= 3",
+        timeout=30_000)
+    time.sleep(1)
+    page.screenshot(path=str(artifacts / "clinic_progress.png"), full_page=True)
+    body = _main(page)
+    assert t("dosage_now", dosage="3 × 5") in body
+    assert "not all sets complete" in body  # today's set had fewer reps than 5
+
+    # Reports: a session PDF downloads; then the patient is deleted with everything.
+    page.get_by_text(t("view_reports"), exact=True).click()
+    _wait(page, f"text={t('session_pdf')}", 30_000)
+    with page.expect_download(timeout=30_000) as download:
+        page.get_by_role("button", name=t("download_pdf")).first.click()
+    assert download.value.path().read_bytes()[:4] == b"%PDF"
+    page.screenshot(path=str(artifacts / "clinic_reports.png"), full_page=True)
+    page.get_by_text(t("delete_title")).click()
+    page.get_by_label(t("delete_type", code=CODE)).fill(CODE)
+    page.get_by_label(t("delete_type", code=CODE)).press("Enter")
+    page.get_by_role("button", name=t("delete_button")).click()
+    _wait(page, f"text={t('deleted', code=CODE, videos=0)}", 30_000)
+    assert records.list_patients(db, clinician) == []
+    assert time.monotonic() - started < 120
