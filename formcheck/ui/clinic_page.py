@@ -17,7 +17,7 @@ from ..clinic import auth, records
 from ..clinic.models import Clinician, Patient
 from ..clinic.protocol import APPROACHES, DOSAGE_STAGES, EXERCISE_IDS, SIDES
 from ..i18n import text
-from ..protocol import default_programme
+from ..protocol import ExerciseSpec, default_programme
 from . import clinic_progress, clinic_session
 from .clinic_common import (
     ClinicContext,
@@ -120,23 +120,39 @@ def _add_form(ctx: ClinicContext, expanded: bool) -> None:
                               args=(ctx,))
 
 
+def _first_upper(words: str) -> str:
+    return words[:1].upper() + words[1:]
+
+
+def _default_limit(spec: ExerciseSpec, name: str) -> float:
+    """The programme's value of a limit named like an override (``code.max`` or a field)."""
+    code, _, kind = name.partition(".")
+    if not kind:
+        return float(getattr(spec, name))
+    return float(next(getattr(r, kind) for r in spec.faults if r.code == code))
+
+
 def _limit_inputs(ctx: ClinicContext, patient: Patient, exercise: str) -> dict[str, float]:
     """Number inputs for one exercise's limits; returns the values set (empty = default)."""
     spec = default_programme().exercise(exercise)
     current = patient.limit_overrides.get(exercise, {})
-    fields = [("target_deg", ctx.t("target_deg", default=spec.target_deg), spec.start_deg + 1.0),
-              ("hold_s", ctx.t("hold_s", default=spec.hold_s), 0.0)]
+    fields = [("target_deg", ctx.t("target_deg", default=spec.target_deg), spec.start_deg + 1.0)]
+    if spec.hold_s > 0:
+        fields.append(("hold_s", ctx.t("hold_s", default=spec.hold_s), 0.0))
     for rule in spec.faults:
         kind = "max" if rule.max is not None else "min"
         fields.append((f"{rule.code}.{kind}",
-                       ctx.t("fault_limit", fault=ctx.fault(rule.code), kind=ctx.t(f"limit_{kind}"),
-                             default=getattr(rule, kind)), None))
+                       ctx.t("fault_limit", fault=_first_upper(ctx.fault(rule.code)),
+                             kind=ctx.t(f"limit_{kind}"), default=getattr(rule, kind)), None))
     values = {}
     cols = st.columns(3)
     for i, (name, label, minimum) in enumerate(fields):
+        default = _default_limit(spec, name)
+        fine = "." in name and abs(default) < 5  # a ratio limit, not degrees
         value = cols[i % 3].number_input(
             label, value=None if name not in current else float(current[name]),
-            min_value=None if minimum is None else float(minimum), step=1.0,
+            min_value=None if minimum is None else float(minimum),
+            step=0.05 if fine else 1.0, format="%.2f" if fine else "%.0f",
             key=f"limit_{patient.code}_{exercise}_{name}")
         if value is not None:
             values[name] = float(value)

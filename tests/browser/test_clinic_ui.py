@@ -10,11 +10,12 @@ import datetime as dt
 import time
 
 import pytest
+from sqlalchemy import update
 
 from formcheck.clinic import auth, records
 from formcheck.clinic.db import init_db
-from formcheck.clinic.models import utcnow
-from formcheck.clinic.texts import exercise_name
+from formcheck.clinic.models import LoginSession, utcnow
+from formcheck.clinic.texts import exercise_name, fault_name
 from formcheck.i18n import text
 
 from .conftest import running_app
@@ -78,7 +79,7 @@ def _main(page) -> str:
 
 def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_sample,
                                       artifacts):
-    db, _, _ = clinic_store
+    db, _, folder = clinic_store
     clip, truth = upload_sample
     started = time.monotonic()
     page = launch().new_page(viewport={"width": 1400, "height": 1800})
@@ -100,13 +101,30 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     form.get_by_role("button", name=t("add")).click()
     _wait(page, f"text={t('added', code=CODE)}", 30_000)
     _wait(page, f"text={t('protocol_title', code=CODE)}", 30_000)
+    # The protocol: the clinician lowers the mini squat's hip-flexion limit to 80°.
+    protocol = page.get_by_test_id("stForm").filter(has_text=t("save_protocol"))
+    squat = protocol.get_by_test_id("stExpander").filter(
+        has_text=exercise_name("en", "mini_squat"))
+    squat.get_by_text(exercise_name("en", "mini_squat"), exact=True).click()
+    fault = fault_name("en", "hip_flexion_limit").capitalize()
+    limit = squat.get_by_label(t("fault_limit", fault=fault, kind=t("limit_max"), default=90))
+    limit.fill("80")
+    limit.press("Tab")
+    page.get_by_role("button", name=t("save_protocol")).click()
+    _wait(page, f"text={t('protocol_saved')}")
+    time.sleep(1)
+    page.screenshot(path=str(artifacts / "clinic_patients.png"), full_page=True)
     clinician = auth.authenticate(db, auth.login(db, USER, PASSWORD))
     patient = records.get_patient(db, clinician, CODE)
     assert (patient.operated_side, patient.approach) == (truth["side"], "posterolateral")
+    assert patient.limit_overrides == {"mini_squat": {"hip_flexion_limit.max": 80.0}}
     _seed_history(db, clinician)
 
-    # Screening: start a session (video not stored), pick the clip's exercise, upload it.
+    # Screening: start a session keeping the video (off by default), pick the exercise, upload.
     page.get_by_text(t("view_session"), exact=True).click()
+    store = page.get_by_role("checkbox", name=t("store_video"))
+    assert not store.is_checked()
+    page.get_by_text(t("store_video"), exact=True).click()
     page.get_by_role("button", name=t("start_session")).click()
     page.get_by_text(exercise_name("en", truth["exercise"]), exact=False).first.click()
     page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=30_000)
@@ -137,6 +155,8 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     assert len(today) == 1
     assert today[0].exercise == truth["exercise"]
     assert today[0].rep_count == truth["rep_count"] and today[0].pain == 5
+    stored = list((folder / "videos").rglob("*.mp4"))
+    assert [p.read_bytes() for p in stored] == [clip.read_bytes()]
 
     # Progress: one plot per exercise, sessions per day, the dosage suggestion.
     page.get_by_text(t("view_progress"), exact=True).click()
@@ -150,6 +170,22 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     assert t("dosage_now", dosage="3 × 5") in body
     assert "not all sets complete" in body  # today's set had fewer reps than 5
 
+    # Six more complete, clean sets: the next stage is suggested; the clinician confirms it.
+    later = records.start_session(db, clinician, CODE)
+    for _ in range(6):
+        reps = [{"index": i, "peak_deg": 60.0, "faults": []} for i in range(1, 6)]
+        records.save_set(db, later.id, {"exercise": "mini_squat", "reps": reps}, 3,
+                         clinician=clinician)
+    page.get_by_text(t("view_patients"), exact=True).click()
+    _wait(page, f"text={t('add_patient')}")
+    page.get_by_text(t("view_progress"), exact=True).click()
+    _wait(page, f"text={t('confirm', dosage='3 × 6')}")
+    time.sleep(1)
+    page.screenshot(path=str(artifacts / "clinic_progress_suggestion.png"), full_page=True)
+    page.get_by_role("button", name=t("confirm", dosage="3 × 6")).click()
+    _wait(page, f"text={t('confirmed', dosage='3 × 6')}")
+    assert records.get_patient(db, clinician, CODE).dosage_reps == 6
+
     # Reports: a session PDF downloads; then the patient is deleted with everything.
     page.get_by_text(t("view_reports"), exact=True).click()
     _wait(page, f"text={t('session_pdf')}", 30_000)
@@ -161,6 +197,14 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     page.get_by_label(t("delete_type", code=CODE)).fill(CODE)
     page.get_by_label(t("delete_type", code=CODE)).press("Enter")
     page.get_by_role("button", name=t("delete_button")).click()
-    _wait(page, f"text={t('deleted', code=CODE, videos=0)}", 30_000)
+    _wait(page, f"text={t('deleted', code=CODE, videos=1)}", 30_000)
     assert records.list_patients(db, clinician) == []
+    assert not list((folder / "videos").rglob("*.mp4"))
+
+    # An idle-expired login sends the clinician back to the login form with a note.
+    with db.transaction() as s:
+        s.execute(update(LoginSession).values(expires_at=utcnow() - dt.timedelta(minutes=1)))
+    page.get_by_text(t("view_progress"), exact=True).click()
+    _wait(page, f"text={t('expired')}")
+    assert page.get_by_role("button", name=t("login")).count() == 1
     assert time.monotonic() - started < 120
