@@ -67,6 +67,8 @@ def angle_errors(res, track, truth: dict) -> dict[str, dict[str, float]]:
     t_true = np.asarray(truth["angles"]["t"])
     out = {}
     for name in ANGLES:
+        if name == "hip_abduction" and truth["view"] != "front":
+            continue  # a frontal-plane angle: not measurable from the side
         series = truth["angles"].get(f"{name}_deg", {})
         if side not in series:
             continue

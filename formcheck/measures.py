@@ -51,7 +51,7 @@ def front_sign_of(xy: np.ndarray) -> float:
     return float(np.sign(np.nanmedian(s[finite])) or 1.0) if finite.any() else 1.0
 
 
-VIEWS_3D = ("front", "oblique", "lying_oblique", "lying_front")
+VIEWS_3D = ("front", "lying_front")
 """Views where hip and knee flexion come from the 3-D world landmarks."""
 
 

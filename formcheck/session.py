@@ -15,6 +15,7 @@ returns the per-rep record.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,6 +182,31 @@ class FaultTracker:
         return new
 
 
+def full_range_seconds(t: list[float], v: list[float]) -> float:
+    """Time the movement of one rep would take over its full range, up and down.
+
+    ``t``, ``v``: the rep's samples, starting at rest (the lowest value before
+    the peak is the baseline). Each phase is timed
+    between 10 % and 90 % of the excursion (or from the last sample of the rep
+    when the signal has not yet come that far back) and scaled to the whole
+    range, so the estimate does not depend on the rep thresholds.
+    """
+    if len(v) < 3:
+        return math.inf
+    base, peak = min(v[: v.index(max(v)) + 1]), max(v)
+    span = peak - base
+    if span <= 0:
+        return math.inf
+    f = [(x - base) / span for x in v]
+    i90 = next(i for i, x in enumerate(f) if x >= 0.9)
+    i10 = max((i for i in range(i90) if f[i] <= 0.1), default=0)
+    j90 = max(i for i, x in enumerate(f) if x >= 0.9)
+    j10 = next((i for i in range(j90, len(f)) if f[i] <= 0.1), len(f) - 1)
+    up = (t[i90] - t[i10]) / max(0.9 - f[i10], 0.1)
+    down = (t[j10] - t[j90]) / max(0.9 - f[j10], 0.1)
+    return up + down
+
+
 def checkable_rules(spec: ExerciseSpec, view: str, settings: PatientSettings,
                     programme: Programme) -> tuple[tuple[FaultRule, ...], tuple[str, ...]]:
     """Rules to check in ``view`` for this patient, and the codes the view can't check."""
@@ -219,6 +245,9 @@ class ExerciseSession:
         self._hold_announced = False
         self.t = 0.0
         self._last_v = math.nan
+        self._rep_t: list[float] = []
+        self._rep_v: list[float] = []
+        self._recent: deque[tuple[float, float]] = deque(maxlen=90)
 
     @property
     def rep_count(self) -> int:
@@ -253,11 +282,20 @@ class ExerciseSession:
             self._set_reps = 0
         state = self.counter.update(t, v)
         if state == "started":
+            # The rep's samples start with the rest before it.
+            self._rep_t = [a for a, _ in self._recent]
+            self._rep_v = [b for _, b in self._recent]
             self.hold.reset()
             self.faults.reset()
             self._tail_rep = None
             self._hold_announced = False
             events.append(Event(t, "rep_started", {"index": len(self.reps) + 1}))
+        if math.isfinite(v):
+            if self.counter.active or state == "ended":
+                self._rep_t.append(t)
+                self._rep_v.append(v)
+            else:
+                self._recent.append((t, v))
         if self.counter.active or state == "ended":
             held = self.hold.update(t, v) if self.counter.reached else 0.0
             if self.spec.hold_s > 0 and self.counter.active and self.counter.reached:
@@ -282,8 +320,7 @@ class ExerciseSession:
         else:
             if self.spec.hold_s > 0 and hold < self.spec.hold_s:
                 faults.append("hold_too_short")
-            moving = (end - start) - (hold if self.spec.hold_s > 0 else 0.0)
-            if moving < self.spec.min_move_s:
+            if full_range_seconds(self._rep_t, self._rep_v) < self.spec.min_move_s:
                 faults.append("too_fast")
         rep = Rep(len(self.reps) + 1, start, end, peak, hold, reached, faults, self.set_index,
                   dict(self.faults.worst))

@@ -171,6 +171,18 @@ def test_patient_override_changes_the_limit():
     assert reps[0].faults == ["hip_flexion_limit"]
 
 
+def test_tempo_is_judged_on_the_full_range_not_the_thresholds():
+    from formcheck.session import full_range_seconds
+
+    t = np.arange(0, 6, 1 / FS)
+    for peak in (20, 60, 120):  # same timing, any amplitude: ~1 s up, ~1 s down
+        v = np.interp(t, [0, 1, 2, 2.5, 3.5, 6], [0, 0, peak, peak, 0, 0])
+        assert full_range_seconds(list(t), list(v)) == pytest.approx(2.0, abs=0.15)
+    # a rep cut off on its way back: the fall is extrapolated from what was seen
+    v = np.interp(t, [0, 1, 2, 2.5, 3.5], [0, 0, 60, 60, 0])[: int(3.0 * FS)]
+    assert full_range_seconds(list(t[: v.size]), list(v)) == pytest.approx(2.0, abs=0.2)
+
+
 def test_small_state_machines():
     c = RepCounter(10, 20, 5)
     states = [c.update(float(i), v) for i, v in enumerate([0, 12, 25, 12, 4, 3])]

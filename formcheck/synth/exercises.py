@@ -353,7 +353,9 @@ def build_hip_extension_stretch(rig: Rig, side: str, q: float, rep: Rep) -> Pose
     b = _Builder(rig)
     b.set("trunk", rot_x(lean))
     b.arms(abd=10.0)
-    thigh_b = rot_x(ext)  # world thigh: knee behind the hip by ``ext``
+    # World thigh: knee behind the hip by ``ext`` relative to the trunk line, so a
+    # forward-leaning trunk takes the leg further back (the hip still extends).
+    thigh_b = rot_x(ext + lean)
     shank_b = thigh_b @ rot_x(knee_b)
     foot_b = rot_x(heel)
     b.leg(m, thigh_b, shank_b, foot_b)
