@@ -36,7 +36,7 @@ from .protocol import (
     default_programme,
 )
 from .session import Event, ExerciseSession, Rep
-from .video import VideoError, probe, read_frames
+from .video import VideoError, prefetched, probe, read_frames
 
 Progress = Callable[[float], None]
 """Called with the fraction done, 0–1."""
@@ -166,7 +166,8 @@ def track_video(path: str | Path, estimator: PoseEstimator | None = None,
     wh = (info.width, info.height)
     truncated = False
     try:
-        for t, rgb in read_frames(path, max_side=POSE_MAX_SIDE, max_fps=analysis_fps):
+        for t, rgb in prefetched(read_frames(path, max_side=POSE_MAX_SIDE,
+                                             max_fps=analysis_fps)):
             frames.append(est.detect(rgb, t))
             times.append(t)
             if progress and info.duration_s > 0:

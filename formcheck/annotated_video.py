@@ -10,7 +10,7 @@ from .analysis import AnalysisResult, Progress
 from .i18n import text
 from .overlay import OverlayState, annotate
 from .pose import side_landmark
-from .video import VideoWriter, probe, read_frames
+from .video import VideoWriter, prefetched, probe, read_frames
 
 ANGLE_ANCHORS = {
     "hip_flexion": "hip", "hip_extension": "hip", "hip_abduction": "hip", "hip_lift": "hip",
@@ -53,7 +53,7 @@ def write_annotated_video(result: AnalysisResult, video: str | Path, out: str | 
     title = spec.title(lang)
     writer: VideoWriter | None = None
     try:
-        for t, rgb in read_frames(video, max_side=OUT_MAX_SIDE):
+        for t, rgb in prefetched(read_frames(video, max_side=OUT_MAX_SIDE)):
             if writer is None:
                 writer = VideoWriter(out, rgb.shape[1], rgb.shape[0], info.fps)
             i = min(int(np.searchsorted(tr.t, t + 1e-6)) - 1, len(tr) - 1)

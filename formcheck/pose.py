@@ -6,8 +6,10 @@ MediaPipe objects never leave :class:`PoseEstimator`.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import enum
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,6 +167,16 @@ class PoseTrack:
         )
 
 
+_OPEN: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_estimators() -> None:
+    # Close models still open at exit while MediaPipe can still do it cleanly.
+    for est in list(_OPEN):
+        est.close()
+
+
 class PoseEstimator:
     """MediaPipe PoseLandmarker (Tasks API) in VIDEO mode, returning :class:`PoseFrame`.
 
@@ -208,9 +220,15 @@ class PoseEstimator:
         self._last_count_t = -float("inf")
         self._people = 1
         self._last_ms = -1
+        self._closed = False
+        _OPEN.add(self)
 
     def close(self) -> None:
-        """Release the models."""
+        """Release the models (once)."""
+        if self._closed:
+            return
+        self._closed = True
+        _OPEN.discard(self)
         with native_stderr_silenced():
             self._landmarker.close()
             if self._counter is not None:

@@ -190,3 +190,47 @@ class VideoWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def prefetched(frames: Iterator[tuple[float, np.ndarray]], depth: int = 8
+               ) -> Iterator[tuple[float, np.ndarray]]:
+    """Decode ahead in a background thread while the caller works on earlier frames.
+
+    PyAV releases the GIL while decoding, so this overlaps decoding with the
+    pose model. Errors raised by the decoder are re-raised in the caller.
+    """
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in frames:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            q.put(exc)
+
+    thread = threading.Thread(target=work, daemon=True, name="formcheck-decode")
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
