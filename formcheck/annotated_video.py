@@ -8,22 +8,10 @@ import numpy as np
 
 from .analysis import AnalysisResult, Progress
 from .i18n import text
-from .overlay import OverlayState, annotate
-from .pose import side_landmark
+from .overlay import OverlayState, angle_anchors, annotate
 from .video import VideoWriter, prefetched, probe, read_frames
 
-ANGLE_ANCHORS = {
-    "hip_flexion": "hip", "hip_extension": "hip", "hip_abduction": "hip", "hip_lift": "hip",
-    "knee_flexion": "knee", "trunk_lean_forward": "shoulder", "trunk_lean_back": "shoulder",
-    "trunk_lean_side": "shoulder",
-}
 OUT_MAX_SIDE = 960
-
-
-def shown_angles(result: AnalysisResult) -> list[str]:
-    """The degree measures that matter for this exercise: the signal, then fault measures."""
-    names = [result.spec.signal] + [r.measure for r in result.spec.faults]
-    return [n for i, n in enumerate(names) if n in ANGLE_ANCHORS and n not in names[:i]]
 
 
 def _interp_xy(result: AnalysisResult, t: float, scale: np.ndarray) -> np.ndarray | None:
@@ -48,8 +36,7 @@ def write_annotated_video(result: AnalysisResult, video: str | Path, out: str | 
     """Decode ``video`` again and write it with the overlay to ``out`` (MP4, H.264)."""
     info = probe(video)
     lang, spec, tr = result.lang, result.spec, result.track
-    names = shown_angles(result)
-    anchors = {n: side_landmark(result.settings.side, ANGLE_ANCHORS[n]) for n in names}
+    anchors = angle_anchors(result.spec, result.settings.side)
     title = spec.title(lang)
     writer: VideoWriter | None = None
     try:
@@ -71,7 +58,7 @@ def write_annotated_video(result: AnalysisResult, video: str | Path, out: str | 
                 count=int(result.frames.count[i]) if len(tr) else 0,
                 hold_s=float(result.frames.hold_s[i]) if len(tr) else 0.0,
                 hold_required=spec.hold_s, message=message, message_is_fault=is_fault,
-                angles={n: float(result.measures[n][i]) for n in names if n in result.measures},
+                angles={n: float(result.measures[n][i]) for n in anchors if n in result.measures},
                 anchors=anchors, lang=lang,
             )
             writer.write(annotate(rgb, state), t)

@@ -18,7 +18,7 @@ from .filters import CausalSmoother
 from .i18n import text
 from .kinematics import estimate_view, to_isotropic
 from .measures import VIEWS_3D, Calibration, calibrate, calibrated, compute_measures
-from .overlay import OverlayState, annotate
+from .overlay import OverlayState, angle_anchors, annotate
 from .pose import PoseEstimator, PoseFrame, side_landmark
 from .protocol import PatientSettings, Programme, apply_overrides, default_programme
 from .session import Event, ExerciseSession
@@ -73,6 +73,7 @@ class LiveSession:
         self._last_t: float | None = None
         self.all_events: list[Event] = []
         self._undrained: list[Event] = []
+        self._last_values: dict[str, float] = {}
         self.front_sign = 1.0
 
     # -- per frame -----------------------------------------------------------------
@@ -90,7 +91,7 @@ class LiveSession:
             values = self._measure(frame) if frame is not None else None
             self._advance(t, frame, values)
             xy = frame.pixel_xy() if frame is not None else None
-            overlay = self._overlay(xy, values)
+            overlay = self._overlay(xy)
         out = annotate(rgb, overlay)
         with self._lock:
             self.state.latency_ms = (time.perf_counter() - started) * 1000
@@ -177,6 +178,7 @@ class LiveSession:
         else:
             arrays = calibrated({k: np.array([v]) for k, v in values.items()}, self.calibration)
             cal = {k: float(v[0]) for k, v in arrays.items()}
+        self._last_values = cal
         events = session.update(t, cal)
         self.all_events.extend(events)
         self._undrained.extend(events)
@@ -213,16 +215,10 @@ class LiveSession:
         self.state.phase = phase
         self._phase_since = t
 
-    def _overlay(self, xy: np.ndarray | None, values: dict[str, float] | None) -> OverlayState:
+    def _overlay(self, xy: np.ndarray | None) -> OverlayState:
         st = self.state
-        angles: dict[str, float] = {}
-        anchors: dict[str, int] = {}
-        if values is not None and st.phase == "counting":
-            for name, joint in (("knee_flexion", "knee"), ("hip_flexion", "hip")):
-                if name in (self.spec.signal, *(r.measure for r in self.spec.faults)):
-                    angles[name] = values.get(name, math.nan) - self.calibration.offsets.get(
-                        name, 0.0)
-                    anchors[name] = side_landmark(self.settings.side, joint)
+        anchors = angle_anchors(self.spec, self.settings.side) if st.phase == "counting" else {}
+        angles = {n: self._last_values.get(n, math.nan) for n in anchors}
         return OverlayState(
             xy=xy, side=self.settings.side, title=self.spec.title(self.lang),
             count=st.rep_count, goal=self.goal, hold_s=st.hold_s,

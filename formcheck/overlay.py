@@ -15,12 +15,31 @@ from PIL import Image, ImageDraw, ImageFont
 
 from .i18n import has, text
 from .pose import SKELETON_EDGES, side_landmark
+from .protocol import ExerciseSpec
 
 OPERATED = (255, 140, 0)   # RGB
 OTHER = (90, 170, 255)
 BODY = (230, 230, 230)
 FAULT_BG = (200, 30, 30)
 OK_BG = (20, 130, 60)
+
+
+# Where each angle is drawn: the joint it belongs to.
+ANGLE_JOINTS = {
+    "hip_flexion": "hip", "hip_extension": "hip", "hip_abduction": "hip", "hip_lift": "hip",
+    "knee_flexion": "knee", "trunk_lean_forward": "shoulder", "trunk_lean_back": "shoulder",
+    "trunk_lean_side": "shoulder",
+}
+
+
+def angle_anchors(spec: ExerciseSpec, side: str) -> dict[str, int]:
+    """The angles that matter for ``spec`` (its signal, then its faults' measures).
+
+    Returns measure name → landmark index of the operated side to draw it at.
+    """
+    names = [spec.signal] + [r.measure for r in spec.faults]
+    return {n: side_landmark(side, ANGLE_JOINTS[n]) for n in dict.fromkeys(names)
+            if n in ANGLE_JOINTS}
 
 
 @dataclass
