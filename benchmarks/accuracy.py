@@ -82,6 +82,26 @@ def angle_errors(res, track, truth: dict) -> dict[str, dict[str, float]]:
     return out
 
 
+def leg_swap_rate(res, track, truth: dict) -> float:
+    """Share of frames, where the true hip angles of the legs differ by > 20°, in which
+    the measured operated hip is nearer the other leg's truth (the model swapped legs)."""
+    side = truth["side"]
+    other = "right" if side == "left" else "left"
+    series = truth["angles"].get("hip_flexion_deg", {})
+    if side not in series or other not in series:
+        return float("nan")
+    t_true = np.asarray(truth["angles"]["t"])
+    own = np.interp(track.t, t_true, np.asarray(series[side], float))
+    theirs = np.interp(track.t, t_true, np.asarray(series[other], float))
+    measured = calibrated(smoothed_measures(track, side, default_programme(), res.view),
+                          res.calibration)["hip_flexion"]
+    apart = (np.abs(own - theirs) > 20) & np.isfinite(measured)
+    if not apart.any():
+        return float("nan")
+    swapped = np.abs(measured - theirs) < np.abs(measured - own)
+    return float(np.mean(swapped[apart]))
+
+
 def evaluate_rendered(path: Path) -> dict:
     truth = json.loads(path.with_suffix(".truth.json").read_text())
     started = time.perf_counter()
@@ -104,6 +124,7 @@ def evaluate_rendered(path: Path) -> dict:
         "rep_count_true": truth["rep_count"], "rep_count": res.rep_count,
         "exact": res.rep_count == truth["rep_count"],
         "angles": angle_errors(res, track, truth), "faults": faults,
+        "leg_swap_rate": leg_swap_rate(res, track, truth),
         "warnings": [w.code for w in res.warnings], "seconds": time.perf_counter() - started,
         "reps_true": [r["faults"] for r in truth["reps"]], "reps_got": [r["faults"] for r in got],
     }
@@ -146,9 +167,9 @@ def markdown(rendered: list[dict], totals: dict, real: list[dict]) -> str:
              "pipeline (video → MediaPipe → engine) on rendered clips with known angles, reps "
              "and faults, and on real clips (rep counts only).", "",
              "## Rendered clips, per exercise and view", "",
-             "| exercise | view (seen) | clips | detection | reps exact | hip flex bias/MAE raw "
-             "→ cal | knee flex bias/MAE raw → cal | abduction bias/MAE raw → cal |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| exercise | view (seen) | clips | detection | reps exact | leg swaps | hip flex "
+             "bias/MAE raw → cal | knee flex bias/MAE raw → cal | abduction bias/MAE raw → cal |",
+             "|---|---|---|---|---|---|---|---|---|"]
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in rendered:
         groups[(r["exercise"], r["view"])].append(r)
@@ -165,10 +186,14 @@ def markdown(rendered: list[dict], totals: dict, real: list[dict]) -> str:
         seen = ",".join(sorted({r["view_seen"] for r in rs}))
         det = np.mean([r["detection_rate"] for r in rs])
         exact = sum(r["exact"] for r in rs)
+        swaps = [r["leg_swap_rate"] for r in rs if np.isfinite(r["leg_swap_rate"])]
+        swap = f"{np.mean(swaps):.0%}" if swaps else "–"
         lines.append(f"| {ex} | {view} ({seen}) | {len(rs)} | {det:.0%} | {exact}/{len(rs)} | "
-                     + " | ".join(cells) + " |")
+                     f"{swap} | " + " | ".join(cells) + " |")
     lines += ["", "Angles in degrees, operated side; bias = mean(measured − true), MAE = mean "
-              "|measured − true|, raw = before and cal = after the start-pose calibration.", "",
+              "|measured − true|, raw = before and cal = after the start-pose calibration. "
+              "Leg swaps: share of frames (where the legs' true hip angles differ by > 20°) in "
+              "which the measured operated hip follows the other leg.", "",
               "## Per-rep faults", "", "| fault | TP | FP | FN | precision | recall | F1 |",
               "|---|---|---|---|---|---|---|"]
     for code, c in totals.items():
