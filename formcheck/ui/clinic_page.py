@@ -70,6 +70,9 @@ def _login_form(db: Any, url: str, lang: str) -> None:
 
 
 def _logout(ctx: ClinicContext) -> None:
+    current = st.session_state.get(clinic_session.SESSION_KEY)
+    if current:
+        clinic_session.save_unsaved_live_sets(ctx, current["id"])
     auth.logout(ctx.db, st.session_state.pop(TOKEN_KEY, ""))
     for key in (PATIENT_KEY, clinic_session.SESSION_KEY, clinic_session.ANALYSIS_KEY):
         st.session_state.pop(key, None)

@@ -1,7 +1,9 @@
-"""A screening session: the patient's programme exercise by exercise, each set from a video.
+"""A screening session: the patient's programme exercise by exercise, live or from a video.
 
 After each set the pain/swelling question; the set is saved at once (one committed
-transaction per set), so closing the tab loses nothing already saved.
+transaction per set), so closing the tab loses nothing already saved. Live sets use the
+live page's camera view (:func:`formcheck.ui.live_page.live_view`) with the patient's side,
+approach and limits; a live set not yet saved when the session ends is saved without pain.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from ..clinic.models import Patient
 from ..i18n import text
 from ..protocol import PatientSettings
 from ..video import VideoError
-from . import report
+from . import live_page, report
 from .clinic_common import ClinicContext, dosage_text, flash, video_dir
 from .common import video_error_message
 
@@ -39,6 +41,9 @@ def _start_form(ctx: ClinicContext, patient: Patient) -> None:
         store = st.checkbox(ctx.t("store_video"), value=False, help=ctx.t("store_video_help"),
                             key=f"store_video_{patient.code}")
         if st.form_submit_button(ctx.t("start_session"), type="primary"):
+            previous = st.session_state.get(SESSION_KEY)
+            if previous:  # another patient's session was still open
+                save_unsaved_live_sets(ctx, previous["id"])
             screening = records.start_session(ctx.db, ctx.clinician, patient.code, store)
             st.session_state[SESSION_KEY] = {"id": screening.id, "code": patient.code}
             st.rerun()
@@ -50,8 +55,7 @@ def _analyse(ctx: ClinicContext, patient: Patient, exercise: str, name: str,
     work = Path(tempfile.mkdtemp(prefix="formcheck-clinic-"))
     video = work / ("set" + (Path(name).suffix.lower() or ".mp4"))
     video.write_bytes(data)
-    settings = PatientSettings(side=patient.operated_side, approach=patient.approach,
-                               overrides=patient.limit_overrides)
+    settings = _settings(patient)
     bar = st.progress(0.0, text=ctx.t("analysing"))
     try:
         result = analyze_video(video, exercise, settings, ctx.lang,
@@ -116,15 +120,105 @@ def _pain_and_save(ctx: ClinicContext, session_id: int, store_video: bool,
     except (ValueError, PermissionError) as exc:
         st.error(ctx.t("not_saved", detail=exc))
         return
-    flash("success", ctx.t("set_saved", number=saved.set_number,
-                           exercise=ctx.exercise(result.exercise), reps=saved.rep_count,
-                           pain=saved.pain, swelling=text_app(ctx, "yes" if swelling else "no")))
-    if saved.pain_advice:
-        flash("error", ctx.t(f"advice_{saved.pain_advice}"))
+    for kind, message in _saved_messages(ctx, saved, result.exercise, bool(swelling)):
+        flash(kind, message)
     if store_video:
         flash("info", ctx.t("video_stored"))
     st.session_state.pop(ANALYSIS_KEY, None)
     st.rerun()
+
+
+def _settings(patient: Patient) -> PatientSettings:
+    return PatientSettings(side=patient.operated_side, approach=patient.approach,
+                           overrides=patient.limit_overrides)
+
+
+def live_key(session_id: int) -> str:
+    """The live view's state namespace for screening session ``session_id``."""
+    return f"clinic_live_{session_id}"
+
+
+def _saved_messages(ctx: ClinicContext, saved: Any, exercise: str,
+                    swelling: bool) -> list[tuple[str, str]]:
+    """The confirmation of a saved set and the pain-rule advice, as ``(kind, message)``."""
+    out = [("success", ctx.t("set_saved", number=saved.set_number,
+                             exercise=ctx.exercise(exercise), reps=saved.rep_count,
+                             pain=saved.pain,
+                             swelling=text_app(ctx, "yes" if swelling else "no")))]
+    if saved.pain_advice:
+        out.append(("error", ctx.t(f"advice_{saved.pain_advice}")))
+    return out
+
+
+def _live_set_form(ctx: ClinicContext, setup: live_page.LiveSetup, session_id: int,
+                   s: dict[str, Any]) -> None:
+    """A finished live set: its summary, the pain/swelling question; submitting saves it."""
+    result = live_page.set_result(setup, s)
+    with st.form(f"live_pain_{session_id}_{s['index']}"):
+        st.markdown(f"**{ctx.t('live_set_done', exercise=ctx.exercise(s['exercise']))}** "
+                    + live_page.set_summary(setup, s))
+        for w in result["warnings"]:
+            st.warning(w["message"])
+        st.markdown(f"**{ctx.t('pain_title')}**")
+        key = f"live_{session_id}_{s['index']}"
+        pain = st.slider(text_app(ctx, "pain"), 0, 10, 0, key=f"pain_{key}")
+        swelling = st.radio(text_app(ctx, "swelling"), [False, True], horizontal=True,
+                            key=f"swelling_{key}",
+                            format_func=lambda v: text_app(ctx, "yes" if v else "no"))
+        if not st.form_submit_button(ctx.t("save_set"), type="primary"):
+            return
+    try:
+        saved = records.save_set(ctx.db, session_id, result, int(pain), bool(swelling),
+                                 clinician=ctx.clinician)
+    except (ValueError, PermissionError) as exc:
+        st.error(ctx.t("not_saved", detail=exc))
+        return
+    s["saved"] = saved.set_number
+    # Shown under the camera until the next set (the camera's reruns would clear a flash).
+    st.session_state[setup.k("saved_messages")] = _saved_messages(ctx, saved, s["exercise"],
+                                                                  bool(swelling))
+    st.rerun()
+
+
+def _live(ctx: ClinicContext, patient: Patient, session_id: int, exercise: str,
+          store_video: bool) -> None:
+    """The live camera for ``exercise``; each finished set is asked about and saved."""
+    setup = live_page.LiveSetup(live_key(session_id), exercise, _settings(patient), ctx.lang,
+                                patient.dosage_reps, patient.dosage_sets)
+    st.caption(text_app(ctx, "live_intro") + " " + ctx.t("live_how"))
+    if store_video:
+        st.caption(ctx.t("live_no_video"))
+    sets = live_page.live_view(setup)
+    pending = [s for s in sets if not s.get("saved")]
+    if pending:
+        _live_set_form(ctx, setup, session_id, pending[0])
+    else:
+        for kind, message in st.session_state.get(setup.k("saved_messages"), []):
+            getattr(st, kind)(message)
+
+
+def save_unsaved_live_sets(ctx: ClinicContext, session_id: int) -> None:
+    """Session ends: close the running live set and save every unsaved one without pain."""
+    holder = st.session_state.get(f"{live_key(session_id)}_holder")
+    if holder is None:
+        return
+    settings = holder.settings or PatientSettings()
+    setup = live_page.LiveSetup(live_key(session_id), holder.exercise or "", settings, ctx.lang,
+                                0, 0)
+    live_page.close_set(setup, holder, "session_end")
+    for s in live_page.sets_of(setup):
+        if s.get("saved"):
+            continue
+        try:
+            saved = records.save_set(ctx.db, session_id, live_page.set_result(setup, s), None,
+                                     clinician=ctx.clinician)
+        except (ValueError, PermissionError) as exc:
+            flash("error", ctx.t("not_saved", detail=exc))
+            continue
+        s["saved"] = saved.set_number
+        flash("warning", ctx.t("live_saved_without_pain", number=saved.set_number,
+                               exercise=ctx.exercise(s["exercise"]), reps=saved.rep_count))
+    live_page.forget(live_key(session_id))
 
 
 def render(ctx: ClinicContext, patient: Patient) -> None:
@@ -141,6 +235,7 @@ def render(ctx: ClinicContext, patient: Patient) -> None:
                           time=f"{screening.started_at.astimezone():%Y-%m-%d %H:%M}",
                           video=text_app(ctx, "yes" if screening.store_video else "no")))
     if head[1].button(ctx.t("end_session"), key=f"end_{session_id}"):
+        save_unsaved_live_sets(ctx, session_id)
         st.session_state.pop(SESSION_KEY, None)
         st.session_state.pop(ANALYSIS_KEY, None)
         st.rerun()
@@ -158,7 +253,7 @@ def render(ctx: ClinicContext, patient: Patient) -> None:
     source = st.radio(ctx.t("source"), ("upload", "live"), horizontal=True,
                       key=f"source_{session_id}", format_func=lambda s: ctx.t(f"source_{s}"))
     if source == "live":
-        st.info(ctx.t("live_hint"))
+        _live(ctx, patient, session_id, exercise, screening.store_video)
         return
     # A fresh uploader after each saved set; changing the exercise keeps the file.
     upload = st.file_uploader(ctx.t("upload"), type=["mp4", "mov", "avi", "mkv", "webm"],

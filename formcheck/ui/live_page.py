@@ -1,4 +1,8 @@
-"""Live self-check with the webcam (streamlit-webrtc): overlay, metrics, sets, pain check."""
+"""Live self-check with the webcam (streamlit-webrtc): overlay, metrics, sets, pain check.
+
+:func:`live_view` (camera, live panel, sets) is shared by the live page and the clinic's
+screening section; each caller decides what happens with a finished set.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import logging
 import math
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import av
@@ -17,8 +22,10 @@ import streamlit.components.v1 as components
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from ..i18n import text
+from ..kinematics import other_side
 from ..live import LiveSession, LiveState
-from ..protocol import PatientSettings
+from ..pose import PoseEstimator, PoseFrame
+from ..protocol import ExerciseSpec, PatientSettings, apply_overrides, default_programme
 from . import safety
 from .common import Choices
 
@@ -26,14 +33,78 @@ log = logging.getLogger(__name__)
 REFRESH_S = 0.5
 LOST_AFTER_S = 3.0     # no frame for this long while playing: the camera was lost
 NO_FRAMES_AFTER_S = 8.0
+MAX_GAP_S = 1.0        # longer gaps between frames do not count as time watched
 VOICES = {"nl": "nl-NL", "en": "en-GB"}
+
+
+@dataclass(frozen=True)
+class LiveSetup:
+    """What one live view runs: its state namespace ``key``, the exercise, who, the dosage."""
+
+    key: str
+    exercise: str
+    settings: PatientSettings
+    lang: str
+    goal: int      # repetitions per set
+    sets: int
+
+    @classmethod
+    def from_choices(cls, ch: Choices, key: str = "live") -> LiveSetup:
+        """The live page's setup from the sidebar."""
+        return cls(key, ch.exercise, ch.settings, ch.lang, ch.reps_per_set, ch.sets)
+
+    def t(self, key: str, **values: Any) -> str:
+        """The app text ``app.<key>`` in the chosen language."""
+        return text(f"app.{key}", self.lang, **values)
+
+    def k(self, name: str) -> str:
+        """The ``st.session_state`` key of ``name`` in this view."""
+        return f"{self.key}_{name}"
+
+    @property
+    def spec(self) -> ExerciseSpec:
+        """The exercise with the patient's own limits."""
+        return apply_overrides(default_programme().exercise(self.exercise),
+                               self.settings.overrides.get(self.exercise))
+
+    def fault(self, code: str) -> str:
+        """A fault code as the sentence the patient reads."""
+        return text(f"faults.{code}", self.lang, hold_s=self.spec.hold_s)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """The stream counters at a set boundary (what a set saw is the difference of two)."""
+
+    frames: int = 0
+    detected: int = 0
+    watched_s: float = 0.0
+    wrong_leg: int = 0
+
+
+class _CountingEstimator:
+    """The pose model, counting the frames with a person in them for the holder."""
+
+    def __init__(self, holder: StreamHolder) -> None:
+        self._inner = PoseEstimator(count_people_every_s=None)
+        self._holder = holder
+
+    def detect(self, rgb: np.ndarray, t: float) -> PoseFrame | None:
+        frame = self._inner.detect(rgb, t)
+        if frame is not None:
+            self._holder.detected += 1
+        return frame
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 class StreamHolder:
     """One :class:`LiveSession` per camera stream, shared by the WebRTC thread and the page.
 
     Reps of ended streams are kept in :attr:`kept`, so nothing counted is lost
-    when the camera stops or drops out.
+    when the camera stops or drops out. Frames, frames with a person, seconds watched and
+    wrong-leg movements are counted over all streams (see :meth:`mark`).
     """
 
     def __init__(self) -> None:
@@ -41,12 +112,28 @@ class StreamHolder:
         self._config: tuple[str, PatientSettings, str, int] | None = None
         self._live: LiveSession | None = None
         self._t0 = 0.0
+        self._prev_t: float | None = None
         self._seen_events = 0
         self.kept: list[dict[str, Any]] = []
         self.set_ends: list[dict[str, Any]] = []
         self.frames = 0
+        self.detected = 0
+        self.watched_s = 0.0
+        self.wrong_leg: list[tuple[float, float]] = []
+        self.view = "unknown"
+        self.unchecked: tuple[str, ...] = ()
         self.last_frame_at = 0.0
         self.failed = False
+
+    @property
+    def exercise(self) -> str | None:
+        """The exercise configured last."""
+        return self._config[0] if self._config else None
+
+    @property
+    def settings(self) -> PatientSettings | None:
+        """The patient settings configured last."""
+        return self._config[1] if self._config else None
 
     def configure(self, exercise: str, settings: PatientSettings, lang: str, goal: int) -> None:
         """Use these settings; a change ends the current session (its reps are kept)."""
@@ -54,6 +141,8 @@ class StreamHolder:
         with self._lock:
             if config != self._config:
                 self._end_locked()
+                if self._config is not None and config[:2] != self._config[:2]:
+                    self.view, self.unchecked = "unknown", ()
                 self._config = config
 
     def process(self, rgb: np.ndarray, t: float) -> np.ndarray:
@@ -63,12 +152,22 @@ class StreamHolder:
                 return rgb
             if self._live is None:
                 exercise, settings, lang, goal = self._config
-                self._live = LiveSession(exercise, settings, lang, goal=goal)
-                self._t0, self._seen_events = t, 0
+                self._live = LiveSession(exercise, settings, lang, goal=goal,
+                                         estimator=_CountingEstimator(self))
+                self._t0, self._seen_events, self._prev_t = t, 0, None
             out = self._live.process(rgb, t - self._t0)
             new = self._live.all_events[self._seen_events:]
             self._seen_events += len(new)
             self.set_ends.extend(e.data for e in new if e.kind == "set_ended")
+            self.wrong_leg.extend((e.data["start_s"], e.data["end_s"])
+                                  for e in new if e.kind == "wrong_leg")
+            if self._prev_t is not None and 0 < t - self._prev_t <= MAX_GAP_S:
+                self.watched_s += t - self._prev_t
+            self._prev_t = t
+            if self._live.state.view != "unknown":
+                self.view = self._live.state.view
+            if self._live.session is not None:
+                self.unchecked = tuple(self._live.session.unchecked)
             self.frames += 1
             self.last_frame_at = time.monotonic()
             return out
@@ -97,19 +196,42 @@ class StreamHolder:
             exercise = self._config[0] if self._config else ""
             return self.kept + [{**r, "exercise": exercise} for r in current]
 
+    def mark(self) -> Mark:
+        """The counters now."""
+        with self._lock:
+            return Mark(self.frames, self.detected, self.watched_s, len(self.wrong_leg))
+
     def reset(self) -> None:
         """Forget everything (start over)."""
         with self._lock:
             self._end_locked()
             self.kept.clear()
             self.set_ends.clear()
-            self.frames = 0
+            self.wrong_leg.clear()
+            self.frames = self.detected = 0
+            self.watched_s = 0.0
+
+    def release(self) -> None:
+        """Stop for good: free the pose model; frames still arriving pass through unanalysed."""
+        with self._lock:
+            self._end_locked()
+            self._config = None
 
 
-def _holder() -> StreamHolder:
-    if "live_holder" not in st.session_state:
-        st.session_state["live_holder"] = StreamHolder()
-    return st.session_state["live_holder"]
+def _holder(setup: LiveSetup) -> StreamHolder:
+    key = setup.k("holder")
+    if key not in st.session_state:
+        st.session_state[key] = StreamHolder()
+    return st.session_state[key]
+
+
+def forget(key: str) -> None:
+    """Drop the live view ``key``'s stream and sets (e.g. when its session ends)."""
+    holder = st.session_state.get(f"{key}_holder")
+    if isinstance(holder, StreamHolder):
+        holder.release()
+    for name in [k for k in st.session_state if str(k).startswith(f"{key}_")]:
+        del st.session_state[name]
 
 
 def _frame_callback(holder: StreamHolder):  # noqa: ANN202 - the webrtc callback
@@ -130,112 +252,159 @@ def _frame_callback(holder: StreamHolder):  # noqa: ANN202 - the webrtc callback
 
 # -- sets -------------------------------------------------------------------------------
 
-def _sets() -> list[dict[str, Any]]:
-    return st.session_state.setdefault("live_sets", [])
+def sets_of(setup: LiveSetup) -> list[dict[str, Any]]:
+    """The view's finished sets, oldest first (callers may add their own fields)."""
+    return st.session_state.setdefault(setup.k("sets"), [])
 
 
-def _close_set(holder: StreamHolder, goal: int, how: str) -> bool:
+def close_set(setup: LiveSetup, holder: StreamHolder, how: str) -> bool:
     """Close the set: the reps since the last one. False if there were none."""
     reps = holder.reps()
-    start = st.session_state.get("live_boundary", 0)
+    start = st.session_state.get(setup.k("boundary"), 0)
     if len(reps) <= start:
         return False
-    sets = _sets()
-    sets.append({"index": len(sets) + 1, "reps": reps[start:], "goal": goal, "how": how})
-    st.session_state["live_boundary"] = len(reps)
+    mark, before = holder.mark(), st.session_state.get(setup.k("mark"), Mark())
+    sets = sets_of(setup)
+    sets.append({
+        "index": len(sets) + 1, "reps": reps[start:], "goal": setup.goal, "how": how,
+        "exercise": reps[start]["exercise"], "settings": holder.settings or setup.settings,
+        "frames": mark.frames - before.frames, "detected": mark.detected - before.detected,
+        "watched_s": mark.watched_s - before.watched_s,
+        "wrong_leg": holder.wrong_leg[before.wrong_leg:mark.wrong_leg],
+        "view": holder.view, "unchecked": holder.unchecked,
+    })
+    st.session_state[setup.k("boundary")] = len(reps)
+    st.session_state[setup.k("mark")] = mark
     return True
 
 
-def _start_over(holder: StreamHolder) -> None:
+def _start_over(setup: LiveSetup, holder: StreamHolder) -> None:
     holder.reset()
-    for key in ("live_sets", "live_boundary", "live_set_ends_seen", "live_reps"):
-        st.session_state.pop(key, None)
+    for name in ("sets", "boundary", "mark", "set_ends_seen", "reps"):
+        st.session_state.pop(setup.k(name), None)
 
 
-def _set_summary(ch: Choices, s: dict[str, Any]) -> str:
+def set_summary(setup: LiveSetup, s: dict[str, Any]) -> str:
+    """``Set 2: 4 of 5 repetitions done, 1 with a point to watch.`` plus the faults."""
     done = sum(r["completed"] for r in s["reps"])
     faulty = sum(bool(r["faults"]) for r in s["reps"])
-    out = ch.t("set_summary", set=s["index"], reps=done, goal=s["goal"], faulty=faulty)
+    out = setup.t("set_summary", set=s["index"], reps=done, goal=s["goal"], faulty=faulty)
     codes = list(dict.fromkeys(c for r in s["reps"] for c in r["faults"]))
     if codes:
-        out += " " + ch.t("set_faults", faults=" ".join(ch.fault(c) for c in codes))
+        out += " " + setup.t("set_faults", faults=" ".join(setup.fault(c) for c in codes))
     return out
+
+
+def set_result(setup: LiveSetup, s: dict[str, Any]) -> dict[str, Any]:
+    """A finished live set as the engine's JSON result (what ``analyze`` gives for a video).
+
+    Reps are numbered within the set; their times are seconds since their stream started.
+    """
+    lang, settings = setup.lang, s["settings"]
+    reps = [{k: v for k, v in r.items() if k != "exercise"} | {"index": i}
+            for i, r in enumerate(s["reps"], start=1)]
+    detection = s["detected"] / s["frames"] if s["frames"] else 0.0
+    warnings: list[dict[str, Any]] = []
+
+    def add(code: str, **data: Any) -> None:
+        warnings.append({"code": code, "message": text(f"warnings.{code}", lang, **data),
+                         **data})
+
+    if s["frames"] and detection < default_programme().tracking.min_detection_rate:
+        add("low_detection", rate=detection)
+    if s["unchecked"]:
+        names = ", ".join(text(f"faults.{c}", lang).rstrip(".") for c in s["unchecked"])
+        add("fault_not_checked", faults=names, codes=list(s["unchecked"]))
+    if s["wrong_leg"]:
+        add("wrong_leg", count=len(s["wrong_leg"]),
+            other=text(f"sides.{other_side(settings.side)}", lang),
+            side=text(f"sides.{settings.side}", lang),
+            movements=[[round(a, 2), round(b, 2)] for a, b in s["wrong_leg"]])
+    return {
+        "source": "live", "exercise": s["exercise"], "side": settings.side,
+        "approach": settings.approach, "lang": lang,
+        "rep_count": sum(bool(r["completed"]) for r in reps), "attempts": len(reps),
+        "reps": reps, "detection_rate": round(detection, 4), "view": s["view"],
+        "duration_s": round(s["watched_s"], 3), "warnings": warnings, "ended_by": s["how"],
+    }
 
 
 # -- the live panel (refreshed) ---------------------------------------------------------
 
-def _speak(lang: str, words: str) -> None:
+def _speak(setup: LiveSetup, words: str) -> None:
     """Say ``words`` with the browser's speech synthesis (parent page: it has the user's click)."""
-    st.session_state["cue_n"] = st.session_state.get("cue_n", 0) + 1
+    n = st.session_state[setup.k("cue_n")] = st.session_state.get(setup.k("cue_n"), 0) + 1
     components.html(
-        f"<script>/*{st.session_state['cue_n']}*/ const w = window.parent || window;"
+        f"<script>/*{n}*/ const w = window.parent || window;"
         f"const u = new w.SpeechSynthesisUtterance({json.dumps(words)});"
-        f"u.lang = {json.dumps(VOICES.get(lang, 'nl-NL'))}; w.speechSynthesis.cancel();"
+        f"u.lang = {json.dumps(VOICES.get(setup.lang, 'nl-NL'))}; w.speechSynthesis.cancel();"
         f"w.speechSynthesis.speak(u);</script>", height=0)
 
 
 @st.fragment(run_every=REFRESH_S)
-def _panel(ch: Choices, holder: StreamHolder, playing: bool) -> None:
-    spec = ch.programme.exercise(ch.exercise)
+def _panel(setup: LiveSetup, holder: StreamHolder, playing: bool) -> None:
+    ss, spec = st.session_state, setup.spec
     reps = holder.reps()
-    st.session_state["live_reps"] = reps  # a copy that outlives the stream
-    seen = st.session_state.get("live_set_ends_seen", 0)
+    ss[setup.k("reps")] = reps  # a copy that outlives the stream
+    seen = ss.get(setup.k("set_ends_seen"), 0)
     if len(holder.set_ends) > seen:
-        st.session_state["live_set_ends_seen"] = len(holder.set_ends)
-        if _close_set(holder, ch.reps_per_set, "rest"):
+        ss[setup.k("set_ends_seen")] = len(holder.set_ends)
+        if close_set(setup, holder, "rest"):
             st.rerun()
-    boundary = st.session_state.get("live_boundary", 0)
+    boundary = ss.get(setup.k("boundary"), 0)
     in_set = sum(r["completed"] for r in reps[boundary:])
-    if in_set >= ch.reps_per_set and _close_set(holder, ch.reps_per_set, "goal"):
+    if in_set >= setup.goal and close_set(setup, holder, "goal"):
         st.rerun()
     snap = holder.snapshot() if playing else None
     phase = snap.phase if snap else "off"
-    st.markdown(f"**{ch.t('phase')}:** {ch.t('phase_' + phase)}")
-    st.metric(ch.t("set_label", set=len(_sets()) + 1), f"{in_set} / {ch.reps_per_set}")
-    st.caption(ch.t("total_today", count=sum(r["completed"] for r in reps)))
+    st.markdown(f"**{setup.t('phase')}:** {setup.t('phase_' + phase)}")
+    st.metric(setup.t("set_label", set=len(sets_of(setup)) + 1), f"{in_set} / {setup.goal}")
+    st.caption(setup.t("total_today", count=sum(r["completed"] for r in reps)))
     if snap is not None:
         if spec.hold_s > 0 and snap.hold_s > 0:
             left = max(spec.hold_s - snap.hold_s, 0.0)
-            label = (f"{ch.t('hold_left')}: {math.ceil(left)} s" if left > 0
-                     else f"{ch.t('hold_done')}: {spec.hold_s:.0f} s")
+            label = (f"{setup.t('hold_left')}: {math.ceil(left)} s" if left > 0
+                     else f"{setup.t('hold_done')}: {spec.hold_s:.0f} s")
             st.progress(min(snap.hold_s / spec.hold_s, 1.0), text=label)
         if snap.message:
             shown = (f"### {html.escape(snap.message)}" if snap.phase == "countdown"
                      else snap.message)
             (st.error if snap.message_is_fault else st.info)(shown)
-        st.caption(ch.t("speed", fps=snap.fps, ms=snap.latency_ms))
+        st.caption(setup.t("speed", fps=snap.fps, ms=snap.latency_ms))
         since = time.monotonic() - holder.last_frame_at
         if holder.frames and since > LOST_AFTER_S:
-            st.warning(text("live.camera_lost", ch.lang))
-        if st.session_state.get("audio"):
-            last = st.session_state.get("cue_last", (None, 0))
+            st.warning(text("live.camera_lost", setup.lang))
+        if ss.get(setup.k("audio")):
+            last = ss.get(setup.k("cue_last"), (None, 0))
             cue = None
             if snap.message and snap.message != last[0]:
                 cue = snap.message
             elif snap.rep_count > last[1]:
                 cue = str(snap.rep_count)
-            st.session_state["cue_last"] = (snap.message, snap.rep_count)
+            ss[setup.k("cue_last")] = (snap.message, snap.rep_count)
             if cue:
-                _speak(ch.lang, cue)
+                _speak(setup, cue)
     elif playing:
-        started = st.session_state.get("live_started_at", time.monotonic())
+        started = ss.get(setup.k("started_at"), time.monotonic())
         if time.monotonic() - started > NO_FRAMES_AFTER_S:
-            st.warning(ch.t("no_frames_yet") + " " + text("live.camera_denied", ch.lang))
+            st.warning(setup.t("no_frames_yet") + " " + text("live.camera_denied", setup.lang))
 
 
-def render(ch: Choices) -> None:
-    """The live page."""
-    spec = ch.programme.exercise(ch.exercise)
-    st.header(ch.t("page_live"))
-    st.markdown(f"**{spec.title(ch.lang)}** · "
-                + ch.t("camera_view", view=text(f"views.{spec.best_view}", ch.lang)))
-    st.caption(ch.t("live_intro"))
-    holder = _holder()
-    holder.configure(ch.exercise, ch.settings, ch.lang, ch.reps_per_set)
+def live_view(setup: LiveSetup) -> list[dict[str, Any]]:
+    """The camera with the overlay and the live panel; returns the finished sets.
+
+    A set ends after the engine's rest pause, at the goal, with the "End the set" button,
+    or when the exercise changes. Reps counted before the camera stopped or was lost stay.
+    """
+    ss = st.session_state
+    holder = _holder(setup)
+    if holder.exercise not in (None, setup.exercise):
+        close_set(setup, holder, "switch")
+    holder.configure(setup.exercise, setup.settings, setup.lang, setup.goal)
     video_col, panel_col = st.columns([3, 2])
     with video_col:
         ctx = webrtc_streamer(
-            key="formcheck-live", mode=WebRtcMode.SENDRECV,
+            key=f"formcheck-{setup.key}", mode=WebRtcMode.SENDRECV,
             rtc_configuration={"iceServers": []},
             media_stream_constraints={"video": {"width": {"ideal": 640},
                                                 "height": {"ideal": 480},
@@ -244,36 +413,47 @@ def render(ch: Choices) -> None:
             video_frame_callback=_frame_callback(holder),
             on_video_ended=holder.end_stream,
             async_processing=True,
-            translations={"select_device": ch.t("select_camera"),
-                          "device_ask_permission": ch.t("ask_camera"),
-                          "device_not_available": ch.t("no_camera"),
-                          "device_access_denied": text("live.camera_denied", ch.lang),
-                          "media_api_not_available": ch.t("no_media_api")},
+            translations={"select_device": setup.t("select_camera"),
+                          "device_ask_permission": setup.t("ask_camera"),
+                          "device_not_available": setup.t("no_camera"),
+                          "device_access_denied": text("live.camera_denied", setup.lang),
+                          "media_api_not_available": setup.t("no_media_api")},
         )
         if not ctx.state.playing:
-            st.caption(ch.t("camera_help") + " " + ch.t("remote_hint"))
+            st.caption(setup.t("camera_help") + " " + setup.t("remote_hint"))
     playing = bool(ctx.state.playing)
-    was_playing = st.session_state.get("live_playing", False)
+    was_playing = ss.get(setup.k("playing"), False)
     if playing and not was_playing:
-        st.session_state["live_started_at"] = time.monotonic()
-        st.session_state["live_stopped"] = False
+        ss[setup.k("started_at")] = time.monotonic()
+        ss[setup.k("stopped")] = False
     if was_playing and not playing:
         holder.end_stream()
-        st.session_state["live_stopped"] = True
-    st.session_state["live_playing"] = playing
+        ss[setup.k("stopped")] = True
+    ss[setup.k("playing")] = playing
     with panel_col:
-        _panel(ch, holder, playing)
-        st.toggle(ch.t("audio"), key="audio", value=False)
+        _panel(setup, holder, playing)
+        st.toggle(setup.t("audio"), key=setup.k("audio"), value=False)
         b1, b2 = st.columns(2)
-        b1.button(ch.t("end_set"), on_click=_close_set, args=(holder, ch.reps_per_set, "button"),
-                  width="stretch")
-        b2.button(ch.t("reset"), on_click=_start_over, args=(holder,), width="stretch")
-    kept = st.session_state.get("live_reps", [])
-    if not playing and st.session_state.get("live_stopped") and kept:
-        st.info(ch.t("kept", count=sum(r["completed"] for r in kept)))
-    sets = _sets()
+        b1.button(setup.t("end_set"), on_click=close_set, args=(setup, holder, "button"),
+                  width="stretch", key=setup.k("end_set"))
+        b2.button(setup.t("reset"), on_click=_start_over, args=(setup, holder),
+                  width="stretch", key=setup.k("reset"))
+    kept = ss.get(setup.k("reps"), [])
+    if not playing and ss.get(setup.k("stopped")) and kept:
+        st.info(setup.t("kept", count=sum(r["completed"] for r in kept)))
+    return sets_of(setup)
+
+
+def render(ch: Choices) -> None:
+    """The live page."""
+    setup = LiveSetup.from_choices(ch)
+    st.header(ch.t("page_live"))
+    st.markdown(f"**{setup.spec.title(ch.lang)}** · "
+                + ch.t("camera_view", view=text(f"views.{setup.spec.best_view}", ch.lang)))
+    st.caption(ch.t("live_intro"))
+    sets = live_view(setup)
     for s in sets:
-        st.markdown(_set_summary(ch, s))
+        st.markdown(set_summary(setup, s))
     if sets:
         last = sets[-1]
         st.success(ch.t("sets_done", sets=ch.sets) if len(sets) >= ch.sets else ch.t("set_rest"))

@@ -1,12 +1,14 @@
-"""Clinic mode in headless Chromium: login, add a patient, one screening set, progress, reports.
+"""Clinic mode in headless Chromium: login, add a patient, screening sets, progress, reports.
 
 The store is a temporary SQLite file created with the clinic layer's API; the app is started
 with ``FORMCHECK_DB_URL`` pointing at it, and what the page saved is read back the same way.
+One set comes from an uploaded video, one from Chromium's fake camera (the live view).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 
 import pytest
@@ -14,11 +16,11 @@ from sqlalchemy import update
 
 from formcheck.clinic import auth, records
 from formcheck.clinic.db import init_db
-from formcheck.clinic.models import LoginSession, utcnow
+from formcheck.clinic.models import ExerciseSet, LoginSession, utcnow
 from formcheck.clinic.texts import exercise_name, fault_name
 from formcheck.i18n import text
 
-from .conftest import running_app
+from .conftest import running_app, write_y4m
 
 pytestmark = pytest.mark.browser
 
@@ -207,4 +209,88 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     page.get_by_text(t("view_progress"), exact=True).click()
     _wait(page, f"text={t('expired')}")
     page.get_by_role("button", name=t("login")).wait_for(timeout=30_000)
+    assert time.monotonic() - started < 120
+
+
+LIVE_CODE = "P-LIVE"
+
+
+def test_live_set_saved_to_patient(launch, clinic_url, clinic_store, live_sample, tmp_path,
+                                   artifacts):
+    """Screening from the (fake) camera: the counted reps become a saved set of the patient."""
+    db, _, _ = clinic_store
+    clip, truth = live_sample
+    exercise = truth["exercise"]
+    clinician = auth.authenticate(db, auth.login(db, USER, PASSWORD))
+    records.add_patient(db, clinician, LIVE_CODE, "anterior", truth["side"])
+    y4m = write_y4m(clip, tmp_path / "camera.y4m")
+    started = time.monotonic()
+    browser = launch("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                     f"--use-file-for-fake-video-capture={y4m}")
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    page.goto(f"{clinic_url}/clinic?lang=en")
+    page.get_by_label(t("username")).fill(USER)
+    page.get_by_role("textbox", name=t("password")).fill(PASSWORD)
+    page.get_by_role("button", name=t("login")).click()
+    _wait(page, f"text={t('add_patient')}", 30_000)
+
+    # Pick the patient, start a session, the exercise, the live camera.
+    page.get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name=LIVE_CODE).click()
+    page.get_by_text(t("view_session"), exact=True).click()
+    page.get_by_role("button", name=t("start_session")).click()
+    page.get_by_text(exercise_name("en", exercise), exact=True).click()
+    page.get_by_text(t("source_live"), exact=True).click()
+    webrtc = page.frame_locator('iframe[src*="webrtc_streamer"]')
+    start = webrtc.get_by_role("button", name="START")
+    start.wait_for(timeout=60_000)
+    start.click()
+
+    seen, deadline = 0, time.monotonic() + 75
+    while seen < 1 and time.monotonic() < deadline:
+        time.sleep(1)
+        assert page.get_by_test_id("stException").count() == 0, _main(page)
+        values = page.locator(METRIC).all_inner_texts()
+        if values:
+            seen = int(re.match(r"\d+", values[0]).group())
+    page.screenshot(path=str(artifacts / "clinic_live_counting.png"), full_page=True)
+    assert seen >= 1, f"live counter stayed at {seen}"
+
+    # The camera stops: the reps counted so far stay; ending the set asks pain and swelling.
+    webrtc.get_by_role("button", name="STOP").click()
+    _wait(page, f"text={text('app.kept', 'en', count='')}", 30_000)
+    counted = int(re.search(r"(\d+)", page.get_by_text(
+        text("app.kept", "en", count="")).first.inner_text()).group(1))
+    assert counted >= seen
+    page.get_by_role("button", name=text("app.end_set", "en")).click()
+    _wait(page, f"text={t('pain_title')}", 30_000)
+    form = page.get_by_test_id("stForm").filter(has_text=t("pain_title"))
+    assert t("live_set_done", exercise=exercise_name("en", exercise)) in form.inner_text()
+    slider = form.get_by_role("slider").first
+    slider.focus()
+    for _ in range(3):
+        slider.press("ArrowRight")
+    form.get_by_text(text("app.yes", "en"), exact=True).click()
+    time.sleep(0.5)
+    page.screenshot(path=str(artifacts / "clinic_live_pain.png"), full_page=True)
+    form.get_by_role("button", name=t("save_set")).click()
+    _wait(page, "text=Set 1 saved", 30_000)
+    _wait(page, f"text={t('advice_new_swelling')}")  # new swelling: the leaflet's rule
+    time.sleep(2)  # the confirmation stays under the camera (the camera's reruns keep it)
+    page.screenshot(path=str(artifacts / "clinic_live_saved.png"), full_page=True)
+    body = _main(page)
+    assert "Set 1 saved" in body and t("advice_new_swelling") in body
+    assert t("pain_title") not in body
+
+    saved = records.set_records(db, clinician, LIVE_CODE)
+    assert len(saved) == 1
+    assert saved[0].exercise == exercise
+    assert saved[0].rep_count == counted == sum(r.completed for r in saved[0].reps)
+    assert (saved[0].pain, saved[0].swelling) == (3, True)
+    with db.transaction() as s:
+        row = s.get(ExerciseSet, saved[0].set_id)
+        raw, view, side = row.raw_result, row.view, row.side
+    assert raw["source"] == "live" and raw["ended_by"] == "button"
+    assert side == truth["side"] and view == truth.get("view", view)
+    assert 0 < raw["detection_rate"] <= 1 and raw["duration_s"] > 0
     assert time.monotonic() - started < 120
