@@ -257,6 +257,33 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
     return result
 
 
+def warning(code: str, lang: str, **data: Any) -> Warning_:
+    """A warning with its message in ``lang`` (``warnings.<code>`` in messages.toml)."""
+    return Warning_(code, text(f"warnings.{code}", lang, **data), data)
+
+
+def session_warnings(lang: str, side: str, detection_rate: float, min_detection_rate: float,
+                     unchecked: tuple[str, ...] | list[str],
+                     wrong_leg: list[tuple[float, float]]) -> list[Warning_]:
+    """Warnings any recording or live set can earn.
+
+    Too little seen, limits the view cannot check, the wrong leg moving
+    (``wrong_leg``: ``(start_s, end_s)`` each).
+    """
+    out = []
+    if detection_rate < min_detection_rate:
+        out.append(warning("low_detection", lang, rate=detection_rate))
+    if unchecked:
+        names = ", ".join(text(f"faults.{c}", lang).rstrip(".") for c in unchecked)
+        out.append(warning("fault_not_checked", lang, faults=names, codes=list(unchecked)))
+    if wrong_leg:
+        out.append(warning("wrong_leg", lang, count=len(wrong_leg),
+                           other=text(f"sides.{other_side(side)}", lang),
+                           side=text(f"sides.{side}", lang),
+                           movements=[[round(a, 2), round(b, 2)] for a, b in wrong_leg]))
+    return out
+
+
 def collect_warnings(res: AnalysisResult, session: ExerciseSession,
                      raw: dict[str, np.ndarray], programme: Programme,
                      truncated: bool, wrong_view_movements: int = 0) -> list[Warning_]:
@@ -265,15 +292,13 @@ def collect_warnings(res: AnalysisResult, session: ExerciseSession,
     out: list[Warning_] = []
 
     def add(code: str, **data: Any) -> None:
-        out.append(Warning_(code, text(f"warnings.{code}", lang, **data), data))
+        out.append(warning(code, lang, **data))
 
     if truncated:
         add("truncated", seconds=res.duration_s)
     if not track.detected.any():
         add("no_person")
         return out
-    if res.detection_rate < programme.tracking.min_detection_rate:
-        add("low_detection", rate=res.detection_rate)
     gaps = _absences(track)
     if gaps:
         add("left_frame", count=len(gaps), seconds=sum(b - a for a, b in gaps))
@@ -286,16 +311,11 @@ def collect_warnings(res: AnalysisResult, session: ExerciseSession,
             movements_not_counted=wrong_view_movements)
     if spec.id == "hip_flexion" and res.view == "side":
         add("view_swap_risk")
-    if session.unchecked:
-        names = ", ".join(text(f"faults.{c}", lang).rstrip(".") for c in session.unchecked)
-        add("fault_not_checked", faults=names, codes=list(session.unchecked))
+    out += session_warnings(lang, res.settings.side, res.detection_rate,
+                            programme.tracking.min_detection_rate, session.unchecked,
+                            [(a, b) for a, b, _ in session.wrong_leg])
     if spec.calibrate and not res.calibration.applied:
         add("calibration_skipped", method=res.calibration.method)
-    if session.wrong_leg:
-        add("wrong_leg", count=len(session.wrong_leg),
-            other=text(f"sides.{other_side(res.settings.side)}", lang),
-            side=text(f"sides.{res.settings.side}", lang),
-            movements=[[round(a, 2), round(b, 2)] for a, b, _ in session.wrong_leg])
     if spec.legs == "operated":
         moving = moving_side(raw.get(spec.signal, np.array([])),
                              raw.get(spec.signal + "_other", np.array([])))

@@ -21,8 +21,8 @@ import streamlit as st
 import streamlit.components.v1 as components
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
+from ..analysis import session_warnings
 from ..i18n import text
-from ..kinematics import other_side
 from ..live import LiveSession, LiveState
 from ..pose import PoseEstimator, PoseFrame
 from ..protocol import ExerciseSpec, PatientSettings, apply_overrides, default_programme
@@ -304,22 +304,10 @@ def set_result(setup: LiveSetup, s: dict[str, Any]) -> dict[str, Any]:
     reps = [{k: v for k, v in r.items() if k != "exercise"} | {"index": i}
             for i, r in enumerate(s["reps"], start=1)]
     detection = s["detected"] / s["frames"] if s["frames"] else 0.0
-    warnings: list[dict[str, Any]] = []
-
-    def add(code: str, **data: Any) -> None:
-        warnings.append({"code": code, "message": text(f"warnings.{code}", lang, **data),
-                         **data})
-
-    if s["frames"] and detection < default_programme().tracking.min_detection_rate:
-        add("low_detection", rate=detection)
-    if s["unchecked"]:
-        names = ", ".join(text(f"faults.{c}", lang).rstrip(".") for c in s["unchecked"])
-        add("fault_not_checked", faults=names, codes=list(s["unchecked"]))
-    if s["wrong_leg"]:
-        add("wrong_leg", count=len(s["wrong_leg"]),
-            other=text(f"sides.{other_side(settings.side)}", lang),
-            side=text(f"sides.{settings.side}", lang),
-            movements=[[round(a, 2), round(b, 2)] for a, b in s["wrong_leg"]])
+    min_rate = default_programme().tracking.min_detection_rate if s["frames"] else 0.0
+    warnings = [w.to_dict() for w in session_warnings(
+        lang, settings.side, detection, min_rate, s["unchecked"],
+        [(a, b) for a, b in s["wrong_leg"]])]
     return {
         "source": "live", "exercise": s["exercise"], "side": settings.side,
         "approach": settings.approach, "lang": lang,
