@@ -18,9 +18,10 @@ import numpy as np
 from . import __version__
 from .filters import fill_gaps, smooth_zero_lag
 from .i18n import text
-from .kinematics import estimate_view, moving_side, other_side, to_isotropic
+from .kinematics import camera_turn_deg, estimate_view, moving_side, other_side, to_isotropic
 from .measures import (
     VIEWS_3D,
+    VIEWS_TURNED,
     Calibration,
     calibrate,
     calibrated,
@@ -195,7 +196,8 @@ def smoothed_measures(track: PoseTrack, side: str, programme: Programme, view: s
     xy = to_isotropic(track.image_xyz, track.image_wh)
     front = front_sign_of(xy[track.detected]) if track.detected.any() else 1.0
     world = track.world_xyz if view in VIEWS_3D else None
-    raw = compute_measures(xy, track.visibility, side, tr.min_visibility, front, world)
+    turn = camera_turn_deg(xy[track.detected]) if view in VIEWS_TURNED else None
+    raw = compute_measures(xy, track.visibility, side, tr.min_visibility, front, world, turn)
     fs = 1.0 / float(np.median(np.diff(track.t))) if len(track) > 2 else 30.0
     out = {}
     for name, v in raw.items():

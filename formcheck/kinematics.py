@@ -273,3 +273,45 @@ def knee_flexion_3d_deg(xyz: np.ndarray, side: str) -> np.ndarray:
     hip, knee, ankle = (xyz[..., side_landmark(side, n), :] for n in ("hip", "knee", "ankle"))
     u, v = _unit3(hip - knee), _unit3(ankle - knee)
     return 180.0 - np.degrees(np.arccos(np.clip(np.sum(u * v, -1), -1.0, 1.0)))
+
+
+# --- 2-D sagittal angles corrected for a camera turned away from side-on ----------
+
+FRONT_WIDTH_RATIO = 0.55
+""":func:`body_width_ratio` of a person seen square from the front (renders and real
+clips read 0.53-0.60); its sine law gives the camera's turn away from side-on."""
+
+
+def camera_turn_deg(xy: np.ndarray, max_deg: float = 50.0) -> float:
+    """How far the camera is turned from side-on (0) towards the front, from ``(T, 33, 2)``."""
+    r = float(np.nanmedian(body_width_ratio(xy.reshape((-1,) + xy.shape[-2:]))))
+    if not np.isfinite(r):
+        return 0.0
+    return float(min(np.degrees(np.arcsin(np.clip(r / FRONT_WIDTH_RATIO, 0.0, 1.0))), max_deg))
+
+
+def segment_inclination_deg(top: np.ndarray, bottom: np.ndarray, front_sign: np.ndarray | float,
+                            turn_deg: float = 0.0) -> np.ndarray:
+    """Forward tilt of the segment ``top``→``bottom`` from the vertical, in the body's plane.
+
+    Positive when ``bottom`` lies in front of ``top``. A sagittal angle seen with
+    the camera turned ``turn_deg`` from side-on is foreshortened
+    (tan seen = tan true · cos turn); this undoes that.
+    """
+    v = bottom - top
+    forward = -np.asarray(front_sign) * v[..., 0]  # facing +x has front_sign -1
+    return np.degrees(np.arctan2(forward, v[..., 1] * np.cos(np.radians(turn_deg))))
+
+
+def sagittal_angles_deg(xy: np.ndarray, side: str, front_sign: np.ndarray | float,
+                        turn_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Hip flexion and knee flexion of ``side`` from segment inclinations, ``(...,)`` each.
+
+    Equal to :func:`hip_flexion_deg` and :func:`knee_flexion_deg` seen side-on
+    (``turn_deg`` 0, knee bending forward); corrected for foreshortening otherwise.
+    """
+    hip, knee, ankle = (xy[..., side_landmark(side, n), :] for n in ("hip", "knee", "ankle"))
+    trunk = segment_inclination_deg(mid_shoulder(xy), mid_hip(xy), front_sign, turn_deg)
+    thigh = segment_inclination_deg(hip, knee, front_sign, turn_deg)
+    shank = segment_inclination_deg(knee, ankle, front_sign, turn_deg)
+    return thigh - trunk, thigh - shank

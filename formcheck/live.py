@@ -16,8 +16,15 @@ import numpy as np
 
 from .filters import CausalSmoother
 from .i18n import text
-from .kinematics import estimate_view, to_isotropic
-from .measures import VIEWS_3D, Calibration, calibrate, calibrated, compute_measures
+from .kinematics import camera_turn_deg, estimate_view, to_isotropic
+from .measures import (
+    VIEWS_3D,
+    VIEWS_TURNED,
+    Calibration,
+    calibrate,
+    calibrated,
+    compute_measures,
+)
 from .overlay import OverlayState, angle_anchors, annotate
 from .pose import PoseEstimator, PoseFrame, side_landmark
 from .protocol import PatientSettings, Programme, apply_overrides, default_programme
@@ -75,6 +82,7 @@ class LiveSession:
         self._undrained: list[Event] = []
         self._last_values: dict[str, float] = {}
         self.front_sign = 1.0
+        self._turn_deg = 0.0
 
     # -- per frame -----------------------------------------------------------------
     def process(self, rgb: np.ndarray, t: float) -> np.ndarray:
@@ -104,8 +112,9 @@ class LiveSession:
         if self.state.phase in ("placement", "countdown"):
             self.front_sign = float(anterior_sign(xy)[0])
         world = frame.world_xyz[None] if self.state.view in VIEWS_3D else None
+        turn = self._turn_deg if self.state.view in VIEWS_TURNED else None
         raw = compute_measures(xy, frame.visibility[None], self.settings.side,
-                               self.tr.min_visibility, self.front_sign, world)
+                               self.tr.min_visibility, self.front_sign, world, turn)
         if self._smoother is None:
             self._names = list(raw)
             self._smoother = CausalSmoother(len(self._names), self.fs,
@@ -147,6 +156,7 @@ class LiveSession:
                 st.message, st.message_is_fault = text("live.hold_position", self.lang), False
                 if t - self._phase_since >= PLACEMENT_S:
                     st.view = estimate_view(np.stack(self._views))
+                    self._turn_deg = camera_turn_deg(np.stack(self._views))
                     self.spec = apply_overrides(
                         self.programme.exercise(self.spec.id).for_view(st.view),
                         self.settings.overrides.get(self.spec.id))

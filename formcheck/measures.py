@@ -53,11 +53,13 @@ def front_sign_of(xy: np.ndarray) -> float:
 
 VIEWS_3D = ("front", "lying_front")
 """Views where hip and knee flexion come from the 3-D world landmarks."""
+VIEWS_TURNED = ("oblique",)
+"""Views where 2-D sagittal angles are corrected for the camera's turn."""
 
 
 def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility: float,
-                     front_sign: float, world: np.ndarray | None = None
-                     ) -> dict[str, np.ndarray]:
+                     front_sign: float, world: np.ndarray | None = None,
+                     turn_deg: float | None = None) -> dict[str, np.ndarray]:
     """Raw (uncalibrated) measures for the operated ``side`` and the other leg.
 
     Args:
@@ -67,7 +69,10 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
         min_visibility: landmarks less visible than this make their measures NaN.
         front_sign: body facing sign for the sagittal angles.
         world: ``(T, 33, 3)`` world landmarks; when given, hip and knee flexion
-            are measured in 3-D (for cameras that do not see the body side-on).
+            are measured in 3-D (for a camera in front of the person).
+        turn_deg: when given, hip and knee flexion come from 2-D segment
+            inclinations corrected for a camera turned this far from side-on
+            (a standing person seen at an angle).
 
     Returns:
         dict of ``(T,)`` arrays: ``hip_flexion``, ``hip_extension``, ``knee_flexion``,
@@ -80,11 +85,13 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
     for leg, suffix in ((side, ""), (k.other_side(side), "_other")):
         need = _needs(leg)
         g = lambda name, v, need=need: _gate(v, vis, need[name], min_visibility)  # noqa: E731
-        if world is None:
+        if world is not None:
+            hip, knee = k.hip_flexion_3d_deg(world, leg), k.knee_flexion_3d_deg(world, leg)
+        elif turn_deg is not None:
+            hip, knee = k.sagittal_angles_deg(xy, leg, front_sign, turn_deg)
+        else:
             hip = k.hip_flexion_deg(xy, leg, front_sign)
             knee = k.knee_flexion_deg(xy, leg)
-        else:
-            hip, knee = k.hip_flexion_3d_deg(world, leg), k.knee_flexion_3d_deg(world, leg)
         out["hip_flexion" + suffix] = g("hip_flexion", hip)
         out["hip_extension" + suffix] = -out["hip_flexion" + suffix]
         out["knee_flexion" + suffix] = g("knee_flexion", knee)
