@@ -59,11 +59,9 @@ def match_reps(truth: list[dict], got: list[dict]) -> list[tuple[dict | None, di
     return pairs
 
 
-def angle_errors(res, track, truth: dict) -> dict[str, dict[str, float]]:
+def angle_errors(track, truth: dict, raw: dict, cal: dict) -> dict[str, dict[str, float]]:
     """Bias and MAE of the operated side's angles vs truth, raw and calibrated."""
     side = truth["side"]
-    raw = smoothed_measures(track, side, default_programme(), res.view)
-    cal = calibrated(raw, res.calibration)
     t_true = np.asarray(truth["angles"]["t"])
     out = {}
     for name in ANGLES:
@@ -82,7 +80,7 @@ def angle_errors(res, track, truth: dict) -> dict[str, dict[str, float]]:
     return out
 
 
-def leg_swap_rate(res, track, truth: dict) -> float:
+def leg_swap_rate(track, truth: dict, cal: dict) -> float:
     """Share of frames, where the true hip angles of the legs differ by > 20°, in which
     the measured operated hip is nearer the other leg's truth (the model swapped legs)."""
     side = truth["side"]
@@ -93,8 +91,7 @@ def leg_swap_rate(res, track, truth: dict) -> float:
     t_true = np.asarray(truth["angles"]["t"])
     own = np.interp(track.t, t_true, np.asarray(series[side], float))
     theirs = np.interp(track.t, t_true, np.asarray(series[other], float))
-    measured = calibrated(smoothed_measures(track, side, default_programme(), res.view),
-                          res.calibration)["hip_flexion"]
+    measured = cal["hip_flexion"]
     apart = (np.abs(own - theirs) > 20) & np.isfinite(measured)
     if not apart.any():
         return float("nan")
@@ -108,6 +105,8 @@ def evaluate_rendered(path: Path) -> dict:
     track, _ = track_video(path)
     res = analyze_track(track, truth["exercise"], PatientSettings(truth["side"]), "en")
     got = [r.to_dict() for r in res.reps]
+    raw = smoothed_measures(track, truth["side"], default_programme(), res.view)
+    cal = calibrated(raw, res.calibration)
     faults = {c: {"tp": 0, "fp": 0, "fn": 0} for c in FAULT_CODES}
     for tr, g in match_reps(truth["reps"], got):
         t_f = set(tr["faults"]) if tr else set()
@@ -123,8 +122,8 @@ def evaluate_rendered(path: Path) -> dict:
         "view_seen": res.view, "detection_rate": res.detection_rate,
         "rep_count_true": truth["rep_count"], "rep_count": res.rep_count,
         "exact": res.rep_count == truth["rep_count"],
-        "angles": angle_errors(res, track, truth), "faults": faults,
-        "leg_swap_rate": leg_swap_rate(res, track, truth),
+        "angles": angle_errors(track, truth, raw, cal), "faults": faults,
+        "leg_swap_rate": leg_swap_rate(track, truth, cal),
         "warnings": [w.code for w in res.warnings], "seconds": time.perf_counter() - started,
         "reps_true": [r["faults"] for r in truth["reps"]], "reps_got": [r["faults"] for r in got],
     }

@@ -122,9 +122,8 @@ class AnalysisResult:
                             "method": self.calibration.method,
                             "offsets_deg": {k: round(v, 2) for k, v in
                                             self.calibration.offsets.items() if k in KEY_SERIES}},
-            "wrong_leg_reps": [w.data for w in self.warnings if w.code == "wrong_leg"][:1]
-            and [{"start_s": round(a, 2), "end_s": round(b, 2)}
-                 for a, b in self.warnings_wrong_leg()],
+            "wrong_leg_reps": [{"start_s": a, "end_s": b} for w in self.warnings
+                               if w.code == "wrong_leg" for a, b in w.data["movements"]],
         }
         if series:
             out["series"] = {"t": _rounded(self.track.t, 3)}
@@ -132,13 +131,6 @@ class AnalysisResult:
                 if name in self.measures and name not in out["series"]:
                     out["series"][name] = _rounded(self.measures[name], 1)
         return out
-
-    def warnings_wrong_leg(self) -> list[tuple[float, float]]:
-        """Wrong-leg movements as ``(start_s, end_s)``."""
-        for w in self.warnings:
-            if w.code == "wrong_leg":
-                return [tuple(x) for x in w.data.get("movements", [])]  # type: ignore[misc]
-        return []
 
 
 KEY_SERIES = ("hip_flexion", "knee_flexion", "hip_abduction", "trunk_lean_forward",

@@ -16,7 +16,7 @@ import numpy as np
 
 from .filters import CausalSmoother
 from .i18n import text
-from .kinematics import camera_turn_deg, estimate_view, to_isotropic
+from .kinematics import anterior_sign, camera_turn_deg, estimate_view, to_isotropic
 from .measures import (
     VIEWS_3D,
     VIEWS_TURNED,
@@ -107,8 +107,6 @@ class LiveSession:
 
     def _measure(self, frame: PoseFrame) -> dict[str, float]:
         xy = to_isotropic(frame.image_xyz[None], frame.image_wh)
-        from .kinematics import anterior_sign
-
         if self.state.phase in ("placement", "countdown"):
             self.front_sign = float(anterior_sign(xy)[0])
         world = frame.world_xyz[None] if self.state.view in VIEWS_3D else None

@@ -34,7 +34,6 @@ def _needs(side: str) -> dict[str, tuple[int, ...]]:
         "knee_flexion": (s("hip"), s("knee"), s("ankle")),
         "hip_abduction": TRUNK + (s("knee"),),
         "heel_y": (s("heel"), s("knee"), s("ankle")),
-        "bridge_line": (s("shoulder"), s("hip"), s("knee")),
         "knee_past_midline": (L.LEFT_HIP, L.RIGHT_HIP, s("knee")),
     }
 
@@ -77,7 +76,7 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
     Returns:
         dict of ``(T,)`` arrays: ``hip_flexion``, ``hip_extension``, ``knee_flexion``,
     ``hip_abduction``, ``trunk_lean_forward``, ``trunk_lean_back``,
-    ``trunk_lean_side_signed``, ``heel_y``, ``shank``, ``bridge_line``,
+    ``trunk_lean_side_signed``, ``heel_y``, ``shank``,
     ``knee_width_ratio``, ``knee_past_midline``, each leg measure also ``*_other``.
 
     """
@@ -98,7 +97,6 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
         out["hip_abduction" + suffix] = g("hip_abduction", k.hip_abduction_deg(xy, leg))
         out["heel_y" + suffix] = g("heel_y", xy[..., side_landmark(leg, "heel"), 1])
         out["shank" + suffix] = g("heel_y", k.shank_length(xy, leg))
-        out["bridge_line" + suffix] = g("bridge_line", k.bridge_line_deg(xy, leg))
         out["knee_past_midline" + suffix] = g("knee_past_midline", k.knee_past_midline(xy, leg))
     trunk_ok = lambda v: _gate(v, vis, TRUNK, min_visibility)  # noqa: E731
     out["trunk_lean_forward"] = trunk_ok(k.trunk_lean_forward_deg(xy, front_sign))
@@ -116,7 +114,6 @@ class Calibration:
     Attributes:
         offsets: measure name → degrees subtracted (the model's constant offset).
         heel_y: reference heel height (image y) per leg key ``""`` / ``"_other"``.
-        bridge_line: shoulder–hip–knee deviation at the start per leg key.
         hip_flexion_rest: resting (most flexed) hip flexion per leg key, the
             reference of ``hip_lift``.
         applied: whether a still neutral start pose calibrated all angles.
@@ -128,7 +125,6 @@ class Calibration:
 
     offsets: dict[str, float] = field(default_factory=dict)
     heel_y: dict[str, float] = field(default_factory=dict)
-    bridge_line: dict[str, float] = field(default_factory=dict)
     hip_flexion_rest: dict[str, float] = field(default_factory=dict)
     applied: bool = False
     knee_flexion_start: float = float("nan")
@@ -152,7 +148,6 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
     cal = Calibration(knee_flexion_start=start("knee_flexion"))
     for suffix in ("", "_other"):
         cal.heel_y[suffix] = start("heel_y" + suffix)
-        cal.bridge_line[suffix] = start("bridge_line" + suffix)
         hip = raw["hip_flexion" + suffix]
         hip = hip[np.isfinite(hip)]
         cal.hip_flexion_rest[suffix] = float(np.percentile(hip, 97)) if hip.size else np.nan
