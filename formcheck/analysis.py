@@ -27,6 +27,7 @@ from .measures import (
     calibrated,
     compute_measures,
     front_sign_of,
+    fuse_legs,
 )
 from .pose import PoseEstimator, PoseFrame, PoseTrack
 from .protocol import (
@@ -189,7 +190,7 @@ def smoothed_measures(track: PoseTrack, side: str, programme: Programme, view: s
     front = front_sign_of(xy[track.detected]) if track.detected.any() else 1.0
     world = track.world_xyz if view in VIEWS_3D else None
     turn = camera_turn_deg(xy[track.detected]) if view in VIEWS_TURNED else None
-    raw = compute_measures(xy, track.visibility, side, tr.min_visibility, front, world, turn)
+    raw = compute_measures(xy, track.visibility, side, tr.min_visibility_count, front, world, turn)
     fs = 1.0 / float(np.median(np.diff(track.t))) if len(track) > 2 else 30.0
     out = {}
     for name, v in raw.items():
@@ -210,6 +211,8 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
     raw = smoothed_measures(track, settings.side, programme, view)
     cal = calibrate(raw, track.t, spec, programme.tracking)
     meas = calibrated(raw, cal)
+    if spec.legs == "both":
+        meas = fuse_legs(meas, programme.tracking.min_visibility_count)
     session = ExerciseSession(spec, settings, view, programme)
     names = list(meas)
     columns = np.stack([meas[n] for n in names], axis=1) if len(track) else np.zeros((0, 0))

@@ -16,6 +16,9 @@ Conventions (0° = standing straight, the anatomical position):
 * ``trunk_lean_deg``: angle of the trunk (mid-hip→mid-shoulder) from the image
   vertical, positive towards the image's +x; forward/back in a side view,
   sideways in a front view.
+* ``thigh_elevation_deg``: forward tilt of the thigh from the vertical, in the
+  body's sagittal plane: how far the knee has been raised, whatever the trunk
+  does (leaning back or bending forward changes hip flexion, not this).
 * ``bridge_line_deg``: 180° minus the shoulder–hip–knee angle; 0 = in line.
 * ``heel_rise``: how far the heel rose above a reference height, in shank
   lengths (knee–ankle distance).
@@ -301,6 +304,25 @@ def segment_inclination_deg(top: np.ndarray, bottom: np.ndarray, front_sign: np.
     v = bottom - top
     forward = -np.asarray(front_sign) * v[..., 0]  # facing +x has front_sign -1
     return np.degrees(np.arctan2(forward, v[..., 1] * np.cos(np.radians(turn_deg))))
+
+
+def thigh_elevation_deg(xy: np.ndarray, side: str, front_sign: np.ndarray | float,
+                        turn_deg: float = 0.0) -> np.ndarray:
+    """Forward tilt of the thigh of ``side`` from the vertical, ``(...,)`` (0 = standing).
+
+    Corrected for a camera turned ``turn_deg`` from side-on, like
+    :func:`sagittal_angles_deg`.
+    """
+    hip, knee = (xy[..., side_landmark(side, n), :] for n in ("hip", "knee"))
+    return segment_inclination_deg(hip, knee, front_sign, turn_deg)
+
+
+def thigh_elevation_3d_deg(xyz: np.ndarray, side: str) -> np.ndarray:
+    """Forward tilt of the thigh from the camera's vertical, from 3-D landmarks (y down)."""
+    _, front = body_axes_3d(xyz)
+    front = _unit3(front * np.array([1.0, 0.0, 1.0]))  # horizontal: a trunk lean does not count
+    thigh = xyz[..., side_landmark(side, "knee"), :] - xyz[..., side_landmark(side, "hip"), :]
+    return np.degrees(np.arctan2(np.sum(thigh * front, -1), thigh[..., 1]))
 
 
 def sagittal_angles_deg(xy: np.ndarray, side: str, front_sign: np.ndarray | float,

@@ -24,6 +24,7 @@ from .measures import (
     calibrate,
     calibrated,
     compute_measures,
+    fuse_legs,
 )
 from .overlay import OverlayState, angle_anchors, annotate
 from .pose import PoseEstimator, PoseFrame, side_landmark
@@ -112,7 +113,7 @@ class LiveSession:
         world = frame.world_xyz[None] if self.state.view in VIEWS_3D else None
         turn = self._turn_deg if self.state.view in VIEWS_TURNED else None
         raw = compute_measures(xy, frame.visibility[None], self.settings.side,
-                               self.tr.min_visibility, self.front_sign, world, turn)
+                               self.tr.min_visibility_count, self.front_sign, world, turn)
         if self._smoother is None:
             self._names = list(raw)
             self._smoother = CausalSmoother(len(self._names), self.fs,
@@ -185,6 +186,8 @@ class LiveSession:
             cal: dict[str, float] = {}
         else:
             arrays = calibrated({k: np.array([v]) for k, v in values.items()}, self.calibration)
+            if self.spec.legs == "both":
+                arrays = fuse_legs(arrays, self.tr.min_visibility_count)
             cal = {k: float(v[0]) for k, v in arrays.items()}
         self._last_values = cal
         events = session.update(t, cal)

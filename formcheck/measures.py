@@ -2,8 +2,11 @@
 
 ``compute_measures`` works on a whole ``(T, 33, 2)`` sequence or a single
 ``(1, 33, 2)`` frame, so recorded video and live video share it. Measures whose
-landmarks are not visible enough are NaN. :class:`Calibration` holds what the
-neutral start pose taught: the model's constant offset per angle and the
+landmarks are barely visible are NaN; the rest carry a per-frame quality (the
+visibility of their leg's or trunk's landmarks) that counting, holds and faults
+respect: a far leg hidden behind the near one is placed plausibly by the model
+and still counts, but no fault is judged on it. :class:`Calibration` holds what
+the neutral start pose taught: the model's constant offset per angle and the
 reference heel and bridge heights.
 """
 
@@ -21,9 +24,15 @@ from .protocol import ExerciseSpec, Tracking
 # Angles whose neutral (standing or lying straight) value is 0°: calibration
 # subtracts the start pose's reading from them.
 ZERO_AT_NEUTRAL = (
-    "hip_flexion", "hip_extension", "knee_flexion", "hip_abduction",
+    "hip_flexion", "hip_extension", "knee_flexion", "hip_abduction", "thigh_elevation",
     "trunk_lean_forward", "trunk_lean_back", "trunk_lean_side_signed",
 )
+LEG_MEASURES = ("hip_flexion", "hip_extension", "knee_flexion", "hip_abduction",
+                "thigh_elevation", "heel_rise", "hip_lift", "knee_past_midline")
+"""Per-leg measures: the operated leg's under its name, the other's with ``_other``."""
+SAGITTAL_LEG_MEASURES = ("hip_flexion", "hip_extension", "knee_flexion", "thigh_elevation",
+                         "heel_rise", "hip_lift")
+"""Leg measures both legs share in a two-legged exercise (fused by :func:`fuse_legs`)."""
 TRUNK = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
 
 
@@ -56,6 +65,20 @@ VIEWS_TURNED = ("oblique",)
 """Views where 2-D sagittal angles are corrected for the camera's turn."""
 
 
+def leg_quality(vis: np.ndarray, side: str) -> np.ndarray:
+    """``(T,)`` quality of a leg's measures: the least visible of its hip, knee, ankle."""
+    return np.min(vis[..., [side_landmark(side, n) for n in ("hip", "knee", "ankle")]], axis=-1)
+
+
+def quality_key(measure: str) -> str:
+    """The quality series that belongs to ``measure`` (see :func:`compute_measures`)."""
+    if measure.startswith("trunk"):
+        return "trunk_quality"
+    if measure == "knee_width_ratio":
+        return "legs_quality"
+    return "quality_other" if measure.endswith("_other") else "quality"
+
+
 def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility: float,
                      front_sign: float, world: np.ndarray | None = None,
                      turn_deg: float | None = None) -> dict[str, np.ndarray]:
@@ -65,7 +88,8 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
         xy: ``(T, 33, 2)`` isotropic landmark positions (NaN where no person).
         vis: ``(T, 33)`` visibility.
         side: operated side; measures of the other leg get the suffix ``_other``.
-        min_visibility: landmarks less visible than this make their measures NaN.
+        min_visibility: landmarks less visible than this make their measures NaN
+            (a low floor: how well a measure is seen is in its quality series).
         front_sign: body facing sign for the sagittal angles.
         world: ``(T, 33, 3)`` world landmarks; when given, hip and knee flexion
             are measured in 3-D (for a camera in front of the person).
@@ -75,9 +99,11 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
 
     Returns:
         dict of ``(T,)`` arrays: ``hip_flexion``, ``hip_extension``, ``knee_flexion``,
-    ``hip_abduction``, ``trunk_lean_forward``, ``trunk_lean_back``,
-    ``trunk_lean_side_signed``, ``heel_y``, ``shank``,
-    ``knee_width_ratio``, ``knee_past_midline``, each leg measure also ``*_other``.
+    ``hip_abduction``, ``thigh_elevation``, ``trunk_lean_forward``, ``trunk_lean_back``,
+    ``trunk_lean_side_signed``, ``heel_y``, ``shank``, ``knee_width_ratio``,
+    ``knee_past_midline``, each leg measure also ``*_other``; and the qualities
+    (0–1) ``quality``, ``quality_other`` (each leg), ``legs_quality`` (both)
+    and ``trunk_quality``.
 
     """
     out: dict[str, np.ndarray] = {}
@@ -86,24 +112,56 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
         g = lambda name, v, need=need: _gate(v, vis, need[name], min_visibility)  # noqa: E731
         if world is not None:
             hip, knee = k.hip_flexion_3d_deg(world, leg), k.knee_flexion_3d_deg(world, leg)
+            thigh = k.thigh_elevation_3d_deg(world, leg)
         elif turn_deg is not None:
             hip, knee = k.sagittal_angles_deg(xy, leg, front_sign, turn_deg)
+            thigh = k.thigh_elevation_deg(xy, leg, front_sign, turn_deg)
         else:
             hip = k.hip_flexion_deg(xy, leg, front_sign)
             knee = k.knee_flexion_deg(xy, leg)
+            thigh = k.thigh_elevation_deg(xy, leg, front_sign)
         out["hip_flexion" + suffix] = g("hip_flexion", hip)
         out["hip_extension" + suffix] = -out["hip_flexion" + suffix]
         out["knee_flexion" + suffix] = g("knee_flexion", knee)
+        out["thigh_elevation" + suffix] = g("knee_flexion", thigh)
         out["hip_abduction" + suffix] = g("hip_abduction", k.hip_abduction_deg(xy, leg))
         out["heel_y" + suffix] = g("heel_y", xy[..., side_landmark(leg, "heel"), 1])
         out["shank" + suffix] = g("heel_y", k.shank_length(xy, leg))
         out["knee_past_midline" + suffix] = g("knee_past_midline", k.knee_past_midline(xy, leg))
+        out["quality" + suffix] = leg_quality(vis, leg).astype(float)
     trunk_ok = lambda v: _gate(v, vis, TRUNK, min_visibility)  # noqa: E731
     out["trunk_lean_forward"] = trunk_ok(k.trunk_lean_forward_deg(xy, front_sign))
     out["trunk_lean_back"] = -out["trunk_lean_forward"]
     out["trunk_lean_side_signed"] = trunk_ok(k.trunk_lean_deg(xy))
+    out["trunk_quality"] = np.min(vis[..., list(TRUNK)], axis=-1).astype(float)
+    out["legs_quality"] = np.minimum(out["quality"], out["quality_other"])
     knees = (L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE)
     out["knee_width_ratio"] = _gate(k.knee_ankle_width_ratio(xy), vis, knees, min_visibility)
+    return out
+
+
+def fuse_legs(meas: dict[str, np.ndarray], min_quality: float) -> dict[str, np.ndarray]:
+    """For two-legged exercises: each leg measure from both legs, the better-seen one weighted.
+
+    Both legs do the same movement, so the operated side must not change the
+    count: a leg hidden behind the other (side view) gets little weight, two
+    well-seen legs are averaged. Weights grow with each leg's quality above
+    ``min_quality``; a leg without a value leaves the other. Returns a copy in
+    which every name in :data:`LEG_MEASURES` and ``quality`` hold the fusion.
+    """
+    out = dict(meas)
+    q1, q2 = meas["quality"], meas["quality_other"]
+    w1 = np.clip((q1 - min_quality) / (1.0 - min_quality), 0.0, 1.0) ** 2 + 1e-6
+    w2 = np.clip((q2 - min_quality) / (1.0 - min_quality), 0.0, 1.0) ** 2 + 1e-6
+    for name in SAGITTAL_LEG_MEASURES:
+        a, b = meas.get(name), meas.get(name + "_other")
+        if a is None or b is None:
+            continue
+        wa, wb = np.where(np.isfinite(a), w1, 0.0), np.where(np.isfinite(b), w2, 0.0)
+        total = wa + wb
+        fused = (np.nan_to_num(a) * wa + np.nan_to_num(b) * wb) / np.where(total > 0, total, 1)
+        out[name] = np.where(total > 0, fused, np.nan)
+    out["quality"] = np.fmax(q1, q2)
     return out
 
 
@@ -133,8 +191,21 @@ class Calibration:
 
 def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
               tracking: Tracking) -> Calibration:
-    """Learn the start pose from the first ``calibration_s`` of usable frames."""
-    valid = np.isfinite(raw["knee_flexion"]) & np.isfinite(raw["trunk_lean_forward"])
+    """Learn the start pose from the first ``calibration_s`` of usable frames.
+
+    A still start whose movement signal reads within ``max_calibration_offset_deg``
+    of neutral calibrates every angle (method ``start``). Otherwise (a recording
+    that starts mid-movement, seated or lying, or a model that reads the resting
+    angle far from 0) the signal's resting level, a low percentile over the
+    recording, is taken as its neutral reading (``resting_level``), so the
+    movement is still counted; the other angles stay uncalibrated.
+    For a two-legged exercise the decision is made on the better-seen leg.
+    """
+    suffix = ""
+    if spec.legs == "both" and "quality_other" in raw:
+        if np.nanmedian(raw["quality_other"]) > np.nanmedian(raw["quality"]):
+            suffix = "_other"
+    valid = np.isfinite(raw["knee_flexion" + suffix]) & np.isfinite(raw["trunk_lean_forward"])
     if not valid.any():
         return Calibration()
     t0 = t[np.flatnonzero(valid)[0]]
@@ -145,20 +216,21 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
         v = v[np.isfinite(v)]
         return float(np.median(v)) if v.size else float("nan")
 
-    cal = Calibration(knee_flexion_start=start("knee_flexion"))
-    for suffix in ("", "_other"):
-        cal.heel_y[suffix] = start("heel_y" + suffix)
-        hip = raw["hip_flexion" + suffix]
+    cal = Calibration(knee_flexion_start=start("knee_flexion" + suffix))
+    for leg in ("", "_other"):
+        cal.heel_y[leg] = start("heel_y" + leg)
+        hip = raw["hip_flexion" + leg]
         hip = hip[np.isfinite(hip)]
-        cal.hip_flexion_rest[suffix] = float(np.percentile(hip, 97)) if hip.size else np.nan
+        cal.hip_flexion_rest[leg] = float(np.percentile(hip, 97)) if hip.size else np.nan
     if not spec.calibrate:
         return cal
     offsets = {}
     for name in ZERO_AT_NEUTRAL:
-        for suffix in ("", "_other") if name.startswith(("hip", "knee")) else ("",):
-            offsets[name + suffix] = start(name + suffix)
-    signal_offset = offsets.get(spec.signal, float("nan"))
-    window_sd = np.nanstd(raw[spec.signal][window]) if spec.signal in raw else np.nan
+        for leg in ("", "_other") if name.startswith(("hip", "knee", "thigh")) else ("",):
+            offsets[name + leg] = start(name + leg)
+    signal = spec.signal + suffix
+    signal_offset = offsets.get(signal, float("nan"))
+    window_sd = np.nanstd(raw[signal][window]) if signal in raw else np.nan
     limit = tracking.max_calibration_offset_deg
     if np.isfinite(signal_offset) and abs(signal_offset) <= limit \
             and (not np.isfinite(window_sd) or window_sd < 4.0):
@@ -166,12 +238,12 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
                        for n, v in offsets.items()}
         cal.applied, cal.method = True, "start"
     elif spec.signal in raw:
-        # No still neutral start (a recording that starts mid-movement): take
-        # the signal's resting level, its low percentile, as the neutral reading.
+        # No still neutral start: take the signal's resting level, its low
+        # percentile over the recording, as the neutral reading.
         for name in (spec.signal, spec.signal + "_other"):
             v = raw[name][np.isfinite(raw[name])]
-            low = float(np.percentile(v, 3)) if v.size > 10 else float("nan")
-            if np.isfinite(low) and abs(low) <= limit:
+            low = float(np.percentile(v, 5)) if v.size > 10 else float("nan")
+            if np.isfinite(low):
                 cal.offsets[name] = low
                 cal.method = "resting_level"
     return cal

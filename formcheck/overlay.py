@@ -127,13 +127,50 @@ def _box(out: np.ndarray, x0: int, y0: int, x1: int, y1: int, colour: tuple[int,
     region[:] = ((region.astype(np.uint16) * (256 - a) + tint) >> 8).astype(np.uint8)
 
 
+def wrap_text(label: str, size: int, max_w: int) -> list[str]:
+    """Split ``label`` into lines no wider than ``max_w`` pixels at font ``size``.
+
+    Words are kept whole; a single word wider than ``max_w`` gets a line of its own
+    (the caller shrinks the font when even that does not fit).
+    """
+    font = _font(size)
+    lines: list[str] = []
+    for word in label.split():
+        trial = f"{lines[-1]} {word}" if lines else word
+        if lines and font.getlength(trial) <= max_w:
+            lines[-1] = trial
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def fitted_lines(label: str, size: int, max_w: int, max_lines: int = 3) -> tuple[list[str], int]:
+    """Lines and font size so ``label`` fits ``max_w`` in at most ``max_lines`` lines."""
+    while True:
+        lines = wrap_text(label, size, max_w)
+        widest = max(_font(size).getlength(line) for line in lines)
+        if (len(lines) <= max_lines and widest <= max_w) or size <= 8:
+            return lines, size
+        size = max(8, int(size * 0.85))
+
+
+def text_sizes(h: int, w: int) -> tuple[int, int]:
+    """Big and small font sizes for an ``h`` × ``w`` frame, landscape or portrait.
+
+    Scaled by the smaller of the height and a 16:9 width, so a 9:16 phone frame
+    gets text that fits its width.
+    """
+    unit = min(h, w * 9 // 16 if w < h else h)
+    return max(14, unit // 18), max(11, unit // 30)
+
+
 def annotate(rgb: np.ndarray, state: OverlayState) -> np.ndarray:
-    """A copy of ``rgb`` ``(H, W, 3)`` with the overlay drawn."""
+    """A copy of ``rgb`` ``(H, W, 3)`` with the overlay drawn (any aspect ratio)."""
     out = rgb.copy()
     if state.xy is not None:
         draw_skeleton(out, state.xy, state.side)
     h, w = out.shape[:2]
-    big, small = max(16, h // 18), max(12, h // 30)
+    big, small = text_sizes(h, w)
     white = (255, 255, 255)
     if state.xy is not None:
         for label, deg in state.angles.items():
@@ -141,29 +178,42 @@ def annotate(rgb: np.ndarray, state: OverlayState) -> np.ndarray:
             if np.all(np.isfinite(p)) and np.isfinite(deg):
                 key = f"angle_labels.{label}"
                 name = f"{text(key, state.lang)} " if has(key) else ""
-                _paste(out, _text_patch(f"{name}{deg:.0f}°", small, (255, 255, 0), True),
-                       p[0] + 8, p[1] - 8)
+                patch = _text_patch(f"{name}{deg:.0f}°", small, (255, 255, 0), True)
+                # Keep the label inside the frame: left of the joint near the right edge.
+                x = p[0] + 8 if p[0] + 8 + patch.shape[1] <= w else p[0] - 8 - patch.shape[1]
+                _paste(out, patch, x, p[1] - 8)
     goal = f" / {state.goal}" if state.goal else ""
     count = f"{state.count}{goal} {text('ui.reps', state.lang)}"
     if state.set_index:
         count += f"  ·  {text('ui.set', state.lang)} {state.set_index}"
-    pad = h // 60 + 4
-    _box(out, 0, 0, w, pad * 3 + big + small, (0, 0, 0), 0.6)
-    _paste(out, _text_patch(state.title, small, white, False), pad, pad)
-    _paste(out, _text_patch(count, big, white, False), pad, pad * 2 + small)
-    if state.hold_required > 0 and state.hold_s > 0:
+    pad = min(h, w) // 60 + 4
+    hold_w = w // 3 if state.hold_required > 0 and state.hold_s > 0 else 0
+    title_lines, title_size = fitted_lines(state.title, small, w - 2 * pad - hold_w, 2)
+    count_lines, count_size = fitted_lines(count, big, w - 2 * pad, 1)
+    line_h = title_size + pad // 2
+    top_h = pad * 3 + len(title_lines) * line_h + count_size
+    _box(out, 0, 0, w, top_h, (0, 0, 0), 0.6)
+    for i, line in enumerate(title_lines):
+        _paste(out, _text_patch(line, title_size, white, False), pad, pad + i * line_h)
+    _paste(out, _text_patch(count_lines[0], count_size, white, False), pad,
+           pad * 2 + len(title_lines) * line_h)
+    if hold_w:
         frac = min(state.hold_s / state.hold_required, 1.0)
         left = max(state.hold_required - state.hold_s, 0.0)
-        x0, y0, bw, bh = w - w // 3 - pad, pad, w // 3, small + 2 * pad
+        x0, y0, bw, bh = w - hold_w - pad, pad, hold_w, small + 2 * pad
         _box(out, x0, y0, x0 + bw, y0 + bh, (60, 60, 60), 0.7)
         _box(out, x0, y0, x0 + int(bw * frac), y0 + bh, OK_BG if frac >= 1 else (230, 160, 0),
              0.9)
         label = f"{text('ui.hold', state.lang)} {left:.0f} s" if left > 0 else text(
             "ui.good", state.lang)
-        _paste(out, _text_patch(label, small, white, False), x0 + pad, y0 + pad)
+        lines, size = fitted_lines(label, small, bw - 2 * pad, 1)
+        _paste(out, _text_patch(lines[0], size, white, False), x0 + pad, y0 + pad)
     if state.message:
-        patch = _text_patch(state.message, big, white, False)
-        y = h - big - 3 * pad
+        lines, size = fitted_lines(state.message, big, w - 2 * pad, 3)
+        line_h = size + pad // 2
+        y = h - len(lines) * line_h - 3 * pad
         _box(out, 0, y, w, h, FAULT_BG if state.message_is_fault else OK_BG, 0.82)
-        _paste(out, patch, max(pad, (w - patch.shape[1]) / 2), y + pad)
+        for i, line in enumerate(lines):
+            patch = _text_patch(line, size, white, False)
+            _paste(out, patch, max(pad, (w - patch.shape[1]) / 2), y + pad + i * line_h)
     return out

@@ -102,6 +102,7 @@ class Tracking:
     """Measuring defaults (not clinical facts)."""
 
     min_visibility: float
+    min_visibility_count: float
     max_gap_s: float
     smoothing_cutoff_hz: float
     calibration_s: float
@@ -110,6 +111,7 @@ class Tracking:
     fault_min_duration_s: float
     hold_margin_deg: float
     tail_s: float
+    return_fraction: float
 
 
 @dataclass(frozen=True)

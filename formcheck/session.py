@@ -19,6 +19,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from .measures import quality_key
 from .protocol import ExerciseSpec, FaultRule, PatientSettings, Programme, default_programme
 
 
@@ -70,16 +71,29 @@ class RepCounter:
 
     ``update`` returns ``"started"``, ``"ended"`` or None. After ``"ended"`` the
     finished cycle is in :attr:`last`: ``(start_s, end_s, peak, reached_target)``.
+    The return level rises with the cycle's peak (``return_fraction`` of the
+    excursion beyond the target): a deep rep whose next one starts before the
+    person is fully back up still ends. :attr:`from_rest` tells whether the
+    signal was seen under ``start`` before the cycle began and :attr:`rise` how
+    far it rose within it: a recording that starts in the bottom position and
+    only comes back up has not shown a rep.
     """
 
-    def __init__(self, start: float, target: float, ret: float) -> None:
+    def __init__(self, start: float, target: float, ret: float,
+                 return_fraction: float = 0.0) -> None:
         self.start, self.target, self.ret = start, target, ret
+        self.return_fraction = return_fraction
         self.active = False
         self.onset = math.nan
         self.peak = -math.inf
         self.reached = False
+        self.from_rest = False
+        self.rise = 0.0
         self.last: tuple[float, float, float, bool] | None = None
         self._last_rest_t = math.nan
+        self._seen_below_start = False
+        self._first = math.nan
+        self._trough = math.inf
 
     def update(self, t: float, v: float) -> str | None:
         """Feed one sample; NaN samples are ignored."""
@@ -88,26 +102,36 @@ class RepCounter:
         if not self.active:
             if v <= self.ret or not math.isfinite(self._last_rest_t):
                 self._last_rest_t = t
-            if v >= self.start:
+            # After a rep that ended early (return_fraction) the signal may still
+            # be falling: a new one starts only once it rises again by as much as
+            # from the return level to the start.
+            self._trough = min(self._trough, v)
+            if v >= self.start and v >= self._trough + self.start - self.ret:
                 self.active, self.onset = True, self._last_rest_t
                 self.peak, self.reached = v, v >= self.target
+                self.from_rest, self._first = self._seen_below_start, v
                 return "started"
+            self._seen_below_start = True
             return None
         self.peak = max(self.peak, v)
         self.reached |= v >= self.target
-        if v <= self.ret:
-            self.active = False
-            self.last = (self.onset, t, self.peak, self.reached)
-            self._last_rest_t = t
-            return "ended"
-        return None
+        self.rise = self.peak - self._first
+        if v > self.ret + self.return_fraction * max(self.peak - self.target, 0.0):
+            return None
+        self.active = False
+        self.last = (self.onset, t, self.peak, self.reached)
+        self._last_rest_t = t
+        self._trough = v
+        self._seen_below_start = True
+        return "ended"
 
 
 class HoldTimer:
     """Longest unbroken time the signal is held still at or beyond ``level``.
 
-    Held means staying within ``band`` degrees of where the hold began: a slow
-    ramp through the range is movement, not a hold.
+    Held means the samples of the last stretch stay within a ``band``-degree
+    range (max − min): small jitter and sway of a held pose stay a hold, while a
+    ramp through the range is movement. NaN samples neither count nor break it.
     """
 
     def __init__(self, level: float, band: float) -> None:
@@ -119,35 +143,39 @@ class HoldTimer:
         self.current = 0.0
         self.longest = 0.0
         self.total = 0.0
-        self._prev_t: float | None = None
-        self._anchor = math.nan
+        self._window: deque[tuple[float, float]] = deque()
 
     def update(self, t: float, v: float) -> float:
-        """Feed one sample; returns the current unbroken hold in seconds.
-
-        An interval counts when both its ends are in range and within the band
-        of the hold's start; NaN samples neither count nor break the hold.
-        """
+        """Feed one sample; returns the current unbroken hold in seconds."""
         if not math.isfinite(v):
             return self.current
         if v < self.level:
-            self.current, self._anchor = 0.0, math.nan
-        elif not math.isfinite(self._anchor) or abs(v - self._anchor) > self.band:
-            self.current, self._anchor = 0.0, v
-        elif self._prev_t is not None:
-            self.current += t - self._prev_t
-            self.total += t - self._prev_t
-        self._prev_t = t
+            self._window.clear()
+            self.current = 0.0
+            return self.current
+        w = self._window
+        if w:
+            self.total += t - w[-1][0]
+        w.append((t, v))
+        while len(w) > 1 and max(x for _, x in w) - min(x for _, x in w) > self.band:
+            w.popleft()
+        self.current = w[-1][0] - w[0][0]
         self.longest = max(self.longest, self.current)
         return self.current
 
 
 class FaultTracker:
-    """Per rule, the longest unbroken time its limit was crossed, and its worst value."""
+    """Per rule, the longest unbroken time its limit was crossed, and its worst value.
 
-    def __init__(self, rules: tuple[FaultRule, ...], min_duration_s: float) -> None:
+    Frames whose measure is not seen well enough (its quality, see
+    :func:`~formcheck.measures.quality_key`, under ``min_quality``) are skipped.
+    """
+
+    def __init__(self, rules: tuple[FaultRule, ...], min_duration_s: float,
+                 min_quality: float = 0.0) -> None:
         self.rules = rules
         self.min_duration_s = min_duration_s
+        self.min_quality = min_quality
         self.reset()
 
     def reset(self) -> None:
@@ -164,8 +192,9 @@ class FaultTracker:
         new = []
         for rule in self.rules:
             v = values.get(rule.measure, math.nan)
-            if not math.isfinite(v):
-                continue
+            q = values.get(quality_key(rule.measure), 1.0)
+            if not math.isfinite(v) or not q >= self.min_quality:
+                continue  # not seen well enough to judge
             key = f"{rule.measure}_{'max' if rule.max is not None else 'min'}"
             prev = self.worst.get(key)
             self.worst[key] = v if prev is None else (
@@ -231,11 +260,17 @@ class ExerciseSession:
         self.tracking = self.programme.tracking
         self.view = view
         self.rules, self.unchecked = checkable_rules(spec, view, settings, self.programme)
-        self.counter = RepCounter(spec.start_deg, spec.target_deg, spec.return_deg)
-        self.other = RepCounter(spec.start_deg, spec.target_deg, spec.return_deg)
+        frac = self.tracking.return_fraction
+        self.counter = RepCounter(spec.start_deg, spec.target_deg, spec.return_deg, frac)
+        self.other = RepCounter(spec.start_deg, spec.target_deg, spec.return_deg, frac)
         self.hold = HoldTimer(spec.target_deg - self.tracking.hold_margin_deg,
-                              self.tracking.hold_margin_deg)
-        self.faults = FaultTracker(self.rules, self.tracking.fault_min_duration_s)
+                              2 * self.tracking.hold_margin_deg)
+        self.faults = FaultTracker(self.rules, self.tracking.fault_min_duration_s,
+                                   self.tracking.min_visibility)
+        self.precautions = FaultTracker(tuple(r for r in self.rules if r.approaches),
+                                        self.tracking.fault_min_duration_s,
+                                        self.tracking.min_visibility)
+        self._pending: list[str] = []
         self.reps: list[Rep] = []
         self.wrong_leg: list[tuple[float, float, float]] = []
         self.set_index = 1
@@ -305,15 +340,34 @@ class ExerciseSession:
                     events.append(Event(t, "hold_reached", {"seconds": held}))
             for code in self.faults.update(t, values, v):
                 events.append(Event(t, "fault", {"code": code, "rep": len(self.reps) + 1}))
+        elif self.precautions.rules:
+            # Precautions hold all the time: a crossing between reps (the leg
+            # brought across the midline on the way back) belongs to the last rep.
+            for code in self.precautions.update(t, values, v):
+                rep = self.reps[-1] if self.reps else None
+                if rep is None:
+                    self._pending.append(code)
+                elif code not in rep.faults:
+                    rep.faults.append(code)
+                    events.append(Event(t, "fault", {"code": code, "rep": rep.index}))
         if state == "ended":
-            events.append(self._finish_rep())
+            ev = self._finish_rep()
+            if ev is not None:
+                events.append(ev)
+            self.precautions.reset()
         if self.spec.legs == "operated":
             self._watch_other_leg(t, values, events)
         return events
 
-    def _finish_rep(self) -> Event:
+    def _finish_rep(self) -> Event | None:
         start, end, peak, reached = self.counter.last  # type: ignore[misc]
-        faults = list(self.faults.flagged)
+        c = self.counter
+        if not c.from_rest and c.rise < self.spec.target_deg - self.spec.start_deg:
+            # Seen only coming back from a position held when the recording
+            # started: not a movement the patient was seen to make.
+            return None
+        faults = list(dict.fromkeys(self._pending + self.faults.flagged))
+        self._pending = []
         hold = self.hold.longest
         if not reached:
             faults.append("incomplete_range")
@@ -354,13 +408,14 @@ class ExerciseSession:
     def finish(self) -> list[Rep]:
         """Close the stream and return the reps.
 
-        A full-range rep already on its way back (under the start threshold)
-        when the recording ends is counted; any other movement in progress is
-        dropped.
+        A full-range rep already more than half-way back from its peak to the
+        return level when the recording ends is counted; any other movement in
+        progress is dropped.
         """
         c = self.counter
+        halfway = (c.peak + self.spec.return_deg) / 2
         if c.active and c.reached and math.isfinite(self._last_v) \
-                and self._last_v < self.spec.start_deg:
+                and self._last_v < min(halfway, self.spec.target_deg):
             c.active = False
             c.last = (c.onset, self.t, c.peak, c.reached)
             self._finish_rep()

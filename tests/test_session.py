@@ -46,10 +46,35 @@ def test_clean_squats_are_counted_once_each():
     assert all(r.faults == [] for r in reps)
     assert [e.kind for e in events].count("rep_completed") == 5
     assert reps[0].peak_deg == pytest.approx(60, abs=0.5)
-    # A rep runs from leaving the return threshold to coming back under it.
-    ret = default_programme().exercise("mini_squat").return_deg
+    # A rep runs from leaving the return threshold to coming back under it; the
+    # way back ends a little higher after a deep rep (return_fraction).
+    prog = default_programme()
+    spec = prog.exercise("mini_squat")
+    ret = spec.return_deg
+    back = ret + prog.tracking.return_fraction * (60 - spec.target_deg)
     assert reps[0].start_s == pytest.approx(1.0 + ret / 60 * 1.5, abs=0.05)
-    assert reps[0].end_s == pytest.approx(4.0 - ret / 60 * 1.5, abs=0.05)
+    assert reps[0].end_s == pytest.approx(4.0 - back / 60 * 1.5, abs=0.05)
+
+
+def test_deep_reps_without_standing_fully_up_are_each_counted():
+    # Deep squats (120°) coming back only to 28° between reps: over the return
+    # level of a mini squat, but back most of the way from such a deep rep.
+    knots = [(0, 0)]
+    for i in range(4):
+        knots += [(1 + 2 * i, 28), (2 + 2 * i, 120)]
+    t, v = ramp(knots + [(9, 28), (10, 0), (12, 0)])
+    _, reps, _ = run("mini_squat", t, v)
+    assert [r.completed for r in reps] == [True] * 4
+
+
+def test_a_recording_that_starts_in_the_bottom_position_adds_no_rep():
+    t, v = ramp([(0, 70), (1.5, 0)] + rep_knots(3, 60) + [(8, 0)])
+    _, reps, _ = run("mini_squat", t, v)
+    assert len(reps) == 1 and reps[0].start_s > 2.5
+    # ... but one that starts on the way down, and goes down further, shows that rep.
+    t, v = ramp([(0, 30), (1.0, 65), (2.5, 0)] + rep_knots(3, 60) + [(8, 0)])
+    _, reps, _ = run("mini_squat", t, v)
+    assert [r.completed for r in reps] == [True, True]
 
 
 def test_jitter_around_the_start_threshold_counts_nothing():
@@ -140,13 +165,14 @@ def test_approach_precaution_only_for_that_approach():
 def test_wrong_leg_is_not_counted():
     t, other = ramp([(0, 0)] + rep_knots(1, 60, hold=3.5) + [(9, 0)])
     still = np.zeros_like(t)
-    s, reps, events = run("hip_flexion", t, still, extra={"hip_flexion_other": other})
+    signal = default_programme().exercise("hip_flexion").signal
+    s, reps, events = run("hip_flexion", t, still, extra={signal + "_other": other})
     assert s.rep_count == 0
     assert len(s.wrong_leg) == 1 and any(e.kind == "wrong_leg" for e in events)
 
 
 def test_recording_that_ends_on_the_way_back_counts_that_rep():
-    t, v = ramp([(0, 0)] + rep_knots(1, 60)[:3] + [(3.9, 18)])  # ends at 18°: under start
+    t, v = ramp([(0, 0)] + rep_knots(1, 60)[:3] + [(3.9, 30)])  # over half-way back
     s, reps, _ = run("mini_squat", t, v)
     assert s.rep_count == 1 and reps[0].end_s == pytest.approx(3.9)
     t, v = ramp([(0, 0)] + rep_knots(1, 60)[:3] + [(3.5, 40)])  # ends still down
