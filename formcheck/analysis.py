@@ -18,7 +18,13 @@ import numpy as np
 from . import __version__
 from .filters import fill_gaps, smooth_zero_lag
 from .i18n import text
-from .kinematics import camera_turn_deg, estimate_view, moving_side, other_side, to_isotropic
+from .kinematics import (
+    camera_turn_deg,
+    moving_side,
+    other_side,
+    to_isotropic,
+    view_segments,
+)
 from .measures import (
     VIEWS_3D,
     VIEWS_TURNED,
@@ -89,6 +95,7 @@ class AnalysisResult:
     spec: ExerciseSpec
     sets: list[dict[str, Any]]
     source: str = ""
+    views: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def rep_count(self) -> int:
@@ -111,6 +118,7 @@ class AnalysisResult:
             "sets": self.sets,
             "detection_rate": round(self.detection_rate, 4),
             "view": self.view,
+            "views": self.views,
             "duration_s": round(self.duration_s, 3),
             "warnings": [w.to_dict() for w in self.warnings],
             "signal": s.signal,
@@ -202,27 +210,45 @@ def smoothed_measures(track: PoseTrack, side: str, programme: Programme, view: s
 def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
                   lang: str = "nl", programme: Programme | None = None,
                   truncated: bool = False) -> AnalysisResult:
-    """Count and judge ``exercise`` in a pose track."""
+    """Count and judge ``exercise`` in a pose track.
+
+    The camera view is estimated per segment (:func:`~formcheck.kinematics.view_segments`):
+    each segment is measured, calibrated and judged with its own view's method,
+    thresholds and checkable faults. Movements in a segment filmed from a view
+    the exercise cannot be judged from are not counted.
+    """
     programme = programme or default_programme()
+    base = programme.exercise(exercise)
+    overrides = settings.overrides.get(exercise)
     xy = to_isotropic(track.image_xyz, track.image_wh)
-    view = estimate_view(xy[track.detected]) if track.detected.any() else "unknown"
-    spec = apply_overrides(programme.exercise(exercise).for_view(view),
-                           settings.overrides.get(exercise))
-    raw = smoothed_measures(track, settings.side, programme, view)
-    cal = calibrate(raw, track.t, spec, programme.tracking)
-    meas = calibrated(raw, cal)
-    if spec.legs == "both":
-        meas = fuse_legs(meas, programme.tracking.min_visibility_count)
-    session = ExerciseSession(spec, settings, view, programme)
-    names = list(meas)
-    columns = np.stack([meas[n] for n in names], axis=1) if len(track) else np.zeros((0, 0))
-    events: list[Event] = []
     n = len(track)
+    segments = view_segments(xy, track.t) if track.detected.any() else [(0, n, "unknown")]
+    seconds: dict[str, float] = {}
+    for a, b, v in segments:
+        seconds[v] = seconds.get(v, 0.0) + float(track.t[b - 1] - track.t[a]) + 1e-6
+    view = max(seconds, key=seconds.__getitem__) if seconds else "unknown"
+    specs = {v: apply_overrides(base.for_view(v), overrides) for v in seconds}
+    spec = specs.get(view) or apply_overrides(base.for_view(view), overrides)
+    judged = {v for v in specs if v in base.views or v == "unknown"}
+    raw, meas, cal = _segment_measures(track, settings.side, programme, segments, specs)
+    session = ExerciseSession(specs[segments[0][2]] if segments else spec, settings,
+                              segments[0][2] if segments else view, programme)
+    names = list(meas)
+    columns = np.stack([meas[n_] for n_ in names], axis=1) if n else np.zeros((0, 0))
+    frame_view = np.empty(n, dtype=object)
+    for a, b, v in segments:
+        frame_view[a:b] = v
+    mixed = len(seconds) > 1 and bool(judged)
+    events: list[Event] = []
     count, hold = np.zeros(n, int), np.zeros(n)
     fault: list[str | None] = [None] * n
     last_fault: tuple[float, str] | None = None
     for i in range(n):
         values = dict(zip(names, columns[i].tolist(), strict=True))
+        if frame_view[i] != session.view:
+            session.set_view(specs[frame_view[i]], frame_view[i])
+        if mixed and frame_view[i] not in judged:
+            values = {}  # seen from a view that cannot show it: not counted
         ev = session.update(float(track.t[i]), values)
         events.extend(ev)
         for e in ev:
@@ -235,7 +261,7 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
         if last_fault and track.t[i] - last_fault[0] < 3.0:
             fault[i] = last_fault[1]
     reps = session.finish()
-    if view not in spec.views and view != "unknown":
+    if not judged and view != "unknown":
         # Measured from the wrong side the angles are not what they seem:
         # report what was seen and what to change, count nothing.
         wrong_view_movements, reps = len(reps), []
@@ -248,10 +274,41 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
         duration_s=float(track.t[-1]) if n else 0.0, warnings=[], track=track,
         measures=meas, calibration=cal, events=events, frames=FrameState(count, hold, fault),
         spec=spec, sets=session.sets(), source=track.source,
+        views=[{"start_s": round(float(track.t[a]), 3), "end_s": round(float(track.t[b - 1]), 3),
+                "view": v} for a, b, v in segments],
     )
     result.warnings = collect_warnings(result, session, raw, programme, truncated,
                                        wrong_view_movements)
     return result
+
+
+def _segment_measures(track: PoseTrack, side: str, programme: Programme,
+                      segments: list[tuple[int, int, str]], specs: dict[str, ExerciseSpec]
+                      ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], Calibration]:
+    """Raw and calibrated measures, each segment measured the way its view needs.
+
+    Returns ``(raw, measures, calibration)``; the calibration is the first
+    segment's (each view is calibrated on its own frames).
+    """
+    raw: dict[str, np.ndarray] = {}
+    meas: dict[str, np.ndarray] = {}
+    first: Calibration | None = None
+    for v in dict.fromkeys(s[2] for s in segments):
+        raw_v = smoothed_measures(track, side, programme, v)
+        mask = np.zeros(len(track), bool)
+        for a, b, sv in segments:
+            mask[a:b] |= sv == v
+        own = {k: np.where(mask, x, np.nan) for k, x in raw_v.items()}
+        cal_v = calibrate(own, track.t, specs[v], programme.tracking)
+        meas_v = calibrated(raw_v, cal_v)
+        if specs[v].legs == "both":
+            meas_v = fuse_legs(meas_v, programme.tracking.min_visibility_count)
+        for src, dst in ((raw_v, raw), (meas_v, meas)):
+            for k, x in src.items():
+                dst.setdefault(k, np.full(len(track), np.nan))[mask] = x[mask]
+        if v == segments[0][2]:
+            first = cal_v
+    return raw, meas, first or Calibration()
 
 
 def warning(code: str, lang: str, **data: Any) -> Warning_:
@@ -325,6 +382,9 @@ def collect_warnings(res: AnalysisResult, session: ExerciseSession,
         lo, hi = spec.start_knee_flexion_deg
         if not lo <= knee0 <= hi:
             add("start_knees_not_90", knee=knee0)
+    if session.ignored:
+        add("not_exercise", count=len(session.ignored),
+            movements=[[round(a, 2), round(b, 2), why] for a, b, why in session.ignored])
     if not res.reps and not wrong_view_movements:
         add("no_reps")
     return out

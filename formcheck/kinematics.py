@@ -232,6 +232,70 @@ def estimate_view(xy: np.ndarray, side_max: float = 0.2, front_min: float = 0.45
     return f"lying_{plane}" if 55.0 < lean < 125.0 else plane
 
 
+def _view_of(width: float, lean: float, side_max: float, front_min: float) -> str:
+    plane = "side" if width < side_max else "front" if width > front_min else "oblique"
+    return f"lying_{plane}" if 55.0 < lean < 125.0 else plane
+
+
+def view_segments(xy: np.ndarray, t: np.ndarray, min_segment_s: float = 2.5,
+                  window_s: float = 1.5, margin: float = 0.06,
+                  side_max: float = 0.2, front_min: float = 0.45) -> list[tuple[int, int, str]]:
+    """Split a recording ``(T, 33, 2)`` at times ``t`` ``(T,)`` into camera-view segments.
+
+    The view may change within a recording (a person turning, a handheld camera
+    walking round). Each frame's body width and trunk lean, as median over
+    ``window_s``, is classified like :func:`estimate_view`; the view changes only
+    when the new one holds, clear of the boundary by ``margin`` (width ratio; 10°
+    of lean), for at least ``min_segment_s``. Returns ``(start, stop, view)``
+    index ranges covering all frames (one segment when the view never changes).
+    """
+    n = len(t)
+    if n == 0:
+        return []
+    width = body_width_ratio(xy)
+    lean = np.abs(trunk_lean_deg(xy))
+    half = max(window_s / 2, 1e-6)
+    lo = np.searchsorted(t, t - half)
+    hi = np.searchsorted(t, t + half, side="right")
+    w_med, l_med = np.full(n, np.nan), np.full(n, np.nan)
+    for i in range(n):
+        w, ln = width[lo[i]:hi[i]], lean[lo[i]:hi[i]]
+        if np.isfinite(w).any():
+            w_med[i], l_med[i] = np.nanmedian(w), np.nanmedian(ln)
+    clear = [None] * n
+    for i in range(n):
+        if not np.isfinite(w_med[i]):
+            continue
+        inner = _view_of(w_med[i], l_med[i], side_max - margin, front_min + margin)
+        outer = _view_of(w_med[i], l_med[i], side_max + margin, front_min - margin)
+        lean_clear = abs(l_med[i] - 55.0) > 10 and abs(l_med[i] - 125.0) > 10
+        if inner == outer and lean_clear:
+            clear[i] = inner
+    # Runs of a clearly seen view; short ones and unclear frames join their neighbours.
+    runs: list[list] = []
+    for i, v in enumerate(clear):
+        if v is None:
+            continue
+        if runs and runs[-1][2] == v:
+            runs[-1][1] = i + 1
+        else:
+            runs.append([i, i + 1, v])
+    runs = [r for r in runs if t[r[1] - 1] - t[r[0]] >= min_segment_s]
+    merged: list[list] = []
+    for r in runs:
+        if merged and merged[-1][2] == r[2]:
+            merged[-1][1] = r[1]
+        else:
+            merged.append(r)
+    if len(merged) <= 1:
+        ok = np.isfinite(width)
+        return [(0, n, estimate_view(xy[ok]) if ok.any() else "unknown")]
+    # Boundaries half-way between clear runs; the ends stretch to the recording's.
+    cuts = [0] + [(a[1] + b[0]) // 2 for a, b in zip(merged, merged[1:], strict=False)] + [n]
+    return [(cuts[j], cuts[j + 1], estimate_view(xy[cuts[j]:cuts[j + 1]]))
+            for j in range(len(merged))]
+
+
 def moving_side(left: np.ndarray, right: np.ndarray, ratio: float = 1.5) -> str | None:
     """Which leg's signal ``(T,)`` moved clearly more (5–95 % range), else None."""
     def span(x: np.ndarray) -> float:

@@ -101,7 +101,10 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
         dict of ``(T,)`` arrays: ``hip_flexion``, ``hip_extension``, ``knee_flexion``,
     ``hip_abduction``, ``thigh_elevation``, ``trunk_lean_forward``, ``trunk_lean_back``,
     ``trunk_lean_side_signed``, ``heel_y``, ``shank``, ``knee_width_ratio``,
-    ``knee_past_midline``, each leg measure also ``*_other``; and the qualities
+    ``knee_past_midline``, each leg measure also ``*_other``; ``trunk_tilt`` (the
+    trunk from the image vertical, 0–180°, uncalibrated), ``hip_x`` (the hips'
+    horizontal position) and ``trunk_length``, for telling the exercise from
+    walking or bending down; and the qualities
     (0–1) ``quality``, ``quality_other`` (each leg), ``legs_quality`` (both)
     and ``trunk_quality``.
 
@@ -133,6 +136,9 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
     out["trunk_lean_forward"] = trunk_ok(k.trunk_lean_forward_deg(xy, front_sign))
     out["trunk_lean_back"] = -out["trunk_lean_forward"]
     out["trunk_lean_side_signed"] = trunk_ok(k.trunk_lean_deg(xy))
+    out["trunk_tilt"] = trunk_ok(np.abs(k.trunk_lean_deg(xy)))
+    out["hip_x"] = trunk_ok(k.mid_hip(xy)[..., 0])
+    out["trunk_length"] = trunk_ok(np.linalg.norm(k.trunk_axis(xy), axis=-1))
     out["trunk_quality"] = np.min(vis[..., list(TRUNK)], axis=-1).astype(float)
     out["legs_quality"] = np.minimum(out["quality"], out["quality_other"])
     knees = (L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE)

@@ -112,6 +112,8 @@ class Tracking:
     hold_margin_deg: float
     tail_s: float
     return_fraction: float
+    max_posture_tilt_deg: float
+    max_travel_trunks: float
 
 
 @dataclass(frozen=True)

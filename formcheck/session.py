@@ -58,7 +58,8 @@ class Event:
 
     Kinds: ``rep_started``, ``rep_completed``, ``attempt_incomplete``, ``hold``
     (``seconds``, ``required``), ``hold_reached``, ``fault`` (``code``),
-    ``set_ended`` (``set``, ``reps``), ``wrong_leg``.
+    ``set_ended`` (``set``, ``reps``), ``wrong_leg``, ``not_exercise`` (a
+    movement that was not the exercise: ``why`` is ``posture`` or ``travel``).
     """
 
     t: float
@@ -111,7 +112,8 @@ class RepCounter:
                 self.peak, self.reached = v, v >= self.target
                 self.from_rest, self._first = self._seen_below_start, v
                 return "started"
-            self._seen_below_start = True
+            if v < self.start:
+                self._seen_below_start = True
             return None
         self.peak = max(self.peak, v)
         self.reached |= v >= self.target
@@ -162,6 +164,46 @@ class HoldTimer:
         self.current = w[-1][0] - w[0][0]
         self.longest = max(self.longest, self.current)
         return self.current
+
+
+class BoutCheck:
+    """Whether a movement cycle was the exercise: the body in its posture, not travelling.
+
+    Walking into the picture, turning, bending down to the floor or getting up
+    from a chair also bend knees and hips; they are told apart by the trunk
+    leaving the exercise's posture (upright or lying) and by the hips
+    travelling sideways in the picture (measured in trunk lengths, so handheld
+    zoom or distance does not matter).
+    """
+
+    def __init__(self, posture: str, max_tilt_deg: float, max_travel: float) -> None:
+        self.posture, self.max_tilt_deg, self.max_travel = posture, max_tilt_deg, max_travel
+        self.reset()
+
+    def reset(self) -> None:
+        """Start a new movement cycle."""
+        self.tilt = 0.0
+        self.lo, self.hi = math.inf, -math.inf
+        self.length = 0.0
+
+    def update(self, values: dict[str, float]) -> None:
+        """Feed one frame's ``trunk_tilt``, ``hip_x`` and ``trunk_length``."""
+        tilt = values.get("trunk_tilt", math.nan)
+        if math.isfinite(tilt):
+            off = abs(tilt - 90.0) if self.posture == "lying" else tilt
+            self.tilt = max(self.tilt, off)
+        x, length = values.get("hip_x", math.nan), values.get("trunk_length", math.nan)
+        if math.isfinite(x) and math.isfinite(length):
+            self.lo, self.hi = min(self.lo, x), max(self.hi, x)
+            self.length = max(self.length, length)
+
+    def problem(self) -> str | None:
+        """``posture`` or ``travel`` when the cycle was not the exercise, else None."""
+        if self.tilt > self.max_tilt_deg:
+            return "posture"
+        if self.length > 0 and self.hi - self.lo > self.max_travel * self.length:
+            return "travel"
+        return None
 
 
 class FaultTracker:
@@ -271,6 +313,10 @@ class ExerciseSession:
                                         self.tracking.fault_min_duration_s,
                                         self.tracking.min_visibility)
         self._pending: list[str] = []
+        self.bout = BoutCheck(spec.posture, self.tracking.max_posture_tilt_deg,
+                              self.tracking.max_travel_trunks)
+        self.ignored: list[tuple[float, float, str]] = []
+        self._next_view: tuple[ExerciseSpec, str] | None = None
         self.reps: list[Rep] = []
         self.wrong_leg: list[tuple[float, float, float]] = []
         self.set_index = 1
@@ -283,6 +329,31 @@ class ExerciseSession:
         self._rep_t: list[float] = []
         self._rep_v: list[float] = []
         self._recent: deque[tuple[float, float]] = deque(maxlen=90)
+
+    def set_view(self, spec: ExerciseSpec, view: str) -> None:
+        """Switch to another camera view's thresholds and checks (``spec`` for that view).
+
+        Takes effect between reps: a rep in progress finishes under the old view.
+        The codes no view of the recording could check accumulate in
+        :attr:`unchecked`.
+        """
+        self._next_view = (spec, view)
+        if not self.counter.active:
+            self._apply_view()
+
+    def _apply_view(self) -> None:
+        if self._next_view is None:
+            return
+        spec, view = self._next_view
+        self._next_view = None
+        self.spec, self.view = spec, view
+        self.rules, unchecked = checkable_rules(spec, view, self.settings, self.programme)
+        self.unchecked = tuple(sorted(set(self.unchecked) | set(unchecked)))
+        for c in (self.counter, self.other):
+            c.start, c.target, c.ret = spec.start_deg, spec.target_deg, spec.return_deg
+        self.hold.level = spec.target_deg - self.tracking.hold_margin_deg
+        self.faults.rules = self.rules
+        self.precautions.rules = tuple(r for r in self.rules if r.approaches)
 
     @property
     def rep_count(self) -> int:
@@ -315,6 +386,8 @@ class ExerciseSession:
             events.append(Event(t, "set_ended", {"set": self.set_index, "reps": self._set_reps}))
             self.set_index += 1
             self._set_reps = 0
+        if self._next_view is not None and not self.counter.active:
+            self._apply_view()
         state = self.counter.update(t, v)
         if state == "started":
             # The rep's samples start with the rest before it.
@@ -322,6 +395,7 @@ class ExerciseSession:
             self._rep_v = [b for _, b in self._recent]
             self.hold.reset()
             self.faults.reset()
+            self.bout.reset()
             self._tail_rep = None
             self._hold_announced = False
             events.append(Event(t, "rep_started", {"index": len(self.reps) + 1}))
@@ -332,6 +406,7 @@ class ExerciseSession:
             else:
                 self._recent.append((t, v))
         if self.counter.active or state == "ended":
+            self.bout.update(values)
             held = self.hold.update(t, v) if self.counter.reached else 0.0
             if self.spec.hold_s > 0 and self.counter.active and self.counter.reached:
                 events.append(Event(t, "hold", {"seconds": held, "required": self.spec.hold_s}))
@@ -366,6 +441,10 @@ class ExerciseSession:
             # Seen only coming back from a position held when the recording
             # started: not a movement the patient was seen to make.
             return None
+        problem = self.bout.problem()
+        if problem:
+            self.ignored.append((start, end, problem))
+            return Event(end, "not_exercise", {"start_s": start, "end_s": end, "why": problem})
         faults = list(dict.fromkeys(self._pending + self.faults.flagged))
         self._pending = []
         hold = self.hold.longest

@@ -235,3 +235,48 @@ def test_programme_data():
         apply_overrides(prog.exercise("bridge"), {"no_such_limit": 1})
     with pytest.raises(ValueError):
         dataclasses.replace(prog.exercise("bridge"), start_deg=170)
+
+
+def test_walking_or_bending_down_is_not_a_rep():
+    t, v = ramp([(0, 0)] + rep_knots(1, 60) + rep_knots(5, 60) + [(10, 0)])
+    trunk = np.full_like(t, 100.0)
+    upright = {"hip_x": np.full_like(t, 300.0), "trunk_length": trunk,
+               "trunk_tilt": np.full_like(t, 5.0)}
+    _, reps, _ = run("mini_squat", t, v, extra=upright)
+    assert [r.completed for r in reps] == [True, True]
+    # the second knee bend while the hips travel 2.5 trunk lengths: walking
+    walking = dict(upright, hip_x=np.where(t > 5, 300 + (t - 5) * 60, 300.0))
+    s, reps, events = run("mini_squat", t, v, extra=walking)
+    assert len(reps) == 1 and [w for *_, w in s.ignored] == ["travel"]
+    assert any(e.kind == "not_exercise" for e in events)
+    # ... or with the trunk bent down towards the floor
+    bending = dict(upright, trunk_tilt=np.where((t > 5) & (t < 8), 80.0, 5.0))
+    s, reps, _ = run("mini_squat", t, v, extra=bending)
+    assert len(reps) == 1 and [w for *_, w in s.ignored] == ["posture"]
+
+
+def test_a_hold_with_jitter_and_sway_is_still_a_hold():
+    rng = np.random.default_rng(1)
+    t, v = ramp([(0, 0)] + rep_knots(1, 60, hold=3.4) + [(8, 0)])
+    held = (t > 2.5) & (t < 5.9)
+    v = v + held * (2.5 * np.sin(2 * np.pi * 0.7 * t) + rng.normal(0, 1.0, t.size))
+    _, reps, _ = run("hip_flexion", t, v)
+    assert reps[0].hold_s >= 3.0 and "hold_too_short" not in reps[0].faults
+
+
+def test_faults_are_not_judged_on_a_barely_seen_leg():
+    t, v = ramp([(0, 0)] + rep_knots(1, 60) + [(6, 0)])
+    deep = np.where(v > 30, 110.0, 10.0)  # hip flexion past the 90° limit while down
+    seen = {"hip_flexion": deep, "quality": np.full_like(t, 0.9)}
+    _, reps, _ = run("mini_squat", t, v, extra=seen)
+    assert "hip_flexion_limit" in reps[0].faults
+    hidden = dict(seen, quality=np.full_like(t, 0.3))
+    _, reps, _ = run("mini_squat", t, v, extra=hidden)
+    assert reps[0].completed and "hip_flexion_limit" not in reps[0].faults
+
+
+def test_a_precaution_crossed_between_reps_belongs_to_the_last_rep():
+    t, v = ramp([(0, 0)] + rep_knots(1, 30) + [(6, 0), (6.5, -12), (7.5, -12), (8, 0), (9, 0)])
+    midline = np.where(v < -10, 0.3, -0.5)  # the knee across the body's midline
+    s, reps, _ = run("hip_abduction", t, v, view="front", extra={"knee_past_midline": midline})
+    assert len(reps) == 1 and "adduction_past_midline" in reps[0].faults

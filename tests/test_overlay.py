@@ -1,0 +1,42 @@
+"""The overlay fits any frame: portrait phone video included."""
+
+import numpy as np
+import pytest
+
+from formcheck.i18n import text
+from formcheck.overlay import OverlayState, annotate, fitted_lines, text_sizes
+from formcheck.protocol import default_programme
+from formcheck.video import read_frames
+from tests.test_rendered import SAMPLES
+
+
+def _white_columns(region: np.ndarray) -> np.ndarray:
+    return np.flatnonzero((region.min(axis=2) > 235).any(axis=0))
+
+
+@pytest.mark.parametrize("wh", [(1080, 1920), (432, 768), (1280, 720), (640, 480)])
+def test_title_and_fault_message_stay_inside_the_frame(wh):
+    w, h = wh
+    _, frame = next(read_frames(SAMPLES / "mini_squat_faults_side.mp4"))
+    canvas = np.zeros((h, w, 3), np.uint8)  # the rendered frame, letterboxed into w x h
+    fh, fw = frame.shape[:2]
+    scale = min(w / fw, h / fh)
+    import cv2
+
+    small = cv2.resize(frame, (int(fw * scale), int(fh * scale)))
+    y0, x0 = (h - small.shape[0]) // 2, (w - small.shape[1]) // 2
+    canvas[y0:y0 + small.shape[0], x0:x0 + small.shape[1]] = small
+    spec = default_programme().exercise("hip_flexion")
+    message = text("faults.hip_flexion_limit", "nl", hold_s=3)
+    state = OverlayState(xy=None, side="left", title=spec.title("nl"), count=3, goal=10,
+                         message=message, set_index=2, lang="nl")
+    out = annotate(canvas, state)
+    big, small_size = text_sizes(h, w)
+    lines, size = fitted_lines(message, big, w - 2 * (min(h, w) // 60 + 4), 3)
+    assert " ".join(lines) == message  # every word is drawn
+    bottom = out[h - (size + 20) * len(lines) - 40:, :]
+    cols = _white_columns(bottom)
+    assert cols.size and cols.min() > 2 and cols.max() < w - 3, (cols.min(), cols.max(), w)
+    top = out[: small_size * 4, :]
+    cols = _white_columns(top)
+    assert cols.size and cols.max() < w - 3
