@@ -204,7 +204,8 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
     that starts mid-movement, seated or lying, or a model that reads the resting
     angle far from 0) the signal's resting level, a low percentile over the
     recording, is taken as its neutral reading (``resting_level``), so the
-    movement is still counted; the other angles stay uncalibrated.
+    movement is still counted; the other angles too where that level is within
+    the model's usual offset.
     For a two-legged exercise the decision is made on the better-seen leg.
     """
     suffix = ""
@@ -244,12 +245,15 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
                        for n, v in offsets.items()}
         cal.applied, cal.method = True, "start"
     elif spec.signal in raw:
-        # No still neutral start: take the signal's resting level, its low
-        # percentile over the recording, as the neutral reading.
-        for name in (spec.signal, spec.signal + "_other"):
-            v = raw[name][np.isfinite(raw[name])]
+        # No still neutral start: take each angle's resting level, its low
+        # percentile over the recording, as its neutral reading: for the
+        # movement signal whatever it is, for the other angles only within the
+        # model's usual offset (a hip flexed 80° while seated stays 80°).
+        signals = (spec.signal, spec.signal + "_other")
+        for name in dict.fromkeys((*signals, *offsets)):
+            v = raw[name][np.isfinite(raw[name])] if name in raw else np.array([])
             low = float(np.percentile(v, 5)) if v.size > 10 else float("nan")
-            if np.isfinite(low):
+            if np.isfinite(low) and (name in signals or abs(low) <= limit):
                 cal.offsets[name] = low
                 cal.method = "resting_level"
     return cal

@@ -32,6 +32,7 @@ class FaultRule:
     views: tuple[str, ...] = ()
     approaches: tuple[str, ...] = ()
     only_when_signal_above: float | None = None
+    unreliable_when: dict[str, float] = field(default_factory=dict)
     view_limits: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def for_view(self, view: str) -> FaultRule:
@@ -44,6 +45,19 @@ class FaultRule:
         if not self.approaches:
             return True
         return approach in self.approaches and self.code in enabled_checks
+
+    def judgeable(self, values: dict[str, float]) -> bool:
+        """Whether the measure can be trusted in this frame.
+
+        ``unreliable_when`` maps a measure to the value beyond which this rule's
+        measure is not what it seems (e.g. a 3-D knee angle while the trunk leans
+        sideways): such frames are not judged.
+        """
+        for name, limit in self.unreliable_when.items():
+            v = values.get(name, float("nan"))
+            if v == v and v > limit:
+                return False
+        return True
 
     def violated(self, value: float) -> bool:
         """Whether ``value`` is beyond the limit."""
@@ -164,6 +178,7 @@ def _exercise(eid: str, raw: dict[str, Any]) -> ExerciseSpec:
     raw = dict(raw)
     faults = tuple(
         FaultRule(**{**f, "views": tuple(f.get("views", ())),
+                     "unreliable_when": dict(f.get("unreliable_when", {})),
                      "approaches": tuple(f.get("approaches", ())),
                      "view_limits": {v: dict(x) for v, x in f.get("view_limits", {}).items()}})
         for f in raw.pop("faults", [])

@@ -241,8 +241,9 @@ class FaultTracker:
             prev = self.worst.get(key)
             self.worst[key] = v if prev is None else (
                 max(prev, v) if rule.max is not None else min(prev, v))
-            gated = rule.only_when_signal_above is not None and not (
+            gated = (rule.only_when_signal_above is not None and not (
                 math.isfinite(signal) and signal > rule.only_when_signal_above)
+                ) or not rule.judgeable(values)
             if rule.violated(v) and not gated:
                 self.run[rule.code] += dt
                 if self.run[rule.code] >= self.min_duration_s and rule.code not in self.flagged:
