@@ -359,10 +359,16 @@ def collect_warnings(res: AnalysisResult, session: ExerciseSession,
     multi = float(np.mean(track.n_people >= 2))
     if multi > 0.05:
         add("multiple_people", share=multi)
+    wanted = text(f"views.{spec.best_view}", lang)
     if res.view not in spec.views and res.view != "unknown":
-        wanted = text(f"views.{spec.best_view}", lang)
         add("wrong_view", seen=text(f"views.{res.view}", lang), wanted=wanted, view=res.view,
             movements_not_counted=wrong_view_movements)
+    else:
+        for seg in res.views:
+            if seg["view"] not in spec.views and seg["view"] != "unknown":
+                # Part of the recording from a view that cannot show the exercise.
+                add("wrong_view", seen=text(f"views.{seg['view']}", lang), wanted=wanted,
+                    view=seg["view"], start_s=seg["start_s"], end_s=seg["end_s"])
     if spec.id == "hip_flexion" and res.view == "side":
         add("view_swap_risk")
     out += session_warnings(lang, res.settings.side, res.detection_rate,
