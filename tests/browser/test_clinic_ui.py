@@ -212,7 +212,7 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     assert time.monotonic() - started < 120
 
 
-LIVE_CODE = "P-LIVE"
+LIVE_CODE = "P-LIVE-1"
 
 
 def test_live_set_saved_to_patient(launch, clinic_url, clinic_store, live_sample, tmp_path,
