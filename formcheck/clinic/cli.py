@@ -19,15 +19,21 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from formcheck.clinic import auth, export, records, reports
-from formcheck.clinic.db import Database, default_db_url, init_db
-from formcheck.clinic.models import Clinician
 from formcheck.clinic.protocol import APPROACHES, EXERCISE_IDS, SIDES, Dosage, ProtocolError
 from formcheck.clinic.texts import LANGUAGES, advice_text
+
+if TYPE_CHECKING:  # the store's modules load when a command runs, not for --help
+    from formcheck.clinic.db import Database
+    from formcheck.clinic.models import Clinician
+
+IDLE_MINUTES = (1, 720)
+DESCRIPTION = """Clinic records: store set-up, patients, results, exports, reports.
+
+All commands but 'init' act as a logged-in clinician: set $FORMCHECK_TOKEN (from
+'clinic login') or use --token-stdin, or give --user NAME with the password from
+--password-stdin or a prompt. Errors print one line and exit non-zero."""
 
 TOKEN_ENV = "FORMCHECK_TOKEN"
 USER_ENV = "FORMCHECK_USER"
@@ -58,7 +64,7 @@ def _pain(text: str) -> int:
 
 
 def _idle_minutes(text: str) -> float:
-    low, high = (t.total_seconds() / 60 for t in (auth.MIN_IDLE_TIMEOUT, auth.MAX_IDLE_TIMEOUT))
+    low, high = IDLE_MINUTES  # auth.MIN_IDLE_TIMEOUT, auth.MAX_IDLE_TIMEOUT (checked in tests)
     try:
         minutes = float(text)
     except ValueError:
@@ -103,6 +109,8 @@ def _read_password(args: argparse.Namespace, confirm: bool = False) -> str:
 
 def _clinician(db: Database, args: argparse.Namespace) -> Clinician:
     """The logged-in clinician; a login made here (``--user``) is ended by :func:`_run`."""
+    from formcheck.clinic import auth
+
     token = _token(args)
     try:
         if token:
@@ -124,6 +132,8 @@ def _print(text: str = "") -> None:
 
 def cmd_init(args: argparse.Namespace, db: Database) -> int:
     """Create or upgrade the store; on first run create the first clinic and clinician."""
+    from formcheck.clinic import auth
+
     if auth.count_clinics(db):
         if args.clinic or args.user:
             raise CommandError("already initialised; add clinicians with 'clinic add-clinician'")
@@ -141,6 +151,8 @@ def cmd_init(args: argparse.Namespace, db: Database) -> int:
 
 def cmd_login(args: argparse.Namespace, db: Database) -> int:
     """Print a session token for ``$FORMCHECK_TOKEN`` (expires after the idle timeout)."""
+    from formcheck.clinic import auth
+
     if not args.user:
         raise CommandError("give --user NAME")
     timeout = auth.check_idle_timeout(dt.timedelta(minutes=args.idle_minutes))
@@ -154,6 +166,8 @@ def cmd_login(args: argparse.Namespace, db: Database) -> int:
 
 def cmd_logout(args: argparse.Namespace, db: Database) -> int:
     """End the session given by ``--token`` / ``$FORMCHECK_TOKEN``."""
+    from formcheck.clinic import auth
+
     token = _token(args)
     if not token:
         raise CommandError(f"no session token given (${TOKEN_ENV} or --token-stdin)")
@@ -163,6 +177,8 @@ def cmd_logout(args: argparse.Namespace, db: Database) -> int:
 
 def cmd_add_clinician(args: argparse.Namespace, db: Database) -> int:
     """Add a clinician account to the logged-in clinician's clinic."""
+    from formcheck.clinic import auth
+
     me = _clinician(db, args)
     if args.new_password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -177,6 +193,8 @@ def cmd_add_clinician(args: argparse.Namespace, db: Database) -> int:
 
 def cmd_add_patient(args: argparse.Namespace, db: Database) -> int:
     """Register a patient by pseudonymous code with their protocol."""
+    from formcheck.clinic import records
+
     me = _clinician(db, args)
     exercises = args.exercises.split(",") if args.exercises else EXERCISE_IDS
     try:
@@ -200,6 +218,8 @@ def cmd_add_patient(args: argparse.Namespace, db: Database) -> int:
 
 def cmd_list_patients(args: argparse.Namespace, db: Database) -> int:
     """Print the clinic's patients, one a line."""
+    from formcheck.clinic import records
+
     me = _clinician(db, args)
     for p in records.list_patients(db, me):
         surgery = p.surgery_date.isoformat() if p.surgery_date else "-"
@@ -212,6 +232,8 @@ def cmd_list_patients(args: argparse.Namespace, db: Database) -> int:
 
 def cmd_import_result(args: argparse.Namespace, db: Database) -> int:
     """Save an engine result JSON (one set, or a list of sets) into a screening session."""
+    from formcheck.clinic import records
+
     me = _clinician(db, args)
     try:
         data = json.loads(Path(args.result).read_text(encoding="utf-8"))
@@ -241,6 +263,8 @@ def cmd_import_result(args: argparse.Namespace, db: Database) -> int:
 
 def cmd_export(args: argparse.Namespace, db: Database) -> int:
     """Write everything about a patient as JSON or CSV."""
+    from formcheck.clinic import export
+
     me = _clinician(db, args)
     writer = export.write_json if args.format == "json" else export.write_csv
     path = writer(db, me, args.code, args.output)
@@ -250,6 +274,8 @@ def cmd_export(args: argparse.Namespace, db: Database) -> int:
 
 def cmd_report(args: argparse.Namespace, db: Database) -> int:
     """Write a session PDF (``--session``) or a progress PDF (``--from``/``--to``)."""
+    from formcheck.clinic import records, reports
+
     me = _clinician(db, args)
     if args.session is not None:
         patient = records.get_patient(db, me, args.code)
@@ -270,6 +296,8 @@ def cmd_report(args: argparse.Namespace, db: Database) -> int:
 
 def cmd_delete_patient(args: argparse.Namespace, db: Database) -> int:
     """Delete a patient and all their data, after confirmation."""
+    from formcheck.clinic import records
+
     me = _clinician(db, args)
     records.get_patient(db, me, args.code)
     if not args.yes:
@@ -282,13 +310,19 @@ def cmd_delete_patient(args: argparse.Namespace, db: Database) -> int:
     return 0
 
 
-Handler = Callable[[argparse.Namespace, Database], int]
+Handler = Callable[[argparse.Namespace, "Database"], int]
 
 
 def _run(handler: Handler) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from formcheck.clinic import auth, records
+        from formcheck.clinic.db import default_db_url, init_db
+
         db = None
         try:
+            args.db = args.db or default_db_url()
             db = init_db(args.db)
             return handler(args, db)
         except CommandError as error:
@@ -329,7 +363,6 @@ def _run(handler: Handler) -> Callable[[argparse.Namespace], int]:
 def _common(parser: argparse.ArgumentParser, login: bool = True) -> None:
     parser.add_argument(
         "--db",
-        default=default_db_url(),
         help="database URL (default: $FORMCHECK_DB_URL or the SQLite file in ~/.local/share)",
     )
     if login:
@@ -357,7 +390,10 @@ def _add(
 def register(subparsers: Any) -> None:
     """Add the ``clinic`` command and its sub-commands to an argparse ``subparsers``."""
     clinic = subparsers.add_parser(
-        "clinic", help="clinic records: patients, sessions, reports", description=__doc__
+        "clinic",
+        help="clinic records: patients, sessions, reports",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = clinic.add_subparsers(dest="clinic_command", metavar="COMMAND", required=True)
 
