@@ -159,8 +159,8 @@ def _track(n: int = 40, seed: int = 0) -> dict[str, np.ndarray]:
             "n_people": np.ones(n, int), "image_wh": np.array([640, 480])}
 
 
-def _analyse(track: PoseTrack):
-    return analyze_track(track, "mini_squat", PatientSettings(side="left"), "en")
+def _analyse(track: PoseTrack, lang: str = "en"):
+    return analyze_track(track, "mini_squat", PatientSettings(side="left"), lang)
 
 
 def _npz(path: Path, arrays: dict[str, np.ndarray]) -> Path:
@@ -343,3 +343,27 @@ def test_video_writer_output_passes_the_probe(tmp_path):
         for i in range(5):
             w.write(np.zeros((48, 64, 3), np.uint8), i / 30)
     assert probe(path).n_frames >= 3
+
+
+# -- Dutch output ---------------------------------------------------------------------------
+
+ENGLISH = ("dosage", "hold", "view", "peak", "posterolateral approach", "(right", "(left",
+           "detection", "per day", "knee_valgus", "too_fast", "ok\n")
+
+
+def test_dutch_cli_output_is_dutch(tmp_path, capsys):
+    from formcheck.cli import summary
+    from formcheck.session import Rep
+
+    assert main(["exercises"]) == 0
+    listing = capsys.readouterr().out
+    assert "dosering: 3×5 → 3×10" in listing and "vasthouden" in listing
+    result = _analyse(load_track(_npz(tmp_path / "t.npz", _track())), "nl")
+    result.settings = PatientSettings(side="right", approach="posterolateral")
+    result.reps = [Rep(1, 1.0, 3.0, 71.2, 0.4, True, ["knee_valgus", "too_fast"]),
+                   Rep(2, 4.0, 6.0, 72.0, 0.5, True, [])]
+    text = summary(result)
+    assert "rechts geopereerd, posterolaterale benadering" in text
+    assert "knie niet recht naar voren, te snel" in text and "top" in text
+    for word in ENGLISH:
+        assert word not in listing + text + "\n", word
