@@ -80,14 +80,12 @@ def _probe(args: argparse.Namespace):  # noqa: ANN202 - VideoInfo
 
 def _track(args: argparse.Namespace, desc: str):  # noqa: ANN202 - (PoseTrack, truncated)
     fps = _check_fps(args)
-    info = _probe(args)
+    _probe(args)
     from .pose import DEFAULT_MODEL
 
     model = Path(args.model) if args.model else DEFAULT_MODEL
     if not model.is_file():
         raise CliError(text("errors.model_missing", args.lang, detail=str(model)))
-    if info.upside_down:
-        print(f"! {text('warnings.upside_down', args.lang)}", file=sys.stderr)
     from .analysis import track_video
     from .pose import PoseEstimator
     from .video import VideoError
@@ -119,12 +117,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         track, truncated = _track(args, "pose")
     else:
         raise CliError(text("cli.need_input", args.lang), 2)
-    from .analysis import analyze_track, warning
+    from .analysis import analyze_track
 
     result = analyze_track(track, args.exercise, settings, args.lang, truncated=truncated)
     result.source = str(args.video or args.landmarks)
-    if track.meta.get("rotation_deg") == 180:
-        result.warnings.insert(0, warning("upside_down", args.lang))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(result.to_dict(), indent=1, ensure_ascii=False),
@@ -180,6 +176,8 @@ def cmd_landmarks(args: argparse.Namespace) -> int:
         save_track(track, args.output)
     except TrackFileError as exc:
         raise CliError(str(exc), 2) from None
+    if track.meta.get("rotation_deg") == 180:
+        print(f"! {text('warnings.upside_down', args.lang)}", file=sys.stderr)
     rate = float(track.detected.mean()) if len(track) else 0.0
     print(text("cli.landmarks_saved", args.lang, n=len(track), rate=rate, path=args.output)
           + (text("cli.landmarks_truncated", args.lang) if truncated else ""))

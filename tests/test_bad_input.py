@@ -146,7 +146,7 @@ def test_upside_down_video_is_analysed_with_a_warning(tmp_path, run_cli):
                    "--lang", "en", "--json", str(out))
     assert proc.returncode == 0, proc.stderr
     codes = [w["code"] for w in json.loads(out.read_text())["warnings"]]
-    assert codes[0] == "upside_down" and "upside down" in proc.stderr
+    assert codes[0] == "upside_down" and "upside down" in proc.stdout
     assert not probe(_video(tmp_path / "upright.mp4", 12)).upside_down
 
 

@@ -43,6 +43,10 @@ class AuthError(Exception):
     """Login refused, or a session token unknown or expired."""
 
 
+class LockedOutError(AuthError):
+    """Login refused without checking the password: too many recent failures."""
+
+
 def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -126,7 +130,7 @@ def login(
         with db.transaction() as s:
             s.add(FailedLogin(username=name, attempted_at=now))
         log.warning("failed login for %r: %s", name, refused)
-        raise AuthError(refused)
+        raise refused
     with db.transaction() as s:
         clinician = s.scalar(select(Clinician).where(func.lower(Clinician.username) == name))
         if clinician is None:  # deleted between the two transactions
@@ -153,7 +157,7 @@ def login(
     return token
 
 
-def _check_login(db: Database, name: str, password: str, now: dt.datetime) -> str | None:
+def _check_login(db: Database, name: str, password: str, now: dt.datetime) -> AuthError | None:
     """Return why a login of ``name`` is refused, or ``None`` if the password is right."""
     with db.transaction() as s:
         recent = s.scalar(
@@ -170,14 +174,16 @@ def _check_login(db: Database, name: str, password: str, now: dt.datetime) -> st
         )
     if (recent or 0) >= MAX_FAILED_LOGINS:
         minutes = round(LOCKOUT_WINDOW.total_seconds() / 60)
-        return f"too many failed logins for this user; locked for up to {minutes} minutes"
+        return LockedOutError(
+            f"too many failed logins for this user; locked for up to {minutes} minutes"
+        )
     if password_hash is None:
         password_hasher.hash(password)  # same cost as a real check: no user enumeration
-        return "unknown user or wrong password"
+        return AuthError("unknown user or wrong password")
     try:
         password_hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
-        return "unknown user or wrong password"
+        return AuthError("unknown user or wrong password")
     return None
 
 

@@ -151,7 +151,7 @@ def test_failed_logins_are_recorded_and_lock_out(db, clinic_id):
     with db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(FailedLogin)) == auth.MAX_FAILED_LOGINS
     # locked: even the right password is refused, without revealing whether it was right
-    with pytest.raises(auth.AuthError, match="too many failed logins"):
+    with pytest.raises(auth.LockedOutError, match="too many failed logins"):
         auth.login(db, "anna", PASSWORD, now=t0 + dt.timedelta(minutes=6))
     # after the window, the right password works and clears the count
     later = t0 + dt.timedelta(minutes=30)
