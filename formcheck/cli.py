@@ -201,7 +201,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """``formcheck demo``: analyse a bundled sample video."""
     samples = sorted(SAMPLES_DIR.glob("*.mp4"))
     if not samples:
-        raise CliError(f"no sample videos in {SAMPLES_DIR}")
+        raise CliError(text("cli.no_samples", args.lang, path=SAMPLES_DIR))
     wanted = args.sample or DEMO_SAMPLE
     video = next((p for p in samples if p.stem == wanted), samples[0])
     truth = video.with_suffix("").with_suffix(".truth.json")
@@ -217,7 +217,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"{video.name}")
     status = cmd_analyze(ns)
     if meta:
-        print(f"(truth: {meta.get('rep_count')} reps)")
+        print(text("cli.demo_truth", args.lang, reps=meta.get("rep_count")))
     return status
 
 
