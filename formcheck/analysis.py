@@ -350,6 +350,8 @@ def collect_warnings(res: AnalysisResult, session: ExerciseSession,
 
     if truncated:
         add("truncated", seconds=res.duration_s)
+    if track.meta.get("rotation_deg") == 180:
+        add("upside_down")
     if not track.detected.any():
         add("no_person")
         return out

@@ -1,9 +1,14 @@
-"""The ``formcheck`` command line: analyse videos, save and re-use pose tracks."""
+"""The formcheck command line: analyse videos, save and re-use pose tracks.
+
+Fast on bad input: only light modules load before the arguments are checked and the video
+is probed; numpy, PyAV, the pose model and the clinic store load when a command needs them.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +16,10 @@ from pathlib import Path
 from .i18n import text
 from .protocol import APPROACHES, PatientSettings, default_programme
 
+DESCRIPTION = "formcheck: count repetitions and find faults in hip exercises after surgery."
+DEFAULT_FPS = 10.0
+"""Frames a second given to the pose model (``analysis.DEFAULT_ANALYSIS_FPS``)."""
+FPS_RANGE = (1.0, 120.0)
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "sample_videos"
 DEMO_SAMPLE = "mini_squat_faults_side"
 
@@ -45,20 +54,46 @@ def _video_error(exc: Exception, lang: str) -> CliError:
     return CliError(str(exc))
 
 
+def _check_fps(args: argparse.Namespace) -> float:
+    """``--fps`` as a number from 1 to 120 (default :data:`DEFAULT_FPS`)."""
+    raw = getattr(args, "fps", None)
+    if raw is None:
+        return DEFAULT_FPS
+    try:
+        fps = float(raw)
+    except ValueError:
+        fps = math.nan
+    if not FPS_RANGE[0] <= fps <= FPS_RANGE[1]:
+        raise CliError(text("errors.bad_fps", args.lang, detail=raw), 2)
+    return fps
+
+
+def _probe(args: argparse.Namespace):  # noqa: ANN202 - VideoInfo
+    """Check the video before anything heavy loads; one clear line if it is not one."""
+    from .video import VideoError, probe
+
+    try:
+        return probe(args.video)
+    except VideoError as exc:
+        raise _video_error(exc, args.lang) from None
+
+
 def _track(args: argparse.Namespace, desc: str):  # noqa: ANN202 - (PoseTrack, truncated)
-    from .analysis import track_video
+    fps = _check_fps(args)
+    _probe(args)
     from .pose import DEFAULT_MODEL
-    from .video import VideoError
 
     model = Path(args.model) if args.model else DEFAULT_MODEL
     if not model.is_file():
         raise CliError(text("errors.model_missing", args.lang, detail=str(model)))
+    from .analysis import track_video
     from .pose import PoseEstimator
+    from .video import VideoError
 
     update, close = _progress_bar(desc)
     try:
         with PoseEstimator(model) as est:
-            return track_video(args.video, est, update, args.fps)
+            return track_video(args.video, est, update, fps)
     except VideoError as exc:
         raise _video_error(exc, args.lang) from None
     finally:
@@ -67,11 +102,13 @@ def _track(args: argparse.Namespace, desc: str):  # noqa: ANN202 - (PoseTrack, t
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     """``formcheck analyze``."""
-    from .analysis import analyze_track
-    from .track_io import TrackFileError, load_track
-
+    _check_fps(args)
     settings = PatientSettings(side=args.side, approach=args.approach)
+    if args.video_out and not args.video:
+        raise CliError(text("cli.video_out_needs_video", args.lang), 2)
     if args.landmarks:
+        from .track_io import TrackFileError, load_track
+
         try:
             track, truncated = load_track(args.landmarks), False
         except TrackFileError as exc:
@@ -79,7 +116,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     elif args.video:
         track, truncated = _track(args, "pose")
     else:
-        raise CliError("give a VIDEO or --landmarks FILE", 2)
+        raise CliError(text("cli.need_input", args.lang), 2)
+    from .analysis import analyze_track
+
     result = analyze_track(track, args.exercise, settings, args.lang, truncated=truncated)
     result.source = str(args.video or args.landmarks)
     if args.json:
@@ -88,8 +127,6 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                                    encoding="utf-8")
     print(summary(result))
     if args.video_out:
-        if not args.video:
-            raise CliError("--video-out needs the VIDEO itself", 2)
         from .annotated_video import write_annotated_video
         from .video import VideoError
 
@@ -100,24 +137,30 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             raise _video_error(exc, args.lang) from None
         finally:
             close()
-        print(f"{'annotated video' if args.lang == 'en' else 'video met aantekeningen'}: "
-              f"{args.video_out}")
+        print(text("cli.annotated_video", args.lang, path=args.video_out))
     return 0
 
 
 def summary(result) -> str:  # noqa: ANN001 - AnalysisResult
     """A few human-readable lines about an analysis."""
+    from .clinic.texts import fault_name
+
     lang = result.lang
     spec = result.spec
+    who = text("cli.summary_who", lang, side=text(f"cli.side_{result.settings.side}", lang),
+               approach=text(f"cli.approach_{result.settings.approach}", lang))
+    view = text(f"views.{result.view}", lang) if result.view else "-"
     lines = [
-        f"{spec.title(lang)} ({result.settings.side}, {result.settings.approach})",
+        f"{spec.title(lang)} ({who})",
         f"{text('ui.reps', lang)}: {result.rep_count} / {len(result.reps)}"
-        f"  ·  view: {result.view}  ·  detection: {result.detection_rate:.0%}",
+        f"  ·  {text('cli.view', lang)}: {view}"
+        f"  ·  {text('cli.detection', lang)}: {result.detection_rate:.0%}",
     ]
     for r in result.reps:
-        faults = ", ".join(r.faults) or "ok"
+        faults = ", ".join(fault_name(lang, f) for f in r.faults) or text("cli.rep_ok", lang)
         lines.append(f"  {text('ui.rep', lang)} {r.index}: {r.start_s:5.1f}–{r.end_s:5.1f} s  "
-                     f"peak {r.peak_deg:5.1f}°  hold {r.hold_s:4.1f} s  {faults}")
+                     f"{text('cli.peak', lang)} {r.peak_deg:5.1f}°  "
+                     f"{text('cli.hold', lang)} {r.hold_s:4.1f} s  {faults}")
     lines += [f"! {w.message}" for w in result.warnings]
     return "\n".join(lines)
 
@@ -126,25 +169,31 @@ def cmd_landmarks(args: argparse.Namespace) -> int:
     """``formcheck landmarks``."""
     from .track_io import TrackFileError, save_track
 
+    if Path(args.output).suffix not in (".npz", ".csv"):
+        raise CliError(text("errors.bad_landmarks", args.lang, detail=args.output), 2)
     track, truncated = _track(args, "pose")
     try:
         save_track(track, args.output)
     except TrackFileError as exc:
         raise CliError(str(exc), 2) from None
-    print(f"{len(track)} frames, person found in {track.detected.mean():.0%} → {args.output}"
-          + (" (video truncated)" if truncated else ""))
+    if track.meta.get("rotation_deg") == 180:
+        print(f"! {text('warnings.upside_down', args.lang)}", file=sys.stderr)
+    rate = float(track.detected.mean()) if len(track) else 0.0
+    print(text("cli.landmarks_saved", args.lang, n=len(track), rate=rate, path=args.output)
+          + (text("cli.landmarks_truncated", args.lang) if truncated else ""))
     return 0
 
 
 def cmd_exercises(args: argparse.Namespace) -> int:
     """``formcheck exercises``: the programme, in the user's language."""
     prog = default_programme()
-    d = prog.dosage
+    d, lang = prog.dosage, args.lang
     for spec in prog.exercises.values():
-        hold = f", hold {spec.hold_s:g} s" if spec.hold_s else ""
-        print(f"{spec.id:22s} {spec.title(args.lang)}  [{spec.best_view}{hold}]")
-    print(f"dosage: {d.sets}×{d.reps_start} → {d.sets}×{d.reps_goal}, "
-          f"{d.sessions_per_day_min}–{d.sessions_per_day_max}× per day")
+        hold = f", {text('cli.hold_s', lang, s=spec.hold_s)}" if spec.hold_s else ""
+        view = text("cli.best_view", lang, view=text(f"views.{spec.best_view}", lang))
+        print(f"{spec.id:22s} {spec.title(lang)}  [{view}{hold}]")
+    print(text("cli.dosage", lang, sets=d.sets, start=d.reps_start, goal=d.reps_goal,
+               low=d.sessions_per_day_min, high=d.sessions_per_day_max))
     return 0
 
 
@@ -152,7 +201,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """``formcheck demo``: analyse a bundled sample video."""
     samples = sorted(SAMPLES_DIR.glob("*.mp4"))
     if not samples:
-        raise CliError(f"no sample videos in {SAMPLES_DIR}")
+        raise CliError(text("cli.no_samples", args.lang, path=SAMPLES_DIR))
     wanted = args.sample or DEMO_SAMPLE
     video = next((p for p in samples if p.stem == wanted), samples[0])
     truth = video.with_suffix("").with_suffix(".truth.json")
@@ -168,23 +217,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"{video.name}")
     status = cmd_analyze(ns)
     if meta:
-        print(f"(truth: {meta.get('rep_count')} reps)")
+        print(text("cli.demo_truth", args.lang, reps=meta.get("rep_count")))
     return status
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every sub-command."""
-    from .analysis import DEFAULT_ANALYSIS_FPS
-
-    p = argparse.ArgumentParser(prog="formcheck", description=__doc__)
+    p = argparse.ArgumentParser(prog="formcheck", description=DESCRIPTION)
     sub = p.add_subparsers(dest="command", required=True)
     exercises = list(default_programme().exercises)
 
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--lang", choices=("nl", "en"), default="nl")
         sp.add_argument("--model", help="pose model (.task); default: the bundled one")
-        sp.add_argument("--fps", type=float, default=DEFAULT_ANALYSIS_FPS,
-                        help="frames per second given to the pose model (default %(default)s)")
+        sp.add_argument("--fps", help=f"frames per second given to the pose model, "
+                        f"{FPS_RANGE[0]:g}-{FPS_RANGE[1]:g} (default {DEFAULT_FPS:g})")
 
     a = sub.add_parser("analyze", help="count reps and find faults in a video")
     a.add_argument("video", nargs="?", help="video file (MP4, MOV, …)")
@@ -229,11 +276,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"formcheck: {exc}", file=sys.stderr)
         return exc.status
     except KeyboardInterrupt:
-        print("formcheck: interrupted", file=sys.stderr)
+        print(f"formcheck: {text('cli.interrupted', _lang(args))}", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - last resort: one line, never a traceback
-        print(f"formcheck: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        print(f"formcheck: {text('cli.unexpected', _lang(args))}: {type(exc).__name__}: {first}",
+              file=sys.stderr)
         return 1
+
+
+def _lang(args: argparse.Namespace) -> str:
+    return getattr(args, "lang", "nl") if getattr(args, "lang", "nl") in ("nl", "en") else "nl"
 
 
 if __name__ == "__main__":

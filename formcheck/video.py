@@ -1,4 +1,9 @@
-"""Video in and out with PyAV: container timestamps, upright frames, H.264 output."""
+"""Video in and out with PyAV: container timestamps, upright frames, H.264 output.
+
+:func:`probe` is the gate every analysis passes first: a file FFmpeg can open but that is
+no moving picture (text shown by the ``tty`` demuxer, a PNG or JPEG image, fewer than
+:data:`MIN_FRAMES` frames) is refused with a :class:`VideoError` before any model loads.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,13 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+
+MIN_FRAMES = 3
+"""A video needs at least this many frames to be analysed."""
+#: FFmpeg demuxers and decoders that turn a picture or text into a "video".
+STILL_FORMATS = ("tty", "image2", "image2pipe", "apng")
+STILL_CODECS = ("ansi", "png", "apng", "bmp", "gif", "tiff", "webp", "pam", "pbm", "pgm",
+                "ppm", "sgi", "xbm", "xpm", "xwd", "sunrast", "pcx", "dds", "qoi")
 
 
 class VideoError(Exception):
@@ -31,15 +43,22 @@ class VideoInfo:
     n_frames: int
     rotation_deg: int
 
+    @property
+    def upside_down(self) -> bool:
+        """Whether the file's rotation metadata says it was filmed upside down."""
+        return self.rotation_deg == 180
+
 
 def _open(path: str | Path):  # noqa: ANN202 - av container
-    import av
-
     p = Path(path)
     if not p.exists():
         raise VideoError("file_not_found", str(p))
     if not p.is_file():
         raise VideoError("not_a_file", str(p))
+    if p.stat().st_size == 0:
+        raise VideoError("not_a_video", f"{p.name}: 0 bytes")
+    import av
+
     try:
         container = av.open(str(p))
     except (av.error.InvalidDataError, av.error.FFmpegError, UnicodeDecodeError) as exc:
@@ -51,10 +70,20 @@ def _open(path: str | Path):  # noqa: ANN202 - av container
 
 
 def probe(path: str | Path) -> VideoInfo:
-    """Read the container's description of a video without decoding it all."""
+    """Read the container's description of a video, decoding only its first few frames.
+
+    Raises :class:`VideoError` for anything that is not a moving picture (see the module).
+    """
     container = _open(path)
+    name = Path(path).name
     try:
         stream = container.streams.video[0]
+        if stream.codec_context is None:
+            raise VideoError("not_a_video", f"{name}: no decoder for its picture")
+        codec = stream.codec_context.name or ""
+        form = getattr(container.format, "name", "") or ""
+        if form in STILL_FORMATS or form.endswith("_pipe") or codec in STILL_CODECS:
+            raise VideoError("image_or_text", name)
         rate = stream.average_rate or stream.guessed_rate or 30
         fps = float(rate)
         if stream.duration is not None and stream.time_base is not None:
@@ -64,15 +93,24 @@ def probe(path: str | Path) -> VideoInfo:
         else:
             duration = 0.0
         n = stream.frames or int(round(duration * fps))
-        rotation = 0
+        rotation, decoded = 0, 0
         try:
-            first = next(container.decode(stream))
-            rotation = int(round(getattr(first, "rotation", 0) or 0)) % 360
-        except StopIteration:
-            raise VideoError("no_frames", Path(path).name) from None
+            for frame in container.decode(stream):
+                if not decoded:
+                    rotation = int(round(getattr(frame, "rotation", 0) or 0)) % 360
+                decoded += 1
+                if decoded >= MIN_FRAMES:
+                    break
         except Exception as exc:  # noqa: BLE001 - any decoder failure means unreadable
-            raise VideoError("not_a_video", f"{Path(path).name}: {exc}") from None
+            if not decoded:
+                raise VideoError("not_a_video", f"{name}: {exc}") from None
+        if decoded == 0:
+            raise VideoError("no_frames", name)
+        if decoded < MIN_FRAMES:
+            raise VideoError("too_few_frames", f"{name}: {decoded}")
         w, h = stream.codec_context.width, stream.codec_context.height
+        if w <= 0 or h <= 0:
+            raise VideoError("not_a_video", f"{name}: no picture size")
         if rotation in (90, 270):
             w, h = h, w
         return VideoInfo(str(path), w, h, fps, duration, n, rotation)

@@ -1,9 +1,10 @@
 """The ``formcheck clinic`` command: store set-up, patients, results, exports, reports.
 
-``register(subparsers)`` adds the command to the main parser. Every sub-command takes
-``--db URL``; all but ``init`` act as a logged-in clinician, given either ``--token`` (or
-``$FORMCHECK_TOKEN``, see ``clinic login``) or ``--user`` with the password from
-``--password-stdin`` or a prompt. Errors print one line and return a nonzero exit code.
+Every sub-command takes ``--db URL``; all but ``init`` act as a logged-in clinician, given
+either a session token (``$FORMCHECK_TOKEN`` or ``--token-stdin``, see ``clinic login``; never
+on the command line, where ``ps`` shows it) or ``--user`` with the password from
+``--password-stdin`` or a prompt (that login ends with the command). Errors print one line
+and return a nonzero exit code.
 """
 
 from __future__ import annotations
@@ -12,19 +13,27 @@ import argparse
 import datetime as dt
 import getpass
 import json
+import math
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from formcheck.clinic import auth, export, records, reports
-from formcheck.clinic.db import Database, default_db_url, init_db
-from formcheck.clinic.models import Clinician
 from formcheck.clinic.protocol import APPROACHES, EXERCISE_IDS, SIDES, Dosage, ProtocolError
 from formcheck.clinic.texts import LANGUAGES, advice_text
+
+if TYPE_CHECKING:  # the store's modules load when a command runs, not for --help
+    from formcheck.clinic.db import Database
+    from formcheck.clinic.models import Clinician
+
+IDLE_MINUTES = (1, 720)
+DESCRIPTION = """Clinic records: store set-up, patients, results, exports, reports.
+
+All commands but 'init' act as a logged-in clinician: set $FORMCHECK_TOKEN (from
+'clinic login') or use --token-stdin, or give --user NAME with the password from
+--password-stdin or a prompt. Errors print one line and exit non-zero."""
 
 TOKEN_ENV = "FORMCHECK_TOKEN"
 USER_ENV = "FORMCHECK_USER"
@@ -54,6 +63,38 @@ def _pain(text: str) -> int:
     return int(text)
 
 
+def _idle_minutes(text: str) -> float:
+    low, high = IDLE_MINUTES  # auth.MIN_IDLE_TIMEOUT, auth.MAX_IDLE_TIMEOUT (checked in tests)
+    try:
+        minutes = float(text)
+    except ValueError:
+        minutes = math.nan
+    if not low <= minutes <= high:
+        raise argparse.ArgumentTypeError(
+            f"idle minutes must be a number from {low:.0f} to {high:.0f}"
+        )
+    return minutes
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _safe(text: object) -> str:
+    """``text`` with control characters (terminal escapes, newlines, tabs) shown as ``?``."""
+    return _CONTROL.sub("?", str(text))
+
+
+def _token(args: argparse.Namespace) -> str | None:
+    if getattr(args, "token", None):
+        raise CommandError(
+            f"--token is refused: a token on the command line is visible to other users; "
+            f"set ${TOKEN_ENV} or use --token-stdin"
+        )
+    if getattr(args, "token_stdin", False):
+        return sys.stdin.readline().strip() or None
+    return os.environ.get(TOKEN_ENV) or None
+
+
 def _read_password(args: argparse.Namespace, confirm: bool = False) -> str:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -67,16 +108,20 @@ def _read_password(args: argparse.Namespace, confirm: bool = False) -> str:
 
 
 def _clinician(db: Database, args: argparse.Namespace) -> Clinician:
-    token = args.token or os.environ.get(TOKEN_ENV)
+    """The logged-in clinician; a login made here (``--user``) is ended by :func:`_run`."""
+    from formcheck.clinic import auth
+
+    token = _token(args)
     try:
         if token:
             return auth.authenticate(db, token)
         user = args.user or os.environ.get(USER_ENV)
         if not user:
             raise CommandError(
-                "log in: give --user NAME, or --token (see 'clinic login')", EXIT_AUTH
+                f"log in: give --user NAME, or set ${TOKEN_ENV} (see 'clinic login')", EXIT_AUTH
             )
-        return auth.authenticate(db, auth.login(db, user, _read_password(args)))
+        args.own_token = auth.login(db, user, _read_password(args))
+        return auth.authenticate(db, args.own_token)
     except auth.AuthError as error:
         raise CommandError(str(error), EXIT_AUTH) from None
 
@@ -87,6 +132,8 @@ def _print(text: str = "") -> None:
 
 def cmd_init(args: argparse.Namespace, db: Database) -> int:
     """Create or upgrade the store; on first run create the first clinic and clinician."""
+    from formcheck.clinic import auth
+
     if auth.count_clinics(db):
         if args.clinic or args.user:
             raise CommandError("already initialised; add clinicians with 'clinic add-clinician'")
@@ -104,9 +151,11 @@ def cmd_init(args: argparse.Namespace, db: Database) -> int:
 
 def cmd_login(args: argparse.Namespace, db: Database) -> int:
     """Print a session token for ``$FORMCHECK_TOKEN`` (expires after the idle timeout)."""
+    from formcheck.clinic import auth
+
     if not args.user:
         raise CommandError("give --user NAME")
-    timeout = dt.timedelta(minutes=args.idle_minutes)
+    timeout = auth.check_idle_timeout(dt.timedelta(minutes=args.idle_minutes))
     try:
         token = auth.login(db, args.user, _read_password(args), idle_timeout=timeout)
     except auth.AuthError as error:
@@ -117,15 +166,19 @@ def cmd_login(args: argparse.Namespace, db: Database) -> int:
 
 def cmd_logout(args: argparse.Namespace, db: Database) -> int:
     """End the session given by ``--token`` / ``$FORMCHECK_TOKEN``."""
-    token = args.token or os.environ.get(TOKEN_ENV)
+    from formcheck.clinic import auth
+
+    token = _token(args)
     if not token:
-        raise CommandError("no session token given")
+        raise CommandError(f"no session token given (${TOKEN_ENV} or --token-stdin)")
     auth.logout(db, token)
     return 0
 
 
 def cmd_add_clinician(args: argparse.Namespace, db: Database) -> int:
     """Add a clinician account to the logged-in clinician's clinic."""
+    from formcheck.clinic import auth
+
     me = _clinician(db, args)
     if args.new_password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -134,12 +187,14 @@ def cmd_add_clinician(args: argparse.Namespace, db: Database) -> int:
         if getpass.getpass("Repeat password: ") != password:
             raise CommandError("passwords do not match")
     auth.create_clinician(db, me.clinic_id, args.username, password)
-    _print(f"added clinician {args.username!r}")
+    _print(f"added clinician {_safe(auth.normal_username(args.username))!r}")
     return 0
 
 
 def cmd_add_patient(args: argparse.Namespace, db: Database) -> int:
     """Register a patient by pseudonymous code with their protocol."""
+    from formcheck.clinic import records
+
     me = _clinician(db, args)
     exercises = args.exercises.split(",") if args.exercises else EXERCISE_IDS
     try:
@@ -157,24 +212,28 @@ def cmd_add_patient(args: argparse.Namespace, db: Database) -> int:
         limits,
         Dosage.parse(args.dosage),
     )
-    _print(f"added patient {args.code}")
+    _print(f"added patient {_safe(args.code.strip())}")
     return 0
 
 
 def cmd_list_patients(args: argparse.Namespace, db: Database) -> int:
     """Print the clinic's patients, one a line."""
+    from formcheck.clinic import records
+
     me = _clinician(db, args)
     for p in records.list_patients(db, me):
         surgery = p.surgery_date.isoformat() if p.surgery_date else "-"
         _print(
-            f"{p.code}\t{p.approach}\t{p.operated_side}\t{surgery}\t"
-            f"{p.dosage_sets}x{p.dosage_reps}\t{','.join(p.enabled_exercises)}"
+            f"{_safe(p.code)}\t{p.approach}\t{p.operated_side}\t{surgery}\t"
+            f"{p.dosage_sets}x{p.dosage_reps}\t{_safe(','.join(p.enabled_exercises))}"
         )
     return 0
 
 
 def cmd_import_result(args: argparse.Namespace, db: Database) -> int:
     """Save an engine result JSON (one set, or a list of sets) into a screening session."""
+    from formcheck.clinic import records
+
     me = _clinician(db, args)
     try:
         data = json.loads(Path(args.result).read_text(encoding="utf-8"))
@@ -204,6 +263,8 @@ def cmd_import_result(args: argparse.Namespace, db: Database) -> int:
 
 def cmd_export(args: argparse.Namespace, db: Database) -> int:
     """Write everything about a patient as JSON or CSV."""
+    from formcheck.clinic import export
+
     me = _clinician(db, args)
     writer = export.write_json if args.format == "json" else export.write_csv
     path = writer(db, me, args.code, args.output)
@@ -213,6 +274,8 @@ def cmd_export(args: argparse.Namespace, db: Database) -> int:
 
 def cmd_report(args: argparse.Namespace, db: Database) -> int:
     """Write a session PDF (``--session``) or a progress PDF (``--from``/``--to``)."""
+    from formcheck.clinic import records, reports
+
     me = _clinician(db, args)
     if args.session is not None:
         patient = records.get_patient(db, me, args.code)
@@ -233,6 +296,8 @@ def cmd_report(args: argparse.Namespace, db: Database) -> int:
 
 def cmd_delete_patient(args: argparse.Namespace, db: Database) -> int:
     """Delete a patient and all their data, after confirmation."""
+    from formcheck.clinic import records
+
     me = _clinician(db, args)
     records.get_patient(db, me, args.code)
     if not args.yes:
@@ -245,17 +310,23 @@ def cmd_delete_patient(args: argparse.Namespace, db: Database) -> int:
     return 0
 
 
-Handler = Callable[[argparse.Namespace, Database], int]
+Handler = Callable[[argparse.Namespace, "Database"], int]
 
 
 def _run(handler: Handler) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from formcheck.clinic import auth, records
+        from formcheck.clinic.db import default_db_url, init_db
+
         db = None
         try:
+            args.db = args.db or default_db_url()
             db = init_db(args.db)
             return handler(args, db)
         except CommandError as error:
-            print(f"error: {error}", file=sys.stderr)
+            print(f"error: {_safe(error)}", file=sys.stderr)
             return error.code
         except (
             ValueError,
@@ -263,8 +334,9 @@ def _run(handler: Handler) -> Callable[[argparse.Namespace], int]:
             records.NotFoundError,
             records.PrivacyError,
             auth.AuthError,
+            PermissionError,
         ) as error:
-            print(f"error: {error}", file=sys.stderr)
+            print(f"error: {_safe(error)}", file=sys.stderr)
             return EXIT_ERROR
         except OSError as error:
             print(f"error: {error.strerror or error}: {error.filename or ''}", file=sys.stderr)
@@ -278,6 +350,11 @@ def _run(handler: Handler) -> Callable[[argparse.Namespace], int]:
             return 130
         finally:
             if db is not None:
+                if getattr(args, "own_token", None):
+                    try:
+                        auth.logout(db, args.own_token)
+                    except SQLAlchemyError:
+                        pass
                 db.dispose()
 
     return run
@@ -286,12 +363,16 @@ def _run(handler: Handler) -> Callable[[argparse.Namespace], int]:
 def _common(parser: argparse.ArgumentParser, login: bool = True) -> None:
     parser.add_argument(
         "--db",
-        default=default_db_url(),
         help="database URL (default: $FORMCHECK_DB_URL or the SQLite file in ~/.local/share)",
     )
     if login:
         parser.add_argument("--user", help=f"clinician username (default ${USER_ENV})")
-        parser.add_argument("--token", help=f"session token (default ${TOKEN_ENV})")
+        parser.add_argument("--token", help=argparse.SUPPRESS)
+        parser.add_argument(
+            "--token-stdin",
+            action="store_true",
+            help=f"read the session token from standard input (default ${TOKEN_ENV})",
+        )
     parser.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
@@ -309,7 +390,10 @@ def _add(
 def register(subparsers: Any) -> None:
     """Add the ``clinic`` command and its sub-commands to an argparse ``subparsers``."""
     clinic = subparsers.add_parser(
-        "clinic", help="clinic records: patients, sessions, reports", description=__doc__
+        "clinic",
+        help="clinic records: patients, sessions, reports",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = clinic.add_subparsers(dest="clinic_command", metavar="COMMAND", required=True)
 
@@ -321,7 +405,9 @@ def register(subparsers: Any) -> None:
 
     p = _add(sub, "login", cmd_login, "print a session token for $FORMCHECK_TOKEN", login=False)
     p.add_argument("--user", help="clinician username")
-    p.add_argument("--idle-minutes", type=float, default=30, help="idle timeout (default 30)")
+    p.add_argument(
+        "--idle-minutes", type=_idle_minutes, default=30, help="idle timeout, 1-720 (default 30)"
+    )
 
     _add(sub, "logout", cmd_logout, "end the session of --token / $FORMCHECK_TOKEN")
 

@@ -3,6 +3,11 @@
 SQLite file by default (``$FORMCHECK_DB_URL``, else ``~/.local/share/formcheck/formcheck.db``);
 any PostgreSQL by URL (``postgresql+psycopg://user:pw@host/db``). The schema is owned by
 Alembic; :func:`init_db` upgrades to head from the migrations shipped inside the package.
+
+Privacy: a SQLite store's folder is created ``0700`` and its file ``0600`` (owner only).
+Concurrency: SQLite transactions start with ``BEGIN IMMEDIATE`` (the write lock is taken at
+the start, so two writers queue on ``busy_timeout`` instead of failing), PostgreSQL code
+locks the rows it numbers from (see :func:`formcheck.clinic.records.save_set`).
 """
 
 from __future__ import annotations
@@ -35,26 +40,58 @@ def default_db_url() -> str:
     return os.environ.get(DB_URL_ENV) or f"sqlite:///{default_db_path()}"
 
 
-def _prepare_sqlite_dir(url: str) -> None:
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+
+
+def private_dir(path: Path) -> Path:
+    """Create folder ``path`` (and parents) if missing; a folder it creates is owner-only."""
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+        path.chmod(PRIVATE_DIR_MODE)
+    return path
+
+
+def write_private(path: Path, data: bytes) -> Path:
+    """Write ``data`` to a new or existing file readable by its owner only (``0600``)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    with os.fdopen(fd, "wb") as handle:
+        os.fchmod(handle.fileno(), PRIVATE_FILE_MODE)
+        handle.write(data)
+    return path
+
+
+def _prepare_sqlite_file(url: str) -> None:
+    """Create the SQLite file's folder (``0700``) and the empty file (``0600``) if missing."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = Path(parsed.database).expanduser()
+        private_dir(path.parent)
+        if not path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE))
 
 
-def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    dbapi_connection.isolation_level = None  # transactions begin in _sqlite_begin
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def make_engine(url: str | None = None) -> Engine:
-    """Create an engine; for SQLite the directory is created and foreign keys switched on."""
+    """Create an engine; SQLite: private file and folder, foreign keys on, immediate locks."""
     url = url or default_db_url()
-    _prepare_sqlite_dir(url)
+    _prepare_sqlite_file(url)
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 

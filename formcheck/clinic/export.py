@@ -1,4 +1,8 @@
-"""CSV and JSON export of everything stored about one patient."""
+"""CSV and JSON export of everything stored about one patient.
+
+CSV cells are safe to open in a spreadsheet: a text cell that starts like a formula
+(``=``, ``+``, ``-``, ``@``, tab or carriage return) gets a leading ``'`` (OWASP's advice).
+"""
 
 from __future__ import annotations
 
@@ -47,6 +51,16 @@ CSV_COLUMNS = (
     "completed",
     "faults",
 )
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """Return a text ``value`` that a spreadsheet would run as a formula with ``'`` in front."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _iso(value: Any) -> str | None:
@@ -196,5 +210,5 @@ def write_csv(db: Database, clinician: Clinician, code: str, path: str | Path) -
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
     return path

@@ -106,6 +106,21 @@ class LoginSession(Base):
     clinician: Mapped[Clinician] = relationship(back_populates="login_sessions")
 
 
+class FailedLogin(Base):
+    """A refused login attempt (wrong password, unknown user or locked out), for lockout and audit.
+
+    ``username`` is the name as tried, normalised (stripped, lower case, at most 100 chars).
+    ``cleared`` is set when the user next logs in, so old typos stop counting to a lockout.
+    """
+
+    __tablename__ = "failed_login"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    attempted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    cleared: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class Patient(Base):
     """A patient under a pseudonymous code (never a name), with their exercise protocol."""
 

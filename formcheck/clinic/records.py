@@ -1,20 +1,25 @@
 """Patients, protocols, screening sessions and exercise sets, scoped to a clinician's clinic.
 
-Every function takes the acting :class:`~formcheck.clinic.models.Clinician` (from
-:func:`formcheck.clinic.auth.authenticate`) and only finds patients of that clinician's
-clinic; another clinic's patient is reported as not found. :func:`save_set` commits each set
-in its own transaction, so a crash loses at most the set being written.
+Every read or write of patient data takes the acting principal as a required argument: today
+a logged-in :class:`~formcheck.clinic.models.Clinician` (from
+:func:`formcheck.clinic.auth.authenticate`); a patient link (a token scoped to one patient) is
+meant to become a second kind, checked in :func:`clinic_of`. Only patients of the principal's
+clinic are found; another clinic's patient is reported as not found. :func:`save_set` commits
+each set in its own transaction, so a crash loses at most the set being written, and numbers
+sets under a lock on the screening session, so concurrent saves never collide.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
 from formcheck.clinic.db import Database
@@ -39,6 +44,29 @@ from formcheck.clinic.protocol import (
     check_limit_overrides,
 )
 
+Principal = Clinician
+"""Who acts on patient data: a logged-in clinician (a patient link is the planned second kind)."""
+
+CODE_MAX_LENGTH = 32
+CODE_RULE = (
+    f"a patient code is a pseudonym: 1-{CODE_MAX_LENGTH} letters (A-Z), digits and '-', "
+    "with at least one digit, and no name or date in it (e.g. HIP-042)"
+)
+_CODE_FORM = re.compile(rf"[A-Za-z0-9](?:[A-Za-z0-9-]{{0,{CODE_MAX_LENGTH - 1}}})")
+_DIGIT_RUNS = re.compile(r"\d+")
+#: Contract fields of the engine's JSON result (README "JSON result") kept in the store, plus
+#: ``ended_by`` of a live set. Anything else (a file name, a patient's name) is dropped.
+RESULT_FIELDS = (
+    "formcheck_version", "source", "exercise", "side", "approach", "lang", "rep_count",
+    "attempts", "reps", "sets", "detection_rate", "view", "duration_s", "warnings", "signal",
+    "limits", "calibration", "wrong_leg_reps", "series", "ended_by",
+)
+REP_FIELDS = ("index", "set", "start_s", "end_s", "peak_deg", "hold_s", "completed", "faults",
+              "metrics")
+#: ``source`` values that name no file; any other source (a video path) is stored as "video".
+SOURCE_KINDS = ("live", "upload", "video", "landmarks")
+_WORD = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
 
 class NotFoundError(LookupError):
     """No such patient or session in the clinician's clinic."""
@@ -48,22 +76,73 @@ class PrivacyError(PermissionError):
     """Video storage was not switched on for this session."""
 
 
-def patient_in_clinic(s: Session, clinician: Clinician, code: str) -> Patient:
+SAVE_ERRORS = (ValueError, LookupError, PermissionError, OSError, SQLAlchemyError)
+"""What saving a set may raise (a UI shows it as "not saved" instead of a traceback)."""
+
+
+def clinic_of(principal: Principal) -> int:
+    """Return the clinic whose patient data ``principal`` may touch; refuse anyone else."""
+    if not isinstance(principal, Clinician) or principal.clinic_id is None:
+        raise PermissionError("patient data needs a logged-in clinician")
+    return principal.clinic_id
+
+
+def _looks_like_date(code: str) -> bool:
+    """Whether ``code`` holds a calendar date (1900-2099) in a common written form."""
+    runs = _DIGIT_RUNS.findall(code)
+    joined = ["".join(runs[i : i + 3]) for i in range(len(runs) - 2)]
+    for digits in [r for r in runs if len(r) >= 8] + joined:
+        for start in range(len(digits) - 7):
+            d = digits[start : start + 8]
+            for year, month, day in ((d[:4], d[4:6], d[6:]), (d[4:], d[2:4], d[:2])):
+                try:
+                    if 1900 <= int(year) <= 2099:
+                        dt.date(int(year), int(month), int(day))
+                        return True
+                except ValueError:
+                    continue
+    return False
+
+
+def check_code(code: str) -> str:
+    """Return ``code`` stripped if it is a valid pseudonym, else raise ``ValueError``.
+
+    Allowed: letters A-Z, digits and ``-``, at most :data:`CODE_MAX_LENGTH`, at least one
+    digit (a code of letters only is likely a name), no date (a birth date identifies).
+    """
+    code = str(code).strip()
+    if not code:
+        raise ValueError(f"patient code is empty; {CODE_RULE}")
+    if not _CODE_FORM.fullmatch(code) or not any(c.isdigit() for c in code):
+        raise ValueError(f"refused patient code: {CODE_RULE}")
+    if _looks_like_date(code):
+        raise ValueError(f"refused patient code (it holds a date): {CODE_RULE}")
+    return code
+
+
+def patient_in_clinic(s: Session, clinician: Principal, code: str) -> Patient:
     """Return the patient ``code`` of the clinician's clinic within ``s``, else raise."""
-    patient = s.scalar(
-        select(Patient).where(Patient.clinic_id == clinician.clinic_id, Patient.code == code)
-    )
+    clinic_id = clinic_of(clinician)
+    patient = s.scalar(select(Patient).where(Patient.clinic_id == clinic_id, Patient.code == code))
     if patient is None:
         raise NotFoundError(f"no patient {code!r} in your clinic")
     return patient
 
 
-def session_in_clinic(s: Session, session_id: int, clinician: Clinician | None) -> ScreeningSession:
-    """Return screening session ``session_id`` within ``s`` if it is the clinician's clinic's."""
-    screening = s.get(ScreeningSession, session_id)
-    if screening is None or (
-        clinician is not None and screening.patient.clinic_id != clinician.clinic_id
-    ):
+def session_in_clinic(
+    s: Session, session_id: int, clinician: Principal, lock: bool = False
+) -> ScreeningSession:
+    """Return screening session ``session_id`` within ``s`` if it is the clinician's clinic's.
+
+    ``lock``: hold the session's row until the transaction ends (``SELECT ... FOR UPDATE``;
+    SQLite transactions are write-locked from their start, see :mod:`formcheck.clinic.db`).
+    """
+    clinic_id = clinic_of(clinician)
+    query = select(ScreeningSession).where(ScreeningSession.id == session_id)
+    if lock:
+        query = query.with_for_update()
+    screening = s.scalar(query)
+    if screening is None or screening.patient.clinic_id != clinic_id:
         raise NotFoundError(f"no screening session {session_id} in your clinic")
     return screening
 
@@ -85,11 +164,9 @@ def add_patient(
     dosage: Dosage = START_DOSAGE,
 ) -> Patient:
     """Register a patient under a pseudonymous ``code`` (never a name) with their protocol."""
-    code = code.strip()
-    if not code:
-        raise ValueError("patient code is empty")
+    code = check_code(code)
     patient = Patient(
-        clinic_id=clinician.clinic_id,
+        clinic_id=clinic_of(clinician),
         code=code,
         approach=check_choice(approach, APPROACHES, "approach"),
         operated_side=check_choice(operated_side, SIDES, "operated side"),
@@ -101,7 +178,7 @@ def add_patient(
     )
     with db.transaction() as s:
         exists = s.scalar(
-            select(Patient.id).where(Patient.clinic_id == clinician.clinic_id, Patient.code == code)
+            select(Patient.id).where(Patient.clinic_id == patient.clinic_id, Patient.code == code)
         )
         if exists is not None:
             raise ValueError(f"patient {code!r} already exists")
@@ -118,7 +195,7 @@ def get_patient(db: Database, clinician: Clinician, code: str) -> Patient:
 def list_patients(db: Database, clinician: Clinician) -> list[Patient]:
     """All patients of the clinician's clinic, by code."""
     with db.transaction() as s:
-        query = select(Patient).where(Patient.clinic_id == clinician.clinic_id)
+        query = select(Patient).where(Patient.clinic_id == clinic_of(clinician))
         return list(s.scalars(query.order_by(Patient.code)))
 
 
@@ -232,6 +309,42 @@ def _previous_pain(s: Session, patient_id: int) -> PainReport | None:
     return PainReport(last.pain, last.swelling) if last is not None else None
 
 
+def _plain_warning(warning: Any) -> dict[str, Any]:
+    """A warning's code and message, and only data that are numbers or code words."""
+    if not isinstance(warning, Mapping):
+        raise ValueError("each warning must be an object")
+
+    def plain(value: Any) -> bool:
+        if isinstance(value, list | tuple):
+            return all(plain(v) for v in value)
+        return (isinstance(value, int | float | bool) or value is None
+                or (isinstance(value, str) and _WORD.fullmatch(value) is not None))
+
+    out = {k: warning[k] for k in ("code", "message") if isinstance(warning.get(k), str)}
+    out.update({k: v for k, v in warning.items()
+                if k not in out and isinstance(k, str) and _WORD.fullmatch(k) and plain(v)})
+    return out
+
+
+def stored_result(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of an engine result the store keeps: :data:`RESULT_FIELDS`, no file names.
+
+    Reps keep :data:`REP_FIELDS`; warnings their code, message and plain data; a ``source``
+    that is not one of :data:`SOURCE_KINDS` (a video's path) becomes ``"video"``.
+    """
+    out = {k: result[k] for k in RESULT_FIELDS if k in result}
+    if "source" in out and out["source"] not in SOURCE_KINDS:
+        out["source"] = "video"
+    if isinstance(out.get("reps"), list):
+        out["reps"] = [{k: r[k] for k in REP_FIELDS if k in r} if isinstance(r, Mapping) else r
+                       for r in out["reps"]]
+    if "warnings" in out:
+        if not isinstance(out["warnings"], list):
+            raise ValueError("warnings must be a list")
+        out["warnings"] = [_plain_warning(w) for w in out["warnings"]]
+    return out
+
+
 def save_set(
     db: Database,
     session_id: int,
@@ -239,14 +352,18 @@ def save_set(
     pain: int | None,
     swelling: bool = False,
     *,
-    clinician: Clinician | None = None,
+    clinician: Principal,
     saved_at: dt.datetime | None = None,
 ) -> ExerciseSet:
     """Store one finished set (the engine's JSON result) in its own committed transaction.
 
     ``pain`` is 0-10 (``None``: not asked). The set's ``pain_advice`` holds the leaflet's
-    pain-rule code (see :func:`formcheck.clinic.progress.pain_advice`) or ``None``.
+    pain-rule code (see :func:`formcheck.clinic.progress.pain_advice`) or ``None``. Only
+    :func:`stored_result` of ``result`` is kept. The set number is the session's next, taken
+    while the session is locked, so concurrent saves into one session all get stored.
     """
+    clinic_of(clinician)
+    result = stored_result(result)
     exercise = check_choice(str(result.get("exercise")), EXERCISE_IDS, "exercise")
     if pain is not None and (isinstance(pain, bool) or not 0 <= int(pain) <= 10):
         raise ValueError("pain must be a whole number from 0 to 10")
@@ -255,8 +372,16 @@ def save_set(
     if rep_count is None:
         rep_count = sum(1 for rep in reps if rep.completed)
     warnings = result.get("warnings") or []
+    side, approach, view = result.get("side"), result.get("approach"), result.get("view")
+    if side is not None and side not in SIDES:
+        raise ValueError(f"side must be one of {', '.join(SIDES)}")
+    if approach is not None and approach not in APPROACHES:
+        raise ValueError(f"approach must be one of {', '.join(APPROACHES)}")
+    if view is not None and not (isinstance(view, str) and _WORD.fullmatch(view)
+                                 and len(view) <= 20):
+        raise ValueError("view must be a short code word")
     with db.transaction() as s:
-        screening = session_in_clinic(s, session_id, clinician)
+        screening = session_in_clinic(s, session_id, clinician, lock=True)
         patient = screening.patient
         if exercise not in patient.enabled_exercises:
             raise ValueError(f"{exercise} is not in patient {patient.code}'s protocol")
@@ -270,13 +395,13 @@ def save_set(
             session_id=session_id,
             set_number=(number or 0) + 1,
             exercise=exercise,
-            side=result.get("side"),
-            approach=result.get("approach"),
+            side=side,
+            approach=approach,
             rep_count=rep_count,
             attempts=_number(result.get("attempts"), int, "attempts"),
             target_reps=patient.dosage_reps,
             detection_rate=_number(result.get("detection_rate"), float, "detection_rate"),
-            view=result.get("view"),
+            view=view,
             duration_s=_number(result.get("duration_s"), float, "duration_s"),
             warnings=list(warnings),
             pain=None if pain is None else int(pain),

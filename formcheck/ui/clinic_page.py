@@ -62,6 +62,9 @@ def _login_form(db: Any, url: str, lang: str) -> None:
         if st.form_submit_button(_t("login", lang), type="primary"):
             try:
                 st.session_state[TOKEN_KEY] = auth.login(db, user, password)
+            except auth.LockedOutError:
+                minutes = round(auth.LOCKOUT_WINDOW.total_seconds() / 60)
+                st.error(_t("login_locked", lang, minutes=minutes))
             except auth.AuthError:
                 st.error(_t("login_failed", lang))
             else:

@@ -18,6 +18,7 @@ import streamlit as st
 
 from ..analysis import AnalysisResult, analyze_video
 from ..clinic import records
+from ..clinic.db import private_dir, write_private
 from ..clinic.models import Patient
 from ..i18n import text
 from ..protocol import PatientSettings
@@ -94,9 +95,9 @@ def _show_result(ctx: ClinicContext, patient: Patient, result: AnalysisResult) -
 def _store_video(ctx: ClinicContext, session_id: int, number: int, exercise: str,
                  name: str, data: bytes) -> None:
     """Keep the set's video in the session's folder (only when the session allows it)."""
-    folder = video_dir(ctx.url) / f"session_{session_id}"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"set_{number:02d}_{exercise}{Path(name).suffix.lower() or '.mp4'}").write_bytes(data)
+    folder = private_dir(video_dir(ctx.url) / f"session_{session_id}")
+    write_private(folder / f"set_{number:02d}_{exercise}{Path(name).suffix.lower() or '.mp4'}",
+                  data)
     records.attach_video(ctx.db, ctx.clinician, session_id, folder)
 
 
@@ -117,7 +118,7 @@ def _pain_and_save(ctx: ClinicContext, session_id: int, store_video: bool,
                                  bool(swelling), clinician=ctx.clinician)
         if store_video:
             _store_video(ctx, session_id, saved.set_number, result.exercise, rec["name"], data)
-    except (ValueError, PermissionError) as exc:
+    except records.SAVE_ERRORS as exc:
         st.error(ctx.t("not_saved", detail=exc))
         return
     for kind, message in _saved_messages(ctx, saved, result.exercise, bool(swelling)):
@@ -170,7 +171,7 @@ def _live_set_form(ctx: ClinicContext, setup: live_page.LiveSetup, session_id: i
     try:
         saved = records.save_set(ctx.db, session_id, result, int(pain), bool(swelling),
                                  clinician=ctx.clinician)
-    except (ValueError, PermissionError) as exc:
+    except records.SAVE_ERRORS as exc:
         st.error(ctx.t("not_saved", detail=exc))
         return
     s["saved"] = saved.set_number
@@ -212,7 +213,7 @@ def save_unsaved_live_sets(ctx: ClinicContext, session_id: int) -> None:
         try:
             saved = records.save_set(ctx.db, session_id, live_page.set_result(setup, s), None,
                                      clinician=ctx.clinician)
-        except (ValueError, PermissionError) as exc:
+        except records.SAVE_ERRORS as exc:
             flash("error", ctx.t("not_saved", detail=exc))
             continue
         s["saved"] = saved.set_number

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -158,3 +159,32 @@ def write_y4m(mp4: Path, out: Path, width: int = 640, height: int = 480) -> Path
             f.write(b"FRAME\n")
             f.write(yuv.to_ndarray().tobytes())
     return out
+
+
+def wait_for_live_count(page, want: int, frame_budget: float = 1500,
+                        hard_limit_s: float = 900) -> int:
+    """Wait until the live counter shows ``want`` reps; return the last count seen.
+
+    Waits on the app's own progress, not the wall clock: it gives up only after the page
+    reports about ``frame_budget`` processed frames (the "N frames/s" caption integrated
+    over time) without reaching ``want``, so a slow, loaded machine simply takes longer.
+    ``hard_limit_s`` only stops a run where no frame is ever processed.
+    """
+    metric = '[data-testid="stMetricValue"]'
+    speed = re.compile(r"(\d+) (?:frames/s|beelden/s)")
+    seen, frames = -1, 0.0
+    last = start = time.monotonic()
+    while frames < frame_budget and time.monotonic() - start < hard_limit_s:
+        page.wait_for_timeout(1000)
+        assert page.get_by_test_id("stException").count() == 0
+        body = page.inner_text('[data-testid="stMain"]')
+        now = time.monotonic()
+        found = speed.search(body)
+        frames += (int(found.group(1)) if found else 0) * (now - last)
+        last = now
+        values = page.locator(metric).all_inner_texts()
+        if values and re.match(r"\d+", values[0]):
+            seen = int(re.match(r"\d+", values[0]).group())
+        if seen >= want:
+            break
+    return seen

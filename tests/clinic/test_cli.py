@@ -284,3 +284,46 @@ def test_bad_database_url_is_one_line(monkeypatch, capsys, tmp_path):
     )
     err = capsys.readouterr().err
     assert code == 1 and err.startswith("error: database") and err.count("\n") == 1
+
+
+def test_tokens_never_on_the_command_line(ready, url, monkeypatch, capsys):
+    assert run(monkeypatch, "login", "--db", url, "--user", "ANNA", "--password-stdin",
+               stdin=PASSWORD) == 0
+    token = capsys.readouterr().out.strip()
+    assert run(monkeypatch, "list-patients", "--db", url, "--token", token) == 1
+    assert "visible to other users" in capsys.readouterr().err
+    assert run(monkeypatch, "list-patients", "--db", url, "--token-stdin", stdin=token) == 0
+    assert capsys.readouterr().out.startswith("HIP-1\t")
+
+
+@pytest.mark.parametrize("minutes", ["inf", "nan", "-1", "0", "1e9", "x"])
+def test_idle_minutes_are_bounded(ready, url, monkeypatch, capsys, minutes):
+    with pytest.raises(SystemExit) as stop:
+        run(monkeypatch, "login", "--db", url, "--user", "anna", "--password-stdin",
+            "--idle-minutes", minutes, stdin=PASSWORD)
+    assert stop.value.code == 2
+    assert "idle minutes must be a number from 1 to 720" in capsys.readouterr().err
+
+
+def test_commands_with_user_leave_no_login_behind(ready, url, monkeypatch, capsys):
+    from sqlalchemy import func, select
+
+    from formcheck.clinic.db import open_db
+    from formcheck.clinic.models import LoginSession
+
+    for _ in range(5):
+        assert run(monkeypatch, "list-patients", *ready, stdin=PASSWORD) == 0
+    db = open_db(url)
+    try:
+        with db.transaction() as s:
+            assert s.scalar(select(func.count()).select_from(LoginSession)) == 0
+    finally:
+        db.dispose()
+
+
+def test_bad_patient_codes_refused_with_the_rule(ready, url, monkeypatch, capsys):
+    for code in ("Jan Jansen 1950-03-02", "HIP\x1b[2J42", "x" * 40):
+        assert run(monkeypatch, "add-patient", code, *ready, "--approach", "anterior",
+                   "--side", "left", stdin=PASSWORD) == 1
+        err = capsys.readouterr().err
+        assert "pseudonym" in err and "\x1b" not in err

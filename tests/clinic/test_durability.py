@@ -12,19 +12,22 @@ import time
 
 from sqlalchemy.orm import selectinload
 
-from formcheck.clinic import records
+from formcheck.clinic import auth, records
 from formcheck.clinic.db import open_db
 from formcheck.clinic.models import ExerciseSet, ScreeningSession
+
+PASSWORD = "correct horse battery"
 
 CHILD = r"""
 import json, sys, time
 from sqlalchemy import event
 from sqlalchemy.orm import Session
-from formcheck.clinic import records
+from formcheck.clinic import auth, records
 from formcheck.clinic.db import open_db
 
 url, session_id, result = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
 db = open_db(url)
+clinician = auth.authenticate(db, sys.argv[4])
 flushes = 0
 
 @event.listens_for(Session, "after_flush")
@@ -36,7 +39,7 @@ def stall_third_set(session, context):
         time.sleep(60)
 
 for number in (1, 2, 3):
-    records.save_set(db, session_id, result, pain=number, swelling=False)
+    records.save_set(db, session_id, result, pain=number, swelling=False, clinician=clinician)
     print(f"SAVED {number}", flush=True)
 """
 
@@ -45,10 +48,11 @@ def test_sigkill_mid_set_keeps_finished_sets(db, db_url, anna, make_result, repo
     records.add_patient(db, anna, "P1", "posterolateral", "left")
     screening = records.start_session(db, anna, "P1")
     result = make_result(reps=5, faults={2: ["trunk_lean"]})
+    token = auth.login(db, "anna", PASSWORD)
     path = os.pathsep.join(filter(None, [str(repo_root), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": path}
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, db_url, str(screening.id), json.dumps(result)],
+        [sys.executable, "-c", CHILD, db_url, str(screening.id), json.dumps(result), token],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -90,7 +94,9 @@ def test_sigkill_mid_set_keeps_finished_sets(db, db_url, anna, make_result, repo
                 assert [r.index for r in exercise_set.reps] == [1, 2, 3, 4, 5]
                 assert exercise_set.reps[1].faults == ["trunk_lean"]
         # the store is usable after the crash: the third set can be saved again
-        again = records.save_set(reopened, screening.id, result, pain=3, swelling=False)
+        again = records.save_set(
+            reopened, screening.id, result, pain=3, swelling=False, clinician=anna
+        )
         assert again.set_number == 3
     finally:
         reopened.dispose()

@@ -147,6 +147,7 @@ def test_progress_from_stored_sets(db, anna, make_result, at):
                     make_result(peak=60 + 5 * day),
                     2,
                     False,
+                    clinician=anna,
                     saved_at=at(day, session_hour + k / 60),
                 )
     stored = records.set_records(db, anna, "P1")

@@ -27,7 +27,8 @@ def filled(sqlite_db, make_clinician, make_result, at):
             for k, (exercise, reps) in enumerate([("mini_squat", 5), ("bridge", 4)]):
                 result = make_result(exercise, reps=reps, peak=60 + day, faults={1: ["too_fast"]})
                 records.save_set(
-                    sqlite_db, screening.id, result, 1 + day, False, saved_at=at(day, hour + k / 60)
+                    sqlite_db, screening.id, result, 1 + day, False, clinician=anna,
+                    saved_at=at(day, hour + k / 60),
                 )
     return sqlite_db, anna, sessions
 
@@ -53,8 +54,8 @@ def test_session_pdf_rep_counts_and_pain_advice(sqlite_db, make_clinician, make_
     anna = make_clinician(sqlite_db, "Noord", "anna")
     records.add_patient(sqlite_db, anna, "P-7", "anterior", "right")
     screening = records.start_session(sqlite_db, anna, "P-7")
-    records.save_set(sqlite_db, screening.id, make_result(reps=7), 1, False)
-    records.save_set(sqlite_db, screening.id, make_result(reps=9), 4, True)
+    records.save_set(sqlite_db, screening.id, make_result(reps=7), 1, False, clinician=anna)
+    records.save_set(sqlite_db, screening.id, make_result(reps=9), 4, True, clinician=anna)
     text = _text(reports.session_report(sqlite_db, anna, screening.id, tmp_path / "s.pdf", "nl"))
     assert "P-7" in text and "7, 9" in text
     assert "verminder dan tijdelijk de oefeningsintensiteit" in text

@@ -28,7 +28,7 @@ def _count(db, model) -> int:
 def test_migrations_reach_models_and_are_idempotent(db, db_url):
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection)
-        assert context.get_current_revision() == "0001"
+        assert context.get_current_revision() == "0002"
         assert compare_metadata(context, Base.metadata) == []
     init_db(db_url).dispose()  # upgrading again is a no-op
 
@@ -122,11 +122,11 @@ def test_save_set_rejects_bad_input(db, anna, make_result):
     records.add_patient(db, anna, "P1", "posterolateral", "left", exercises=["bridge"])
     screening = records.start_session(db, anna, "P1")
     with pytest.raises(ValueError, match="protocol"):
-        records.save_set(db, screening.id, make_result("mini_squat"), 1, False)
+        records.save_set(db, screening.id, make_result("mini_squat"), 1, False, clinician=anna)
     with pytest.raises(ProtocolError):
-        records.save_set(db, screening.id, make_result("cartwheel"), 1, False)
+        records.save_set(db, screening.id, make_result("cartwheel"), 1, False, clinician=anna)
     with pytest.raises(ValueError, match="pain"):
-        records.save_set(db, screening.id, make_result("bridge"), 11, False)
+        records.save_set(db, screening.id, make_result("bridge"), 11, False, clinician=anna)
     assert _count(db, ExerciseSet) == 0
 
 
@@ -173,8 +173,8 @@ def test_delete_patient_cascades(db, anna, make_result, tmp_path):
     video.write_bytes(b"\0")
     for code in ("P1", "P2"):
         screening = records.start_session(db, anna, code, store_video=True)
-        records.save_set(db, screening.id, make_result(), 1, False)
-        records.save_set(db, screening.id, make_result(), 2, True)
+        records.save_set(db, screening.id, make_result(), 1, False, clinician=anna)
+        records.save_set(db, screening.id, make_result(), 2, True, clinician=anna)
         if code == "P1":
             records.attach_video(db, anna, screening.id, video)
         records.apply_dosage(db, anna, code, Dosage(3, 6))
