@@ -270,7 +270,8 @@ def _static_file(rel: str) -> Path | None:
     if rel.startswith("vendor/"):
         name = rel.removeprefix("vendor/")
         if name in ("vision_bundle.mjs",) or (
-                name.split(".")[0] in ("wasm/vision_wasm_internal",
+                name.split(".")[0] in ("wasm/vision_wasm_module_internal",
+                                       "wasm/vision_wasm_internal",
                                        "wasm/vision_wasm_nosimd_internal")
                 and name.rsplit(".", 1)[-1] in ("js", "wasm")):
             return TASKS_VISION / name

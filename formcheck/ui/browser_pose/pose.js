@@ -1,8 +1,7 @@
 // The live check with the pose model in this browser.
-// Camera → MediaPipe Pose Landmarker (WASM, our bundled model, all served by the app) →
-// landmarks over a WebSocket to the server's live engine → the overlay state back.
+// Camera → MediaPipe Pose Landmarker (WASM in pose_worker.js, our bundled model, all served by
+// the app) → landmarks over a WebSocket to the server's live engine → the overlay state back.
 // No picture leaves the browser. Settings come in the URL fragment (see live_page.py).
-import { FilesetResolver, PoseLandmarker } from "./vendor/vision_bundle.mjs";
 
 const cfg = JSON.parse(decodeURIComponent(location.hash.slice(1)) || "{}");
 const T = cfg.texts || {};
@@ -18,7 +17,10 @@ const WARMUP_S = 3;               // judge the frame rate only after this long
 const stats = { processed: 0, sent: 0, states: 0, dropped: 0, lastState: null, fps: 0 };
 window.formcheckStats = stats;
 
-let landmarker = null;
+let worker = null;
+let workerReady = false;
+let busy = false;           // one frame at a time in the model; newer frames wait or are skipped
+let lastLm = null;
 let socket = null;
 let ready = false;
 let state = {};
@@ -50,15 +52,14 @@ function connect() {
 function round(v) { return Math.round(v * 1e5) / 1e5; }
 
 function frameMessage(t, result) {
-  const lm = result.landmarks && result.landmarks[0];
-  const world = result.worldLandmarks && result.worldLandmarks[0];
-  const person = lm && world && lm.length === 33 && world.length === 33;
+  const person = result.lm && result.world && result.lm.length === 33
+    && result.world.length === 33;
   return {
     t,
     wh: [video.videoWidth, video.videoHeight],
-    lm: person ? lm.map((p) => [round(p.x), round(p.y), round(p.z),
-                                round(Math.min(Math.max(p.visibility ?? 0, 0), 1))]) : null,
-    world: person ? world.map((p) => [round(p.x), round(p.y), round(p.z)]) : null,
+    lm: person ? result.lm.map(([x, y, z, v]) => [round(x), round(y), round(z),
+                                                  round(Math.min(Math.max(v, 0), 1))]) : null,
+    world: person ? result.world.map(([x, y, z]) => [round(x), round(y), round(z)]) : null,
   };
 }
 
@@ -69,10 +70,10 @@ function drawOverlay(lm) {
     ctx.lineWidth = Math.max(2, w / 200);
     ctx.strokeStyle = "#00e0ff";
     for (const [a, b] of cfg.edges || []) {
-      if ((lm[a].visibility ?? 0) < 0.5 || (lm[b].visibility ?? 0) < 0.5) continue;
+      if (lm[a][3] < 0.5 || lm[b][3] < 0.5) continue;
       ctx.beginPath();
-      ctx.moveTo(lm[a].x * w, lm[a].y * h);
-      ctx.lineTo(lm[b].x * w, lm[b].y * h);
+      ctx.moveTo(lm[a][0] * w, lm[a][1] * h);
+      ctx.lineTo(lm[b][0] * w, lm[b][1] * h);
       ctx.stroke();
     }
   }
@@ -113,37 +114,40 @@ function drawOverlay(lm) {
   }
 }
 
-function onFrame(now) {
-  const ts = Math.max(now, lastTs + 1);   // the model wants strictly increasing times (ms)
-  lastTs = ts;
-  let result = null;
-  try {
-    result = landmarker.detectForVideo(video, ts);
-  } catch (e) {
-    console.error(e);
+function onVideoFrame(now) {
+  if (workerReady && !busy) {
+    const ts = Math.max(now, lastTs + 1);   // the model wants strictly increasing times (ms)
+    lastTs = ts;
+    busy = true;
+    createImageBitmap(video).then(
+      (bitmap) => worker.postMessage({ bitmap, ts }, [bitmap]),
+      () => { busy = false; });
   }
-  if (result) {
-    stats.processed += 1;
-    const at = performance.now() / 1000;
-    if (firstFrameAt === null) firstFrameAt = at;
-    if (prevFrameAt !== null && at > prevFrameAt) {
-      const inst = 1 / (at - prevFrameAt);
-      stats.fps = stats.fps ? 0.9 * stats.fps + 0.1 * inst : inst;
-    }
-    prevFrameAt = at;
-    if (ready && socket.readyState === WebSocket.OPEN && socket.bufferedAmount < MAX_BUFFERED) {
-      socket.send(JSON.stringify(frameMessage(ts / 1000, result)));
-      stats.sent += 1;
-    }
-    drawOverlay(result.landmarks && result.landmarks[0]);
-    const fps = stats.fps.toFixed(0);
-    say(fill(T.mode_running_browser, { fps }));
-    if (ready) {
-      const slow = at - firstFrameAt > WARMUP_S && stats.fps < (cfg.min_fps || 0);
-      warn(slow ? fill(T.too_slow, { fps }) : "");
-    }
+  drawOverlay(lastLm);
+  video.requestVideoFrameCallback(onVideoFrame);
+}
+
+function onResult(result) {
+  busy = false;
+  stats.processed += 1;
+  lastLm = result.lm;
+  const at = performance.now() / 1000;
+  if (firstFrameAt === null) firstFrameAt = at;
+  if (prevFrameAt !== null && at > prevFrameAt) {
+    const inst = 1 / (at - prevFrameAt);
+    stats.fps = stats.fps ? 0.9 * stats.fps + 0.1 * inst : inst;
   }
-  video.requestVideoFrameCallback(onFrame);
+  prevFrameAt = at;
+  if (ready && socket.readyState === WebSocket.OPEN && socket.bufferedAmount < MAX_BUFFERED) {
+    socket.send(JSON.stringify(frameMessage(result.ts / 1000, result)));
+    stats.sent += 1;
+  }
+  const fps = stats.fps.toFixed(0);
+  say(fill(T.mode_running_browser, { fps }));
+  if (ready) {
+    const slow = at - firstFrameAt > WARMUP_S && stats.fps < (cfg.min_fps || 0);
+    warn(slow ? fill(T.too_slow, { fps }) : "");
+  }
 }
 
 async function main() {
@@ -158,13 +162,18 @@ async function main() {
     warn(T.camera_denied);
     return;
   }
+  worker = new Worker("pose_worker.js", { type: "module" });
+  const loaded = new Promise((resolve, reject) => {
+    worker.onmessage = (event) => {
+      const msg = event.data;
+      if (msg.ready) { workerReady = true; resolve(); }
+      else if (!workerReady) reject(new Error(msg.error));
+      else onResult(msg);
+    };
+    worker.onerror = (e) => reject(e);
+  });
   try {
-    const files = await FilesetResolver.forVisionTasks(new URL("vendor/wasm", location.href).href);
-    landmarker = await PoseLandmarker.createFromOptions(files, {
-      baseOptions: { modelAssetPath: new URL("model.task", location.href).href, delegate: "CPU" },
-      runningMode: "VIDEO",
-      numPoses: 1,
-    });
+    await loaded;
   } catch (e) {
     console.error(e);
     warn(T.browser_failed);
@@ -175,7 +184,7 @@ async function main() {
   canvas.width = video.videoWidth;
   canvas.height = video.videoHeight;
   connect();
-  video.requestVideoFrameCallback(onFrame);
+  video.requestVideoFrameCallback(onVideoFrame);
 }
 
 main();
