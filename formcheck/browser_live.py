@@ -126,11 +126,15 @@ TOKENS = TokenRegistry()
 def _finite_rows(value: Any, width: int, name: str) -> np.ndarray:
     if not isinstance(value, list) or len(value) != N_LANDMARKS:
         raise BadFrame(f"{name}: need {N_LANDMARKS} landmarks")
-    if not all(isinstance(row, list) and len(row) == width for row in value):
+    try:
+        arr = np.array(value)       # strings, booleans, nulls: not a float or int array
+    except ValueError:
+        raise BadFrame(f"{name}: need {width} numbers per landmark") from None
+    if arr.shape != (N_LANDMARKS, width):
         raise BadFrame(f"{name}: need {width} numbers per landmark")
-    if not all(type(v) in (int, float) for row in value for v in row):
+    if arr.dtype.kind not in "fi":
         raise BadFrame(f"{name}: not numbers")
-    arr = np.asarray(value, dtype=float)
+    arr = arr.astype(float)
     if not np.all(np.isfinite(arr)) or np.any(np.abs(arr) > MAX_ABS_COORD):
         raise BadFrame(f"{name}: not finite or out of range")
     return arr

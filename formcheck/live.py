@@ -97,7 +97,8 @@ class LiveSession:
             self._estimator = PoseEstimator(count_people_every_s=None)
         frame = self._estimator.detect(rgb, t)
         with self._lock:
-            overlay = self._step(frame, t)
+            self._step(frame, t)
+            overlay = self._overlay(frame.pixel_xy() if frame is not None else None)
         out = annotate(rgb, overlay)
         with self._lock:
             self.state.latency_ms = (time.perf_counter() - started) * 1000
@@ -115,20 +116,13 @@ class LiveSession:
             self.state.latency_ms = (time.perf_counter() - started) * 1000
         return self.snapshot()
 
-    def overlay_state(self) -> OverlayState:
-        """What the overlay shows now (without the skeleton)."""
-        with self._lock:
-            return self._overlay(None)
-
-    def _step(self, frame: PoseFrame | None, t: float) -> OverlayState:
+    def _step(self, frame: PoseFrame | None, t: float) -> None:
         if self._last_t is not None and t > self._last_t:
             dt = t - self._last_t
             self.state.fps = 0.9 * self.state.fps + 0.1 / dt if self.state.fps else 1 / dt
         self._last_t = t
         values = self._measure(frame) if frame is not None else None
         self._advance(t, frame, values)
-        xy = frame.pixel_xy() if frame is not None else None
-        return self._overlay(xy)
 
     def _measure(self, frame: PoseFrame) -> dict[str, float]:
         xy = to_isotropic(frame.image_xyz[None], frame.image_wh)
