@@ -1,27 +1,12 @@
-"""formcheck's Streamlit app: ``streamlit run app.py``.
+"""formcheck's app: ``streamlit run app.py`` serves the pages and the live pose socket.
 
-Pages: start (instructions, approach, dosage), live self-check with the webcam, uploaded
-or sample video, and clinic mode (login, patients, screening, progress, reports).
-The pages live in :mod:`formcheck.ui`.
+The pages are in ``streamlit_app.py`` (and :mod:`formcheck.ui`); this file adds, on the same
+server and port, the routes of the in-browser live check (:mod:`formcheck.browser_live`): its
+static page with the pose model, and the WebSocket that takes landmarks.
 """
 
 import streamlit as st
 
-from formcheck.i18n import text
-from formcheck.ui import clinic_page, common, live_page, start_page, upload_page
+from formcheck.browser_live import routes
 
-st.set_page_config(page_title="Formcheck", layout="wide")
-lang = common.current_lang()
-pages = [
-    st.Page(lambda: start_page.render(choices), title=text("app.page_start", lang),
-            url_path="start", default=True, icon=":material/home:"),
-    st.Page(lambda: live_page.render(choices), title=text("app.page_live", lang),
-            url_path="live", icon=":material/videocam:"),
-    st.Page(lambda: upload_page.render(choices), title=text("app.page_video", lang),
-            url_path="video", icon=":material/upload_file:"),
-    st.Page(lambda: clinic_page.render(choices.lang), title=text("clinic_ui.page", lang),
-            url_path="clinic", icon=":material/local_hospital:"),
-]
-page = st.navigation(pages, position="top")
-choices = common.sidebar(clinic=page.url_path == "clinic")
-page.run()
+app = st.App("streamlit_app.py", routes=routes())

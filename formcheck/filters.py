@@ -62,21 +62,18 @@ class CausalSmoother:
 
     def __init__(self, n_channels: int, fs_hz: float, cutoff_hz: float, order: int = 2) -> None:
         self._sos = butter_sos(cutoff_hz, fs_hz, order)
-        self._zi0 = signal.sosfilt_zi(self._sos)  # (n_sections, 2)
-        self._zi = np.zeros((n_channels,) + self._zi0.shape)
+        self._zi0 = signal.sosfilt_zi(self._sos)[:, None, :]  # (n_sections, 1, 2)
+        self._zi = np.zeros((len(self._sos), n_channels, 2))  # (n_sections, C, 2)
         self._live = np.zeros(n_channels, dtype=bool)
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
-        """Filter one sample per channel ``(C,)`` → ``(C,)``."""
+        """Filter one sample per channel ``(C,)`` → ``(C,)`` (all channels in one call)."""
         values = np.asarray(values, dtype=float)
-        out = np.full_like(values, np.nan)
-        for c, v in enumerate(values):
-            if not np.isfinite(v):
-                self._live[c] = False
-                continue
-            if not self._live[c]:
-                self._zi[c] = self._zi0 * v
-                self._live[c] = True
-            y, self._zi[c] = signal.sosfilt(self._sos, [v], zi=self._zi[c])
-            out[c] = y[0]
-        return out
+        finite = np.isfinite(values)
+        start = finite & ~self._live          # a channel (re)starts at rest at its value
+        self._zi[:, start, :] = self._zi0 * values[start][None, :, None]
+        y, zi = signal.sosfilt(self._sos, np.where(finite, values, 0.0)[:, None], axis=-1,
+                               zi=self._zi)
+        self._zi = np.where(finite[None, :, None], zi, self._zi)
+        self._live = finite
+        return np.where(finite, y[:, 0], np.nan)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -64,7 +66,7 @@ class LiveSession:
         self.spec = apply_overrides(self.programme.exercise(exercise),
                                     settings.overrides.get(exercise))
         self.settings, self.lang, self.goal = settings, lang, goal
-        self.estimator = estimator or PoseEstimator(count_people_every_s=None)
+        self._estimator = estimator
         self.tr = self.programme.tracking
         self.fs = fs_hz
         self.state = LiveState()
@@ -84,27 +86,44 @@ class LiveSession:
         self._last_values: dict[str, float] = {}
         self.front_sign = 1.0
         self._turn_deg = 0.0
+        # What the overlay shows as (count, set number); by default the engine's own. A page
+        # that closes sets itself (at the goal, by a button) passes its numbers here.
+        self.shown_counts: Callable[[], tuple[int, int]] | None = None
 
     # -- per frame -----------------------------------------------------------------
     def process(self, rgb: np.ndarray, t: float) -> np.ndarray:
         """Analyse one RGB frame taken at ``t`` seconds; returns it annotated."""
-        import time
-
         started = time.perf_counter()
-        frame = self.estimator.detect(rgb, t)
+        if self._estimator is None:   # loaded on the first image: never for browser poses
+            self._estimator = PoseEstimator(count_people_every_s=None)
+        frame = self._estimator.detect(rgb, t)
         with self._lock:
-            if self._last_t is not None and t > self._last_t:
-                dt = t - self._last_t
-                self.state.fps = 0.9 * self.state.fps + 0.1 / dt if self.state.fps else 1 / dt
-            self._last_t = t
-            values = self._measure(frame) if frame is not None else None
-            self._advance(t, frame, values)
-            xy = frame.pixel_xy() if frame is not None else None
-            overlay = self._overlay(xy)
+            self._step(frame, t)
+            overlay = self._overlay(frame.pixel_xy() if frame is not None else None)
         out = annotate(rgb, overlay)
         with self._lock:
             self.state.latency_ms = (time.perf_counter() - started) * 1000
         return out
+
+    def process_pose(self, frame: PoseFrame | None, t: float) -> LiveState:
+        """Advance on a pose found elsewhere (e.g. in the patient's browser) at ``t`` seconds.
+
+        ``frame`` is None when no person was found. Same engine as :meth:`process`,
+        without the model and the drawing; returns a snapshot of the state after it.
+        """
+        started = time.perf_counter()
+        with self._lock:
+            self._step(frame, t)
+            self.state.latency_ms = (time.perf_counter() - started) * 1000
+        return self.snapshot()
+
+    def _step(self, frame: PoseFrame | None, t: float) -> None:
+        if self._last_t is not None and t > self._last_t:
+            dt = t - self._last_t
+            self.state.fps = 0.9 * self.state.fps + 0.1 / dt if self.state.fps else 1 / dt
+        self._last_t = t
+        values = self._measure(frame) if frame is not None else None
+        self._advance(t, frame, values)
 
     def _measure(self, frame: PoseFrame) -> dict[str, float]:
         xy = to_isotropic(frame.image_xyz[None], frame.image_wh)
@@ -229,13 +248,15 @@ class LiveSession:
     def _overlay(self, xy: np.ndarray | None) -> OverlayState:
         st = self.state
         anchors = angle_anchors(self.spec, self.settings.side) if st.phase == "counting" else {}
+        count, set_index = self.shown_counts() if self.shown_counts else (st.rep_count,
+                                                                            st.set_index)
         angles = {n: self._last_values.get(n, math.nan) for n in anchors}
         return OverlayState(
             xy=xy, side=self.settings.side, title=self.spec.title(self.lang),
-            count=st.rep_count, goal=self.goal, hold_s=st.hold_s,
+            count=count, goal=self.goal, hold_s=st.hold_s,
             hold_required=self.spec.hold_s, message=st.message,
             message_is_fault=st.message_is_fault, angles=angles, anchors=anchors,
-            set_index=st.set_index, lang=self.lang,
+            set_index=set_index, lang=self.lang,
         )
 
     # -- for the UI thread -------------------------------------------------------------
@@ -259,5 +280,6 @@ class LiveSession:
             return [r.to_dict() for r in self.session.reps] if self.session else []
 
     def close(self) -> None:
-        """Release the pose model."""
-        self.estimator.close()
+        """Release the pose model (if one was loaded)."""
+        if self._estimator is not None:
+            self._estimator.close()

@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import av
 import numpy as np
@@ -21,6 +22,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
+from .. import browser_live
 from ..analysis import session_warnings
 from ..i18n import text
 from ..live import LiveSession, LiveState
@@ -35,6 +37,18 @@ LOST_AFTER_S = 3.0     # no frame for this long while playing: the camera was lo
 NO_FRAMES_AFTER_S = 8.0
 MAX_GAP_S = 1.0        # longer gaps between frames do not count as time watched
 VOICES = {"nl": "nl-NL", "en": "en-GB"}
+# Fewer analysed frames a second cannot follow a repetition: the page says so. Measured on
+# the rendered hip-abduction clip's landmarks, thinned: counts and faults right down to 3.75
+# frames/s, spurious faults at 3, nothing counted at 2 (the 2 fps set that said nothing).
+MIN_JUDGE_FPS = 6.0
+WARMUP_FRAMES = 30     # the frame rate is judged after this many frames
+MODES = ("browser", "server")
+IFRAME_PX = 480        # the in-browser camera view: a 4:3 picture and its status lines
+# Texts the in-browser page shows (its overlay and status line), sent when its socket opens.
+BROWSER_TEXTS = {k: f"app.{k}" for k in ("mode_running_browser", "too_slow", "browser_loading",
+                                         "browser_failed", "browser_no_runtime", "socket_lost")}
+BROWSER_TEXTS |= {k: f"ui.{k}" for k in ("reps", "set", "hold", "good")}
+BROWSER_TEXTS["camera_denied"] = "live.camera_denied"
 
 
 @dataclass(frozen=True)
@@ -124,6 +138,9 @@ class StreamHolder:
         self.unchecked: tuple[str, ...] = ()
         self.last_frame_at = 0.0
         self.failed = False
+        self.streaming = False     # a browser's landmark socket is open
+        self.boundary = 0          # the page's set boundary (index into reps()), for the overlay
+        self.sets_closed = 0
 
     @property
     def exercise(self) -> str | None:
@@ -148,33 +165,97 @@ class StreamHolder:
     def process(self, rgb: np.ndarray, t: float) -> np.ndarray:
         """Analyse one frame (WebRTC thread); returns it annotated."""
         with self._lock:
-            if self._config is None:
+            live = self._live_locked(t, model=True)
+            if live is None:
                 return rgb
-            if self._live is None:
-                exercise, settings, lang, goal = self._config
-                self._live = LiveSession(exercise, settings, lang, goal=goal,
-                                         estimator=_CountingEstimator(self))
-                self._t0, self._seen_events, self._prev_t = t, 0, None
-            out = self._live.process(rgb, t - self._t0)
-            new = self._live.all_events[self._seen_events:]
-            self._seen_events += len(new)
-            self.set_ends.extend(e.data for e in new if e.kind == "set_ended")
-            self.wrong_leg.extend((e.data["start_s"], e.data["end_s"])
-                                  for e in new if e.kind == "wrong_leg")
-            if self._prev_t is not None and 0 < t - self._prev_t <= MAX_GAP_S:
-                self.watched_s += t - self._prev_t
-            self._prev_t = t
-            if self._live.state.view != "unknown":
-                self.view = self._live.state.view
-            if self._live.session is not None:
-                self.unchecked = tuple(self._live.session.unchecked)
-            self.frames += 1
-            self.last_frame_at = time.monotonic()
+            out = live.process(rgb, t - self._t0)
+            self._after_frame_locked(t)
             return out
+
+    def process_pose(self, frame: PoseFrame | None, t: float) -> dict[str, Any]:
+        """Advance on landmarks found in the patient's browser; the state its overlay shows."""
+        with self._lock:
+            live = self._live_locked(t, model=False)
+            if live is None:
+                return {"phase": "off"}
+            if frame is not None:
+                self.detected += 1
+            snap = live.process_pose(frame, t - self._t0)
+            self._after_frame_locked(t)
+            count, set_no = self._shown_counts_locked()
+            return {"phase": snap.phase, "count": count, "set": set_no, "goal": self.goal,
+                    "hold_s": round(snap.hold_s, 2), "message": snap.message,
+                    "fault": snap.message_is_fault, "fps": round(snap.fps, 1),
+                    "frames": self.frames}
+
+    def start_stream(self) -> dict[str, Any]:
+        """A browser's landmark socket opened: what its page needs once."""
+        from ..pose import SKELETON_EDGES
+
+        with self._lock:
+            if self._config is None:
+                return {}
+            exercise, settings, lang, goal = self._config
+            spec = apply_overrides(default_programme().exercise(exercise),
+                                   settings.overrides.get(exercise))
+            self.last_frame_at = time.monotonic()
+            self.streaming = True
+            return {"title": spec.title(lang), "goal": goal, "hold_required": spec.hold_s,
+                    "side": settings.side, "edges": SKELETON_EDGES, "lang": lang,
+                    "min_fps": MIN_JUDGE_FPS,
+                    "texts": {k: text(key, lang) for k, key in BROWSER_TEXTS.items()}}
+
+    def _live_locked(self, t: float, model: bool) -> LiveSession | None:
+        """The running session (started at ``t``; ``model``: it finds poses in images)."""
+        if self._config is None:
+            return None
+        if self._live is None:
+            exercise, settings, lang, goal = self._config
+            estimator = _CountingEstimator(self) if model else None
+            self._live = LiveSession(exercise, settings, lang, goal=goal, estimator=estimator)
+            self._live.shown_counts = self._shown_counts_locked
+            self._t0, self._seen_events, self._prev_t = t, 0, None
+        return self._live
+
+    def _after_frame_locked(self, t: float) -> None:
+        live = self._live
+        assert live is not None
+        new = live.all_events[self._seen_events:]
+        self._seen_events += len(new)
+        self.set_ends.extend(e.data for e in new if e.kind == "set_ended")
+        self.wrong_leg.extend((e.data["start_s"], e.data["end_s"])
+                              for e in new if e.kind == "wrong_leg")
+        if self._prev_t is not None and 0 < t - self._prev_t <= MAX_GAP_S:
+            self.watched_s += t - self._prev_t
+        self._prev_t = t
+        if live.state.view != "unknown":
+            self.view = live.state.view
+        if live.session is not None:
+            self.unchecked = tuple(live.session.unchecked)
+        self.frames += 1
+        self.last_frame_at = time.monotonic()
+
+    def _shown_counts_locked(self) -> tuple[int, int]:
+        """(repetitions done in the current set, its number) as the page counts them."""
+        live = self._live
+        current = [r.completed for r in live.session.reps] if live and live.session else []
+        done = sum(([bool(r["completed"]) for r in self.kept] + current)[self.boundary:])
+        return done, self.sets_closed + 1
+
+    def close_set(self, boundary: int, sets_closed: int) -> None:
+        """The page closed a set: count the overlay's set from repetition ``boundary`` on."""
+        with self._lock:
+            self.boundary, self.sets_closed = boundary, sets_closed
+
+    @property
+    def goal(self) -> int:
+        """Repetitions per set, as configured."""
+        return self._config[3] if self._config else 0
 
     def end_stream(self) -> None:
         """The camera stopped: keep the reps, free the pose model."""
         with self._lock:
+            self.streaming = False
             self._end_locked()
 
     def _end_locked(self) -> None:
@@ -210,6 +291,7 @@ class StreamHolder:
             self.wrong_leg.clear()
             self.frames = self.detected = 0
             self.watched_s = 0.0
+            self.boundary = self.sets_closed = 0
 
     def release(self) -> None:
         """Stop for good: free the pose model; frames still arriving pass through unanalysed."""
@@ -230,6 +312,9 @@ def forget(key: str) -> None:
     holder = st.session_state.get(f"{key}_holder")
     if isinstance(holder, StreamHolder):
         holder.release()
+    token = st.session_state.get(f"{key}_token")
+    if token:
+        browser_live.TOKENS.revoke(token)
     for name in [k for k in st.session_state if str(k).startswith(f"{key}_")]:
         del st.session_state[name]
 
@@ -275,6 +360,7 @@ def close_set(setup: LiveSetup, holder: StreamHolder, how: str) -> bool:
     })
     st.session_state[setup.k("boundary")] = len(reps)
     st.session_state[setup.k("mark")] = mark
+    holder.close_set(len(reps), len(sets))
     return True
 
 
@@ -330,7 +416,7 @@ def _speak(setup: LiveSetup, words: str) -> None:
 
 
 @st.fragment(run_every=REFRESH_S)
-def _panel(setup: LiveSetup, holder: StreamHolder, playing: bool) -> None:
+def _panel(setup: LiveSetup, holder: StreamHolder, playing: bool, mode: str) -> None:
     ss, spec = st.session_state, setup.spec
     reps = holder.reps()
     ss[setup.k("reps")] = reps  # a copy that outlives the stream
@@ -343,6 +429,8 @@ def _panel(setup: LiveSetup, holder: StreamHolder, playing: bool) -> None:
     in_set = sum(r["completed"] for r in reps[boundary:])
     if in_set >= setup.goal and close_set(setup, holder, "goal"):
         st.rerun()
+    if mode == "browser":   # the page's socket, not a Streamlit rerun, says when it plays
+        playing = holder.streaming
     snap = holder.snapshot() if playing else None
     phase = snap.phase if snap else "off"
     st.markdown(f"**{setup.t('phase')}:** {setup.t('phase_' + phase)}")
@@ -358,7 +446,10 @@ def _panel(setup: LiveSetup, holder: StreamHolder, playing: bool) -> None:
             shown = (f"### {html.escape(snap.message)}" if snap.phase == "countdown"
                      else snap.message)
             (st.error if snap.message_is_fault else st.info)(shown)
-        st.caption(setup.t("speed", fps=snap.fps, ms=snap.latency_ms))
+        st.caption(setup.t(f"mode_running_{mode}", fps=f"{snap.fps:.0f}")
+                   + f" · {snap.latency_ms:.0f} ms")
+        if holder.frames >= WARMUP_FRAMES and snap.fps < MIN_JUDGE_FPS:
+            st.warning(setup.t("too_slow", fps=f"{snap.fps:.0f}"))
         since = time.monotonic() - holder.last_frame_at
         if holder.frames and since > LOST_AFTER_S:
             st.warning(text("live.camera_lost", setup.lang))
@@ -378,6 +469,58 @@ def _panel(setup: LiveSetup, holder: StreamHolder, playing: bool) -> None:
             st.warning(setup.t("no_frames_yet") + " " + text("live.camera_denied", setup.lang))
 
 
+def _mode(setup: LiveSetup, holder: StreamHolder) -> str:
+    """Where the pose is found: in the browser (default; ``?mode=server`` preselects) or here."""
+    asked = st.query_params.get("mode")
+    mode = st.radio(setup.t("mode"), MODES, index=MODES.index(asked) if asked in MODES else 0,
+                    format_func=lambda m: setup.t(f"mode_{m}"), horizontal=True,
+                    key=setup.k("mode"))
+    if st.session_state.get(setup.k("mode_was"), mode) != mode:
+        holder.end_stream()   # the other mode's stream ends; its reps are kept
+    st.session_state[setup.k("mode_was")] = mode
+    return mode
+
+
+def _browser_camera(setup: LiveSetup, holder: StreamHolder) -> bool:
+    """The in-browser pose page (camera, model, overlay); True while its socket streams."""
+    if not browser_live.runtime_installed():
+        st.error(setup.t("browser_no_runtime"))
+        return False
+    token = st.session_state.get(setup.k("token"))
+    if token is None:
+        token = st.session_state[setup.k("token")] = browser_live.TOKENS.issue(holder)
+    spec = setup.spec
+    cfg = {"token": token, "socket": browser_live.SOCKET_PATH, "title": spec.title(setup.lang),
+           "goal": setup.goal, "hold_required": spec.hold_s, "min_fps": MIN_JUDGE_FPS,
+           "texts": {k: text(key, setup.lang) for k, key in BROWSER_TEXTS.items()}}
+    st.iframe(f"{browser_live.PREFIX}/index.html#{quote(json.dumps(cfg))}", height=IFRAME_PX)
+    st.caption(setup.t("camera_help"))
+    return holder.streaming
+
+
+def _server_camera(setup: LiveSetup, holder: StreamHolder) -> bool:
+    """The webcam streamed to the server (streamlit-webrtc); True while it plays."""
+    ctx = webrtc_streamer(
+        key=f"formcheck-{setup.key}", mode=WebRtcMode.SENDRECV,
+        rtc_configuration={"iceServers": []},
+        media_stream_constraints={"video": {"width": {"ideal": 640},
+                                            "height": {"ideal": 480},
+                                            "frameRate": {"ideal": 30}},
+                                  "audio": False},
+        video_frame_callback=_frame_callback(holder),
+        on_video_ended=holder.end_stream,
+        async_processing=True,
+        translations={"select_device": setup.t("select_camera"),
+                      "device_ask_permission": setup.t("ask_camera"),
+                      "device_not_available": setup.t("no_camera"),
+                      "device_access_denied": text("live.camera_denied", setup.lang),
+                      "media_api_not_available": setup.t("no_media_api")},
+    )
+    if not ctx.state.playing:
+        st.caption(setup.t("camera_help") + " " + setup.t("remote_hint"))
+    return bool(ctx.state.playing)
+
+
 def live_view(setup: LiveSetup) -> list[dict[str, Any]]:
     """The camera with the overlay and the live panel; returns the finished sets.
 
@@ -389,27 +532,11 @@ def live_view(setup: LiveSetup) -> list[dict[str, Any]]:
     if holder.exercise not in (None, setup.exercise):
         close_set(setup, holder, "switch")
     holder.configure(setup.exercise, setup.settings, setup.lang, setup.goal)
+    mode = _mode(setup, holder)
     video_col, panel_col = st.columns([3, 2])
     with video_col:
-        ctx = webrtc_streamer(
-            key=f"formcheck-{setup.key}", mode=WebRtcMode.SENDRECV,
-            rtc_configuration={"iceServers": []},
-            media_stream_constraints={"video": {"width": {"ideal": 640},
-                                                "height": {"ideal": 480},
-                                                "frameRate": {"ideal": 30}},
-                                      "audio": False},
-            video_frame_callback=_frame_callback(holder),
-            on_video_ended=holder.end_stream,
-            async_processing=True,
-            translations={"select_device": setup.t("select_camera"),
-                          "device_ask_permission": setup.t("ask_camera"),
-                          "device_not_available": setup.t("no_camera"),
-                          "device_access_denied": text("live.camera_denied", setup.lang),
-                          "media_api_not_available": setup.t("no_media_api")},
-        )
-        if not ctx.state.playing:
-            st.caption(setup.t("camera_help") + " " + setup.t("remote_hint"))
-    playing = bool(ctx.state.playing)
+        playing = (_browser_camera(setup, holder) if mode == "browser"
+                   else _server_camera(setup, holder))
     was_playing = ss.get(setup.k("playing"), False)
     if playing and not was_playing:
         ss[setup.k("started_at")] = time.monotonic()
@@ -419,7 +546,7 @@ def live_view(setup: LiveSetup) -> list[dict[str, Any]]:
         ss[setup.k("stopped")] = True
     ss[setup.k("playing")] = playing
     with panel_col:
-        _panel(setup, holder, playing)
+        _panel(setup, holder, playing, mode)
         st.toggle(setup.t("audio"), key=setup.k("audio"), value=False)
         b1, b2 = st.columns(2)
         b1.button(setup.t("end_set"), on_click=close_set, args=(setup, holder, "button"),

@@ -78,7 +78,8 @@ def test_live_counts_reps_from_fake_camera(launch, app_url, live_sample, tmp_pat
     browser = launch("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                      f"--use-file-for-fake-video-capture={y4m}")
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
-    page.goto(f"{app_url}/live?lang=en&exercise={truth['exercise']}&side={truth['side']}")
+    page.goto(f"{app_url}/live?lang=en&mode=server"  # the fallback: video to the server
+              f"&exercise={truth['exercise']}&side={truth['side']}")
     webrtc = page.frame_locator('iframe[src*="webrtc_streamer"]')
     start = webrtc.get_by_role("button", name="START")
     start.wait_for(timeout=300_000)  # a state: the component has loaded (slow when loaded)

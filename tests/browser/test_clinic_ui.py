@@ -238,6 +238,7 @@ def test_live_set_saved_to_patient(launch, clinic_url, clinic_store, live_sample
     page.get_by_role("button", name=t("start_session")).click()
     page.get_by_text(exercise_name("en", exercise), exact=True).click()
     page.get_by_text(t("source_live"), exact=True).click()
+    page.get_by_text(text("app.mode_server", "en"), exact=True).click()  # the server mode
     webrtc = page.frame_locator('iframe[src*="webrtc_streamer"]')
     start = webrtc.get_by_role("button", name="START")
     start.wait_for(timeout=300_000)  # a state: the component has loaded (slow when loaded)

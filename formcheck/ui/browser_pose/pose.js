@@ -1,0 +1,190 @@
+// The live check with the pose model in this browser.
+// Camera → MediaPipe Pose Landmarker (WASM in pose_worker.js, our bundled model, all served by
+// the app) → landmarks over a WebSocket to the server's live engine → the overlay state back.
+// No picture leaves the browser. Settings come in the URL fragment (see live_page.py).
+
+const cfg = JSON.parse(decodeURIComponent(location.hash.slice(1)) || "{}");
+const T = cfg.texts || {};
+const video = document.getElementById("video");
+const canvas = document.getElementById("canvas");
+const ctx = canvas.getContext("2d");
+const statusLine = document.getElementById("status");
+const warning = document.getElementById("warning");
+const MAX_BUFFERED = 64 * 1024;   // skip sending while the socket is this far behind
+const WARMUP_S = 3;               // judge the frame rate only after this long
+
+// Read by the browser tests (and handy in the console); never sent anywhere.
+const stats = { processed: 0, sent: 0, states: 0, dropped: 0, lastState: null, fps: 0 };
+window.formcheckStats = stats;
+
+let worker = null;
+let workerReady = false;
+let busy = false;           // one frame at a time in the model; newer frames wait or are skipped
+let lastLm = null;
+let socket = null;
+let ready = false;
+let state = {};
+let lastTs = -1;
+let firstFrameAt = null;
+let prevFrameAt = null;
+
+function say(line) { statusLine.textContent = line; }
+function warn(line) { warning.textContent = line || ""; warning.hidden = !line; }
+function fill(template, values) {
+  return (template || "").replace(/\{(\w+)\}/g, (_, k) => (k in values ? values[k] : ""));
+}
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  socket = new WebSocket(`${scheme}://${location.host}${cfg.socket}`);
+  socket.onopen = () => socket.send(JSON.stringify({ token: cfg.token }));
+  socket.onmessage = (event) => {
+    const msg = JSON.parse(event.data);
+    if (msg.hello) { Object.assign(cfg, msg.hello); ready = true; return; }
+    if ("dropped" in msg) { stats.dropped = msg.dropped_total; return; }
+    state = msg;
+    stats.states += 1;
+    stats.lastState = msg;
+  };
+  socket.onclose = () => { ready = false; warn(T.socket_lost); };
+}
+
+function round(v) { return Math.round(v * 1e5) / 1e5; }
+
+function frameMessage(t, result) {
+  const person = result.lm && result.world && result.lm.length === 33
+    && result.world.length === 33;
+  return {
+    t,
+    wh: [video.videoWidth, video.videoHeight],
+    lm: person ? result.lm.map(([x, y, z, v]) => [round(x), round(y), round(z),
+                                                  round(Math.min(Math.max(v, 0), 1))]) : null,
+    world: person ? result.world.map(([x, y, z]) => [round(x), round(y), round(z)]) : null,
+  };
+}
+
+function drawOverlay(lm) {
+  const w = canvas.width, h = canvas.height;
+  ctx.drawImage(video, 0, 0, w, h);
+  if (lm) {
+    ctx.lineWidth = Math.max(2, w / 200);
+    ctx.strokeStyle = "#00e0ff";
+    for (const [a, b] of cfg.edges || []) {
+      if (lm[a][3] < 0.5 || lm[b][3] < 0.5) continue;
+      ctx.beginPath();
+      ctx.moveTo(lm[a][0] * w, lm[a][1] * h);
+      ctx.lineTo(lm[b][0] * w, lm[b][1] * h);
+      ctx.stroke();
+    }
+  }
+  const big = Math.round(h / 16), small = Math.round(h / 28), pad = Math.round(h / 60) + 4;
+  ctx.fillStyle = "rgba(0,0,0,0.6)";
+  ctx.fillRect(0, 0, w, pad * 3 + big + small);
+  ctx.fillStyle = "#fff";
+  ctx.textBaseline = "top";
+  ctx.font = `${small}px sans-serif`;
+  ctx.fillText(cfg.title || "", pad, pad);
+  if ("count" in state) {
+    let count = `${state.count}${cfg.goal ? " / " + cfg.goal : ""} ${T.reps || ""}`;
+    if (state.set) count += `  ·  ${T.set || ""} ${state.set}`;
+    ctx.font = `bold ${big}px sans-serif`;
+    ctx.fillText(count, pad, pad * 2 + small);
+  }
+  const need = cfg.hold_required || 0;
+  if (need > 0 && state.hold_s > 0) {
+    const frac = Math.min(state.hold_s / need, 1), left = Math.max(need - state.hold_s, 0);
+    const x0 = w - w / 3 - pad, bw = w / 3, bh = small + 2 * pad;
+    ctx.fillStyle = "rgba(60,60,60,0.7)";
+    ctx.fillRect(x0, pad, bw, bh);
+    ctx.fillStyle = frac >= 1 ? "rgba(20,130,60,0.9)" : "rgba(230,160,0,0.9)";
+    ctx.fillRect(x0, pad, bw * frac, bh);
+    ctx.fillStyle = "#fff";
+    ctx.font = `${small}px sans-serif`;
+    ctx.fillText(left > 0 ? `${T.hold || ""} ${Math.ceil(left)} s` : T.good || "", x0 + pad,
+                 pad * 2);
+  }
+  if (state.message) {
+    const y = h - big - 3 * pad;
+    ctx.fillStyle = state.fault ? "rgba(180,30,30,0.82)" : "rgba(20,130,60,0.82)";
+    ctx.fillRect(0, y, w, h - y);
+    ctx.fillStyle = "#fff";
+    ctx.font = `bold ${big}px sans-serif`;
+    const width = ctx.measureText(state.message).width;
+    ctx.fillText(state.message, Math.max(pad, (w - width) / 2), y + pad);
+  }
+}
+
+function onVideoFrame(now) {
+  if (workerReady && !busy) {
+    const ts = Math.max(now, lastTs + 1);   // the model wants strictly increasing times (ms)
+    lastTs = ts;
+    busy = true;
+    createImageBitmap(video).then(
+      (bitmap) => worker.postMessage({ bitmap, ts }, [bitmap]),
+      () => { busy = false; });
+  }
+  drawOverlay(lastLm);
+  video.requestVideoFrameCallback(onVideoFrame);
+}
+
+function onResult(result) {
+  busy = false;
+  stats.processed += 1;
+  lastLm = result.lm;
+  const at = performance.now() / 1000;
+  if (firstFrameAt === null) firstFrameAt = at;
+  if (prevFrameAt !== null && at > prevFrameAt) {
+    const inst = 1 / (at - prevFrameAt);
+    stats.fps = stats.fps ? 0.9 * stats.fps + 0.1 * inst : inst;
+  }
+  prevFrameAt = at;
+  if (ready && socket.readyState === WebSocket.OPEN && socket.bufferedAmount < MAX_BUFFERED) {
+    socket.send(JSON.stringify(frameMessage(result.ts / 1000, result)));
+    stats.sent += 1;
+  }
+  const fps = stats.fps.toFixed(0);
+  say(fill(T.mode_running_browser, { fps }));
+  if (ready) {
+    const slow = at - firstFrameAt > WARMUP_S && stats.fps < (cfg.min_fps || 0);
+    warn(slow ? fill(T.too_slow, { fps }) : "");
+  }
+}
+
+async function main() {
+  say(T.browser_loading || "");
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({
+      video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 } },
+      audio: false,
+    });
+  } catch (e) {
+    warn(T.camera_denied);
+    return;
+  }
+  worker = new Worker("pose_worker.js", { type: "module" });
+  const loaded = new Promise((resolve, reject) => {
+    worker.onmessage = (event) => {
+      const msg = event.data;
+      if (msg.ready) { workerReady = true; resolve(); }
+      else if (!workerReady) reject(new Error(msg.error));
+      else onResult(msg);
+    };
+    worker.onerror = (e) => reject(e);
+  });
+  try {
+    await loaded;
+  } catch (e) {
+    console.error(e);
+    warn(T.browser_failed);
+    return;
+  }
+  video.srcObject = stream;
+  await video.play();
+  canvas.width = video.videoWidth;
+  canvas.height = video.videoHeight;
+  connect();
+  video.requestVideoFrameCallback(onVideoFrame);
+}
+
+main();

@@ -1,0 +1,136 @@
+"""Browser mode of the live check in headless Chromium: the pose model runs in the page.
+
+The fake camera plays a rendered clip (looped). The test waits on the page's own counters
+(frames processed, states received, the stream time the server saw), not on the clock: the
+WASM model on a loaded 2-core machine may run at a few frames a second.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+from formcheck.browser_live import MAX_MESSAGE_CHARS, SOCKET_PATH
+from formcheck.i18n import text
+
+from .conftest import write_y4m
+
+pytestmark = pytest.mark.browser
+
+METRIC = '[data-testid="stMetricValue"]'
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
+SETTLE_S = 10.0          # placement + countdown + calibration, stream seconds
+SAFETY_CAP_S = 600       # wall clock: only against a hang, never what the test waits for
+
+
+def _pose_frame(page):
+    iframe = page.query_selector('iframe[src*="/formcheck/pose/"]')
+    return iframe.content_frame() if iframe else None
+
+
+def _stats(page) -> dict | None:
+    frame = _pose_frame(page)
+    return frame.evaluate("window.formcheckStats || null") if frame else None
+
+
+def _wait_for(page, done, what: str, poll_s: float = 1.0) -> dict:
+    """Poll the page's counters until ``done(stats)``; fail with the last ones if it hangs."""
+    cap = time.monotonic() + SAFETY_CAP_S
+    stats = None
+    while time.monotonic() < cap:
+        stats = _stats(page)
+        if stats and done(stats):
+            return stats
+        page.wait_for_timeout(poll_s * 1000)
+    pytest.fail(f"{what}: not reached; last page counters {json.dumps(stats)[:600]}")
+
+
+def test_browser_mode_counts_reps_locally(launch, app_url, live_sample, tmp_path, artifacts):
+    clip, truth = live_sample
+    y4m = write_y4m(clip, tmp_path / "camera.y4m")
+    clip_s = truth["n_frames"] / truth["fps"] if "n_frames" in truth else 20.0
+    browser = launch("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                     f"--use-file-for-fake-video-capture={y4m}")
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    requests: list[str] = []
+    context.on("request", lambda r: requests.append(r.url))
+    # Keep a handle on every WebSocket a frame opens (to send a bad frame on the page's own).
+    context.add_init_script("window.__sockets = [];"
+                            "window.WebSocket = class extends window.WebSocket {"
+                            " constructor(...a) { super(...a); window.__sockets.push(this); } };")
+    from_page: list[str | bytes] = []   # every message the page sent on its pose socket
+    sizes: list[int] = []               # every message sent on any socket
+
+    def watch(ws):
+        ws.on("framesent", lambda m: sizes.append(len(m)))
+        if SOCKET_PATH in ws.url:
+            ws.on("framesent", lambda m: from_page.append(m))
+
+    page = context.new_page()
+    page.on("websocket", watch)
+    page.goto(f"{app_url}/live?lang=en&exercise={truth['exercise']}&side={truth['side']}")
+
+    # Counting: the clip's repetitions within two passes of it after the set-up phases.
+    want = truth["rep_count"]
+
+    def counted_or_seen_enough(s):
+        last = s["lastState"] or {}
+        return last.get("count", 0) >= want or last.get("t", 0) > SETTLE_S + 2.5 * clip_s
+
+    first = _wait_for(page, lambda s: s["states"] >= 1, "first state from the server")
+    t0 = first["lastState"]["t"]
+    stats = _wait_for(page, lambda s: counted_or_seen_enough(
+        {**s, "lastState": {**(s["lastState"] or {}), "t": (s["lastState"] or {}).get(
+            "t", 0) - t0}}), "counting the clip")
+    page.screenshot(path=str(artifacts / "app_browser_pose.png"))
+    (artifacts / "browser_pose_sent.json").write_text(json.dumps(from_page[1:]))  # replayable
+    assert stats["lastState"]["count"] >= want, f"counted {stats['lastState']} < {want}"
+    assert stats["lastState"]["phase"] == "counting"
+
+    # The page's panel says the same count, the mode and the frame rate.
+    main = page.locator('[data-testid="stMain"]')
+    page.wait_for_function(
+        "([sel, n]) => { const m = document.querySelector(sel);"
+        " return m && parseInt(m.innerText) >= n; }", arg=[METRIC, want], timeout=60_000)
+    body = main.inner_text()
+    assert "Traceback" not in body
+    assert "Pose found in this browser" in body
+    assert re.search(r"Pose found in this browser · \d+ frames/s analysed", body)
+    assert not page.locator('iframe[src*="webrtc_streamer"]').count()   # no video stream
+
+    # A malformed landmark message is dropped; the session goes on counting frames.
+    before = _stats(page)
+    bad = ["{not json", json.dumps({"t": 1e6, "wh": [640, 480], "lm": [[0.5, 0.5, 0, 1]] * 32,
+                                    "world": [[0, 0, 0]] * 32})]
+    _pose_frame(page).evaluate(
+        "([path, bad]) => { const s = window.__sockets.find(s => s.url.endsWith(path));"
+        " for (const m of bad) s.send(m); }", [SOCKET_PATH, bad])
+    after = _wait_for(page, lambda s: s["dropped"] >= before["dropped"] + 2
+                      and s["states"] >= before["states"] + 10, "dropping bad frames")
+    assert after["lastState"]["frames"] > before["lastState"]["frames"]
+    assert after["lastState"]["phase"] == "counting"
+
+    # Only landmarks went to the server: small JSON text, never an image.
+    from_page = [m for m in from_page if m not in bad]
+    assert len(from_page) > 20
+    assert all(isinstance(m, str) and len(m) <= MAX_MESSAGE_CHARS for m in from_page)
+    assert max(sizes) < 64 * 1024            # Streamlit's own socket carries no picture either
+    frames = [json.loads(m) for m in from_page[1:]]
+    assert "token" in json.loads(from_page[0])
+    assert all(set(f) == {"t", "wh", "lm", "world"} for f in frames)
+    assert sum(f["lm"] is not None for f in frames) > 0.8 * len(frames)
+
+    # No request left this machine (page, its iframe, the model and its runtime).
+    outside = {u for u in requests if not u.startswith(("data:", "blob:"))
+               and urlsplit(u).hostname not in {h.strip("[]") for h in LOCAL_HOSTS}}
+    assert not outside, f"requests outside loopback: {sorted(outside)}"
+    local = [urlsplit(u).path for u in requests]
+    for needed in ("/formcheck/pose/model.task", "/formcheck/pose/vendor/vision_bundle.mjs"):
+        assert needed in local
+    assert any(p.endswith(".wasm") for p in local)
+    assert text("app.mode_browser", "en") in body
+    context.close()

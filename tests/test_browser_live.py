@@ -1,0 +1,230 @@
+"""The landmark socket of the in-browser live check, and the engine's pose entry point."""
+
+from __future__ import annotations
+
+import json
+import math
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+
+from formcheck import browser_live
+from formcheck.browser_live import TOKENS, BadFrame, RateLimit, origin_allowed, parse_frame
+from formcheck.live import LiveSession
+from formcheck.pose import PoseEstimator
+from formcheck.protocol import PatientSettings
+from formcheck.ui.live_page import StreamHolder
+from formcheck.video import read_frames
+
+REPO = Path(__file__).resolve().parent.parent
+CLIP = REPO / "sample_videos" / "hip_abduction_clean_front.mp4"
+
+
+def _message(t: float, lm=None, world=None, wh=(640, 480)) -> str:
+    if lm is None:
+        lm = [[0.5, 0.1 + i / 40, 0.0, 0.9] for i in range(33)]
+    if world is None:
+        world = [[0.0, -0.8 + i / 20, 0.0] for i in range(33)]
+    return json.dumps({"t": t, "wh": list(wh), "lm": lm, "world": world})
+
+
+@pytest.fixture
+def holder():
+    h = StreamHolder()
+    h.configure("hip_abduction", PatientSettings("left"), "en", 5)
+    yield h
+    h.release()
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The socket's routes served by uvicorn on a free loopback port; yields ``host:port``."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(Starlette(routes=browser_live.routes()), host="127.0.0.1",
+                            port=port, log_level="warning", lifespan="off")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+@contextmanager
+def _socket(server: str, origin: str | None = "page"):
+    headers = {} if origin is None else {
+        "Origin": f"http://{server}" if origin == "page" else origin}
+    with connect(f"ws://{server}{browser_live.SOCKET_PATH}", additional_headers=headers,
+                 origin=None, open_timeout=10) as ws:
+        yield ws
+
+
+def _closed_with(ws, code: int) -> bool:
+    try:
+        ws.recv(timeout=10)
+    except ConnectionClosed as e:
+        return e.rcvd is not None and e.rcvd.code == code
+    return False
+
+
+# -- one frame ------------------------------------------------------------------------------
+
+def test_parse_frame_builds_a_pose_frame():
+    t, frame = parse_frame(_message(1.5), None)
+    assert t == 1.5 and frame is not None
+    assert frame.image_xyz.shape == (33, 3) and frame.world_xyz.shape == (33, 3)
+    assert frame.visibility.shape == (33,) and frame.image_wh == (640, 480)
+    assert parse_frame(json.dumps({"t": 2, "wh": [640, 480], "lm": None}), 1.5) == (2.0, None)
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("not json", "not JSON"),
+    ("[1, 2]", "not an object"),
+    (_message(1.0), "time not moving forward"),          # last_t is 1.0
+    (_message(0.5), "time not moving forward"),
+    (_message(float("nan")), "bad time"),
+    (_message(2.0, wh=(0, 480)), "bad frame size"),
+    (_message(2.0, lm=[[0.5, 0.5, 0.0, 0.9]] * 32), "lm: need 33"),
+    (_message(2.0, lm=[[0.5, 0.5, 0.0]] * 33), "lm: need 4"),
+    (_message(2.0, lm=[[0.5, "x", 0.0, 0.9]] * 33), "lm: not numbers"),
+    (_message(2.0, lm=[[0.5, float("inf"), 0.0, 0.9]] * 33), "lm: not finite"),
+    (_message(2.0, lm=[[0.5, 0.5, 0.0, 1.5]] * 33), "visibility"),
+    (_message(2.0, world=[[0.0, float("nan"), 0.0]] * 33), "world: not finite"),
+    (json.dumps({"t": 2.0, "wh": [640, 480], "lm": [[0.5, 0.5, 0, 1]] * 33}), "world: need"),
+    ("{" + " " * browser_live.MAX_MESSAGE_CHARS + "}", "too long"),
+])
+def test_parse_frame_rejects_bad_messages(text, reason):
+    with pytest.raises(BadFrame, match=reason):
+        parse_frame(text, 1.0)
+
+
+def test_rate_limit_allows_the_rate_and_refuses_a_flood():
+    rate = RateLimit(rate_hz=60, burst=30, _level=30)
+    flood = [rate.allow(100.0) for _ in range(40)]           # 40 at one instant
+    assert flood.count(True) == 30
+    steady = [rate.allow(100.0 + (i + 1) / 50) for i in range(100)]   # 50 Hz < 60 Hz
+    assert all(steady)
+
+
+def test_origin_must_be_the_page_or_allowed():
+    assert origin_allowed("http://127.0.0.1:8501", "127.0.0.1:8501", ())
+    assert not origin_allowed("http://evil.example", "127.0.0.1:8501", ())
+    assert not origin_allowed(None, "127.0.0.1:8501", ())
+    assert not origin_allowed("null", "127.0.0.1:8501", ())
+    assert origin_allowed("https://physio.example", "backend:8501", ("https://physio.example",))
+
+
+# -- the socket -----------------------------------------------------------------------------
+
+def test_socket_refuses_a_foreign_origin(server, holder):
+    TOKENS.issue(holder)
+    for origin in ("http://evil.example", None):
+        with pytest.raises(InvalidStatus) as refused:
+            with _socket(server, origin):
+                pass
+        assert refused.value.response.status_code == 403
+    assert not holder.streaming
+
+
+def test_socket_refuses_a_bad_token(server, holder):
+    TOKENS.issue(holder)
+    for first in (json.dumps({"token": "guessed"}), "no json", json.dumps([1])):
+        with _socket(server) as ws:
+            ws.send(first)
+            assert _closed_with(ws, 1008)
+    assert holder.frames == 0
+
+
+def test_socket_drops_bad_frames_and_goes_on(server, holder):
+    token = TOKENS.issue(holder)
+    with _socket(server) as ws:
+        ws.send(json.dumps({"token": token}))
+        hello = json.loads(ws.recv(timeout=10))["hello"]
+        assert hello["goal"] == 5 and hello["edges"] and holder.streaming
+        # A second socket with the same token while this one is open: refused.
+        with _socket(server) as other:
+            other.send(json.dumps({"token": token}))
+            assert _closed_with(other, 1008)
+        ws.send(_message(1.0))
+        state = json.loads(ws.recv(timeout=10))
+        assert state["phase"] == "placement" and state["frames"] == 1
+        bad = ["{", _message(0.9), _message(2.0, lm=[[0.5, 0.5, 0.0, 0.9]] * 32),
+               '{"t": 2.0, "wh": [640, 480], "lm": [[NaN, 0, 0, 1]], "world": []}',
+               "x" * (browser_live.MAX_MESSAGE_CHARS + 1)]
+        for i, text in enumerate(bad, start=1):
+            ws.send(text)
+            answer = json.loads(ws.recv(timeout=10))
+            assert answer["dropped_total"] == i and answer["dropped"]
+        ws.send(b"\x00" * 100)      # an image would come as bytes: never taken
+        assert json.loads(ws.recv(timeout=10))["dropped"] == "not text"
+        ws.send(_message(1.1))       # after the bad ones, counting goes on
+        state = json.loads(ws.recv(timeout=10))
+        assert state["frames"] == 2 and state["dropped_total"] == len(bad) + 1
+    deadline = time.monotonic() + 10
+    while holder.streaming and time.monotonic() < deadline:   # the server saw the close
+        time.sleep(0.05)
+    assert holder.frames == 2 and not holder.streaming
+
+
+# -- one engine -----------------------------------------------------------------------------
+
+class _Recording:
+    """The pose model, keeping every frame it found for a second run."""
+
+    def __init__(self) -> None:
+        self.inner = PoseEstimator(count_people_every_s=None)
+        self.frames: list = []
+
+    def detect(self, rgb, t):
+        frame = self.inner.detect(rgb, t)
+        self.frames.append((t, frame))
+        return frame
+
+    def close(self):
+        self.inner.close()
+
+
+def test_pose_entry_counts_like_the_image_entry():
+    if not CLIP.is_file():
+        pytest.skip("sample clip missing")
+    settings = PatientSettings("left")
+    recording = _Recording()
+    by_image = LiveSession("hip_abduction", settings, "en", estimator=recording)
+    by_pose = LiveSession("hip_abduction", settings, "en")
+    for t, rgb in read_frames(CLIP, max_side=640):
+        by_image.process(rgb, t)
+    for t, frame in recording.frames:
+        state = by_pose.process_pose(frame, t)
+    by_image.close()
+    assert by_pose._estimator is None          # no model was loaded for the pose entry
+    assert state.rep_count == by_image.snapshot().rep_count >= 1
+    assert [e.kind for e in by_pose.all_events] == [e.kind for e in by_image.all_events]
+    assert by_pose.reps() == by_image.reps()
+    assert math.isfinite(state.fps) and state.fps > 0
+
+
+def test_overlay_count_follows_the_page_sets(holder):
+    """After the page closes a set, the overlay counts the new set from zero, numbered 2."""
+    frames = [(i / 30, None) for i in range(3)]
+    for t, frame in frames:
+        state = holder.process_pose(frame, t)
+    assert (state["count"], state["set"]) == (0, 1)
+    holder.close_set(boundary=0, sets_closed=1)
+    state = holder.process_pose(None, 1.0)
+    assert (state["count"], state["set"]) == (0, 2)
+    assert np.isfinite(state["fps"])
