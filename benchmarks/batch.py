@@ -5,7 +5,9 @@ second of wall time ("× real time"), from the command's last line. From the job
 the analysis alone per job (video seconds / seconds the worker spent on it), which is the
 per-core speed a long-running worker reaches. Uses the default SQLite store (local worker
 processes) in a temp folder, or `--db URL` for the PostgreSQL queue (workers started by
-the batch). Clips: the landscape 720p real clips in ../shared/clips, else sample_videos/.
+the batch). Under load from other programs the wall-clock figures drop; the per-core figure
+(video seconds per CPU-second of the batch and its workers, start-up included) much less.
+Clips: the landscape 720p real clips in ../shared/clips, else sample_videos/.
 Writes benchmarks/results/batch.json.
 
 Usage: python benchmarks/batch.py [--db URL] [--workers 1 2] [VIDEO ...]
@@ -18,6 +20,7 @@ import json
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -54,22 +57,27 @@ def run(clips: list[Path], workers: int, db: str | None) -> dict:
         url = db or f"sqlite:///{tmp}/formcheck/formcheck.db"
         before = _max_job_id(url) if db else 0
         load0 = os.getloadavg()[0]
+        cpu0 = _children_cpu_s()
         start = time.perf_counter()
         proc = subprocess.run(
             [sys.executable, "-m", "formcheck.cli", "batch", *map(str, clips), "--exercise",
              "mini_squat", "--side", "left", "--out", f"{tmp}/out", "--workers", str(workers),
              "--db", url], capture_output=True, text=True, env=env, cwd=REPO)
         wall = time.perf_counter() - start
+        cpu = _children_cpu_s() - cpu0
         last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
         m = LINE.fullmatch(last)
         if not m:
             sys.exit(f"batch failed ({proc.returncode}): {proc.stderr[-2000:]}")
         per_job = _per_job(url, before)
+        media = sum(j[0] for j in per_job)
     return {
         "workers": workers, "batch_line": last, "wall_s": round(wall, 2),
         "end_to_end_realtime_factor": float(m.group(4)),
-        "per_job_realtime_factor_median": round(statistics.median(per_job), 2),
-        "per_job_realtime_factor": [round(x, 2) for x in per_job],
+        "cpu_s": round(cpu, 1),
+        "per_core_realtime_factor": round(media / cpu, 2),
+        "per_job_realtime_factor_median": round(statistics.median(x for _, x in per_job), 2),
+        "per_job_realtime_factor": [round(x, 2) for _, x in per_job],
         "loadavg_1min_before": round(load0, 2), "loadavg_1min_after": round(os.getloadavg()[0], 2),
     }
 
@@ -85,13 +93,21 @@ def _max_job_id(url: str) -> int:
         engine.dispose()
 
 
-def _per_job(url: str, after_id: int) -> list[float]:
+def _children_cpu_s() -> float:
+    """CPU seconds of finished child processes (the batch and the workers it waited for)."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _per_job(url: str, after_id: int) -> list[tuple[float, float]]:
+    """``(video s, × real time of the analysis alone)`` per finished job."""
     db = open_db(url)
     with db.transaction() as s:
         rows = s.scalars(select(AnalysisJob).where(AnalysisJob.status == "done",
                                                    AnalysisJob.id > after_id)
                          .order_by(AnalysisJob.id))
-        out = [j.media_s / (j.finished_at - j.started_at).total_seconds() for j in rows]
+        out = [(j.media_s, j.media_s / (j.finished_at - j.started_at).total_seconds())
+               for j in rows]
     db.dispose()
     return out
 
@@ -111,8 +127,9 @@ def main() -> None:
     for n in args.workers:
         r = run(clips, n, args.db)
         runs.append(r)
-        print(f"{n} worker(s): {r['batch_line']}  (wall {r['wall_s']} s; per job, analysis "
-              f"alone: median {r['per_job_realtime_factor_median']}× real time; "
+        print(f"{n} worker(s): {r['batch_line']}  (wall {r['wall_s']} s; per CPU-second "
+              f"{r['per_core_realtime_factor']}× real time, start-up included; per job, "
+              f"analysis alone: median {r['per_job_realtime_factor_median']}× real time; "
               f"load {r['loadavg_1min_before']} → {r['loadavg_1min_after']})")
     out = {
         "clips": [{"name": c.name, "resolution": [i.width, i.height],

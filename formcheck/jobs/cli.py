@@ -64,6 +64,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return 0 if summary.failed == 0 else 1
 
 
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (0 or more)")
+    return int(text)
+
+
 def register(sub: argparse._SubParsersAction, exercises: list[str], approaches: tuple[str, ...],
              default_fps: float) -> None:
     """Add ``worker`` and ``batch`` to the ``formcheck`` sub-commands."""
@@ -71,7 +77,7 @@ def register(sub: argparse._SubParsersAction, exercises: list[str], approaches: 
 
     w = sub.add_parser("worker", help="analyse queued videos (PostgreSQL queue), one process "
                                       "per core")
-    w.add_argument("--concurrency", type=int, default=0,
+    w.add_argument("--concurrency", type=_count, default=0,
                    help="worker processes (default: one per core)")
     w.add_argument("--db", help="database URL (default: $FORMCHECK_DB_URL)")
     w.add_argument("--heartbeat", type=float, default=HEARTBEAT_S, help=argparse.SUPPRESS)
@@ -86,7 +92,7 @@ def register(sub: argparse._SubParsersAction, exercises: list[str], approaches: 
     b.add_argument("--side", required=True, choices=("left", "right"), help="operated side")
     b.add_argument("--approach", choices=approaches, default="posterolateral")
     b.add_argument("--out", required=True, help="folder for <video>.json (and .mp4)")
-    b.add_argument("--workers", type=int, default=None,
+    b.add_argument("--workers", type=_count, default=None,
                    help="local worker processes meanwhile (default: one per core; with "
                         "PostgreSQL 0 = only workers already running)")
     b.add_argument("--video-out", action="store_true", help="also write annotated videos")
