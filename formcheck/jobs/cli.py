@@ -50,6 +50,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def _serve_child(url: str, heartbeat_s: float, stalled_after_s: float) -> None:
     from .queue import serve
 
+    # Out of the terminal's process group: Ctrl-C reaches the parent only, which passes
+    # one SIGTERM on (a second signal would make procrastinate stop mid-job).
+    os.setpgrp()
+
     serve(url, heartbeat_s, stalled_after_s)
 
 

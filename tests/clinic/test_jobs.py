@@ -100,7 +100,7 @@ def test_six_videos_through_two_workers_match_analyze(db_url, tmp_path):
 @postgres_only
 def test_job_of_a_killed_worker_completes_on_the_other(db_url, tmp_path):
     clip = SAMPLES / "bridge_clean_side.mp4"
-    fast = ("--heartbeat", "0.5", "--stalled-after", "3")
+    fast = ("--heartbeat", "1", "--stalled-after", "6")
     jobs = Jobs(db_url)
     workers = [_worker(db_url, tmp_path / f"worker{i}.log", *fast) for i in range(2)]
     try:
