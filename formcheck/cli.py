@@ -262,8 +262,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     from .clinic.cli import register
+    from .jobs.cli import register as register_jobs
 
     register(sub)
+    register_jobs(sub, exercises, APPROACHES, DEFAULT_FPS)
     return p
 
 

@@ -181,7 +181,8 @@ class PoseEstimator:
     """MediaPipe PoseLandmarker (Tasks API) in VIDEO mode, returning :class:`PoseFrame`.
 
     Create once and reuse: building a landmarker costs ~170 ms. Frames must be
-    fed in increasing time order.
+    fed in increasing time order; call :meth:`reset` before the next video so
+    the tracker does not carry the last video's pose into it.
     """
 
     def __init__(
@@ -201,10 +202,11 @@ class PoseEstimator:
         model_path = Path(model_path)
         if not model_path.is_file():
             raise FileNotFoundError(f"pose model not found: {model_path}")
+        model = model_path.read_bytes()
 
         def make(mode: RunningMode, num_poses: int) -> PoseLandmarker:
             return PoseLandmarker.create_from_options(PoseLandmarkerOptions(
-                base_options=BaseOptions(model_asset_path=str(model_path)),
+                base_options=BaseOptions(model_asset_buffer=model),
                 running_mode=mode,
                 num_poses=num_poses,
                 min_pose_detection_confidence=min_detection_confidence,
@@ -213,8 +215,9 @@ class PoseEstimator:
 
         # One person tracked in VIDEO mode (fast); a second, IMAGE-mode model
         # looks for other people about once a second.
+        self._make_tracker = lambda: make(RunningMode.VIDEO, 1)
         with native_stderr_silenced():
-            self._landmarker = make(RunningMode.VIDEO, 1)
+            self._landmarker = self._make_tracker()
             self._counter = make(RunningMode.IMAGE, 3) if count_people_every_s else None
         self._count_every_s = count_people_every_s or 0.0
         self._last_count_t = -float("inf")
@@ -222,6 +225,21 @@ class PoseEstimator:
         self._last_ms = -1
         self._closed = False
         _OPEN.add(self)
+
+    def reset(self) -> None:
+        """Start a new video: forget the tracked pose and the clock, as a new estimator would.
+
+        Only the VIDEO-mode tracker is rebuilt, from the model already in memory
+        (~0.1 s); the people counter is stateless and kept.
+        """
+        if self._last_ms < 0:
+            return
+        with native_stderr_silenced():
+            self._landmarker.close()
+            self._landmarker = self._make_tracker()
+        self._last_count_t = -float("inf")
+        self._people = 1
+        self._last_ms = -1
 
     def close(self) -> None:
         """Release the models (once)."""

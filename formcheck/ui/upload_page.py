@@ -1,19 +1,19 @@
-"""Uploaded video (or a sample clip): analyse, show, explain, download."""
+"""Uploaded video (or a sample clip): queue its analysis, follow it, show, explain, download."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from ..analysis import AnalysisResult, analyze_video
-from ..annotated_video import write_annotated_video
+from ..analysis import AnalysisResult
 from ..i18n import text
+from ..jobs import uploads
+from ..jobs.store import DONE, FAILED, RUNNING
 from ..video import VideoError
 from . import report, safety
 from .common import Choices, sample_clips, sample_truth, video_error_message
@@ -52,34 +52,55 @@ def _source(ch: Choices) -> tuple[str, str, bytes | None] | None:
     return None
 
 
-def _analyse(ch: Choices, key: str, name: str, data: bytes | None) -> dict[str, Any] | None:
-    """Run the analysis and the annotated video with a progress bar; None after an error."""
-    work = Path(tempfile.mkdtemp(prefix="formcheck-"))
-    if data is not None:
-        video = work / ("upload" + (Path(name).suffix.lower() or ".mp4"))
-        video.write_bytes(data)
-    else:
-        video = Path(key)
-    bar = st.progress(0.0, text=ch.t("analysing"))
-    try:
-        result = analyze_video(video, ch.exercise, ch.settings, ch.lang,
-                               progress=lambda f: bar.progress(0.75 * f, text=ch.t("analysing")))
-        result.source = name
-        out = write_annotated_video(
-            result, video, work / "annotated.mp4",
-            progress=lambda f: bar.progress(0.75 + 0.25 * f, text=ch.t("rendering")))
-        annotated = out.read_bytes()
-    except VideoError as exc:
-        bar.empty()
-        st.error(video_error_message(exc, ch.lang, name))
+def _analyse(ch: Choices, akey: str, key: str, name: str, data: bytes | None
+             ) -> dict[str, Any] | None:
+    """Queue the video once (a bad one fails here), then follow its job; None until done."""
+    queued: dict[str, str] = st.session_state.setdefault("upload_jobs", {})
+    if akey not in queued:
+        try:
+            job = uploads.submit(name, data, None if data is not None else key, ch.exercise,
+                                 ch.settings, ch.lang)
+        except VideoError as exc:
+            st.error(video_error_message(exc, ch.lang, name))
+            return None
+        except Exception:  # noqa: BLE001 - the page must keep working; details go to the log
+            log.exception("queueing %s failed", name)
+            st.error(ch.t("unexpected"))
+            return None
+        queued[akey] = job.key
+        # The link to come back to, with the choices it was made with.
+        st.query_params.update(job=job.key, exercise=ch.exercise, side=ch.settings.side,
+                               approach=ch.settings.approach)
+    return _follow(ch, queued[akey])
+
+
+def _follow(ch: Choices, job_key: str) -> dict[str, Any] | None:
+    """The finished job's record for :func:`_show`; progress (or its failure) meanwhile."""
+    job = uploads.state(job_key)
+    if job is None:
         return None
-    except Exception:  # noqa: BLE001 - the page must keep working; details go to the log
-        log.exception("analysis of %s failed", name)
-        bar.empty()
+    if job.status == FAILED:
+        st.error(job.error or ch.t("unexpected"))
+        return None
+    if job.status != DONE:
+        _progress(ch, job_key)
+        return None
+    try:
+        result, video = uploads.result(job)
+    except Exception:  # noqa: BLE001 - e.g. its files were removed
+        log.exception("job %s: result unreadable", job.id)
         st.error(ch.t("unexpected"))
         return None
-    bar.empty()
-    return {"result": result, "video": annotated, "name": name}
+    return {"result": result, "video": video, "name": job.source}
+
+
+@st.fragment(run_every=1.0)
+def _progress(ch: Choices, job_key: str) -> None:
+    job = uploads.state(job_key)
+    if job is None or job.finished:
+        st.rerun()
+    st.progress(job.progress, text=ch.t("analysing" if job.status == RUNNING else "queued"))
+    st.caption(ch.t("job_leave"))
 
 
 def _show(ch: Choices, rec: dict[str, Any], key: str) -> None:
@@ -134,6 +155,10 @@ def render(ch: Choices) -> None:
                + ch.t("camera_view", view=text(f"views.{spec.best_view}", ch.lang)))
     src = _source(ch)
     if src is None:
+        linked = st.query_params.get("job")  # back to an earlier upload by its link
+        rec = _follow(ch, linked) if linked else None
+        if rec is not None:
+            _show(ch, rec, linked[:12])
         return
     key, name, data = src
     s = ch.settings
@@ -141,7 +166,7 @@ def render(ch: Choices) -> None:
                         ).hexdigest()[:16]
     store: dict[str, dict[str, Any]] = st.session_state.setdefault("analyses", {})
     if akey not in store:
-        rec = _analyse(ch, key, name, data)
+        rec = _analyse(ch, akey, key, name, data)
         if rec is None:
             return
         store[akey] = rec

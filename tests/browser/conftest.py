@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -89,8 +90,9 @@ def running_app(env: dict[str, str] | None = None, log_name: str = "streamlit.lo
 
 @pytest.fixture(scope="session")
 def app_url(chromium: Path):
-    """The app, started with ``streamlit run`` on a free loopback port."""
-    with running_app() as url:
+    """The app, started with ``streamlit run`` on a free loopback port (own data folder)."""
+    with tempfile.TemporaryDirectory(prefix="formcheck-app-") as data, \
+            running_app({"XDG_DATA_HOME": data}) as url:
         yield url
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -53,6 +54,15 @@ def test_upload_counts_reps_and_names_faults(launch, app_url, upload_sample, art
     assert "Saved: pain 3/10, swelling yes." in _main_text(page)
     time.sleep(2)
     page.screenshot(path=str(artifacts / "app_upload_pain.png"))
+    # The upload went through the job queue: its link shows the result in a new tab.
+    job = re.search(r"[?&]job=([\w-]+)", page.url)
+    assert job, page.url
+    again = launch().new_page(viewport={"width": 1400, "height": 1600})
+    again.goto(f"{app_url}/video?lang=en&job={job.group(1)}")
+    again.wait_for_selector(METRIC, timeout=60_000)
+    again.wait_for_selector("text=Summary (PDF)", timeout=30_000)
+    assert int(again.locator(METRIC).first.inner_text()) == truth["rep_count"]
+    assert "Annotated video (MP4)" in _main_text(again)
 
 
 def test_bad_upload_shows_message_not_traceback(launch, app_url, tmp_path, artifacts):

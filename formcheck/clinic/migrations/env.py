@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from formcheck.clinic.db import make_engine
 from formcheck.clinic.models import Base
+from formcheck.jobs.store import not_queue_table  # the job table is ours too
 
 config = context.config
 target_metadata = Base.metadata
@@ -40,6 +41,7 @@ def run_online() -> None:
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
+            include_name=not_queue_table,
         )
         with context.begin_transaction():
             context.run_migrations()

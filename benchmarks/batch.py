@@ -1,0 +1,149 @@
+"""Batch throughput: `formcheck batch` with 1 and 2 worker processes on the same clips.
+
+End to end, as a user runs it (process and model start included): seconds of video per
+second of wall time ("× real time"), from the command's last line. From the job rows also
+the analysis alone per job (video seconds / seconds the worker spent on it), which is the
+per-core speed a long-running worker reaches. Uses the default SQLite store (local worker
+processes) in a temp folder, or `--db URL` for the PostgreSQL queue (workers started by
+the batch). Under load from other programs the wall-clock figures drop; the per-core figure
+(video seconds per CPU-second of the batch and its workers, start-up included) much less.
+Clips: the landscape 720p real clips in ../shared/clips, else sample_videos/.
+Writes benchmarks/results/batch.json.
+
+Usage: python benchmarks/batch.py [--db URL] [--workers 1 2] [VIDEO ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import create_engine, select, text
+
+from formcheck.clinic.db import open_db
+from formcheck.jobs.store import AnalysisJob
+from formcheck.video import probe
+
+REPO = Path(__file__).resolve().parent.parent
+CLIPS = REPO.parent / "shared" / "clips"
+REAL_720P = ["be23_squat", "be23_reverse_lunge_knee_drive", "kratika_squat_front",
+             "renyun_wall_sit_knee_brace", "askdrjo_seated_hip_flexion",
+             "be23_quadruped_donkey_kick"]
+RESULTS = REPO / "benchmarks" / "results" / "batch.json"
+LINE = re.compile(r"batch: (\d+) videos, (\d+) ok, (\d+) failed, ([\d.]+)× real time")
+
+
+def pick_clips(given: list[str]) -> list[Path]:
+    if given:
+        return [Path(v) for v in given]
+    real = [CLIPS / f"{n}.mp4" for n in REAL_720P if (CLIPS / f"{n}.mp4").is_file()]
+    return real or sorted((REPO / "sample_videos").glob("*.mp4"))[:6]
+
+
+def run(clips: list[Path], workers: int, db: str | None) -> dict:
+    with tempfile.TemporaryDirectory(prefix="formcheck-batch-bench-") as tmp:
+        env = {**os.environ, "XDG_DATA_HOME": tmp}
+        env.pop("FORMCHECK_DB_URL", None)
+        url = db or f"sqlite:///{tmp}/formcheck/formcheck.db"
+        before = _max_job_id(url) if db else 0
+        load0 = os.getloadavg()[0]
+        cpu0 = _children_cpu_s()
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "formcheck.cli", "batch", *map(str, clips), "--exercise",
+             "mini_squat", "--side", "left", "--out", f"{tmp}/out", "--workers", str(workers),
+             "--db", url], capture_output=True, text=True, env=env, cwd=REPO)
+        wall = time.perf_counter() - start
+        cpu = _children_cpu_s() - cpu0
+        last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+        m = LINE.fullmatch(last)
+        if not m:
+            sys.exit(f"batch failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        per_job = _per_job(url, before)
+        media = sum(j[0] for j in per_job)
+    return {
+        "workers": workers, "batch_line": last, "wall_s": round(wall, 2),
+        "end_to_end_realtime_factor": float(m.group(4)),
+        "cpu_s": round(cpu, 1),
+        "per_core_realtime_factor": round(media / cpu, 2),
+        "per_job_realtime_factor_median": round(statistics.median(x for _, x in per_job), 2),
+        "per_job_realtime_factor": [round(x, 2) for _, x in per_job],
+        "loadavg_1min_before": round(load0, 2), "loadavg_1min_after": round(os.getloadavg()[0], 2),
+    }
+
+
+def _max_job_id(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as c:
+            return c.execute(text("SELECT coalesce(max(id), 0) FROM analysis_job")).scalar()
+    except Exception:  # noqa: BLE001 - no table yet
+        return 0
+    finally:
+        engine.dispose()
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds of finished child processes (the batch and the workers it waited for)."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _per_job(url: str, after_id: int) -> list[tuple[float, float]]:
+    """``(video s, × real time of the analysis alone)`` per finished job."""
+    db = open_db(url)
+    with db.transaction() as s:
+        rows = s.scalars(select(AnalysisJob).where(AnalysisJob.status == "done",
+                                                   AnalysisJob.id > after_id)
+                         .order_by(AnalysisJob.id))
+        out = [(j.media_s, j.media_s / (j.finished_at - j.started_at).total_seconds())
+               for j in rows]
+    db.dispose()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("videos", nargs="*")
+    ap.add_argument("--db", help="PostgreSQL URL (default: a temp SQLite store)")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = ap.parse_args()
+    clips = pick_clips(args.videos)
+    infos = [probe(c) for c in clips]
+    media = sum(i.duration_s for i in infos)
+    print(f"{len(clips)} clips, {media:.1f} s of video, "
+          f"{sorted({f'{i.width}x{i.height}' for i in infos})}")
+    runs = []
+    for n in args.workers:
+        r = run(clips, n, args.db)
+        runs.append(r)
+        print(f"{n} worker(s): {r['batch_line']}  (wall {r['wall_s']} s; per CPU-second "
+              f"{r['per_core_realtime_factor']}× real time, start-up included; per job, "
+              f"analysis alone: median {r['per_job_realtime_factor_median']}× real time; "
+              f"load {r['loadavg_1min_before']} → {r['loadavg_1min_after']})")
+    out = {
+        "clips": [{"name": c.name, "resolution": [i.width, i.height],
+                   "duration_s": round(i.duration_s, 2)} for c, i in zip(clips, infos,
+                                                                       strict=True)],
+        "video_s": round(media, 2), "queue": "postgresql" if args.db else "sqlite-local",
+        "analysis_fps": 10.0,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "runs": runs,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"→ {RESULTS.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+"""Analysis jobs: uploaded and batch videos analysed by worker processes.
+
+Transport and bookkeeping around :func:`formcheck.analysis.analyze_video`, never a
+second pipeline. With PostgreSQL the jobs go through a procrastinate queue that workers
+on any machine take from; with the default SQLite they run in local worker processes.
+
+- :mod:`.store`: the ``analysis_job`` table (state, progress, result, reason of failure).
+- :mod:`.runner`: one job on one worker process, keeping its pose model across jobs.
+- :mod:`.queue`: the procrastinate app, the task and the worker loop (PostgreSQL).
+- :mod:`.local`: local worker processes (SQLite, or no queue server).
+- :mod:`.submit`: check a video, record the job and hand it to whichever of the two.
+- :mod:`.batch`, :mod:`.cli`: ``formcheck batch`` and ``formcheck worker``.
+"""
+
+HEARTBEAT_S = 10.0
+"""How often a queue worker tells PostgreSQL it is alive."""
+STALLED_AFTER_S = 30.0
+"""A worker silent this long is taken for dead: its job goes back in the queue."""

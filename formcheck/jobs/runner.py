@@ -1,0 +1,108 @@
+"""Run one analysis job in a worker process that keeps its pose model between jobs."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from pathlib import Path
+
+from ..analysis import analyze_video
+from ..clinic.db import Database
+from ..i18n import has, text
+from ..pose import PoseEstimator
+from ..protocol import PatientSettings
+from ..video import VideoError
+from . import store
+
+log = logging.getLogger(__name__)
+PROGRESS_EVERY_S = 0.5
+
+_estimator: PoseEstimator | None = None
+
+
+def worker_name() -> str:
+    """``host:pid`` of this process (shown in the job row; the kill -9 test reads it)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def estimator() -> PoseEstimator:
+    """Return this process's pose model, loaded once and reset for each video."""
+    global _estimator
+    if _estimator is None:
+        _estimator = PoseEstimator()
+    _estimator.reset()
+    return _estimator
+
+
+class JobFailed(Exception):
+    """The video cannot be analysed: retrying will not help (the reason is for the user)."""
+
+
+def video_error_text(exc: VideoError, lang: str, name: str) -> str:
+    """The user's message for an unreadable video."""
+    key = f"errors.{exc.code}" if has(f"errors.{exc.code}") else "errors.not_a_video"
+    return text(key, lang, detail=name)
+
+
+def run_job(db: Database, job_id: int) -> store.JobState:
+    """Analyse the job's video with this process's model; store result or reason.
+
+    Raises :class:`JobFailed` for a video that cannot be read (already marked failed);
+    any other exception leaves the job to the queue's retry (the caller decides).
+    """
+    state = store.start_attempt(db, job_id, worker_name())
+    if state.attempts > store.MAX_ATTEMPTS:
+        reason = f"analysis broke off {store.MAX_ATTEMPTS} times: {state.error or 'worker lost'}"
+        store.fail(db, job_id, reason)
+        raise JobFailed(reason)
+    req = store.request_of(db, job_id)
+    last = [0.0]
+    share = 0.9 if req.video_out else 1.0  # of the progress bar, for the analysis
+
+    def report(fraction: float) -> None:
+        now = time.monotonic()
+        if now - last[0] >= PROGRESS_EVERY_S:
+            last[0] = now
+            store.set_progress(db, job_id, fraction)
+
+    settings = PatientSettings(side=req.side, approach=req.approach)
+    try:
+        result = analyze_video(req.video, req.exercise, settings, req.lang,
+                               progress=lambda f: report(share * f), estimator=estimator(),
+                               analysis_fps=req.analysis_fps)
+        result.source = req.source
+        if req.track_out:
+            from ..track_io import save_track
+
+            Path(req.track_out).parent.mkdir(parents=True, exist_ok=True)
+            save_track(result.track, req.track_out)
+        if req.video_out:
+            from ..annotated_video import write_annotated_video
+
+            write_annotated_video(result, req.video, req.video_out,
+                                  lambda f: report(share + (1 - share) * f))
+    except VideoError as exc:
+        reason = video_error_text(exc, req.lang, Path(req.source).name)
+        store.fail(db, job_id, reason)
+        raise JobFailed(reason) from None
+    media_s = float(result.track.meta.get("duration_s") or result.duration_s)
+    store.finish(db, job_id, result.to_dict(), media_s)
+    return store.get(db, job_id)
+
+
+def run_with_retry(db: Database, job_id: int) -> store.JobState:
+    """Run a job here, once more after an unexpected error, then mark it failed (local mode)."""
+    while True:
+        try:
+            return run_job(db, job_id)
+        except JobFailed:
+            return store.get(db, job_id)
+        except Exception as exc:  # noqa: BLE001 - recorded as the job's reason
+            log.exception("job %s failed", job_id)
+            reason = f"{type(exc).__name__}: {exc}"
+            if store.get(db, job_id).attempts >= store.MAX_ATTEMPTS:
+                store.fail(db, job_id, reason)
+                return store.get(db, job_id)
+            store.requeue(db, job_id, reason)

@@ -1,0 +1,215 @@
+"""The ``analysis_job`` table: what was asked, how far it got, what came out.
+
+The queue (procrastinate, or local processes) only moves job ids; the state a user or
+``formcheck batch`` watches lives here, in the formcheck database, so it survives the
+browser tab, the worker and the server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Float, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..clinic.db import Database, open_db, upgrade
+from ..clinic.models import Base, utcnow
+
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+FINAL = (DONE, FAILED)
+MAX_ATTEMPTS = 2
+"""A video whose analysis fails (or whose worker dies) this many times is marked failed."""
+
+
+class AnalysisJob(Base):
+    """One video to analyse; ``result`` is the engine's JSON result once ``status`` is done."""
+
+    __tablename__ = "analysis_job"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    video: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    exercise: Mapped[str] = mapped_column(String(64))
+    side: Mapped[str] = mapped_column(String(8))
+    approach: Mapped[str] = mapped_column(String(32))
+    lang: Mapped[str] = mapped_column(String(8))
+    analysis_fps: Mapped[float] = mapped_column(Float)
+    video_out: Mapped[str | None] = mapped_column(Text, default=None)
+    track_out: Mapped[str | None] = mapped_column(Text, default=None)
+    status: Mapped[str] = mapped_column(String(16), default=QUEUED, index=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(200), default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    result_json: Mapped[str | None] = mapped_column(Text, default=None)
+    media_s: Mapped[float | None] = mapped_column(Float, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What to analyse and how; paths must be readable (and writable) by every worker."""
+
+    video: str
+    exercise: str
+    side: str
+    approach: str = "posterolateral"
+    lang: str = "nl"
+    analysis_fps: float = 10.0
+    source: str = ""
+    video_out: str | None = None
+    track_out: str | None = None
+
+
+@dataclass(frozen=True)
+class JobState:
+    """A read-only snapshot of a job row."""
+
+    id: int
+    key: str
+    source: str
+    status: str
+    progress: float
+    attempts: int
+    worker: str | None
+    error: str | None
+    media_s: float | None
+    video_out: str | None
+    track_out: str | None
+    result_json: str | None
+
+    @property
+    def finished(self) -> bool:
+        """Done or failed: nothing more will happen to it."""
+        return self.status in FINAL
+
+    @property
+    def result(self) -> dict[str, Any] | None:
+        """The engine's JSON result as a dict, once done."""
+        return json.loads(self.result_json) if self.result_json else None
+
+
+def _state(job: AnalysisJob) -> JobState:
+    return JobState(job.id, job.key, job.source, job.status, job.progress, job.attempts,
+                    job.worker, job.error, job.media_s, job.video_out, job.track_out,
+                    job.result_json)
+
+
+def create(db: Database, request: JobRequest, media_s: float | None = None) -> JobState:
+    """Record a new queued job."""
+    with db.transaction() as s:
+        job = AnalysisJob(key=secrets.token_urlsafe(16), video=request.video,
+                          source=request.source or request.video, exercise=request.exercise,
+                          side=request.side, approach=request.approach, lang=request.lang,
+                          analysis_fps=request.analysis_fps, video_out=request.video_out,
+                          track_out=request.track_out, media_s=media_s, status=QUEUED,
+                          progress=0.0, attempts=0)
+        s.add(job)
+        s.flush()
+        return _state(job)
+
+
+def request_of(db: Database, job_id: int) -> JobRequest:
+    """The request a job was created with."""
+    with db.transaction() as s:
+        j = s.get_one(AnalysisJob, job_id)
+        return JobRequest(j.video, j.exercise, j.side, j.approach, j.lang, j.analysis_fps,
+                          j.source, j.video_out, j.track_out)
+
+
+def start_attempt(db: Database, job_id: int, worker: str) -> JobState:
+    """Mark a job running on ``worker``; counts the attempt."""
+    with db.transaction() as s:
+        job = s.get_one(AnalysisJob, job_id, with_for_update=True)
+        job.status, job.progress, job.worker = RUNNING, 0.0, worker
+        job.attempts += 1
+        job.started_at = utcnow()
+        return _state(job)
+
+
+def set_progress(db: Database, job_id: int, fraction: float) -> None:
+    """Store how far a running job is, 0–1."""
+    with db.transaction() as s:
+        job = s.get_one(AnalysisJob, job_id)
+        if job.status == RUNNING:
+            job.progress = float(fraction)
+
+
+def finish(db: Database, job_id: int, result: dict[str, Any], media_s: float) -> None:
+    """Store a job's result and mark it done."""
+    with db.transaction() as s:
+        job = s.get_one(AnalysisJob, job_id, with_for_update=True)
+        job.status, job.progress, job.error = DONE, 1.0, None
+        job.result_json = json.dumps(result, ensure_ascii=False)
+        job.media_s = media_s
+        job.finished_at = utcnow()
+
+
+def fail(db: Database, job_id: int, reason: str) -> None:
+    """Mark a job failed for good, with the reason the user will read."""
+    with db.transaction() as s:
+        job = s.get_one(AnalysisJob, job_id, with_for_update=True)
+        job.status, job.error = FAILED, reason
+        job.finished_at = utcnow()
+
+
+def requeue(db: Database, job_id: int, reason: str) -> None:
+    """Put a job back in the queue after an attempt that broke off (``reason`` kept)."""
+    with db.transaction() as s:
+        job = s.get_one(AnalysisJob, job_id, with_for_update=True)
+        if job.status not in FINAL:
+            job.status, job.progress, job.error = QUEUED, 0.0, reason
+
+
+def get(db: Database, job_id: int) -> JobState:
+    """One job's state."""
+    with db.transaction() as s:
+        return _state(s.get_one(AnalysisJob, job_id))
+
+
+def by_key(db: Database, key: str) -> JobState | None:
+    """The job with this (unguessable) key, e.g. from a link, or None."""
+    with db.transaction() as s:
+        job = s.scalars(select(AnalysisJob).where(AnalysisJob.key == key)).first()
+        return _state(job) if job else None
+
+
+def states(db: Database, ids: list[int]) -> list[JobState]:
+    """The states of several jobs, in the order of ``ids``."""
+    with db.transaction() as s:
+        rows = {j.id: j for j in s.scalars(select(AnalysisJob).where(AnalysisJob.id.in_(ids)))}
+        return [_state(rows[i]) for i in ids]
+
+
+SCHEMA_LOCK = 0x666F726D  # pg_advisory_lock key while migrating ("form")
+
+
+def open_store(url: str | None = None) -> Database:
+    """Open the formcheck database and upgrade its schema to head.
+
+    On PostgreSQL the queue's tables come with the migrations; an advisory lock keeps
+    workers that start together from migrating at the same time.
+    """
+    db = open_db(url)
+    if db.engine.dialect.name != "postgresql":
+        upgrade(db.engine)
+        return db
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql(f"SELECT pg_advisory_lock({SCHEMA_LOCK})")
+        try:
+            upgrade(db.engine)
+        finally:
+            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({SCHEMA_LOCK})")
+    return db
+
+
+def not_queue_table(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+    """Alembic ``include_name`` filter: procrastinate's tables are its own, not our models'."""
+    return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))

@@ -1,0 +1,176 @@
+"""Analysis jobs through the PostgreSQL queue (procrastinate) and the local SQLite workers.
+
+Real parts only: the PostgreSQL server the suite starts, ``formcheck worker`` processes,
+the bundled rendered clips. Everything waits on job states, never on the clock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from formcheck.cli import main as formcheck
+from formcheck.jobs import store
+from formcheck.jobs.store import JobRequest
+from formcheck.jobs.submit import Jobs
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLES = REPO / "sample_videos"
+FPS = 5.0  # half the default analysis rate keeps the suite quick; same rate on both sides
+WAIT_S = 300
+
+postgres_only = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+
+
+def _truth(clip: Path) -> dict:
+    return json.loads(clip.with_suffix(".truth.json").read_text())
+
+
+def _analyze_json(clip: Path, tmp: Path, fps: float = FPS) -> dict:
+    """What ``formcheck analyze --json`` writes for a clip (run in this process)."""
+    t = _truth(clip)
+    out = tmp / f"{clip.stem}.analyze.json"
+    assert formcheck(["analyze", str(clip), "--exercise", t["exercise"], "--side", t["side"],
+                      "--json", str(out), "--fps", str(fps)]) == 0
+    return json.loads(out.read_text())
+
+
+def _request(clip: Path, fps: float = FPS) -> JobRequest:
+    t = _truth(clip)
+    return JobRequest(video=str(clip), exercise=t["exercise"], side=t["side"],
+                      analysis_fps=fps, source=str(clip))
+
+
+def _worker(url: str, log: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "formcheck.cli", "worker", "--concurrency", "1", "--db", url,
+         *extra], cwd=REPO, stdout=log.open("w"), stderr=subprocess.STDOUT)
+
+
+def _stop(*procs: subprocess.Popen) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def _wait(jobs: Jobs, ids: list[int], done, procs=()) -> list[store.JobState]:
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        states = jobs.states(ids)
+        if done(states):
+            return states
+        for p in procs:
+            assert p.poll() is None or p.returncode == -signal.SIGKILL, "a worker exited"
+        assert time.monotonic() < deadline, f"jobs stuck: {states}"
+        time.sleep(0.2)
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_six_videos_through_two_workers_match_analyze(db_url, tmp_path):
+    clips = sorted(SAMPLES.glob("*.mp4"), key=lambda p: p.stat().st_size)[:6]
+    jobs = Jobs(db_url)
+    workers = [_worker(db_url, tmp_path / f"worker{i}.log") for i in range(2)]
+    try:
+        ids = [s.id for s in jobs.submit_many([_request(c) for c in clips])]
+        states = _wait(jobs, ids, lambda ss: all(s.finished for s in ss), workers)
+    finally:
+        _stop(*workers)
+        jobs.close()
+    assert [s.status for s in states] == ["done"] * 6, [s.error for s in states]
+    assert len({s.worker for s in states}) == 2  # both workers took jobs
+    for clip, state in zip(clips, states, strict=True):
+        assert state.result == _analyze_json(clip, tmp_path), clip.name
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_job_of_a_killed_worker_completes_on_the_other(db_url, tmp_path):
+    clip = SAMPLES / "bridge_clean_side.mp4"
+    fast = ("--heartbeat", "1", "--stalled-after", "6")
+    jobs = Jobs(db_url)
+    workers = [_worker(db_url, tmp_path / f"worker{i}.log", *fast) for i in range(2)]
+    try:
+        # Both workers up (model loaded, heartbeating) before the job goes in.
+        _wait_for_workers(db_url, 2)
+        (job,) = jobs.submit_many([_request(clip, fps=10.0)])
+        running = _wait(jobs, [job.id],
+                        lambda ss: ss[0].status == "running" and 0 < ss[0].progress < 0.6,
+                        workers)[0]
+        pid = int(running.worker.rsplit(":", 1)[1])
+        victim = next(p for p in workers if p.pid == pid)
+        os.kill(pid, signal.SIGKILL)
+        victim.wait(30)
+        final = _wait(jobs, [job.id], lambda ss: ss[0].finished, workers)[0]
+    finally:
+        _stop(*workers)
+        jobs.close()
+    assert final.status == "done", final.error
+    assert final.attempts == 2
+    assert final.worker != running.worker
+    assert final.result["rep_count"] == _truth(clip)["rep_count"]
+
+
+def _wait_for_workers(url: str, n: int) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    deadline = time.monotonic() + WAIT_S
+    try:
+        while True:
+            with engine.connect() as c:
+                if c.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar() >= n:
+                    return
+            assert time.monotonic() < deadline, "workers did not start"
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
+
+
+def test_a_video_that_broke_off_twice_is_failed_with_its_reason(sqlite_db):
+    from formcheck.jobs import runner
+
+    job = store.create(sqlite_db, _request(SAMPLES / "mini_squat_faults_side.mp4"))
+    for reason in ("worker stopped", "worker stopped again"):
+        store.start_attempt(sqlite_db, job.id, "elsewhere:1")
+        store.requeue(sqlite_db, job.id, reason)
+    with pytest.raises(runner.JobFailed):
+        runner.run_job(sqlite_db, job.id)
+    state = store.get(sqlite_db, job.id)
+    assert state.status == "failed"
+    assert "broke off 2 times" in state.error and "worker stopped again" in state.error
+
+
+def test_batch_on_sqlite_runs_local_workers(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("FORMCHECK_DB_URL", raising=False)
+    clips = [SAMPLES / "mini_squat_clean_side.mp4", SAMPLES / "mini_squat_valgus_front.mp4"]
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"not a video" * 100)
+    out = tmp_path / "out"
+    status = formcheck(["batch", *map(str, clips), str(bad), "--exercise", "mini_squat",
+                        "--side", "left", "--out", str(out), "--workers", "2",
+                        "--fps", str(FPS)])
+    captured = capsys.readouterr()
+    last = captured.out.strip().splitlines()[-1]
+    assert status == 1
+    assert last.startswith("batch: 3 videos, 2 ok, 1 failed, ") and last.endswith("× real time")
+    assert "broken.mp4" in captured.err
+    assert sorted(p.name for p in out.iterdir()) == [c.stem + ".json" for c in sorted(clips)]
+    for clip in clips:
+        assert _truth(clip)["side"] == "left"
+        want = _analyze_json(clip, tmp_path)
+        assert json.loads((out / f"{clip.stem}.json").read_text()) == want

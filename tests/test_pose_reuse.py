@@ -1,0 +1,34 @@
+"""One pose estimator serves many videos (a worker keeps its model): reset makes it fresh."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from formcheck.pose import PoseEstimator, PoseTrack
+from formcheck.video import read_frames
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_videos"
+
+
+def _track(est: PoseEstimator, name: str, seconds: float = 4.0) -> PoseTrack:
+    frames, times = [], []
+    for t, rgb in read_frames(SAMPLES / name, max_side=640, max_fps=10):
+        if t > seconds:
+            break
+        frames.append(est.detect(rgb, t))
+        times.append(t)
+    return PoseTrack.from_frames(frames, times, (1, 1))
+
+
+def test_reset_estimator_gives_what_a_fresh_one_gives():
+    first, second = "bridge_clean_side.mp4", "mini_squat_faults_side.mp4"
+    with PoseEstimator() as fresh:
+        want = _track(fresh, second)
+    with PoseEstimator() as est:
+        _track(est, first, seconds=60)
+        est.reset()
+        got = _track(est, second)
+    np.testing.assert_array_equal(got.n_people, want.n_people)
+    np.testing.assert_allclose(got.image_xyz, want.image_xyz, atol=1e-6)
