@@ -164,8 +164,11 @@ def write_y4m(mp4: Path, out: Path, width: int = 640, height: int = 480) -> Path
 
 
 def wait_for_live_count(page, want: int, frame_budget: float = 1500,
-                        hard_limit_s: float = 900) -> int:
+                        hard_limit_s: float = 900, total: bool = False) -> int:
     """Wait until the live counter shows ``want`` reps; return the last count seen.
+
+    ``total``: read the count of the whole session ("Counted in all"), which a set ending
+    after a rest does not reset; else the current set's counter.
 
     Waits on the app's own progress, not the wall clock: it gives up only after the page
     reports about ``frame_budget`` processed frames (the "N frames/s" caption integrated
@@ -174,6 +177,7 @@ def wait_for_live_count(page, want: int, frame_budget: float = 1500,
     """
     metric = '[data-testid="stMetricValue"]'
     speed = re.compile(r"(\d+) (?:frames/s|beelden/s)")
+    all_counted = re.compile(r"(?:Counted in all|Totaal geteld): (\d+)")
     seen, frames = -1, 0.0
     last = start = time.monotonic()
     while frames < frame_budget and time.monotonic() - start < hard_limit_s:
@@ -184,9 +188,13 @@ def wait_for_live_count(page, want: int, frame_budget: float = 1500,
         found = speed.search(body)
         frames += (int(found.group(1)) if found else 0) * (now - last)
         last = now
-        values = page.locator(metric).all_inner_texts()
-        if values and re.match(r"\d+", values[0]):
-            seen = int(re.match(r"\d+", values[0]).group())
+        if total:
+            counted = all_counted.search(body)
+            seen = int(counted.group(1)) if counted else seen
+        else:
+            values = page.locator(metric).all_inner_texts()
+            if values and re.match(r"\d+", values[0]):
+                seen = int(re.match(r"\d+", values[0]).group())
         if seen >= want:
             break
     return seen

@@ -95,9 +95,9 @@ def test_live_counts_reps_from_fake_camera(launch, app_url, live_sample, tmp_pat
     start.wait_for(timeout=300_000)  # a state: the component has loaded (slow when loaded)
     start.click()
     want = truth["rep_count"]
-    if wait_for_live_count(page, 1) >= 1:
+    if wait_for_live_count(page, 1, total=True) >= 1:
         page.screenshot(path=str(artifacts / "app_live_counting.png"))
-    seen = wait_for_live_count(page, want)
+    seen = wait_for_live_count(page, want, total=True)
     page.screenshot(path=str(artifacts / "app_live.png"))
     body = _main_text(page)
     assert "Traceback" not in body
