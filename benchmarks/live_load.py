@@ -11,7 +11,11 @@ Server CPU is the app process's user+system time (``/proc``) while streaming, so
 includes the socket, JSON, frame checks and the engine. The clients run on the same
 machine and compete for its cores.
 
-    python benchmarks/live_load.py [--clients N] [--seconds S] [--video PATH]
+    python benchmarks/live_load.py [--clients N] [--seconds S] [--video PATH] [--browser S]
+
+``--browser S`` first opens the live page in headless Chromium (Debian's, fake camera
+playing the clip) for S seconds and reports the pose model's frame rate in the browser,
+beside the server mode's figure from ``results/live_speed.json``.
 
 Results to ``benchmarks/results/live_load.json``; the last line printed is
 ``live load: N clients at 30 Hz, p95 X ms, server CPU Y% of one core per client``.
@@ -119,6 +123,39 @@ async def run_clients(url: str, origin: str, tokens: list[str], bodies: list[str
     return delays, counts
 
 
+def browser_fps(url: str, video: Path, seconds: float, exercise: str, side: str) -> dict:
+    """Frames a second the pose model manages in headless Chromium on this machine."""
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(REPO))
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, write_y4m
+
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        y4m = write_y4m(video, Path(tmp) / "camera.y4m")
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + [
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={y4m}"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.goto(f"{url}/live?lang=en&exercise={exercise}&side={side}")
+        iframe = page.wait_for_selector('iframe[src*="/formcheck/pose/"]', timeout=120_000)
+        frame = iframe.content_frame()
+        deadline = time.monotonic() + 300     # the page's CSP forbids wait_for_function
+        while not frame.evaluate("(window.formcheckStats || {}).processed > 0"):
+            if time.monotonic() > deadline:
+                sys.exit("the pose model did not start in Chromium")
+            page.wait_for_timeout(500)
+        first = frame.evaluate("[window.formcheckStats.processed, performance.now()]")
+        page.wait_for_timeout(seconds * 1000)
+        last = frame.evaluate("[window.formcheckStats.processed, performance.now()]")
+        browser.close()
+    fps = (last[0] - first[0]) / ((last[1] - first[1]) / 1000)
+    server = json.loads((OUT.parent / "live_speed.json").read_text()) \
+        if (OUT.parent / "live_speed.json").is_file() else {}
+    return {"browser_model_fps": round(fps, 1), "browser_seconds": seconds,
+            "server_mode_fps_paced": round(server.get("paced_30fps", {}).get("fps", 0), 1),
+            "server_mode_fps_max": round(server.get("max", {}).get("fps", 0), 1)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--clients", type=int, default=50)
@@ -126,6 +163,8 @@ def main() -> None:
     ap.add_argument("--video", type=Path, default=DEFAULT_VIDEO)
     ap.add_argument("--exercise", default="hip_abduction")
     ap.add_argument("--side", default="left")
+    ap.add_argument("--browser", type=float, default=0.0, metavar="S",
+                    help="first measure the model's frame rate in headless Chromium for S s")
     args = ap.parse_args()
 
     print(f"finding the landmarks of {args.video.name} ...", flush=True)
@@ -155,6 +194,12 @@ def main() -> None:
                     sys.exit("the app did not start")
                 time.sleep(0.5)
             tokens = json.loads(tokens_file.read_text())
+            in_browser = {}
+            if args.browser:
+                print(f"the pose model in headless Chromium for {args.browser:.0f} s ...",
+                      flush=True)
+                in_browser = browser_fps(f"http://127.0.0.1:{port}", args.video, args.browser,
+                                         args.exercise, args.side)
             time.sleep(2.0)
             idle0, wall0 = _cpu_s(app.pid), time.perf_counter()
             time.sleep(2.0)
@@ -189,7 +234,9 @@ def main() -> None:
         "server_cpu_pct_idle": round(idle_pct, 1),
         "server_cpu_pct_per_client": round(per_client, 2),
         "server_cpu_ms_per_frame": round(per_frame_ms, 3),
+        **in_browser,
         "cpu_count": os.cpu_count(), "machine": platform.machine(),
+        "load_average_1min": round(os.getloadavg()[0], 1),
         "note": "clients run on the same machine as the server",
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
