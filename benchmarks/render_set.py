@@ -12,8 +12,13 @@ Azimuths: 0 = side view of the operated flank, +90 = in front (lying: at the fee
 -90 = behind (lying: at the head). "Oblique" is 30° off the best view's axis:
 ±30 for everything but hip abduction, whose best view is the front (60 / 120).
 
-Usage: python benchmarks/render_set.py [DIR] [--force] [--only SUBSTR] [--dry-run] [--prune]
-       (DIR default: ~/.cache/formcheck/bench)
+``--set random`` renders the domain-randomised set instead (64 clips, see
+:mod:`formcheck.synth.randomised`: cameras ±35° off side-on and ±30° off the front,
+elevation −10…+25°, portrait frames, sway, tremor, tempo, trunk leaning back,
+far leg hidden, adduction past the midline), default DIR ~/.cache/formcheck/bench-random.
+
+Usage: python benchmarks/render_set.py [DIR] [--set fixed|random] [--force] [--only SUBSTR]
+       [--dry-run] [--prune]   (DIR default: ~/.cache/formcheck/bench)
 """
 
 from __future__ import annotations
@@ -31,8 +36,10 @@ import numpy as np
 
 from formcheck.synth import ClipSpec, render_clip
 from formcheck.synth.exercises import SPECS, parse_faults, plan_timeline
+from formcheck.synth.randomised import random_set
 
 DEFAULT_DIR = Path.home() / ".cache" / "formcheck" / "bench"
+DEFAULT_DIRS = {"fixed": DEFAULT_DIR, "random": DEFAULT_DIR.with_name("bench-random")}
 SET_VERSION = 1  # bump to force a re-render of everything
 CRF = 23
 
@@ -108,7 +115,8 @@ def build_set() -> dict[str, ClipSpec]:
 def clip_info(spec: ClipSpec) -> dict:
     """Length and rep make-up of a clip, from its (cheap, deterministic) timeline."""
     plan = parse_faults(spec.faults)
-    tl = plan_timeline(spec.exercise, spec.reps, plan, np.random.default_rng(spec.seed))
+    tl = plan_timeline(spec.exercise, spec.reps, plan, np.random.default_rng(spec.seed),
+                       tempo=spec.tempo)
     wrong = sum("wrong_leg" in plan.get(i, ()) for i in range(1, spec.reps + 1))
     faulty = sum(bool(plan.get(i)) for i in range(1, spec.reps + 1))
     return {"duration_s": tl.duration_s, "movements": spec.reps, "clean": spec.reps - faulty,
@@ -158,7 +166,7 @@ def render_one(out_dir: Path, name: str, spec: ClipSpec) -> dict:
 
 
 def composition(clips: dict[str, ClipSpec]) -> list[str]:
-    rows = defaultdict(lambda: {"clips": 0, "views": set(), "bodies": set(), "sides": set(),
+    rows: dict = defaultdict(lambda: {"clips": 0, "views": set(), "bodies": set(), "sides": set(),
                                 "moves": 0, "clean": 0, "faults": set(), "secs": 0.0})
     for spec in clips.values():
         info = clip_info(spec)
@@ -190,15 +198,17 @@ def composition(clips: dict[str, ClipSpec]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("dir", nargs="?", type=Path, default=DEFAULT_DIR)
+    ap.add_argument("dir", nargs="?", type=Path, default=None)
+    ap.add_argument("--set", choices=sorted(DEFAULT_DIRS), default="fixed",
+                    help="fixed: the 32-clip set (default); random: the domain-randomised set")
     ap.add_argument("--force", action="store_true", help="re-render even if up to date")
     ap.add_argument("--only", default="", help="render only clips whose name contains this")
     ap.add_argument("--dry-run", action="store_true", help="list the set, render nothing")
     ap.add_argument("--prune", action="store_true",
                     help="delete clips in DIR rendered by this script but no longer in the set")
     args = ap.parse_args(argv)
-    out_dir: Path = args.dir.expanduser()
-    clips = build_set()
+    out_dir: Path = (args.dir or DEFAULT_DIRS[args.set]).expanduser()
+    clips = build_set() if args.set == "fixed" else random_set()
     problems = check_set(clips)
     for p in problems:
         print(f"set problem: {p}", file=sys.stderr)

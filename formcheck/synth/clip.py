@@ -12,6 +12,7 @@ import numpy as np
 from formcheck.synth.angles import all_angles
 from formcheck.synth.body import REGIONS, load_body
 from formcheck.synth.exercises import (
+    BILATERAL,
     BUILDERS,
     LYING,
     NEUTRAL_REP,
@@ -29,6 +30,7 @@ from formcheck.synth.skeleton import (
     make_rig,
     posed_joints,
     rot_x,
+    rot_z,
     segment_transforms,
     skin,
     vertex_normals,
@@ -52,6 +54,16 @@ class ClipSpec:
 
     ``azimuth_deg`` None = the view's default (side 0, front 90, oblique 30);
     ``side`` is the operated side.
+
+    Domain randomisation (defaults leave a clip as it always was):
+    ``elevation_deg`` sets the camera height so it looks down (+) or up (-) at the aim
+    point; ``frame_wh`` is the frame size (width, height), e.g. portrait (1080, 1920);
+    ``fit_frame`` moves the camera back until the whole body stays in the frame;
+    ``sway_deg`` sways a standing body about its feet (slow, both planes);
+    ``tremor_deg`` shakes the primary angle by up to this much during holds;
+    ``tempo`` multiplies the up and down times (not of ``too_fast`` reps);
+    ``trunk_back_deg`` is the backward lean of a hip-flexion ``trunk_lean`` rep;
+    ``room_seed`` randomises the floor and wall colours; ``preset`` is x264's preset.
     """
 
     exercise: str
@@ -67,6 +79,22 @@ class ClipSpec:
     crf: int = 23
     backend: str = "auto"
     extra: dict = field(default_factory=dict)
+    elevation_deg: float | None = None
+    frame_wh: tuple[int, int] = (640, 480)
+    fit_frame: bool = False
+    sway_deg: float = 0.0
+    tremor_deg: float = 0.0
+    tempo: float = 1.0
+    trunk_back_deg: float = 22.0
+    room_seed: int | None = None
+    preset: str = "medium"
+
+    def variation(self) -> dict:
+        """The randomised settings that differ from the defaults (empty for a plain clip)."""
+        base = ClipSpec(self.exercise)
+        keys = ("elevation_deg", "frame_wh", "fit_frame", "sway_deg", "tremor_deg", "tempo",
+                "trunk_back_deg", "room_seed")
+        return {k: getattr(self, k) for k in keys if getattr(self, k) != getattr(base, k)}
 
 
 @dataclass(frozen=True)
@@ -98,7 +126,8 @@ def pose_frames(spec: ClipSpec) -> tuple[ClipFrames, object]:
     rng = np.random.default_rng(spec.seed)
     rig = make_rig(load_body(spec.body))
     side = {"left": "l", "right": "r"}[spec.side]
-    timeline = plan_timeline(spec.exercise, spec.reps, parse_faults(spec.faults), rng)
+    timeline = plan_timeline(spec.exercise, spec.reps, parse_faults(spec.faults), rng,
+                             tempo=spec.tempo, trunk_back_deg=spec.trunk_back_deg)
     n = int(round(timeline.duration_s * FPS))
     t = np.arange(n) / FPS
     build = BUILDERS[spec.exercise]
@@ -106,21 +135,24 @@ def pose_frames(spec: ClipSpec) -> tuple[ClipFrames, object]:
     cache: dict[tuple, Pose] = {}
 
     def pose_at(q: float, rep: Rep) -> Pose:
-        key = (round(q, 5), rep.index if q > 0 else 0)
+        key = (round(q, 5), rep.index if q != 0 else 0)
         if key not in cache:
-            cache[key] = build(rig, side, q, rep if q > 0 else NEUTRAL_REP)
+            cache[key] = build(rig, side, q, rep if q != 0 else NEUTRAL_REP)
         return cache[key]
+
+    tremor = _tremor(spec, timeline, t)
+    sway = _sway(spec, t)
 
     verts = np.zeros((n, len(rig.body.verts), 3), np.float32)
     joints = {k: np.zeros((n, 3)) for k in JOINT_NAMES}
-    offset = None
+    offset = pivot = None
     for i, ti in enumerate(t):
         q, rep = 0.0, NEUTRAL_REP
         for r in timeline.reps:
             qi = float(progress(r, np.array([ti]))[0])
-            if qi > 0:
+            if qi != 0:
                 q, rep = qi, r
-        pose = pose_at(q, rep)
+        pose = pose_at(q - tremor[i] if q > 0 else q, rep)
         rot, off = segment_transforms(rig, pose)
         rot = world @ rot
         off = off @ world.T
@@ -129,12 +161,54 @@ def pose_frames(spec: ClipSpec) -> tuple[ClipFrames, object]:
             offset = _placement(spec.exercise, v, rig)
             surface = BED_TOP_M if spec.exercise in LYING else 0.0
         v = v + offset
+        if sway is not None:
+            if pivot is None:  # the floor between the feet at the start
+                pivot = 0.5 * (posed_joints(rig, rot, off)["ankle_l"]
+                               + posed_joints(rig, rot, off)["ankle_r"]) + offset
+                pivot[1] = 0.0
+            v = (v - pivot) @ sway[i].T + pivot
         # soft tissue flattens against the floor / bed instead of sinking into it
         v[:, 1] = np.maximum(v[:, 1], surface)
         verts[i] = v
         for k, p in posed_joints(rig, rot, off).items():
-            joints[k][i] = p + offset
+            joints[k][i] = p + offset if sway is None else (p + offset - pivot) @ sway[i].T + pivot
     return ClipFrames(t=t, verts=verts, joints=joints, timeline=timeline), rig
+
+
+def _tremor(spec: ClipSpec, timeline: Timeline, t: np.ndarray) -> np.ndarray:
+    """Per-frame progress dip (T,) during holds: up to ``tremor_deg`` of the primary angle.
+
+    A mix of a 4-8 Hz tremor and a ~1 Hz wobble, faded in and out over 0.3 s at the
+    ends of each hold; 0 outside holds.
+    """
+    out = np.zeros(len(t))
+    if spec.tremor_deg <= 0:
+        return out
+    rng = np.random.default_rng(spec.seed + 3000)
+    amp = abs(SPECS[spec.exercise].amplitude_deg)
+    for r in timeline.reps:
+        if r.hold_s < 0.3:
+            continue
+        a = min(spec.tremor_deg / (amp * r.scale * r.amplitude_jitter), 0.5)
+        f1, f2 = rng.uniform(4.0, 8.0), rng.uniform(0.7, 1.3)
+        p1, p2 = rng.uniform(0, 2 * np.pi, 2)
+        wave = 0.6 * np.sin(2 * np.pi * f1 * t + p1) + 0.4 * np.sin(2 * np.pi * f2 * t + p2)
+        x = t - r.peak_start_s
+        fade = np.clip(np.minimum(x, r.hold_s - x) / 0.3, 0.0, 1.0)
+        out += a * fade * 0.5 * (1.0 + wave)
+    return out
+
+
+def _sway(spec: ClipSpec, t: np.ndarray) -> np.ndarray | None:
+    """Per-frame world rotations (T, 3, 3) of a standing body swaying about its feet."""
+    if spec.sway_deg <= 0 or spec.exercise in LYING:
+        return None
+    rng = np.random.default_rng(spec.seed + 2000)
+    fa, fb = rng.uniform(0.15, 0.35, 2)
+    pa, pb = rng.uniform(0, 2 * np.pi, 2)
+    fwd = spec.sway_deg * np.sin(2 * np.pi * fa * t + pa)
+    lat = 0.6 * spec.sway_deg * np.sin(2 * np.pi * fb * t + pb)
+    return np.stack([rot_x(a) @ rot_z(b) for a, b in zip(fwd, lat, strict=True)])
 
 
 def _placement(exercise: str, v: np.ndarray, rig) -> np.ndarray:
@@ -179,7 +253,30 @@ def camera_for(spec: ClipSpec, frames: ClipFrames) -> Camera:
         dist = spec.distance_m or 3.0
         height = spec.height_m or 1.1
     lateral = (1.0, 0.0, 0.0) if spec.side == "left" else (-1.0, 0.0, 0.0)
-    return Camera(azimuth_deg=az, distance_m=dist, height_m=height, target=target, lateral=lateral)
+    w, h = spec.frame_wh
+
+    def make(d: float) -> Camera:
+        up = height if spec.elevation_deg is None else (
+            target[1] + d * np.tan(np.radians(spec.elevation_deg)))
+        return Camera(azimuth_deg=az, distance_m=d, height_m=float(up), target=target,
+                      lateral=lateral, width=int(w), height=int(h))
+
+    cam = make(dist)
+    if spec.fit_frame:
+        pts = frames.verts[::5, ::7].reshape(-1, 3)
+        for _ in range(25):
+            if _fits(cam, pts):
+                break
+            cam = make(cam.distance_m * 1.08)
+    return cam
+
+
+def _fits(cam: Camera, pts: np.ndarray, margin: float = 0.04) -> bool:
+    """Whether every point (N, 3) projects inside the frame with a ``margin`` share spare."""
+    px, depth = cam.project(pts)
+    mx, my = margin * cam.width, margin * cam.height
+    return bool(np.all(depth > 0.1) and np.all((px[:, 0] >= mx) & (px[:, 0] <= cam.width - mx)
+                                              & (px[:, 1] >= my) & (px[:, 1] <= cam.height - my)))
 
 
 def truth_dict(spec: ClipSpec, frames: ClipFrames, camera: Camera) -> dict:
@@ -195,6 +292,7 @@ def truth_dict(spec: ClipSpec, frames: ClipFrames, camera: Camera) -> dict:
     other = "right" if side == "left" else "left"
     prim = ang[ex.primary]
     t = frames.t
+    past = knee_past_midline_m(frames.joints, side)
 
     def r2(a: np.ndarray) -> list[float]:
         return [round(float(x), 2) for x in a]
@@ -220,6 +318,11 @@ def truth_dict(spec: ClipSpec, frames: ClipFrames, camera: Camera) -> dict:
         hip = ang["hip_flexion_deg"][side][m]  # type: ignore[index]
         if hip.max() > 90.0 and "hip_flexion_limit" not in faults:
             faults.append("hip_flexion_limit")
+        crossed = float(past[m].max()) > 0.0
+        if crossed and "adduction_past_midline" not in faults:
+            faults.append("adduction_past_midline")
+        if not crossed and "adduction_past_midline" in faults:
+            faults.remove("adduction_past_midline")
         peaks = {}
         for key in ("hip_flexion_deg", "knee_flexion_deg", "hip_abduction_deg"):
             s = ang[key][side][m]  # type: ignore[index]
@@ -234,12 +337,23 @@ def truth_dict(spec: ClipSpec, frames: ClipFrames, camera: Camera) -> dict:
             "start_deg": round(base, 2), "hold_s": round(r.hold_s, 3),
             "up_s": round(r.up_s, 3), "down_s": round(r.down_s, 3),
             "completed": "incomplete_range" not in faults, "faults": faults, "peaks": peaks,
+            **({"knee_past_midline_m": round(float(past[m].max()), 3)}
+               if spec.exercise == "hip_abduction" else {}),
         })
     angles = {"t": [round(float(x), 4) for x in t]}
     for key, val in ang.items():
         angles[key] = {k: r2(v) for k, v in val.items()} if isinstance(val, dict) else r2(val)
     px, _ = camera.project(np.stack([frames.joints[j] for j in JOINT_NAMES], axis=1))
     view = spec.view
+    extra = {}
+    if spec.variation():
+        var = {k: list(v) if isinstance(v, tuple) else v for k, v in spec.variation().items()}
+        target = np.asarray(camera.target)
+        dy = camera.position[1] - target[1]
+        var["camera_elevation_deg"] = round(float(np.degrees(np.arctan2(dy, camera.distance_m))), 2)
+        var["far_leg_occluded"] = bool(
+            spec.exercise in BILATERAL and abs(abs(camera.azimuth_deg) - 180.0) < 1e-6)
+        extra["variation"] = var
     return {
         "exercise": spec.exercise, "side": side, "view": view,
         "camera": {
@@ -262,7 +376,22 @@ def truth_dict(spec: ClipSpec, frames: ClipFrames, camera: Camera) -> dict:
         "notes": "Angles from exact joint centres of the posed mesh (degrees). Lying: trunk lean "
                  "is measured from the surface towards the head (0 = flat), forward = towards "
                  "the ceiling. Body data: MakeHuman/MPFB2, CC0.",
+        **extra,
     }
+
+
+def knee_past_midline_m(joints: dict[str, np.ndarray], side: str) -> np.ndarray:
+    """How far (m, (T,)) the ``side`` knee is past the body's midline; < 0 = on its own side.
+
+    The midline is the plane through the hip centre, normal to the trunk's lateral axis.
+    """
+    from formcheck.synth.angles import trunk_frame
+
+    _, lat, _ = trunk_frame(joints["hip_l"], joints["hip_r"], joints["shoulder_l"],
+                            joints["shoulder_r"])
+    mid = 0.5 * (joints["hip_l"] + joints["hip_r"])
+    outward = lat if side == "left" else -lat
+    return -np.sum((joints[f"knee_{side[0]}"] - mid) * outward, axis=-1)
 
 
 def render_clip(spec: ClipSpec, out: str | Path, log: bool = True) -> dict:
@@ -280,7 +409,13 @@ def render_clip(spec: ClipSpec, out: str | Path, log: bool = True) -> dict:
         cx = 0.5 * (v0[:, 0].min() + v0[:, 0].max())
         bed = (np.array([cx - 0.45, 0.0, v0[:, 2].min() - 0.2]),
                np.array([cx + 0.45, BED_TOP_M, v0[:, 2].max() + 0.25]))
-    scene = make_scene(camera, bed=bed)
+    room = {}
+    if spec.room_seed is not None:
+        rr = np.random.default_rng(spec.room_seed)
+        floor, wall = np.array([0.62, 0.55, 0.47]), np.array([0.84, 0.85, 0.80])
+        room = {"floor_rgb": tuple(float(x) for x in 0.5 * floor + rr.uniform(0.1, 0.4, 3)),
+                "wall_rgb": tuple(float(x) for x in 0.5 * wall + rr.uniform(0.2, 0.5, 3))}
+    scene = make_scene(camera, bed=bed, **room)
     renderer = make_renderer(rig.body.tris, colors, scene, camera, spec.backend)
     t1 = time.perf_counter()
 
@@ -290,7 +425,7 @@ def render_clip(spec: ClipSpec, out: str | Path, log: bool = True) -> dict:
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_mp4(out, images(), FPS, crf=spec.crf)
+    write_mp4(out, images(), FPS, crf=spec.crf, preset=spec.preset)
     renderer.release()
     t_render = time.perf_counter() - t1
     truth = truth_dict(spec, frames, camera)

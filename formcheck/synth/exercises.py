@@ -34,7 +34,7 @@ BILATERAL = frozenset({"mini_squat", "bridge"})
 
 FAULTS: tuple[str, ...] = (
     "hip_flexion_limit", "trunk_lean", "knee_not_straight", "knee_valgus", "hold_too_short",
-    "too_fast", "heel_lift", "incomplete_range", "wrong_leg",
+    "too_fast", "heel_lift", "incomplete_range", "wrong_leg", "adduction_past_midline",
 )
 
 
@@ -62,7 +62,8 @@ class ExerciseSpec:
 SPECS: dict[str, ExerciseSpec] = {
     "hip_abduction": ExerciseSpec(
         "hip_abduction_deg", 25.0, 0.0, "front",
-        ("trunk_lean", "knee_not_straight", "too_fast", "incomplete_range", "wrong_leg")),
+        ("trunk_lean", "knee_not_straight", "too_fast", "incomplete_range", "wrong_leg",
+         "adduction_past_midline")),
     "mini_squat": ExerciseSpec(
         "knee_flexion_deg", 60.0, 0.0, "side",
         ("hip_flexion_limit", "knee_valgus", "too_fast", "incomplete_range")),
@@ -84,6 +85,12 @@ SPECS: dict[str, ExerciseSpec] = {
 """Per exercise defaults; bridge amplitude is from the knees-90° start to in-line."""
 
 INCOMPLETE_FRACTION = 0.4
+CROSS_ADDUCTION_DEG = 22.0
+"""Adduction reached when the leg swings past the midline after an abduction rep."""
+CROSS_FLEXION_DEG = 20.0
+"""Hip flexion while crossing, so the moving leg passes in front of the standing one."""
+CROSS_S = 1.4
+"""Duration of the swing past the midline and back to the start pose."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,9 @@ class Rep:
     """One movement in a clip's timeline (times in seconds from the clip start).
 
     ``scale`` multiplies the normal amplitude (0.4 for ``incomplete_range``);
-    ``moving`` is ``"operated"`` or ``"other"`` (a wrong-leg rep).
+    ``moving`` is ``"operated"`` or ``"other"`` (a wrong-leg rep); ``cross_s`` > 0 adds,
+    after the return, a swing past the midline (adduction) and back; ``trunk_back_deg`` is
+    how far the trunk leans back in a hip-flexion ``trunk_lean`` rep.
     """
 
     index: int
@@ -103,6 +112,8 @@ class Rep:
     moving: str = "operated"
     faults: tuple[str, ...] = ()
     amplitude_jitter: float = 1.0
+    cross_s: float = 0.0
+    trunk_back_deg: float = 22.0
 
     @property
     def peak_start_s(self) -> float:
@@ -112,7 +123,7 @@ class Rep:
     @property
     def end_s(self) -> float:
         """Time the return to the start pose ends."""
-        return self.start_s + self.up_s + self.hold_s + self.down_s
+        return self.start_s + self.up_s + self.hold_s + self.down_s + self.cross_s
 
 
 def _ease(x: np.ndarray) -> np.ndarray:
@@ -121,10 +132,18 @@ def _ease(x: np.ndarray) -> np.ndarray:
 
 
 def progress(rep: Rep, t: np.ndarray) -> np.ndarray:
-    """Movement progress in [0, 1] of ``rep`` at times ``t`` (T,)."""
+    """Movement progress of ``rep`` at times ``t`` (T,): 0 = start pose, 1 = peak.
+
+    Negative while the leg swings past the midline after the return (``cross_s``):
+    -1 = full crossing.
+    """
     up = _ease((t - rep.start_s) / rep.up_s)
     down = _ease((t - rep.peak_start_s - rep.hold_s) / rep.down_s)
-    return up * (1.0 - down)
+    q = up * (1.0 - down)
+    if rep.cross_s > 0:
+        x = np.clip((t - rep.end_s + rep.cross_s) / rep.cross_s, 0.0, 1.0)
+        q = q - np.sin(np.pi * x) ** 2
+    return q
 
 
 def parse_faults(text: str) -> dict[int, tuple[str, ...]]:
@@ -156,8 +175,13 @@ def plan_timeline(
     lead_in_s: float = 1.6,
     rest_s: float = 1.6,
     tail_s: float = 0.6,
+    tempo: float = 1.0,
+    trunk_back_deg: float = 22.0,
 ) -> Timeline:
-    """Plan ``n_reps`` movements with the requested per-rep faults (1-based rep numbers)."""
+    """Plan ``n_reps`` movements with the requested per-rep faults (1-based rep numbers).
+
+    ``tempo`` multiplies the up and down times of every rep but the ``too_fast`` ones.
+    """
     spec = SPECS[exercise]
     bad = {c for codes in faults.values() for c in codes} - set(spec.faults)
     if bad:
@@ -168,8 +192,8 @@ def plan_timeline(
     reps = []
     for i in range(1, n_reps + 1):
         codes = faults.get(i, ())
-        up = 1.1 * rng.uniform(0.9, 1.1)
-        down = 1.2 * rng.uniform(0.9, 1.1)
+        up = 1.1 * rng.uniform(0.9, 1.1) * tempo
+        down = 1.2 * rng.uniform(0.9, 1.1) * tempo
         hold = spec.required_hold_s + 0.2 if spec.required_hold_s else 0.4
         if "hold_too_short" in codes:
             hold = 1.0 if spec.required_hold_s <= 3 else 3.0
@@ -181,6 +205,8 @@ def plan_timeline(
             moving="other" if "wrong_leg" in codes else "operated",
             faults=tuple(c for c in codes if c != "wrong_leg"),
             amplitude_jitter=float(rng.uniform(0.95, 1.05)),
+            cross_s=CROSS_S * max(tempo, 1.0) if "adduction_past_midline" in codes else 0.0,
+            trunk_back_deg=trunk_back_deg,
         ))
         t = reps[-1].end_s + rest_s * rng.uniform(0.95, 1.05)
     end = reps[-1].end_s + tail_s if reps else lead_in_s + tail_s
@@ -265,10 +291,22 @@ def _ik_knee(hip: np.ndarray, ankle: np.ndarray, l1: float, l2: float) -> np.nda
 
 
 def build_hip_abduction(rig: Rig, side: str, q: float, rep: Rep) -> Pose:
-    """Standing, moving leg straight sideways; trunk upright; stance ankle fixed."""
+    """Standing, moving leg straight sideways; trunk upright; stance ankle fixed.
+
+    ``q`` < 0: the leg swings past the midline (adduction), a little forward of the
+    standing leg.
+    """
     m = side if rep.moving == "operated" else _other(side)
     st = _other(m)
     amp = SPECS["hip_abduction"].amplitude_deg * rep.scale * rep.amplitude_jitter
+    if q < 0:
+        b = _Builder(rig)
+        b.arms(abd=10.0)
+        d = _thigh_dir(CROSS_FLEXION_DEG * -q, CROSS_ADDUCTION_DEG * q, m)
+        thigh = rotation_between(np.array([0.0, -1.0, 0.0]), d)
+        b.leg(m, thigh, thigh, None)
+        b.leg(st, np.eye(3), np.eye(3), np.eye(3))
+        return b.pose_anchored(f"ankle_{st}", _rest_joint(rig, f"ankle_{st}"))
     lean = (22.0 if "trunk_lean" in rep.faults else 0.0) * q
     knee = (35.0 if "knee_not_straight" in rep.faults else 0.0) * q
     b = _Builder(rig)
@@ -330,7 +368,7 @@ def build_hip_flexion(rig: Rig, side: str, q: float, rep: Rep) -> Pose:
     h_pk = (102.0 if high else SPECS["hip_flexion"].amplitude_deg) * rep.amplitude_jitter
     hip_f = h_pk * rep.scale * q
     knee_f = min(90.0, 1.2 * hip_f)
-    lean = (-22.0 if "trunk_lean" in rep.faults else 0.0) * q
+    lean = (-rep.trunk_back_deg if "trunk_lean" in rep.faults else 0.0) * q
     b = _Builder(rig)
     b.set("trunk", rot_x(lean))
     b.arms(abd=10.0)

@@ -10,7 +10,8 @@ import av
 import numpy as np
 
 
-def write_mp4(path: str | Path, frames: Iterable[np.ndarray], fps: int = 30, crf: int = 23) -> int:
+def write_mp4(path: str | Path, frames: Iterable[np.ndarray], fps: int = 30, crf: int = 23,
+              preset: str = "medium") -> int:
     """Encode RGB uint8 frames (H, W, 3) to ``path``; return the number of frames written."""
     n = 0
     with av.open(str(path), mode="w", options={"movflags": "+faststart"}) as container:
@@ -20,7 +21,7 @@ def write_mp4(path: str | Path, frames: Iterable[np.ndarray], fps: int = 30, crf
                 stream = container.add_stream("libx264", rate=Fraction(fps, 1))
                 stream.height, stream.width = img.shape[:2]
                 stream.pix_fmt = "yuv420p"
-                stream.options = {"crf": str(crf), "preset": "medium", "profile": "high",
+                stream.options = {"crf": str(crf), "preset": preset, "profile": "high",
                                   "threads": "2"}
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
             for packet in stream.encode(frame):
