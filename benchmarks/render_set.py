@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         done.append(name)
         el = time.perf_counter() - started
-        print(f"{prefix}: {stats['frames']} frames ({stats['frames'] / 30:.1f} s) in "
+        print(f"{prefix}: {stats['frames']} frames ({stats['frames'] / spec.fps:.1f} s) in "
               f"{time.perf_counter() - t0:.0f} s [{stats['renderer']}], total {el / 60:.1f} min",
               flush=True)
     shutil.rmtree(out_dir / ".partial", ignore_errors=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from formcheck.synth.angles import all_angles
@@ -63,7 +64,10 @@ class ClipSpec:
     ``tremor_deg`` shakes the primary angle by up to this much during holds;
     ``tempo`` multiplies the up and down times (not of ``too_fast`` reps);
     ``trunk_back_deg`` is the backward lean of a hip-flexion ``trunk_lean`` rep;
-    ``room_seed`` randomises the floor and wall colours; ``preset`` is x264's preset.
+    ``room_seed`` randomises the floor and wall colours; ``preset`` is x264's preset;
+    ``render_max_side`` renders larger frames at most this big and scales them up to
+    ``frame_wh`` (cheaper; the pose model sees ~640 px frames anyway); ``fps`` is the
+    frame rate.
     """
 
     exercise: str
@@ -88,6 +92,8 @@ class ClipSpec:
     trunk_back_deg: float = 22.0
     room_seed: int | None = None
     preset: str = "medium"
+    render_max_side: int | None = None
+    fps: int = FPS
 
     def variation(self) -> dict:
         """The randomised settings that differ from the defaults (empty for a plain clip)."""
@@ -128,8 +134,8 @@ def pose_frames(spec: ClipSpec) -> tuple[ClipFrames, object]:
     side = {"left": "l", "right": "r"}[spec.side]
     timeline = plan_timeline(spec.exercise, spec.reps, parse_faults(spec.faults), rng,
                              tempo=spec.tempo, trunk_back_deg=spec.trunk_back_deg)
-    n = int(round(timeline.duration_s * FPS))
-    t = np.arange(n) / FPS
+    n = int(round(timeline.duration_s * spec.fps))
+    t = np.arange(n) / spec.fps
     build = BUILDERS[spec.exercise]
     world = _world_rotation(spec.exercise)
     cache: dict[tuple, Pose] = {}
@@ -364,7 +370,7 @@ def truth_dict(spec: ClipSpec, frames: ClipFrames, camera: Camera) -> dict:
             "azimuth_convention": "0 = side view of the operated flank, +90 = in front "
                                   "(lying: at the feet), -90 = behind",
         },
-        "fps": FPS, "n_frames": len(t), "width": camera.width, "height": camera.height,
+        "fps": spec.fps, "n_frames": len(t), "width": camera.width, "height": camera.height,
         "body": spec.body, "seed": spec.seed, "faults_requested": spec.faults,
         "posture": "lying" if lying else "standing",
         "primary_angle": ex.primary, "required_hold_s": ex.required_hold_s,
@@ -416,16 +422,25 @@ def render_clip(spec: ClipSpec, out: str | Path, log: bool = True) -> dict:
         room = {"floor_rgb": tuple(float(x) for x in 0.5 * floor + rr.uniform(0.1, 0.4, 3)),
                 "wall_rgb": tuple(float(x) for x in 0.5 * wall + rr.uniform(0.2, 0.5, 3))}
     scene = make_scene(camera, bed=bed, **room)
-    renderer = make_renderer(rig.body.tris, colors, scene, camera, spec.backend)
+    shrink = 1.0
+    if spec.render_max_side and max(camera.width, camera.height) > spec.render_max_side:
+        shrink = spec.render_max_side / max(camera.width, camera.height)
+    small = replace(camera, width=int(round(camera.width * shrink / 2)) * 2,
+                    height=int(round(camera.height * shrink / 2)) * 2)
+    renderer = make_renderer(rig.body.tris, colors, scene, small, spec.backend)
     t1 = time.perf_counter()
 
     def images():
         for v in frames.verts:
-            yield renderer.render(v, vertex_normals(v, rig.body.tris))
+            img = renderer.render(v, vertex_normals(v, rig.body.tris))
+            if shrink < 1.0:
+                img = cv2.resize(img, (camera.width, camera.height),
+                                 interpolation=cv2.INTER_LINEAR)
+            yield img
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_mp4(out, images(), FPS, crf=spec.crf, preset=spec.preset)
+    write_mp4(out, images(), spec.fps, crf=spec.crf, preset=spec.preset)
     renderer.release()
     t_render = time.perf_counter() - t1
     truth = truth_dict(spec, frames, camera)
