@@ -6,13 +6,19 @@ angle bias and MAE against the true angles before and after calibration,
 rep-count exactness, and per-rep fault precision / recall / F1 per fault code.
 The real clips in ``../shared/clips`` (when present) give rep counts only.
 
-Writes ``benchmarks/results/accuracy.json`` and ``benchmarks/results/accuracy.md``.
+Writes ``benchmarks/results/accuracy.json`` and ``benchmarks/results/accuracy.md``
+(``--out NAME``: ``accuracy_NAME.json`` / ``.md``). Each clip's pose track is cached in
+``~/.cache/formcheck/tracks`` (``$FORMCHECK_TRACK_CACHE``), keyed by the clip's path,
+size, modification time and the analysis frame rate, so re-running after an engine
+change costs seconds, not the pose model's minutes (``--no-cache`` re-tracks).
 
-Usage: python benchmarks/accuracy.py [CLIP_DIR ...] [--no-real]
+Usage: python benchmarks/accuracy.py [CLIP_DIR ...] [--no-real] [--out NAME] [--no-cache]
+e.g.   python benchmarks/accuracy.py ~/.cache/formcheck/bench-random --no-real --out random
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -23,15 +29,61 @@ from pathlib import Path
 
 import numpy as np
 
-from formcheck.analysis import analyze_track, smoothed_measures, track_video
+from formcheck.analysis import DEFAULT_ANALYSIS_FPS, analyze_track, smoothed_measures, track_video
 from formcheck.measures import calibrated
 from formcheck.protocol import FAULT_CODES, PatientSettings, default_programme
+from formcheck.track_io import TrackFileError, load_track, save_track
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"
 REAL = REPO.parent / "shared" / "clips"
 REAL_CASES = REPO / "tests" / "data" / "real_clips.toml"
 ANGLES = ("hip_flexion", "knee_flexion", "hip_abduction")
+TRACK_CACHE = Path(os.environ.get("FORMCHECK_TRACK_CACHE",
+                                  Path.home() / ".cache" / "formcheck" / "tracks"))
+MOVING_DEG = 5.0
+"""Frames whose true angle is this far from its start value count as 'moving'."""
+
+
+def cached_track(path: Path, use_cache: bool = True,
+                 analysis_fps: float = DEFAULT_ANALYSIS_FPS):
+    """Return ``(track, truncated)`` of ``path``, from the track cache when it is current."""
+    st = path.stat()
+    key = hashlib.sha1(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{analysis_fps}"
+                       .encode()).hexdigest()[:16]
+    npz = TRACK_CACHE / f"{path.stem}-{key}.npz"
+    meta = npz.with_suffix(".json")
+    if use_cache and npz.is_file() and meta.is_file():
+        try:
+            track = load_track(npz)
+            info = json.loads(meta.read_text())
+            track.source, track.meta = str(path), info.get("meta", {})
+            return track, bool(info["truncated"])
+        except (TrackFileError, OSError, ValueError, KeyError):
+            pass  # re-track below
+    track, truncated = track_video(path, analysis_fps=analysis_fps)
+    TRACK_CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = npz.with_name(npz.stem + ".partial.npz")
+    save_track(track, tmp)
+    tmp.replace(npz)
+    meta.write_text(json.dumps({"clip": str(path), "truncated": truncated,
+                                "analysis_fps": analysis_fps, "meta": track.meta},
+                               default=float))
+    return track, truncated
+
+
+def view_label(truth: dict) -> str:
+    """The truth view, ``side (far leg)`` when a two-legged exercise is filmed from the
+    non-operated flank (operated leg hidden behind the other)."""
+    if truth.get("variation", {}).get("far_leg_occluded"):
+        return f"{truth['view']} (far leg)"
+    return truth["view"]
+
+
+def faces_camera(truth: dict) -> bool:
+    """Whether the camera is within 30° of the person's front or back (abduction shows)."""
+    az = abs((truth["camera"]["azimuth_deg"] + 180.0) % 360.0 - 180.0)
+    return truth["view"] == "front" or 60.0 <= az <= 120.0
 
 
 def rendered_clips(dirs: list[Path]) -> list[Path]:
@@ -65,18 +117,22 @@ def angle_errors(track, truth: dict, raw: dict, cal: dict) -> dict[str, dict[str
     t_true = np.asarray(truth["angles"]["t"])
     out = {}
     for name in ANGLES:
-        if name == "hip_abduction" and truth["view"] != "front":
+        if name == "hip_abduction" and not faces_camera(truth):
             continue  # a frontal-plane angle: not measurable from the side
         series = truth["angles"].get(f"{name}_deg", {})
         if side not in series:
             continue
-        true = np.interp(track.t, t_true, np.asarray(series[side], float))
+        true_full = np.asarray(series[side], float)
+        true = np.interp(track.t, t_true, true_full)
+        moving = np.abs(true - true_full[0]) > MOVING_DEG
         for label, meas in (("raw", raw), ("calibrated", cal)):
             err = meas[name] - true
-            err = err[np.isfinite(err)]
-            if err.size:
-                out.setdefault(name, {})[f"bias_{label}"] = float(np.mean(err))
-                out.setdefault(name, {})[f"mae_{label}"] = float(np.mean(np.abs(err)))
+            ok = np.isfinite(err)
+            if ok.any():
+                out.setdefault(name, {})[f"bias_{label}"] = float(np.mean(err[ok]))
+                out.setdefault(name, {})[f"mae_{label}"] = float(np.mean(np.abs(err[ok])))
+            if label == "calibrated" and (ok & moving).any():
+                out[name]["mae_moving"] = float(np.mean(np.abs(err[ok & moving])))
     return out
 
 
@@ -99,31 +155,38 @@ def leg_swap_rate(track, truth: dict, cal: dict) -> float:
     return float(np.mean(swapped[apart]))
 
 
-def evaluate_rendered(path: Path) -> dict:
+def evaluate_rendered(path: Path, use_cache: bool = True) -> dict:
     truth = json.loads(path.with_suffix(".truth.json").read_text())
     started = time.perf_counter()
-    track, _ = track_video(path)
+    track, _ = cached_track(path, use_cache)
     res = analyze_track(track, truth["exercise"], PatientSettings(truth["side"]), "en")
     got = [r.to_dict() for r in res.reps]
     raw = smoothed_measures(track, truth["side"], default_programme(), res.view)
     cal = calibrated(raw, res.calibration)
     faults = {c: {"tp": 0, "fp": 0, "fn": 0} for c in FAULT_CODES}
+    errors = []
     for tr, g in match_reps(truth["reps"], got):
         t_f = set(tr["faults"]) if tr else set()
         g_f = set(g["faults"]) if g else set()
+        at = f"{(tr or g)['start_s']:.1f}s"
         for c in t_f & g_f:
             faults[c]["tp"] += 1
-        for c in g_f - t_f:
+        for c in sorted(g_f - t_f):
             faults[c]["fp"] += 1
-        for c in t_f - g_f:
+            errors.append(f"FP {c} @{at}" + ("" if tr else " (no true rep)"))
+        for c in sorted(t_f - g_f):
             faults[c]["fn"] += 1
+            errors.append(f"FN {c} @{at}" + ("" if g else " (rep not seen)"))
     return {
-        "clip": path.name, "exercise": truth["exercise"], "view": truth["view"],
+        "clip": path.name, "exercise": truth["exercise"], "view": view_label(truth),
+        "azimuth_deg": truth["camera"]["azimuth_deg"],
+        "variation": truth.get("variation", {}),
         "view_seen": res.view, "detection_rate": res.detection_rate,
         "rep_count_true": truth["rep_count"], "rep_count": res.rep_count,
         "exact": res.rep_count == truth["rep_count"],
         "angles": angle_errors(track, truth, raw, cal), "faults": faults,
         "leg_swap_rate": leg_swap_rate(track, truth, cal),
+        "fault_errors": errors,
         "warnings": [w.code for w in res.warnings], "seconds": time.perf_counter() - started,
         "reps_true": [r["faults"] for r in truth["reps"]], "reps_got": [r["faults"] for r in got],
     }
@@ -160,6 +223,40 @@ def fmt(v: float, nd: int = 1) -> str:
     return "–" if v is None or not np.isfinite(v) else f"{v:.{nd}f}"
 
 
+def _mean_of(rs: list[dict], name: str, key: str) -> float:
+    vals = [r["angles"][name][key] for r in rs if key in r["angles"].get(name, {})]
+    return float(np.mean(vals)) if vals else float("nan")
+
+
+def per_view_lines(rendered: list[dict]) -> list[str]:
+    """Markdown table: rep exactness and angle MAE (calibrated; while moving) per view."""
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for r in rendered:
+        groups[r["view"]].append(r)
+    lines = ["| view | clips | reps exact | hip flex MAE (moving) | knee flex MAE (moving) | "
+             "abduction MAE (moving) |", "|---|---|---|---|---|---|"]
+    for view, rs in sorted(groups.items()):
+        cells = [f"{fmt(_mean_of(rs, n, 'mae_calibrated'))} ({fmt(_mean_of(rs, n, 'mae_moving'))})"
+                 for n in ANGLES]
+        lines.append(f"| {view} | {len(rs)} | {sum(r['exact'] for r in rs)}/{len(rs)} | "
+                     + " | ".join(cells) + " |")
+    rs = rendered
+    cells = [f"{fmt(_mean_of(rs, n, 'mae_calibrated'))} ({fmt(_mean_of(rs, n, 'mae_moving'))})"
+             for n in ANGLES]
+    lines.append(f"| **all** | {len(rs)} | {sum(r['exact'] for r in rs)}/{len(rs)} | "
+                 + " | ".join(cells) + " |")
+    return lines
+
+
+def fault_totals(rendered: list[dict]) -> dict[str, dict[str, int]]:
+    totals = {c: {"tp": 0, "fp": 0, "fn": 0} for c in FAULT_CODES}
+    for r in rendered:
+        for c, v in r["faults"].items():
+            for k in v:
+                totals[c][k] += v[k]
+    return totals
+
+
 def markdown(rendered: list[dict], totals: dict, real: list[dict]) -> str:
     lines = ["# Accuracy benchmark", "",
              f"Run {time.strftime('%Y-%m-%d %H:%M')} by `benchmarks/accuracy.py`: the real "
@@ -192,7 +289,14 @@ def markdown(rendered: list[dict], totals: dict, real: list[dict]) -> str:
     lines += ["", "Angles in degrees, operated side; bias = mean(measured − true), MAE = mean "
               "|measured − true|, raw = before and cal = after the start-pose calibration. "
               "Leg swaps: share of frames (where the legs' true hip angles differ by > 20°) in "
-              "which the measured operated hip follows the other leg.", "",
+              "which the measured operated hip follows the other leg. Abduction is scored "
+              "where the camera is within 30° of the front. "
+              "`side (far leg)`: a two-legged exercise filmed exactly side-on from the "
+              "non-operated flank, so the operated leg is hidden behind the other.", "",
+              "## Per view, all exercises", ""]
+    lines += per_view_lines(rendered)
+    lines += ["", "Calibrated MAE over all frames (in brackets: over frames where the true "
+              f"angle is > {MOVING_DEG:g}° from its start value), mean over clips.", "",
               "## Per-rep faults", "", "| fault | TP | FP | FN | precision | recall | F1 |",
               "|---|---|---|---|---|---|---|"]
     for code, c in totals.items():
@@ -201,6 +305,26 @@ def markdown(rendered: list[dict], totals: dict, real: list[dict]) -> str:
         p, r, f = prf(c)
         lines.append(f"| {code} | {c['tp']} | {c['fp']} | {c['fn']} | {fmt(p, 2)} | "
                      f"{fmt(r, 2)} | {fmt(f, 2)} |")
+    by_ex: dict[str, list[dict]] = defaultdict(list)
+    for r in rendered:
+        by_ex[r["exercise"]].append(r)
+    lines += ["", "## Per-rep faults per exercise", "",
+              "| exercise | fault | TP | FP | FN | precision | recall |",
+              "|---|---|---|---|---|---|---|"]
+    for ex, rs in sorted(by_ex.items()):
+        for code, c in fault_totals(rs).items():
+            if c["tp"] + c["fp"] + c["fn"]:
+                p, rc, _ = prf(c)
+                lines.append(f"| {ex} | {code} | {c['tp']} | {c['fp']} | {c['fn']} | "
+                             f"{fmt(p, 2)} | {fmt(rc, 2)} |")
+    misses = [r for r in rendered if not r["exact"] or r["fault_errors"]]
+    lines += ["", f"## Clips with a wrong count or a fault error ({len(misses)} of "
+              f"{len(rendered)})", "", "| clip | view seen | reps true → got | fault errors "
+              "(time = rep start) | warnings |", "|---|---|---|---|---|"]
+    for r in misses:
+        lines.append(f"| {r['clip']} | {r['view_seen']} | {r['rep_count_true']} → "
+                     f"{r['rep_count']}{'' if r['exact'] else ' ✗'} | "
+                     f"{'; '.join(r['fault_errors'])} | {', '.join(r['warnings'])} |")
     lines += ["", "## Each rendered clip", "", "| clip | reps true → got | faults true | "
               "faults got | warnings |", "|---|---|---|---|---|"]
     for r in rendered:
@@ -217,13 +341,22 @@ def markdown(rendered: list[dict], totals: dict, real: list[dict]) -> str:
 
 
 def main() -> None:
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    argv = sys.argv[1:]
+    out_name = ""
+    if "--out" in argv:
+        i = argv.index("--out")
+        if i + 1 >= len(argv):
+            sys.exit("--out needs a name, e.g. --out random")
+        out_name = argv[i + 1]
+        del argv[i:i + 2]
+    use_cache = "--no-cache" not in argv
+    args = [a for a in argv if not a.startswith("--")]
     dirs = [Path(a) for a in args] or [REPO / "sample_videos"]
     if not args and os.environ.get("FORMCHECK_BENCH_DIR"):
         dirs.append(Path(os.environ["FORMCHECK_BENCH_DIR"]))
     rendered = []
     for path in rendered_clips(dirs):
-        r = evaluate_rendered(path)
+        r = evaluate_rendered(path, use_cache)
         rendered.append(r)
         ang = r["angles"]
         print(f"{r['clip']:45s} reps {r['rep_count_true']}→{r['rep_count']} "
@@ -231,11 +364,8 @@ def main() -> None:
               + " ".join(f"{n}: {v.get('mae_raw', np.nan):.1f}→"
                          f"{v.get('mae_calibrated', np.nan):.1f}" for n, v in ang.items()),
               flush=True)
-    totals = {c: {"tp": 0, "fp": 0, "fn": 0} for c in FAULT_CODES}
-    for r in rendered:
-        for c, v in r["faults"].items():
-            for k in v:
-                totals[c][k] += v[k]
+    totals = fault_totals(rendered)
+    print("\n" + "\n".join(per_view_lines(rendered)))
     print("\nfault        TP  FP  FN   P     R     F1")
     for c, v in totals.items():
         if sum(v.values()):
@@ -244,16 +374,17 @@ def main() -> None:
                   f"{fmt(rr, 2):5s} {fmt(f, 2)}")
     exact = sum(r["exact"] for r in rendered)
     print(f"rep count exact on {exact}/{len(rendered)} rendered clips")
-    real = [] if "--no-real" in sys.argv else evaluate_real()
+    real = [] if "--no-real" in argv else evaluate_real()
     for r in real:
         print(f"real {r['clip']:40s} {r['exercise']:22s} {r['side']:5s} expected "
               f"{r['reps']}±{r['tolerance']} got {r['rep_count']}"
               f"{'' if r['within_tolerance'] else '  (outside)'}")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "accuracy.json").write_text(json.dumps(
+    stem = f"accuracy_{out_name}" if out_name else "accuracy"
+    (RESULTS / f"{stem}.json").write_text(json.dumps(
         {"rendered": rendered, "fault_totals": totals, "real": real}, indent=1, default=float))
-    (RESULTS / "accuracy.md").write_text(markdown(rendered, totals, real))
-    print(f"written: {RESULTS.relative_to(REPO)}/accuracy.json, accuracy.md")
+    (RESULTS / f"{stem}.md").write_text(markdown(rendered, totals, real))
+    print(f"written: {RESULTS.relative_to(REPO)}/{stem}.json, {stem}.md")
 
 
 if __name__ == "__main__":

@@ -204,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--force", action="store_true", help="re-render even if up to date")
     ap.add_argument("--only", default="", help="render only clips whose name contains this")
     ap.add_argument("--dry-run", action="store_true", help="list the set, render nothing")
+    ap.add_argument("--shard", default="0/1",
+                    help="K/N: render only every N-th clip starting at K (run N in parallel)")
     ap.add_argument("--prune", action="store_true",
                     help="delete clips in DIR rendered by this script but no longer in the set")
     args = ap.parse_args(argv)
@@ -212,7 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     problems = check_set(clips)
     for p in problems:
         print(f"set problem: {p}", file=sys.stderr)
-    todo = {n: s for n, s in clips.items() if args.only in n}
+    k_shard, n_shard = (int(x) for x in args.shard.split("/"))
+    todo = {n: s for i, (n, s) in enumerate(clips.items())
+            if args.only in n and i % n_shard == k_shard}
     if args.dry_run:
         for n, s in todo.items():
             info = clip_info(s)

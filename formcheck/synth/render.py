@@ -304,11 +304,14 @@ class CVRenderer:
 
 
 def make_renderer(tris: np.ndarray, colors: np.ndarray, scene: Scene, camera: Camera,
-                  backend: str = "auto") -> GLRenderer | CVRenderer:
-    """Return a GL renderer when EGL works (``auto``/``gl``), else the OpenCV one."""
+                  backend: str = "auto", msaa: int = 4) -> GLRenderer | CVRenderer:
+    """Return a GL renderer when EGL works (``auto``/``gl``), else the OpenCV one.
+
+    ``msaa``: the GL renderer's anti-aliasing samples (0 = none).
+    """
     if backend in ("auto", "gl"):
         try:
-            return GLRenderer(tris, colors, scene, camera)
+            return GLRenderer(tris, colors, scene, camera, samples=msaa)
         except Exception as exc:  # noqa: BLE001 - any GL/EGL failure means: fall back
             if backend == "gl":
                 raise RuntimeError(f"moderngl/EGL rendering unavailable: {exc}") from exc
