@@ -219,3 +219,125 @@ def test_cli_rejects_bad_faults(tmp_path, capsys):
     assert code == 2 and "bridge cannot show" in capsys.readouterr().err
     assert [_view_of(a, "side") for a in (None, 0, 30, -30, 90)] == [
         "side", "side", "oblique", "oblique", "front"]
+
+
+# ----------------------------------------------------------------- domain-randomised set
+
+def test_random_set_deterministic_and_covers_ranges():
+    from formcheck.synth.exercises import LYING, SPECS
+    from formcheck.synth.randomised import FAULT_VIEWS, random_set, view_of
+
+    clips = random_set()
+    assert clips == random_set()
+    assert random_set(seed=1) != clips
+    specs = list(clips.values())
+    assert len(specs) >= 60
+    assert {s.exercise for s in specs} == set(SPECS)
+
+    def off(s, centre):  # signed azimuth offset from a view's axis
+        return (s.azimuth_deg - centre + 180.0) % 360.0 - 180.0
+
+    side = [off(s, 0) for s in specs if abs(off(s, 0)) <= 35]
+    front = [off(s, 90) for s in specs if abs(off(s, 90)) <= 30]
+    assert min(side) <= -30 and max(side) >= 30 and min(map(abs, side)) <= 2
+    assert min(front) <= -25 and max(front) >= 25 and min(map(abs, front)) <= 2
+    standing = [s.elevation_deg for s in specs if s.exercise not in LYING]
+    lying = [s.elevation_deg for s in specs if s.exercise in LYING]
+    assert min(standing) <= -9 and max(standing) >= 24 and min(lying) >= 0
+    assert sum(s.frame_wh == (1080, 1920) for s in specs) >= 5
+    assert {(640, 480), (1280, 720), (720, 1280)} <= {s.frame_wh for s in specs}
+    far = {s.exercise for s in specs if s.azimuth_deg == 180.0}
+    assert far == {"mini_squat", "bridge"}  # exactly side-on from the other flank
+    back = [s for s in specs if s.exercise == "hip_flexion" and "trunk_lean" in s.faults]
+    assert len(back) >= 4 and all(18 <= s.trunk_back_deg <= 30 for s in back)
+    cross = [s for s in specs if "adduction_past_midline" in s.faults]
+    assert cross and all(view_of(s.azimuth_deg) == "front" for s in cross)
+    assert min(s.tempo for s in specs) < 1.0 < max(s.tempo for s in specs)
+    assert any(s.sway_deg > 1 for s in specs) and any(s.tremor_deg > 2 for s in specs)
+    moves = sum(s.reps for s in specs)
+    faulty = sum(len(parse_faults(s.faults)) for s in specs)
+    assert 0.5 <= 1 - faulty / moves <= 0.7  # about 60 % clean reps
+    for ex in SPECS:
+        shown = {c for s in specs if s.exercise == ex
+                 for cs in parse_faults(s.faults).values() for c in cs}
+        assert shown == set(SPECS[ex].faults), ex
+    for s in specs:
+        for cs in parse_faults(s.faults).values():
+            for c in cs:
+                assert view_of(s.azimuth_deg) in FAULT_VIEWS.get((s.exercise, c), ("side",
+                                                                 "oblique", "front"))
+
+
+@pytest.fixture()
+def one_body(rig, monkeypatch):
+    """Load the body once for the randomised-clip tests (loading costs seconds)."""
+    import functools
+
+    from formcheck.synth import clip as clip_mod
+
+    monkeypatch.setattr(clip_mod, "load_body", functools.cache(clip_mod.load_body))
+
+
+def test_randomised_clip_has_exact_truth(one_body, tmp_path):
+    import av
+
+    from formcheck.synth.clip import ClipSpec, camera_for, pose_frames, render_clip, truth_dict
+
+    spec = ClipSpec("hip_abduction", "right", "front", reps=2, seed=4,
+                    faults="2:adduction_past_midline", azimuth_deg=105.0, elevation_deg=-10.0,
+                    frame_wh=(180, 320), fit_frame=True, sway_deg=2.0, tempo=1.2, room_seed=4,
+                    fps=10, msaa=0, preset="ultrafast")
+    out = tmp_path / "abd.mp4"
+    render_clip(spec, out, log=False)
+    truth = json.loads((tmp_path / "abd.truth.json").read_text())
+    with av.open(str(out)) as c:
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    assert len(frames) == truth["n_frames"] and frames[0].shape == (320, 180, 3)
+    assert truth["fps"] == 10 and truth["variation"]["camera_elevation_deg"] == pytest.approx(-10)
+    px = np.array(list(truth["joints_px"].values()))
+    assert (px[..., 0] > 0).all() and (px[..., 0] < 180).all() and (px[..., 1] < 320).all()
+    r1, r2 = truth["reps"]
+    assert r1["faults"] == [] and r1["knee_past_midline_m"] < 0
+    assert r2["faults"] == ["adduction_past_midline"] and r2["knee_past_midline_m"] > 0.02
+    abd = np.array(truth["angles"]["hip_abduction_deg"]["right"])
+    t = np.array(truth["angles"]["t"])
+    for r in (r1, r2):
+        inside = (t >= r["start_s"]) & (t <= r["end_s"])
+        assert 25 * 0.95 - 0.5 <= abd[inside].max() <= 25 * 1.05 + 0.5
+    assert abd[t > r2["peak_start_s"]].min() == pytest.approx(-22, abs=0.5)
+    # sway turns the whole body: trunk lean moves, the joint angles do not
+    still, _ = pose_frames(ClipSpec(**{**spec.__dict__, "sway_deg": 0.0}))
+    plain = truth_dict(spec, still, camera_for(spec, still))
+    side_lean = np.array(truth["angles"]["trunk_lean_side_deg"])
+    assert 0.3 < side_lean.max() <= 2.0 * 0.6 + 0.3
+    for key in ("hip_abduction_deg", "hip_flexion_deg", "knee_flexion_deg"):
+        assert np.allclose(truth["angles"][key]["right"], plain["angles"][key]["right"],
+                           atol=0.02)
+
+
+def test_trunk_back_tremor_and_hidden_far_leg(one_body):
+    from formcheck.synth.clip import ClipSpec, camera_for, pose_frames, truth_dict
+
+    spec = ClipSpec("hip_flexion", "left", "side", reps=2, seed=5, faults="2:trunk_lean",
+                    trunk_back_deg=28.0, tremor_deg=3.0, fps=10)
+    frames, _ = pose_frames(spec)
+    truth = truth_dict(spec, frames, camera_for(spec, frames))
+    clean, back = truth["reps"]
+    assert clean["faults"] == [] and back["faults"] == ["trunk_lean"]
+    assert back["peaks"]["trunk_lean_forward_deg"]["min"] == pytest.approx(-28, abs=0.5)
+    assert clean["peaks"]["trunk_lean_forward_deg"]["min"] == pytest.approx(0, abs=0.5)
+    for r in (clean, back):  # the hip still flexes ~70° (trunk to thigh) and shakes in the hold
+        assert 70 * 0.95 - 0.5 <= r["peak_deg"] <= 70 * 1.05 + 0.5
+        t = np.array(truth["angles"]["t"])
+        hip = np.array(truth["angles"]["hip_flexion_deg"]["left"])
+        hold = (t >= r["peak_start_s"]) & (t <= r["peak_start_s"] + r["hold_s"])
+        assert 1.0 < np.ptp(hip[hold]) <= 3.5
+    far = ClipSpec("mini_squat", "left", "side", reps=1, seed=6, azimuth_deg=180.0,
+                   elevation_deg=5.0, fps=10)
+    frames, _ = pose_frames(far)
+    cam = camera_for(far, frames)
+    var = truth_dict(far, frames, cam)["variation"]
+    assert var["far_leg_occluded"] is True
+    _, d_op = cam.project(frames.joints["knee_l"])
+    _, d_other = cam.project(frames.joints["knee_r"])
+    assert (d_op > d_other + 0.1).all()  # the operated leg is behind the other
