@@ -138,8 +138,20 @@ def check_set(clips: dict[str, ClipSpec]) -> list[str]:
     return problems
 
 
+NEW_FIELDS = ("elevation_deg", "frame_wh", "fit_frame", "sway_deg", "tremor_deg", "tempo",
+              "trunk_back_deg", "room_seed", "preset", "render_max_side", "fps", "msaa")
+"""ClipSpec fields added with the randomised set; a spec that leaves them all at their
+defaults is written without them, so clips of the fixed set rendered before stay current."""
+
+
 def spec_doc(name: str, spec: ClipSpec) -> dict:
-    return {"set_version": SET_VERSION, "name": name, "spec": asdict(spec)}
+    d = asdict(spec)
+    plain = ClipSpec(spec.exercise)
+    if all(getattr(spec, k) == getattr(plain, k) for k in NEW_FIELDS):
+        for k in NEW_FIELDS:
+            del d[k]
+    # JSON round trip: tuples become lists, as in the file written
+    return json.loads(json.dumps({"set_version": SET_VERSION, "name": name, "spec": d}))
 
 
 def is_current(out_dir: Path, name: str, spec: ClipSpec) -> bool:
