@@ -272,11 +272,11 @@ def markdown(rendered: list[dict], totals: dict, real: list[dict]) -> str:
     for (ex, view), rs in sorted(groups.items()):
         cells = []
         for name in ANGLES:
-            vals = [r["angles"][name] for r in rs if name in r["angles"]]
-            if not vals:
+            if not any(name in r["angles"] for r in rs):
                 cells.append("–")
                 continue
-            m = {k: float(np.mean([v[k] for v in vals])) for k in vals[0]}
+            m = {k: _mean_of(rs, name, k) for k in ("bias_raw", "mae_raw", "bias_calibrated",
+                                                   "mae_calibrated")}
             cells.append(f"{fmt(m['bias_raw'])}/{fmt(m['mae_raw'])} → "
                          f"{fmt(m['bias_calibrated'])}/{fmt(m['mae_calibrated'])}")
         seen = ",".join(sorted({r["view_seen"] for r in rs}))
