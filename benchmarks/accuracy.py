@@ -248,6 +248,39 @@ def per_view_lines(rendered: list[dict]) -> list[str]:
     return lines
 
 
+CONDITIONS: list[tuple[str, object]] = [
+    ("camera below (elevation < 0°)", lambda v: v.get("camera_elevation_deg", 0) < 0),
+    ("elevation 0–15°", lambda v: 0 <= v.get("camera_elevation_deg", 0) < 15),
+    ("camera above (elevation ≥ 15°)", lambda v: v.get("camera_elevation_deg", 0) >= 15),
+    ("portrait frame", lambda v: "frame_wh" in v and v["frame_wh"][1] > v["frame_wh"][0]),
+    ("landscape frame", lambda v: not ("frame_wh" in v and v["frame_wh"][1] > v["frame_wh"][0])),
+    ("body sway", lambda v: v.get("sway_deg", 0) > 0),
+    ("tremor in holds", lambda v: v.get("tremor_deg", 0) > 0),
+    ("faster tempo (< 1)", lambda v: v.get("tempo", 1) < 1),
+    ("slower tempo (≥ 1.2)", lambda v: v.get("tempo", 1) >= 1.2),
+    ("far leg hidden", lambda v: bool(v.get("far_leg_occluded"))),
+]
+"""Randomised conditions to break the results down by (from the truth's ``variation``)."""
+
+
+def condition_lines(rendered: list[dict]) -> list[str]:
+    """Markdown table: clips, exact counts and clips with fault errors per condition."""
+    rs = [r for r in rendered if r.get("variation")]
+    if not rs:
+        return []
+    lines = ["| condition | clips | reps exact | clips with a fault error | fault errors / rep |",
+             "|---|---|---|---|---|"]
+    for label, test in CONDITIONS:
+        sel = [r for r in rs if test(r["variation"])]
+        if not sel:
+            continue
+        errs = sum(len(r["fault_errors"]) for r in sel)
+        reps = sum(len(r["reps_true"]) for r in sel)
+        lines.append(f"| {label} | {len(sel)} | {sum(r['exact'] for r in sel)}/{len(sel)} | "
+                     f"{sum(bool(r['fault_errors']) for r in sel)} | {errs / max(reps, 1):.2f} |")
+    return lines
+
+
 def fault_totals(rendered: list[dict]) -> dict[str, dict[str, int]]:
     totals = {c: {"tp": 0, "fp": 0, "fn": 0} for c in FAULT_CODES}
     for r in rendered:
@@ -317,6 +350,9 @@ def markdown(rendered: list[dict], totals: dict, real: list[dict]) -> str:
                 p, rc, _ = prf(c)
                 lines.append(f"| {ex} | {code} | {c['tp']} | {c['fp']} | {c['fn']} | "
                              f"{fmt(p, 2)} | {fmt(rc, 2)} |")
+    cond = condition_lines(rendered)
+    if cond:
+        lines += ["", "## By randomised condition", ""] + cond
     misses = [r for r in rendered if not r["exact"] or r["fault_errors"]]
     lines += ["", f"## Clips with a wrong count or a fault error ({len(misses)} of "
               f"{len(rendered)})", "", "| clip | view seen | reps true → got | fault errors "
