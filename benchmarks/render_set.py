@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -168,7 +169,7 @@ def render_one(out_dir: Path, name: str, spec: ClipSpec) -> dict:
     """Render into a temporary subfolder, then move into place (spec file last)."""
     for s in (".spec.json", ".mp4", ".truth.json"):
         (out_dir / f"{name}{s}").unlink(missing_ok=True)
-    tmp = out_dir / ".partial"
+    tmp = out_dir / f".partial-{os.getpid()}"  # one per process: shards run side by side
     tmp.mkdir(parents=True, exist_ok=True)
     stats = render_clip(spec, tmp / f"{name}.mp4", log=False)
     for s in (".mp4", ".truth.json"):
@@ -257,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{prefix}: {stats['frames']} frames ({stats['frames'] / spec.fps:.1f} s) in "
               f"{time.perf_counter() - t0:.0f} s [{stats['renderer']}], total {el / 60:.1f} min",
               flush=True)
-    shutil.rmtree(out_dir / ".partial", ignore_errors=True)
+    shutil.rmtree(out_dir / f".partial-{os.getpid()}", ignore_errors=True)
 
     stray = sorted(p for p in out_dir.glob("*.mp4") if p.stem not in clips)
     for p in stray:
