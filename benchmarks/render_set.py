@@ -277,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
           f"in {(time.perf_counter() - started) / 60:.1f} min -> {out_dir}")
     if failed:
         print("failed: " + ", ".join(failed))
-    print(f"evaluate: python benchmarks/accuracy.py {out_dir} --no-real")
+    out = " --out random" if args.set == "random" else ""
+    print(f"evaluate: python benchmarks/accuracy.py {out_dir} --no-real{out}")
     return 1 if failed or problems else 0
 
 
