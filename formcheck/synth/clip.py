@@ -345,8 +345,8 @@ def truth_dict(spec: ClipSpec, frames: ClipFrames, camera: Camera) -> dict:
             "start_deg": round(base, 2), "hold_s": round(r.hold_s, 3),
             "up_s": round(r.up_s, 3), "down_s": round(r.down_s, 3),
             "completed": "incomplete_range" not in faults, "faults": faults, "peaks": peaks,
-            **({"knee_past_midline_m": round(float(past[m].max()), 3)}
-               if spec.exercise == "hip_abduction" else {}),
+            **({"knee_past_midline_m": round(float(past[m].max()), 3)} if spec.exercise
+               == "hip_abduction" and (spec.variation() or "adduction" in spec.faults) else {}),
         })
     angles = {"t": [round(float(x), 4) for x in t]}
     for key, val in ang.items():
