@@ -71,7 +71,7 @@ class PoseSink(Protocol):
     def start_stream(self) -> dict[str, Any]:
         """A socket opened; return what the page needs once (texts, goal, skeleton)."""
 
-    def end_stream(self) -> None:
+    def end_pose_stream(self) -> None:
         """The socket closed."""
 
 
@@ -240,7 +240,7 @@ async def pose_socket(websocket: Any) -> None:
         pass
     finally:
         TOKENS.disconnect(key)
-        sink.end_stream()
+        sink.end_pose_stream()
 
 
 async def _frames(websocket: Any, sink: PoseSink) -> None:
@@ -357,5 +357,5 @@ class EngineSink:
         """Nothing to tell the page."""
         return {}
 
-    def end_stream(self) -> None:
+    def end_pose_stream(self) -> None:
         """Nothing to free."""

@@ -228,3 +228,15 @@ def test_overlay_count_follows_the_page_sets(holder):
     state = holder.process_pose(None, 1.0)
     assert (state["count"], state["set"]) == (0, 2)
     assert np.isfinite(state["fps"])
+
+
+def test_closing_the_pose_socket_leaves_a_server_stream_running(holder):
+    """Switching to the server mode: the browser page's socket closing late must not end it."""
+    if not CLIP.is_file():
+        pytest.skip("sample clip missing")
+    t, rgb = next(iter(read_frames(CLIP, max_side=640)))
+    holder.process(rgb, t)                 # server mode: the model finds the pose
+    holder.end_pose_stream()
+    assert holder.snapshot() is not None
+    holder.end_stream()
+    assert holder.snapshot() is None

@@ -139,6 +139,7 @@ class StreamHolder:
         self.last_frame_at = 0.0
         self.failed = False
         self.streaming = False     # a browser's landmark socket is open
+        self._live_model = False   # the running session finds poses itself (server mode)
         self.boundary = 0          # the page's set boundary (index into reps()), for the overlay
         self.sets_closed = 0
 
@@ -209,7 +210,10 @@ class StreamHolder:
         """The running session (started at ``t``; ``model``: it finds poses in images)."""
         if self._config is None:
             return None
+        if self._live is not None and self._live_model != model:
+            self._end_locked()      # the other mode's stream ends; its reps are kept
         if self._live is None:
+            self._live_model = model
             exercise, settings, lang, goal = self._config
             estimator = _CountingEstimator(self) if model else None
             self._live = LiveSession(exercise, settings, lang, goal=goal, estimator=estimator)
@@ -257,6 +261,13 @@ class StreamHolder:
         with self._lock:
             self.streaming = False
             self._end_locked()
+
+    def end_pose_stream(self) -> None:
+        """The browser's landmark socket closed: end its stream (not a server-mode one)."""
+        with self._lock:
+            self.streaming = False
+            if self._live is not None and not self._live_model:
+                self._end_locked()
 
     def _end_locked(self) -> None:
         if self._live is not None:
