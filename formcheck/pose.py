@@ -202,11 +202,10 @@ class PoseEstimator:
         model_path = Path(model_path)
         if not model_path.is_file():
             raise FileNotFoundError(f"pose model not found: {model_path}")
-        model = model_path.read_bytes()
 
         def make(mode: RunningMode, num_poses: int) -> PoseLandmarker:
             return PoseLandmarker.create_from_options(PoseLandmarkerOptions(
-                base_options=BaseOptions(model_asset_buffer=model),
+                base_options=BaseOptions(model_asset_path=str(model_path)),
                 running_mode=mode,
                 num_poses=num_poses,
                 min_pose_detection_confidence=min_detection_confidence,
@@ -229,8 +228,8 @@ class PoseEstimator:
     def reset(self) -> None:
         """Start a new video: forget the tracked pose and the clock, as a new estimator would.
 
-        Only the VIDEO-mode tracker is rebuilt, from the model already in memory
-        (~0.1 s); the people counter is stateless and kept.
+        Only the VIDEO-mode tracker is rebuilt (~0.1 s); the people counter is
+        stateless and kept.
         """
         if self._last_ms < 0:
             return
