@@ -162,7 +162,7 @@ def write_y4m(mp4: Path, out: Path, width: int = 640, height: int = 480) -> Path
 
 
 def wait_for_live_count(page, want: int, frame_budget: float = 1500,
-                        hard_limit_s: float = 900, total: bool = False) -> int:
+                        hard_limit_s: float = 480, total: bool = False) -> int:
     """Wait until the live counter shows ``want`` reps; return the last count seen.
 
     ``total``: read the count of the whole session ("Counted in all"), which a set ending
