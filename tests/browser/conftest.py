@@ -150,12 +150,12 @@ def live_sample() -> tuple[Path, dict]:
     return _sample(LIVE_PREFERENCE)
 
 
-def write_y4m(mp4: Path, out: Path, width: int = 640, height: int = 480, fps: int = 30) -> Path:
-    """Convert ``mp4`` to YUV4MPEG2 (4:2:0) for Chromium's fake camera, played at ``fps``."""
+def write_y4m(mp4: Path, out: Path, width: int = 640, height: int = 480) -> Path:
+    """Convert ``mp4`` to YUV4MPEG2 (4:2:0) for Chromium's fake camera."""
     import av
 
     with av.open(str(mp4)) as container, out.open("wb") as f:
-        f.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        f.write(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode())
         for frame in container.decode(video=0):
             yuv = frame.reformat(width=width, height=height, format="yuv420p")
             f.write(b"FRAME\n")
@@ -164,7 +164,7 @@ def write_y4m(mp4: Path, out: Path, width: int = 640, height: int = 480, fps: in
 
 
 def wait_for_live_count(page, want: int, frame_budget: float = 1500,
-                        hard_limit_s: float = 900, total: bool = False) -> int:
+                        hard_limit_s: float = 480, total: bool = False) -> int:
     """Wait until the live counter shows ``want`` reps; return the last count seen.
 
     ``total``: read the count of the whole session ("Counted in all"), which a set ending
@@ -198,28 +198,3 @@ def wait_for_live_count(page, want: int, frame_budget: float = 1500,
         if seen >= want:
             break
     return seen
-
-
-def camera_fps_for_this_machine(clip: Path, samples: int = 8) -> int:
-    """The fake camera's frame rate that gives the live path ~10 analysed frames a clip-second.
-
-    Times the pose model on this machine now: when it is loaded, the camera plays the
-    30 fps clip in slow motion (down to 5 fps), so the engine sees each movement with as
-    many frames as on an idle machine. The test then waits on the app's progress.
-    """
-    from formcheck.pose import PoseEstimator
-    from formcheck.video import read_frames
-
-    frames = []
-    for t, rgb in read_frames(clip, max_side=640):
-        frames.append((t, rgb))
-        if len(frames) == samples + 1:
-            break
-    with PoseEstimator() as estimator:
-        estimator.detect(frames[0][1], frames[0][0])  # warm up
-        started = time.perf_counter()
-        for t, rgb in frames[1:]:
-            estimator.detect(rgb, t)
-        pose_fps = len(frames[1:]) / (time.perf_counter() - started)
-    app_fps = pose_fps / 4  # measured: WebRTC decoding, drawing and page reruns cost ~3x
-    return max(5, min(30, round(30 * min(1.0, app_fps / 10))))

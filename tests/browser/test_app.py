@@ -10,7 +10,7 @@ import pytest
 from formcheck.i18n import text
 from formcheck.protocol import default_programme
 
-from .conftest import camera_fps_for_this_machine, wait_for_live_count, write_y4m
+from .conftest import wait_for_live_count, write_y4m
 
 pytestmark = pytest.mark.browser
 
@@ -84,7 +84,7 @@ def test_bad_upload_shows_message_not_traceback(launch, app_url, tmp_path, artif
 
 def test_live_counts_reps_from_fake_camera(launch, app_url, live_sample, tmp_path, artifacts):
     clip, truth = live_sample
-    y4m = write_y4m(clip, tmp_path / "camera.y4m", fps=camera_fps_for_this_machine(clip))
+    y4m = write_y4m(clip, tmp_path / "camera.y4m")
     browser = launch("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                      f"--use-file-for-fake-video-capture={y4m}")
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
