@@ -74,6 +74,7 @@ class LiveSession:
         self.calibration = Calibration()
         self._lock = threading.Lock()
         self._smoother: CausalSmoother | None = None
+        self._smoother_fs = fs_hz
         self._names: list[str] = []
         self._phase_since = math.nan
         self._cal_t: list[float] = []
@@ -133,11 +134,21 @@ class LiveSession:
         turn = self._turn_deg if self.state.view in VIEWS_TURNED else None
         raw = compute_measures(xy, frame.visibility[None], self.settings.side,
                                self.tr.min_visibility_count, self.front_sign, world, turn)
-        if self._smoother is None:
+        if not self._names:
             self._names = list(raw)
-            self._smoother = CausalSmoother(len(self._names), self.fs,
-                                            self.tr.smoothing_cutoff_hz)
-        smooth = self._smoother(np.array([raw[n][0] for n in self._names]))
+        values = np.array([raw[n][0] for n in self._names])
+        # The filter is designed for the frame rate actually processed: a slow
+        # device or a loaded server may deliver 3 frames a second, where a filter
+        # made for 30 would flatten every movement below its target.
+        fs = self.state.fps or self.fs
+        cutoff = self.tr.smoothing_cutoff_hz
+        if fs < 2.5 * cutoff:
+            self._smoother = None  # too few frames to smooth: the frame rate limits it
+            return dict(zip(self._names, values.tolist(), strict=True))
+        if self._smoother is None or abs(fs - self._smoother_fs) > 0.3 * self._smoother_fs:
+            self._smoother = CausalSmoother(len(self._names), fs, cutoff)
+            self._smoother_fs = fs
+        smooth = self._smoother(values)
         return dict(zip(self._names, smooth.tolist(), strict=True))
 
     def _placement_problem(self, frame: PoseFrame | None) -> str | None:
