@@ -28,7 +28,7 @@ def _count(db, model) -> int:
 def test_migrations_reach_models_and_are_idempotent(db, db_url):
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection)
-        assert context.get_current_revision() == "0002"
+        assert context.get_current_revision() == "0003"
         assert compare_metadata(context, Base.metadata) == []
     init_db(db_url).dispose()  # upgrading again is a no-op
 
