@@ -27,10 +27,10 @@ pages = [
 ]
 home = st.Page(lambda: home_page.render(choices.lang), title=text("home.page", lang),
                url_path="home")
-if home_page.is_patient_visit():  # a patient's personal link: their programme only
-    page = st.navigation([home], position="hidden")
-else:
-    page = st.navigation([*pages, home], position="top")
+# A patient's personal link shows their programme without the menu (the other pages stay
+# reachable by address: /home must not be the default page, whose address is /).
+page = st.navigation([*pages, home],
+                     position="hidden" if home_page.is_patient_visit() else "top")
 choices = common.sidebar(clinic=page.url_path in ("clinic", "home"),
                          patient=page.url_path == "home")
 page.run()
