@@ -27,7 +27,7 @@ pytestmark = pytest.mark.browser
 
 USER, PASSWORD = "fysio-home", "heup-thuis-2024"
 CODE, OTHER, CLI_CODE = "HOME-001", "HOME-002", "HOME-CLI-3"
-SAFETY_CAP_S = 600   # wall clock: only against a hang, never what the test waits for
+SAFETY_CAP_S = 1200  # wall clock: only against a hang, never what the test waits for
 
 
 def c(key: str, **values) -> str:
@@ -117,6 +117,9 @@ def test_invite_command_prints_a_url_that_opens_the_programme(launch, home_url, 
     assert "link=" not in page.url
 
 
+# The WASM pose model on a shared, loaded 2-core machine may run at a few frames a second:
+# the test waits on states, so it needs more than the suite's default 600 s cap there.
+@pytest.mark.timeout(1800)
 def test_home_set_reaches_the_clinician(launch, home_url, home_store, live_sample, tmp_path,
                                         artifacts):
     db, _ = home_store
