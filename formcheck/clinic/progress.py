@@ -182,6 +182,25 @@ def sessions_per_day(
     return [DailySessions(day, len(ids), len(home[day])) for day, ids in sorted(sessions.items())]
 
 
+@dataclass(frozen=True)
+class Adherence:
+    """Sessions today (``home`` of them via the link); days of the last ``window`` within 2-3."""
+
+    today: int
+    home: int
+    days_ok: int
+    window: int
+
+
+def adherence(days: Sequence[DailySessions], today: dt.date, window: int = 7) -> Adherence:
+    """Today's sessions and how many of the last ``window`` days (today included) were 2-3."""
+    by_day = {d.day: d for d in days}
+    now = by_day.get(today)
+    recent = [by_day.get(today - dt.timedelta(days=i)) for i in range(window)]
+    return Adherence(now.sessions if now else 0, now.home_sessions if now else 0,
+                     sum(1 for d in recent if d is not None and d.status == "ok"), window)
+
+
 def daily_pain(
     records: Iterable[SetRecord], tz: dt.tzinfo | None = None
 ) -> list[tuple[dt.date, float]]:

@@ -21,6 +21,7 @@ from ..clinic.models import Patient  # noqa: E402
 from ..clinic.progress import (  # noqa: E402
     DailyExerciseProgress,
     DailySessions,
+    adherence,
     daily_pain,
     daily_progress,
     day_of,
@@ -97,13 +98,8 @@ def _confirm(ctx: ClinicContext, code: str, stage: Dosage) -> None:
 def adherence_line(ctx: ClinicContext, days: Sequence[DailySessions],
                    today: dt.date | None = None) -> str:
     """Today's sessions (and how many at home) and the days within 2-3 of the last 7."""
-    today = today or dt.date.today()
-    by_day = {d.day: d for d in days}
-    now = by_day.get(today)
-    week = [by_day.get(today - dt.timedelta(days=i)) for i in range(7)]
-    return ctx.t("adherence", today=now.sessions if now else 0,
-                 home=now.home_sessions if now else 0,
-                 ok=sum(1 for d in week if d is not None and d.status == "ok"))
+    seen = adherence(days, today or dt.date.today())
+    return ctx.t("adherence", today=seen.today, home=seen.home, ok=seen.days_ok)
 
 
 def render_progress(ctx: ClinicContext, patient: Patient) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from formcheck.clinic import links, records
 from formcheck.clinic.models import LinkSession, PatientLink, ScreeningSession
-from formcheck.clinic.progress import sessions_per_day
+from formcheck.clinic.progress import Adherence, adherence, sessions_per_day
 
 
 @pytest.fixture
@@ -154,6 +154,8 @@ def test_home_sittings_count_as_sessions_per_day(db, two_patients, make_result):
                      saved_at=t0 + dt.timedelta(hours=4))
     [day] = sessions_per_day(records.set_records(db, anna, "HIP-001"), tz=dt.UTC)
     assert (day.sessions, day.home_sessions, day.status) == (3, 2, "ok")
+    assert adherence([day], day.day) == Adherence(3, 2, 1, 7)
+    assert adherence([day], day.day + dt.timedelta(days=7)) == Adherence(0, 0, 0, 7)
     with db.transaction() as s:
         sources = s.scalars(select(ScreeningSession.source).order_by(ScreeningSession.id)).all()
     assert sources == ["home", "home", "clinic"]
