@@ -294,6 +294,37 @@ def cmd_report(args: argparse.Namespace, db: Database) -> int:
     return 0
 
 
+def _days(text: str) -> int:
+    from formcheck.clinic.links import MAX_DAYS
+
+    if not text.isdigit() or not 1 <= int(text) <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"days must be a whole number from 1 to {MAX_DAYS}")
+    return int(text)
+
+
+def cmd_invite(args: argparse.Namespace, db: Database) -> int:
+    """Make a personal programme link for a patient and print its URL (shown only now)."""
+    from formcheck.clinic import links
+
+    me = _clinician(db, args)
+    base = links.base_url(args.base_url)
+    token, link = links.create_link(db, me, args.code, args.days)
+    _print(links.link_url(token, base))
+    print(f"valid until {link.expires_at.astimezone():%Y-%m-%d %H:%M}; "
+          f"revoke with 'formcheck clinic revoke-link {_safe(args.code)}'", file=sys.stderr)
+    return 0
+
+
+def cmd_revoke_link(args: argparse.Namespace, db: Database) -> int:
+    """Revoke every live link of a patient."""
+    from formcheck.clinic import links
+
+    me = _clinician(db, args)
+    count = links.revoke_links(db, me, args.code)
+    _print(f"revoked {count} link(s) of patient {_safe(args.code)}")
+    return 0
+
+
 def cmd_delete_patient(args: argparse.Namespace, db: Database) -> int:
     """Delete a patient and all their data, after confirmation."""
     from formcheck.clinic import records
@@ -452,6 +483,15 @@ def register(subparsers: Any) -> None:
     p.add_argument("--to", dest="date_to", type=_date, help="last day (YYYY-MM-DD)")
     p.add_argument("--lang", choices=LANGUAGES, default="nl")
     p.add_argument("-o", "--output", required=True, metavar="FILE.pdf")
+
+    p = _add(sub, "invite", cmd_invite, "print a personal programme link for a patient")
+    p.add_argument("code", metavar="PATIENT_CODE")
+    p.add_argument("--days", type=_days, default=42, help="days the link works (default 42)")
+    p.add_argument("--base-url", help="the app's address (default $FORMCHECK_BASE_URL, else "
+                   "http://localhost:8501)")
+
+    p = _add(sub, "revoke-link", cmd_revoke_link, "revoke a patient's programme links")
+    p.add_argument("code", metavar="PATIENT_CODE")
 
     p = _add(sub, "delete-patient", cmd_delete_patient, "delete a patient and all their data")
     p.add_argument("code", metavar="PATIENT_CODE")

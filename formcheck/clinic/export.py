@@ -127,6 +127,7 @@ def _patient_dict(patient: Patient) -> dict[str, Any]:
                 "id": x.id,
                 "started_at": _iso(x.started_at),
                 "clinician": x.clinician.username if x.clinician else None,
+                "source": x.source,
                 "store_video": x.store_video,
                 "video_path": x.video_path,
                 "sets": [_set_dict(e) for e in x.sets],

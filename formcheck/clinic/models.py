@@ -1,7 +1,8 @@
 """SQLAlchemy 2.0 mapped classes of the clinic store.
 
-clinic 1-n clinician, clinic 1-n patient, patient 1-n screening session 1-n exercise set 1-n rep.
-Deleting a patient cascades to everything recorded about them.
+clinic 1-n clinician, clinic 1-n patient, patient 1-n screening session 1-n exercise set 1-n rep;
+patient 1-n patient link 1-n link session (a patient's personal programme link and the page
+sessions it was exchanged for). Deleting a patient cascades to everything recorded about them.
 Times are stored as naive UTC and read back as timezone-aware UTC (:class:`UTCDateTime`).
 """
 
@@ -137,9 +138,16 @@ class Patient(Base):
     limit_overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     dosage_sets: Mapped[int] = mapped_column(Integer, default=3)
     dosage_reps: Mapped[int] = mapped_column(Integer, default=5)
+    home_video_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     clinic: Mapped[Clinic] = relationship(back_populates="patients")
+    links: Mapped[list[PatientLink]] = relationship(
+        back_populates="patient",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="PatientLink.created_at",
+    )
     sessions: Mapped[list[ScreeningSession]] = relationship(
         back_populates="patient",
         cascade="all, delete-orphan",
@@ -152,6 +160,49 @@ class Patient(Base):
         passive_deletes=True,
         order_by="DosageChange.confirmed_at",
     )
+
+
+class PatientLink(Base):
+    """A personal programme link: grants one patient's programme until it expires or is revoked.
+
+    Only the SHA-256 of the link's token is stored (like a login token).
+    """
+
+    __tablename__ = "patient_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), index=True
+    )
+    clinician_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clinician.id", ondelete="SET NULL")
+    )
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_used_at: Mapped[dt.datetime | None]
+
+    patient: Mapped[Patient] = relationship(back_populates="links")
+    sessions: Mapped[list[LinkSession]] = relationship(
+        back_populates="link", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class LinkSession(Base):
+    """A page session a patient link was exchanged for (only its token's SHA-256 is stored)."""
+
+    __tablename__ = "link_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(
+        ForeignKey("patient_link.id", ondelete="CASCADE"), index=True
+    )
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+
+    link: Mapped[PatientLink] = relationship(back_populates="sessions")
 
 
 class DosageChange(Base):
@@ -176,7 +227,11 @@ class DosageChange(Base):
 
 
 class ScreeningSession(Base):
-    """One screening session of a patient; video is kept only when ``store_video`` is on."""
+    """One session of a patient; video is kept only when ``store_video`` is on.
+
+    ``source``: ``clinic`` (a clinician screened) or ``home`` (done through a patient link,
+    ``link_id``; ``clinician_id`` is then empty).
+    """
 
     __tablename__ = "screening_session"
 
@@ -190,6 +245,10 @@ class ScreeningSession(Base):
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     store_video: Mapped[bool] = mapped_column(Boolean, default=False)
     video_path: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(10), default="clinic")
+    link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("patient_link.id", ondelete="SET NULL")
+    )
 
     patient: Mapped[Patient] = relationship(back_populates="sessions")
     clinician: Mapped[Clinician | None] = relationship()

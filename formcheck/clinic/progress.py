@@ -44,6 +44,7 @@ class SetRecord:
     pain: int | None
     swelling: bool
     reps: tuple[RepRecord, ...] = ()
+    source: str = "clinic"  # "clinic" or "home" (done through the patient's link)
 
     @property
     def faulty_reps(self) -> int:
@@ -89,6 +90,7 @@ class DailySessions:
 
     day: dt.date
     sessions: int
+    home_sessions: int = 0
 
     @property
     def status(self) -> str:
@@ -170,11 +172,33 @@ def daily_progress(
 def sessions_per_day(
     records: Iterable[SetRecord], tz: dt.tzinfo | None = None
 ) -> list[DailySessions]:
-    """Distinct screening sessions with at least one set, per day."""
+    """Distinct sessions (clinic and home) with at least one set, per day; how many at home."""
     sessions: dict[dt.date, set[int]] = defaultdict(set)
+    home: dict[dt.date, set[int]] = defaultdict(set)
     for record in records:
         sessions[day_of(record.performed_at, tz)].add(record.session_id)
-    return [DailySessions(day, len(ids)) for day, ids in sorted(sessions.items())]
+        if record.source == "home":
+            home[day_of(record.performed_at, tz)].add(record.session_id)
+    return [DailySessions(day, len(ids), len(home[day])) for day, ids in sorted(sessions.items())]
+
+
+@dataclass(frozen=True)
+class Adherence:
+    """Sessions today (``home`` of them via the link); days of the last ``window`` within 2-3."""
+
+    today: int
+    home: int
+    days_ok: int
+    window: int
+
+
+def adherence(days: Sequence[DailySessions], today: dt.date, window: int = 7) -> Adherence:
+    """Today's sessions and how many of the last ``window`` days (today included) were 2-3."""
+    by_day = {d.day: d for d in days}
+    now = by_day.get(today)
+    recent = [by_day.get(today - dt.timedelta(days=i)) for i in range(window)]
+    return Adherence(now.sessions if now else 0, now.home_sessions if now else 0,
+                     sum(1 for d in recent if d is not None and d.status == "ok"), window)
 
 
 def daily_pain(

@@ -1,10 +1,13 @@
 """Patients, protocols, screening sessions and exercise sets, scoped to a clinician's clinic.
 
-Every read or write of patient data takes the acting principal as a required argument: today
-a logged-in :class:`~formcheck.clinic.models.Clinician` (from
-:func:`formcheck.clinic.auth.authenticate`); a patient link (a token scoped to one patient) is
-meant to become a second kind, checked in :func:`clinic_of`. Only patients of the principal's
-clinic are found; another clinic's patient is reported as not found. :func:`save_set` commits
+Every read or write of patient data takes the acting principal as a required argument: a
+logged-in :class:`~formcheck.clinic.models.Clinician` (from
+:func:`formcheck.clinic.auth.authenticate`) or a :class:`LinkGrant` (a patient link exchanged
+for a page session, :func:`formcheck.clinic.links.authenticate_link`). A clinician finds only
+the patients of their clinic; a link only its one patient, only that patient's home sessions,
+and only while the link is neither revoked nor expired (checked in every transaction). Anyone
+else's patient or session is reported as not found. Managing patients (adding, protocols,
+dosage, deleting) needs a clinician. :func:`save_set` commits
 each set in its own transaction, so a crash loses at most the set being written, and numbers
 sets under a lock on the screening session, so concurrent saves never collide.
 """
@@ -15,6 +18,7 @@ import datetime as dt
 import re
 import shutil
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +32,7 @@ from formcheck.clinic.models import (
     DosageChange,
     ExerciseSet,
     Patient,
+    PatientLink,
     Rep,
     ScreeningSession,
     utcnow,
@@ -44,8 +49,23 @@ from formcheck.clinic.protocol import (
     check_limit_overrides,
 )
 
-Principal = Clinician
-"""Who acts on patient data: a logged-in clinician (a patient link is the planned second kind)."""
+
+@dataclass(frozen=True)
+class LinkGrant:
+    """A patient link in use: may touch patient ``patient_id``'s programme and home sets only."""
+
+    link_id: int
+    patient_id: int
+    clinic_id: int
+
+
+Principal = Clinician | LinkGrant
+"""Who acts on patient data: a logged-in clinician, or a patient link."""
+
+SOURCE_CLINIC = "clinic"
+SOURCE_HOME = "home"
+#: Home sets less than this apart belong to one session (one sitting of the programme).
+SITTING_GAP = dt.timedelta(hours=1)
 
 CODE_MAX_LENGTH = 32
 CODE_RULE = (
@@ -80,11 +100,46 @@ SAVE_ERRORS = (ValueError, LookupError, PermissionError, OSError, SQLAlchemyErro
 """What saving a set may raise (a UI shows it as "not saved" instead of a traceback)."""
 
 
+class LinkRefused(PermissionError):
+    """A patient link that is revoked, expired or unknown: ``reason`` says which.
+
+    ``reason``: ``unknown``, ``revoked``, ``expired`` or ``session_expired`` (the page session
+    the link was exchanged for ended; opening the link again starts a new one).
+    """
+
+    def __init__(self, reason: str) -> None:
+        messages = {"unknown": "unknown link", "revoked": "this link was revoked",
+                    "expired": "this link has expired",
+                    "session_expired": "this page session has expired; open your link again"}
+        super().__init__(messages.get(reason, reason))
+        self.reason = reason
+
+
 def clinic_of(principal: Principal) -> int:
     """Return the clinic whose patient data ``principal`` may touch; refuse anyone else."""
+    if isinstance(principal, LinkGrant):
+        return principal.clinic_id
     if not isinstance(principal, Clinician) or principal.clinic_id is None:
-        raise PermissionError("patient data needs a logged-in clinician")
+        raise PermissionError("patient data needs a logged-in clinician or a patient link")
     return principal.clinic_id
+
+
+def clinician_only(principal: Principal) -> Clinician:
+    """Return ``principal`` if it is a logged-in clinician; a patient link is refused."""
+    if not isinstance(principal, Clinician) or principal.clinic_id is None:
+        raise PermissionError("only a logged-in clinician may do this")
+    return principal
+
+
+def check_link_live(s: Session, grant: LinkGrant, now: dt.datetime | None = None) -> None:
+    """Raise :class:`LinkRefused` unless ``grant``'s link is still valid (within ``s``)."""
+    link = s.get(PatientLink, grant.link_id)
+    if link is None or link.patient_id != grant.patient_id:
+        raise LinkRefused("unknown")
+    if link.revoked:
+        raise LinkRefused("revoked")
+    if (now or utcnow()) >= link.expires_at:
+        raise LinkRefused("expired")
 
 
 def _looks_like_date(code: str) -> bool:
@@ -121,11 +176,24 @@ def check_code(code: str) -> str:
 
 
 def patient_in_clinic(s: Session, clinician: Principal, code: str) -> Patient:
-    """Return the patient ``code`` of the clinician's clinic within ``s``, else raise."""
+    """Return the patient ``code`` of the principal's clinic (a link: its patient), else raise."""
     clinic_id = clinic_of(clinician)
-    patient = s.scalar(select(Patient).where(Patient.clinic_id == clinic_id, Patient.code == code))
+    query = select(Patient).where(Patient.clinic_id == clinic_id, Patient.code == code)
+    if isinstance(clinician, LinkGrant):
+        check_link_live(s, clinician)
+        query = query.where(Patient.id == clinician.patient_id)
+    patient = s.scalar(query)
     if patient is None:
         raise NotFoundError(f"no patient {code!r} in your clinic")
+    return patient
+
+
+def patient_of_link(s: Session, grant: LinkGrant) -> Patient:
+    """Return the one patient of a live link within ``s``."""
+    check_link_live(s, grant)
+    patient = s.get(Patient, grant.patient_id)
+    if patient is None or patient.clinic_id != grant.clinic_id:
+        raise NotFoundError("no such patient")
     return patient
 
 
@@ -139,6 +207,10 @@ def session_in_clinic(
     """
     clinic_id = clinic_of(clinician)
     query = select(ScreeningSession).where(ScreeningSession.id == session_id)
+    if isinstance(clinician, LinkGrant):
+        check_link_live(s, clinician)
+        query = query.where(ScreeningSession.patient_id == clinician.patient_id,
+                            ScreeningSession.source == SOURCE_HOME)
     if lock:
         query = query.with_for_update()
     screening = s.scalar(query)
@@ -166,7 +238,7 @@ def add_patient(
     """Register a patient under a pseudonymous ``code`` (never a name) with their protocol."""
     code = check_code(code)
     patient = Patient(
-        clinic_id=clinic_of(clinician),
+        clinic_id=clinic_of(clinician_only(clinician)),
         code=code,
         approach=check_choice(approach, APPROACHES, "approach"),
         operated_side=check_choice(operated_side, SIDES, "operated side"),
@@ -195,7 +267,7 @@ def get_patient(db: Database, clinician: Clinician, code: str) -> Patient:
 def list_patients(db: Database, clinician: Clinician) -> list[Patient]:
     """All patients of the clinician's clinic, by code."""
     with db.transaction() as s:
-        query = select(Patient).where(Patient.clinic_id == clinic_of(clinician))
+        query = select(Patient).where(Patient.clinic_id == clinic_of(clinician_only(clinician)))
         return list(s.scalars(query.order_by(Patient.code)))
 
 
@@ -207,6 +279,7 @@ def update_protocol(
     limit_overrides: Mapping[str, Any] | None = None,
 ) -> Patient:
     """Change which exercises apply and/or the limit overrides (``None``: keep)."""
+    clinician_only(clinician)
     with db.transaction() as s:
         patient = patient_in_clinic(s, clinician, code)
         if exercises is not None:
@@ -218,6 +291,7 @@ def update_protocol(
 
 def apply_dosage(db: Database, clinician: Clinician, code: str, stage: Dosage) -> DosageChange:
     """Record the clinician's confirmation of a new dosage stage and make it current."""
+    clinician_only(clinician)
     with db.transaction() as s:
         patient = patient_in_clinic(s, clinician, code)
         change = DosageChange(
@@ -241,6 +315,7 @@ def start_session(
     started_at: dt.datetime | None = None,
 ) -> ScreeningSession:
     """Open a screening session; video is kept only if ``store_video`` is switched on."""
+    clinician_only(clinician)
     with db.transaction() as s:
         patient = patient_in_clinic(s, clinician, code)
         screening = ScreeningSession(
@@ -298,13 +373,15 @@ def _reps_from_result(result: Mapping[str, Any]) -> list[Rep]:
     return reps
 
 
-def _previous_pain(s: Session, patient_id: int) -> PainReport | None:
+def _previous_pain(s: Session, patient_id: int,
+                   before: ExerciseSet | None = None) -> PainReport | None:
+    """The pain report of the patient's last set (``before``: the last one saved before it)."""
+    query = select(ExerciseSet).join(ScreeningSession).where(
+        ScreeningSession.patient_id == patient_id)
+    if before is not None:
+        query = query.where(ExerciseSet.id != before.id, ExerciseSet.saved_at <= before.saved_at)
     last = s.scalar(
-        select(ExerciseSet)
-        .join(ScreeningSession)
-        .where(ScreeningSession.patient_id == patient_id)
-        .order_by(ExerciseSet.saved_at.desc(), ExerciseSet.id.desc())
-        .limit(1)
+        query.order_by(ExerciseSet.saved_at.desc(), ExerciseSet.id.desc()).limit(1)
     )
     return PainReport(last.pain, last.swelling) if last is not None else None
 
@@ -385,6 +462,10 @@ def save_set(
         patient = screening.patient
         if exercise not in patient.enabled_exercises:
             raise ValueError(f"{exercise} is not in patient {patient.code}'s protocol")
+        if isinstance(clinician, LinkGrant) and (
+                side not in (None, patient.operated_side)
+                or approach not in (None, patient.approach)):
+            raise ValueError("a home set must use the patient's own side and approach")
         advice = pain_advice(_previous_pain(s, patient.id), PainReport(pain, bool(swelling)))
         number = s.scalar(
             select(func.coalesce(func.max(ExerciseSet.set_number), 0)).where(
@@ -415,6 +496,71 @@ def save_set(
     return exercise_set
 
 
+def answer_pain(
+    db: Database, set_id: int, pain: int, swelling: bool = False, *, clinician: Principal
+) -> ExerciseSet:
+    """Record the pain/swelling answer of a set saved without one; returns it with its advice.
+
+    The leaflet's pain rule compares with the set saved before it (:func:`save_set`).
+    """
+    if isinstance(pain, bool) or not isinstance(pain, int) or not 0 <= pain <= 10:
+        raise ValueError("pain must be a whole number from 0 to 10")
+    with db.transaction() as s:
+        exercise_set = s.get(ExerciseSet, set_id, with_for_update=True)
+        if exercise_set is None:
+            raise NotFoundError(f"no set {set_id} in your clinic")
+        session_in_clinic(s, exercise_set.session_id, clinician)
+        if exercise_set.pain is not None:
+            raise ValueError(f"set {set_id} already has a pain score")
+        patient_id = exercise_set.session.patient_id
+        exercise_set.pain, exercise_set.swelling = pain, bool(swelling)
+        exercise_set.pain_advice = pain_advice(
+            _previous_pain(s, patient_id, before=exercise_set), PainReport(pain, bool(swelling)))
+    return exercise_set
+
+
+def home_session(
+    db: Database, grant: LinkGrant, store_video: bool = False, now: dt.datetime | None = None
+) -> ScreeningSession:
+    """The home session to save into: the patient's current sitting, else a new one.
+
+    A sitting goes on while its last set (or its start) is less than :data:`SITTING_GAP` ago
+    and it keeps video the same way. ``store_video`` needs the clinician's permission
+    (``Patient.home_video_allowed``); the patient's own agreement is the caller's to ask.
+    """
+    if not isinstance(grant, LinkGrant):
+        raise PermissionError("home sessions are opened through a patient link")
+    now = now or utcnow()
+    with db.transaction() as s:
+        patient = patient_of_link(s, grant)
+        if store_video and not patient.home_video_allowed:
+            raise PrivacyError("storing video from home is not switched on for this patient")
+        last = s.scalar(
+            select(ScreeningSession)
+            .where(ScreeningSession.patient_id == patient.id,
+                   ScreeningSession.source == SOURCE_HOME)
+            .order_by(ScreeningSession.started_at.desc(), ScreeningSession.id.desc())
+            .limit(1)
+        )
+        if last is not None and last.store_video == store_video:
+            latest = s.scalar(select(func.max(ExerciseSet.saved_at))
+                              .where(ExerciseSet.session_id == last.id))
+            latest = latest.replace(tzinfo=dt.UTC) if latest and latest.tzinfo is None else latest
+            if now - max(latest or last.started_at, last.started_at) < SITTING_GAP:
+                return last
+        screening = ScreeningSession(patient_id=patient.id, clinician_id=None, started_at=now,
+                                     store_video=store_video, source=SOURCE_HOME,
+                                     link_id=grant.link_id)
+        s.add(screening)
+    return screening
+
+
+def link_patient(db: Database, grant: LinkGrant) -> Patient:
+    """The patient (programme, side, approach, limits, dosage) of a live patient link."""
+    with db.transaction() as s:
+        return patient_of_link(s, grant)
+
+
 def _set_record(exercise_set: ExerciseSet) -> SetRecord:
     return SetRecord(
         set_id=exercise_set.id,
@@ -425,6 +571,7 @@ def _set_record(exercise_set: ExerciseSet) -> SetRecord:
         target_reps=exercise_set.target_reps,
         pain=exercise_set.pain,
         swelling=exercise_set.swelling,
+        source=exercise_set.session.source,
         reps=tuple(
             RepRecord(r.index, r.peak_deg, r.hold_s, r.completed, tuple(r.faults))
             for r in exercise_set.reps
@@ -440,7 +587,7 @@ def set_records(db: Database, clinician: Clinician, code: str) -> list[SetRecord
             select(ExerciseSet)
             .join(ScreeningSession)
             .where(ScreeningSession.patient_id == patient.id)
-            .options(selectinload(ExerciseSet.reps))
+            .options(selectinload(ExerciseSet.reps), selectinload(ExerciseSet.session))
             .order_by(ExerciseSet.saved_at, ExerciseSet.id)
         )
         return [_set_record(x) for x in sets]
@@ -452,6 +599,7 @@ def delete_patient(db: Database, clinician: Clinician, code: str) -> int:
     A session's ``video_path`` may be one file or a folder of them (the app keeps one
     folder per session). Returns the number of video files removed.
     """
+    clinician_only(clinician)
     with db.transaction() as s:
         patient = patient_in_clinic(s, clinician, code)
         videos = [x.video_path for x in patient.sessions if x.video_path]

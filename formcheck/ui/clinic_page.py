@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from typing import Any
+from urllib.parse import urlsplit
 
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..clinic import auth, records
+from ..clinic import auth, links, records
 from ..clinic.models import Clinician, Patient
 from ..clinic.protocol import APPROACHES, DOSAGE_STAGES, EXERCISE_IDS, SIDES
 from ..i18n import text
@@ -197,6 +199,68 @@ def _protocol_form(ctx: ClinicContext, patient: Patient) -> None:
     st.rerun()
 
 
+NEW_LINK_KEY = "clinic_new_link"
+
+
+def _app_base_url() -> str:
+    """Where patients reach this app: ``$FORMCHECK_BASE_URL``, else the address in use."""
+    if os.environ.get(links.BASE_URL_ENV):
+        return links.base_url()
+    try:
+        here = urlsplit(st.context.url)
+        return links.base_url(f"{here.scheme}://{here.netloc}")
+    except (AttributeError, ValueError):
+        return links.base_url()
+
+
+def _make_link(ctx: ClinicContext, code: str, renew: bool) -> None:
+    days = int(st.session_state.get(f"link_days_{code}") or links.DEFAULT_DAYS)
+    make = links.renew_link if renew else links.create_link
+    token, link = make(ctx.db, ctx.clinician, code, days)
+    st.session_state[NEW_LINK_KEY] = {
+        "code": code, "url": links.link_url(token, _app_base_url()),
+        "until": f"{link.expires_at.astimezone():%Y-%m-%d %H:%M}"}
+
+
+def _revoke(ctx: ClinicContext, code: str) -> None:
+    st.session_state.pop(NEW_LINK_KEY, None)
+    count = links.revoke_links(ctx.db, ctx.clinician, code)
+    flash("info", ctx.t("link_revoked", count=count, code=code))
+
+
+def _links_section(ctx: ClinicContext, patient: Patient) -> None:
+    """The patient's personal link for home: create, renew, revoke; video from home."""
+    code = patient.code
+    st.subheader(ctx.t("links_title"))
+    st.caption(ctx.t("links_help", code=code))
+    existing = links.list_links(ctx.db, ctx.clinician, code)
+    if existing:
+        st.dataframe([{
+            ctx.t("link_col_created"): f"{x.created_at.astimezone():%Y-%m-%d %H:%M}",
+            ctx.t("link_col_until"): f"{x.expires_at.astimezone():%Y-%m-%d %H:%M}",
+            ctx.t("link_col_used"): (f"{x.last_used_at.astimezone():%Y-%m-%d %H:%M}"
+                                     if x.last_used_at else "-"),
+            ctx.t("link_col_status"): ctx.t(f"link_status_{links.link_status(x)}"),
+        } for x in existing[:5]], hide_index=True)
+    else:
+        st.caption(ctx.t("link_none"))
+    new = st.session_state.get(NEW_LINK_KEY)
+    if new and new["code"] == code:
+        st.success(ctx.t("link_new", code=code, until=new["until"]))
+        st.code(new["url"], language=None)
+    active = any(links.link_status(x) == "active" for x in existing)
+    c = st.columns([1, 1, 1, 2])
+    c[0].number_input(ctx.t("link_days"), 1, links.MAX_DAYS, links.DEFAULT_DAYS,
+                      key=f"link_days_{code}")
+    c[1].button(ctx.t("link_renew" if active else "link_create"), type="primary",
+                key=f"link_make_{code}", on_click=_make_link, args=(ctx, code, active))
+    c[2].button(ctx.t("link_revoke"), key=f"link_revoke_{code}", disabled=not active,
+                on_click=_revoke, args=(ctx, code))
+    st.toggle(ctx.t("home_video"), value=patient.home_video_allowed, key=f"home_video_{code}",
+              on_change=lambda: links.set_home_video(
+                  ctx.db, ctx.clinician, code, bool(st.session_state[f"home_video_{code}"])))
+
+
 def _patients_view(ctx: ClinicContext, patients: list[Patient], patient: Patient | None) -> None:
     if patients:
         _patients_table(ctx, patients)
@@ -204,6 +268,7 @@ def _patients_view(ctx: ClinicContext, patients: list[Patient], patient: Patient
         st.info(ctx.t("no_patients"))
     _add_form(ctx, expanded=not patients)
     if patient is not None:
+        _links_section(ctx, patient)
         _protocol_form(ctx, patient)
 
 

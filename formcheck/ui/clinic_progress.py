@@ -21,6 +21,7 @@ from ..clinic.models import Patient  # noqa: E402
 from ..clinic.progress import (  # noqa: E402
     DailyExerciseProgress,
     DailySessions,
+    adherence,
     daily_pain,
     daily_progress,
     day_of,
@@ -76,6 +77,9 @@ def sessions_figure(ctx: ClinicContext, days: Sequence[DailySessions]) -> Figure
                label=ctx.t("chart_band"))
     colours = [OK_GREEN if d.status == "ok" else FAULT_RED for d in days]
     ax.bar([d.day for d in days], [d.sessions for d in days], width=0.5, color=colours)
+    if any(d.home_sessions for d in days):
+        ax.bar([d.day for d in days], [d.home_sessions for d in days], width=0.5,
+               color="none", edgecolor="black", hatch="//", lw=0.6, label=ctx.t("chart_home"))
     ax.set_ylim(0, max([d.sessions for d in days] + [SESSIONS_PER_DAY_MAX]) + 1)
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel(ctx.t("chart_sessions"), fontsize=8)
@@ -89,6 +93,13 @@ def sessions_figure(ctx: ClinicContext, days: Sequence[DailySessions]) -> Figure
 def _confirm(ctx: ClinicContext, code: str, stage: Dosage) -> None:
     records.apply_dosage(ctx.db, ctx.clinician, code, stage)
     flash("success", ctx.t("confirmed", dosage=dosage_text(stage)))
+
+
+def adherence_line(ctx: ClinicContext, days: Sequence[DailySessions],
+                   today: dt.date | None = None) -> str:
+    """Today's sessions (and how many at home) and the days within 2-3 of the last 7."""
+    seen = adherence(days, today or dt.date.today())
+    return ctx.t("adherence", today=seen.today, home=seen.home, ok=seen.days_ok)
 
 
 def render_progress(ctx: ClinicContext, patient: Patient) -> None:
@@ -109,7 +120,9 @@ def render_progress(ctx: ClinicContext, patient: Patient) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{ctx.t('sessions_title')}**")
-        st.pyplot(sessions_figure(ctx, sessions_per_day(sets)), clear_figure=True)
+        per_day = sessions_per_day(sets)
+        st.markdown(adherence_line(ctx, per_day))
+        st.pyplot(sessions_figure(ctx, per_day), clear_figure=True)
         trend = pain_trend(daily_pain(sets))
         st.markdown(ctx.t("pain_trend", trend=label(ctx.lang, trend)))
     with right:
@@ -123,6 +136,14 @@ def render_progress(ctx: ClinicContext, patient: Patient) -> None:
                       args=(ctx, patient.code, suggestion.proposed))
         else:
             st.info(ctx.t("suggest_stay", reason=label(ctx.lang, f"reason_{suggestion.reason}")))
+    st.markdown(f"**{ctx.t('recent_sets')}**")
+    st.dataframe([{
+        ctx.t("col_time"): f"{r.performed_at.astimezone():%Y-%m-%d %H:%M}",
+        ctx.t("col_source"): ctx.t(f"source_{r.source}"),
+        label(ctx.lang, "exercise"): ctx.exercise(r.exercise),
+        ctx.t("col_reps"): f"{r.rep_count}/{r.target_reps}",
+        ctx.t("col_pain"): "-" if r.pain is None else f"{r.pain}/10",
+    } for r in reversed(sets[-12:])], hide_index=True)
     st.markdown(f"**{ctx.t('daily_table')}**")
     st.dataframe([{
         label(ctx.lang, "day"): d.day.isoformat(), label(ctx.lang, "exercise"): ctx.exercise(

@@ -73,10 +73,11 @@ def current_lang() -> str:
     return lang if lang in LANG_NAMES else "nl"
 
 
-def sidebar(clinic: bool = False) -> Choices:
+def sidebar(clinic: bool = False, patient: bool = False) -> Choices:
     """Draw the sidebar; returns what the user chose.
 
-    On the clinic page only the language is asked: the patient's record gives the rest.
+    On the clinic page and a patient's own page (``patient``) only the language is asked:
+    the patient's record gives the rest.
     """
     _apply_query_params()
     prog = default_programme()
@@ -85,7 +86,8 @@ def sidebar(clinic: bool = False) -> Choices:
         lang = st.radio("Taal / Language", list(LANG_NAMES), format_func=LANG_NAMES.get,
                         key="lang", horizontal=True)
         if clinic:
-            st.caption(text("clinic_ui.sidebar_note", lang))
+            if not patient:
+                st.caption(text("clinic_ui.sidebar_note", lang))
             return Choices(lang, next(iter(prog.exercises)), PatientSettings(), dosage.sets,
                            dosage.reps_start)
 

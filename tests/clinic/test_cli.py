@@ -327,3 +327,34 @@ def test_bad_patient_codes_refused_with_the_rule(ready, url, monkeypatch, capsys
                    "--side", "left", stdin=PASSWORD) == 1
         err = capsys.readouterr().err
         assert "pseudonym" in err and "\x1b" not in err
+
+
+def test_invite_prints_a_link_that_opens_the_patient_and_revoke_ends_it(
+        url, ready, monkeypatch, capsys):
+    from formcheck.clinic import links, records
+    from formcheck.clinic.db import init_db
+
+    monkeypatch.setenv("FORMCHECK_BASE_URL", "https://fysio.example:8501")
+    assert run(monkeypatch, "invite", "HIP-1", "--days", "3", *ready, stdin=PASSWORD) == 0
+    out = capsys.readouterr()
+    printed = out.out.strip()
+    assert printed.startswith("https://fysio.example:8501/home?link=")
+    assert "valid until" in out.err
+    token = printed.split("link=", 1)[1]
+    db = init_db(url)
+    try:
+        grant = links.authenticate_link(db, links.open_link(db, token))
+        assert records.link_patient(db, grant).code == "HIP-1"
+        assert run(monkeypatch, "invite", "HIP-1", "--base-url", "http://10.0.0.5:8501",
+                   *ready, stdin=PASSWORD) == 0
+        assert capsys.readouterr().out.startswith("http://10.0.0.5:8501/home?link=")
+        assert run(monkeypatch, "invite", "NOPE-1", *ready, stdin=PASSWORD) == 1
+        assert "no patient" in capsys.readouterr().err
+        assert run(monkeypatch, "revoke-link", "HIP-1", *ready, stdin=PASSWORD) == 0
+        assert "revoked 2 link(s)" in capsys.readouterr().out
+        with pytest.raises(records.LinkRefused):
+            links.open_link(db, token)
+    finally:
+        db.dispose()
+    with pytest.raises(SystemExit):
+        run(monkeypatch, "invite", "HIP-1", "--days", "0", *ready, stdin=PASSWORD)
