@@ -230,11 +230,15 @@ def test_csv_is_read_streaming(tmp_path):
     with path.open("w") as handle:
         handle.write(header + "\n")
         handle.writelines(f"{i / 30:.4f},{rest}\n" for i in range(n))
+    # VmHWM is this program's own peak; ru_maxrss would carry over the peak of the
+    # (large) pytest process it was forked from.
     code = (
-        "import resource, sys\n"
+        "from pathlib import Path\n"
         "from formcheck.track_io import load_track\n"
         f"track = load_track({str(path)!r})\n"
-        "print(len(track), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
+        "hwm = [ln for ln in Path('/proc/self/status').read_text().splitlines()\n"
+        "       if ln.startswith('VmHWM')][0]\n"
+        "print(len(track), int(hwm.split()[1]) // 1024)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=REPO, timeout=600)
