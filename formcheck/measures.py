@@ -27,9 +27,6 @@ ZERO_AT_NEUTRAL = (
     "hip_flexion", "hip_extension", "knee_flexion", "hip_abduction", "thigh_elevation",
     "trunk_lean_forward", "trunk_lean_back", "trunk_lean_side_signed",
 )
-LEG_MEASURES = ("hip_flexion", "hip_extension", "knee_flexion", "hip_abduction",
-                "thigh_elevation", "heel_rise", "hip_lift", "knee_past_midline")
-"""Per-leg measures: the operated leg's under its name, the other's with ``_other``."""
 SAGITTAL_LEG_MEASURES = ("hip_flexion", "hip_extension", "knee_flexion", "thigh_elevation",
                          "heel_rise", "hip_lift")
 """Leg measures both legs share in a two-legged exercise (fused by :func:`fuse_legs`)."""
@@ -153,7 +150,7 @@ def fuse_legs(meas: dict[str, np.ndarray], min_quality: float) -> dict[str, np.n
     count: a leg hidden behind the other (side view) gets little weight, two
     well-seen legs are averaged. Weights grow with each leg's quality above
     ``min_quality``; a leg without a value leaves the other. Returns a copy in
-    which every name in :data:`LEG_MEASURES` and ``quality`` hold the fusion.
+    which every name in :data:`SAGITTAL_LEG_MEASURES` and ``quality`` hold the fusion.
     """
     out = dict(meas)
     q1, q2 = meas["quality"], meas["quality_other"]
