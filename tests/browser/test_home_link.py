@@ -203,6 +203,7 @@ def test_home_set_reaches_the_clinician(launch, home_url, home_store, live_sampl
     again = browser.new_context().new_page()
     again.goto(link.replace("/home?", "/home?lang=en&"), wait_until="commit", timeout=120_000)
     _wait(again, f"text={h('refused_title')}", 60_000)
+    _wait(again, f"text={h('refused_revoked')}")  # the reason renders just after the title
     assert h("refused_revoked") in _main(again)
     assert "Traceback" not in _main(again)
     # The open tab: choosing another exercise reruns the page, which finds the link withdrawn.
