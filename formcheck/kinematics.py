@@ -310,6 +310,147 @@ def moving_side(left: np.ndarray, right: np.ndarray, ratio: float = 1.5) -> str 
     return None
 
 
+#: Leg landmarks as (left, right) index pairs: hip, knee, ankle, heel, foot.
+LEG_PAIRS = ((23, 24), (25, 26), (27, 28), (29, 30), (31, 32))
+
+
+def _trunk_scale(xy: np.ndarray) -> float | None:
+    """Median trunk length (mid-shoulder to mid-hip) of ``(T, 33, 2)``, None if unknown."""
+    if len(xy) == 0:
+        return None
+    trunk = float(np.nanmedian(np.linalg.norm(mid_shoulder(xy) - mid_hip(xy), axis=-1)))
+    return trunk if np.isfinite(trunk) and trunk > 0 else None
+
+
+def leg_label_swaps(xy: np.ndarray, label_cost: float = 0.4, carry: float = 0.6) -> np.ndarray:
+    """Frames of ``xy`` ``(T, 33, 2)`` whose left/right leg labels the model swapped.
+
+    Seen from the side the two legs overlap and the pose model often trades
+    their labels from one frame to the next, while it places both legs well.
+    Which leg is which is then decided as a path over the whole recording
+    (Viterbi over "labels as given" / "swapped"): each leg's knee and ankle
+    should continue where the same leg was heading (position plus ``carry``
+    times its last step), and going against the model's label costs
+    ``label_cost`` (in trunk lengths), so where the legs cross or stand
+    together the model's own label decides. Frames without a person split the
+    path. Returns ``(T,)`` bool, True where the labels are to be swapped.
+    """
+    n = len(xy)
+    out = np.zeros(n, bool)
+    joints = np.array([[25, 27], [26, 28]])  # knee, ankle of (left, right)
+    legs = xy[:, joints]  # (T, 2, 2, 2): leg, joint, xy
+    trunk = _trunk_scale(xy)
+    if trunk is None:
+        return out
+    legs = legs / trunk
+    ok = np.isfinite(legs).all(axis=(1, 2, 3))
+    # Both hypotheses per frame: h = 0 labels as given, h = 1 swapped.
+    hyp = np.stack([legs, legs[:, ::-1]], axis=1)  # (T, 2, 2, 2, 2)
+    i = 0
+    while i < n:
+        if not ok[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and ok[j]:
+            j += 1
+        out[i:j] = _label_path(hyp[i:j], label_cost, carry)
+        i = j
+    return out
+
+
+def _label_path(hyp: np.ndarray, label_cost: float, carry: float) -> np.ndarray:
+    """Cheapest label path over one run of frames ``hyp`` ``(T, 2, 2, 2, 2)``."""
+    n = len(hyp)
+    if n < 3:
+        return np.zeros(n, bool)
+    # State (a, b): hypothesis of the previous and of this frame, s = 2a + b.
+    cost = np.full(4, np.inf)
+    for a in range(2):
+        for b in range(2):
+            d = np.linalg.norm(hyp[1, b] - hyp[0, a], axis=-1).sum()
+            cost[2 * a + b] = label_cost * (a + b) + d
+    back = np.zeros((n, 4), int)
+    for k in range(2, n):
+        new = np.full(4, np.inf)
+        for b in range(2):
+            for c in range(2):
+                for a in range(2):
+                    pred = hyp[k - 1, b] + carry * (hyp[k - 1, b] - hyp[k - 2, a])
+                    step = np.linalg.norm(hyp[k, c] - pred, axis=-1).sum()
+                    v = cost[2 * a + b] + step + label_cost * c
+                    if v < new[2 * b + c]:
+                        new[2 * b + c], back[k, 2 * b + c] = v, 2 * a + b
+        cost = new
+    s = int(np.argmin(cost))
+    path = np.zeros(n, bool)
+    for k in range(n - 1, 1, -1):
+        path[k] = bool(s & 1)
+        s = back[k, s]
+    path[1], path[0] = bool(s & 1), bool(s >> 1)
+    return path
+
+
+def planted_leg_swaps(xy: np.ndarray, together: float = 0.15, moved: float = 0.3,
+                      planted: float = 0.2) -> np.ndarray:
+    """Swaps ``(T,)`` that keep one leg's identity through each one-legged movement.
+
+    In an exercise where one leg moves while the other stays planted, the pose
+    model seen from the side may hand the moving leg's label to the planted one
+    and back, smoothly, mid-movement (no jump for continuity to see). The pair
+    of positions is right; only the names trade. So each bout (both legs away
+    from and back to the rest pose, where the legs are closest) in which one leg stays near rest
+    (within ``planted`` trunk lengths, knee plus ankle) and the other moves
+    beyond ``moved`` is given one identity: the label the moving leg carried in
+    most of the bout's frames. Bouts where both legs move (marching, high
+    knees) keep their labels. ``xy`` is ``(T, 33, 2)``.
+    """
+    n = len(xy)
+    out = np.zeros(n, bool)
+    if n == 0:
+        return out
+    hip = mid_hip(xy)
+    trunk = _trunk_scale(xy)
+    if trunk is None:
+        return out
+    pos = (xy[:, [[25, 27], [26, 28]]] - hip[:, None, None, :]) / trunk  # (T, leg, joint, 2)
+    gap = np.linalg.norm(pos[:, 0] - pos[:, 1], axis=-1).sum(axis=-1)
+    if not np.isfinite(gap).any():
+        return out
+    rest_frames = gap < np.nanpercentile(gap, 10) + together
+    if rest_frames.sum() < 3:
+        return out
+    rest = np.nanmedian(pos[rest_frames], axis=0)  # (leg, joint, 2)
+    # How far each leg is from rest: from the nearer of the two legs' rest places.
+    d = np.minimum(*(np.linalg.norm(pos - r, axis=-1).sum(axis=-1) for r in rest))  # (T, leg)
+    ok = np.isfinite(d).all(axis=1)
+    active = ok & (d.max(axis=1, initial=0.0, where=ok[:, None]) > moved)
+    i = 0
+    while i < n:
+        if not active[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and (active[j] or not ok[j]):
+            j += 1
+        bout = np.arange(i, j)[ok[i:j]]
+        lo = d[bout].min(axis=1)
+        if bout.size and np.mean(lo < planted) >= 0.8:
+            mover = np.argmax(d[bout], axis=1)  # 0 = left label, 1 = right label
+            major = int(np.mean(mover) > 0.5)
+            out[bout] = mover != major
+        i = j
+    return out
+
+
+def swap_leg_labels(arr: np.ndarray, swaps: np.ndarray) -> np.ndarray:
+    """``arr`` ``(T, 33, ...)`` with left and right leg landmarks exchanged where ``swaps``."""
+    out = arr.copy()
+    for left, right in LEG_PAIRS:
+        out[swaps, left], out[swaps, right] = arr[swaps, right], arr[swaps, left]
+    return out
+
+
 # --- 3-D angles from world landmarks ``(..., 33, 3)`` (metres, y down) -------------
 # Used where the camera does not see the movement plane square-on (front and
 # oblique views): the flexion angles then stay true where 2-D ones foreshorten.
