@@ -330,6 +330,7 @@ class ExerciseSession:
         self._rep_t: list[float] = []
         self._rep_v: list[float] = []
         self._recent: deque[tuple[float, float]] = deque(maxlen=90)
+        self._other_peak = -math.inf
 
     def set_view(self, spec: ExerciseSpec, view: str) -> None:
         """Switch to another camera view's thresholds and checks (``spec`` for that view).
@@ -399,6 +400,7 @@ class ExerciseSession:
             self.bout.reset()
             self._tail_rep = None
             self._hold_announced = False
+            self._other_peak = -math.inf
             events.append(Event(t, "rep_started", {"index": len(self.reps) + 1}))
         if math.isfinite(v):
             if self.counter.active or state == "ended":
@@ -408,6 +410,9 @@ class ExerciseSession:
                 self._recent.append((t, v))
         if self.counter.active or state == "ended":
             self.bout.update(values)
+            other = values.get(self.spec.signal + "_other", math.nan)
+            if math.isfinite(other):
+                self._other_peak = max(self._other_peak, other)
             held = self.hold.update(t, v) if self.counter.reached else 0.0
             if self.spec.hold_s > 0 and self.counter.active and self.counter.reached:
                 events.append(Event(t, "hold", {"seconds": held, "required": self.spec.hold_s}))
@@ -441,6 +446,12 @@ class ExerciseSession:
         if not c.from_rest and c.rise < self.spec.target_deg - self.spec.start_deg:
             # Seen only coming back from a position held when the recording
             # started: not a movement the patient was seen to make.
+            return None
+        if (self.spec.legs == "operated" and not reached
+                and self._other_peak >= self.spec.target_deg):
+            # The other leg made the full movement; what the operated leg showed
+            # was that movement bleeding into its landmarks, not an attempt of
+            # its own (the other leg's movement is warned as ``wrong_leg``).
             return None
         problem = self.bout.problem()
         if problem:

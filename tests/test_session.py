@@ -171,6 +171,19 @@ def test_wrong_leg_is_not_counted():
     assert len(s.wrong_leg) == 1 and any(e.kind == "wrong_leg" for e in events)
 
 
+def test_the_other_legs_movement_bleeding_into_the_operated_leg_is_no_attempt():
+    # The pose model drags the operated knee part-way along while the other leg
+    # does the whole movement: a wrong-leg movement, not an incomplete attempt.
+    signal = default_programme().exercise("hip_flexion").signal
+    t, other = ramp([(0, 0)] + rep_knots(1, 60, hold=3.5) + [(9, 0)])
+    _, bleed = ramp([(0, 0)] + rep_knots(1, 25, hold=3.5) + [(9, 0)])
+    s, reps, events = run("hip_flexion", t, bleed, extra={signal + "_other": other})
+    assert reps == [] and len(s.wrong_leg) == 1
+    # The same small movement with the other leg still is an incomplete attempt.
+    s, reps, _ = run("hip_flexion", t, bleed, extra={signal + "_other": np.zeros_like(t)})
+    assert [r.faults for r in reps] == [["incomplete_range"]]
+
+
 def test_recording_that_ends_on_the_way_back_counts_that_rep():
     t, v = ramp([(0, 0)] + rep_knots(1, 60)[:3] + [(3.9, 30)])  # over half-way back
     s, reps, _ = run("mini_squat", t, v)
