@@ -133,11 +133,14 @@ class HoldTimer:
 
     Held means the samples of the last stretch stay within a ``band``-degree
     range (max − min): small jitter and sway of a held pose stay a hold, while a
-    ramp through the range is movement. NaN samples neither count nor break it.
+    ramp through the range is movement. The range is taken over the signal
+    averaged over the last ``average_s`` seconds: the pose model's reading of a
+    still limb wobbles by more than the band from frame to frame, while the
+    average of a ramp ramps all the same. NaN samples neither count nor break it.
     """
 
-    def __init__(self, level: float, band: float) -> None:
-        self.level, self.band = level, band
+    def __init__(self, level: float, band: float, average_s: float = 0.0) -> None:
+        self.level, self.band, self.average_s = level, band, average_s
         self.reset()
 
     def reset(self) -> None:
@@ -146,6 +149,7 @@ class HoldTimer:
         self.longest = 0.0
         self.total = 0.0
         self._window: deque[tuple[float, float]] = deque()
+        self._recent: deque[tuple[float, float]] = deque()
 
     def update(self, t: float, v: float) -> float:
         """Feed one sample; returns the current unbroken hold in seconds."""
@@ -153,8 +157,14 @@ class HoldTimer:
             return self.current
         if v < self.level:
             self._window.clear()
+            self._recent.clear()
             self.current = 0.0
             return self.current
+        r = self._recent
+        r.append((t, v))
+        while r[0][0] < t - self.average_s:
+            r.popleft()
+        v = sum(x for _, x in r) / len(r)
         w = self._window
         if w:
             self.total += t - w[-1][0]
@@ -307,7 +317,7 @@ class ExerciseSession:
         self.counter = RepCounter(spec.start_deg, spec.target_deg, spec.return_deg, frac)
         self.other = RepCounter(spec.start_deg, spec.target_deg, spec.return_deg, frac)
         self.hold = HoldTimer(spec.target_deg - self.tracking.hold_margin_deg,
-                              2 * self.tracking.hold_margin_deg)
+                              2 * self.tracking.hold_margin_deg, self.tracking.hold_average_s)
         self.faults = FaultTracker(self.rules, self.tracking.fault_min_duration_s,
                                    self.tracking.min_visibility)
         self.precautions = FaultTracker(tuple(r for r in self.rules if r.approaches),

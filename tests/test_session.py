@@ -277,6 +277,20 @@ def test_a_hold_with_jitter_and_sway_is_still_a_hold():
     assert reps[0].hold_s >= 3.0 and "hold_too_short" not in reps[0].faults
 
 
+def test_a_hold_read_as_flipping_between_two_angles_is_still_a_hold():
+    # Seen obliquely the model reads a still raised thigh now as 66°, now as
+    # 55°, for a few frames each: a wobble wider than the band, not movement.
+    t, v = ramp([(0, 0)] + rep_knots(1, 66, hold=3.4) + [(8, 0)])
+    held = (t > 2.6) & (t < 5.8)
+    v = v - held * 11.0 * ((t * 3.0).astype(int) % 2)  # 1/3 s at 66°, 1/3 s at 55°, ...
+    _, reps, _ = run("hip_flexion", t, v)
+    assert reps[0].hold_s >= 3.0 and "hold_too_short" not in reps[0].faults
+    # A leg raised slowly, held too briefly and lowered is still a short hold.
+    t, v = ramp([(0, 0), (1, 0), (3, 66), (4, 66), (6, 0), (8, 0)])
+    _, reps, _ = run("hip_flexion", t, v)
+    assert "hold_too_short" in reps[0].faults
+
+
 def test_faults_are_not_judged_on_a_barely_seen_leg():
     t, v = ramp([(0, 0)] + rep_knots(1, 60) + [(6, 0)])
     deep = np.where(v > 30, 110.0, 10.0)  # hip flexion past the 90° limit while down
