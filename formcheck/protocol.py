@@ -129,6 +129,7 @@ class Tracking:
     max_posture_tilt_deg: float
     max_travel_trunks: float
     hold_average_s: float = 0.0
+    settle_s: float = 0.0
 
 
 @dataclass(frozen=True)

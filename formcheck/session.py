@@ -457,6 +457,10 @@ class ExerciseSession:
             # Seen only coming back from a position held when the recording
             # started: not a movement the patient was seen to make.
             return None
+        if not reached and start - self._last_end < self.tracking.settle_s:
+            # A partial rise just after a rep ended is that rep's way down read
+            # unevenly (a frame or two dipping under the return level), not a try.
+            return None
         if (self.spec.legs == "operated" and not reached
                 and self._other_peak >= self.spec.target_deg):
             # The other leg made the full movement; what the operated leg showed

@@ -277,6 +277,20 @@ def test_a_hold_with_jitter_and_sway_is_still_a_hold():
     assert reps[0].hold_s >= 3.0 and "hold_too_short" not in reps[0].faults
 
 
+def test_a_way_down_read_unevenly_adds_no_attempt():
+    # On the way down two frames read under the return level, then the leg is
+    # read at 25° again before it reaches rest: one rep, no extra attempt.
+    t, v = ramp([(0, 0), (1, 0), (2.5, 60), (3.5, 60), (4.5, 30), (4.55, 5), (4.6, 5),
+                 (4.65, 25), (5.2, 0), (8, 0)])
+    _, reps, _ = run("hip_flexion", t, v)
+    assert len(reps) == 1 and reps[0].completed
+    # A real second try, after a moment at rest, is still an attempt.
+    t, v = ramp([(0, 0), (1, 0), (2.5, 60), (3.5, 60), (5, 0), (6, 0), (6.7, 25), (7.5, 0),
+                 (9, 0)])
+    _, reps, _ = run("hip_flexion", t, v)
+    assert [r.completed for r in reps] == [True, False]
+
+
 def test_a_hold_read_as_flipping_between_two_angles_is_still_a_hold():
     # Seen obliquely the model reads a still raised thigh now as 66°, now as
     # 55°, for a few frames each: a wobble wider than the band, not movement.
