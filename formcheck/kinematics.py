@@ -22,6 +22,8 @@ Conventions (0° = standing straight, the anatomical position):
 * ``bridge_line_deg``: 180° minus the shoulder–hip–knee angle; 0 = in line.
 * ``heel_rise``: how far the heel rose above a reference height, in shank
   lengths (knee–ankle distance).
+* ``foot_pitch_deg``: the foot's tilt (heel → toe) below the horizontal; heel
+  up = positive.
 """
 
 from __future__ import annotations
@@ -178,6 +180,17 @@ def heel_rise(xy: np.ndarray, side: str, reference_y: float | np.ndarray) -> np.
     """Heel height above ``reference_y`` (image y of the heel at rest) in shank lengths."""
     heel_y = xy[..., side_landmark(side, "heel"), 1]
     return (reference_y - heel_y) / np.maximum(shank_length(xy, side), 1e-9)
+
+
+def foot_pitch_deg(xy: np.ndarray, side: str) -> np.ndarray:
+    """Tilt of the foot (heel → toe) below the horizontal, ``(...,)``; heel up = positive.
+
+    Seen from the side a heel lifting off the floor tips the foot onto its toes;
+    the foot's own tilt does not change when the whole body sinks or the leg
+    steps back, as the heel's height in the picture does.
+    """
+    v = xy[..., side_landmark(side, "foot_index"), :] - xy[..., side_landmark(side, "heel"), :]
+    return np.degrees(np.arctan2(v[..., 1], np.abs(v[..., 0])))
 
 
 def knee_ankle_width_ratio(xy: np.ndarray) -> np.ndarray:
