@@ -130,6 +130,7 @@ class Tracking:
     max_travel_trunks: float
     hold_average_s: float = 0.0
     settle_s: float = 0.0
+    hold_min_return_s: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -291,6 +291,20 @@ def test_a_way_down_read_unevenly_adds_no_attempt():
     assert [r.completed for r in reps] == [True, False]
 
 
+def test_a_held_pose_misread_low_for_a_moment_is_one_rep_and_one_hold():
+    # Mid-hold the model loses the raised leg for 0.15 s (reads it near rest):
+    # the rep goes on and the hold is not cut in two.
+    t, v = ramp([(0, 0)] + rep_knots(1, 66, hold=3.4) + [(8, 0)])
+    v[(t > 3.9) & (t < 4.05)] = 8.0
+    _, reps, _ = run("hip_flexion", t, v)
+    assert len(reps) == 1 and reps[0].hold_s >= 3.0 and reps[0].faults == []
+    # Quick knee lifts with no hold still end at once, each its own rep.
+    t, v = ramp([(0, 0)] + [k for i in range(4) for k in rep_knots(1 + 1.0 * i, 70, 0.45, 0,
+                                                                    0.45)] + [(6, 0)])
+    _, reps, _ = run("hip_flexion", t, v)
+    assert len(reps) == 4 and all(r.completed for r in reps)
+
+
 def test_a_hold_read_as_flipping_between_two_angles_is_still_a_hold():
     # Seen obliquely the model reads a still raised thigh now as 66°, now as
     # 55°, for a few frames each: a wobble wider than the band, not movement.
