@@ -372,29 +372,38 @@ def leg_label_swaps(xy: np.ndarray, label_cost: float = 0.4, carry: float = 0.6)
     return out
 
 
+def _label_step(cost: np.ndarray, h2: np.ndarray, h1: np.ndarray, h0: np.ndarray,
+                label_cost: float, carry: float) -> tuple[np.ndarray, np.ndarray]:
+    """One Viterbi step over label hypotheses: ``(cost, back)``, each ``(4,)``.
+
+    State ``s = 2a + b``: hypothesis ``a`` of the previous frame and ``b`` of
+    this one (0 = labels as given, 1 = swapped); ``h2``, ``h1``, ``h0`` are the
+    two frames before and this frame's hypotheses ``(2, leg, joint, 2)``.
+    """
+    pred = h1[None, :] + carry * (h1[None, :] - h2[:, None])  # (a, b, leg, joint, xy)
+    step = np.linalg.norm(h0[None, None] - pred[:, :, None], axis=-1).sum(axis=(-1, -2))
+    v = cost.reshape(2, 2)[:, :, None] + step + label_cost * np.arange(2)  # (a, b, c)
+    a = np.argmin(v, axis=0)  # (b, c)
+    new = np.take_along_axis(v, a[None], axis=0)[0]
+    back = 2 * a + np.arange(2)[:, None]
+    return new.reshape(4), back.reshape(4)
+
+
+def _first_costs(h1: np.ndarray, h0: np.ndarray, label_cost: float) -> np.ndarray:
+    """Costs ``(4,)`` of the states over a run's first two frames."""
+    d = np.linalg.norm(h0[None, :] - h1[:, None], axis=-1).sum(axis=(-1, -2))  # (a, b)
+    return (d + label_cost * (np.arange(2)[:, None] + np.arange(2))).reshape(4)
+
+
 def _label_path(hyp: np.ndarray, label_cost: float, carry: float) -> np.ndarray:
     """Cheapest label path over one run of frames ``hyp`` ``(T, 2, 2, 2, 2)``."""
     n = len(hyp)
     if n < 3:
         return np.zeros(n, bool)
-    # State (a, b): hypothesis of the previous and of this frame, s = 2a + b.
-    cost = np.full(4, np.inf)
-    for a in range(2):
-        for b in range(2):
-            d = np.linalg.norm(hyp[1, b] - hyp[0, a], axis=-1).sum()
-            cost[2 * a + b] = label_cost * (a + b) + d
+    cost = _first_costs(hyp[0], hyp[1], label_cost)
     back = np.zeros((n, 4), int)
     for k in range(2, n):
-        new = np.full(4, np.inf)
-        for b in range(2):
-            for c in range(2):
-                for a in range(2):
-                    pred = hyp[k - 1, b] + carry * (hyp[k - 1, b] - hyp[k - 2, a])
-                    step = np.linalg.norm(hyp[k, c] - pred, axis=-1).sum()
-                    v = cost[2 * a + b] + step + label_cost * c
-                    if v < new[2 * b + c]:
-                        new[2 * b + c], back[k, 2 * b + c] = v, 2 * a + b
-        cost = new
+        cost, back[k] = _label_step(cost, hyp[k - 2], hyp[k - 1], hyp[k], label_cost, carry)
     s = int(np.argmin(cost))
     path = np.zeros(n, bool)
     for k in range(n - 1, 1, -1):
@@ -402,6 +411,43 @@ def _label_path(hyp: np.ndarray, label_cost: float, carry: float) -> np.ndarray:
         s = back[k, s]
     path[1], path[0] = bool(s & 1), bool(s >> 1)
     return path
+
+
+class LegLabels:
+    """:func:`leg_label_swaps` for a live stream: one frame at a time, no look-ahead.
+
+    ``update`` takes one frame's ``(33, 2)`` landmarks and tells whether its leg
+    labels are to be swapped: the cheapest path so far decides (a live stream
+    cannot wait for the frames that would confirm it). A frame without legs
+    starts the path afresh.
+    """
+
+    def __init__(self, label_cost: float = 0.4, carry: float = 0.6) -> None:
+        self.label_cost, self.carry = label_cost, carry
+        self._hyp: list[np.ndarray] = []
+        self._cost: np.ndarray | None = None
+
+    def update(self, xy: np.ndarray) -> bool:
+        """Whether the legs of this frame ``(33, 2)`` are to be swapped."""
+        trunk = float(np.linalg.norm(mid_shoulder(xy) - mid_hip(xy)))
+        legs = xy[[[25, 27], [26, 28]]]
+        if not (np.isfinite(legs).all() and np.isfinite(trunk) and trunk > 0):
+            self._hyp, self._cost = [], None
+            return False
+        legs = legs / trunk
+        h0 = np.stack([legs, legs[::-1]])
+        self._hyp = [*self._hyp[-1:], h0]
+        if len(self._hyp) < 2:
+            return False
+        if self._cost is None:
+            self._cost = _first_costs(self._hyp[0], h0, self.label_cost)
+            self._prev = self._hyp[0]
+        else:
+            self._cost, _ = _label_step(self._cost, self._prev, self._hyp[0], h0,
+                                        self.label_cost, self.carry)
+            self._prev = self._hyp[0]
+        self._cost = self._cost - self._cost.min()
+        return bool(int(np.argmin(self._cost)) & 1)
 
 
 def planted_leg_swaps(xy: np.ndarray, together: float = 0.15, moved: float = 0.3,

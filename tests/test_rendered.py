@@ -98,17 +98,23 @@ def test_view_change_mid_recording_is_judged_per_segment():
     assert any("knee_valgus" in r.faults for r in res.reps[len(side_reps):])
 
 
-def test_leg_labels_traded_by_the_model_do_not_change_the_verdict():
+@pytest.fixture(scope="module")
+def flexion_oblique():
+    from formcheck.analysis import track_video
+
+    clip = SAMPLES / "hip_flexion_clean_oblique.mp4"
+    return json.loads(clip.with_suffix(".truth.json").read_text()), track_video(clip)[0]
+
+
+def test_leg_labels_traded_by_the_model_do_not_change_the_verdict(flexion_oblique):
     # Seen from the side the pose model may hand the raised leg's label to the
     # standing leg for a stretch of frames and back. The legs' positions are
     # right, only the names trade: the same reps, holds and faults must follow,
     # and the other leg named as operated is still told it did not move.
-    from formcheck.analysis import analyze_track, track_video
+    from formcheck.analysis import analyze_track
     from formcheck.kinematics import swap_leg_labels
 
-    clip = SAMPLES / "hip_flexion_clean_oblique.mp4"
-    truth = json.loads(clip.with_suffix(".truth.json").read_text())
-    track = track_video(clip)[0]
+    truth, track = flexion_oblique
     traded = np.zeros(len(track), bool)
     for rep in truth["reps"]:  # from mid-rise into the hold, and a moment late in the hold
         mid_rise = (rep["start_s"] + rep["peak_start_s"]) / 2
@@ -127,3 +133,18 @@ def test_leg_labels_traded_by_the_model_do_not_change_the_verdict():
     other = PatientSettings("right" if truth["side"] == "left" else "left")
     warned = analyze_track(swapped, truth["exercise"], other, "en").warnings
     assert "wrong_leg" in {w.code for w in warned}
+
+
+def test_live_leg_labels_undo_a_trade_mid_hold(flexion_oblique):
+    # Live, frame by frame: labels traded while the raised leg is held away from
+    # the standing one are swapped back as they come; untouched frames stay.
+    from formcheck.kinematics import LegLabels, swap_leg_labels, to_isotropic
+
+    truth, track = flexion_oblique
+    rep = truth["reps"][0]
+    traded = (track.t > rep["peak_start_s"] + 1.0) & (track.t < rep["peak_start_s"] + 2.0)
+    xy = to_isotropic(swap_leg_labels(track.image_xyz, traded), track.image_wh)
+    live = LegLabels()
+    flagged = np.array([live.update(f) for f in xy])
+    assert flagged[traded].mean() >= 0.9
+    assert flagged[~traded].mean() <= 0.02
