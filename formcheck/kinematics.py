@@ -329,10 +329,10 @@ LEG_PAIRS = ((23, 24), (25, 26), (27, 28), (29, 30), (31, 32))
 
 def _trunk_scale(xy: np.ndarray) -> float | None:
     """Median trunk length (mid-shoulder to mid-hip) of ``(T, 33, 2)``, None if unknown."""
-    if len(xy) == 0:
-        return None
-    trunk = float(np.nanmedian(np.linalg.norm(mid_shoulder(xy) - mid_hip(xy), axis=-1)))
-    return trunk if np.isfinite(trunk) and trunk > 0 else None
+    lengths = np.linalg.norm(mid_shoulder(xy) - mid_hip(xy), axis=-1)
+    lengths = lengths[np.isfinite(lengths)]
+    trunk = float(np.median(lengths)) if lengths.size else 0.0
+    return trunk if trunk > 0 else None
 
 
 def leg_label_swaps(xy: np.ndarray, label_cost: float = 0.4, carry: float = 0.6) -> np.ndarray:
