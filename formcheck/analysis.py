@@ -299,7 +299,7 @@ def consistent_legs(track: PoseTrack, xy: np.ndarray, segments: list[tuple[int, 
     swaps = np.zeros(len(track), bool)
     for a, b, v in segments:
         if "front" not in v:
-            swaps[a:b] = leg_label_swaps(xy[a:b])
+            swaps[a:b] = leg_label_swaps(xy[a:b], track.t[a:b])
             if planted:
                 fixed = swap_leg_labels(xy[a:b], swaps[a:b])
                 swaps[a:b] ^= planted_leg_swaps(fixed)

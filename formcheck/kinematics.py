@@ -335,18 +335,34 @@ def _trunk_scale(xy: np.ndarray) -> float | None:
     return trunk if trunk > 0 else None
 
 
-def leg_label_swaps(xy: np.ndarray, label_cost: float = 0.4, carry: float = 0.6) -> np.ndarray:
-    """Frames of ``xy`` ``(T, 33, 2)`` whose left/right leg labels the model swapped.
+#: How far (trunk lengths) a knee or ankle is expected to move between frames ``dt``
+#: seconds apart: ``LEG_MOTION[0] + LEG_MOTION[1] * dt``. Continuity is judged in
+#: these units, so frames far apart in time weigh less against the model's label.
+LEG_MOTION = (0.15, 2.5)
+#: Frames further apart than this (s) are not linked by continuity: a knee lift
+#: can come and go between them (below ~7 frames a second the labels stand).
+LEG_MAX_STEP_S = 0.15
+
+
+def _motion(dt: float) -> float:
+    return LEG_MOTION[0] + LEG_MOTION[1] * max(dt, 0.0)
+
+
+def leg_label_swaps(xy: np.ndarray, t: np.ndarray, label_cost: float = 1.0,
+                    carry: float = 0.6) -> np.ndarray:
+    """Frames of ``xy`` ``(T, 33, 2)`` at times ``t`` whose left/right leg labels the model swapped.
 
     Seen from the side the two legs overlap and the pose model often trades
     their labels from one frame to the next, while it places both legs well.
     Which leg is which is then decided as a path over the whole recording
     (Viterbi over "labels as given" / "swapped"): each leg's knee and ankle
     should continue where the same leg was heading (position plus ``carry``
-    times its last step), and going against the model's label costs
-    ``label_cost`` (in trunk lengths), so where the legs cross or stand
-    together the model's own label decides. Frames without a person split the
-    path. Returns ``(T,)`` bool, True where the labels are to be swapped.
+    times its last step; misses in units of the motion expected between the
+    frames, :data:`LEG_MOTION`), and going against the model's label costs
+    ``label_cost`` (in the same units), so where the legs cross or stand
+    together the model's own label decides. Frames without a person, and
+    steps longer than :data:`LEG_MAX_STEP_S`, split the path. Returns ``(T,)``
+    bool, True where the labels are to be swapped.
     """
     n = len(xy)
     out = np.zeros(n, bool)
@@ -357,6 +373,7 @@ def leg_label_swaps(xy: np.ndarray, label_cost: float = 0.4, carry: float = 0.6)
         return out
     legs = legs / trunk
     ok = np.isfinite(legs).all(axis=(1, 2, 3))
+    gap = np.concatenate([[True], np.diff(t) > LEG_MAX_STEP_S])
     # Both hypotheses per frame: h = 0 labels as given, h = 1 swapped.
     hyp = np.stack([legs, legs[:, ::-1]], axis=1)  # (T, 2, 2, 2, 2)
     i = 0
@@ -364,24 +381,26 @@ def leg_label_swaps(xy: np.ndarray, label_cost: float = 0.4, carry: float = 0.6)
         if not ok[i]:
             i += 1
             continue
-        j = i
-        while j < n and ok[j]:
+        j = i + 1
+        while j < n and ok[j] and not gap[j]:
             j += 1
-        out[i:j] = _label_path(hyp[i:j], label_cost, carry)
+        out[i:j] = _label_path(hyp[i:j], t[i:j], label_cost, carry)
         i = j
     return out
 
 
 def _label_step(cost: np.ndarray, h2: np.ndarray, h1: np.ndarray, h0: np.ndarray,
-                label_cost: float, carry: float) -> tuple[np.ndarray, np.ndarray]:
+                dt: float, label_cost: float, carry: float) -> tuple[np.ndarray, np.ndarray]:
     """One Viterbi step over label hypotheses: ``(cost, back)``, each ``(4,)``.
 
     State ``s = 2a + b``: hypothesis ``a`` of the previous frame and ``b`` of
     this one (0 = labels as given, 1 = swapped); ``h2``, ``h1``, ``h0`` are the
-    two frames before and this frame's hypotheses ``(2, leg, joint, 2)``.
+    two frames before and this frame's hypotheses ``(2, leg, joint, 2)``, ``dt``
+    seconds after the last.
     """
     pred = h1[None, :] + carry * (h1[None, :] - h2[:, None])  # (a, b, leg, joint, xy)
     step = np.linalg.norm(h0[None, None] - pred[:, :, None], axis=-1).sum(axis=(-1, -2))
+    step = step / _motion(dt)
     v = cost.reshape(2, 2)[:, :, None] + step + label_cost * np.arange(2)  # (a, b, c)
     a = np.argmin(v, axis=0)  # (b, c)
     new = np.take_along_axis(v, a[None], axis=0)[0]
@@ -389,21 +408,23 @@ def _label_step(cost: np.ndarray, h2: np.ndarray, h1: np.ndarray, h0: np.ndarray
     return new.reshape(4), back.reshape(4)
 
 
-def _first_costs(h1: np.ndarray, h0: np.ndarray, label_cost: float) -> np.ndarray:
+def _first_costs(h1: np.ndarray, h0: np.ndarray, dt: float, label_cost: float) -> np.ndarray:
     """Costs ``(4,)`` of the states over a run's first two frames."""
-    d = np.linalg.norm(h0[None, :] - h1[:, None], axis=-1).sum(axis=(-1, -2))  # (a, b)
+    d = np.linalg.norm(h0[None, :] - h1[:, None], axis=-1).sum(axis=(-1, -2)) / _motion(dt)
     return (d + label_cost * (np.arange(2)[:, None] + np.arange(2))).reshape(4)
 
 
-def _label_path(hyp: np.ndarray, label_cost: float, carry: float) -> np.ndarray:
+def _label_path(hyp: np.ndarray, t: np.ndarray, label_cost: float, carry: float
+                ) -> np.ndarray:
     """Cheapest label path over one run of frames ``hyp`` ``(T, 2, 2, 2, 2)``."""
     n = len(hyp)
     if n < 3:
         return np.zeros(n, bool)
-    cost = _first_costs(hyp[0], hyp[1], label_cost)
+    cost = _first_costs(hyp[0], hyp[1], t[1] - t[0], label_cost)
     back = np.zeros((n, 4), int)
     for k in range(2, n):
-        cost, back[k] = _label_step(cost, hyp[k - 2], hyp[k - 1], hyp[k], label_cost, carry)
+        cost, back[k] = _label_step(cost, hyp[k - 2], hyp[k - 1], hyp[k], t[k] - t[k - 1],
+                                    label_cost, carry)
     s = int(np.argmin(cost))
     path = np.zeros(n, bool)
     for k in range(n - 1, 1, -1):
@@ -419,16 +440,17 @@ class LegLabels:
     ``update`` takes one frame's ``(33, 2)`` landmarks and tells whether its leg
     labels are to be swapped: the cheapest path so far decides (a live stream
     cannot wait for the frames that would confirm it). A frame without legs
-    starts the path afresh.
+    starts the path afresh, as does a step longer than :data:`LEG_MAX_STEP_S`.
     """
 
-    def __init__(self, label_cost: float = 0.4, carry: float = 0.6) -> None:
+    def __init__(self, label_cost: float = 1.0, carry: float = 0.6) -> None:
         self.label_cost, self.carry = label_cost, carry
         self._hyp: list[np.ndarray] = []
         self._cost: np.ndarray | None = None
+        self._t = 0.0
 
-    def update(self, xy: np.ndarray) -> bool:
-        """Whether the legs of this frame ``(33, 2)`` are to be swapped."""
+    def update(self, xy: np.ndarray, t: float) -> bool:
+        """Whether the legs of this frame ``(33, 2)`` at time ``t`` are to be swapped."""
         trunk = float(np.linalg.norm(mid_shoulder(xy) - mid_hip(xy)))
         legs = xy[[[25, 27], [26, 28]]]
         if not (np.isfinite(legs).all() and np.isfinite(trunk) and trunk > 0):
@@ -436,14 +458,17 @@ class LegLabels:
             return False
         legs = legs / trunk
         h0 = np.stack([legs, legs[::-1]])
+        dt, self._t = t - self._t, t
+        if dt > LEG_MAX_STEP_S:
+            self._hyp, self._cost = [], None
         self._hyp = [*self._hyp[-1:], h0]
         if len(self._hyp) < 2:
             return False
         if self._cost is None:
-            self._cost = _first_costs(self._hyp[0], h0, self.label_cost)
+            self._cost = _first_costs(self._hyp[0], h0, dt, self.label_cost)
             self._prev = self._hyp[0]
         else:
-            self._cost, _ = _label_step(self._cost, self._prev, self._hyp[0], h0,
+            self._cost, _ = _label_step(self._cost, self._prev, self._hyp[0], h0, dt,
                                         self.label_cost, self.carry)
             self._prev = self._hyp[0]
         self._cost = self._cost - self._cost.min()

@@ -145,6 +145,6 @@ def test_live_leg_labels_undo_a_trade_mid_hold(flexion_oblique):
     traded = (track.t > rep["peak_start_s"] + 1.0) & (track.t < rep["peak_start_s"] + 2.0)
     xy = to_isotropic(swap_leg_labels(track.image_xyz, traded), track.image_wh)
     live = LegLabels()
-    flagged = np.array([live.update(f) for f in xy])
+    flagged = np.array([live.update(f, t) for f, t in zip(xy, track.t, strict=True)])
     assert flagged[traded].mean() >= 0.9
     assert flagged[~traded].mean() <= 0.02
