@@ -161,7 +161,8 @@ def evaluate_rendered(path: Path, use_cache: bool = True) -> dict:
     track, _ = cached_track(path, use_cache)
     res = analyze_track(track, truth["exercise"], PatientSettings(truth["side"]), "en")
     got = [r.to_dict() for r in res.reps]
-    raw = smoothed_measures(track, truth["side"], default_programme(), res.view)
+    # res.track: the track as the engine measured it (legs' labels made consistent)
+    raw = smoothed_measures(res.track, truth["side"], default_programme(), res.view)
     cal = calibrated(raw, res.calibration)
     faults = {c: {"tp": 0, "fp": 0, "fn": 0} for c in FAULT_CODES}
     errors = []
