@@ -13,11 +13,12 @@ from typing import TypeVar
 
 from ..analysis import AnalysisResult, analyze_video
 from ..clinic.db import Database
-from ..i18n import has, text
+from ..i18n import text
 from ..pose import PoseEstimator
 from ..protocol import PatientSettings
 from ..video import VideoError
 from . import store
+from .submit import video_error_text
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 0.5
@@ -82,12 +83,6 @@ def _within(limit_s: float, work: Callable[[], T], cancel: threading.Event) -> T
     if "error" in box:
         raise box["error"]  # type: ignore[misc]
     return box["value"]  # type: ignore[return-value]
-
-
-def video_error_text(exc: VideoError, lang: str, name: str) -> str:
-    """The user's message for an unreadable video."""
-    key = f"errors.{exc.code}" if has(f"errors.{exc.code}") else "errors.not_a_video"
-    return text(key, lang, detail=name)
 
 
 def run_job(db: Database, job_id: int) -> store.JobState:
