@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import secrets
 import shutil
 from dataclasses import dataclass
@@ -35,8 +36,16 @@ MAX_ATTEMPTS = 2
 
 
 def timeout_for(media_s: float | None) -> float:
-    """The time limit of one attempt at a video of ``media_s`` seconds (see :mod:`.`)."""
-    return TIMEOUT_BASE_S + TIMEOUT_PER_VIDEO_S * max(0.0, media_s or 0.0)
+    """The time limit of one attempt at a video of ``media_s`` seconds.
+
+    ``base + per_video × media_s``: :data:`~formcheck.jobs.TIMEOUT_BASE_S` and
+    :data:`~formcheck.jobs.TIMEOUT_PER_VIDEO_S`, or ``$FORMCHECK_JOB_TIMEOUT_BASE_S`` and
+    ``$FORMCHECK_JOB_TIMEOUT_PER_VIDEO_S`` where the jobs are queued.
+    """
+    base = float(os.environ.get("FORMCHECK_JOB_TIMEOUT_BASE_S") or TIMEOUT_BASE_S)
+    per_video = float(os.environ.get("FORMCHECK_JOB_TIMEOUT_PER_VIDEO_S")
+                      or TIMEOUT_PER_VIDEO_S)
+    return base + per_video * max(0.0, media_s or 0.0)
 
 
 class AnalysisJob(Base):

@@ -247,7 +247,7 @@ def test_a_bad_clinic_upload_is_refused_before_it_is_queued(sqlite_db, make_clin
     assert list((tmp_path / "jobs").iterdir()) == []
 
 
-def test_a_job_past_its_time_limit_is_failed_and_the_worker_goes_on(sqlite_db):
+def test_a_job_past_its_time_limit_is_failed_and_the_worker_goes_on(sqlite_db, monkeypatch):
     from formcheck.jobs import TIMEOUT_BASE_S, TIMEOUT_PER_VIDEO_S, runner
     from formcheck.video import probe
 
@@ -255,6 +255,8 @@ def test_a_job_past_its_time_limit_is_failed_and_the_worker_goes_on(sqlite_db):
     media_s = probe(clip).duration_s
     normal = store.create(sqlite_db, _request(clip), media_s)
     assert normal.timeout_s == pytest.approx(TIMEOUT_BASE_S + TIMEOUT_PER_VIDEO_S * media_s)
+    monkeypatch.setenv("FORMCHECK_JOB_TIMEOUT_PER_VIDEO_S", "3")  # the limit is configuration
+    assert store.create(sqlite_db, _request(clip), 20.0).timeout_s == TIMEOUT_BASE_S + 60
     # A limit far below what the analysis needs (tens of pose-model frames): it is stopped.
     hurried = store.create(sqlite_db, replace(_request(clip), timeout_s=0.2, lang="en"), media_s)
     stopped = runner.run_with_retry(sqlite_db, hurried.id)
