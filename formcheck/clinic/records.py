@@ -617,13 +617,23 @@ def delete_patient(db: Database, clinician: Clinician, code: str) -> int:
     """Delete a patient and everything recorded about them, including stored video files.
 
     A session's ``video_path`` may be one file or a folder of them (the app keeps one
-    folder per session). Returns the number of video files removed.
+    folder per session); the folders of the patient's uploads (their pose tracks, and a
+    video still waiting for analysis) go too. Returns the number of video files removed.
     """
+    from formcheck.jobs.store import AnalysisJob  # (its table holds clinic uploads' jobs)
+
     clinician_only(clinician)
     with db.transaction() as s:
         patient = patient_in_clinic(s, clinician, code)
         videos = [x.video_path for x in patient.sessions if x.video_path]
+        uploads = s.scalars(select(AnalysisJob).where(
+            AnalysisJob.session_id.in_([x.id for x in patient.sessions])))
+        # An upload's own folder: its copy of the video and its pose track.
+        job_folders = {Path(j.video).parent for j in uploads
+                       if j.track_out and Path(j.track_out).parent == Path(j.video).parent}
         s.delete(patient)
+    for folder in job_folders:
+        shutil.rmtree(folder, ignore_errors=True)
     removed = 0
     for video in videos:
         path = Path(video)

@@ -226,6 +226,12 @@ def test_clinic_upload_lands_in_the_patients_record(db_url, make_clinician, tmp_
     assert uploads.open_sessions(anna.id, db_url) == [screening.id]
     records.answer_pain(db, final.set_id, 3, clinician=anna)
     assert uploads.open_sessions(anna.id, db_url) == []
+    # Deleting the patient removes the upload's folder (its pose track) with the record.
+    folder = Path(final.track_out).parent
+    assert folder.is_dir()
+    assert records.delete_patient(db, anna, "HIP-042") == 1
+    assert not folder.exists() and not keep.exists()
+    assert uploads.session_jobs(screening.id, db_url) == []
 
 
 def test_a_bad_clinic_upload_is_refused_before_it_is_queued(sqlite_db, make_clinician,
