@@ -271,3 +271,27 @@ def test_a_job_past_its_time_limit_is_failed_and_the_worker_goes_on(sqlite_db, m
     # The same worker process (same pose model) then analyses the next job as usual.
     assert runner.run_with_retry(sqlite_db, normal.id).status == "done"
     assert store.get(sqlite_db, normal.id).result["rep_count"] == _truth(clip)["rep_count"]
+
+
+def test_a_clinic_set_that_cannot_be_saved_fails_the_job_with_the_reason(sqlite_db,
+                                                                         make_clinician,
+                                                                         tmp_path):
+    import shutil
+
+    from formcheck.clinic import records
+    from formcheck.jobs import runner
+
+    anna = make_clinician(sqlite_db, "Noord", "anna")
+    records.add_patient(sqlite_db, anna, "HIP-044", "posterolateral", "left",
+                        exercises=["bridge"])  # no mini squat in this patient's protocol
+    screening = records.start_session(sqlite_db, anna, "HIP-044")
+    video = tmp_path / "upload.mp4"  # the job's own copy of the upload
+    shutil.copyfile(SAMPLES / "mini_squat_clean_side.mp4", video)
+    job = store.create(sqlite_db, JobRequest(video=str(video), exercise="mini_squat",
+                                             side="left", lang="en", analysis_fps=FPS,
+                                             session_id=screening.id, clinician_id=anna.id))
+    state = runner.run_with_retry(sqlite_db, job.id)
+    assert state.status == "failed" and state.attempts == 1
+    assert "Not saved" in state.error and "protocol" in state.error
+    assert records.set_records(sqlite_db, anna, "HIP-044") == []
+    assert not video.exists()
