@@ -54,8 +54,12 @@ class _Cancelled(Exception):
     """Raised inside a job that ran past its time limit, at its next progress report."""
 
 
+class _TimedOut(Exception):
+    """A job ran past its time limit."""
+
+
 def _within(limit_s: float, work: Callable[[], T], cancel: threading.Event) -> T:
-    """``work()`` in a thread; :class:`TimeoutError` if it has not returned after ``limit_s``.
+    """``work()`` in a thread; :class:`_TimedOut` if it has not returned after ``limit_s``.
 
     On time-out ``cancel`` is set (the job stops at its next progress report). A job stuck
     in native code (a hung decoder) cannot be stopped: its thread is left behind, and so is
@@ -79,7 +83,7 @@ def _within(limit_s: float, work: Callable[[], T], cancel: threading.Event) -> T
         if not done.wait(CANCEL_GRACE_S):
             log.error("a job past its time limit is still busy; its thread is left behind")
             _estimator = None
-        raise TimeoutError
+        raise _TimedOut
     if "error" in box:
         raise box["error"]  # type: ignore[misc]
     return box["value"]  # type: ignore[return-value]
@@ -133,7 +137,7 @@ def run_job(db: Database, job_id: int) -> store.JobState:
     limit = req.timeout_s or store.timeout_for(state.media_s)
     try:
         result = _within(limit, work, cancel)
-    except TimeoutError:
+    except _TimedOut:
         reason = (text("errors.job_timeout", req.lang, detail=Path(req.source).name)
                   + f" ({limit:.0f} s)")
         store.fail(db, job_id, reason)
