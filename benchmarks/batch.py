@@ -8,6 +8,9 @@ processes) in a temp folder, or `--db URL` for the PostgreSQL queue (workers sta
 the batch). Under load from other programs the wall-clock figures drop; the per-core figure
 (video seconds per CPU-second of the batch and its workers, start-up included) much less.
 Clips: the landscape 720p real clips in ../shared/clips, else sample_videos/.
+Also, in this process on the same clips, the CPU cost per second of video of each stage
+of a job (decoding and scaling the frames, the pose tracker, the once-a-second people
+counter), which bounds what a worker core can reach.
 Writes benchmarks/results/batch.json.
 
 Usage: python benchmarks/batch.py [--db URL] [--workers 1 2] [VIDEO ...]
@@ -112,11 +115,49 @@ def _per_job(url: str, after_id: int) -> list[tuple[float, float]]:
     return out
 
 
+def stages(clips: list[Path], fps: float = 10.0) -> dict:
+    """CPU seconds per second of video of each stage of a job, measured in this process."""
+    import mediapipe as mp
+    import numpy as np
+
+    from formcheck.analysis import POSE_MAX_SIDE
+    from formcheck.pose import PoseEstimator
+    from formcheck.video import read_frames
+
+    tracker, counter = PoseEstimator(count_people_every_s=None), PoseEstimator()
+    cpu = {"decode_and_scale": 0.0, "pose_tracker": 0.0, "people_counter": 0.0}
+    media = 0.0
+    for clip in clips:
+        c0 = time.process_time()
+        frames = list(read_frames(clip, POSE_MAX_SIDE, fps))
+        cpu["decode_and_scale"] += time.process_time() - c0
+        media += probe(clip).duration_s
+        tracker.reset()
+        c0 = time.process_time()
+        found = [tracker.detect(rgb, t) for t, rgb in frames]
+        cpu["pose_tracker"] += time.process_time() - c0
+        c0, last = time.process_time(), -float("inf")
+        for (t, rgb), f in zip(frames, found, strict=True):
+            if f is not None and t - last >= 1.0:  # as PoseEstimator counts people
+                last = t
+                counter._counter.detect(mp.Image(image_format=mp.ImageFormat.SRGB,
+                                                 data=np.ascontiguousarray(rgb)))
+        cpu["people_counter"] += time.process_time() - c0
+    tracker.close()
+    counter.close()
+    per_s = {k: round(v / media, 4) for k, v in cpu.items()}
+    return {"cpu_s_per_video_s": per_s,
+            "realtime_factor_per_core_of_these_stages": round(media / sum(cpu.values()), 2),
+            "realtime_factor_per_core_of_the_tracker_alone": round(
+                media / cpu["pose_tracker"], 2)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("videos", nargs="*")
     ap.add_argument("--db", help="PostgreSQL URL (default: a temp SQLite store)")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--no-stages", action="store_true", help="skip the per-stage CPU costs")
     args = ap.parse_args()
     clips = pick_clips(args.videos)
     infos = [probe(c) for c in clips]
@@ -131,6 +172,11 @@ def main() -> None:
               f"{r['per_core_realtime_factor']}× real time, start-up included; per job, "
               f"analysis alone: median {r['per_job_realtime_factor_median']}× real time; "
               f"load {r['loadavg_1min_before']} → {r['loadavg_1min_after']})")
+    stage = None if args.no_stages else stages(clips)
+    if stage:
+        print(f"per second of video, CPU s: {stage['cpu_s_per_video_s']} → these stages "
+              f"alone {stage['realtime_factor_per_core_of_these_stages']}× real time per core "
+              f"(the tracker alone {stage['realtime_factor_per_core_of_the_tracker_alone']}×)")
     out = {
         "clips": [{"name": c.name, "resolution": [i.width, i.height],
                    "duration_s": round(i.duration_s, 2)} for c, i in zip(clips, infos,
@@ -139,6 +185,7 @@ def main() -> None:
         "analysis_fps": 10.0,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "runs": runs,
+        "stages": stage,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=1) + "\n")

@@ -7,6 +7,7 @@ no moving picture (text shown by the ``tty`` demuxer, a PNG or JPEG image, fewer
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+log = logging.getLogger(__name__)
 MIN_FRAMES = 3
 """A video needs at least this many frames to be analysed."""
 #: FFmpeg demuxers and decoders that turn a picture or text into a "video".
@@ -124,57 +126,125 @@ def upright(rgb: np.ndarray, rotation_deg: float) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(rgb, k)) if k else rgb
 
 
-def read_frames(path: str | Path, max_side: int | None = None, max_fps: float | None = None
-                ) -> Iterator[tuple[float, np.ndarray]]:
+class _Pace:
+    """The ``max_fps`` rule of :func:`read_frames`: keep a frame once ``1 / max_fps`` has passed."""
+
+    def __init__(self, max_fps: float | None) -> None:
+        self.step = 1.0 / max_fps if max_fps else 0.0
+        self.next_t = 0.0
+
+    def keep(self, t: float) -> bool:
+        """Whether the frame at ``t`` s (from the first frame, increasing) is kept."""
+        if t + 1e-6 < self.next_t:
+            return False
+        self.next_t = max(self.next_t + self.step, t + self.step * 0.5)
+        return True
+
+
+class _Clock:
+    """Frame times as :func:`read_frames` gives them: from the first frame, always increasing."""
+
+    def __init__(self) -> None:
+        self.t0: float | None = None
+        self.last_t = -1.0
+
+    def time(self, t: float) -> float:
+        if self.t0 is None:
+            self.t0 = t
+        t -= self.t0
+        if t <= self.last_t:  # duplicate or out-of-order timestamps
+            t = self.last_t + 1e-3
+        self.last_t = t
+        return t
+
+
+def _kept_pts(path: str | Path, max_fps: float) -> set[int] | None:
+    """The timestamps of the frames :func:`read_frames` will keep, from the packets alone.
+
+    Reads the packets without decoding them (cheap). None when some packet has no
+    timestamp: then every frame must be decoded to know its time.
+    """
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        pts = []
+        for packet in container.demux(stream):
+            if packet.size == 0:
+                continue  # the demuxer's end-of-stream marker
+            if packet.pts is None:
+                return None
+            if not packet.is_discard:
+                pts.append(packet.pts)
+        base = stream.time_base
+    finally:
+        container.close()
+    clock, pace = _Clock(), _Pace(max_fps)
+    return {p for p in sorted(pts) if pace.keep(clock.time(float(p * base)))}
+
+
+def read_frames(path: str | Path, max_side: int | None = None, max_fps: float | None = None,
+                skip_unused: bool = True) -> Iterator[tuple[float, np.ndarray]]:
     """Yield ``(t_seconds, rgb)`` per frame, upright, ``rgb`` ``(H, W, 3)`` uint8.
 
     Times are the container's presentation timestamps, starting at 0. With
     ``max_side`` the frames are scaled down so their longer side is at most that;
     with ``max_fps`` frames closer than ``1 / max_fps`` to the last one yielded
-    are decoded but skipped.
+    are skipped: not converted, and (``skip_unused``) those no other frame refers to
+    not even decoded (the frames yielded are the same either way).
     A stream that breaks off part-way raises :class:`VideoError` ``truncated``
     after the frames that could be read.
     """
     import av
 
+    kept = _kept_pts(path, max_fps) if max_fps and skip_unused else None
     container = _open(path)
     try:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        t0: float | None = None
+        if not max_fps:
+            # Every frame is used: decode on several threads. With max_fps the decoder
+            # (about a tenth of the work next to the pose model) runs on one, which costs
+            # less CPU in all, and lets it skip frames one by one.
+            stream.thread_type = "AUTO"
+        clock, pace = _Clock(), _Pace(max_fps)
         n = 0
-        last_t = -1.0
         fps = float(stream.average_rate or 30)
-        step = 1.0 / max_fps if max_fps else 0.0
-        next_t = 0.0
+        skipped: set[int] = set()  # timestamps of packets sent with "skip if unreferenced"
+        seen: set[int] = set()
         try:
-            for frame in container.decode(stream):
-                if frame.time is not None:
-                    t = float(frame.time)
-                else:
-                    t = last_t + 1.0 / fps if n else 0.0
-                if t0 is None:
-                    t0 = t
-                t -= t0
-                if t <= last_t:  # duplicate or out-of-order timestamps
-                    t = last_t + 1e-3
-                last_t = t
-                n += 1
-                if t + 1e-6 < next_t:
-                    continue
-                next_t = max(next_t + step, t + step * 0.5)
-                w, h = frame.width, frame.height
-                if max_side and max(w, h) > max_side:
-                    s = max_side / max(w, h)
-                    w, h = int(round(w * s / 2) * 2), int(round(h * s / 2) * 2)
-                    rgb = frame.to_ndarray(format="rgb24", width=w, height=h)
-                else:
-                    rgb = frame.to_ndarray(format="rgb24")
-                yield t, upright(rgb, getattr(frame, "rotation", 0) or 0)
+            for packet in container.demux(stream):
+                if kept is not None and packet.pts is not None:
+                    unused = packet.pts not in kept
+                    stream.codec_context.skip_frame = "NONREF" if unused else "DEFAULT"
+                    if unused and not packet.is_discard:  # (a discarded one is no frame)
+                        skipped.add(packet.pts)
+                for frame in packet.decode():
+                    if kept is not None and frame.pts is not None:
+                        seen.add(frame.pts)
+                    if frame.time is not None:
+                        t = float(frame.time)
+                    else:
+                        t = clock.last_t + 1.0 / fps if n else 0.0
+                    t = clock.time(t)
+                    n += 1
+                    if not pace.keep(t):
+                        continue
+                    if kept is not None and frame.pts not in kept:
+                        log.warning("%s: frame at %.3f s kept but not foreseen from the "
+                                    "packets; frames before it may have been skipped",
+                                    Path(path).name, t)
+                    w, h = frame.width, frame.height
+                    if max_side and max(w, h) > max_side:
+                        s = max_side / max(w, h)
+                        w, h = int(round(w * s / 2) * 2), int(round(h * s / 2) * 2)
+                        rgb = frame.to_ndarray(format="rgb24", width=w, height=h)
+                    else:
+                        rgb = frame.to_ndarray(format="rgb24")
+                    yield t, upright(rgb, getattr(frame, "rotation", 0) or 0)
         except av.error.FFmpegError as exc:
             if n == 0:
                 raise VideoError("not_a_video", f"{Path(path).name}: {exc}") from None
             raise VideoError("truncated", f"{Path(path).name}: stopped after {n} frames") from None
+        n += len(skipped - seen)  # frames not decoded because nothing needed them
         if n == 0:
             raise VideoError("no_frames", Path(path).name)
         expected = stream.frames or 0

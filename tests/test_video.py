@@ -99,3 +99,30 @@ def test_truncated_video_gives_frames_then_a_clear_error(tmp_path):
             got.append(t)
     assert e.value.code == "truncated"
     assert 10 < len(got) < 90
+
+
+def _frames(path, **kw):
+    """``(frames, error)`` of ``read_frames(path, 640, 10 fps)``: yielded, raised."""
+    out = []
+    try:
+        out.extend(read_frames(path, 640, 10.0, **kw))
+    except VideoError as exc:
+        return out, str(exc)
+    return out, None
+
+
+@pytest.mark.clips
+@pytest.mark.parametrize("name", ["be23_squat.mp4",  # H.264 with B-frames, 24 fps
+                                  "renyun_single_leg_stance_brace.mp4"])  # edit list, cut off
+def test_frames_nothing_refers_to_are_not_decoded_and_the_frames_are_the_same(clips_dir, name):
+    from formcheck.video import _kept_pts
+
+    path = clips_dir / name
+    with av.open(str(path)) as c:
+        packets = [p for p in c.demux(c.streams.video[0]) if p.size]
+    assert len(_kept_pts(path, 10.0)) < len(packets) / 2  # the rest need not be decoded
+    every, every_error = _frames(path, skip_unused=False)
+    skipping, skipping_error = _frames(path)
+    assert skipping_error == every_error
+    assert [t for t, _ in skipping] == [t for t, _ in every]
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(skipping, every, strict=True))

@@ -439,6 +439,26 @@ def save_set(
     :func:`stored_result` of ``result`` is kept. The set number is the session's next, taken
     while the session is locked, so concurrent saves into one session all get stored.
     """
+    with db.transaction() as s:
+        return add_set(s, session_id, result, pain, swelling, clinician=clinician,
+                       saved_at=saved_at)
+
+
+def add_set(
+    s: Session,
+    session_id: int,
+    result: Mapping[str, Any],
+    pain: int | None,
+    swelling: bool = False,
+    *,
+    clinician: Principal,
+    saved_at: dt.datetime | None = None,
+) -> ExerciseSet:
+    """:func:`save_set` inside the caller's transaction ``s`` (flushed, not committed).
+
+    For a caller that must write something else atomically with the set (an analysis job
+    marking itself done with the set it saved).
+    """
     clinic_of(clinician)
     result = stored_result(result)
     exercise = check_choice(str(result.get("exercise")), EXERCISE_IDS, "exercise")
@@ -457,42 +477,42 @@ def save_set(
     if view is not None and not (isinstance(view, str) and _WORD.fullmatch(view)
                                  and len(view) <= 20):
         raise ValueError("view must be a short code word")
-    with db.transaction() as s:
-        screening = session_in_clinic(s, session_id, clinician, lock=True)
-        patient = screening.patient
-        if exercise not in patient.enabled_exercises:
-            raise ValueError(f"{exercise} is not in patient {patient.code}'s protocol")
-        if isinstance(clinician, LinkGrant) and (
-                side not in (None, patient.operated_side)
-                or approach not in (None, patient.approach)):
-            raise ValueError("a home set must use the patient's own side and approach")
-        advice = pain_advice(_previous_pain(s, patient.id), PainReport(pain, bool(swelling)))
-        number = s.scalar(
-            select(func.coalesce(func.max(ExerciseSet.set_number), 0)).where(
-                ExerciseSet.session_id == session_id
-            )
+    screening = session_in_clinic(s, session_id, clinician, lock=True)
+    patient = screening.patient
+    if exercise not in patient.enabled_exercises:
+        raise ValueError(f"{exercise} is not in patient {patient.code}'s protocol")
+    if isinstance(clinician, LinkGrant) and (
+            side not in (None, patient.operated_side)
+            or approach not in (None, patient.approach)):
+        raise ValueError("a home set must use the patient's own side and approach")
+    advice = pain_advice(_previous_pain(s, patient.id), PainReport(pain, bool(swelling)))
+    number = s.scalar(
+        select(func.coalesce(func.max(ExerciseSet.set_number), 0)).where(
+            ExerciseSet.session_id == session_id
         )
-        exercise_set = ExerciseSet(
-            session_id=session_id,
-            set_number=(number or 0) + 1,
-            exercise=exercise,
-            side=side,
-            approach=approach,
-            rep_count=rep_count,
-            attempts=_number(result.get("attempts"), int, "attempts"),
-            target_reps=patient.dosage_reps,
-            detection_rate=_number(result.get("detection_rate"), float, "detection_rate"),
-            view=view,
-            duration_s=_number(result.get("duration_s"), float, "duration_s"),
-            warnings=list(warnings),
-            pain=None if pain is None else int(pain),
-            swelling=bool(swelling),
-            pain_advice=advice,
-            saved_at=saved_at or utcnow(),
-            raw_result=dict(result),
-            reps=reps,
-        )
-        s.add(exercise_set)
+    )
+    exercise_set = ExerciseSet(
+        session_id=session_id,
+        set_number=(number or 0) + 1,
+        exercise=exercise,
+        side=side,
+        approach=approach,
+        rep_count=rep_count,
+        attempts=_number(result.get("attempts"), int, "attempts"),
+        target_reps=patient.dosage_reps,
+        detection_rate=_number(result.get("detection_rate"), float, "detection_rate"),
+        view=view,
+        duration_s=_number(result.get("duration_s"), float, "duration_s"),
+        warnings=list(warnings),
+        pain=None if pain is None else int(pain),
+        swelling=bool(swelling),
+        pain_advice=advice,
+        saved_at=saved_at or utcnow(),
+        raw_result=dict(result),
+        reps=reps,
+    )
+    s.add(exercise_set)
+    s.flush()
     return exercise_set
 
 
@@ -597,13 +617,23 @@ def delete_patient(db: Database, clinician: Clinician, code: str) -> int:
     """Delete a patient and everything recorded about them, including stored video files.
 
     A session's ``video_path`` may be one file or a folder of them (the app keeps one
-    folder per session). Returns the number of video files removed.
+    folder per session); the folders of the patient's uploads (their pose tracks, and a
+    video still waiting for analysis) go too. Returns the number of video files removed.
     """
+    from formcheck.jobs.store import AnalysisJob  # (its table holds clinic uploads' jobs)
+
     clinician_only(clinician)
     with db.transaction() as s:
         patient = patient_in_clinic(s, clinician, code)
         videos = [x.video_path for x in patient.sessions if x.video_path]
+        uploads = s.scalars(select(AnalysisJob).where(
+            AnalysisJob.session_id.in_([x.id for x in patient.sessions])))
+        # An upload's own folder: its copy of the video and its pose track.
+        job_folders = {Path(j.video).parent for j in uploads
+                       if j.track_out and Path(j.track_out).parent == Path(j.video).parent}
         s.delete(patient)
+    for folder in job_folders:
+        shutil.rmtree(folder, ignore_errors=True)
     removed = 0
     for video in videos:
         path = Path(video)

@@ -16,3 +16,11 @@ HEARTBEAT_S = 10.0
 """How often a queue worker tells PostgreSQL it is alive."""
 STALLED_AFTER_S = 30.0
 """A worker silent this long is taken for dead: its job goes back in the queue."""
+TIMEOUT_BASE_S = 120.0
+TIMEOUT_PER_VIDEO_S = 10.0
+"""One attempt at a video of d seconds may take ``TIMEOUT_BASE_S + TIMEOUT_PER_VIDEO_S * d``.
+
+Generous: a worker does ≥ 2 s of video a second when idle and ~0.5 under heavy load, so
+only a stuck job (a hung decoder, a lost file system) reaches it; it is then failed with
+its reason, not retried. The limit is stored per job (``analysis_job.timeout_s``).
+"""

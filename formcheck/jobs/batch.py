@@ -11,9 +11,8 @@ from pathlib import Path
 
 from ..video import VideoError
 from . import store
-from .runner import video_error_text
 from .store import JobRequest
-from .submit import Jobs
+from .submit import Jobs, video_error_text
 
 POLL_S = 0.5
 

@@ -14,18 +14,22 @@ import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from ..clinic.db import Database, open_db
-from . import runner, store
+from . import store
 
 _db: Database | None = None
 
 
 def _start(url: str) -> None:
+    from . import runner  # the engine: in the worker processes only
+
     global _db
     _db = open_db(url)
     runner.estimator()  # load the model before the first job
 
 
 def _run(job_id: int) -> str:
+    from . import runner
+
     assert _db is not None
     return runner.run_with_retry(_db, job_id).status
 

@@ -20,7 +20,7 @@ from procrastinate.retry import RetryDecision
 from sqlalchemy.engine import make_url
 
 from ..clinic.db import Database
-from . import HEARTBEAT_S, STALLED_AFTER_S, runner, store
+from . import HEARTBEAT_S, STALLED_AFTER_S, store
 
 log = logging.getLogger(__name__)
 QUEUE = "formcheck_analysis"
@@ -39,12 +39,16 @@ class RetryOnce(procrastinate.RetryStrategy):
 
     def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
         """No retry for :class:`~.runner.JobFailed`, else at most once more."""
+        from . import runner
+
         if isinstance(exception, runner.JobFailed):
             return None
         return super().get_retry_decision(exception=exception, job=job)
 
 
 def _analyse(context: JobContext, job_id: int) -> None:
+    from . import runner
+
     assert _db is not None, "worker store not opened"
     try:
         runner.run_job(_db, job_id)
@@ -95,6 +99,8 @@ async def _put_back_stalled(app: procrastinate.App, db: Database, every_s: float
 
 
 async def _serve(url: str, heartbeat_s: float, stalled_after_s: float, **options: Any) -> None:
+    from . import runner  # the engine: in the worker only, not where jobs are queued
+
     global _db
     _db = store.open_store(url)
     await asyncio.to_thread(runner.estimator)  # load the model before taking a job

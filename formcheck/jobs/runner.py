@@ -5,19 +5,29 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
-from ..analysis import analyze_video
+from ..analysis import AnalysisResult, analyze_video
 from ..clinic.db import Database
-from ..i18n import has, text
+from ..i18n import text
 from ..pose import PoseEstimator
 from ..protocol import PatientSettings
 from ..video import VideoError
 from . import store
+from .submit import video_error_text
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 0.5
+CANCEL_GRACE_S = 5.0
+"""After its time limit a job is asked to stop; one still busy this much later is left behind."""
+#: A clinic job whose set cannot be saved (patient's protocol changed, session or clinician
+#: gone) fails for good; database and file errors are left to the retry.
+LANDING_ERRORS = (ValueError, LookupError, PermissionError)
+T = TypeVar("T")
 
 _estimator: PoseEstimator | None = None
 
@@ -40,10 +50,43 @@ class JobFailed(Exception):
     """The video cannot be analysed: retrying will not help (the reason is for the user)."""
 
 
-def video_error_text(exc: VideoError, lang: str, name: str) -> str:
-    """The user's message for an unreadable video."""
-    key = f"errors.{exc.code}" if has(f"errors.{exc.code}") else "errors.not_a_video"
-    return text(key, lang, detail=name)
+class _Cancelled(Exception):
+    """Raised inside a job that ran past its time limit, at its next progress report."""
+
+
+class _TimedOut(Exception):
+    """A job ran past its time limit."""
+
+
+def _within(limit_s: float, work: Callable[[], T], cancel: threading.Event) -> T:
+    """``work()`` in a thread; :class:`_TimedOut` if it has not returned after ``limit_s``.
+
+    On time-out ``cancel`` is set (the job stops at its next progress report). A job stuck
+    in native code (a hung decoder) cannot be stopped: its thread is left behind, and so is
+    this process's pose model, which it may still be using.
+    """
+    global _estimator
+    box: dict[str, object] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="formcheck-job", daemon=True).start()
+    if not done.wait(limit_s):
+        cancel.set()
+        if not done.wait(CANCEL_GRACE_S):
+            log.error("a job past its time limit is still busy; its thread is left behind")
+            _estimator = None
+        raise _TimedOut
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["value"]  # type: ignore[return-value]
 
 
 def run_job(db: Database, job_id: int) -> store.JobState:
@@ -60,17 +103,23 @@ def run_job(db: Database, job_id: int) -> store.JobState:
     req = store.request_of(db, job_id)
     last = [0.0]
     share = 0.9 if req.video_out else 1.0  # of the progress bar, for the analysis
+    cancel = threading.Event()
 
     def report(fraction: float) -> None:
+        if cancel.is_set():
+            raise _Cancelled
         now = time.monotonic()
         if now - last[0] >= PROGRESS_EVERY_S:
             last[0] = now
             store.set_progress(db, job_id, fraction)
 
-    settings = PatientSettings(side=req.side, approach=req.approach)
-    try:
+    settings = PatientSettings(side=req.side, approach=req.approach,
+                               overrides=req.overrides or {})
+    model = estimator()
+
+    def work() -> AnalysisResult:
         result = analyze_video(req.video, req.exercise, settings, req.lang,
-                               progress=lambda f: report(share * f), estimator=estimator(),
+                               progress=lambda f: report(share * f), estimator=model,
                                analysis_fps=req.analysis_fps)
         result.source = req.source
         if req.track_out:
@@ -83,12 +132,28 @@ def run_job(db: Database, job_id: int) -> store.JobState:
 
             write_annotated_video(result, req.video, req.video_out,
                                   lambda f: report(share + (1 - share) * f))
+        return result
+
+    limit = req.timeout_s or store.timeout_for(state.media_s)
+    try:
+        result = _within(limit, work, cancel)
+    except _TimedOut:
+        reason = (text("errors.job_timeout", req.lang, detail=Path(req.source).name)
+                  + f" ({limit:.0f} s)")
+        store.fail(db, job_id, reason)
+        raise JobFailed(reason) from None
     except VideoError as exc:
         reason = video_error_text(exc, req.lang, Path(req.source).name)
         store.fail(db, job_id, reason)
         raise JobFailed(reason) from None
     media_s = float(result.track.meta.get("duration_s") or result.duration_s)
-    store.finish(db, job_id, result.to_dict(), media_s)
+    record = result.to_dict(series=False) if req.session_id is not None else None
+    try:
+        store.finish(db, job_id, result.to_dict(), media_s, record)
+    except LANDING_ERRORS as exc:
+        reason = f"{text('clinic_ui.not_saved', req.lang, detail=exc)}"
+        store.fail(db, job_id, reason)
+        raise JobFailed(reason) from None
     return store.get(db, job_id)
 
 

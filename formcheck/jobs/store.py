@@ -3,26 +3,49 @@
 The queue (procrastinate, or local processes) only moves job ids; the state a user or
 ``formcheck batch`` watches lives here, in the formcheck database, so it survives the
 browser tab, the worker and the server.
+
+A clinic upload's job names a screening session (``session_id``, with the clinician it
+acts for): when it is done, :func:`finish` saves its set into that session in the same
+transaction that marks it done, so the set lands exactly once, whoever watches. Its video
+is the upload's own copy: moved to ``keep_video_dir`` (sessions that keep video) or
+deleted once the job is done or failed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import secrets
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Float, Integer, String, Text, select
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, and_, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..clinic.db import Database, open_db, upgrade
-from ..clinic.models import Base, utcnow
+from ..clinic.db import Database, open_db, private_dir, upgrade
+from ..clinic.models import Base, Clinician, ScreeningSession, utcnow
+from . import TIMEOUT_BASE_S, TIMEOUT_PER_VIDEO_S
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 FINAL = (DONE, FAILED)
 MAX_ATTEMPTS = 2
 """A video whose analysis fails (or whose worker dies) this many times is marked failed."""
+
+
+def timeout_for(media_s: float | None) -> float:
+    """The time limit of one attempt at a video of ``media_s`` seconds.
+
+    ``base + per_video × media_s``: :data:`~formcheck.jobs.TIMEOUT_BASE_S` and
+    :data:`~formcheck.jobs.TIMEOUT_PER_VIDEO_S`, or ``$FORMCHECK_JOB_TIMEOUT_BASE_S`` and
+    ``$FORMCHECK_JOB_TIMEOUT_PER_VIDEO_S`` where the jobs are queued.
+    """
+    base = float(os.environ.get("FORMCHECK_JOB_TIMEOUT_BASE_S") or TIMEOUT_BASE_S)
+    per_video = float(os.environ.get("FORMCHECK_JOB_TIMEOUT_PER_VIDEO_S")
+                      or TIMEOUT_PER_VIDEO_S)
+    return base + per_video * max(0.0, media_s or 0.0)
 
 
 class AnalysisJob(Base):
@@ -48,14 +71,29 @@ class AnalysisJob(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     result_json: Mapped[str | None] = mapped_column(Text, default=None)
     media_s: Mapped[float | None] = mapped_column(Float, default=None)
+    timeout_s: Mapped[float | None] = mapped_column(Float, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("screening_session.id", ondelete="CASCADE"), index=True, default=None)
+    clinician_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clinician.id", ondelete="SET NULL"), default=None)
+    set_id: Mapped[int | None] = mapped_column(
+        ForeignKey("exercise_set.id", ondelete="SET NULL"), default=None)
+    keep_video_dir: Mapped[str | None] = mapped_column(Text, default=None)
+    overrides: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 @dataclass(frozen=True)
 class JobRequest:
-    """What to analyse and how; paths must be readable (and writable) by every worker."""
+    """What to analyse and how; paths must be readable (and writable) by every worker.
+
+    ``overrides``: the patient's own limits (:class:`~formcheck.protocol.PatientSettings`).
+    ``timeout_s``: the limit of one attempt (default :func:`timeout_for` the video's
+    length). ``session_id``/``clinician_id``: a clinic upload whose set lands in that
+    screening session; ``keep_video_dir``: where its video is kept (sessions that keep video).
+    """
 
     video: str
     exercise: str
@@ -66,6 +104,11 @@ class JobRequest:
     source: str = ""
     video_out: str | None = None
     track_out: str | None = None
+    timeout_s: float | None = None
+    session_id: int | None = None
+    clinician_id: int | None = None
+    keep_video_dir: str | None = None
+    overrides: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +127,10 @@ class JobState:
     video_out: str | None
     track_out: str | None
     result_json: str | None
+    timeout_s: float | None = None
+    session_id: int | None = None
+    set_id: int | None = None
+    exercise: str = ""
 
     @property
     def finished(self) -> bool:
@@ -99,7 +146,7 @@ class JobState:
 def _state(job: AnalysisJob) -> JobState:
     return JobState(job.id, job.key, job.source, job.status, job.progress, job.attempts,
                     job.worker, job.error, job.media_s, job.video_out, job.track_out,
-                    job.result_json)
+                    job.result_json, job.timeout_s, job.session_id, job.set_id, job.exercise)
 
 
 def create(db: Database, request: JobRequest, media_s: float | None = None) -> JobState:
@@ -110,7 +157,10 @@ def create(db: Database, request: JobRequest, media_s: float | None = None) -> J
                           side=request.side, approach=request.approach, lang=request.lang,
                           analysis_fps=request.analysis_fps, video_out=request.video_out,
                           track_out=request.track_out, media_s=media_s, status=QUEUED,
-                          progress=0.0, attempts=0)
+                          progress=0.0, attempts=0,
+                          timeout_s=request.timeout_s or timeout_for(media_s),
+                          session_id=request.session_id, clinician_id=request.clinician_id,
+                          keep_video_dir=request.keep_video_dir, overrides=request.overrides)
         s.add(job)
         s.flush()
         return _state(job)
@@ -121,7 +171,8 @@ def request_of(db: Database, job_id: int) -> JobRequest:
     with db.transaction() as s:
         j = s.get_one(AnalysisJob, job_id)
         return JobRequest(j.video, j.exercise, j.side, j.approach, j.lang, j.analysis_fps,
-                          j.source, j.video_out, j.track_out)
+                          j.source, j.video_out, j.track_out, j.timeout_s, j.session_id,
+                          j.clinician_id, j.keep_video_dir, j.overrides)
 
 
 def start_attempt(db: Database, job_id: int, worker: str) -> JobState:
@@ -142,14 +193,50 @@ def set_progress(db: Database, job_id: int, fraction: float) -> None:
             job.progress = float(fraction)
 
 
-def finish(db: Database, job_id: int, result: dict[str, Any], media_s: float) -> None:
-    """Store a job's result and mark it done."""
+def finish(db: Database, job_id: int, result: dict[str, Any], media_s: float,
+           record: dict[str, Any] | None = None) -> None:
+    """Store a job's result and mark it done; a clinic job also saves its set, atomically.
+
+    ``record``: the result as the patient's record keeps it (default ``result``). Saving the
+    set may raise one of ``records.SAVE_ERRORS`` (then nothing is written).
+    """
     with db.transaction() as s:
         job = s.get_one(AnalysisJob, job_id, with_for_update=True)
+        if job.status in FINAL:
+            return  # another attempt got there first
+        if job.session_id is not None and job.set_id is None:
+            job.set_id = _land(s, job, record if record is not None else result).id
         job.status, job.progress, job.error = DONE, 1.0, None
         job.result_json = json.dumps(result, ensure_ascii=False)
         job.media_s = media_s
         job.finished_at = utcnow()
+    _drop_upload(job)
+
+
+def _land(s: Any, job: AnalysisJob, record: dict[str, Any]) -> Any:
+    """Save a clinic job's set (and keep its video if the session does) in transaction ``s``."""
+    from ..clinic import records
+
+    clinician = s.get(Clinician, job.clinician_id) if job.clinician_id is not None else None
+    if clinician is None:
+        raise records.NotFoundError("the clinician who uploaded this set no longer exists")
+    saved = records.add_set(s, job.session_id, record, None, clinician=clinician)
+    if job.keep_video_dir:
+        screening = s.get_one(ScreeningSession, job.session_id)
+        if not screening.store_video:
+            raise records.PrivacyError(f"session {job.session_id} does not allow storing video")
+        folder = private_dir(Path(job.keep_video_dir))
+        kept = folder / f"set_{saved.set_number:02d}_{saved.exercise}{Path(job.video).suffix}"
+        shutil.copyfile(job.video, kept)  # the upload itself goes after the commit
+        kept.chmod(0o600)
+        screening.video_path = str(folder)
+    return saved
+
+
+def _drop_upload(job: AnalysisJob) -> None:
+    """A clinic job's own copy of the upload is not kept past the job (see the module)."""
+    if job.session_id is not None:
+        Path(job.video).unlink(missing_ok=True)
 
 
 def fail(db: Database, job_id: int, reason: str) -> None:
@@ -158,6 +245,7 @@ def fail(db: Database, job_id: int, reason: str) -> None:
         job = s.get_one(AnalysisJob, job_id, with_for_update=True)
         job.status, job.error = FAILED, reason
         job.finished_at = utcnow()
+    _drop_upload(job)
 
 
 def requeue(db: Database, job_id: int, reason: str) -> None:
@@ -179,6 +267,33 @@ def by_key(db: Database, key: str) -> JobState | None:
     with db.transaction() as s:
         job = s.scalars(select(AnalysisJob).where(AnalysisJob.key == key)).first()
         return _state(job) if job else None
+
+
+def session_jobs(db: Database, session_id: int) -> list[JobState]:
+    """The jobs of a screening session (clinic uploads), oldest first."""
+    with db.transaction() as s:
+        rows = s.scalars(select(AnalysisJob).where(AnalysisJob.session_id == session_id)
+                         .order_by(AnalysisJob.id))
+        return [_state(j) for j in rows]
+
+
+def open_clinic_sessions(db: Database, clinician_id: int) -> list[int]:
+    """Screening sessions with this clinician's uploads still to follow, latest first.
+
+    An upload is still to follow while queued or running, or landed without a pain answer.
+    """
+    from ..clinic.models import ExerciseSet
+
+    with db.transaction() as s:
+        query = (select(AnalysisJob.session_id)
+                 .outerjoin(ExerciseSet, ExerciseSet.id == AnalysisJob.set_id)
+                 .where(AnalysisJob.clinician_id == clinician_id,
+                        AnalysisJob.session_id.is_not(None),
+                        or_(AnalysisJob.status.in_((QUEUED, RUNNING)),
+                            and_(AnalysisJob.status == DONE, AnalysisJob.set_id.is_not(None),
+                                 ExerciseSet.pain.is_(None))))
+                 .order_by(AnalysisJob.id.desc()))
+        return list(dict.fromkeys(s.scalars(query)))
 
 
 def states(db: Database, ids: list[int]) -> list[JobState]:

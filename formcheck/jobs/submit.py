@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy.engine import make_url
 
 from ..clinic.db import default_db_url
-from ..video import probe
+from ..i18n import has, text
+from ..video import VideoError, probe
 from . import store
 from .store import JobRequest, JobState
 
@@ -13,6 +14,12 @@ from .store import JobRequest, JobState
 def is_postgres(url: str) -> bool:
     """Whether ``url`` names a PostgreSQL database (then jobs go through the queue)."""
     return make_url(url).get_backend_name() == "postgresql"
+
+
+def video_error_text(exc: VideoError, lang: str, name: str) -> str:
+    """The user's message for an unreadable video."""
+    key = f"errors.{exc.code}" if has(f"errors.{exc.code}") else "errors.not_a_video"
+    return text(key, lang, detail=name)
 
 
 def check_video(path: str) -> float:

@@ -1,7 +1,9 @@
 """Uploads from the app as jobs.
 
 The video is saved, checked and queued; the page only watches the job's state and, once
-done, rebuilds the full result from the saved pose track (no model needed).
+done, rebuilds the full result from the saved pose track (no model needed). A clinic
+upload (:class:`ClinicUpload`) lands in the patient's record when its job is done (see
+:mod:`.store`), whether or not anyone is still watching.
 
 Job folders live under ``$FORMCHECK_JOB_DIR`` (default ``jobs/`` beside the SQLite
 file); with workers on other machines that folder must be shared, at the same path.
@@ -13,6 +15,7 @@ import os
 import secrets
 import shutil
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..analysis import AnalysisResult, analyze_track
@@ -33,9 +36,21 @@ def job_dir() -> Path:
     return Path(os.environ.get(JOB_DIR_ENV) or default_db_path().parent / "jobs")
 
 
-def jobs() -> Jobs:
+@dataclass(frozen=True)
+class ClinicUpload:
+    """Where a clinic upload's set lands: a screening session, saved as ``clinician_id``.
+
+    ``keep_video_dir``: the session's video folder when the session keeps video, else None.
+    """
+
+    session_id: int
+    clinician_id: int
+    keep_video_dir: str | None = None
+
+
+def jobs(url: str | None = None) -> Jobs:
     """Return the server process's job submitter (local worker processes with SQLite)."""
-    url = default_db_url()
+    url = url or default_db_url()
     with _lock:
         if url not in _jobs:
             _jobs[url] = Jobs(url, shared_local=True)
@@ -43,12 +58,16 @@ def jobs() -> Jobs:
 
 
 def submit(name: str, data: bytes | None, path: str | None, exercise: str,
-           settings: PatientSettings, lang: str) -> JobState:
+           settings: PatientSettings, lang: str, clinic: ClinicUpload | None = None,
+           url: str | None = None) -> JobState:
     """Save an upload (or take a file already on disk), check it, queue it.
 
     A video that cannot be read raises :class:`~formcheck.video.VideoError` here, before
-    anything is queued (and its saved copy is removed).
+    anything is queued (and its saved copy is removed). A clinic upload needs ``data``
+    (the job's own copy, not kept past the job) and makes no annotated video.
     """
+    if clinic is not None and data is None:
+        raise ValueError("a clinic upload is queued with its data")
     folder = job_dir() / secrets.token_hex(8)
     folder.mkdir(parents=True)
     if data is not None:
@@ -58,25 +77,51 @@ def submit(name: str, data: bytes | None, path: str | None, exercise: str,
         video = Path(path or "")
     try:
         check_video(str(video))
-        return jobs().submit(JobRequest(
+        return jobs(url).submit(JobRequest(
             video=str(video.resolve()), exercise=exercise, side=settings.side,
             approach=settings.approach, lang=lang, source=name,
-            video_out=str((folder / "annotated.mp4").resolve()),
-            track_out=str((folder / "track.npz").resolve())))
+            video_out=None if clinic else str((folder / "annotated.mp4").resolve()),
+            track_out=str((folder / "track.npz").resolve()),
+            overrides=dict(settings.overrides) or None,
+            session_id=clinic.session_id if clinic else None,
+            clinician_id=clinic.clinician_id if clinic else None,
+            keep_video_dir=clinic.keep_video_dir if clinic else None))
     except Exception:
         shutil.rmtree(folder, ignore_errors=True)
         raise
 
 
-def state(key: str) -> JobState | None:
+def state(key: str, url: str | None = None) -> JobState | None:
     """The job behind a link's key, or None."""
-    return store.by_key(jobs().db, key)
+    return store.by_key(jobs(url).db, key)
+
+
+def session_jobs(session_id: int, url: str | None = None) -> list[JobState]:
+    """The clinic uploads of a screening session, oldest first."""
+    return store.session_jobs(jobs(url).db, session_id)
+
+
+def open_sessions(clinician_id: int, url: str | None = None) -> list[int]:
+    """Sessions with this clinician's uploads still queued, running or awaiting the pain answer."""
+    return store.open_clinic_sessions(jobs(url).db, clinician_id)
+
+
+def analysis(job: JobState, url: str | None = None) -> AnalysisResult:
+    """The full result of a done job, re-counted from its pose track (no model needed)."""
+    req = store.request_of(jobs(url).db, job.id)
+    res = analyze_track(load_track(job.track_out or ""), req.exercise,
+                        PatientSettings(side=req.side, approach=req.approach,
+                                        overrides=req.overrides or {}), req.lang)
+    res.source = req.source
+    return res
 
 
 def result(job: JobState) -> tuple[AnalysisResult, bytes]:
-    """The full result of a done job (re-counted from its pose track) and its annotated video."""
-    req = store.request_of(jobs().db, job.id)
-    res = analyze_track(load_track(job.track_out or ""), req.exercise,
-                        PatientSettings(side=req.side, approach=req.approach), req.lang)
-    res.source = req.source
-    return res, Path(job.video_out or "").read_bytes()
+    """The full result of a done job and its annotated video."""
+    return analysis(job), Path(job.video_out or "").read_bytes()
+
+
+def forget(job: JobState) -> None:
+    """Remove what a job left in its folder (its pose track) once it has been seen."""
+    if job.track_out:
+        shutil.rmtree(Path(job.track_out).parent, ignore_errors=True)

@@ -4,23 +4,26 @@ After each set the pain/swelling question; the set is saved at once (one committ
 transaction per set), so closing the tab loses nothing already saved. Live sets use the
 live page's camera view (:func:`formcheck.ui.live_page.live_view`) with the patient's side,
 approach and limits; a live set not yet saved when the session ends is saved without pain.
+An uploaded set is checked (a bad video is refused at once) and queued
+(:mod:`formcheck.jobs.uploads`): the worker saves it into the session when done, and the
+page follows the job and then asks the pain question. Coming back later (a new tab) resumes
+the session whose uploads still wait for that answer.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from ..analysis import AnalysisResult, analyze_video
+from ..analysis import AnalysisResult
 from ..clinic import records
-from ..clinic.db import private_dir, write_private
 from ..clinic.models import Patient
 from ..i18n import text
+from ..jobs import uploads
+from ..jobs.store import DONE, FAILED, RUNNING, JobState
 from ..protocol import PatientSettings
 from ..video import VideoError
 from . import live_page, report
@@ -30,6 +33,7 @@ from .common import video_error_message
 log = logging.getLogger(__name__)
 SESSION_KEY = "clinic_session"
 ANALYSIS_KEY = "clinic_analysis"
+REFUSED_KEY = "clinic_refused_uploads"
 
 
 def text_app(ctx: ClinicContext, key: str) -> str:
@@ -50,31 +54,6 @@ def _start_form(ctx: ClinicContext, patient: Patient) -> None:
             st.rerun()
 
 
-def _analyse(ctx: ClinicContext, patient: Patient, exercise: str, name: str,
-             data: bytes) -> AnalysisResult | None:
-    """Analyse the uploaded set with a progress bar; None (and a message) on failure."""
-    work = Path(tempfile.mkdtemp(prefix="formcheck-clinic-"))
-    video = work / ("set" + (Path(name).suffix.lower() or ".mp4"))
-    video.write_bytes(data)
-    settings = _settings(patient)
-    bar = st.progress(0.0, text=ctx.t("analysing"))
-    try:
-        result = analyze_video(video, exercise, settings, ctx.lang,
-                               progress=lambda f: bar.progress(f, text=ctx.t("analysing")))
-        result.source = name
-        return result
-    except VideoError as exc:
-        st.error(video_error_message(exc, ctx.lang, name))
-    except Exception:  # noqa: BLE001 - the page must keep working; details go to the log
-        log.exception("analysis of %s failed", name)
-        st.error(text_app(ctx, "unexpected"))
-    finally:
-        bar.empty()
-        video.unlink(missing_ok=True)
-        work.rmdir()
-    return None
-
-
 def _show_result(ctx: ClinicContext, patient: Patient, result: AnalysisResult) -> None:
     faulty = [r for r in result.reps if r.faults]
     st.markdown(f"**{ctx.t('result_of', exercise=ctx.exercise(result.exercise))}**")
@@ -92,41 +71,99 @@ def _show_result(ctx: ClinicContext, patient: Patient, result: AnalysisResult) -
     st.pyplot(report.angle_figure(result, 9.0, 2.8), clear_figure=True)
 
 
-def _store_video(ctx: ClinicContext, session_id: int, number: int, exercise: str,
-                 name: str, data: bytes) -> None:
-    """Keep the set's video in the session's folder (only when the session allows it)."""
-    folder = private_dir(video_dir(ctx.url) / f"session_{session_id}")
-    write_private(folder / f"set_{number:02d}_{exercise}{Path(name).suffix.lower() or '.mp4'}",
-                  data)
-    records.attach_video(ctx.db, ctx.clinician, session_id, folder)
+def _submit(ctx: ClinicContext, patient: Patient, session_id: int, store_video: bool,
+            exercise: str, n_jobs: int) -> None:
+    """The uploader; a video is checked (refused at once if unreadable) and queued."""
+    # A fresh uploader after each queued video.
+    upload = st.file_uploader(ctx.t("upload"), type=["mp4", "mov", "avi", "mkv", "webm"],
+                              key=f"upload_{session_id}_{n_jobs}")
+    if upload is None:
+        return
+    data = upload.getvalue()
+    key = hashlib.sha1(data + f"|{exercise}|{session_id}".encode()).hexdigest()[:16]
+    refused: dict[str, str] = st.session_state.setdefault(REFUSED_KEY, {})
+    if key in refused:
+        st.error(refused[key])
+        return
+    keep = str(video_dir(ctx.url) / f"session_{session_id}") if store_video else None
+    try:
+        uploads.submit(upload.name, data, None, exercise, _settings(patient), ctx.lang,
+                       uploads.ClinicUpload(session_id, ctx.clinician.id, keep), ctx.url)
+    except VideoError as exc:
+        refused[key] = video_error_message(exc, ctx.lang, upload.name)
+        st.error(refused[key])
+        return
+    except Exception:  # noqa: BLE001 - the page must keep working; details go to the log
+        log.exception("queueing %s failed", upload.name)
+        st.error(text_app(ctx, "unexpected"))
+        return
+    st.rerun()
 
 
-def _pain_and_save(ctx: ClinicContext, session_id: int, store_video: bool,
-                   rec: dict[str, Any], data: bytes) -> None:
-    """The pain/swelling question; submitting saves the set immediately."""
-    result: AnalysisResult = rec["result"]
-    with st.form(f"pain_{rec['key']}"):
+@st.fragment(run_every=1.0)
+def _progress(ctx: ClinicContext, session_id: int, ids: list[int]) -> None:
+    """The queued and running uploads; the whole page reruns when one has finished."""
+    jobs = [j for j in uploads.session_jobs(session_id, ctx.url) if j.id in ids]
+    if any(j.finished for j in jobs):
+        st.rerun()
+    for j in jobs:
+        st.progress(j.progress, text=ctx.t("job_running" if j.status == RUNNING
+                                           else "job_queued", name=j.source))
+    st.caption(ctx.t("job_leave"))
+
+
+def _landed_set(ctx: ClinicContext, patient: Patient, session_id: int, job: JobState,
+                store_video: bool) -> None:
+    """An upload's set in the record: its result, and the pain question that completes it."""
+    rec = st.session_state.get(ANALYSIS_KEY)
+    if not rec or rec["job"] != job.id:
+        try:
+            result: AnalysisResult | None = uploads.analysis(job, ctx.url)
+        except Exception:  # noqa: BLE001 - e.g. its pose track was removed; the set is saved
+            log.exception("job %s: result unreadable", job.id)
+            result = None
+        rec = {"job": job.id, "result": result}
+        st.session_state[ANALYSIS_KEY] = rec
+    if rec["result"] is not None:
+        _show_result(ctx, patient, rec["result"])
+    with st.form(f"pain_{job.id}"):
         st.markdown(f"**{ctx.t('pain_title')}**")
-        pain = st.slider(text_app(ctx, "pain"), 0, 10, 0, key=f"pain_{rec['key']}")
+        pain = st.slider(text_app(ctx, "pain"), 0, 10, 0, key=f"pain_{job.id}")
         swelling = st.radio(text_app(ctx, "swelling"), [False, True], horizontal=True,
-                            key=f"swelling_{rec['key']}",
+                            key=f"swelling_{job.id}",
                             format_func=lambda v: text_app(ctx, "yes" if v else "no"))
         if not st.form_submit_button(ctx.t("save_set"), type="primary"):
             return
     try:
-        saved = records.save_set(ctx.db, session_id, result.to_dict(series=False), int(pain),
-                                 bool(swelling), clinician=ctx.clinician)
-        if store_video:
-            _store_video(ctx, session_id, saved.set_number, result.exercise, rec["name"], data)
+        saved = records.answer_pain(ctx.db, job.set_id or 0, int(pain), bool(swelling),
+                                    clinician=ctx.clinician)
     except records.SAVE_ERRORS as exc:
         st.error(ctx.t("not_saved", detail=exc))
         return
-    for kind, message in _saved_messages(ctx, saved, result.exercise, bool(swelling)):
+    for kind, message in _saved_messages(ctx, saved, job.exercise, bool(swelling)):
         flash(kind, message)
     if store_video:
         flash("info", ctx.t("video_stored"))
+    uploads.forget(job)
     st.session_state.pop(ANALYSIS_KEY, None)
     st.rerun()
+
+
+def _uploaded(ctx: ClinicContext, patient: Patient, session_id: int, store_video: bool,
+              exercise: str, unanswered: set[int]) -> None:
+    """Upload sets: queue, follow, then ask the pain question of each landed set in turn."""
+    jobs = uploads.session_jobs(session_id, ctx.url)
+    for j in jobs:
+        if j.status == FAILED:
+            st.error(ctx.t("job_failed", name=j.source, error=j.error or ""))
+    waiting = [j for j in jobs if j.status == DONE and j.set_id in unanswered]
+    if waiting:
+        _landed_set(ctx, patient, session_id, waiting[0], store_video)
+    pending = [j.id for j in jobs if not j.finished]
+    if pending:
+        _progress(ctx, session_id, pending)
+    if not waiting:
+        _submit(ctx, patient, session_id, store_video, exercise, len(jobs))
 
 
 def _settings(patient: Patient) -> PatientSettings:
@@ -222,13 +259,27 @@ def save_unsaved_live_sets(ctx: ClinicContext, session_id: int) -> None:
     live_page.forget(live_key(session_id))
 
 
+def _resumable(ctx: ClinicContext, patient: Patient) -> int | None:
+    """The patient's latest session with uploads of this clinician still to follow, or None."""
+    for session_id in uploads.open_sessions(ctx.clinician.id, ctx.url):
+        try:
+            if records.get_session(ctx.db, ctx.clinician, session_id).patient_id == patient.id:
+                return session_id
+        except records.NotFoundError:
+            continue
+    return None
+
+
 def render(ctx: ClinicContext, patient: Patient) -> None:
     """The screening view for ``patient``."""
     st.subheader(ctx.t("session_title", code=patient.code))
     current = st.session_state.get(SESSION_KEY)
     if not current or current["code"] != patient.code:
-        _start_form(ctx, patient)
-        return
+        resumed = _resumable(ctx, patient)
+        if resumed is None:
+            _start_form(ctx, patient)
+            return
+        current = st.session_state[SESSION_KEY] = {"id": resumed, "code": patient.code}
     session_id = current["id"]
     screening = records.get_session(ctx.db, ctx.clinician, session_id)
     head = st.columns([4, 1])
@@ -241,9 +292,12 @@ def render(ctx: ClinicContext, patient: Patient) -> None:
         st.session_state.pop(ANALYSIS_KEY, None)
         st.rerun()
     done = {e: 0 for e in patient.enabled_exercises}
+    unanswered = set()
     for r in records.set_records(ctx.db, ctx.clinician, patient.code):
         if r.session_id == session_id and r.exercise in done:
             done[r.exercise] += 1
+        if r.session_id == session_id and r.pain is None:
+            unanswered.add(r.set_id)
     todo = [e for e in patient.enabled_exercises if done[e] < patient.dosage_sets]
     first = patient.enabled_exercises.index(todo[0]) if todo else 0
     exercise = st.radio(
@@ -256,19 +310,4 @@ def render(ctx: ClinicContext, patient: Patient) -> None:
     if source == "live":
         _live(ctx, patient, session_id, exercise, screening.store_video)
         return
-    # A fresh uploader after each saved set; changing the exercise keeps the file.
-    upload = st.file_uploader(ctx.t("upload"), type=["mp4", "mov", "avi", "mkv", "webm"],
-                              key=f"upload_{session_id}_{sum(done.values())}")
-    if upload is None:
-        return
-    data = upload.getvalue()
-    key = hashlib.sha1(data + f"|{exercise}|{session_id}".encode()).hexdigest()[:16]
-    rec = st.session_state.get(ANALYSIS_KEY)
-    if not rec or rec["key"] != key:
-        result = _analyse(ctx, patient, exercise, upload.name, data)
-        if result is None:
-            return
-        rec = {"key": key, "result": result, "name": upload.name}
-        st.session_state[ANALYSIS_KEY] = rec
-    _show_result(ctx, patient, rec["result"])
-    _pain_and_save(ctx, session_id, screening.store_video, rec, data)
+    _uploaded(ctx, patient, session_id, screening.store_video, exercise, unanswered)

@@ -48,7 +48,8 @@ def clinic_store(tmp_path_factory):
 @pytest.fixture(scope="module")
 def clinic_url(chromium, clinic_store):
     _, url, folder = clinic_store
-    env = {"FORMCHECK_DB_URL": url, "FORMCHECK_VIDEO_DIR": str(folder / "videos")}
+    env = {"FORMCHECK_DB_URL": url, "FORMCHECK_VIDEO_DIR": str(folder / "videos"),
+           "FORMCHECK_JOB_DIR": str(folder / "jobs")}
     with running_app(env, "streamlit_clinic.log") as app:
         yield app
 
@@ -208,6 +209,65 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     page.get_by_text(t("view_progress"), exact=True).click()
     _wait(page, f"text={t('expired')}")
     page.get_by_role("button", name=t("login")).wait_for(timeout=30_000)
+
+
+BACK_CODE = "P-BACK-1"
+
+
+def test_uploaded_set_lands_after_the_tab_is_closed(launch, clinic_url, clinic_store,
+                                                    upload_sample, artifacts):
+    """An upload goes through the queue: the tab is closed while it waits, the set still lands
+    in the patient's record, and a new tab resumes the session with the pain question."""
+    db, _, folder = clinic_store
+    clip, truth = upload_sample
+    clinician = auth.authenticate(db, auth.login(db, USER, PASSWORD))
+    records.add_patient(db, clinician, BACK_CODE, "posterolateral", truth["side"])
+    browser = launch()
+
+    def open_session_view():
+        page = browser.new_page(viewport={"width": 1400, "height": 1800})
+        page.goto(f"{clinic_url}/clinic?lang=en")
+        page.get_by_label(t("username")).fill(USER)
+        page.get_by_role("textbox", name=t("password")).fill(PASSWORD)
+        page.get_by_role("button", name=t("login")).click()
+        _wait(page, f"text={t('add_patient')}", 30_000)
+        page.get_by_test_id("stSelectbox").click()
+        page.get_by_role("option", name=BACK_CODE).click()
+        page.get_by_text(t("view_session"), exact=True).click()
+        return page
+
+    page = open_session_view()
+    page.get_by_role("button", name=t("start_session")).click()
+    page.get_by_text(exercise_name("en", truth["exercise"]), exact=False).first.click()
+    page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=30_000)
+    page.set_input_files(UPLOAD_INPUT, str(clip))
+    _wait(page, f"text={t('job_leave')}", 60_000)  # queued: the page follows the job
+    page.screenshot(path=str(artifacts / "clinic_upload_queued.png"), full_page=True)
+    page.close()
+
+    deadline = time.monotonic() + 300
+    while not (saved := records.set_records(db, clinician, BACK_CODE)):
+        assert time.monotonic() < deadline, "the uploaded set never landed"
+        time.sleep(0.5)
+    assert len(saved) == 1 and saved[0].pain is None
+    assert saved[0].exercise == truth["exercise"] and saved[0].rep_count == truth["rep_count"]
+    assert not list((folder / "jobs").rglob("upload*"))  # the job's copy of the video is gone
+
+    page = open_session_view()  # a new tab: the session resumes at the pain question
+    _wait(page, f"text={t('result_of', exercise=exercise_name('en', truth['exercise']))}",
+          60_000)
+    assert int(page.locator(METRIC).first.inner_text()) == truth["rep_count"]
+    _wait(page, f"text={t('pain_title')}")
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    for _ in range(2):
+        slider.press("ArrowRight")
+    page.get_by_role("button", name=t("save_set")).click()
+    _wait(page, "text=Set 1 saved", 30_000)
+    _wait(page, '[data-testid="stFileUploader"]')  # the next set's uploader: answered
+    page.screenshot(path=str(artifacts / "clinic_upload_resumed.png"), full_page=True)
+    (answered,) = records.set_records(db, clinician, BACK_CODE)
+    assert (answered.set_id, answered.pain) == (saved[0].set_id, 2)
 
 
 LIVE_CODE = "P-LIVE-1"

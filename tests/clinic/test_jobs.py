@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,123 @@ def test_batch_on_sqlite_runs_local_workers(tmp_path, monkeypatch, capsys):
         assert _truth(clip)["side"] == "left"
         want = _analyze_json(clip, tmp_path)
         assert json.loads((out / f"{clip.stem}.json").read_text()) == want
+
+
+def test_clinic_upload_lands_in_the_patients_record(db_url, make_clinician, tmp_path,
+                                                    monkeypatch):
+    """An upload job for a clinic patient ends with its set in that patient's record.
+
+    Saved as the direct analysis (patient's side, approach and own limits) would be, without
+    a pain score until it is answered; the session keeps its video, the job's copy is gone.
+    """
+    from formcheck.analysis import analyze_video
+    from formcheck.clinic import records
+    from formcheck.clinic.models import ExerciseSet
+    from formcheck.jobs import uploads
+    from formcheck.protocol import PatientSettings
+
+    monkeypatch.setenv("FORMCHECK_JOB_DIR", str(tmp_path / "jobs"))
+    clip = SAMPLES / "mini_squat_faults_side.mp4"
+    truth = _truth(clip)
+    limits = {"mini_squat": {"hip_flexion_limit.max": 80.0}}
+    jobs = uploads.jobs(db_url)
+    db = jobs.db
+    anna = make_clinician(db, "Noord", "anna")
+    records.add_patient(db, anna, "HIP-042", "posterolateral", truth["side"],
+                        exercises=["mini_squat", "bridge"], limit_overrides=limits)
+    screening = records.start_session(db, anna, "HIP-042", store_video=True)
+    keep = tmp_path / "videos" / f"session_{screening.id}"
+    settings = PatientSettings(side=truth["side"], overrides=limits)
+    workers = [_worker(db_url, tmp_path / "worker.log")] if jobs.postgres else []
+    try:
+        job = uploads.submit(clip.name, clip.read_bytes(), None, "mini_squat", settings, "en",
+                             uploads.ClinicUpload(screening.id, anna.id, str(keep)), db_url)
+        final = _wait(jobs, [job.id], lambda ss: ss[0].finished, workers)[0]
+    finally:
+        _stop(*workers)
+    assert final.status == "done", final.error
+    assert uploads.session_jobs(screening.id, db_url)[0].set_id == final.set_id
+    (saved,) = records.set_records(db, anna, "HIP-042")
+    assert (saved.set_id, saved.session_id, saved.pain) == (final.set_id, screening.id, None)
+    direct = analyze_video(clip, "mini_squat", settings, "en")
+    direct.source = clip.name
+    want = records.stored_result(direct.to_dict(series=False))
+    with db.transaction() as s:
+        stored = s.get_one(ExerciseSet, final.set_id).raw_result
+    assert json.dumps(stored, sort_keys=True) == json.dumps(want, sort_keys=True)
+    assert saved.rep_count == direct.rep_count
+    assert [p.read_bytes() for p in keep.iterdir()] == [clip.read_bytes()]
+    assert not Path(store.request_of(db, job.id).video).exists()  # the job's own copy
+    # Still to follow (no pain answer) until the clinician answers the pain question.
+    assert uploads.open_sessions(anna.id, db_url) == [screening.id]
+    records.answer_pain(db, final.set_id, 3, clinician=anna)
+    assert uploads.open_sessions(anna.id, db_url) == []
+    # Deleting the patient removes the upload's folder (its pose track) with the record.
+    folder = Path(final.track_out).parent
+    assert folder.is_dir()
+    assert records.delete_patient(db, anna, "HIP-042") == 1
+    assert not folder.exists() and not keep.exists()
+    assert uploads.session_jobs(screening.id, db_url) == []
+
+
+def test_a_bad_clinic_upload_is_refused_before_it_is_queued(sqlite_db, make_clinician,
+                                                            tmp_path, monkeypatch):
+    from formcheck.clinic import records
+    from formcheck.jobs import uploads
+    from formcheck.protocol import PatientSettings
+    from formcheck.video import VideoError
+
+    monkeypatch.setenv("FORMCHECK_JOB_DIR", str(tmp_path / "jobs"))
+    url = str(sqlite_db.engine.url)
+    anna = make_clinician(sqlite_db, "Noord", "anna")
+    records.add_patient(sqlite_db, anna, "HIP-043", "posterolateral", "left")
+    screening = records.start_session(sqlite_db, anna, "HIP-043")
+    with pytest.raises(VideoError):
+        uploads.submit("set.mp4", b"not a video" * 100, None, "mini_squat", PatientSettings(),
+                       "en", uploads.ClinicUpload(screening.id, anna.id), url)
+    assert uploads.session_jobs(screening.id, url) == []
+    assert list((tmp_path / "jobs").iterdir()) == []
+
+
+def test_a_job_past_its_time_limit_is_failed_and_the_worker_goes_on(sqlite_db, monkeypatch):
+    from formcheck.jobs import TIMEOUT_BASE_S, TIMEOUT_PER_VIDEO_S, runner
+    from formcheck.video import probe
+
+    clip = SAMPLES / "mini_squat_clean_side.mp4"
+    media_s = probe(clip).duration_s
+    normal = store.create(sqlite_db, _request(clip), media_s)
+    assert normal.timeout_s == pytest.approx(TIMEOUT_BASE_S + TIMEOUT_PER_VIDEO_S * media_s)
+    monkeypatch.setenv("FORMCHECK_JOB_TIMEOUT_PER_VIDEO_S", "3")  # the limit is configuration
+    assert store.create(sqlite_db, _request(clip), 20.0).timeout_s == TIMEOUT_BASE_S + 60
+    # A limit far below what the analysis needs (tens of pose-model frames): it is stopped.
+    hurried = store.create(sqlite_db, replace(_request(clip), timeout_s=0.2, lang="en"), media_s)
+    stopped = runner.run_with_retry(sqlite_db, hurried.id)
+    assert stopped.status == "failed" and stopped.attempts == 1
+    assert "took far longer than the video could need" in stopped.error
+    # The same worker process (same pose model) then analyses the next job as usual.
+    assert runner.run_with_retry(sqlite_db, normal.id).status == "done"
+    assert store.get(sqlite_db, normal.id).result["rep_count"] == _truth(clip)["rep_count"]
+
+
+def test_a_clinic_set_that_cannot_be_saved_fails_the_job_with_the_reason(sqlite_db,
+                                                                         make_clinician,
+                                                                         tmp_path):
+    import shutil
+
+    from formcheck.clinic import records
+    from formcheck.jobs import runner
+
+    anna = make_clinician(sqlite_db, "Noord", "anna")
+    records.add_patient(sqlite_db, anna, "HIP-044", "posterolateral", "left",
+                        exercises=["bridge"])  # no mini squat in this patient's protocol
+    screening = records.start_session(sqlite_db, anna, "HIP-044")
+    video = tmp_path / "upload.mp4"  # the job's own copy of the upload
+    shutil.copyfile(SAMPLES / "mini_squat_clean_side.mp4", video)
+    job = store.create(sqlite_db, JobRequest(video=str(video), exercise="mini_squat",
+                                             side="left", lang="en", analysis_fps=FPS,
+                                             session_id=screening.id, clinician_id=anna.id))
+    state = runner.run_with_retry(sqlite_db, job.id)
+    assert state.status == "failed" and state.attempts == 1
+    assert "Not saved" in state.error and "protocol" in state.error
+    assert records.set_records(sqlite_db, anna, "HIP-044") == []
+    assert not video.exists()
