@@ -35,6 +35,12 @@ from .session import Event, ExerciseSession
 
 PLACEMENT_S = 1.0       # the view must look right this long before the countdown
 COUNTDOWN_S = 3.0
+# The start pose is measured on a still window of ``calibration_s``; while the patient
+# moves the window slides on, up to this many seconds more, then the resting level of
+# what was seen is taken. (Calibrating on a movement left the 3-D knee's ~20° resting
+# reading uncorrected: "keep the leg straight" on every clean rep, and counting began
+# with the leg up.)
+CALIBRATION_WAIT_S = 5.0
 MESSAGE_HOLD_S = 2.5    # a fault message stays at least this long
 FULL_BODY = ("shoulder", "hip", "knee", "ankle")
 
@@ -78,8 +84,9 @@ class LiveSession:
         self._names: list[str] = []
         self._phase_since = math.nan
         self._cal_t: list[float] = []
-        self._cal_rows: list[dict[str, np.ndarray]] = []
+        self._cal_rows: list[dict[str, float]] = []
         self._views: list[np.ndarray] = []
+        self._signal_low = math.inf     # the movement signal's lowest raw reading so far
         self._message_until = -math.inf
         self._last_t: float | None = None
         self.all_events: list[Event] = []
@@ -191,23 +198,48 @@ class LiveSession:
                         self.settings.overrides.get(self.spec.id))
                     self._set_phase("countdown", t)
         elif st.phase == "countdown":
+            self._note_signal(values)
             left = COUNTDOWN_S - (t - self._phase_since)
             st.message, st.message_is_fault = f"{max(math.ceil(left), 1)}", False
             if left <= 0:
                 self._set_phase("calibrating", t)
         elif st.phase == "calibrating":
             st.message, st.message_is_fault = text("ui.calibrating", self.lang), False
+            self._note_signal(values)
             if values is not None:
                 self._cal_t.append(t)
-                self._cal_rows.append({k: np.array([v]) for k, v in values.items()})
+                self._cal_rows.append(values)
             if t - self._phase_since >= self.tr.calibration_s and self._cal_rows:
-                raw = {k: np.concatenate([r[k] for r in self._cal_rows]) for k in self._names}
-                self.calibration = calibrate(raw, np.array(self._cal_t), self.spec, self.tr)
-                self.session = ExerciseSession(self.spec, self.settings, st.view, self.programme)
-                self._set_phase("counting", t)
-                st.message = None
+                self._try_calibration(t)
         elif st.phase == "counting" and self.session is not None:
             self._count(t, values)
+
+    def _note_signal(self, values: dict[str, float] | None) -> None:
+        v = values.get(self.spec.signal, math.nan) if values else math.nan
+        if math.isfinite(v):
+            self._signal_low = min(self._signal_low, v)
+
+    def _try_calibration(self, t: float) -> None:
+        """Calibrate on the last ``calibration_s`` if still there; else wait (up to a limit)."""
+        # The rows from the one just before the window on: ``calibrate`` takes its window
+        # from the first of them, so the first attempt sees what it always saw.
+        start = t - self.tr.calibration_s
+        first = next((i for i, ti in enumerate(self._cal_t) if ti >= start), len(self._cal_t))
+        waited = t - self._phase_since >= self.tr.calibration_s + CALIBRATION_WAIT_S
+        rows = range(0 if waited else max(first - 1, 0), len(self._cal_t))
+        raw = {k: np.array([self._cal_rows[i][k] for i in rows]) for k in self._names}
+        cal = calibrate(raw, np.array([self._cal_t[i] for i in rows]), self.spec, self.tr)
+        # Still, but the movement signal a repetition's start above the lowest reading
+        # seen since the countdown: a held leg, not the start pose.
+        raised = cal.offsets.get(self.spec.signal, math.nan) - self._signal_low \
+            > self.spec.start_deg
+        if self.spec.calibrate and (cal.method != "start" or raised) and not waited:
+            return          # moving, or not in the start pose: measure again next frame
+        self.calibration = cal
+        self.session = ExerciseSession(self.spec, self.settings, self.state.view,
+                                       self.programme)
+        self._set_phase("counting", t)
+        self.state.message = None
 
     def _count(self, t: float, values: dict[str, float] | None) -> None:
         st, session = self.state, self.session

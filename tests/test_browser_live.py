@@ -218,6 +218,43 @@ def test_pose_entry_counts_like_the_image_entry():
     assert math.isfinite(state.fps) and state.fps > 0
 
 
+@pytest.fixture(scope="module")
+def clean_poses():
+    """The clean clip's poses at a browser's rate (every 4th frame: 7.5 a second), one pass."""
+    if not CLIP.is_file():
+        pytest.skip("sample clip missing")
+    estimator = PoseEstimator(count_people_every_s=None)
+    try:
+        poses = [(t, estimator.detect(rgb, t))
+                 for t, rgb in list(read_frames(CLIP, max_side=640))[::4]]
+    finally:
+        estimator.close()
+    return poses, poses[-1][0] + 4 / 30
+
+
+@pytest.mark.parametrize("offset_s", [3.0, 6.5], ids=["calibration-mid-rep", "leg-held-up"])
+def test_clean_clip_gives_no_fault_however_the_stream_starts(clean_poses, offset_s):
+    """The browser's camera loops the clip from wherever it is: no false fault.
+
+    Starting ``offset_s`` into the clip, the live calibration falls on a repetition
+    (3.0 s) or on the leg held up (6.5 s). It must wait for the still start pose;
+    calibrating on the movement left the knee's resting reading uncorrected
+    ("keep the leg straight" on every clean repetition) or counted nothing.
+    """
+    poses, clip_s = clean_poses
+    truth = json.loads(CLIP.with_suffix(".truth.json").read_text())
+    live = LiveSession("hip_abduction", PatientSettings(truth["side"]), "en")
+    for k in range(3):
+        for t, frame in poses:
+            if k * clip_s + t >= offset_s:
+                live.process_pose(frame, k * clip_s + t)
+    reps = live.reps()
+    assert live.snapshot().phase == "counting"
+    assert len(reps) >= truth["rep_count"]
+    assert all(r["completed"] and not r["faults"] for r in reps), reps
+    assert not [e for e in live.all_events if e.kind == "fault"]
+
+
 def test_overlay_count_follows_the_page_sets(holder):
     """After the page closes a set, the overlay counts the new set from zero, numbered 2."""
     frames = [(i / 30, None) for i in range(3)]
