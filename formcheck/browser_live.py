@@ -65,8 +65,11 @@ class BadFrame(ValueError):
 class PoseSink(Protocol):
     """Where a token's frames go."""
 
-    def process_pose(self, frame: PoseFrame | None, t: float) -> dict[str, Any]:
-        """Advance on one frame (None: no person); return the overlay state (JSON-ready)."""
+    def process_poses(self, frames: list[tuple[PoseFrame | None, float]]) -> dict[str, Any]:
+        """Advance on frames ``(pose or None: no person, t)`` in order; the state after them.
+
+        The state is what the overlay shows (JSON-ready).
+        """
 
     def start_stream(self) -> dict[str, Any]:
         """A socket opened; return what the page needs once (texts, goal, skeleton)."""
@@ -244,27 +247,67 @@ async def pose_socket(websocket: Any) -> None:
 
 
 async def _frames(websocket: Any, sink: PoseSink) -> None:
-    last_t: float | None = None
+    """Frames in, states out.
+
+    A reader takes and checks every message as it comes; the engine takes all the frames
+    that came while it was busy in one step (one vectorised measure, one answer: the state
+    after the last). Unloaded that is one frame; a loaded server catches up instead of
+    falling behind. Dropped frames are answered one by one.
+    """
+    from starlette.websockets import WebSocketDisconnect
+
+    pending: list[tuple[PoseFrame | None, float]] = []
+    notices: list[str] = []
     dropped = 0
-    rate = RateLimit()
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
-        text = message.get("text")
+    closed = False
+    wake = asyncio.Event()
+
+    async def read() -> None:
+        nonlocal dropped, closed
+        last_t: float | None = None
+        rate = RateLimit()
         try:
-            if text is None:
-                raise BadFrame("not text")
-            if not rate.allow(time.monotonic()):
-                raise BadFrame("too many frames")
-            t, frame = parse_frame(text, last_t)
-        except BadFrame as e:
-            dropped += 1
-            await websocket.send_text(json.dumps({"dropped": str(e), "dropped_total": dropped}))
-            continue
-        last_t = t
-        state = sink.process_pose(frame, t)
-        await websocket.send_text(json.dumps({**state, "t": t, "dropped_total": dropped}))
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                text = message.get("text")
+                try:
+                    if text is None:
+                        raise BadFrame("not text")
+                    if not rate.allow(time.monotonic()):
+                        raise BadFrame("too many frames")
+                    t, frame = parse_frame(text, last_t)
+                except BadFrame as e:
+                    dropped += 1
+                    notices.append(json.dumps({"dropped": str(e), "dropped_total": dropped}))
+                else:
+                    last_t = t
+                    pending.append((frame, t))
+                wake.set()
+        except WebSocketDisconnect:
+            return
+        finally:
+            closed = True
+            wake.set()
+
+    reader = asyncio.create_task(read())
+    try:
+        while True:
+            await wake.wait()
+            wake.clear()
+            while notices:
+                await websocket.send_text(notices.pop(0))
+            if pending:
+                frames = pending[:]
+                pending.clear()
+                state = sink.process_poses(frames)
+                await websocket.send_text(
+                    json.dumps({**state, "t": frames[-1][1], "dropped_total": dropped}))
+            if closed and not pending and not notices:
+                return
+    finally:
+        reader.cancel()
 
 
 def _static_file(rel: str) -> Path | None:
@@ -348,9 +391,9 @@ class EngineSink:
     def __init__(self, live: Any) -> None:
         self.live = live
 
-    def process_pose(self, frame: PoseFrame | None, t: float) -> dict[str, Any]:
+    def process_poses(self, frames: list[tuple[PoseFrame | None, float]]) -> dict[str, Any]:
         """Feed the engine; its state."""
-        st = self.live.process_pose(frame, t)
+        st = self.live.process_poses(frames)
         return {"phase": st.phase, "count": st.rep_count, "set": st.set_index}
 
     def start_stream(self) -> dict[str, Any]:

@@ -255,6 +255,30 @@ def test_clean_clip_gives_no_fault_however_the_stream_starts(clean_poses, offset
     assert not [e for e in live.all_events if e.kind == "fault"]
 
 
+def test_frames_taken_together_give_what_frames_one_by_one_give(clean_poses):
+    """A loaded server takes a socket's waiting frames in one step: the same engine result."""
+    poses, clip_s = clean_poses
+    frames = [(frame, k * clip_s + t) for k in range(3) for t, frame in poses]
+    frames[40:43] = [(None, t) for _, t in frames[40:43]]        # nobody in view a moment
+    one = LiveSession("hip_abduction", PatientSettings("left"), "en")
+    together = LiveSession("hip_abduction", PatientSettings("left"), "en")
+    sizes = [1, 3, 2, 7, 1, 5, 4]                 # taken together: 1 to 7 frames at a time
+    i = n = 0
+    while i < len(frames):
+        chunk = frames[i:i + sizes[n % len(sizes)]]
+        for frame, t in chunk:
+            a = one.process_pose(frame, t)
+        b = together.process_poses(chunk)
+        assert (b.phase, b.rep_count, b.hold_s, b.message, b.fps) == (
+            a.phase, a.rep_count, a.hold_s, a.message, a.fps)
+        assert together._last_values == one._last_values      # the very same numbers
+        i, n = i + len(chunk), n + 1
+    assert a.phase == "counting" and a.rep_count >= 3
+    assert [(e.kind, e.t, e.data) for e in together.all_events] == [
+        (e.kind, e.t, e.data) for e in one.all_events]
+    assert together.calibration == one.calibration
+
+
 def test_overlay_count_follows_the_page_sets(holder):
     """After the page closes a set, the overlay counts the new set from zero, numbered 2."""
     frames = [(i / 30, None) for i in range(3)]

@@ -175,14 +175,18 @@ class StreamHolder:
 
     def process_pose(self, frame: PoseFrame | None, t: float) -> dict[str, Any]:
         """Advance on landmarks found in the patient's browser; the state its overlay shows."""
+        return self.process_poses([(frame, t)])
+
+    def process_poses(self, frames: list[tuple[PoseFrame | None, float]]) -> dict[str, Any]:
+        """:meth:`process_pose` on frames that arrived together (in order); the state after."""
         with self._lock:
-            live = self._live_locked(t, model=False)
+            live = self._live_locked(frames[0][1], model=False)
             if live is None:
                 return {"phase": "off"}
-            if frame is not None:
-                self.detected += 1
-            snap = live.process_pose(frame, t - self._t0)
-            self._after_frame_locked(t)
+            self.detected += sum(frame is not None for frame, _ in frames)
+            snap = live.process_poses([(frame, t - self._t0) for frame, t in frames])
+            for _, t in frames:
+                self._after_frame_locked(t)
             count, set_no = self._shown_counts_locked()
             return {"phase": snap.phase, "count": count, "set": set_no, "goal": self.goal,
                     "hold_s": round(snap.hold_s, 2), "message": snap.message,
