@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import platform
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -43,26 +45,29 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_VIDEO = REPO / "sample_videos" / "hip_abduction_clean_front.mp4"
 OUT = REPO / "benchmarks" / "results" / "live_load.json"
 RATE_HZ = 30.0
+TIME = struct.Struct("<d")      # a landmark message begins with its time
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def landmark_bodies(video: Path) -> tuple[list[str], float]:
-    """The clip's frames as the page's JSON messages without their time; and the clip length.
+def landmark_bodies(video: Path) -> tuple[list[bytes], float]:
+    """The clip's frames as the page's binary messages without their time; the clip length.
 
     Kept in the temporary folder for the next run (keyed by the clip's size and time).
     """
     stat = video.stat()
     cache = Path(tempfile.gettempdir()) / (
-        f"formcheck-live-load-{video.stem}-{stat.st_size}-{int(stat.st_mtime)}.json")
+        f"formcheck-live-load-binary-{video.stem}-{stat.st_size}-{int(stat.st_mtime)}.json")
     if cache.is_file():
         found = json.loads(cache.read_text())
-        return found["bodies"], found["clip_s"]
+        return [base64.b64decode(b) for b in found["bodies"]], found["clip_s"]
     bodies, clip_s = _find_landmarks(video)
-    cache.write_text(json.dumps({"bodies": bodies, "clip_s": clip_s}))
+    cache.write_text(json.dumps({"bodies": [base64.b64encode(b).decode() for b in bodies],
+                                 "clip_s": clip_s}))
     return bodies, clip_s
 
 
-def _find_landmarks(video: Path) -> tuple[list[str], float]:
+def _find_landmarks(video: Path) -> tuple[list[bytes], float]:
+    from formcheck.browser_live import encode_frame
     from formcheck.pose import PoseEstimator
     from formcheck.video import read_frames
 
@@ -71,11 +76,12 @@ def _find_landmarks(video: Path) -> tuple[list[str], float]:
     for t, rgb in read_frames(video, max_side=640):
         frame = est.detect(rgb, t)
         h, w = rgb.shape[:2]
-        lm = world = None
-        if frame is not None:
-            lm = np.round(np.column_stack([frame.image_xyz, frame.visibility]), 5).tolist()
-            world = np.round(frame.world_xyz, 5).tolist()
-        bodies.append(json.dumps({"wh": [w, h], "lm": lm, "world": world})[1:])
+        if frame is None:
+            data = encode_frame(0.0, (w, h))
+        else:
+            data = encode_frame(0.0, (w, h), np.column_stack([frame.image_xyz, frame.visibility]),
+                                frame.world_xyz)
+        bodies.append(data[8:])               # without the time (float64, first)
         last_t = t
     est.close()
     return bodies, last_t + 1 / RATE_HZ
@@ -92,7 +98,7 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS   # utime + stime
 
 
-async def client(url: str, token: str, bodies: list[str], seconds: float,
+async def client(url: str, token: str, bodies: list[bytes], seconds: float,
                  phase_s: float, delays: list[float], late: list[float],
                  counts: dict[str, int]) -> None:
     """One simulated patient: token, then frames at 30 Hz from ``phase_s`` on.
@@ -132,7 +138,7 @@ async def client(url: str, token: str, bodies: list[str], seconds: float,
             sent = time.perf_counter()
             late.append(sent - due)
             waiting.append((t, sent))
-            await ws.send(f'{{"t": {t}, ' + bodies[i % len(bodies)])
+            await ws.send(TIME.pack(t) + bodies[i % len(bodies)])
             counts["sent"] += 1
             i += 1
         await asyncio.sleep(1.0)               # the last answers
@@ -140,7 +146,7 @@ async def client(url: str, token: str, bodies: list[str], seconds: float,
         reader.cancel()
 
 
-async def run_clients(urls: list[str], tokens: list[str], bodies: list[str],
+async def run_clients(urls: list[str], tokens: list[str], bodies: list[bytes],
                       seconds: float) -> tuple[list[float], list[float], dict[str, int], float]:
     """All clients in this one process; also the process's own CPU seconds while they ran."""
     delays: list[float] = []

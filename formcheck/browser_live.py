@@ -2,19 +2,23 @@
 
 The page (``formcheck/ui/browser_pose/``) runs MediaPipe Pose Landmarker in the browser
 (npm ``@mediapipe/tasks-vision``, served from ``node_modules/`` by these routes, with our
-bundled model) and sends landmarks, never video, one JSON text message per frame::
+bundled model) and sends landmarks, never video, one small binary message per frame
+(little-endian; :func:`encode_frame` writes it, ``pose.js`` does the same)::
 
-    {"t": 12.033,                       # seconds, strictly increasing
-     "wh": [640, 480],                  # frame width, height in pixels
-     "lm": [[x, y, z, visibility], ...] # 33 normalised image landmarks, or null: no person
-     "world": [[x, y, z], ...]}         # 33 world landmarks in metres (with "lm")
+    float64  t            seconds, strictly increasing
+    uint16   width, height of the camera frame in pixels
+    float32  lm[33][4]    normalised image landmarks x, y, z, visibility  } absent:
+    float32  world[33][3] world landmarks in metres                       } no person
 
-The first message must be ``{"token": "..."}``: a per-session token from :data:`TOKENS`.
-Every frame is checked (:func:`parse_frame`); a bad one is dropped and answered with
-``{"dropped": reason, "dropped_total": n}``, the session goes on. A good one goes to the
-token's :class:`PoseSink` (the page's :class:`~formcheck.ui.live_page.StreamHolder`, which
-feeds the same :class:`~formcheck.live.LiveSession` as the server mode) and is answered with
-the state the overlay shows.
+That is 12 bytes, or 936 with a person; only binary messages of those sizes are taken (no
+picture fits).
+The first message must be the text ``{"token": "..."}``: a per-session token from
+:data:`TOKENS`. Every frame is checked (:func:`parse_frame`); a bad one is dropped and
+answered with ``{"dropped": reason, "dropped_total": n}``, the session goes on. Good
+frames go to the token's :class:`PoseSink` (the page's
+:class:`~formcheck.ui.live_page.StreamHolder`, which feeds the same
+:class:`~formcheck.live.LiveSession` as the server mode); the frames that came while the
+engine was busy go together, and are answered with the state the overlay shows after them.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import math
 import mimetypes
 import os
 import secrets
+import struct
 import threading
 import time
 import weakref
@@ -43,7 +48,9 @@ PAGE_DIR = Path(__file__).resolve().parent / "ui" / "browser_pose"
 TASKS_VISION = REPO / "node_modules" / "@mediapipe" / "tasks-vision"
 PREFIX = "/formcheck/pose"
 SOCKET_PATH = f"{PREFIX}/socket"
-MAX_MESSAGE_CHARS = 16_384      # a frame is ~5 kB of JSON; a video frame would not fit
+HEADER = struct.Struct("<dHH")                  # t, width, height
+N_FLOATS = N_LANDMARKS * (4 + 3)                # image landmarks with visibility, world
+FRAME_BYTES = HEADER.size + 4 * N_FLOATS        # 936: a frame with a person
 MAX_RATE_HZ = 60.0              # frames a second, sustained; bursts up to RATE_BURST
 RATE_BURST = 90.0               # 3 s at 30 Hz: a backlog after a stall is not a flood
 AUTH_TIMEOUT_S = 10.0
@@ -126,56 +133,44 @@ TOKENS = TokenRegistry()
 
 # -- one frame ------------------------------------------------------------------------------
 
-def _finite_rows(value: Any, width: int, name: str) -> np.ndarray:
-    if not isinstance(value, list) or len(value) != N_LANDMARKS:
-        raise BadFrame(f"{name}: need {N_LANDMARKS} landmarks")
-    try:
-        arr = np.array(value)       # strings, booleans, nulls: not a float or int array
-    except ValueError:
-        raise BadFrame(f"{name}: need {width} numbers per landmark") from None
-    if arr.shape != (N_LANDMARKS, width):
-        raise BadFrame(f"{name}: need {width} numbers per landmark")
-    if arr.dtype.kind not in "fi":
-        raise BadFrame(f"{name}: not numbers")
-    arr = arr.astype(float)
-    if not np.all(np.isfinite(arr)) or np.any(np.abs(arr) > MAX_ABS_COORD):
-        raise BadFrame(f"{name}: not finite or out of range")
-    return arr
+def encode_frame(t: float, wh: tuple[int, int], lm: np.ndarray | None = None,
+                 world: np.ndarray | None = None) -> bytes:
+    """One landmark message (see the module doc): ``lm`` ``(33, 4)``, ``world`` ``(33, 3)``."""
+    head = HEADER.pack(t, *wh)
+    if lm is None:
+        return head
+    return head + np.concatenate([np.ravel(lm), np.ravel(world)]).astype("<f4").tobytes()
 
 
-def parse_frame(text: str, last_t: float | None) -> tuple[float, PoseFrame | None]:
+def parse_frame(data: bytes, last_t: float | None) -> tuple[float, PoseFrame | None]:
     """Check one landmark message (see the module doc); ``(t, frame)``, frame None: no person.
 
-    Raises :class:`BadFrame` when the message is too long, not JSON, of the wrong shape,
-    not finite, or not later than ``last_t``.
+    Raises :class:`BadFrame` when the message has neither frame size, its time is not
+    finite or not later than ``last_t``, the frame size is impossible, or a number is not
+    finite, out of range, or a visibility outside [0, 1].
     """
-    if len(text) > MAX_MESSAGE_CHARS:
-        raise BadFrame("too long")
-    try:
-        msg = json.loads(text)
-    except ValueError:
-        raise BadFrame("not JSON") from None
-    if not isinstance(msg, dict):
-        raise BadFrame("not an object")
-    t = msg.get("t")
-    if type(t) not in (int, float) or not math.isfinite(t) or t < 0:
+    if len(data) not in (HEADER.size, FRAME_BYTES):
+        raise BadFrame("not a landmark frame")
+    t, w, h = HEADER.unpack_from(data)
+    if not math.isfinite(t) or t < 0:
         raise BadFrame("bad time")
     if last_t is not None and t <= last_t:
         raise BadFrame("time not moving forward")
-    wh = msg.get("wh")
-    if (not isinstance(wh, list) or len(wh) != 2 or not all(type(v) is int for v in wh)
-            or not all(1 <= v <= MAX_SIDE_PX for v in wh)):
+    if not (1 <= w <= MAX_SIDE_PX and 1 <= h <= MAX_SIDE_PX):
         raise BadFrame("bad frame size")
-    if msg.get("lm") is None:
-        return float(t), None
-    lm = _finite_rows(msg["lm"], 4, "lm")
-    world = _finite_rows(msg.get("world"), 3, "world")
+    if len(data) == HEADER.size:
+        return t, None
+    numbers = np.frombuffer(data, "<f4", N_FLOATS, HEADER.size).astype(float)
+    if not np.isfinite(numbers).all() or np.abs(numbers).max() > MAX_ABS_COORD:
+        raise BadFrame("landmarks not finite or out of range")
+    lm = numbers[:N_LANDMARKS * 4].reshape(N_LANDMARKS, 4)
     visibility = lm[:, 3]
-    if np.any((visibility < 0) | (visibility > 1)):
-        raise BadFrame("lm: visibility outside [0, 1]")
-    frame = PoseFrame(t=float(t), image_xyz=lm[:, :3].copy(), visibility=visibility.copy(),
-                      world_xyz=world, image_wh=(wh[0], wh[1]))
-    return float(t), frame
+    if visibility.min() < 0 or visibility.max() > 1:
+        raise BadFrame("visibility outside [0, 1]")
+    frame = PoseFrame(t=t, image_xyz=lm[:, :3].copy(), visibility=visibility.copy(),
+                      world_xyz=numbers[N_LANDMARKS * 4:].reshape(N_LANDMARKS, 3),
+                      image_wh=(w, h))
+    return t, frame
 
 
 @dataclass
@@ -271,13 +266,13 @@ async def _frames(websocket: Any, sink: PoseSink) -> None:
                 message = await websocket.receive()
                 if message["type"] == "websocket.disconnect":
                     return
-                text = message.get("text")
+                data = message.get("bytes")
                 try:
-                    if text is None:
-                        raise BadFrame("not text")
+                    if data is None:
+                        raise BadFrame("not a landmark frame")
                     if not rate.allow(time.monotonic()):
                         raise BadFrame("too many frames")
-                    t, frame = parse_frame(text, last_t)
+                    t, frame = parse_frame(data, last_t)
                 except BadFrame as e:
                     dropped += 1
                     notices.append(json.dumps({"dropped": str(e), "dropped_total": dropped}))

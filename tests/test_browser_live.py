@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import socket
+import struct
 import threading
 import time
 from contextlib import contextmanager
@@ -18,7 +19,15 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from formcheck import browser_live
-from formcheck.browser_live import TOKENS, BadFrame, RateLimit, origin_allowed, parse_frame
+from formcheck.browser_live import (
+    FRAME_BYTES,
+    TOKENS,
+    BadFrame,
+    RateLimit,
+    encode_frame,
+    origin_allowed,
+    parse_frame,
+)
 from formcheck.live import LiveSession
 from formcheck.pose import PoseEstimator
 from formcheck.protocol import PatientSettings
@@ -29,12 +38,12 @@ REPO = Path(__file__).resolve().parent.parent
 CLIP = REPO / "sample_videos" / "hip_abduction_clean_front.mp4"
 
 
-def _message(t: float, lm=None, world=None, wh=(640, 480)) -> str:
+def _message(t: float, lm=None, world=None, wh=(640, 480)) -> bytes:
     if lm is None:
         lm = [[0.5, 0.1 + i / 40, 0.0, 0.9] for i in range(33)]
     if world is None:
         world = [[0.0, -0.8 + i / 20, 0.0] for i in range(33)]
-    return json.dumps({"t": t, "wh": list(wh), "lm": lm, "world": world})
+    return encode_frame(t, wh, np.array(lm, dtype=float), np.array(world, dtype=float))
 
 
 @pytest.fixture
@@ -85,32 +94,47 @@ def _closed_with(ws, code: int) -> bool:
 # -- one frame ------------------------------------------------------------------------------
 
 def test_parse_frame_builds_a_pose_frame():
-    t, frame = parse_frame(_message(1.5), None)
-    assert t == 1.5 and frame is not None
+    lm = np.random.default_rng(1).uniform(0, 1, (33, 4))
+    world = np.random.default_rng(2).uniform(-1, 1, (33, 3))
+    data = _message(1.5, lm, world)
+    assert len(data) == FRAME_BYTES == 936
+    t, frame = parse_frame(data, None)
+    assert t == 1.5 and frame is not None and frame.image_wh == (640, 480)
     assert frame.image_xyz.shape == (33, 3) and frame.world_xyz.shape == (33, 3)
-    assert frame.visibility.shape == (33,) and frame.image_wh == (640, 480)
-    assert parse_frame(json.dumps({"t": 2, "wh": [640, 480], "lm": None}), 1.5) == (2.0, None)
+    assert frame.visibility.shape == (33,)
+    np.testing.assert_allclose(frame.image_xyz, lm[:, :3], atol=1e-7)   # float32 on the wire
+    np.testing.assert_allclose(frame.visibility, lm[:, 3], atol=1e-7)
+    np.testing.assert_allclose(frame.world_xyz, world, atol=1e-7)
+    assert parse_frame(encode_frame(2.0, (640, 480)), 1.5) == (2.0, None)   # nobody in view
 
 
-@pytest.mark.parametrize("text, reason", [
-    ("not json", "not JSON"),
-    ("[1, 2]", "not an object"),
+def _with(data: bytes, at: int, value: float) -> bytes:
+    """``data`` with float32 number ``at`` (after the header) replaced."""
+    out = bytearray(data)
+    struct.pack_into("<f", out, browser_live.HEADER.size + 4 * at, value)
+    return bytes(out)
+
+
+@pytest.mark.parametrize("data, reason", [
+    (b"", "not a landmark frame"),
+    (_message(2.0)[:-4], "not a landmark frame"),                # 32 and a bit landmarks
+    (_message(2.0) + b"\0" * 4, "not a landmark frame"),
+    (b"\xff\xd8\xff\xe0" + b"\0" * 5000, "not a landmark frame"),   # a JPEG picture
     (_message(1.0), "time not moving forward"),          # last_t is 1.0
     (_message(0.5), "time not moving forward"),
     (_message(float("nan")), "bad time"),
+    (_message(-1.0), "bad time"),
     (_message(2.0, wh=(0, 480)), "bad frame size"),
-    (_message(2.0, lm=[[0.5, 0.5, 0.0, 0.9]] * 32), "lm: need 33"),
-    (_message(2.0, lm=[[0.5, 0.5, 0.0]] * 33), "lm: need 4"),
-    (_message(2.0, lm=[[0.5, "x", 0.0, 0.9]] * 33), "lm: not numbers"),
-    (_message(2.0, lm=[[0.5, float("inf"), 0.0, 0.9]] * 33), "lm: not finite"),
-    (_message(2.0, lm=[[0.5, 0.5, 0.0, 1.5]] * 33), "visibility"),
-    (_message(2.0, world=[[0.0, float("nan"), 0.0]] * 33), "world: not finite"),
-    (json.dumps({"t": 2.0, "wh": [640, 480], "lm": [[0.5, 0.5, 0, 1]] * 33}), "world: need"),
-    ("{" + " " * browser_live.MAX_MESSAGE_CHARS + "}", "too long"),
+    (_message(2.0, wh=(640, 9000)), "bad frame size"),
+    (_with(_message(2.0), 5, float("inf")), "not finite"),
+    (_with(_message(2.0), 140, float("nan")), "not finite"),    # a world landmark
+    (_with(_message(2.0), 7, 1e6), "out of range"),
+    (_with(_message(2.0), 3, 1.5), "visibility"),
+    (_with(_message(2.0), 7, -0.1), "visibility"),
 ])
-def test_parse_frame_rejects_bad_messages(text, reason):
+def test_parse_frame_rejects_bad_messages(data, reason):
     with pytest.raises(BadFrame, match=reason):
-        parse_frame(text, 1.0)
+        parse_frame(data, 1.0)
 
 
 def test_rate_limit_allows_the_rate_and_refuses_a_flood():
@@ -163,18 +187,15 @@ def test_socket_drops_bad_frames_and_goes_on(server, holder):
         ws.send(_message(1.0))
         state = json.loads(ws.recv(timeout=10))
         assert state["phase"] == "placement" and state["frames"] == 1
-        bad = ["{", _message(0.9), _message(2.0, lm=[[0.5, 0.5, 0.0, 0.9]] * 32),
-               '{"t": 2.0, "wh": [640, 480], "lm": [[NaN, 0, 0, 1]], "world": []}',
-               "x" * (browser_live.MAX_MESSAGE_CHARS + 1)]
-        for i, text in enumerate(bad, start=1):
-            ws.send(text)
+        bad = [b"{", _message(0.9), _message(2.0)[:-8], _with(_message(2.0), 0, math.nan),
+               b"\0" * 100_000, json.dumps({"t": 2.0, "lm": None})]   # the last as text
+        for i, data in enumerate(bad, start=1):
+            ws.send(data)
             answer = json.loads(ws.recv(timeout=10))
             assert answer["dropped_total"] == i and answer["dropped"]
-        ws.send(b"\x00" * 100)      # an image would come as bytes: never taken
-        assert json.loads(ws.recv(timeout=10))["dropped"] == "not text"
         ws.send(_message(1.1))       # after the bad ones, counting goes on
         state = json.loads(ws.recv(timeout=10))
-        assert state["frames"] == 2 and state["dropped_total"] == len(bad) + 1
+        assert state["frames"] == 2 and state["dropped_total"] == len(bad)
     deadline = time.monotonic() + 10
     while holder.streaming and time.monotonic() < deadline:   # the server saw the close
         time.sleep(0.05)
