@@ -41,6 +41,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from .live import Measured, MeasureKey, measure_together
 from .pose import DEFAULT_MODEL, N_LANDMARKS, PoseFrame
 
 REPO = Path(__file__).resolve().parent.parent
@@ -72,10 +73,15 @@ class BadFrame(ValueError):
 class PoseSink(Protocol):
     """Where a token's frames go."""
 
-    def process_poses(self, frames: list[tuple[PoseFrame | None, float]]) -> dict[str, Any]:
+    def measure_key(self) -> MeasureKey | None:
+        """What the measures of the next frames depend on (see :func:`measure_together`)."""
+
+    def process_poses(self, frames: list[tuple[PoseFrame | None, float]],
+                      measured: Measured | None = None) -> dict[str, Any]:
         """Advance on frames ``(pose or None: no person, t)`` in order; the state after them.
 
-        The state is what the overlay shows (JSON-ready).
+        The state is what the overlay shows (JSON-ready). ``measured``: the frames'
+        measures, taken together with other sockets' frames.
         """
 
     def start_stream(self) -> dict[str, Any]:
@@ -296,13 +302,66 @@ async def _frames(websocket: Any, sink: PoseSink) -> None:
             if pending:
                 frames = pending[:]
                 pending.clear()
-                state = sink.process_poses(frames)
+                state = await _engine_turn().process(sink, frames)
                 await websocket.send_text(
                     json.dumps({**state, "t": frames[-1][1], "dropped_total": dropped}))
             if closed and not pending and not notices:
                 return
     finally:
         reader.cancel()
+
+
+class EngineTurn:
+    """Advances every socket whose frames are waiting, in one turn of the event loop.
+
+    The frames of all those sockets whose measures depend on the same things are measured
+    in one vectorised call (:func:`~formcheck.live.measure_together`); then each sink
+    advances on its own frames. With many patients most of a frame's cost is shared.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: list[tuple[PoseSink, list[tuple[PoseFrame | None, float]],
+                               asyncio.Future[dict[str, Any]]]] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def process(self, sink: PoseSink,
+                      frames: list[tuple[PoseFrame | None, float]]) -> dict[str, Any]:
+        """``sink.process_poses(frames, ...)`` in the next turn; its state."""
+        done = asyncio.get_running_loop().create_future()
+        self._jobs.append((sink, frames, done))
+        self._wake.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run())
+        return await done
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            jobs, self._jobs = self._jobs, []
+            measured = measure_together([(sink.measure_key(), [f for f, _ in frames])
+                                         for sink, frames, _ in jobs])
+            for (sink, frames, done), m in zip(jobs, measured, strict=True):
+                if done.done():          # its socket went away
+                    continue
+                try:
+                    done.set_result(sink.process_poses(frames, m))
+                except Exception as e:   # noqa: BLE001 - the socket's own task raises it
+                    done.set_exception(e)
+
+
+_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, EngineTurn] = \
+    weakref.WeakKeyDictionary()
+
+
+def _engine_turn() -> EngineTurn:
+    """The event loop's :class:`EngineTurn` (one per loop: the app runs one)."""
+    loop = asyncio.get_running_loop()
+    turn = _TURNS.get(loop)
+    if turn is None:
+        turn = _TURNS[loop] = EngineTurn()
+    return turn
 
 
 def _static_file(rel: str) -> Path | None:
@@ -386,9 +445,14 @@ class EngineSink:
     def __init__(self, live: Any) -> None:
         self.live = live
 
-    def process_poses(self, frames: list[tuple[PoseFrame | None, float]]) -> dict[str, Any]:
+    def measure_key(self) -> MeasureKey | None:
+        """The engine's measure key."""
+        return self.live.measure_key()
+
+    def process_poses(self, frames: list[tuple[PoseFrame | None, float]],
+                      measured: Measured | None = None) -> dict[str, Any]:
         """Feed the engine; its state."""
-        st = self.live.process_poses(frames)
+        st = self.live.process_poses(frames, measured)
         return {"phase": st.phase, "count": st.rep_count, "set": st.set_index}
 
     def start_stream(self) -> dict[str, Any]:

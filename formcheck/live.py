@@ -63,6 +63,51 @@ def _same(pre: _Raw, front_sign: float, view: str, turn: float | None) -> bool:
     return pre.view == view and eq(pre.front_sign, front_sign) and eq(pre.turn_deg, turn)
 
 
+MeasureKey = tuple[str, float, float, bool, float | None, tuple[str, ...]]
+"""(side, least visibility, facing sign, 3-D view, camera turn or None, measure names)."""
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One session's frames' raw measures and the key they were computed with.
+
+    ``rows``: per frame ``(n_measures,)`` in the session's measure order, None: no person.
+    ``key``: the :meth:`LiveSession.measure_key` used.
+    """
+
+    key: MeasureKey
+    rows: list[np.ndarray | None]
+
+
+def measure_together(jobs: Sequence[tuple[MeasureKey | None, Sequence[PoseFrame | None]]]
+                     ) -> list[Measured | None]:
+    """Raw measures of several sessions' frames: one vectorised call per distinct key.
+
+    ``jobs``: each session's :meth:`LiveSession.measure_key` and frames. The measures are a
+    pure function of the frames and the key, so sessions with equal keys share one call
+    (most of a frame's cost, whatever the number of frames). None for a job whose key is
+    None or that has nobody in view.
+    """
+    out: list[Measured | None] = [None] * len(jobs)
+    groups: dict[MeasureKey, list[int]] = {}
+    for j, (key, frames) in enumerate(jobs):
+        found = [f for f in frames if f is not None]
+        if key is None or not found or (key[3] and any(f.world_xyz is None for f in found)):
+            continue
+        groups.setdefault(key, []).append(j)
+    for key, members in groups.items():
+        side, min_vis, sign, view_3d, turn, names = key
+        found = [f for j in members for f in jobs[j][1] if f is not None]
+        xy = np.stack([to_isotropic(f.image_xyz, f.image_wh) for f in found])
+        world = np.stack([f.world_xyz for f in found]) if view_3d else None
+        raw = compute_measures(xy, np.stack([f.visibility for f in found]), side, min_vis,
+                               sign, world, turn)
+        rows = iter(np.array([raw[n] for n in names]).T)
+        for j in members:
+            out[j] = Measured(key, [None if f is None else next(rows) for f in jobs[j][1]])
+    return out
+
+
 @dataclass
 class LiveState:
     """What the UI shows next to the video: phase, counts, the current message."""
@@ -144,19 +189,43 @@ class LiveSession:
             self.state.latency_ms = (time.perf_counter() - started) * 1000
         return self.snapshot()
 
-    def process_poses(self, frames: Sequence[tuple[PoseFrame | None, float]]) -> LiveState:
+    def process_poses(self, frames: Sequence[tuple[PoseFrame | None, float]],
+                      measured: Measured | None = None) -> LiveState:
         """:meth:`process_pose` on each ``(frame, t)`` in turn (frames that arrived together).
 
         The same result, cheaper: the measures of all the frames come from one vectorised
-        call, which is most of a frame's cost when frames come one at a time.
+        call, which is most of a frame's cost when frames come one at a time. ``measured``:
+        those measures already taken together with other sessions' frames
+        (:func:`measure_together`); used only if made with this session's :meth:`measure_key`.
         """
         started = time.perf_counter()
         with self._lock:
-            raw = self._raw_values([f for f, _ in frames])
+            if measured is not None and measured.key == self._measure_key_locked():
+                view, turn = self.state.view, measured.key[4]
+                raw = [None if r is None else _Raw(r, self.front_sign, view, turn)
+                       for r in measured.rows]
+            else:
+                raw = self._raw_values([f for f, _ in frames])
             for (frame, t), pre in zip(frames, raw, strict=True):
                 self._step(frame, t, pre)
             self.state.latency_ms = (time.perf_counter() - started) * 1000
         return self.snapshot()
+
+    def measure_key(self) -> MeasureKey | None:
+        """What this session's raw measures depend on besides the frames; None while unsettled.
+
+        Until calibration the view and the facing are still being found, so None.
+        """
+        with self._lock:
+            return self._measure_key_locked()
+
+    def _measure_key_locked(self) -> MeasureKey | None:
+        if self.state.phase not in ("calibrating", "counting") or not self._names:
+            return None
+        view = self.state.view
+        return (self.settings.side, self.tr.min_visibility_count, self.front_sign,
+                view in VIEWS_3D, self._turn_deg if view in VIEWS_TURNED else None,
+                tuple(self._names))
 
     def _step(self, frame: PoseFrame | None, t: float, pre: _Raw | None = None) -> None:
         if self._last_t is not None and t > self._last_t:

@@ -28,7 +28,7 @@ from formcheck.browser_live import (
     origin_allowed,
     parse_frame,
 )
-from formcheck.live import LiveSession
+from formcheck.live import LiveSession, measure_together
 from formcheck.pose import PoseEstimator
 from formcheck.protocol import PatientSettings
 from formcheck.ui.live_page import StreamHolder
@@ -277,27 +277,37 @@ def test_clean_clip_gives_no_fault_however_the_stream_starts(clean_poses, offset
 
 
 def test_frames_taken_together_give_what_frames_one_by_one_give(clean_poses):
-    """A loaded server takes a socket's waiting frames in one step: the same engine result."""
+    """A loaded server takes the waiting frames of all its sockets in one step: the same
+    engine result for each session as frames one at a time."""
     poses, clip_s = clean_poses
     frames = [(frame, k * clip_s + t) for k in range(3) for t, frame in poses]
     frames[40:43] = [(None, t) for _, t in frames[40:43]]        # nobody in view a moment
-    one = LiveSession("hip_abduction", PatientSettings("left"), "en")
-    together = LiveSession("hip_abduction", PatientSettings("left"), "en")
+    new = lambda side: LiveSession("hip_abduction", PatientSettings(side), "en")  # noqa: E731
+    one, right_one = new("left"), new("right")
+    together, twin, right = new("left"), new("left"), new("right")   # measured together
     sizes = [1, 3, 2, 7, 1, 5, 4]                 # taken together: 1 to 7 frames at a time
     i = n = 0
+    shared = 0
     while i < len(frames):
         chunk = frames[i:i + sizes[n % len(sizes)]]
         for frame, t in chunk:
             a = one.process_pose(frame, t)
-        b = together.process_poses(chunk)
+            right_one.process_pose(frame, t)
+        sessions = (together, twin, right)
+        measured = measure_together([(s.measure_key(), [f for f, _ in chunk]) for s in sessions])
+        shared += measured[0] is not None and measured[0].key == measured[1].key
+        b, _, r = (s.process_poses(chunk, m) for s, m in zip(sessions, measured, strict=True))
         assert (b.phase, b.rep_count, b.hold_s, b.message, b.fps) == (
             a.phase, a.rep_count, a.hold_s, a.message, a.fps)
-        assert together._last_values == one._last_values      # the very same numbers
+        assert together._last_values == twin._last_values == one._last_values  # same numbers
+        assert right._last_values == right_one._last_values
         i, n = i + len(chunk), n + 1
+    assert shared > 0.5 * n                        # most steps did share one measuring call
     assert a.phase == "counting" and a.rep_count >= 3
-    assert [(e.kind, e.t, e.data) for e in together.all_events] == [
-        (e.kind, e.t, e.data) for e in one.all_events]
-    assert together.calibration == one.calibration
+    for mine, theirs in ((together, one), (right, right_one)):
+        assert [(e.kind, e.t, e.data) for e in mine.all_events] == [
+            (e.kind, e.t, e.data) for e in theirs.all_events]
+        assert mine.calibration == theirs.calibration
 
 
 def test_overlay_count_follows_the_page_sets(holder):
