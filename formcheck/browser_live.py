@@ -55,6 +55,7 @@ FRAME_BYTES = HEADER.size + 4 * N_FLOATS        # 936: a frame with a person
 MAX_RATE_HZ = 60.0              # frames a second, sustained; bursts up to RATE_BURST
 RATE_BURST = 90.0               # 3 s at 30 Hz: a backlog after a stall is not a flood
 AUTH_TIMEOUT_S = 10.0
+TURN_S = 0.010                  # the engine advances all waiting sockets at most this often
 MAX_ABS_COORD = 100.0           # normalised image or metre coordinates beyond this are junk
 MAX_SIDE_PX = 8192
 # Everything the page may load comes from the app itself; the model needs WebAssembly.
@@ -336,8 +337,15 @@ class EngineTurn:
         return await done
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        last = -math.inf
         while True:
             await self._wake.wait()
+            # Turns at most every TURN_S: frames that come meanwhile join the next turn
+            # (when the server is busy, more of them share one measuring call).
+            if (wait := last + TURN_S - loop.time()) > 0:
+                await asyncio.sleep(wait)
+            last = loop.time()
             self._wake.clear()
             jobs, self._jobs = self._jobs, []
             measured = measure_together([(sink.measure_key(), [f for f, _ in frames])

@@ -63,48 +63,63 @@ def _same(pre: _Raw, front_sign: float, view: str, turn: float | None) -> bool:
     return pre.view == view and eq(pre.front_sign, front_sign) and eq(pre.turn_deg, turn)
 
 
-MeasureKey = tuple[str, float, float, bool, float | None, tuple[str, ...]]
-"""(side, least visibility, facing sign, 3-D view, camera turn or None, measure names)."""
+MeasureKey = tuple[str, float, float | None, bool, float | None, tuple[str, ...]]
+"""(side, least visibility, facing sign or None: per frame, 3-D view, camera turn or None,
+measure names)."""
 
 
 @dataclass(frozen=True)
 class Measured:
-    """One session's frames' raw measures and the key they were computed with.
+    """One session's frames' raw measures and what they were computed with.
 
     ``rows``: per frame ``(n_measures,)`` in the session's measure order, None: no person.
-    ``key``: the :meth:`LiveSession.measure_key` used.
+    ``signs``: per frame the facing sign used (None: the key's). ``key``: the
+    :meth:`LiveSession.measure_key` used.
     """
 
     key: MeasureKey
     rows: list[np.ndarray | None]
+    signs: list[float | None]
 
 
 def measure_together(jobs: Sequence[tuple[MeasureKey | None, Sequence[PoseFrame | None]]]
                      ) -> list[Measured | None]:
-    """Raw measures of several sessions' frames: one vectorised call per distinct key.
+    """Raw measures of several sessions' frames: one vectorised call per key and facing.
 
     ``jobs``: each session's :meth:`LiveSession.measure_key` and frames. The measures are a
-    pure function of the frames and the key, so sessions with equal keys share one call
-    (most of a frame's cost, whatever the number of frames). None for a job whose key is
-    None or that has nobody in view.
+    pure function of the frames, the key and the facing sign (the key's, or found per frame
+    when the key has none), so frames alike share one call: most of a frame's cost,
+    whatever the number of frames. None for a job whose key is None or with nobody in view.
     """
     out: list[Measured | None] = [None] * len(jobs)
-    groups: dict[MeasureKey, list[int]] = {}
+    frames_of: dict[tuple, list[tuple[int, int, PoseFrame]]] = {}
+    signs: dict[int, list[float | None]] = {}
+    xys: dict[int, np.ndarray] = {}
     for j, (key, frames) in enumerate(jobs):
-        found = [f for f in frames if f is not None]
-        if key is None or not found or (key[3] and any(f.world_xyz is None for f in found)):
+        found = [(i, f) for i, f in enumerate(frames) if f is not None]
+        if key is None or not found or (key[3] and any(f.world_xyz is None for _, f in found)):
             continue
-        groups.setdefault(key, []).append(j)
-    for key, members in groups.items():
-        side, min_vis, sign, view_3d, turn, names = key
-        found = [f for j in members for f in jobs[j][1] if f is not None]
-        xy = np.stack([to_isotropic(f.image_xyz, f.image_wh) for f in found])
-        world = np.stack([f.world_xyz for f in found]) if view_3d else None
-        raw = compute_measures(xy, np.stack([f.visibility for f in found]), side, min_vis,
-                               sign, world, turn)
-        rows = iter(np.array([raw[n] for n in names]).T)
-        for j in members:
-            out[j] = Measured(key, [None if f is None else next(rows) for f in jobs[j][1]])
+        xys[j] = np.stack([to_isotropic(f.image_xyz, f.image_wh) for _, f in found])
+        found_signs = [float(s) for s in anterior_sign(xys[j])] if key[2] is None \
+            else [key[2]] * len(found)
+        signs[j] = [None] * len(frames)
+        for n, ((i, f), sign) in enumerate(zip(found, found_signs, strict=True)):
+            signs[j][i] = sign if key[2] is None else None
+            group = (key[:2] + (sign if sign == sign else "nan",) + key[3:])
+            frames_of.setdefault(group, []).append((j, n, f))
+    rows: dict[int, dict[int, np.ndarray]] = {j: {} for j in xys}
+    for group, members in frames_of.items():
+        side, min_vis, sign, view_3d, turn, names = group
+        xy = np.stack([xys[j][n] for j, n, _ in members])
+        world = np.stack([f.world_xyz for _, _, f in members]) if view_3d else None
+        raw = compute_measures(xy, np.stack([f.visibility for _, _, f in members]), side,
+                               min_vis, math.nan if sign == "nan" else sign, world, turn)
+        for (j, n, _), row in zip(members, np.array([raw[m] for m in names]).T, strict=True):
+            rows[j][n] = row
+    for j, found_rows in rows.items():
+        it = iter(found_rows[n] for n in range(len(found_rows)))
+        out[j] = Measured(jobs[j][0], [None if f is None else next(it) for f in jobs[j][1]],
+                          signs[j])
     return out
 
 
@@ -202,8 +217,9 @@ class LiveSession:
         with self._lock:
             if measured is not None and measured.key == self._measure_key_locked():
                 view, turn = self.state.view, measured.key[4]
-                raw = [None if r is None else _Raw(r, self.front_sign, view, turn)
-                       for r in measured.rows]
+                raw = [None if r is None else _Raw(r, self.front_sign if sign is None else sign,
+                                                   view, turn)
+                       for r, sign in zip(measured.rows, measured.signs, strict=True)]
             else:
                 raw = self._raw_values([f for f, _ in frames])
             for (frame, t), pre in zip(frames, raw, strict=True):
@@ -220,12 +236,13 @@ class LiveSession:
             return self._measure_key_locked()
 
     def _measure_key_locked(self) -> MeasureKey | None:
-        if self.state.phase not in ("calibrating", "counting") or not self._names:
+        if not self._names:
             return None
         view = self.state.view
-        return (self.settings.side, self.tr.min_visibility_count, self.front_sign,
-                view in VIEWS_3D, self._turn_deg if view in VIEWS_TURNED else None,
-                tuple(self._names))
+        # Before calibration the facing is found anew on every frame: sign None.
+        sign = None if self.state.phase in ("placement", "countdown") else self.front_sign
+        return (self.settings.side, self.tr.min_visibility_count, sign, view in VIEWS_3D,
+                self._turn_deg if view in VIEWS_TURNED else None, tuple(self._names))
 
     def _step(self, frame: PoseFrame | None, t: float, pre: _Raw | None = None) -> None:
         if self._last_t is not None and t > self._last_t:
