@@ -1,17 +1,21 @@
 """Server load of the in-browser live check: N patients streaming landmarks at 30 Hz.
 
-Starts the app itself (``streamlit run app.py``) on a free loopback port, with
-``FORMCHECK_LOAD_TEST_TOKENS`` so that it issues one socket token per simulated patient,
-each with its own live engine (no page, no model on the server). The landmark frames are
-the pose model's output on a sample clip (found once here, in Python), looped with time
-moving forward, sent as the browser page sends them. Each client sends at 30 Hz for
-``--seconds`` and times every frame from sending to receiving its state.
+Starts the app itself (``streamlit run app.py``; ``--processes P``: P of them, as behind a
+sticky proxy) on free loopback ports, with ``FORMCHECK_LOAD_TEST_TOKENS`` so that each
+issues one socket token per simulated patient, each with its own live engine (no page, no
+model on the server). The landmark frames are the pose model's output on a sample clip
+(found once here, in Python, and kept in the temporary folder), looped with time moving
+forward, pre-encoded as the page's binary messages. All clients run in this one asyncio
+process (its own CPU is reported); each starts at its own phase of the 1/30 s tick and
+sends at 30 Hz for ``--seconds``. The server answers with the state after the frames it
+took together; a frame's delay is from its sending to the first state that covers it.
 
-Server CPU is the app process's user+system time (``/proc``) while streaming, so it
-includes the socket, JSON, frame checks and the engine. The clients run on the same
-machine and compete for its cores.
+Server CPU is the app processes' user+system time (``/proc``) while streaming, so it
+includes the socket, the frame checks, the engine and the answers. The clients run on
+the same machine and compete for its cores.
 
-    python benchmarks/live_load.py [--clients N] [--seconds S] [--video PATH] [--browser S]
+    python benchmarks/live_load.py [--clients N] [--seconds S] [--processes P]
+                                   [--video PATH] [--browser S] [--out FILE]
 
 ``--browser S`` first opens the live page in headless Chromium (Debian's, fake camera
 playing the clip) for S seconds and reports the pose model's frame rate in the browser,
