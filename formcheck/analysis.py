@@ -7,6 +7,7 @@ the live path uses counts and judges the reps.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,8 +21,11 @@ from .filters import fill_gaps, smooth_zero_lag
 from .i18n import text
 from .kinematics import (
     camera_turn_deg,
+    leg_label_swaps,
     moving_side,
     other_side,
+    planted_leg_swaps,
+    swap_leg_labels,
     to_isotropic,
     view_segments,
 )
@@ -223,6 +227,7 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
     xy = to_isotropic(track.image_xyz, track.image_wh)
     n = len(track)
     segments = view_segments(xy, track.t) if track.detected.any() else [(0, n, "unknown")]
+    track = consistent_legs(track, xy, segments, planted=base.legs == "operated")
     seconds: dict[str, float] = {}
     for a, b, v in segments:
         seconds[v] = seconds.get(v, 0.0) + float(track.t[b - 1] - track.t[a]) + 1e-6
@@ -280,6 +285,30 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
     result.warnings = collect_warnings(result, session, raw, programme, truncated,
                                        wrong_view_movements)
     return result
+
+
+def consistent_legs(track: PoseTrack, xy: np.ndarray, segments: list[tuple[int, int, str]],
+                    planted: bool = False) -> PoseTrack:
+    """``track`` with the legs' left/right labels made consistent over time.
+
+    Only where the camera sees the body from the side or obliquely (see
+    :func:`~formcheck.kinematics.leg_label_swaps`); from the front the legs are
+    apart and the model's labels stand. ``planted``: an exercise in which one
+    leg moves and the other stays put (:func:`~formcheck.kinematics.planted_leg_swaps`).
+    """
+    swaps = np.zeros(len(track), bool)
+    for a, b, v in segments:
+        if "front" not in v:
+            swaps[a:b] = leg_label_swaps(xy[a:b], track.t[a:b])
+            if planted:
+                fixed = swap_leg_labels(xy[a:b], swaps[a:b])
+                swaps[a:b] ^= planted_leg_swaps(fixed)
+    if not swaps.any():
+        return track
+    return dataclasses.replace(
+        track, image_xyz=swap_leg_labels(track.image_xyz, swaps),
+        visibility=swap_leg_labels(track.visibility, swaps),
+        world_xyz=swap_leg_labels(track.world_xyz, swaps))
 
 
 def _segment_measures(track: PoseTrack, side: str, programme: Programme,

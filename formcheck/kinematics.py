@@ -22,6 +22,8 @@ Conventions (0° = standing straight, the anatomical position):
 * ``bridge_line_deg``: 180° minus the shoulder–hip–knee angle; 0 = in line.
 * ``heel_rise``: how far the heel rose above a reference height, in shank
   lengths (knee–ankle distance).
+* ``foot_pitch_deg``: the foot's tilt (heel → toe) below the horizontal; heel
+  up = positive.
 """
 
 from __future__ import annotations
@@ -180,6 +182,17 @@ def heel_rise(xy: np.ndarray, side: str, reference_y: float | np.ndarray) -> np.
     return (reference_y - heel_y) / np.maximum(shank_length(xy, side), 1e-9)
 
 
+def foot_pitch_deg(xy: np.ndarray, side: str) -> np.ndarray:
+    """Tilt of the foot (heel → toe) below the horizontal, ``(...,)``; heel up = positive.
+
+    Seen from the side a heel lifting off the floor tips the foot onto its toes;
+    the foot's own tilt does not change when the whole body sinks or the leg
+    steps back, as the heel's height in the picture does.
+    """
+    v = xy[..., side_landmark(side, "foot_index"), :] - xy[..., side_landmark(side, "heel"), :]
+    return np.degrees(np.arctan2(v[..., 1], np.abs(v[..., 0])))
+
+
 def knee_ankle_width_ratio(xy: np.ndarray) -> np.ndarray:
     """Knee separation over ankle separation (front view); below ~0.8 = knees caving in."""
     knees = np.abs(xy[..., L.LEFT_KNEE, 0] - xy[..., L.RIGHT_KNEE, 0])
@@ -308,6 +321,218 @@ def moving_side(left: np.ndarray, right: np.ndarray, ratio: float = 1.5) -> str 
     if b > ratio * a and b > 5:
         return "right"
     return None
+
+
+#: Leg landmarks as (left, right) index pairs: hip, knee, ankle, heel, foot.
+LEG_PAIRS = ((23, 24), (25, 26), (27, 28), (29, 30), (31, 32))
+
+
+def _trunk_scale(xy: np.ndarray) -> float | None:
+    """Median trunk length (mid-shoulder to mid-hip) of ``(T, 33, 2)``, None if unknown."""
+    lengths = np.linalg.norm(mid_shoulder(xy) - mid_hip(xy), axis=-1)
+    lengths = lengths[np.isfinite(lengths)]
+    trunk = float(np.median(lengths)) if lengths.size else 0.0
+    return trunk if trunk > 0 else None
+
+
+#: How far (trunk lengths) a knee or ankle is expected to move between frames ``dt``
+#: seconds apart: ``LEG_MOTION[0] + LEG_MOTION[1] * dt``. Continuity is judged in
+#: these units, so frames far apart in time weigh less against the model's label.
+LEG_MOTION = (0.15, 2.5)
+#: Frames further apart than this (s) are not linked by continuity: a knee lift
+#: can come and go between them (below ~7 frames a second the labels stand).
+LEG_MAX_STEP_S = 0.15
+
+
+def _motion(dt: float) -> float:
+    return LEG_MOTION[0] + LEG_MOTION[1] * max(dt, 0.0)
+
+
+def leg_label_swaps(xy: np.ndarray, t: np.ndarray, label_cost: float = 1.0,
+                    carry: float = 0.6) -> np.ndarray:
+    """Frames of ``xy`` ``(T, 33, 2)`` at times ``t`` whose left/right leg labels the model swapped.
+
+    Seen from the side the two legs overlap and the pose model often trades
+    their labels from one frame to the next, while it places both legs well.
+    Which leg is which is then decided as a path over the whole recording
+    (Viterbi over "labels as given" / "swapped"): each leg's knee and ankle
+    should continue where the same leg was heading (position plus ``carry``
+    times its last step; misses in units of the motion expected between the
+    frames, :data:`LEG_MOTION`), and going against the model's label costs
+    ``label_cost`` (in the same units), so where the legs cross or stand
+    together the model's own label decides. Frames without a person, and
+    steps longer than :data:`LEG_MAX_STEP_S`, split the path. Returns ``(T,)``
+    bool, True where the labels are to be swapped.
+    """
+    n = len(xy)
+    out = np.zeros(n, bool)
+    joints = np.array([[25, 27], [26, 28]])  # knee, ankle of (left, right)
+    legs = xy[:, joints]  # (T, 2, 2, 2): leg, joint, xy
+    trunk = _trunk_scale(xy)
+    if trunk is None:
+        return out
+    legs = legs / trunk
+    ok = np.isfinite(legs).all(axis=(1, 2, 3))
+    gap = np.concatenate([[True], np.diff(t) > LEG_MAX_STEP_S])
+    # Both hypotheses per frame: h = 0 labels as given, h = 1 swapped.
+    hyp = np.stack([legs, legs[:, ::-1]], axis=1)  # (T, 2, 2, 2, 2)
+    i = 0
+    while i < n:
+        if not ok[i]:
+            i += 1
+            continue
+        j = i + 1
+        while j < n and ok[j] and not gap[j]:
+            j += 1
+        out[i:j] = _label_path(hyp[i:j], t[i:j], label_cost, carry)
+        i = j
+    return out
+
+
+def _label_step(cost: np.ndarray, h2: np.ndarray, h1: np.ndarray, h0: np.ndarray,
+                dt: float, label_cost: float, carry: float) -> tuple[np.ndarray, np.ndarray]:
+    """One Viterbi step over label hypotheses: ``(cost, back)``, each ``(4,)``.
+
+    State ``s = 2a + b``: hypothesis ``a`` of the previous frame and ``b`` of
+    this one (0 = labels as given, 1 = swapped); ``h2``, ``h1``, ``h0`` are the
+    two frames before and this frame's hypotheses ``(2, leg, joint, 2)``, ``dt``
+    seconds after the last.
+    """
+    pred = h1[None, :] + carry * (h1[None, :] - h2[:, None])  # (a, b, leg, joint, xy)
+    step = np.linalg.norm(h0[None, None] - pred[:, :, None], axis=-1).sum(axis=(-1, -2))
+    step = step / _motion(dt)
+    v = cost.reshape(2, 2)[:, :, None] + step + label_cost * np.arange(2)  # (a, b, c)
+    a = np.argmin(v, axis=0)  # (b, c)
+    new = np.take_along_axis(v, a[None], axis=0)[0]
+    back = 2 * a + np.arange(2)[:, None]
+    return new.reshape(4), back.reshape(4)
+
+
+def _first_costs(h1: np.ndarray, h0: np.ndarray, dt: float, label_cost: float) -> np.ndarray:
+    """Costs ``(4,)`` of the states over a run's first two frames."""
+    d = np.linalg.norm(h0[None, :] - h1[:, None], axis=-1).sum(axis=(-1, -2)) / _motion(dt)
+    return (d + label_cost * (np.arange(2)[:, None] + np.arange(2))).reshape(4)
+
+
+def _label_path(hyp: np.ndarray, t: np.ndarray, label_cost: float, carry: float
+                ) -> np.ndarray:
+    """Cheapest label path over one run of frames ``hyp`` ``(T, 2, 2, 2, 2)``."""
+    n = len(hyp)
+    if n < 3:
+        return np.zeros(n, bool)
+    cost = _first_costs(hyp[0], hyp[1], t[1] - t[0], label_cost)
+    back = np.zeros((n, 4), int)
+    for k in range(2, n):
+        cost, back[k] = _label_step(cost, hyp[k - 2], hyp[k - 1], hyp[k], t[k] - t[k - 1],
+                                    label_cost, carry)
+    s = int(np.argmin(cost))
+    path = np.zeros(n, bool)
+    for k in range(n - 1, 1, -1):
+        path[k] = bool(s & 1)
+        s = back[k, s]
+    path[1], path[0] = bool(s & 1), bool(s >> 1)
+    return path
+
+
+class LegLabels:
+    """:func:`leg_label_swaps` for a live stream: one frame at a time, no look-ahead.
+
+    ``update`` takes one frame's ``(33, 2)`` landmarks and tells whether its leg
+    labels are to be swapped: the cheapest path so far decides (a live stream
+    cannot wait for the frames that would confirm it). A frame without legs
+    starts the path afresh, as does a step longer than :data:`LEG_MAX_STEP_S`.
+    """
+
+    def __init__(self, label_cost: float = 1.0, carry: float = 0.6) -> None:
+        self.label_cost, self.carry = label_cost, carry
+        self._hyp: list[np.ndarray] = []
+        self._cost: np.ndarray | None = None
+        self._t = 0.0
+
+    def update(self, xy: np.ndarray, t: float) -> bool:
+        """Whether the legs of this frame ``(33, 2)`` at time ``t`` are to be swapped."""
+        trunk = float(np.linalg.norm(mid_shoulder(xy) - mid_hip(xy)))
+        legs = xy[[[25, 27], [26, 28]]]
+        if not (np.isfinite(legs).all() and np.isfinite(trunk) and trunk > 0):
+            self._hyp, self._cost = [], None
+            return False
+        legs = legs / trunk
+        h0 = np.stack([legs, legs[::-1]])
+        dt, self._t = t - self._t, t
+        if dt > LEG_MAX_STEP_S:
+            self._hyp, self._cost = [], None
+        self._hyp = [*self._hyp[-1:], h0]
+        if len(self._hyp) < 2:
+            return False
+        if self._cost is None:
+            self._cost = _first_costs(self._hyp[0], h0, dt, self.label_cost)
+            self._prev = self._hyp[0]
+        else:
+            self._cost, _ = _label_step(self._cost, self._prev, self._hyp[0], h0, dt,
+                                        self.label_cost, self.carry)
+            self._prev = self._hyp[0]
+        self._cost = self._cost - self._cost.min()
+        return bool(int(np.argmin(self._cost)) & 1)
+
+
+def planted_leg_swaps(xy: np.ndarray, together: float = 0.15, moved: float = 0.3,
+                      planted: float = 0.2) -> np.ndarray:
+    """Swaps ``(T,)`` that keep one leg's identity through each one-legged movement.
+
+    In an exercise where one leg moves while the other stays planted, the pose
+    model seen from the side may hand the moving leg's label to the planted one
+    and back, smoothly, mid-movement (no jump for continuity to see). The pair
+    of positions is right; only the names trade. So each bout (both legs away
+    from and back to the rest pose, where the legs are closest) in which one leg stays near rest
+    (within ``planted`` trunk lengths, knee plus ankle) and the other moves
+    beyond ``moved`` is given one identity: the label the moving leg carried in
+    most of the bout's frames. Bouts where both legs move (marching, high
+    knees) keep their labels. ``xy`` is ``(T, 33, 2)``.
+    """
+    n = len(xy)
+    out = np.zeros(n, bool)
+    if n == 0:
+        return out
+    hip = mid_hip(xy)
+    trunk = _trunk_scale(xy)
+    if trunk is None:
+        return out
+    pos = (xy[:, [[25, 27], [26, 28]]] - hip[:, None, None, :]) / trunk  # (T, leg, joint, 2)
+    gap = np.linalg.norm(pos[:, 0] - pos[:, 1], axis=-1).sum(axis=-1)
+    if not np.isfinite(gap).any():
+        return out
+    rest_frames = gap < np.nanpercentile(gap, 10) + together
+    if rest_frames.sum() < 3:
+        return out
+    rest = np.nanmedian(pos[rest_frames], axis=0)  # (leg, joint, 2)
+    # How far each leg is from rest: from the nearer of the two legs' rest places.
+    d = np.minimum(*(np.linalg.norm(pos - r, axis=-1).sum(axis=-1) for r in rest))  # (T, leg)
+    ok = np.isfinite(d).all(axis=1)
+    active = ok & (d.max(axis=1, initial=0.0, where=ok[:, None]) > moved)
+    i = 0
+    while i < n:
+        if not active[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and (active[j] or not ok[j]):
+            j += 1
+        bout = np.arange(i, j)[ok[i:j]]
+        lo = d[bout].min(axis=1)
+        if bout.size and np.mean(lo < planted) >= 0.8:
+            mover = np.argmax(d[bout], axis=1)  # 0 = left label, 1 = right label
+            major = int(np.mean(mover) > 0.5)
+            out[bout] = mover != major
+        i = j
+    return out
+
+
+def swap_leg_labels(arr: np.ndarray, swaps: np.ndarray) -> np.ndarray:
+    """``arr`` ``(T, 33, ...)`` with left and right leg landmarks exchanged where ``swaps``."""
+    out = arr.copy()
+    for left, right in LEG_PAIRS:
+        out[swaps, left], out[swaps, right] = arr[swaps, right], arr[swaps, left]
+    return out
 
 
 # --- 3-D angles from world landmarks ``(..., 33, 3)`` (metres, y down) -------------

@@ -25,7 +25,7 @@ from .protocol import ExerciseSpec, Tracking
 # subtracts the start pose's reading from them.
 ZERO_AT_NEUTRAL = (
     "hip_flexion", "hip_extension", "knee_flexion", "hip_abduction", "thigh_elevation",
-    "trunk_lean_forward", "trunk_lean_back", "trunk_lean_side_signed",
+    "trunk_lean_forward", "trunk_lean_back", "trunk_lean_side_signed", "foot_pitch",
 )
 SAGITTAL_LEG_MEASURES = ("hip_flexion", "hip_extension", "knee_flexion", "thigh_elevation",
                          "heel_rise", "hip_lift")
@@ -40,6 +40,7 @@ def _needs(side: str) -> dict[str, tuple[int, ...]]:
         "knee_flexion": (s("hip"), s("knee"), s("ankle")),
         "hip_abduction": TRUNK + (s("knee"),),
         "heel_y": (s("heel"), s("knee"), s("ankle")),
+        "foot_pitch": (s("heel"), s("foot_index")),
         "knee_past_midline": (L.LEFT_HIP, L.RIGHT_HIP, s("knee")),
     }
 
@@ -97,7 +98,7 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
     Returns:
         dict of ``(T,)`` arrays: ``hip_flexion``, ``hip_extension``, ``knee_flexion``,
     ``hip_abduction``, ``thigh_elevation``, ``trunk_lean_forward``, ``trunk_lean_back``,
-    ``trunk_lean_side_signed``, ``heel_y``, ``shank``, ``knee_width_ratio``,
+    ``trunk_lean_side_signed``, ``heel_y``, ``shank``, ``foot_pitch``, ``knee_width_ratio``,
     ``knee_past_midline``, each leg measure also ``*_other``; ``trunk_tilt`` (the
     trunk from the image vertical, 0–180°, uncalibrated), ``hip_x`` (the hips'
     horizontal position) and ``trunk_length``, for telling the exercise from
@@ -127,6 +128,7 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
         out["hip_abduction" + suffix] = g("hip_abduction", k.hip_abduction_deg(xy, leg))
         out["heel_y" + suffix] = g("heel_y", xy[..., side_landmark(leg, "heel"), 1])
         out["shank" + suffix] = g("heel_y", k.shank_length(xy, leg))
+        out["foot_pitch" + suffix] = g("foot_pitch", k.foot_pitch_deg(xy, leg))
         out["knee_past_midline" + suffix] = g("knee_past_midline", k.knee_past_midline(xy, leg))
         out["quality" + suffix] = leg_quality(vis, leg).astype(float)
     trunk_ok = lambda v: _gate(v, vis, TRUNK, min_visibility)  # noqa: E731

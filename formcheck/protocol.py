@@ -128,6 +128,9 @@ class Tracking:
     return_fraction: float
     max_posture_tilt_deg: float
     max_travel_trunks: float
+    hold_average_s: float = 0.0
+    settle_s: float = 0.0
+    hold_min_return_s: float = 0.0
 
 
 @dataclass(frozen=True)

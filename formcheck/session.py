@@ -72,6 +72,10 @@ class RepCounter:
 
     ``update`` returns ``"started"``, ``"ended"`` or None. After ``"ended"`` the
     finished cycle is in :attr:`last`: ``(start_s, end_s, peak, reached_target)``.
+    With ``min_return_s``, once a rep has been at its target for twice that
+    long (a held pose) the signal must stay back that long before the cycle
+    ends (at the moment it came back): a held pose misread low for a frame or
+    two is not the end of the rep, while quick reps end at once.
     The return level rises with the cycle's peak (``return_fraction`` of the
     excursion beyond the target): a deep rep whose next one starts before the
     person is fully back up still ends. :attr:`from_rest` tells whether the
@@ -81,9 +85,12 @@ class RepCounter:
     """
 
     def __init__(self, start: float, target: float, ret: float,
-                 return_fraction: float = 0.0) -> None:
+                 return_fraction: float = 0.0, min_return_s: float = 0.0) -> None:
         self.start, self.target, self.ret = start, target, ret
         self.return_fraction = return_fraction
+        self.min_return_s = min_return_s
+        self._back_since = math.nan
+        self._reached_t = math.nan
         self.active = False
         self.onset = math.nan
         self.peak = -math.inf
@@ -110,18 +117,27 @@ class RepCounter:
             if v >= self.start and v >= self._trough + self.start - self.ret:
                 self.active, self.onset = True, self._last_rest_t
                 self.peak, self.reached = v, v >= self.target
+                self._reached_t = t
                 self.from_rest, self._first = self._seen_below_start, v
                 return "started"
             if v < self.start:
                 self._seen_below_start = True
             return None
         self.peak = max(self.peak, v)
-        self.reached |= v >= self.target
+        if v >= self.target and not self.reached:
+            self.reached, self._reached_t = True, t
         self.rise = self.peak - self._first
         if v > self.ret + self.return_fraction * max(self.peak - self.target, 0.0):
+            self._back_since = math.nan
             return None
+        if not math.isfinite(self._back_since):
+            self._back_since = t
+        held = self.reached and self._back_since - self._reached_t >= self.min_return_s * 2
+        if held and t - self._back_since < self.min_return_s:
+            return None  # a held pose back only for a moment: a frame or two misread
+        end, self._back_since = self._back_since, math.nan
         self.active = False
-        self.last = (self.onset, t, self.peak, self.reached)
+        self.last = (self.onset, end, self.peak, self.reached)
         self._last_rest_t = t
         self._trough = v
         self._seen_below_start = True
@@ -133,11 +149,17 @@ class HoldTimer:
 
     Held means the samples of the last stretch stay within a ``band``-degree
     range (max − min): small jitter and sway of a held pose stay a hold, while a
-    ramp through the range is movement. NaN samples neither count nor break it.
+    ramp through the range is movement. The range is taken over the signal
+    averaged over the last ``average_s`` seconds: the pose model's reading of a
+    still limb wobbles by more than the band from frame to frame, while the
+    average of a ramp ramps all the same. NaN samples neither count nor break
+    it, nor do samples under ``level`` for less than ``tolerate_s``.
     """
 
-    def __init__(self, level: float, band: float) -> None:
-        self.level, self.band = level, band
+    def __init__(self, level: float, band: float, average_s: float = 0.0,
+                 tolerate_s: float = 0.0) -> None:
+        self.level, self.band, self.average_s = level, band, average_s
+        self.tolerate_s = tolerate_s
         self.reset()
 
     def reset(self) -> None:
@@ -146,15 +168,28 @@ class HoldTimer:
         self.longest = 0.0
         self.total = 0.0
         self._window: deque[tuple[float, float]] = deque()
+        self._recent: deque[tuple[float, float]] = deque()
+        self._below_since = math.nan
 
     def update(self, t: float, v: float) -> float:
         """Feed one sample; returns the current unbroken hold in seconds."""
         if not math.isfinite(v):
             return self.current
         if v < self.level:
+            if not math.isfinite(self._below_since):
+                self._below_since = t
+            if t - self._below_since < self.tolerate_s and self._window:
+                return self.current  # a moment's misreading, like a missing sample
             self._window.clear()
+            self._recent.clear()
             self.current = 0.0
             return self.current
+        self._below_since = math.nan
+        r = self._recent
+        r.append((t, v))
+        while r[0][0] < t - self.average_s:
+            r.popleft()
+        v = sum(x for _, x in r) / len(r)
         w = self._window
         if w:
             self.total += t - w[-1][0]
@@ -304,10 +339,12 @@ class ExerciseSession:
         self.view = view
         self.rules, self.unchecked = checkable_rules(spec, view, settings, self.programme)
         frac = self.tracking.return_fraction
-        self.counter = RepCounter(spec.start_deg, spec.target_deg, spec.return_deg, frac)
+        dwell = self.tracking.hold_min_return_s if spec.hold_s > 0 else 0.0
+        self.counter = RepCounter(spec.start_deg, spec.target_deg, spec.return_deg, frac, dwell)
         self.other = RepCounter(spec.start_deg, spec.target_deg, spec.return_deg, frac)
         self.hold = HoldTimer(spec.target_deg - self.tracking.hold_margin_deg,
-                              2 * self.tracking.hold_margin_deg)
+                              2 * self.tracking.hold_margin_deg, self.tracking.hold_average_s,
+                              self.tracking.hold_min_return_s)
         self.faults = FaultTracker(self.rules, self.tracking.fault_min_duration_s,
                                    self.tracking.min_visibility)
         self.precautions = FaultTracker(tuple(r for r in self.rules if r.approaches),
@@ -330,6 +367,7 @@ class ExerciseSession:
         self._rep_t: list[float] = []
         self._rep_v: list[float] = []
         self._recent: deque[tuple[float, float]] = deque(maxlen=90)
+        self._other_peak = -math.inf
 
     def set_view(self, spec: ExerciseSpec, view: str) -> None:
         """Switch to another camera view's thresholds and checks (``spec`` for that view).
@@ -399,6 +437,7 @@ class ExerciseSession:
             self.bout.reset()
             self._tail_rep = None
             self._hold_announced = False
+            self._other_peak = -math.inf
             events.append(Event(t, "rep_started", {"index": len(self.reps) + 1}))
         if math.isfinite(v):
             if self.counter.active or state == "ended":
@@ -408,6 +447,9 @@ class ExerciseSession:
                 self._recent.append((t, v))
         if self.counter.active or state == "ended":
             self.bout.update(values)
+            other = values.get(self.spec.signal + "_other", math.nan)
+            if math.isfinite(other):
+                self._other_peak = max(self._other_peak, other)
             held = self.hold.update(t, v) if self.counter.reached else 0.0
             if self.spec.hold_s > 0 and self.counter.active and self.counter.reached:
                 events.append(Event(t, "hold", {"seconds": held, "required": self.spec.hold_s}))
@@ -441,6 +483,16 @@ class ExerciseSession:
         if not c.from_rest and c.rise < self.spec.target_deg - self.spec.start_deg:
             # Seen only coming back from a position held when the recording
             # started: not a movement the patient was seen to make.
+            return None
+        if not reached and start - self._last_end < self.tracking.settle_s:
+            # A partial rise just after a rep ended is that rep's way down read
+            # unevenly (a frame or two dipping under the return level), not a try.
+            return None
+        if (self.spec.legs == "operated" and not reached
+                and self._other_peak >= self.spec.target_deg):
+            # The other leg made the full movement; what the operated leg showed
+            # was that movement bleeding into its landmarks, not an attempt of
+            # its own (the other leg's movement is warned as ``wrong_leg``).
             return None
         problem = self.bout.problem()
         if problem:

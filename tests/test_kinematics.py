@@ -197,3 +197,18 @@ def test_sagittal_angles_undo_a_turned_camera():
             assert k.hip_flexion_deg(xy, "left") == pytest.approx(60)
     raw_hip, _ = k.sagittal_angles_deg(xy, "left", front, 0.0)
     assert raw_hip < 55  # uncorrected, 45° off side-on reads low
+
+
+@pytest.mark.parametrize("facing", [1, -1])
+def test_foot_pitch_is_the_heel_tipped_up_onto_the_toes(facing):
+    xy = standing_side(facing)
+    assert k.foot_pitch_deg(xy, "left") == pytest.approx(0)
+    # tipped 25° about the toes: the heel rises, whichever way the person faces
+    toe = xy[L.LEFT_FOOT_INDEX].copy()
+    a = np.radians(25)
+    xy[L.LEFT_HEEL] = toe + 18 * np.array([-facing * np.cos(a), -np.sin(a)])
+    assert k.foot_pitch_deg(xy, "left") == pytest.approx(25)
+    # the whole body sinking or the leg stepping back leaves it unchanged
+    xy2 = standing_side(facing)
+    xy2[[L.LEFT_HEEL, L.LEFT_FOOT_INDEX]] += (-30 * facing, -10)
+    assert k.foot_pitch_deg(xy2, "left") == pytest.approx(0)

@@ -5,9 +5,11 @@ Each clip in ``sample_videos/`` comes with ``<name>.truth.json`` written by
 injected fault flagged in its rep and clean reps left clean.
 """
 
+import dataclasses
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from formcheck.analysis import analyze_video
@@ -94,3 +96,55 @@ def test_view_change_mid_recording_is_judged_per_segment():
     side_reps = [r for r in res.reps if r.end_s < joined.t[len(joined.t) // 2]]
     assert side_reps and all("knee_valgus" not in r.faults for r in side_reps)
     assert any("knee_valgus" in r.faults for r in res.reps[len(side_reps):])
+
+
+@pytest.fixture(scope="module")
+def flexion_oblique():
+    from formcheck.analysis import track_video
+
+    clip = SAMPLES / "hip_flexion_clean_oblique.mp4"
+    return json.loads(clip.with_suffix(".truth.json").read_text()), track_video(clip)[0]
+
+
+def test_leg_labels_traded_by_the_model_do_not_change_the_verdict(flexion_oblique):
+    # Seen from the side the pose model may hand the raised leg's label to the
+    # standing leg for a stretch of frames and back. The legs' positions are
+    # right, only the names trade: the same reps, holds and faults must follow,
+    # and the other leg named as operated is still told it did not move.
+    from formcheck.analysis import analyze_track
+    from formcheck.kinematics import swap_leg_labels
+
+    truth, track = flexion_oblique
+    traded = np.zeros(len(track), bool)
+    for rep in truth["reps"]:  # from mid-rise into the hold, and a moment late in the hold
+        mid_rise = (rep["start_s"] + rep["peak_start_s"]) / 2
+        traded |= (track.t > mid_rise) & (track.t < mid_rise + 1.2)
+        traded |= (track.t > rep["end_s"] - 2.0) & (track.t < rep["end_s"] - 1.6)
+    swapped = dataclasses.replace(
+        track, image_xyz=swap_leg_labels(track.image_xyz, traded),
+        visibility=swap_leg_labels(track.visibility, traded),
+        world_xyz=swap_leg_labels(track.world_xyz, traded))
+    settings = PatientSettings(truth["side"])
+    want = analyze_track(track, truth["exercise"], settings, "en")
+    got = analyze_track(swapped, truth["exercise"], settings, "en")
+    assert got.rep_count == want.rep_count == truth["rep_count"]
+    assert [r.faults for r in got.reps] == [r.faults for r in want.reps]
+    assert [r.hold_s for r in got.reps] == pytest.approx([r.hold_s for r in want.reps], abs=0.3)
+    other = PatientSettings("right" if truth["side"] == "left" else "left")
+    warned = analyze_track(swapped, truth["exercise"], other, "en").warnings
+    assert "wrong_leg" in {w.code for w in warned}
+
+
+def test_live_leg_labels_undo_a_trade_mid_hold(flexion_oblique):
+    # Live, frame by frame: labels traded while the raised leg is held away from
+    # the standing one are swapped back as they come; untouched frames stay.
+    from formcheck.kinematics import LegLabels, swap_leg_labels, to_isotropic
+
+    truth, track = flexion_oblique
+    rep = truth["reps"][0]
+    traded = (track.t > rep["peak_start_s"] + 1.0) & (track.t < rep["peak_start_s"] + 2.0)
+    xy = to_isotropic(swap_leg_labels(track.image_xyz, traded), track.image_wh)
+    live = LegLabels()
+    flagged = np.array([live.update(f, t) for f, t in zip(xy, track.t, strict=True)])
+    assert flagged[traded].mean() >= 0.9
+    assert flagged[~traded].mean() <= 0.02

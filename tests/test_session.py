@@ -171,6 +171,19 @@ def test_wrong_leg_is_not_counted():
     assert len(s.wrong_leg) == 1 and any(e.kind == "wrong_leg" for e in events)
 
 
+def test_the_other_legs_movement_bleeding_into_the_operated_leg_is_no_attempt():
+    # The pose model drags the operated knee part-way along while the other leg
+    # does the whole movement: a wrong-leg movement, not an incomplete attempt.
+    signal = default_programme().exercise("hip_flexion").signal
+    t, other = ramp([(0, 0)] + rep_knots(1, 60, hold=3.5) + [(9, 0)])
+    _, bleed = ramp([(0, 0)] + rep_knots(1, 25, hold=3.5) + [(9, 0)])
+    s, reps, events = run("hip_flexion", t, bleed, extra={signal + "_other": other})
+    assert reps == [] and len(s.wrong_leg) == 1
+    # The same small movement with the other leg still is an incomplete attempt.
+    s, reps, _ = run("hip_flexion", t, bleed, extra={signal + "_other": np.zeros_like(t)})
+    assert [r.faults for r in reps] == [["incomplete_range"]]
+
+
 def test_recording_that_ends_on_the_way_back_counts_that_rep():
     t, v = ramp([(0, 0)] + rep_knots(1, 60)[:3] + [(3.9, 30)])  # over half-way back
     s, reps, _ = run("mini_squat", t, v)
@@ -262,6 +275,48 @@ def test_a_hold_with_jitter_and_sway_is_still_a_hold():
     v = v + held * (2.5 * np.sin(2 * np.pi * 0.7 * t) + rng.normal(0, 1.0, t.size))
     _, reps, _ = run("hip_flexion", t, v)
     assert reps[0].hold_s >= 3.0 and "hold_too_short" not in reps[0].faults
+
+
+def test_a_way_down_read_unevenly_adds_no_attempt():
+    # On the way down two frames read under the return level, then the leg is
+    # read at 25° again before it reaches rest: one rep, no extra attempt.
+    t, v = ramp([(0, 0), (1, 0), (2.5, 60), (3.5, 60), (4.5, 30), (4.55, 5), (4.6, 5),
+                 (4.65, 25), (5.2, 0), (8, 0)])
+    _, reps, _ = run("hip_flexion", t, v)
+    assert len(reps) == 1 and reps[0].completed
+    # A real second try, after a moment at rest, is still an attempt.
+    t, v = ramp([(0, 0), (1, 0), (2.5, 60), (3.5, 60), (5, 0), (6, 0), (6.7, 25), (7.5, 0),
+                 (9, 0)])
+    _, reps, _ = run("hip_flexion", t, v)
+    assert [r.completed for r in reps] == [True, False]
+
+
+def test_a_held_pose_misread_low_for_a_moment_is_one_rep_and_one_hold():
+    # Mid-hold the model loses the raised leg for 0.15 s (reads it near rest):
+    # the rep goes on and the hold is not cut in two.
+    t, v = ramp([(0, 0)] + rep_knots(1, 66, hold=3.4) + [(8, 0)])
+    v[(t > 3.9) & (t < 4.05)] = 8.0
+    _, reps, _ = run("hip_flexion", t, v)
+    assert len(reps) == 1 and reps[0].hold_s >= 3.0 and reps[0].faults == []
+    # Quick knee lifts with no hold still end at once, each its own rep.
+    t, v = ramp([(0, 0)] + [k for i in range(4) for k in rep_knots(1 + 1.0 * i, 70, 0.45, 0,
+                                                                    0.45)] + [(6, 0)])
+    _, reps, _ = run("hip_flexion", t, v)
+    assert len(reps) == 4 and all(r.completed for r in reps)
+
+
+def test_a_hold_read_as_flipping_between_two_angles_is_still_a_hold():
+    # Seen obliquely the model reads a still raised thigh now as 66°, now as
+    # 55°, for a few frames each: a wobble wider than the band, not movement.
+    t, v = ramp([(0, 0)] + rep_knots(1, 66, hold=3.4) + [(8, 0)])
+    held = (t > 2.6) & (t < 5.8)
+    v = v - held * 11.0 * ((t * 3.0).astype(int) % 2)  # 1/3 s at 66°, 1/3 s at 55°, ...
+    _, reps, _ = run("hip_flexion", t, v)
+    assert reps[0].hold_s >= 3.0 and "hold_too_short" not in reps[0].faults
+    # A leg raised slowly, held too briefly and lowered is still a short hold.
+    t, v = ramp([(0, 0), (1, 0), (3, 66), (4, 66), (6, 0), (8, 0)])
+    _, reps, _ = run("hip_flexion", t, v)
+    assert "hold_too_short" in reps[0].faults
 
 
 def test_faults_are_not_judged_on_a_barely_seen_leg():
