@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import math
 import mimetypes
 import os
@@ -44,6 +45,7 @@ import numpy as np
 from .live import Measured, MeasureKey, measure_together
 from .pose import DEFAULT_MODEL, N_LANDMARKS, PoseFrame
 
+log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parent.parent
 PAGE_DIR = Path(__file__).resolve().parent / "ui" / "browser_pose"
 TASKS_VISION = REPO / "node_modules" / "@mediapipe" / "tasks-vision"
@@ -348,8 +350,12 @@ class EngineTurn:
             last = loop.time()
             self._wake.clear()
             jobs, self._jobs = self._jobs, []
-            measured = measure_together([(sink.measure_key(), [f for f, _ in frames])
-                                         for sink, frames, _ in jobs])
+            try:
+                measured = measure_together([(sink.measure_key(), [f for f, _ in frames])
+                                             for sink, frames, _ in jobs])
+            except Exception:            # noqa: BLE001 - then each sink measures its own
+                log.exception("measuring the waiting frames together failed")
+                measured = [None] * len(jobs)
             for (sink, frames, done), m in zip(jobs, measured, strict=True):
                 if done.done():          # its socket went away
                     continue
