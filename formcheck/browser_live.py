@@ -2,19 +2,23 @@
 
 The page (``formcheck/ui/browser_pose/``) runs MediaPipe Pose Landmarker in the browser
 (npm ``@mediapipe/tasks-vision``, served from ``node_modules/`` by these routes, with our
-bundled model) and sends landmarks, never video, one JSON text message per frame::
+bundled model) and sends landmarks, never video, one small binary message per frame
+(little-endian; :func:`encode_frame` writes it, ``pose.js`` does the same)::
 
-    {"t": 12.033,                       # seconds, strictly increasing
-     "wh": [640, 480],                  # frame width, height in pixels
-     "lm": [[x, y, z, visibility], ...] # 33 normalised image landmarks, or null: no person
-     "world": [[x, y, z], ...]}         # 33 world landmarks in metres (with "lm")
+    float64  t            seconds, strictly increasing
+    uint16   width, height of the camera frame in pixels
+    float32  lm[33][4]    normalised image landmarks x, y, z, visibility  } absent:
+    float32  world[33][3] world landmarks in metres                       } no person
 
-The first message must be ``{"token": "..."}``: a per-session token from :data:`TOKENS`.
-Every frame is checked (:func:`parse_frame`); a bad one is dropped and answered with
-``{"dropped": reason, "dropped_total": n}``, the session goes on. A good one goes to the
-token's :class:`PoseSink` (the page's :class:`~formcheck.ui.live_page.StreamHolder`, which
-feeds the same :class:`~formcheck.live.LiveSession` as the server mode) and is answered with
-the state the overlay shows.
+That is 12 bytes, or 936 with a person; only binary messages of those sizes are taken (no
+picture fits).
+The first message must be the text ``{"token": "..."}``: a per-session token from
+:data:`TOKENS`. Every frame is checked (:func:`parse_frame`); a bad one is dropped and
+answered with ``{"dropped": reason, "dropped_total": n}``, the session goes on. Good
+frames go to the token's :class:`PoseSink` (the page's
+:class:`~formcheck.ui.live_page.StreamHolder`, which feeds the same
+:class:`~formcheck.live.LiveSession` as the server mode); the frames that came while the
+engine was busy go together, and are answered with the state the overlay shows after them.
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import math
 import mimetypes
 import os
 import secrets
+import struct
 import threading
 import time
 import weakref
@@ -36,17 +42,22 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from .live import Measured, MeasureKey, measure_together
 from .pose import DEFAULT_MODEL, N_LANDMARKS, PoseFrame
 
+log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parent.parent
 PAGE_DIR = Path(__file__).resolve().parent / "ui" / "browser_pose"
 TASKS_VISION = REPO / "node_modules" / "@mediapipe" / "tasks-vision"
 PREFIX = "/formcheck/pose"
 SOCKET_PATH = f"{PREFIX}/socket"
-MAX_MESSAGE_CHARS = 16_384      # a frame is ~5 kB of JSON; a video frame would not fit
+HEADER = struct.Struct("<dHH")                  # t, width, height
+N_FLOATS = N_LANDMARKS * (4 + 3)                # image landmarks with visibility, world
+FRAME_BYTES = HEADER.size + 4 * N_FLOATS        # 936: a frame with a person
 MAX_RATE_HZ = 60.0              # frames a second, sustained; bursts up to RATE_BURST
 RATE_BURST = 90.0               # 3 s at 30 Hz: a backlog after a stall is not a flood
 AUTH_TIMEOUT_S = 10.0
+TURN_S = 0.010                  # the engine advances all waiting sockets at most this often
 MAX_ABS_COORD = 100.0           # normalised image or metre coordinates beyond this are junk
 MAX_SIDE_PX = 8192
 # Everything the page may load comes from the app itself; the model needs WebAssembly.
@@ -65,8 +76,16 @@ class BadFrame(ValueError):
 class PoseSink(Protocol):
     """Where a token's frames go."""
 
-    def process_pose(self, frame: PoseFrame | None, t: float) -> dict[str, Any]:
-        """Advance on one frame (None: no person); return the overlay state (JSON-ready)."""
+    def measure_key(self) -> MeasureKey | None:
+        """What the measures of the next frames depend on (see :func:`measure_together`)."""
+
+    def process_poses(self, frames: list[tuple[PoseFrame | None, float]],
+                      measured: Measured | None = None) -> dict[str, Any]:
+        """Advance on frames ``(pose or None: no person, t)`` in order; the state after them.
+
+        The state is what the overlay shows (JSON-ready). ``measured``: the frames'
+        measures, taken together with other sockets' frames.
+        """
 
     def start_stream(self) -> dict[str, Any]:
         """A socket opened; return what the page needs once (texts, goal, skeleton)."""
@@ -123,56 +142,44 @@ TOKENS = TokenRegistry()
 
 # -- one frame ------------------------------------------------------------------------------
 
-def _finite_rows(value: Any, width: int, name: str) -> np.ndarray:
-    if not isinstance(value, list) or len(value) != N_LANDMARKS:
-        raise BadFrame(f"{name}: need {N_LANDMARKS} landmarks")
-    try:
-        arr = np.array(value)       # strings, booleans, nulls: not a float or int array
-    except ValueError:
-        raise BadFrame(f"{name}: need {width} numbers per landmark") from None
-    if arr.shape != (N_LANDMARKS, width):
-        raise BadFrame(f"{name}: need {width} numbers per landmark")
-    if arr.dtype.kind not in "fi":
-        raise BadFrame(f"{name}: not numbers")
-    arr = arr.astype(float)
-    if not np.all(np.isfinite(arr)) or np.any(np.abs(arr) > MAX_ABS_COORD):
-        raise BadFrame(f"{name}: not finite or out of range")
-    return arr
+def encode_frame(t: float, wh: tuple[int, int], lm: np.ndarray | None = None,
+                 world: np.ndarray | None = None) -> bytes:
+    """One landmark message (see the module doc): ``lm`` ``(33, 4)``, ``world`` ``(33, 3)``."""
+    head = HEADER.pack(t, *wh)
+    if lm is None:
+        return head
+    return head + np.concatenate([np.ravel(lm), np.ravel(world)]).astype("<f4").tobytes()
 
 
-def parse_frame(text: str, last_t: float | None) -> tuple[float, PoseFrame | None]:
+def parse_frame(data: bytes, last_t: float | None) -> tuple[float, PoseFrame | None]:
     """Check one landmark message (see the module doc); ``(t, frame)``, frame None: no person.
 
-    Raises :class:`BadFrame` when the message is too long, not JSON, of the wrong shape,
-    not finite, or not later than ``last_t``.
+    Raises :class:`BadFrame` when the message has neither frame size, its time is not
+    finite or not later than ``last_t``, the frame size is impossible, or a number is not
+    finite, out of range, or a visibility outside [0, 1].
     """
-    if len(text) > MAX_MESSAGE_CHARS:
-        raise BadFrame("too long")
-    try:
-        msg = json.loads(text)
-    except ValueError:
-        raise BadFrame("not JSON") from None
-    if not isinstance(msg, dict):
-        raise BadFrame("not an object")
-    t = msg.get("t")
-    if type(t) not in (int, float) or not math.isfinite(t) or t < 0:
+    if len(data) not in (HEADER.size, FRAME_BYTES):
+        raise BadFrame("not a landmark frame")
+    t, w, h = HEADER.unpack_from(data)
+    if not math.isfinite(t) or t < 0:
         raise BadFrame("bad time")
     if last_t is not None and t <= last_t:
         raise BadFrame("time not moving forward")
-    wh = msg.get("wh")
-    if (not isinstance(wh, list) or len(wh) != 2 or not all(type(v) is int for v in wh)
-            or not all(1 <= v <= MAX_SIDE_PX for v in wh)):
+    if not (1 <= w <= MAX_SIDE_PX and 1 <= h <= MAX_SIDE_PX):
         raise BadFrame("bad frame size")
-    if msg.get("lm") is None:
-        return float(t), None
-    lm = _finite_rows(msg["lm"], 4, "lm")
-    world = _finite_rows(msg.get("world"), 3, "world")
+    if len(data) == HEADER.size:
+        return t, None
+    numbers = np.frombuffer(data, "<f4", N_FLOATS, HEADER.size).astype(float)
+    if not np.isfinite(numbers).all() or np.abs(numbers).max() > MAX_ABS_COORD:
+        raise BadFrame("landmarks not finite or out of range")
+    lm = numbers[:N_LANDMARKS * 4].reshape(N_LANDMARKS, 4)
     visibility = lm[:, 3]
-    if np.any((visibility < 0) | (visibility > 1)):
-        raise BadFrame("lm: visibility outside [0, 1]")
-    frame = PoseFrame(t=float(t), image_xyz=lm[:, :3].copy(), visibility=visibility.copy(),
-                      world_xyz=world, image_wh=(wh[0], wh[1]))
-    return float(t), frame
+    if visibility.min() < 0 or visibility.max() > 1:
+        raise BadFrame("visibility outside [0, 1]")
+    frame = PoseFrame(t=t, image_xyz=lm[:, :3].copy(), visibility=visibility.copy(),
+                      world_xyz=numbers[N_LANDMARKS * 4:].reshape(N_LANDMARKS, 3),
+                      image_wh=(w, h))
+    return t, frame
 
 
 @dataclass
@@ -244,27 +251,131 @@ async def pose_socket(websocket: Any) -> None:
 
 
 async def _frames(websocket: Any, sink: PoseSink) -> None:
-    last_t: float | None = None
+    """Frames in, states out.
+
+    A reader takes and checks every message as it comes; the engine takes all the frames
+    that came while it was busy in one step (one vectorised measure, one answer: the state
+    after the last). Unloaded that is one frame; a loaded server catches up instead of
+    falling behind. Dropped frames are answered one by one.
+    """
+    from starlette.websockets import WebSocketDisconnect
+
+    pending: list[tuple[PoseFrame | None, float]] = []
+    notices: list[str] = []
     dropped = 0
-    rate = RateLimit()
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
-        text = message.get("text")
+    closed = False
+    wake = asyncio.Event()
+
+    async def read() -> None:
+        nonlocal dropped, closed
+        last_t: float | None = None
+        rate = RateLimit()
         try:
-            if text is None:
-                raise BadFrame("not text")
-            if not rate.allow(time.monotonic()):
-                raise BadFrame("too many frames")
-            t, frame = parse_frame(text, last_t)
-        except BadFrame as e:
-            dropped += 1
-            await websocket.send_text(json.dumps({"dropped": str(e), "dropped_total": dropped}))
-            continue
-        last_t = t
-        state = sink.process_pose(frame, t)
-        await websocket.send_text(json.dumps({**state, "t": t, "dropped_total": dropped}))
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                data = message.get("bytes")
+                try:
+                    if data is None:
+                        raise BadFrame("not a landmark frame")
+                    if not rate.allow(time.monotonic()):
+                        raise BadFrame("too many frames")
+                    t, frame = parse_frame(data, last_t)
+                except BadFrame as e:
+                    dropped += 1
+                    notices.append(json.dumps({"dropped": str(e), "dropped_total": dropped}))
+                else:
+                    last_t = t
+                    pending.append((frame, t))
+                wake.set()
+        except WebSocketDisconnect:
+            return
+        finally:
+            closed = True
+            wake.set()
+
+    reader = asyncio.create_task(read())
+    try:
+        while True:
+            await wake.wait()
+            wake.clear()
+            while notices:
+                await websocket.send_text(notices.pop(0))
+            if pending:
+                frames = pending[:]
+                pending.clear()
+                state = await _engine_turn().process(sink, frames)
+                await websocket.send_text(
+                    json.dumps({**state, "t": frames[-1][1], "dropped_total": dropped}))
+            if closed and not pending and not notices:
+                return
+    finally:
+        reader.cancel()
+
+
+class EngineTurn:
+    """Advances every socket whose frames are waiting, in one turn of the event loop.
+
+    The frames of all those sockets whose measures depend on the same things are measured
+    in one vectorised call (:func:`~formcheck.live.measure_together`); then each sink
+    advances on its own frames. With many patients most of a frame's cost is shared.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: list[tuple[PoseSink, list[tuple[PoseFrame | None, float]],
+                               asyncio.Future[dict[str, Any]]]] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def process(self, sink: PoseSink,
+                      frames: list[tuple[PoseFrame | None, float]]) -> dict[str, Any]:
+        """``sink.process_poses(frames, ...)`` in the next turn; its state."""
+        done = asyncio.get_running_loop().create_future()
+        self._jobs.append((sink, frames, done))
+        self._wake.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run())
+        return await done
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        last = -math.inf
+        while True:
+            await self._wake.wait()
+            # Turns at most every TURN_S: frames that come meanwhile join the next turn
+            # (when the server is busy, more of them share one measuring call).
+            if (wait := last + TURN_S - loop.time()) > 0:
+                await asyncio.sleep(wait)
+            last = loop.time()
+            self._wake.clear()
+            jobs, self._jobs = self._jobs, []
+            try:
+                measured = measure_together([(sink.measure_key(), [f for f, _ in frames])
+                                             for sink, frames, _ in jobs])
+            except Exception:            # noqa: BLE001 - then each sink measures its own
+                log.exception("measuring the waiting frames together failed")
+                measured = [None] * len(jobs)
+            for (sink, frames, done), m in zip(jobs, measured, strict=True):
+                if done.done():          # its socket went away
+                    continue
+                try:
+                    done.set_result(sink.process_poses(frames, m))
+                except Exception as e:   # noqa: BLE001 - the socket's own task raises it
+                    done.set_exception(e)
+
+
+_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, EngineTurn] = \
+    weakref.WeakKeyDictionary()
+
+
+def _engine_turn() -> EngineTurn:
+    """The event loop's :class:`EngineTurn` (one per loop: the app runs one)."""
+    loop = asyncio.get_running_loop()
+    turn = _TURNS.get(loop)
+    if turn is None:
+        turn = _TURNS[loop] = EngineTurn()
+    return turn
 
 
 def _static_file(rel: str) -> Path | None:
@@ -348,9 +459,14 @@ class EngineSink:
     def __init__(self, live: Any) -> None:
         self.live = live
 
-    def process_pose(self, frame: PoseFrame | None, t: float) -> dict[str, Any]:
+    def measure_key(self) -> MeasureKey | None:
+        """The engine's measure key."""
+        return self.live.measure_key()
+
+    def process_poses(self, frames: list[tuple[PoseFrame | None, float]],
+                      measured: Measured | None = None) -> dict[str, Any]:
         """Feed the engine; its state."""
-        st = self.live.process_pose(frame, t)
+        st = self.live.process_poses(frames, measured)
         return {"phase": st.phase, "count": st.rep_count, "set": st.set_index}
 
     def start_stream(self) -> dict[str, Any]:

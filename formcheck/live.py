@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,8 +35,92 @@ from .session import Event, ExerciseSession
 
 PLACEMENT_S = 1.0       # the view must look right this long before the countdown
 COUNTDOWN_S = 3.0
+# The start pose is measured on a still window of ``calibration_s``; while the patient
+# moves the window slides on, up to this many seconds more, then the resting level of
+# what was seen is taken. (Calibrating on a movement left the 3-D knee's ~20° resting
+# reading uncorrected: "keep the leg straight" on every clean rep, and counting began
+# with the leg up.)
+CALIBRATION_WAIT_S = 5.0
+CALIBRATION_RETRY_S = 0.2   # while waiting, measured again this often (not every frame)
 MESSAGE_HOLD_S = 2.5    # a fault message stays at least this long
 FULL_BODY = ("shoulder", "hip", "knee", "ankle")
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """One frame's raw measures (``(n_measures,)``) and what they were computed with."""
+
+    values: np.ndarray
+    front_sign: float
+    view: str
+    turn_deg: float | None
+
+
+def _same(pre: _Raw, front_sign: float, view: str, turn: float | None) -> bool:
+    def eq(a: float | None, b: float | None) -> bool:
+        return a == b or (a is not None and b is not None and a != a and b != b)
+
+    return pre.view == view and eq(pre.front_sign, front_sign) and eq(pre.turn_deg, turn)
+
+
+MeasureKey = tuple[str, float, float | None, bool, float | None, tuple[str, ...]]
+"""(side, least visibility, facing sign or None: per frame, 3-D view, camera turn or None,
+measure names)."""
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One session's frames' raw measures and what they were computed with.
+
+    ``rows``: per frame ``(n_measures,)`` in the session's measure order, None: no person.
+    ``signs``: per frame the facing sign used (None: the key's). ``key``: the
+    :meth:`LiveSession.measure_key` used.
+    """
+
+    key: MeasureKey
+    rows: list[np.ndarray | None]
+    signs: list[float | None]
+
+
+def measure_together(jobs: Sequence[tuple[MeasureKey | None, Sequence[PoseFrame | None]]]
+                     ) -> list[Measured | None]:
+    """Raw measures of several sessions' frames: one vectorised call per key and facing.
+
+    ``jobs``: each session's :meth:`LiveSession.measure_key` and frames. The measures are a
+    pure function of the frames, the key and the facing sign (the key's, or found per frame
+    when the key has none), so frames alike share one call: most of a frame's cost,
+    whatever the number of frames. None for a job whose key is None or with nobody in view.
+    """
+    out: list[Measured | None] = [None] * len(jobs)
+    frames_of: dict[tuple, list[tuple[int, int, PoseFrame]]] = {}
+    signs: dict[int, list[float | None]] = {}
+    xys: dict[int, np.ndarray] = {}
+    for j, (key, frames) in enumerate(jobs):
+        found = [(i, f) for i, f in enumerate(frames) if f is not None]
+        if key is None or not found or (key[3] and any(f.world_xyz is None for _, f in found)):
+            continue
+        xys[j] = np.stack([to_isotropic(f.image_xyz, f.image_wh) for _, f in found])
+        found_signs = [float(s) for s in anterior_sign(xys[j])] if key[2] is None \
+            else [key[2]] * len(found)
+        signs[j] = [None] * len(frames)
+        for n, ((i, f), sign) in enumerate(zip(found, found_signs, strict=True)):
+            signs[j][i] = sign if key[2] is None else None
+            group = (key[:2] + (sign if sign == sign else "nan",) + key[3:])
+            frames_of.setdefault(group, []).append((j, n, f))
+    rows: dict[int, dict[int, np.ndarray]] = {j: {} for j in xys}
+    for group, members in frames_of.items():
+        side, min_vis, sign, view_3d, turn, names = group
+        xy = np.stack([xys[j][n] for j, n, _ in members])
+        world = np.stack([f.world_xyz for _, _, f in members]) if view_3d else None
+        raw = compute_measures(xy, np.stack([f.visibility for _, _, f in members]), side,
+                               min_vis, math.nan if sign == "nan" else sign, world, turn)
+        for (j, n, _), row in zip(members, np.array([raw[m] for m in names]).T, strict=True):
+            rows[j][n] = row
+    for j, found_rows in rows.items():
+        it = iter(found_rows[n] for n in range(len(found_rows)))
+        out[j] = Measured(jobs[j][0], [None if f is None else next(it) for f in jobs[j][1]],
+                          signs[j])
+    return out
 
 
 @dataclass
@@ -78,8 +162,10 @@ class LiveSession:
         self._names: list[str] = []
         self._phase_since = math.nan
         self._cal_t: list[float] = []
-        self._cal_rows: list[dict[str, np.ndarray]] = []
+        self._cal_rows: list[dict[str, float]] = []
         self._views: list[np.ndarray] = []
+        self._signal_low = math.inf     # the movement signal's lowest raw reading so far
+        self._cal_tried = -math.inf
         self._message_until = -math.inf
         self._last_t: float | None = None
         self.all_events: list[Event] = []
@@ -118,25 +204,101 @@ class LiveSession:
             self.state.latency_ms = (time.perf_counter() - started) * 1000
         return self.snapshot()
 
-    def _step(self, frame: PoseFrame | None, t: float) -> None:
+    def process_poses(self, frames: Sequence[tuple[PoseFrame | None, float]],
+                      measured: Measured | None = None) -> LiveState:
+        """:meth:`process_pose` on each ``(frame, t)`` in turn (frames that arrived together).
+
+        The same result, cheaper: the measures of all the frames come from one vectorised
+        call, which is most of a frame's cost when frames come one at a time. ``measured``:
+        those measures already taken together with other sessions' frames
+        (:func:`measure_together`); used only if made with this session's :meth:`measure_key`.
+        """
+        started = time.perf_counter()
+        with self._lock:
+            if measured is not None and measured.key == self._measure_key_locked():
+                view, turn = self.state.view, measured.key[4]
+                raw = [None if r is None else _Raw(r, self.front_sign if sign is None else sign,
+                                                   view, turn)
+                       for r, sign in zip(measured.rows, measured.signs, strict=True)]
+            else:
+                raw = self._raw_values([f for f, _ in frames])
+            for (frame, t), pre in zip(frames, raw, strict=True):
+                self._step(frame, t, pre)
+            self.state.latency_ms = (time.perf_counter() - started) * 1000
+        return self.snapshot()
+
+    def measure_key(self) -> MeasureKey | None:
+        """What this session's raw measures depend on besides the frames; None while unsettled.
+
+        Until calibration the view and the facing are still being found, so None.
+        """
+        with self._lock:
+            return self._measure_key_locked()
+
+    def _measure_key_locked(self) -> MeasureKey | None:
+        if not self._names:
+            return None
+        view = self.state.view
+        # Before calibration the facing is found anew on every frame: sign None.
+        sign = None if self.state.phase in ("placement", "countdown") else self.front_sign
+        return (self.settings.side, self.tr.min_visibility_count, sign, view in VIEWS_3D,
+                self._turn_deg if view in VIEWS_TURNED else None, tuple(self._names))
+
+    def _step(self, frame: PoseFrame | None, t: float, pre: _Raw | None = None) -> None:
         if self._last_t is not None and t > self._last_t:
             dt = t - self._last_t
             self.state.fps = 0.9 * self.state.fps + 0.1 / dt if self.state.fps else 1 / dt
         self._last_t = t
-        values = self._measure(frame) if frame is not None else None
+        values = self._measure(frame, pre) if frame is not None else None
         self._advance(t, frame, values)
 
-    def _measure(self, frame: PoseFrame) -> dict[str, float]:
-        xy = to_isotropic(frame.image_xyz[None], frame.image_wh)
+    def _raw_values(self, frames: Sequence[PoseFrame | None]) -> list[_Raw | None]:
+        """Raw measures of frames that came together, in one call per facing sign.
+
+        Each is computed with the view, facing sign and camera turn as they stand now;
+        :meth:`_measure` uses it only if that is still what the frame's turn sees.
+        """
+        found = [f for f in frames if f is not None]
+        view = self.state.view
+        if not found or (view in VIEWS_3D and any(f.world_xyz is None for f in found)):
+            return [None] * len(frames)
+        xy = np.stack([to_isotropic(f.image_xyz, f.image_wh) for f in found])
+        vis = np.stack([f.visibility for f in found])
+        world = np.stack([f.world_xyz for f in found]) if view in VIEWS_3D else None
+        turn = self._turn_deg if view in VIEWS_TURNED else None
         if self.state.phase in ("placement", "countdown"):
-            self.front_sign = float(anterior_sign(xy)[0])
-        world = frame.world_xyz[None] if self.state.view in VIEWS_3D else None
+            signs = [float(s) for s in anterior_sign(xy)]
+        else:
+            signs = [self.front_sign] * len(found)
+        rows: list[_Raw] = [None] * len(found)  # type: ignore[list-item]
+        for sign in dict.fromkeys(s if s == s else math.nan for s in signs):
+            idx = [i for i, s in enumerate(signs) if s == sign or (s != s and sign != sign)]
+            raw = compute_measures(xy[idx], vis[idx], self.settings.side,
+                                   self.tr.min_visibility_count, sign,
+                                   None if world is None else world[idx], turn)
+            if not self._names:
+                self._names = list(raw)
+            table = np.array([raw[n] for n in self._names]).T
+            for j, i in enumerate(idx):
+                rows[i] = _Raw(table[j], signs[i], view, turn)
+        it = iter(rows)
+        return [None if f is None else next(it) for f in frames]
+
+    def _measure(self, frame: PoseFrame, pre: _Raw | None = None) -> dict[str, float]:
+        if self.state.phase in ("placement", "countdown"):
+            self.front_sign = pre.front_sign if pre is not None else float(
+                anterior_sign(to_isotropic(frame.image_xyz[None], frame.image_wh))[0])
         turn = self._turn_deg if self.state.view in VIEWS_TURNED else None
-        raw = compute_measures(xy, frame.visibility[None], self.settings.side,
-                               self.tr.min_visibility_count, self.front_sign, world, turn)
-        if not self._names:
-            self._names = list(raw)
-        values = np.array([raw[n][0] for n in self._names])
+        if pre is not None and _same(pre, self.front_sign, self.state.view, turn):
+            values = pre.values
+        else:
+            xy = to_isotropic(frame.image_xyz[None], frame.image_wh)
+            world = frame.world_xyz[None] if self.state.view in VIEWS_3D else None
+            raw = compute_measures(xy, frame.visibility[None], self.settings.side,
+                                   self.tr.min_visibility_count, self.front_sign, world, turn)
+            if not self._names:
+                self._names = list(raw)
+            values = np.array([raw[n][0] for n in self._names])
         # The filter is designed for the frame rate actually processed: a slow
         # device or a loaded server may deliver 3 frames a second, where a filter
         # made for 30 would flatten every movement below its target.
@@ -191,23 +353,50 @@ class LiveSession:
                         self.settings.overrides.get(self.spec.id))
                     self._set_phase("countdown", t)
         elif st.phase == "countdown":
+            self._note_signal(values)
             left = COUNTDOWN_S - (t - self._phase_since)
             st.message, st.message_is_fault = f"{max(math.ceil(left), 1)}", False
             if left <= 0:
                 self._set_phase("calibrating", t)
         elif st.phase == "calibrating":
             st.message, st.message_is_fault = text("ui.calibrating", self.lang), False
+            self._note_signal(values)
             if values is not None:
                 self._cal_t.append(t)
-                self._cal_rows.append({k: np.array([v]) for k, v in values.items()})
-            if t - self._phase_since >= self.tr.calibration_s and self._cal_rows:
-                raw = {k: np.concatenate([r[k] for r in self._cal_rows]) for k in self._names}
-                self.calibration = calibrate(raw, np.array(self._cal_t), self.spec, self.tr)
-                self.session = ExerciseSession(self.spec, self.settings, st.view, self.programme)
-                self._set_phase("counting", t)
-                st.message = None
+                self._cal_rows.append(values)
+            if t - self._phase_since >= self.tr.calibration_s and self._cal_rows \
+                    and t - self._cal_tried >= CALIBRATION_RETRY_S:
+                self._cal_tried = t
+                self._try_calibration(t)
         elif st.phase == "counting" and self.session is not None:
             self._count(t, values)
+
+    def _note_signal(self, values: dict[str, float] | None) -> None:
+        v = values.get(self.spec.signal, math.nan) if values else math.nan
+        if math.isfinite(v):
+            self._signal_low = min(self._signal_low, v)
+
+    def _try_calibration(self, t: float) -> None:
+        """Calibrate on the last ``calibration_s`` if still there; else wait (up to a limit)."""
+        # The rows from the one just before the window on: ``calibrate`` takes its window
+        # from the first of them, so the first attempt sees what it always saw.
+        start = t - self.tr.calibration_s
+        first = next((i for i, ti in enumerate(self._cal_t) if ti >= start), len(self._cal_t))
+        waited = t - self._phase_since >= self.tr.calibration_s + CALIBRATION_WAIT_S
+        rows = range(0 if waited else max(first - 1, 0), len(self._cal_t))
+        raw = {k: np.array([self._cal_rows[i][k] for i in rows]) for k in self._names}
+        cal = calibrate(raw, np.array([self._cal_t[i] for i in rows]), self.spec, self.tr)
+        # Still, but the movement signal a repetition's start above the lowest reading
+        # seen since the countdown: a held leg, not the start pose.
+        raised = cal.offsets.get(self.spec.signal, math.nan) - self._signal_low \
+            > self.spec.start_deg
+        if self.spec.calibrate and (cal.method != "start" or raised) and not waited:
+            return          # moving, or not in the start pose: measure again next frame
+        self.calibration = cal
+        self.session = ExerciseSession(self.spec, self.settings, self.state.view,
+                                       self.programme)
+        self._set_phase("counting", t)
+        self.state.message = None
 
     def _count(self, t: float, values: dict[str, float] | None) -> None:
         st, session = self.state, self.session

@@ -25,7 +25,7 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 from .. import browser_live
 from ..analysis import session_warnings
 from ..i18n import text
-from ..live import LiveSession, LiveState
+from ..live import LiveSession, LiveState, Measured, MeasureKey
 from ..pose import PoseEstimator, PoseFrame
 from ..protocol import ExerciseSpec, PatientSettings, apply_overrides, default_programme
 from . import safety
@@ -175,19 +175,34 @@ class StreamHolder:
 
     def process_pose(self, frame: PoseFrame | None, t: float) -> dict[str, Any]:
         """Advance on landmarks found in the patient's browser; the state its overlay shows."""
+        return self.process_poses([(frame, t)])
+
+    def process_poses(self, frames: list[tuple[PoseFrame | None, float]],
+                      measured: Measured | None = None) -> dict[str, Any]:
+        """:meth:`process_pose` on frames that arrived together (in order); the state after.
+
+        ``measured``: their measures taken together with other streams' (see
+        :meth:`measure_key`).
+        """
         with self._lock:
-            live = self._live_locked(t, model=False)
+            live = self._live_locked(frames[0][1], model=False)
             if live is None:
                 return {"phase": "off"}
-            if frame is not None:
-                self.detected += 1
-            snap = live.process_pose(frame, t - self._t0)
-            self._after_frame_locked(t)
+            self.detected += sum(frame is not None for frame, _ in frames)
+            snap = live.process_poses([(frame, t - self._t0) for frame, t in frames], measured)
+            for _, t in frames:
+                self._after_frame_locked(t)
             count, set_no = self._shown_counts_locked()
             return {"phase": snap.phase, "count": count, "set": set_no, "goal": self.goal,
                     "hold_s": round(snap.hold_s, 2), "message": snap.message,
                     "fault": snap.message_is_fault, "fps": round(snap.fps, 1),
                     "frames": self.frames}
+
+    def measure_key(self) -> MeasureKey | None:
+        """The running browser stream's :meth:`LiveSession.measure_key` (None: none yet)."""
+        with self._lock:
+            live = self._live
+            return live.measure_key() if live is not None and not self._live_model else None
 
     def start_stream(self) -> dict[str, Any]:
         """A browser's landmark socket opened: what its page needs once."""
