@@ -20,7 +20,7 @@ from formcheck.clinic.models import ExerciseSet, LoginSession, utcnow
 from formcheck.clinic.texts import exercise_name, fault_name
 from formcheck.i18n import text
 
-from .conftest import running_app, wait_for_live_count, write_y4m
+from .conftest import running_app, server_mode_camera, watch_live_count
 
 pytestmark = pytest.mark.browser
 
@@ -221,7 +221,7 @@ def test_live_set_saved_to_patient(launch, clinic_url, clinic_store, live_sample
     exercise = truth["exercise"]
     clinician = auth.authenticate(db, auth.login(db, USER, PASSWORD))
     records.add_patient(db, clinician, LIVE_CODE, "anterior", truth["side"])
-    y4m = write_y4m(clip, tmp_path / "camera.y4m")
+    y4m, loop_s = server_mode_camera(clip, truth, tmp_path / "camera.y4m")
     browser = launch("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                      f"--use-file-for-fake-video-capture={y4m}")
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
@@ -244,18 +244,18 @@ def test_live_set_saved_to_patient(launch, clinic_url, clinic_store, live_sample
     start.wait_for(timeout=300_000)  # a state: the component has loaded (slow when loaded)
     start.click()
 
-    seen = wait_for_live_count(page, 1)
+    seen = watch_live_count(page, 1, truth, loop_s, time.monotonic()).count
     page.screenshot(path=str(artifacts / "clinic_live_counting.png"), full_page=True)
     assert seen >= 1, f"live counter stayed at {seen}"
 
     # The camera stops: the reps counted so far stay; ending the set asks pain and swelling.
     webrtc.get_by_role("button", name="STOP").click()
-    _wait(page, f"text={text('app.kept', 'en', count='')}", 30_000)
+    _wait(page, f"text={text('app.kept', 'en', count='')}", 120_000)
     counted = int(re.search(r"(\d+)", page.get_by_text(
         text("app.kept", "en", count="")).first.inner_text()).group(1))
     assert counted >= seen
     page.get_by_role("button", name=text("app.end_set", "en")).click()
-    _wait(page, f"text={t('pain_title')}", 30_000)
+    _wait(page, f"text={t('pain_title')}", 120_000)
     form = page.get_by_test_id("stForm").filter(has_text=t("pain_title"))
     assert t("live_set_done", exercise=exercise_name("en", exercise)) in form.inner_text()
     slider = form.get_by_role("slider").first
