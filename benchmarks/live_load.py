@@ -33,7 +33,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -181,18 +180,12 @@ def main() -> None:
              "--browser.gatherUsageStats", "false"],
             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health",
-                                                timeout=2) as r:
-                        if r.status == 200 and tokens_file.is_file():
-                            break
-                except OSError:
-                    pass
-                if app.poll() is not None or time.monotonic() > deadline:
-                    sys.exit("the app did not start")
-                time.sleep(0.5)
+            from formcheck.serve import wait_until_serving
+
+            try:
+                wait_until_serving(f"http://127.0.0.1:{port}", app, 120, tokens_file.is_file)
+            except RuntimeError as error:
+                sys.exit(f"the app did not start: {error}")
             tokens = json.loads(tokens_file.read_text())
             in_browser = {}
             if args.browser:

@@ -12,13 +12,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
+
+from formcheck.serve import wait_until_serving
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = Path(os.environ.get("FORMCHECK_SAMPLES", REPO / "sample_videos"))
@@ -69,18 +70,11 @@ def running_app(env: dict[str, str] | None = None, log_name: str = "streamlit.lo
          "--browser.gatherUsageStats", "false"],
         cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
     try:
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start; see {log}")
-            time.sleep(0.5)
+        try:
+            wait_until_serving(url, proc, timeout_s=180)
+        except RuntimeError as error:
+            pytest.fail(f"streamlit did not start: {error}; see {log}")
         yield url
     finally:
         proc.terminate()
@@ -97,6 +91,25 @@ def app_url(chromium: Path):
     with tempfile.TemporaryDirectory(prefix="formcheck-app-") as data, \
             running_app({"XDG_DATA_HOME": data}) as url:
         yield url
+
+
+CLINIC_USER, CLINIC_PASSWORD = "fysio1", "heup-oefenen-2024"
+
+
+@pytest.fixture(scope="module")
+def clinic_store(tmp_path_factory):
+    """A fresh SQLite store per test module, with one clinic and one clinician
+    (``CLINIC_USER``); yields ``(db, url, folder)``."""
+    from formcheck.clinic import auth
+    from formcheck.clinic.db import init_db
+
+    folder = tmp_path_factory.mktemp("clinic")
+    url = f"sqlite:///{folder / 'clinic.db'}"
+    db = init_db(url)
+    clinic = auth.create_clinic(db, "Revalidatiecentrum Test")
+    auth.create_clinician(db, clinic.id, CLINIC_USER, CLINIC_PASSWORD)
+    yield db, url, folder
+    db.dispose()
 
 
 @pytest.fixture(scope="session")

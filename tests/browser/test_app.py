@@ -82,6 +82,7 @@ def test_bad_upload_shows_message_not_traceback(launch, app_url, tmp_path, artif
     page.wait_for_selector("text=Upload a video", timeout=30_000)
 
 
+@pytest.mark.timeout(1200)  # waits on frames analysed: slow when loaded
 def test_live_counts_reps_from_fake_camera(launch, app_url, live_sample, tmp_path, artifacts):
     """Server mode: the fake camera plays the clip slowed down, looped; the test waits on the
     frames the server analysed, and judges the count against what the camera played."""

@@ -15,34 +15,27 @@ import pytest
 from sqlalchemy import update
 
 from formcheck.clinic import auth, records
-from formcheck.clinic.db import init_db
 from formcheck.clinic.models import ExerciseSet, LoginSession, utcnow
 from formcheck.clinic.texts import exercise_name, fault_name
 from formcheck.i18n import text
 
-from .conftest import running_app, server_mode_camera, watch_live_count
+from .conftest import (
+    CLINIC_PASSWORD,
+    CLINIC_USER,
+    running_app,
+    server_mode_camera,
+    watch_live_count,
+)
 
 pytestmark = pytest.mark.browser
 
-USER, PASSWORD, CODE = "fysio1", "heup-oefenen-2024", "P-001"
+USER, PASSWORD, CODE = CLINIC_USER, CLINIC_PASSWORD, "P-001"
 UPLOAD_INPUT = '[data-testid="stFileUploaderDropzoneInput"]'
 METRIC = '[data-testid="stMetricValue"]'
 
 
 def t(key: str, **values) -> str:
     return text(f"clinic_ui.{key}", "en", **values)
-
-
-@pytest.fixture(scope="module")
-def clinic_store(tmp_path_factory):
-    """A fresh store with one clinic and one clinician; yields ``(db, url)``."""
-    folder = tmp_path_factory.mktemp("clinic")
-    url = f"sqlite:///{folder / 'clinic.db'}"
-    db = init_db(url)
-    clinic = auth.create_clinic(db, "Revalidatiecentrum Test")
-    auth.create_clinician(db, clinic.id, USER, PASSWORD)
-    yield db, url, folder
-    db.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -213,6 +206,7 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
 LIVE_CODE = "P-LIVE-1"
 
 
+@pytest.mark.timeout(1200)  # waits on frames analysed: slow when loaded
 def test_live_set_saved_to_patient(launch, clinic_url, clinic_store, live_sample, tmp_path,
                                    artifacts):
     """Screening from the (fake) camera: the counted reps become a saved set of the patient."""

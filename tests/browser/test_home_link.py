@@ -17,15 +17,14 @@ import time
 import pytest
 
 from formcheck.clinic import auth, records
-from formcheck.clinic.db import init_db
 from formcheck.clinic.texts import exercise_name
 from formcheck.i18n import text
 
-from .conftest import REPO, running_app, write_y4m
+from .conftest import CLINIC_PASSWORD, CLINIC_USER, REPO, running_app, write_y4m
 
 pytestmark = pytest.mark.browser
 
-USER, PASSWORD = "fysio-home", "heup-thuis-2024"
+USER, PASSWORD = CLINIC_USER, CLINIC_PASSWORD
 CODE, OTHER, CLI_CODE = "HOME-001", "HOME-002", "HOME-CLI-3"
 SAFETY_CAP_S = 1200  # wall clock: only against a hang, never what the test waits for
 
@@ -39,19 +38,8 @@ def h(key: str, **values) -> str:
 
 
 @pytest.fixture(scope="module")
-def home_store(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("home")
-    url = f"sqlite:///{folder / 'clinic.db'}"
-    db = init_db(url)
-    clinic = auth.create_clinic(db, "Fysio Thuis")
-    auth.create_clinician(db, clinic.id, USER, PASSWORD)
-    yield db, url
-    db.dispose()
-
-
-@pytest.fixture(scope="module")
-def home_url(chromium, home_store):
-    with running_app({"FORMCHECK_DB_URL": home_store[1]}, "streamlit_home.log") as app:
+def home_url(chromium, clinic_store):
+    with running_app({"FORMCHECK_DB_URL": clinic_store[1]}, "streamlit_home.log") as app:
         yield app
 
 
@@ -93,8 +81,8 @@ def _one_set_ends(page, artifacts) -> None:
     pytest.fail("no repetition counted from the fake camera")
 
 
-def test_invite_command_prints_a_url_that_opens_the_programme(launch, home_url, home_store):
-    db, url = home_store
+def test_invite_command_prints_a_url_that_opens_the_programme(launch, home_url, clinic_store):
+    db, url, _ = clinic_store
     clinician = auth.authenticate(db, auth.login(db, USER, PASSWORD))
     records.add_patient(db, clinician, CLI_CODE, "anterior", "right",
                         exercises=["bridge", "heel_slide"])
@@ -120,9 +108,9 @@ def test_invite_command_prints_a_url_that_opens_the_programme(launch, home_url, 
 # The WASM pose model on a shared, loaded 2-core machine may run at a few frames a second:
 # the test waits on states, so it needs more than the suite's default 600 s cap there.
 @pytest.mark.timeout(1800)
-def test_home_set_reaches_the_clinician(launch, home_url, home_store, live_sample, tmp_path,
+def test_home_set_reaches_the_clinician(launch, home_url, clinic_store, live_sample, tmp_path,
                                         artifacts):
-    db, _ = home_store
+    db, _, _ = clinic_store
     clip, truth = live_sample
     exercise = truth["exercise"]
 
