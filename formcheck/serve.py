@@ -1,4 +1,4 @@
-"""The Streamlit app as a child process (tests, benchmarks): wait until it serves."""
+"""The Streamlit app as a child process (tests, benchmarks): wait until it serves, stop it."""
 
 from __future__ import annotations
 
@@ -28,3 +28,13 @@ def wait_until_serving(url: str, proc: subprocess.Popen, timeout_s: float = 120.
         if time.monotonic() > deadline:
             raise RuntimeError(f"the app did not serve {url} within {timeout_s:.0f} s")
         time.sleep(poll_s)
+
+
+def stop(proc: subprocess.Popen, wait_s: float = 10.0) -> None:
+    """Ask ``proc`` to end; kill it if it has not within ``wait_s`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(wait_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

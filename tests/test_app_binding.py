@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from formcheck.serve import wait_until_serving
+from formcheck.serve import stop, wait_until_serving
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -44,9 +44,5 @@ def test_app_binds_to_loopback_by_default(tmp_path):
         addresses = _listening(port)
         assert addresses == {"0100007F"}, addresses  # 127.0.0.1 only, not 0.0.0.0 or ::
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()

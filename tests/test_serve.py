@@ -1,5 +1,5 @@
-"""Waiting for the app as a child process: ready when its health check answers, an error
-when it exits or never answers."""
+"""The app as a child process: ready when its health check answers, an error when it exits
+or never answers; stopped even when it ignores the request to end."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from formcheck.serve import wait_until_serving
+from formcheck.serve import stop, wait_until_serving
 
 
 def _port() -> int:
@@ -41,3 +41,14 @@ def test_an_app_that_exits_is_an_error_not_a_wait():
     proc.wait(30)
     with pytest.raises(RuntimeError, match="code 3"):
         wait_until_serving(f"http://127.0.0.1:{_port()}", proc, 600)
+
+
+def test_stop_kills_a_process_that_ignores_terminate():
+    proc = subprocess.Popen([sys.executable, "-c", "import signal, time; "
+                             "signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                             "print('ready', flush=True); time.sleep(120)"],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"   # SIGTERM is ignored from here on
+    stop(proc, wait_s=0.5)
+    assert proc.returncode == -9
+    proc.stdout.close()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from formcheck.serve import wait_until_serving
+from formcheck.serve import stop, wait_until_serving
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = Path(os.environ.get("FORMCHECK_SAMPLES", REPO / "sample_videos"))
@@ -77,11 +77,7 @@ def running_app(env: dict[str, str] | None = None, log_name: str = "streamlit.lo
             pytest.fail(f"streamlit did not start: {error}; see {log}")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         out.close()
 
 
@@ -110,6 +106,18 @@ def clinic_store(tmp_path_factory):
     auth.create_clinician(db, clinic.id, CLINIC_USER, CLINIC_PASSWORD)
     yield db, url, folder
     db.dispose()
+
+
+def main_text(page) -> str:
+    """The text of the page's main area."""
+    return page.inner_text('[data-testid="stMain"]')
+
+
+def wait_shown(page, selector: str, timeout: float = 30_000) -> None:
+    """Wait for ``selector``; fail at once if the page shows an exception instead."""
+    page.locator(selector).or_(page.get_by_test_id("stException")).first.wait_for(
+        timeout=timeout)
+    assert page.get_by_test_id("stException").count() == 0, main_text(page)
 
 
 @pytest.fixture(scope="session")

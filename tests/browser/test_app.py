@@ -10,16 +10,12 @@ import pytest
 from formcheck.i18n import text
 from formcheck.protocol import default_programme
 
-from .conftest import server_mode_camera, watch_live_count
+from .conftest import main_text, server_mode_camera, watch_live_count
 
 pytestmark = pytest.mark.browser
 
 UPLOAD_INPUT = '[data-testid="stFileUploaderDropzoneInput"]'
 METRIC = '[data-testid="stMetricValue"]'
-
-
-def _main_text(page) -> str:
-    return page.inner_text('[data-testid="stMain"]')
 
 
 def test_upload_counts_reps_and_names_faults(launch, app_url, upload_sample, artifacts):
@@ -33,7 +29,7 @@ def test_upload_counts_reps_and_names_faults(launch, app_url, upload_sample, art
     page.wait_for_selector("text=Summary (PDF)", timeout=30_000)
     time.sleep(1)
     page.screenshot(path=str(artifacts / "app_upload.png"))
-    body = _main_text(page)
+    body = main_text(page)
     assert "Traceback" not in body
     assert int(page.locator(METRIC).first.inner_text()) == truth["rep_count"]
     hold_s = default_programme().exercise(ex).hold_s
@@ -51,7 +47,7 @@ def test_upload_counts_reps_and_names_faults(launch, app_url, upload_sample, art
     page.get_by_test_id("stForm").get_by_text("yes", exact=True).click()
     page.get_by_role("button", name="Save").click()
     page.wait_for_selector(f"text={text('app.reduce', 'en')[:40]}", timeout=30_000)
-    assert "Saved: pain 3/10, swelling yes." in _main_text(page)
+    assert "Saved: pain 3/10, swelling yes." in main_text(page)
     time.sleep(2)
     page.screenshot(path=str(artifacts / "app_upload_pain.png"))
     # The upload went through the job queue: its link shows the result in a new tab.
@@ -62,7 +58,7 @@ def test_upload_counts_reps_and_names_faults(launch, app_url, upload_sample, art
     again.wait_for_selector(METRIC, timeout=60_000)
     again.wait_for_selector("text=Summary (PDF)", timeout=30_000)
     assert int(again.locator(METRIC).first.inner_text()) == truth["rep_count"]
-    assert "Annotated video (MP4)" in _main_text(again)
+    assert "Annotated video (MP4)" in main_text(again)
 
 
 def test_bad_upload_shows_message_not_traceback(launch, app_url, tmp_path, artifacts):
@@ -74,7 +70,7 @@ def test_bad_upload_shows_message_not_traceback(launch, app_url, tmp_path, artif
     page.set_input_files(UPLOAD_INPUT, str(bad))
     page.wait_for_selector('[data-testid="stAlert"]', timeout=60_000)
     page.screenshot(path=str(artifacts / "app_bad_upload.png"))
-    body = _main_text(page)
+    body = main_text(page)
     assert "Dit bestand is geen leesbare video" in body
     assert "Traceback" not in body
     # The page keeps working: the sidebar still answers.
@@ -104,7 +100,7 @@ def test_live_counts_reps_from_fake_camera(launch, app_url, live_sample, tmp_pat
     seen = watch_live_count(page, want, truth, loop_s, started, total=True)
     (artifacts / "app_live_watch.txt").write_text(f"{seen}\n")
     page.screenshot(path=str(artifacts / "app_live.png"))
-    body = _main_text(page)
+    body = main_text(page)
     assert "Traceback" not in body
     assert seen.count >= want, f"rep counter {seen.count} < {want}: {seen}"
     # Stopping the camera keeps the reps.
@@ -113,7 +109,7 @@ def test_live_counts_reps_from_fake_camera(launch, app_url, live_sample, tmp_pat
     # Ending the set by hand: the summary of the reps counted and the pain question.
     page.get_by_role("button", name="End the set").click()
     page.wait_for_selector("text=Set 1:", timeout=120_000)
-    assert text("app.pain_title", "en") in _main_text(page)
+    assert text("app.pain_title", "en") in main_text(page)
     time.sleep(1)
     page.screenshot(path=str(artifacts / "app_live_stopped.png"))
 
@@ -136,7 +132,7 @@ def test_start_page_lists_exercises(launch, app_url, artifacts):
     page.wait_for_selector('[data-testid="stImage"]', timeout=60_000)
     time.sleep(1)
     page.screenshot(path=str(artifacts / "app_start.png"))
-    body = _main_text(page)
+    body = main_text(page)
     for title in titles:
         assert title in body
     assert "3 series van 5 herhalingen" in body
