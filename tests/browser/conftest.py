@@ -209,6 +209,7 @@ def write_y4m(mp4: Path, out: Path, width: int = 640, height: int = 480,
 SERVER_MODE_SLOW = 3
 SERVER_MODE_STILL_S = 5.0   # seconds of the clip (x SERVER_MODE_SLOW on the camera)
 SAFETY_CAP_S = 900     # wall clock: only against a hang, never what a live test waits for
+STALL_S = 120          # no frame analysed this long after START: the stream never started
 
 
 def clip_seconds(clip: Path, truth: dict) -> float:
@@ -261,9 +262,19 @@ class LiveWatch:
                 f"(slowest {self.slowest})")
 
 
+def restart_camera(webrtc) -> None:
+    """STOP (if shown) and START the streamlit-webrtc camera in its frame ``webrtc``."""
+    stop = webrtc.get_by_role("button", name="STOP")
+    if stop.count():
+        stop.click()
+    start = webrtc.get_by_role("button", name="START")
+    start.wait_for(timeout=120_000)
+    start.click()
+
+
 def watch_live_count(page, want: int, truth: dict, loop_s: float, started: float,
-                     slow: int = SERVER_MODE_SLOW, passes: float = 2,
-                     total: bool = False) -> LiveWatch:
+                     slow: int = SERVER_MODE_SLOW, passes: float = 2, total: bool = False,
+                     webrtc=None) -> LiveWatch:
     """Watch the server-mode live counter until it shows ``want`` reps; return what it showed.
 
     Waits on the engine's progress, not the clock: it gives up only once the engine has
@@ -273,7 +284,9 @@ def watch_live_count(page, want: int, truth: dict, loop_s: float, started: float
     ``started``: ``time.monotonic()`` at the START click. Fails at once if the counter shows
     more repetitions than the clip played so far holds (a counter that counts too much).
     ``total``: read the count of the whole session ("Counted in all"), which a set ending
-    after a rest does not reset.
+    after a rest does not reset. ``webrtc``: the camera's frame; if no frame was analysed
+    ``STALL_S`` after START (the WebRTC connection never came up), the camera is started
+    once more; the second time the test fails.
     """
     from formcheck.i18n import text
     from formcheck.ui.live_page import MIN_JUDGE_FPS
@@ -282,7 +295,8 @@ def watch_live_count(page, want: int, truth: dict, loop_s: float, started: float
     all_counted = re.compile(r"(?:Counted in all|Totaal geteld): (\d+)")
     counting = (text("app.phase_counting", "en"), text("app.phase_counting", "nl"))
     watch = LiveWatch()
-    last = time.monotonic()
+    last = analysed_at = time.monotonic()
+    restarts = 0
     while watch.count < want and watch.judged_s < passes * loop_s:
         if time.monotonic() - started > SAFETY_CAP_S:
             pytest.fail(f"live counter: the engine never judged the clip {passes} times: "
@@ -291,8 +305,18 @@ def watch_live_count(page, want: int, truth: dict, loop_s: float, started: float
         assert page.get_by_test_id("stException").count() == 0
         body = page.inner_text('[data-testid="stMain"]')
         now = time.monotonic()
-        found = speed.search(body)
+        found = speed.search(body)   # shown once the server analysed a frame of the stream
         watch.fps = int(found.group(1)) if found else 0
+        if found:
+            analysed_at = now
+        elif now - max(started, analysed_at) > STALL_S and watch.frames == 0:
+            page.screenshot(path=str(ARTIFACTS / f"live_stalled_{restarts}.png"))
+            if webrtc is None or restarts:
+                pytest.fail(f"no frame analysed {STALL_S} s after START: {watch}")
+            restarts += 1
+            restart_camera(webrtc)
+            started = analysed_at = last = time.monotonic()
+            continue
         watch.frames += watch.fps * (now - last)
         if any(c in body for c in counting):
             watch.slowest = watch.fps if watch.slowest is None else min(watch.slowest, watch.fps)

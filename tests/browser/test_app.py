@@ -94,7 +94,7 @@ def test_live_counts_reps_from_fake_camera(launch, app_url, live_sample, tmp_pat
     start.wait_for(timeout=300_000)  # a state: the component has loaded (slow when loaded)
     start.click()
     started, want = time.monotonic(), truth["rep_count"]
-    first = watch_live_count(page, 1, truth, loop_s, started, total=True)
+    first = watch_live_count(page, 1, truth, loop_s, started, total=True, webrtc=webrtc)
     assert first.count >= 1, f"nothing counted: {first}"
     page.screenshot(path=str(artifacts / "app_live_counting.png"))
     seen = watch_live_count(page, want, truth, loop_s, started, total=True)

@@ -229,7 +229,8 @@ def test_live_set_saved_to_patient(launch, clinic_url, clinic_store, live_sample
     start.wait_for(timeout=300_000)  # a state: the component has loaded (slow when loaded)
     start.click()
 
-    seen = watch_live_count(page, 1, truth, loop_s, time.monotonic()).count
+    seen = watch_live_count(page, 1, truth, loop_s, time.monotonic(),
+                            webrtc=webrtc).count
     page.screenshot(path=str(artifacts / "clinic_live_counting.png"), full_page=True)
     assert seen >= 1, f"live counter stayed at {seen}"
 
