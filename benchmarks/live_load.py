@@ -39,7 +39,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import deque
 from pathlib import Path
 
@@ -214,19 +213,13 @@ def _start_app(port: int, tokens_file: Path, n: int, exercise: str, side: str,
 
 
 def _wait_ready(apps: list[tuple[subprocess.Popen, int, Path]]) -> None:
-    deadline = time.monotonic() + 120
+    from formcheck.serve import wait_until_serving
+
     for app, port, tokens_file in apps:
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health",
-                                            timeout=2) as r:
-                    if r.status == 200 and tokens_file.is_file():
-                        break
-            except OSError:
-                pass
-            if app.poll() is not None or time.monotonic() > deadline:
-                sys.exit("the app did not start")
-            time.sleep(0.5)
+        try:
+            wait_until_serving(f"http://127.0.0.1:{port}", app, 120, tokens_file.is_file)
+        except RuntimeError as error:
+            sys.exit(f"the app did not start: {error}")
 
 
 def main() -> None:

@@ -6,9 +6,9 @@ import os
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
+
+from formcheck.serve import stop, wait_until_serving
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -40,23 +40,9 @@ def test_app_binds_to_loopback_by_default(tmp_path):
         env={**os.environ, "FORMCHECK_DB_URL": f"sqlite:///{tmp_path / 'c.db'}"},
     )
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health",
-                                            timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "streamlit did not start"
-            time.sleep(0.5)
+        wait_until_serving(f"http://127.0.0.1:{port}", proc, timeout_s=120)
         addresses = _listening(port)
         assert addresses == {"0100007F"}, addresses  # 127.0.0.1 only, not 0.0.0.0 or ::
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()

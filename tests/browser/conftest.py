@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -11,11 +12,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from contextlib import contextmanager
+from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
+
+from formcheck.serve import stop, wait_until_serving
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = Path(os.environ.get("FORMCHECK_SAMPLES", REPO / "sample_videos"))
@@ -66,25 +70,14 @@ def running_app(env: dict[str, str] | None = None, log_name: str = "streamlit.lo
          "--browser.gatherUsageStats", "false"],
         cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
     try:
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start; see {log}")
-            time.sleep(0.5)
+        try:
+            wait_until_serving(url, proc, timeout_s=180)
+        except RuntimeError as error:
+            pytest.fail(f"streamlit did not start: {error}; see {log}")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         out.close()
 
 
@@ -94,6 +87,37 @@ def app_url(chromium: Path):
     with tempfile.TemporaryDirectory(prefix="formcheck-app-") as data, \
             running_app({"XDG_DATA_HOME": data}) as url:
         yield url
+
+
+CLINIC_USER, CLINIC_PASSWORD = "fysio1", "heup-oefenen-2024"
+
+
+@pytest.fixture(scope="module")
+def clinic_store(tmp_path_factory):
+    """A fresh SQLite store per test module, with one clinic and one clinician
+    (``CLINIC_USER``); yields ``(db, url, folder)``."""
+    from formcheck.clinic import auth
+    from formcheck.clinic.db import init_db
+
+    folder = tmp_path_factory.mktemp("clinic")
+    url = f"sqlite:///{folder / 'clinic.db'}"
+    db = init_db(url)
+    clinic = auth.create_clinic(db, "Revalidatiecentrum Test")
+    auth.create_clinician(db, clinic.id, CLINIC_USER, CLINIC_PASSWORD)
+    yield db, url, folder
+    db.dispose()
+
+
+def main_text(page) -> str:
+    """The text of the page's main area."""
+    return page.inner_text('[data-testid="stMain"]')
+
+
+def wait_shown(page, selector: str, timeout: float = 30_000) -> None:
+    """Wait for ``selector``; fail at once if the page shows an exception instead."""
+    page.locator(selector).or_(page.get_by_test_id("stException")).first.wait_for(
+        timeout=timeout)
+    assert page.get_by_test_id("stException").count() == 0, main_text(page)
 
 
 @pytest.fixture(scope="session")
@@ -150,51 +174,163 @@ def live_sample() -> tuple[Path, dict]:
     return _sample(LIVE_PREFERENCE)
 
 
-def write_y4m(mp4: Path, out: Path, width: int = 640, height: int = 480) -> Path:
-    """Convert ``mp4`` to YUV4MPEG2 (4:2:0) for Chromium's fake camera."""
+def write_y4m(mp4: Path, out: Path, width: int = 640, height: int = 480,
+              slow: int = 1, still_s: float = 0.0) -> Path:
+    """Convert ``mp4`` to YUV4MPEG2 (4:2:0) for Chromium's fake camera.
+
+    ``slow``: play it this many times slower (every frame kept, the frame rate divided).
+    ``still_s``: begin with the first frame held this many seconds of the clip (the person
+    standing still), where the live check measures the starting position.
+    """
     import av
 
     with av.open(str(mp4)) as container, out.open("wb") as f:
-        f.write(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode())
-        for frame in container.decode(video=0):
+        stream = container.streams.video[0]
+        clip_rate = Fraction(stream.average_rate or 30)
+        rate = clip_rate / slow
+        f.write(f"YUV4MPEG2 W{width} H{height} F{rate.numerator}:{rate.denominator} "
+                "Ip A1:1 C420jpeg\n".encode())
+        for i, frame in enumerate(container.decode(stream)):
             yuv = frame.reformat(width=width, height=height, format="yuv420p")
-            f.write(b"FRAME\n")
-            f.write(yuv.to_ndarray().tobytes())
+            data = yuv.to_ndarray().tobytes()
+            for _ in range(1 + (round(still_s * clip_rate) if i == 0 else 0)):
+                f.write(b"FRAME\n")
+                f.write(data)
     return out
 
 
-def wait_for_live_count(page, want: int, frame_budget: float = 1500,
-                        hard_limit_s: float = 480, total: bool = False) -> int:
-    """Wait until the live counter shows ``want`` reps; return the last count seen.
+# Server mode on a loaded machine: the server analyses only the newest frame when it falls
+# behind, so at 2 frames a second a repetition at normal speed is barely sampled (nothing was
+# counted). The fake camera plays the clip this many times slower: each movement then spans
+# this many times more analysed frames, and Chromium and the server code fewer frames. A
+# slowed rep holds its top for over a second, which the live check would take for the
+# starting position if it measured then: the clip starts with the person standing still,
+# long enough to cover the check's set-up (5 s) after a slow connection.
+SERVER_MODE_SLOW = 3
+SERVER_MODE_STILL_S = 5.0   # seconds of the clip (x SERVER_MODE_SLOW on the camera)
+SAFETY_CAP_S = 900     # wall clock: only against a hang, never what a live test waits for
+STALL_S = 120          # no frame analysed this long after START: the stream never started
 
-    ``total``: read the count of the whole session ("Counted in all"), which a set ending
-    after a rest does not reset; else the current set's counter.
 
-    Waits on the app's own progress, not the wall clock: it gives up only after the page
-    reports about ``frame_budget`` processed frames (the "N frames/s" caption integrated
-    over time) without reaching ``want``, so a slow, loaded machine simply takes longer.
-    ``hard_limit_s`` only stops a run where no frame is ever processed.
+def clip_seconds(clip: Path, truth: dict) -> float:
+    """The clip's length in seconds (from its truth, else from the file)."""
+    if truth.get("n_frames") and truth.get("fps"):
+        return truth["n_frames"] / truth["fps"]
+    import av
+
+    with av.open(str(clip)) as container:
+        stream = container.streams.video[0]
+        return float(stream.frames / stream.average_rate)
+
+
+def server_mode_camera(clip: Path, truth: dict, out: Path) -> tuple[Path, float]:
+    """Chromium's fake camera for server mode (slowed, a still start) and the length of one
+    pass of it in clip seconds (the camera loops it)."""
+    write_y4m(clip, out, slow=SERVER_MODE_SLOW, still_s=SERVER_MODE_STILL_S)
+    return out, clip_seconds(clip, truth) + SERVER_MODE_STILL_S
+
+
+def most_reps_seen(truth: dict, clip_s: float, seen_s: float) -> int:
+    """The most repetitions any ``seen_s`` seconds of the looped clip can show.
+
+    A repetition is counted after its peak, so the count of a stream that played ``seen_s``
+    seconds of the clip cannot exceed the peaks in the busiest window of that length.
+    Without rep times in the truth: every rep of every pass the window touches.
     """
-    metric = '[data-testid="stMetricValue"]'
+    peaks = sorted(r["peak_start_s"] for r in truth.get("reps", []) if "peak_start_s" in r)
+    if len(peaks) != truth["rep_count"] or not peaks:
+        return truth["rep_count"] * (math.ceil(seen_s / clip_s) + 1)
+    passes = math.ceil(seen_s / clip_s) + 1
+    looped = [p + n * clip_s for n in range(passes + 1) for p in peaks]
+    return max(sum(a <= q <= a + seen_s for q in looped) for a in peaks)
+
+
+@dataclass
+class LiveWatch:
+    """What the live page showed while a test watched its counter."""
+
+    count: int = -1           # the counter read last (-1: none shown yet)
+    fps: int = 0              # the frame rate the page showed last
+    frames: float = 0.0       # frames analysed (the page's frame rate over time)
+    judged_s: float = 0.0     # clip seconds analysed while counting, at a rate that can count
+    played_s: float = 0.0     # clip seconds the camera played since START (all it could show)
+    slowest: int | None = None  # the lowest frame rate shown while counting
+
+    def __str__(self) -> str:
+        return (f"count {self.count}, {self.frames:.0f} frames analysed, {self.judged_s:.0f} s "
+                f"of the clip judged, {self.played_s:.0f} s played, {self.fps} frames/s now "
+                f"(slowest {self.slowest})")
+
+
+def restart_camera(webrtc) -> None:
+    """STOP (if shown) and START the streamlit-webrtc camera in its frame ``webrtc``."""
+    stop = webrtc.get_by_role("button", name="STOP")
+    if stop.count():
+        stop.click()
+    start = webrtc.get_by_role("button", name="START")
+    start.wait_for(timeout=120_000)
+    start.click()
+
+
+def watch_live_count(page, want: int, truth: dict, loop_s: float, started: float,
+                     slow: int = SERVER_MODE_SLOW, passes: float = 2, total: bool = False,
+                     webrtc=None) -> LiveWatch:
+    """Watch the server-mode live counter until it shows ``want`` reps; return what it showed.
+
+    Waits on the engine's progress, not the clock: it gives up only once the engine has
+    analysed ``passes`` whole passes of the camera's loop (``loop_s`` clip seconds) while
+    counting at a frame rate that can count (``MIN_JUDGE_FPS`` frames a second of the
+    movement; the camera plays it ``slow`` times slower). A loaded machine only takes longer.
+    ``started``: ``time.monotonic()`` at the START click. Fails at once if the counter shows
+    more repetitions than the clip played so far holds (a counter that counts too much).
+    ``total``: read the count of the whole session ("Counted in all"), which a set ending
+    after a rest does not reset. ``webrtc``: the camera's frame; if no frame was analysed
+    ``STALL_S`` after START (the WebRTC connection never came up), the camera is started
+    once more; the second time the test fails.
+    """
+    from formcheck.i18n import text
+    from formcheck.ui.live_page import MIN_JUDGE_FPS
+
     speed = re.compile(r"(\d+) (?:frames/s|beelden/s)")
     all_counted = re.compile(r"(?:Counted in all|Totaal geteld): (\d+)")
-    seen, frames = -1, 0.0
-    last = start = time.monotonic()
-    while frames < frame_budget and time.monotonic() - start < hard_limit_s:
+    counting = (text("app.phase_counting", "en"), text("app.phase_counting", "nl"))
+    watch = LiveWatch()
+    last = analysed_at = time.monotonic()
+    restarts = 0
+    while watch.count < want and watch.judged_s < passes * loop_s:
+        if time.monotonic() - started > SAFETY_CAP_S:
+            pytest.fail(f"live counter: the engine never judged the clip {passes} times: "
+                        f"{watch}")
         page.wait_for_timeout(1000)
         assert page.get_by_test_id("stException").count() == 0
         body = page.inner_text('[data-testid="stMain"]')
         now = time.monotonic()
-        found = speed.search(body)
-        frames += (int(found.group(1)) if found else 0) * (now - last)
+        found = speed.search(body)   # shown once the server analysed a frame of the stream
+        watch.fps = int(found.group(1)) if found else 0
+        if found:
+            analysed_at = now
+        elif now - max(started, analysed_at) > STALL_S and watch.frames == 0:
+            page.screenshot(path=str(ARTIFACTS / f"live_stalled_{restarts}.png"))
+            if webrtc is None or restarts:
+                pytest.fail(f"no frame analysed {STALL_S} s after START: {watch}")
+            restarts += 1
+            restart_camera(webrtc)
+            started = analysed_at = last = time.monotonic()
+            continue
+        watch.frames += watch.fps * (now - last)
+        if any(c in body for c in counting):
+            watch.slowest = watch.fps if watch.slowest is None else min(watch.slowest, watch.fps)
+            if watch.fps * slow >= MIN_JUDGE_FPS:
+                watch.judged_s += (now - last) / slow
+        watch.played_s = (now - started) / slow
         last = now
         if total:
             counted = all_counted.search(body)
-            seen = int(counted.group(1)) if counted else seen
+            watch.count = int(counted.group(1)) if counted else watch.count
         else:
-            values = page.locator(metric).all_inner_texts()
+            values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
             if values and re.match(r"\d+", values[0]):
-                seen = int(re.match(r"\d+", values[0]).group())
-        if seen >= want:
-            break
-    return seen
+                watch.count = int(re.match(r"\d+", values[0]).group())
+        most = most_reps_seen(truth, loop_s, watch.played_s)
+        assert watch.count <= most, f"counted more than the {most} reps played: {watch}"
+    return watch

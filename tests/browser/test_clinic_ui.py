@@ -15,34 +15,29 @@ import pytest
 from sqlalchemy import update
 
 from formcheck.clinic import auth, records
-from formcheck.clinic.db import init_db
 from formcheck.clinic.models import ExerciseSet, LoginSession, utcnow
 from formcheck.clinic.texts import exercise_name, fault_name
 from formcheck.i18n import text
 
-from .conftest import running_app, wait_for_live_count, write_y4m
+from .conftest import (
+    CLINIC_PASSWORD,
+    CLINIC_USER,
+    main_text,
+    running_app,
+    server_mode_camera,
+    wait_shown,
+    watch_live_count,
+)
 
 pytestmark = pytest.mark.browser
 
-USER, PASSWORD, CODE = "fysio1", "heup-oefenen-2024", "P-001"
+USER, PASSWORD, CODE = CLINIC_USER, CLINIC_PASSWORD, "P-001"
 UPLOAD_INPUT = '[data-testid="stFileUploaderDropzoneInput"]'
 METRIC = '[data-testid="stMetricValue"]'
 
 
 def t(key: str, **values) -> str:
     return text(f"clinic_ui.{key}", "en", **values)
-
-
-@pytest.fixture(scope="module")
-def clinic_store(tmp_path_factory):
-    """A fresh store with one clinic and one clinician; yields ``(db, url)``."""
-    folder = tmp_path_factory.mktemp("clinic")
-    url = f"sqlite:///{folder / 'clinic.db'}"
-    db = init_db(url)
-    clinic = auth.create_clinic(db, "Revalidatiecentrum Test")
-    auth.create_clinician(db, clinic.id, USER, PASSWORD)
-    yield db, url, folder
-    db.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -69,17 +64,6 @@ def _seed_history(db, clinician, days: int = 4) -> None:
                                  clinician=clinician, saved_at=at + dt.timedelta(minutes=5))
 
 
-def _wait(page, selector: str, timeout: float = 30_000) -> None:
-    """Wait for ``selector``; fail at once if the page shows an exception instead."""
-    page.locator(selector).or_(page.get_by_test_id("stException")).first.wait_for(
-        timeout=timeout)
-    assert page.get_by_test_id("stException").count() == 0, _main(page)
-
-
-def _main(page) -> str:
-    return page.inner_text('[data-testid="stMain"]')
-
-
 def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_sample,
                                       artifacts):
     db, _, folder = clinic_store
@@ -91,18 +75,18 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     page.get_by_label(t("username")).fill(USER)
     page.get_by_role("textbox", name=t("password")).fill("not-the-password")
     page.get_by_role("button", name=t("login")).click()
-    _wait(page, f"text={t('login_failed')}", 30_000)
+    wait_shown(page, f"text={t('login_failed')}", 30_000)
     page.get_by_role("textbox", name=t("password")).fill(PASSWORD)
     page.get_by_role("button", name=t("login")).click()
-    _wait(page, f"text={t('add_patient')}", 30_000)
+    wait_shown(page, f"text={t('add_patient')}", 30_000)
 
     # Add the patient the sample clip shows (operated side from the clip's truth).
     form = page.get_by_test_id("stForm")
     form.get_by_label(t("code")).fill(CODE)
     form.get_by_text(text(f"app.side_{truth['side']}", "en"), exact=True).click()
     form.get_by_role("button", name=t("add")).click()
-    _wait(page, f"text={t('added', code=CODE)}", 30_000)
-    _wait(page, f"text={t('protocol_title', code=CODE)}", 30_000)
+    wait_shown(page, f"text={t('added', code=CODE)}", 30_000)
+    wait_shown(page, f"text={t('protocol_title', code=CODE)}", 30_000)
     # The protocol: the clinician lowers the mini squat's hip-flexion limit to 80°.
     protocol = page.get_by_test_id("stForm").filter(has_text=t("save_protocol"))
     squat = protocol.get_by_test_id("stExpander").filter(
@@ -113,7 +97,7 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     limit.fill("80")
     limit.press("Tab")
     page.get_by_role("button", name=t("save_protocol")).click()
-    _wait(page, f"text={t('protocol_saved')}")
+    wait_shown(page, f"text={t('protocol_saved')}")
     time.sleep(1)
     page.screenshot(path=str(artifacts / "clinic_patients.png"), full_page=True)
     clinician = auth.authenticate(db, auth.login(db, USER, PASSWORD))
@@ -131,12 +115,12 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     page.get_by_text(exercise_name("en", truth["exercise"]), exact=False).first.click()
     page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=30_000)
     page.set_input_files(UPLOAD_INPUT, str(clip))
-    _wait(page, f"text={t('result_of', exercise=exercise_name('en', truth['exercise']))}",
+    wait_shown(page, f"text={t('result_of', exercise=exercise_name('en', truth['exercise']))}",
           120_000)
-    _wait(page, METRIC)
+    wait_shown(page, METRIC)
     assert int(page.locator(METRIC).first.inner_text()) == truth["rep_count"]
-    _wait(page, f"text={t('pain_title')}")
-    assert "Traceback" not in _main(page)
+    wait_shown(page, f"text={t('pain_title')}")
+    assert "Traceback" not in main_text(page)
     time.sleep(1)
     page.screenshot(path=str(artifacts / "clinic_session.png"), full_page=True)
 
@@ -146,9 +130,9 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     for _ in range(5):
         slider.press("ArrowRight")
     page.get_by_role("button", name=t("save_set")).click()
-    _wait(page, "text=Set 1 saved", 30_000)
-    _wait(page, f"text={t('advice_pain_increase')}")
-    _wait(page, '[data-testid="stFileUploader"]')
+    wait_shown(page, "text=Set 1 saved", 30_000)
+    wait_shown(page, f"text={t('advice_pain_increase')}")
+    wait_shown(page, '[data-testid="stFileUploader"]')
     time.sleep(1)
     page.screenshot(path=str(artifacts / "clinic_session_saved.png"), full_page=True)
 
@@ -162,13 +146,13 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
 
     # Progress: one plot per exercise, sessions per day, the dosage suggestion.
     page.get_by_text(t("view_progress"), exact=True).click()
-    _wait(page, f"text={t('sessions_title')}", 30_000)
+    wait_shown(page, f"text={t('sessions_title')}", 30_000)
     page.wait_for_function(
         "document.querySelectorAll('[data-testid=\"stImage\"] img').length >= 3",
         timeout=30_000)
     time.sleep(1)
     page.screenshot(path=str(artifacts / "clinic_progress.png"), full_page=True)
-    body = _main(page)
+    body = main_text(page)
     assert t("dosage_now", dosage="3 × 5") in body
     assert "not all sets complete" in body  # today's set had fewer reps than 5
 
@@ -179,18 +163,18 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
         records.save_set(db, later.id, {"exercise": "mini_squat", "reps": reps}, 3,
                          clinician=clinician)
     page.get_by_text(t("view_patients"), exact=True).click()
-    _wait(page, f"text={t('add_patient')}")
+    wait_shown(page, f"text={t('add_patient')}")
     page.get_by_text(t("view_progress"), exact=True).click()
-    _wait(page, f"text={t('confirm', dosage='3 × 6')}")
+    wait_shown(page, f"text={t('confirm', dosage='3 × 6')}")
     time.sleep(1)
     page.screenshot(path=str(artifacts / "clinic_progress_suggestion.png"), full_page=True)
     page.get_by_role("button", name=t("confirm", dosage="3 × 6")).click()
-    _wait(page, f"text={t('confirmed', dosage='3 × 6')}")
+    wait_shown(page, f"text={t('confirmed', dosage='3 × 6')}")
     assert records.get_patient(db, clinician, CODE).dosage_reps == 6
 
     # Reports: a session PDF downloads; then the patient is deleted with everything.
     page.get_by_text(t("view_reports"), exact=True).click()
-    _wait(page, f"text={t('session_pdf')}", 30_000)
+    wait_shown(page, f"text={t('session_pdf')}", 30_000)
     with page.expect_download(timeout=30_000) as download:
         page.get_by_role("button", name=t("download_pdf")).first.click()
     assert download.value.path().read_bytes()[:4] == b"%PDF"
@@ -199,7 +183,7 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     page.get_by_label(t("delete_type", code=CODE)).fill(CODE)
     page.get_by_label(t("delete_type", code=CODE)).press("Enter")
     page.get_by_role("button", name=t("delete_button")).click()
-    _wait(page, f"text={t('deleted', code=CODE, videos=1)}", 30_000)
+    wait_shown(page, f"text={t('deleted', code=CODE, videos=1)}", 30_000)
     assert records.list_patients(db, clinician) == []
     assert not list((folder / "videos").rglob("*.mp4"))
 
@@ -207,7 +191,7 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     with db.transaction() as s:
         s.execute(update(LoginSession).values(expires_at=utcnow() - dt.timedelta(minutes=1)))
     page.get_by_text(t("view_progress"), exact=True).click()
-    _wait(page, f"text={t('expired')}")
+    wait_shown(page, f"text={t('expired')}")
     page.get_by_role("button", name=t("login")).wait_for(timeout=30_000)
 
 
@@ -230,7 +214,7 @@ def test_uploaded_set_lands_after_the_tab_is_closed(launch, clinic_url, clinic_s
         page.get_by_label(t("username")).fill(USER)
         page.get_by_role("textbox", name=t("password")).fill(PASSWORD)
         page.get_by_role("button", name=t("login")).click()
-        _wait(page, f"text={t('add_patient')}", 30_000)
+        wait_shown(page, f"text={t('add_patient')}", 30_000)
         page.get_by_test_id("stSelectbox").click()
         page.get_by_role("option", name=BACK_CODE).click()
         page.get_by_text(t("view_session"), exact=True).click()
@@ -241,7 +225,7 @@ def test_uploaded_set_lands_after_the_tab_is_closed(launch, clinic_url, clinic_s
     page.get_by_text(exercise_name("en", truth["exercise"]), exact=False).first.click()
     page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=30_000)
     page.set_input_files(UPLOAD_INPUT, str(clip))
-    _wait(page, f"text={t('job_leave')}", 60_000)  # queued: the page follows the job
+    wait_shown(page, f"text={t('job_leave')}", 60_000)  # queued: the page follows the job
     page.screenshot(path=str(artifacts / "clinic_upload_queued.png"), full_page=True)
     page.close()
 
@@ -254,17 +238,17 @@ def test_uploaded_set_lands_after_the_tab_is_closed(launch, clinic_url, clinic_s
     assert not list((folder / "jobs").rglob("upload*"))  # the job's copy of the video is gone
 
     page = open_session_view()  # a new tab: the session resumes at the pain question
-    _wait(page, f"text={t('result_of', exercise=exercise_name('en', truth['exercise']))}",
-          60_000)
+    wait_shown(page, f"text={t('result_of', exercise=exercise_name('en', truth['exercise']))}",
+               60_000)
     assert int(page.locator(METRIC).first.inner_text()) == truth["rep_count"]
-    _wait(page, f"text={t('pain_title')}")
+    wait_shown(page, f"text={t('pain_title')}")
     slider = page.get_by_role("slider").first
     slider.focus()
     for _ in range(2):
         slider.press("ArrowRight")
     page.get_by_role("button", name=t("save_set")).click()
-    _wait(page, "text=Set 1 saved", 30_000)
-    _wait(page, '[data-testid="stFileUploader"]')  # the next set's uploader: answered
+    wait_shown(page, "text=Set 1 saved", 30_000)
+    wait_shown(page, '[data-testid="stFileUploader"]')  # the next set's uploader: answered
     page.screenshot(path=str(artifacts / "clinic_upload_resumed.png"), full_page=True)
     (answered,) = records.set_records(db, clinician, BACK_CODE)
     assert (answered.set_id, answered.pain) == (saved[0].set_id, 2)
@@ -273,6 +257,7 @@ def test_uploaded_set_lands_after_the_tab_is_closed(launch, clinic_url, clinic_s
 LIVE_CODE = "P-LIVE-1"
 
 
+@pytest.mark.timeout(1200)  # waits on frames analysed: slow when loaded
 def test_live_set_saved_to_patient(launch, clinic_url, clinic_store, live_sample, tmp_path,
                                    artifacts):
     """Screening from the (fake) camera: the counted reps become a saved set of the patient."""
@@ -281,7 +266,7 @@ def test_live_set_saved_to_patient(launch, clinic_url, clinic_store, live_sample
     exercise = truth["exercise"]
     clinician = auth.authenticate(db, auth.login(db, USER, PASSWORD))
     records.add_patient(db, clinician, LIVE_CODE, "anterior", truth["side"])
-    y4m = write_y4m(clip, tmp_path / "camera.y4m")
+    y4m, loop_s = server_mode_camera(clip, truth, tmp_path / "camera.y4m")
     browser = launch("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                      f"--use-file-for-fake-video-capture={y4m}")
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
@@ -289,7 +274,7 @@ def test_live_set_saved_to_patient(launch, clinic_url, clinic_store, live_sample
     page.get_by_label(t("username")).fill(USER)
     page.get_by_role("textbox", name=t("password")).fill(PASSWORD)
     page.get_by_role("button", name=t("login")).click()
-    _wait(page, f"text={t('add_patient')}", 30_000)
+    wait_shown(page, f"text={t('add_patient')}", 30_000)
 
     # Pick the patient, start a session, the exercise, the live camera.
     page.get_by_test_id("stSelectbox").click()
@@ -304,18 +289,19 @@ def test_live_set_saved_to_patient(launch, clinic_url, clinic_store, live_sample
     start.wait_for(timeout=300_000)  # a state: the component has loaded (slow when loaded)
     start.click()
 
-    seen = wait_for_live_count(page, 1)
+    seen = watch_live_count(page, 1, truth, loop_s, time.monotonic(),
+                            webrtc=webrtc).count
     page.screenshot(path=str(artifacts / "clinic_live_counting.png"), full_page=True)
     assert seen >= 1, f"live counter stayed at {seen}"
 
     # The camera stops: the reps counted so far stay; ending the set asks pain and swelling.
     webrtc.get_by_role("button", name="STOP").click()
-    _wait(page, f"text={text('app.kept', 'en', count='')}", 30_000)
+    wait_shown(page, f"text={text('app.kept', 'en', count='')}", 120_000)
     counted = int(re.search(r"(\d+)", page.get_by_text(
         text("app.kept", "en", count="")).first.inner_text()).group(1))
     assert counted >= seen
     page.get_by_role("button", name=text("app.end_set", "en")).click()
-    _wait(page, f"text={t('pain_title')}", 30_000)
+    wait_shown(page, f"text={t('pain_title')}", 120_000)
     form = page.get_by_test_id("stForm").filter(has_text=t("pain_title"))
     assert t("live_set_done", exercise=exercise_name("en", exercise)) in form.inner_text()
     slider = form.get_by_role("slider").first
@@ -326,11 +312,11 @@ def test_live_set_saved_to_patient(launch, clinic_url, clinic_store, live_sample
     time.sleep(0.5)
     page.screenshot(path=str(artifacts / "clinic_live_pain.png"), full_page=True)
     form.get_by_role("button", name=t("save_set")).click()
-    _wait(page, "text=Set 1 saved", 30_000)
-    _wait(page, f"text={t('advice_new_swelling')}")  # new swelling: the leaflet's rule
+    wait_shown(page, "text=Set 1 saved", 30_000)
+    wait_shown(page, f"text={t('advice_new_swelling')}")  # new swelling: the leaflet's rule
     time.sleep(2)  # the confirmation stays under the camera (the camera's reruns keep it)
     page.screenshot(path=str(artifacts / "clinic_live_saved.png"), full_page=True)
-    body = _main(page)
+    body = main_text(page)
     assert "Set 1 saved" in body and t("advice_new_swelling") in body
     assert t("pain_title") not in body
 

@@ -17,15 +17,22 @@ import time
 import pytest
 
 from formcheck.clinic import auth, records
-from formcheck.clinic.db import init_db
 from formcheck.clinic.texts import exercise_name
 from formcheck.i18n import text
 
-from .conftest import REPO, running_app, write_y4m
+from .conftest import (
+    CLINIC_PASSWORD,
+    CLINIC_USER,
+    REPO,
+    main_text,
+    running_app,
+    wait_shown,
+    write_y4m,
+)
 
 pytestmark = pytest.mark.browser
 
-USER, PASSWORD = "fysio-home", "heup-thuis-2024"
+USER, PASSWORD = CLINIC_USER, CLINIC_PASSWORD
 CODE, OTHER, CLI_CODE = "HOME-001", "HOME-002", "HOME-CLI-3"
 SAFETY_CAP_S = 1200  # wall clock: only against a hang, never what the test waits for
 
@@ -39,30 +46,9 @@ def h(key: str, **values) -> str:
 
 
 @pytest.fixture(scope="module")
-def home_store(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("home")
-    url = f"sqlite:///{folder / 'clinic.db'}"
-    db = init_db(url)
-    clinic = auth.create_clinic(db, "Fysio Thuis")
-    auth.create_clinician(db, clinic.id, USER, PASSWORD)
-    yield db, url
-    db.dispose()
-
-
-@pytest.fixture(scope="module")
-def home_url(chromium, home_store):
-    with running_app({"FORMCHECK_DB_URL": home_store[1]}, "streamlit_home.log") as app:
+def home_url(chromium, clinic_store):
+    with running_app({"FORMCHECK_DB_URL": clinic_store[1]}, "streamlit_home.log") as app:
         yield app
-
-
-def _wait(page, selector: str, timeout: float = 30_000) -> None:
-    page.locator(selector).or_(page.get_by_test_id("stException")).first.wait_for(
-        timeout=timeout)
-    assert page.get_by_test_id("stException").count() == 0, _main(page)
-
-
-def _main(page) -> str:
-    return page.inner_text('[data-testid="stMain"]')
 
 
 def _pose_count(page) -> int:
@@ -81,20 +67,20 @@ def _one_set_ends(page, artifacts) -> None:
     answer = page.get_by_role("button", name=h("answer"))
     cap = time.monotonic() + SAFETY_CAP_S
     while time.monotonic() < cap:
-        assert page.get_by_test_id("stException").count() == 0, _main(page)
+        assert page.get_by_test_id("stException").count() == 0, main_text(page)
         if answer.count():
             return
         if _pose_count(page) >= 1:
             page.get_by_role("button", name=text("app.end_set", "en")).click()
-            _wait(page, f"text={h('answer')}", 60_000)
+            wait_shown(page, f"text={h('answer')}", 60_000)
             return
         page.wait_for_timeout(1000)
     page.screenshot(path=str(artifacts / "home_patient_no_count.png"), full_page=True)
     pytest.fail("no repetition counted from the fake camera")
 
 
-def test_invite_command_prints_a_url_that_opens_the_programme(launch, home_url, home_store):
-    db, url = home_store
+def test_invite_command_prints_a_url_that_opens_the_programme(launch, home_url, clinic_store):
+    db, url, _ = clinic_store
     clinician = auth.authenticate(db, auth.login(db, USER, PASSWORD))
     records.add_patient(db, clinician, CLI_CODE, "anterior", "right",
                         exercises=["bridge", "heel_slide"])
@@ -107,9 +93,9 @@ def test_invite_command_prints_a_url_that_opens_the_programme(launch, home_url, 
     assert link.startswith(f"{home_url}/home?link=")
     page = launch().new_page(viewport={"width": 1300, "height": 1400})
     page.goto(link.replace("/home?", "/home?lang=en&"))
-    _wait(page, f"text={h('title')}", 60_000)
-    _wait(page, f"text={h('today_title')}")
-    body = _main(page)
+    wait_shown(page, f"text={h('title')}", 60_000)
+    wait_shown(page, f"text={h('today_title')}")
+    body = main_text(page)
     assert h("side", side="Right") in body and text("app.approach_anterior", "en") in body
     assert exercise_name("en", "bridge") in body and exercise_name("en", "heel_slide") in body
     assert exercise_name("en", "mini_squat") not in body   # not in this patient's programme
@@ -120,9 +106,9 @@ def test_invite_command_prints_a_url_that_opens_the_programme(launch, home_url, 
 # The WASM pose model on a shared, loaded 2-core machine may run at a few frames a second:
 # the test waits on states, so it needs more than the suite's default 600 s cap there.
 @pytest.mark.timeout(1800)
-def test_home_set_reaches_the_clinician(launch, home_url, home_store, live_sample, tmp_path,
+def test_home_set_reaches_the_clinician(launch, home_url, clinic_store, live_sample, tmp_path,
                                         artifacts):
-    db, _ = home_store
+    db, _, _ = clinic_store
     clip, truth = live_sample
     exercise = truth["exercise"]
 
@@ -132,7 +118,7 @@ def test_home_set_reaches_the_clinician(launch, home_url, home_store, live_sampl
     clinic.get_by_label(c("username")).fill(USER)
     clinic.get_by_role("textbox", name=c("password")).fill(PASSWORD)
     clinic.get_by_role("button", name=c("login")).click()
-    _wait(clinic, f"text={c('add_patient')}", 60_000)
+    wait_shown(clinic, f"text={c('add_patient')}", 60_000)
     adding = clinic.locator("details").filter(has_text=c("add_patient")).first
     if adding.get_attribute("open") is None:   # folded once the clinic has patients
         clinic.get_by_text(c("add_patient")).click()
@@ -140,10 +126,10 @@ def test_home_set_reaches_the_clinician(launch, home_url, home_store, live_sampl
     form.get_by_label(c("code")).fill(CODE)
     form.get_by_text(text(f"app.side_{truth['side']}", "en"), exact=True).click()
     form.get_by_role("button", name=c("add")).click()
-    _wait(clinic, f"text={c('added', code=CODE)}")
-    _wait(clinic, f"text={c('links_title')}")
+    wait_shown(clinic, f"text={c('added', code=CODE)}")
+    wait_shown(clinic, f"text={c('links_title')}")
     clinic.get_by_role("button", name=c("link_create")).click()
-    _wait(clinic, '[data-testid="stCode"]')
+    wait_shown(clinic, '[data-testid="stCode"]')
     link = re.search(r"http\S+/home\?link=\S+", clinic.inner_text('[data-testid="stCode"]'))
     assert link, clinic.inner_text('[data-testid="stCode"]')
     link = link.group()
@@ -160,9 +146,9 @@ def test_home_set_reaches_the_clinician(launch, home_url, home_store, live_sampl
                      f"--use-file-for-fake-video-capture={y4m}")
     patient = browser.new_context(viewport={"width": 1400, "height": 1800}).new_page()
     patient.goto(link.replace("/home?", "/home?lang=en&"))
-    _wait(patient, f"text={h('title')}", 60_000)
+    wait_shown(patient, f"text={h('title')}", 60_000)
     patient.wait_for_function("() => !location.search.includes('link=')", timeout=30_000)
-    _wait(patient, f"text={h('today_sessions', count=0)}")
+    wait_shown(patient, f"text={h('today_sessions', count=0)}")
     patient.get_by_text(exercise_name("en", exercise), exact=True).click()
     patient.wait_for_selector('iframe[src*="/formcheck/pose/"]', timeout=60_000)
     _one_set_ends(patient, artifacts)
@@ -174,10 +160,10 @@ def test_home_set_reaches_the_clinician(launch, home_url, home_store, live_sampl
     for _ in range(3):
         slider.press("ArrowRight")
     form.get_by_role("button", name=h("answer")).click()
-    _wait(patient, f"text={h('answered', pain=3, swelling='No')}")
+    wait_shown(patient, f"text={h('answered', pain=3, swelling='No')}")
     time.sleep(1)
     patient.screenshot(path=str(artifacts / "home_patient.png"), full_page=True)
-    body = _main(patient)
+    body = main_text(patient)
     assert h("today_sessions", count=1) in body
     assert "7/10" not in body and OTHER not in body           # the other patient's set
     [home_set] = records.set_records(db, clinician, CODE)
@@ -186,27 +172,27 @@ def test_home_set_reaches_the_clinician(launch, home_url, home_store, live_sampl
 
     # The clinician: the home set on the progress page, with the adherence count.
     clinic.get_by_text(c("view_progress"), exact=True).click()
-    _wait(clinic, f"text={c('sessions_title')}", 30_000)
-    _wait(clinic, f"text={c('recent_sets')}")
+    wait_shown(clinic, f"text={c('sessions_title')}", 30_000)
+    wait_shown(clinic, f"text={c('recent_sets')}")
     time.sleep(1)
     clinic.screenshot(path=str(artifacts / "home_clinician_progress.png"), full_page=True)
-    body = _main(clinic)
+    body = main_text(clinic)
     assert "Today: 1 session(s), 1 of them at home" in body
     assert c("source_home") in clinic.inner_text('[data-testid="stDataFrame"] >> nth=0') or \
         c("source_home") in body
 
     # Revoke: the link now shows a clear page, no error.
     clinic.get_by_text(c("view_patients"), exact=True).click()
-    _wait(clinic, f"text={c('links_title')}")
+    wait_shown(clinic, f"text={c('links_title')}")
     clinic.get_by_role("button", name=c("link_revoke")).click()
-    _wait(clinic, f"text={c('link_revoked', count=1, code=CODE)}")
+    wait_shown(clinic, f"text={c('link_revoked', count=1, code=CODE)}")
     again = browser.new_context().new_page()
     again.goto(link.replace("/home?", "/home?lang=en&"), wait_until="commit", timeout=120_000)
-    _wait(again, f"text={h('refused_title')}", 60_000)
-    _wait(again, f"text={h('refused_revoked')}")  # the reason renders just after the title
-    assert h("refused_revoked") in _main(again)
-    assert "Traceback" not in _main(again)
+    wait_shown(again, f"text={h('refused_title')}", 60_000)
+    wait_shown(again, f"text={h('refused_revoked')}")  # the reason renders just after the title
+    assert h("refused_revoked") in main_text(again)
+    assert "Traceback" not in main_text(again)
     # The open tab: choosing another exercise reruns the page, which finds the link withdrawn.
     other = "bridge" if exercise != "bridge" else "heel_slide"
     patient.get_by_text(exercise_name("en", other), exact=True).first.click()
-    _wait(patient, f"text={h('refused_title')}", 30_000)
+    wait_shown(patient, f"text={h('refused_title')}", 30_000)
