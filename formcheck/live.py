@@ -8,6 +8,7 @@ counting.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -18,7 +19,14 @@ import numpy as np
 
 from .filters import CausalSmoother
 from .i18n import text
-from .kinematics import anterior_sign, camera_turn_deg, estimate_view, to_isotropic
+from .kinematics import (
+    LegLabels,
+    anterior_sign,
+    camera_turn_deg,
+    estimate_view,
+    swap_leg_labels,
+    to_isotropic,
+)
 from .measures import (
     VIEWS_3D,
     VIEWS_TURNED,
@@ -162,6 +170,7 @@ class LiveSession:
         self._names: list[str] = []
         self._phase_since = math.nan
         self._cal_t: list[float] = []
+        self._legs = LegLabels()           # the legs' labels kept consistent frame to frame
         self._cal_rows: list[dict[str, float]] = []
         self._views: list[np.ndarray] = []
         self._signal_low = math.inf     # the movement signal's lowest raw reading so far
@@ -185,6 +194,7 @@ class LiveSession:
             self._estimator = PoseEstimator(count_people_every_s=None)
         frame = self._estimator.detect(rgb, t)
         with self._lock:
+            frame, _ = self._consistent(frame, t)
             self._step(frame, t)
             overlay = self._overlay(frame.pixel_xy() if frame is not None else None)
         out = annotate(rgb, overlay)
@@ -200,6 +210,7 @@ class LiveSession:
         """
         started = time.perf_counter()
         with self._lock:
+            frame, _ = self._consistent(frame, t)
             self._step(frame, t)
             self.state.latency_ms = (time.perf_counter() - started) * 1000
         return self.snapshot()
@@ -215,6 +226,10 @@ class LiveSession:
         """
         started = time.perf_counter()
         with self._lock:
+            fixed = [(*self._consistent(f, t), t) for f, t in frames]
+            if any(swapped for _, swapped, _ in fixed):
+                measured = None  # measured on the frames as labelled: measure them again
+            frames = [(f, t) for f, _, t in fixed]
             if measured is not None and measured.key == self._measure_key_locked():
                 view, turn = self.state.view, measured.key[4]
                 raw = [None if r is None else _Raw(r, self.front_sign if sign is None else sign,
@@ -226,6 +241,25 @@ class LiveSession:
                 self._step(frame, t, pre)
             self.state.latency_ms = (time.perf_counter() - started) * 1000
         return self.snapshot()
+
+    def _consistent(self, frame: PoseFrame | None, t: float) -> tuple[PoseFrame | None, bool]:
+        """``(frame, swapped)``: the legs' labels made consistent with the frames before.
+
+        Side-on or obliquely the model may trade the legs' labels (see
+        :class:`~formcheck.kinematics.LegLabels`); from the front its labels stand.
+        """
+        if frame is None:
+            self._legs.update(np.full((33, 2), np.nan), t)
+            return None, False
+        xy = to_isotropic(frame.image_xyz[None], frame.image_wh)[0]
+        if not self._legs.update(xy, t) or "front" in self.state.view:
+            return frame, False
+        one = np.ones(1, bool)
+        world = frame.world_xyz
+        return dataclasses.replace(
+            frame, image_xyz=swap_leg_labels(frame.image_xyz[None], one)[0],
+            visibility=swap_leg_labels(frame.visibility[None], one)[0],
+            world_xyz=None if world is None else swap_leg_labels(world[None], one)[0]), True
 
     def measure_key(self) -> MeasureKey | None:
         """What this session's raw measures depend on besides the frames; None while unsettled.

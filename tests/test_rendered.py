@@ -148,3 +148,31 @@ def test_live_leg_labels_undo_a_trade_mid_hold(flexion_oblique):
     flagged = np.array([live.update(f, t) for f, t in zip(xy, track.t, strict=True)])
     assert flagged[traded].mean() >= 0.9
     assert flagged[~traded].mean() <= 0.02
+
+
+def test_live_path_undoes_a_trade_mid_hold(flexion_oblique):
+    # The same trade streamed to the live engine (as browser landmarks come):
+    # the same reps and faults as the untouched stream.
+    from formcheck.kinematics import swap_leg_labels
+    from formcheck.live import LiveSession
+    from formcheck.pose import PoseFrame
+
+    truth, track = flexion_oblique
+    traded = np.zeros(len(track), bool)
+    for rep in truth["reps"]:
+        traded |= (track.t > rep["peak_start_s"] + 1.0) & (track.t < rep["peak_start_s"] + 2.0)
+
+    def stream(image_xyz, vis, world):
+        live = LiveSession(truth["exercise"], PatientSettings(truth["side"]), "en")
+        still = 6.0  # placement, countdown and calibration on the still start pose
+        for t in np.arange(0, still, 0.1):
+            live.process_pose(PoseFrame(t, image_xyz[0], vis[0], world[0], track.image_wh), t)
+        for i, t in enumerate(track.t):
+            live.process_pose(PoseFrame(t + still, image_xyz[i], vis[i], world[i],
+                                        track.image_wh), t + still)
+        return [(r["completed"], r["faults"]) for r in live.reps()]
+
+    want = stream(track.image_xyz, track.visibility, track.world_xyz)
+    got = stream(*(swap_leg_labels(a, traded) for a in (
+        track.image_xyz, track.visibility, track.world_xyz)))
+    assert len(want) == truth["rep_count"] and got == want
