@@ -248,11 +248,11 @@ class LiveSession:
         Side-on or obliquely the model may trade the legs' labels (see
         :class:`~formcheck.kinematics.LegLabels`); from the front its labels stand.
         """
-        if frame is None:
-            self._legs.update(np.full((33, 2), np.nan), t)
-            return None, False
+        if frame is None or "front" in self.state.view:
+            self._legs = LegLabels()  # from the front the labels stand: a fresh path after
+            return frame, False
         xy = to_isotropic(frame.image_xyz[None], frame.image_wh)[0]
-        if not self._legs.update(xy, t) or "front" in self.state.view:
+        if not self._legs.update(xy, t):
             return frame, False
         one = np.ones(1, bool)
         world = frame.world_xyz
