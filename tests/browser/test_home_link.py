@@ -95,6 +95,9 @@ def test_invite_command_prints_a_url_that_opens_the_programme(launch, home_url, 
     page.goto(link.replace("/home?", "/home?lang=en&"))
     wait_shown(page, f"text={h('title')}", 60_000)
     wait_shown(page, f"text={h('today_title')}")
+    # The programme's exercises render in the same run, possibly after the headings.
+    for ex in ("bridge", "heel_slide"):
+        wait_shown(page, f"text={exercise_name('en', ex)}")
     body = main_text(page)
     assert h("side", side="Right") in body and text("app.approach_anterior", "en") in body
     assert exercise_name("en", "bridge") in body and exercise_name("en", "heel_slide") in body
