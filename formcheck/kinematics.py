@@ -324,7 +324,10 @@ def moving_side(left: np.ndarray, right: np.ndarray, ratio: float = 1.5) -> str 
 
 
 #: Leg landmarks as (left, right) index pairs: hip, knee, ankle, heel, foot.
-LEG_PAIRS = ((23, 24), (25, 26), (27, 28), (29, 30), (31, 32))
+LEG_PAIRS = tuple((int(L[f"LEFT_{n}"]), int(L[f"RIGHT_{n}"]))
+                  for n in ("HIP", "KNEE", "ANKLE", "HEEL", "FOOT_INDEX"))
+#: Knee and ankle of each leg, ``(leg, joint)``: what tells the two legs apart.
+KNEE_ANKLE = np.array([[L.LEFT_KNEE, L.LEFT_ANKLE], [L.RIGHT_KNEE, L.RIGHT_ANKLE]])
 
 
 def _trunk_scale(xy: np.ndarray) -> float | None:
@@ -366,8 +369,7 @@ def leg_label_swaps(xy: np.ndarray, t: np.ndarray, label_cost: float = 1.0,
     """
     n = len(xy)
     out = np.zeros(n, bool)
-    joints = np.array([[25, 27], [26, 28]])  # knee, ankle of (left, right)
-    legs = xy[:, joints]  # (T, 2, 2, 2): leg, joint, xy
+    legs = xy[:, KNEE_ANKLE]  # (T, 2, 2, 2): leg, joint, xy
     trunk = _trunk_scale(xy)
     if trunk is None:
         return out
@@ -445,32 +447,33 @@ class LegLabels:
 
     def __init__(self, label_cost: float = 1.0, carry: float = 0.6) -> None:
         self.label_cost, self.carry = label_cost, carry
-        self._hyp: list[np.ndarray] = []
-        self._cost: np.ndarray | None = None
         self._t = 0.0
+        self.reset()
+
+    def reset(self) -> None:
+        """Start the path afresh with the next frame."""
+        self._hyp: list[np.ndarray] = []  # the last frames' hypotheses, up to three
+        self._cost = np.zeros(4)
 
     def update(self, xy: np.ndarray, t: float) -> bool:
         """Whether the legs of this frame ``(33, 2)`` at time ``t`` are to be swapped."""
         trunk = float(np.linalg.norm(mid_shoulder(xy) - mid_hip(xy)))
-        legs = xy[[[25, 27], [26, 28]]]
-        if not (np.isfinite(legs).all() and np.isfinite(trunk) and trunk > 0):
-            self._hyp, self._cost = [], None
-            return False
-        legs = legs / trunk
-        h0 = np.stack([legs, legs[::-1]])
+        legs = xy[KNEE_ANKLE]
         dt, self._t = t - self._t, t
+        if not (np.isfinite(legs).all() and np.isfinite(trunk) and trunk > 0):
+            self.reset()
+            return False
         if dt > LEG_MAX_STEP_S:
-            self._hyp, self._cost = [], None
-        self._hyp = [*self._hyp[-1:], h0]
+            self.reset()
+        legs = legs / trunk
+        self._hyp = [*self._hyp[-2:], np.stack([legs, legs[::-1]])]
         if len(self._hyp) < 2:
             return False
-        if self._cost is None:
-            self._cost = _first_costs(self._hyp[0], h0, dt, self.label_cost)
-            self._prev = self._hyp[0]
+        if len(self._hyp) == 2:
+            self._cost = _first_costs(*self._hyp, dt, self.label_cost)
         else:
-            self._cost, _ = _label_step(self._cost, self._prev, self._hyp[0], h0, dt,
-                                        self.label_cost, self.carry)
-            self._prev = self._hyp[0]
+            self._cost, _ = _label_step(self._cost, *self._hyp, dt, self.label_cost,
+                                        self.carry)
         self._cost = self._cost - self._cost.min()
         return bool(int(np.argmin(self._cost)) & 1)
 
@@ -497,7 +500,7 @@ def planted_leg_swaps(xy: np.ndarray, together: float = 0.15, moved: float = 0.3
     trunk = _trunk_scale(xy)
     if trunk is None:
         return out
-    pos = (xy[:, [[25, 27], [26, 28]]] - hip[:, None, None, :]) / trunk  # (T, leg, joint, 2)
+    pos = (xy[:, KNEE_ANKLE] - hip[:, None, None, :]) / trunk  # (T, leg, joint, 2)
     gap = np.linalg.norm(pos[:, 0] - pos[:, 1], axis=-1).sum(axis=-1)
     if not np.isfinite(gap).any():
         return out

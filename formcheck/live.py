@@ -249,7 +249,7 @@ class LiveSession:
         :class:`~formcheck.kinematics.LegLabels`); from the front its labels stand.
         """
         if frame is None or "front" in self.state.view:
-            self._legs = LegLabels()  # from the front the labels stand: a fresh path after
+            self._legs.reset()  # from the front the labels stand: a fresh path after
             return frame, False
         xy = to_isotropic(frame.image_xyz[None], frame.image_wh)[0]
         if not self._legs.update(xy, t):

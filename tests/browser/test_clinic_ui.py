@@ -64,6 +64,18 @@ def _seed_history(db, clinician, days: int = 4) -> None:
                                  clinician=clinician, saved_at=at + dt.timedelta(minutes=5))
 
 
+def open_patient_session(page, clinic_url: str, code: str) -> None:
+    """Log in as the clinician and open patient ``code``'s screening session view."""
+    page.goto(f"{clinic_url}/clinic?lang=en")
+    page.get_by_label(t("username")).fill(USER)
+    page.get_by_role("textbox", name=t("password")).fill(PASSWORD)
+    page.get_by_role("button", name=t("login")).click()
+    wait_shown(page, f"text={t('add_patient')}", 30_000)
+    page.get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name=code).click()
+    page.get_by_text(t("view_session"), exact=True).click()
+
+
 def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_sample,
                                       artifacts):
     db, _, folder = clinic_store
@@ -210,14 +222,7 @@ def test_uploaded_set_lands_after_the_tab_is_closed(launch, clinic_url, clinic_s
 
     def open_session_view():
         page = browser.new_page(viewport={"width": 1400, "height": 1800})
-        page.goto(f"{clinic_url}/clinic?lang=en")
-        page.get_by_label(t("username")).fill(USER)
-        page.get_by_role("textbox", name=t("password")).fill(PASSWORD)
-        page.get_by_role("button", name=t("login")).click()
-        wait_shown(page, f"text={t('add_patient')}", 30_000)
-        page.get_by_test_id("stSelectbox").click()
-        page.get_by_role("option", name=BACK_CODE).click()
-        page.get_by_text(t("view_session"), exact=True).click()
+        open_patient_session(page, clinic_url, BACK_CODE)
         return page
 
     page = open_session_view()
@@ -270,16 +275,8 @@ def test_live_set_saved_to_patient(launch, clinic_url, clinic_store, live_sample
     browser = launch("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                      f"--use-file-for-fake-video-capture={y4m}")
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
-    page.goto(f"{clinic_url}/clinic?lang=en")
-    page.get_by_label(t("username")).fill(USER)
-    page.get_by_role("textbox", name=t("password")).fill(PASSWORD)
-    page.get_by_role("button", name=t("login")).click()
-    wait_shown(page, f"text={t('add_patient')}", 30_000)
-
     # Pick the patient, start a session, the exercise, the live camera.
-    page.get_by_test_id("stSelectbox").click()
-    page.get_by_role("option", name=LIVE_CODE).click()
-    page.get_by_text(t("view_session"), exact=True).click()
+    open_patient_session(page, clinic_url, LIVE_CODE)
     page.get_by_role("button", name=t("start_session")).click()
     page.get_by_text(exercise_name("en", exercise), exact=True).click()
     page.get_by_text(t("source_live"), exact=True).click()
