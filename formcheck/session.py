@@ -78,7 +78,8 @@ class RepCounter:
     two is not the end of the rep, while quick reps end at once.
     The return level rises with the cycle's peak (``return_fraction`` of the
     excursion beyond the target): a deep rep whose next one starts before the
-    person is fully back up still ends. :attr:`from_rest` tells whether the
+    person is fully back up still ends. :attr:`first` is the cycle's first
+    value, :attr:`from_rest` tells whether the
     signal was seen under ``start`` before the cycle began and :attr:`rise` how
     far it rose within it: a recording that starts in the bottom position and
     only comes back up has not shown a rep.
@@ -100,7 +101,7 @@ class RepCounter:
         self.last: tuple[float, float, float, bool] | None = None
         self._last_rest_t = math.nan
         self._seen_below_start = False
-        self._first = math.nan
+        self.first = math.nan
         self._trough = math.inf
 
     def update(self, t: float, v: float) -> str | None:
@@ -118,7 +119,7 @@ class RepCounter:
                 self.active, self.onset = True, self._last_rest_t
                 self.peak, self.reached = v, v >= self.target
                 self._reached_t = t
-                self.from_rest, self._first = self._seen_below_start, v
+                self.from_rest, self.first = self._seen_below_start, v
                 return "started"
             if v < self.start:
                 self._seen_below_start = True
@@ -126,7 +127,7 @@ class RepCounter:
         self.peak = max(self.peak, v)
         if v >= self.target and not self.reached:
             self.reached, self._reached_t = True, t
-        self.rise = self.peak - self._first
+        self.rise = self.peak - self.first
         if v > self.ret + self.return_fraction * max(self.peak - self.target, 0.0):
             self._back_since = math.nan
             return None
@@ -368,6 +369,8 @@ class ExerciseSession:
         self._rep_v: list[float] = []
         self._recent: deque[tuple[float, float]] = deque(maxlen=90)
         self._other_peak = -math.inf
+        self._opening: list[tuple[float, float]] | None = []
+        self._lead: list[tuple[float, float]] | None = None
 
     def set_view(self, spec: ExerciseSpec, view: str) -> None:
         """Switch to another camera view's thresholds and checks (``spec`` for that view).
@@ -473,6 +476,15 @@ class ExerciseSession:
             if ev is not None:
                 events.append(ev)
             self.precautions.reset()
+        if self._opening is not None and math.isfinite(v):
+            # Until first back at rest: did the recording start in the position
+            # a rep goes to (seated, for a sit-to-stand)? Then this is the way
+            # back of a cycle whose way down was not filmed.
+            self._opening.append((t, v))
+            if v <= self.spec.return_deg:
+                if self._opening[0][1] >= self.spec.target_deg and not self.reps:
+                    self._lead = self._opening
+                self._opening = None
         if self.spec.legs == "operated":
             self._watch_other_leg(t, values, events)
         return events
@@ -541,8 +553,14 @@ class ExerciseSession:
         """Close the stream and return the reps.
 
         A full-range rep already more than half-way back from its peak to the
-        return level when the recording ends is counted; any other movement in
-        progress is dropped.
+        return level when the recording ends is counted. So is one the recording
+        ends in (target reached, not back) when it also started in that
+        position and the first thing seen was the way back from it (a
+        sit-to-stand filmed from seated to seated): the unseen halves of the
+        first and the last cycle make one whole cycle, so the count does not
+        depend on where in the cycle the recording starts (exercises without a
+        hold only: a hold cannot be judged from two halves). Any other movement
+        in progress is dropped.
         """
         c = self.counter
         halfway = (c.peak + self.spec.return_deg) / 2
@@ -550,6 +568,16 @@ class ExerciseSession:
                 and self._last_v < min(halfway, self.spec.target_deg):
             c.active = False
             c.last = (c.onset, self.t, c.peak, c.reached)
+            self._finish_rep()
+        elif c.active and c.reached and self._lead is not None and self.spec.hold_s <= 0:
+            lead_t, lead_v = (list(x) for x in zip(*self._lead, strict=True))
+            # The way down seen at the end, then the way back seen at the start.
+            step = lead_t[1] - lead_t[0] if len(lead_t) > 1 else 0.1
+            shift = self._rep_t[-1] - lead_t[0] + step if self._rep_t else 0.0
+            self._rep_t += [x + shift for x in lead_t]
+            self._rep_v += lead_v
+            c.active = False
+            c.last = (c.onset, self.t, max([c.peak, *lead_v]), True)
             self._finish_rep()
         self._tail_rep = None
         return self.reps

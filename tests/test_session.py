@@ -77,6 +77,32 @@ def test_a_recording_that_starts_in_the_bottom_position_adds_no_rep():
     assert [r.completed for r in reps] == [True, True]
 
 
+def test_filmed_from_seated_to_seated_every_stand_up_counts_once():
+    # A sit-to-stand filmed from sitting to sitting: 3 stand-ups. The first way
+    # up and the last way down are the halves of one cycle.
+    knots = [(0, 90), (1, 90), (2, 0), (3, 0), (4, 90), (5, 90), (6, 0), (7, 0), (8, 90),
+             (9, 90), (10, 0), (11, 0), (12, 90), (13, 90)]
+    t, v = ramp(knots)
+    s, reps, _ = run("mini_squat", t, v)
+    assert s.rep_count == 3 and [r.completed for r in reps] == [True] * 3
+    assert "too_fast" not in reps[-1].faults  # timed on both halves: 1 s down + 1 s up
+    # Ending standing, the way up seen first stays unpaired: two down-and-up cycles.
+    t, v = ramp(knots[:-2] + [(13, 0)])
+    s, reps, _ = run("mini_squat", t, v)
+    assert s.rep_count == 2
+    # Starting standing and ending seated: the last way down alone is no rep.
+    t, v = ramp([(0, 0)] + knots[3:])
+    s, reps, _ = run("mini_squat", t, v)
+    assert s.rep_count == 2
+    # A held exercise started and ended in the held position: no hold can be
+    # judged from two halves, so they are not a rep.
+    spec = default_programme().exercise("hip_flexion")
+    hi = spec.target_deg + 10
+    t, v = ramp([(0, hi), (2, 0), (3, 0), (4, hi), (8, hi), (9, 0), (10, 0), (11, hi), (12, hi)])
+    s, reps, _ = run("hip_flexion", t, v)
+    assert s.rep_count == 1
+
+
 def test_jitter_around_the_start_threshold_counts_nothing():
     spec = default_programme().exercise("mini_squat")
     rng = np.random.default_rng(1)
