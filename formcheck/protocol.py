@@ -131,6 +131,7 @@ class Tracking:
     hold_average_s: float = 0.0
     settle_s: float = 0.0
     hold_min_return_s: float = 0.0
+    end_position_s: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -365,6 +365,7 @@ class ExerciseSession:
         self._hold_announced = False
         self.t = 0.0
         self._last_v = math.nan
+        self._last_v_t = math.nan
         self._rep_t: list[float] = []
         self._rep_v: list[float] = []
         self._recent: deque[tuple[float, float]] = deque(maxlen=90)
@@ -413,7 +414,7 @@ class ExerciseSession:
         events: list[Event] = []
         v = values.get(self.spec.signal, math.nan)
         if math.isfinite(v):
-            self._last_v = v
+            self._last_v, self._last_v_t = v, t
         if self._tail_rep is not None:
             if t - self._tail_rep.end_s > self.tracking.tail_s or self.counter.active:
                 self._tail_rep = None
@@ -482,7 +483,9 @@ class ExerciseSession:
             # back of a cycle whose way down was not filmed.
             self._opening.append((t, v))
             if v <= self.spec.return_deg:
-                if self._opening[0][1] >= self.spec.target_deg and not self.reps:
+                there = [a for a, b in self._opening if b >= self.spec.target_deg]
+                if self._opening[0][1] >= self.spec.target_deg and not self.reps \
+                        and there[-1] - there[0] >= self.tracking.end_position_s:
                     self._lead = self._opening
                 self._opening = None
         if self.spec.legs == "operated":
@@ -565,11 +568,13 @@ class ExerciseSession:
         c = self.counter
         halfway = (c.peak + self.spec.return_deg) / 2
         if c.active and c.reached and math.isfinite(self._last_v) \
-                and self._last_v < min(halfway, self.spec.target_deg):
+                and self._last_v < halfway:
             c.active = False
             c.last = (c.onset, self.t, c.peak, c.reached)
             self._finish_rep()
-        elif c.active and c.reached and self._lead is not None and self.spec.hold_s <= 0:
+        elif c.active and c.reached and self._lead is not None and self.spec.hold_s <= 0 \
+                and self.t - self._last_v_t <= self.tracking.end_position_s \
+                and min(self._rep_v[-3:], default=-math.inf) >= self.spec.target_deg:
             lead_t, lead_v = (list(x) for x in zip(*self._lead, strict=True))
             # The way down seen at the end, then the way back seen at the start.
             step = lead_t[1] - lead_t[0] if len(lead_t) > 1 else 0.1

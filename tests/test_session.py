@@ -94,6 +94,15 @@ def test_filmed_from_seated_to_seated_every_stand_up_counts_once():
     t, v = ramp([(0, 0)] + knots[3:])
     s, reps, _ = run("mini_squat", t, v)
     assert s.rep_count == 2
+    # Not when the first bottom reading is a single frame (a glitch or an edit),
+    # nor when the person leaves the picture in the bottom position.
+    t, v = ramp([(0, 90), (1, 90)] + knots[2:-2] + [(13, 90)])
+    blip = np.where(t < 0.05, 90.0, np.where(t < 2.0, 0.0, v))
+    s, reps, _ = run("mini_squat", t, blip)
+    assert s.rep_count == 2
+    gone = np.where(t > 12.5, np.nan, v)
+    s, reps, _ = run("mini_squat", t, gone)
+    assert s.rep_count == 2
     # A held exercise started and ended in the held position: no hold can be
     # judged from two halves, so they are not a rep.
     spec = default_programme().exercise("hip_flexion")
@@ -217,6 +226,10 @@ def test_recording_that_ends_on_the_way_back_counts_that_rep():
     t, v = ramp([(0, 0)] + rep_knots(1, 60)[:3] + [(3.5, 40)])  # ends still down
     s, reps, _ = run("mini_squat", t, v)
     assert s.rep_count == 0
+    # A deep squat cut off more than half-way back up, still bent past the target.
+    t, v = ramp([(0, 0), (1, 15), (2, 100), (2.7, 50)])
+    s, reps, _ = run("mini_squat", t, v)
+    assert s.rep_count == 1
 
 
 def test_missing_frames_do_not_break_a_rep():
