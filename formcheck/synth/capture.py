@@ -1,0 +1,127 @@
+"""Real capture conditions applied to a recorded video.
+
+What phones and webcams do to the picture, independent of the person: dim
+light with sensor noise, a frame rate the camera cannot deliver (each frame
+held for several), a doubled container rate, a handheld camera that shakes and
+drifts, a burned-in overlay. Used to check that a real clip's count survives
+them (``benchmarks/capture.py``, ``tests/test_capture.py``).
+
+Frames are ``(H, W, 3)`` uint8 RGB; every function is pure given its seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from formcheck.video import VideoWriter, probe, read_frames
+
+Frames = Iterator[tuple[float, np.ndarray]]
+
+
+def dim(frames: Frames, gain: float = 0.3, noise: float = 5.0, seed: int = 0) -> Frames:
+    """Low light: ``gain`` of the brightness plus ``noise`` grey levels of sensor noise."""
+    rng = np.random.default_rng(seed)
+    for t, rgb in frames:
+        x = rgb.astype(np.float32) * gain + rng.normal(0.0, noise, rgb.shape).astype(np.float32)
+        yield t, np.clip(x, 0, 255).astype(np.uint8)
+
+
+def held(frames: Frames, every: int = 3) -> Frames:
+    """A new picture only every ``every`` frames (duplicated frames, motion in steps)."""
+    last = None
+    for i, (t, rgb) in enumerate(frames):
+        if i % every == 0:
+            last = rgb
+        yield t, last
+
+
+def resampled(frames: Frames, fps: float) -> Frames:
+    """The same pictures at ``fps`` frames a second (each the latest source frame)."""
+    prev: tuple[float, np.ndarray] | None = None
+    k = 0
+    for t, rgb in frames:
+        while prev is not None and k / fps < t:
+            yield k / fps, prev[1]
+            k += 1
+        prev = (t, rgb)
+    if prev is not None:
+        while k / fps <= prev[0] + 1e-9:
+            yield k / fps, prev[1]
+            k += 1
+
+
+def shaken(frames: Frames, shift: float = 0.04, turn_deg: float = 3.0, zoom: float = 0.06,
+           seed: int = 0) -> Frames:
+    """A handheld camera that drifts, trembles, turns and zooms.
+
+    The picture drifts (slow random walk) and trembles (per-frame jitter) by up
+    to ``shift`` of its size, turns by up to ``turn_deg`` and zooms by up to
+    ``zoom``; the borders are filled black.
+    """
+    rng = np.random.default_rng(seed)
+    state = np.zeros(4)  # dx, dy (fractions), angle (deg), log zoom
+    limit = np.array([shift, shift, turn_deg, np.log1p(zoom)])
+    for t, rgb in frames:
+        state = 0.97 * state + rng.normal(0.0, 0.12, 4) * limit
+        state = np.clip(state, -limit, limit)
+        jitter = rng.normal(0.0, 0.15, 4) * limit
+        dx, dy, angle, logz = state + jitter
+        h, w = rgb.shape[:2]
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), float(angle), float(np.exp(logz)))
+        m[:, 2] += (dx * w, dy * h)
+        yield t, cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_CONSTANT)
+
+
+def overlaid(frames: Frames, seed: int = 0) -> Frames:
+    """A burned-in overlay: a caption bar with moving text, a bright arrow sweeping."""
+    rng = np.random.default_rng(seed)
+    phase = rng.uniform(0, 2 * np.pi)
+    for t, rgb in frames:
+        img = np.ascontiguousarray(rgb.copy())
+        h, w = img.shape[:2]
+        cv2.rectangle(img, (0, int(h * 0.85)), (w, h), (20, 20, 20), -1)
+        x = int((0.5 + 0.45 * np.sin(t + phase)) * w)
+        cv2.putText(img, f"REP TIME {t:5.1f}", (x - w // 4, int(h * 0.95)),
+                    cv2.FONT_HERSHEY_SIMPLEX, h / 500, (255, 255, 0), max(1, h // 250))
+        y = int((0.3 + 0.2 * np.cos(0.7 * t + phase)) * h)
+        cv2.arrowedLine(img, (int(w * 0.05), y), (int(w * 0.3), y), (255, 40, 40),
+                        max(2, h // 120), tipLength=0.3)
+        yield t, img
+
+
+CONDITIONS: dict[str, Callable[[Frames, float], Frames]] = {
+    "dim": lambda f, fps: dim(f),
+    "held_frames": lambda f, fps: held(f, every=max(2, round(fps / 8))),
+    "fps_60": lambda f, fps: resampled(f, 60.0),
+    "handheld": lambda f, fps: shaken(f),
+    "overlay": lambda f, fps: overlaid(f),
+    "dim_handheld": lambda f, fps: shaken(dim(f, seed=1), seed=1),
+}
+"""Condition name → frames transform (given the source frame rate)."""
+
+
+def degrade_video(src: str | Path, dst: str | Path, condition: str,
+                  max_side: int | None = None) -> Path:
+    """Write ``src`` under ``condition`` (a :data:`CONDITIONS` key) to ``dst``.
+
+    With ``max_side`` the frames are scaled down first.
+    """
+    info = probe(src)
+    fps = info.fps or 30.0
+    frames = CONDITIONS[condition](read_frames(src, max_side=max_side), fps)
+    out_fps = 60.0 if condition == "fps_60" else fps
+    writer = None
+    try:
+        for t, rgb in frames:
+            if writer is None:
+                writer = VideoWriter(dst, rgb.shape[1], rgb.shape[0], fps=out_fps, crf=20)
+            writer.write(rgb, t)
+    finally:
+        if writer is not None:
+            writer.close()
+    return Path(dst)

@@ -1,0 +1,53 @@
+"""Real clips under real capture conditions keep their count (../shared/clips; skipped
+when absent). The conditions are in formcheck/synth/capture.py; the numbers for more
+clips and conditions come from benchmarks/capture.py."""
+
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from formcheck.analysis import analyze_track, track_video
+from formcheck.protocol import PatientSettings
+from formcheck.synth.capture import degrade_video, held, resampled
+
+CASES = {c["clip"]: c for c in tomllib.loads(
+    (Path(__file__).parent / "data" / "real_clips.toml").read_text())["case"]}
+
+
+def frames(n, fps):
+    return ((i / fps, np.full((4, 4, 3), i, np.uint8)) for i in range(n))
+
+
+def test_held_frames_repeat_the_picture_and_keep_the_times():
+    out = list(held(frames(7, 30), every=3))
+    assert [t for t, _ in out] == pytest.approx([i / 30 for i in range(7)])
+    assert [int(f[0, 0, 0]) for _, f in out] == [0, 0, 0, 3, 3, 3, 6]
+
+
+def test_resampled_shows_the_latest_picture_at_the_new_rate():
+    out = list(resampled(frames(4, 25), 60))
+    assert [t for t, _ in out] == pytest.approx([k / 60 for k in range(len(out))])
+    assert out[-1][0] <= 3 / 25 + 1e-9
+    shown = [int(f[0, 0, 0]) for _, f in out]
+    assert shown == [int(np.floor(t * 25 + 1e-9)) for t, _ in out]
+
+
+@pytest.mark.clips
+@pytest.mark.parametrize("clip,condition", [
+    ("be23_squat.mp4", "dim_handheld"),
+    ("ndnam_banded_knee_drives_oblique.mp4", "held_frames"),
+    ("frailty_sit_to_stand.mp4", "overlay"),
+])
+def test_a_real_clip_keeps_its_count_under_capture_conditions(clips_dir, tmp_path, clip,
+                                                              condition):
+    case = CASES[clip]
+    path = degrade_video(clips_dir / clip, tmp_path / f"{condition}.mp4", condition,
+                         max_side=640)
+    track, truncated = track_video(path)
+    side = case["sides"][0]
+    res = analyze_track(track, case["exercise"], PatientSettings(side), "en",
+                        truncated=truncated)
+    assert abs(res.rep_count - case["reps"]) <= case["tolerance"], (
+        condition, res.rep_count, case["reps"], [r.to_dict() for r in res.reps])
