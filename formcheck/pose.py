@@ -19,6 +19,25 @@ from ._quiet import native_stderr_silenced
 
 N_LANDMARKS = 33
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "pose_landmarker_full.task"
+UNDEREXPOSED_BELOW = 150
+"""A frame whose bright end (99th percentile) is under this grey level is underexposed."""
+
+
+def well_exposed(rgb: np.ndarray) -> np.ndarray:
+    """``rgb`` with its levels stretched to the full range if it is underexposed.
+
+    In dim light (a room lit by one lamp, a phone in the evening) the pose model
+    finds no one in a frame whose brightest parts are mid-grey; stretched from
+    its 1st to its 99th percentile it finds the person again. Frames with a
+    normal bright end are returned as they are (the same object).
+    """
+    import cv2
+
+    lo, hi = np.percentile(rgb[::8, ::8], (1, 99))
+    if hi >= UNDEREXPOSED_BELOW or hi - lo < 8:
+        return rgb
+    gain = 255.0 / (hi - lo)
+    return cv2.convertScaleAbs(rgb, alpha=gain, beta=-lo * gain)
 
 
 class Landmark(enum.IntEnum):
@@ -258,11 +277,16 @@ class PoseEstimator:
         self.close()
 
     def detect(self, rgb: np.ndarray, t: float) -> PoseFrame | None:
-        """Landmarks of the most prominent person in an ``(H, W, 3)`` uint8 RGB frame."""
+        """Landmarks of the most prominent person in an ``(H, W, 3)`` uint8 RGB frame.
+
+        An underexposed frame is shown to the model with its levels stretched
+        (:func:`well_exposed`).
+        """
         import mediapipe as mp
 
         ms = max(int(round(t * 1000)), self._last_ms + 1)
         first = self._last_ms < 0
+        rgb = well_exposed(rgb)
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
         self._last_ms = ms
         if first:

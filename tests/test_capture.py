@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from formcheck.analysis import analyze_track, track_video
+from formcheck.pose import well_exposed
 from formcheck.protocol import PatientSettings
 from formcheck.synth.capture import degrade_video, held, resampled
 
@@ -34,11 +35,24 @@ def test_resampled_shows_the_latest_picture_at_the_new_rate():
     assert shown == [int(np.floor(t * 25 + 1e-9)) for t, _ in out]
 
 
+def test_only_an_underexposed_frame_is_stretched():
+    rng = np.random.default_rng(0)
+    normal = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    assert well_exposed(normal) is normal
+    dark = (normal * 0.3).astype(np.uint8)
+    out = well_exposed(dark)
+    assert out.dtype == np.uint8 and np.percentile(out, 99) > 240
+    assert np.percentile(out, 1) < 10
+    flat = np.full((48, 64, 3), 20, np.uint8)  # a black frame stays black
+    assert well_exposed(flat) is flat
+
+
 @pytest.mark.clips
 @pytest.mark.parametrize("clip,condition", [
     ("be23_squat.mp4", "dim_handheld"),
     ("ndnam_banded_knee_drives_oblique.mp4", "held_frames"),
     ("frailty_sit_to_stand.mp4", "overlay"),
+    ("physioplus_bridging.mp4", "dim"),  # no one was found before levels were stretched
 ])
 def test_a_real_clip_keeps_its_count_under_capture_conditions(clips_dir, tmp_path, clip,
                                                               condition):
