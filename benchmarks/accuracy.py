@@ -164,7 +164,9 @@ def evaluate_rendered(path: Path, use_cache: bool = True) -> dict:
     # res.track: the track as the engine measured it (legs' labels made consistent)
     raw = smoothed_measures(res.track, truth["side"], default_programme(), res.view)
     cal = calibrated(raw, res.calibration)
-    faults = {c: {"tp": 0, "fp": 0, "fn": 0} for c in FAULT_CODES}
+    faults = {c: {"tp": 0, "fp": 0, "fn": 0, "nc": 0} for c in FAULT_CODES}
+    unchecked = {c for w in res.warnings if w.code == "fault_not_checked"
+                 for c in w.data.get("codes", [])}
     errors = []
     for tr, g in match_reps(truth["reps"], got):
         t_f = set(tr["faults"]) if tr else set()
@@ -177,7 +179,9 @@ def evaluate_rendered(path: Path, use_cache: bool = True) -> dict:
             errors.append(f"FP {c} @{at}" + ("" if tr else " (no true rep)"))
         for c in sorted(t_f - g_f):
             faults[c]["fn"] += 1
-            errors.append(f"FN {c} @{at}" + ("" if g else " (rep not seen)"))
+            faults[c]["nc"] += c in unchecked  # a miss the user was told of
+            errors.append(f"FN {c} @{at}" + ("" if g else " (rep not seen)")
+                          + (" (warned: not checkable in this view)" if c in unchecked else ""))
     return {
         "clip": path.name, "exercise": truth["exercise"], "view": view_label(truth),
         "azimuth_deg": truth["camera"]["azimuth_deg"],
@@ -291,12 +295,19 @@ def condition_lines(rendered: list[dict]) -> list[str]:
 
 
 def fault_totals(rendered: list[dict]) -> dict[str, dict[str, int]]:
-    totals = {c: {"tp": 0, "fp": 0, "fn": 0} for c in FAULT_CODES}
+    """TP/FP/FN per code; ``nc``: of the FN, those in a ``fault_not_checked`` warning."""
+    totals = {c: {"tp": 0, "fp": 0, "fn": 0, "nc": 0} for c in FAULT_CODES}
     for r in rendered:
         for c, v in r["faults"].items():
             for k in v:
                 totals[c][k] += v[k]
     return totals
+
+
+def recall_where_checked(c: dict[str, int]) -> float:
+    """Recall leaving out the misses the user was warned could not be checked."""
+    n = c["tp"] + c["fn"] - c.get("nc", 0)
+    return c["tp"] / n if n else float("nan")
 
 
 def markdown(rendered: list[dict], totals: dict, real: list[dict]) -> str:
@@ -339,14 +350,20 @@ def markdown(rendered: list[dict], totals: dict, real: list[dict]) -> str:
     lines += per_view_lines(rendered)
     lines += ["", "Calibrated MAE over all frames (in brackets: over frames where the true "
               f"angle is > {MOVING_DEG:g}° from its start value), mean over clips.", "",
-              "## Per-rep faults", "", "| fault | TP | FP | FN | precision | recall | F1 |",
-              "|---|---|---|---|---|---|---|"]
+              "## Per-rep faults", "",
+              "FN (warned): misses of a fault the view could not show, for which the "
+              "result carried a `fault_not_checked` warning; *recall where checked* "
+              "leaves those out. Recall and F1 count every miss.", "",
+              "| fault | TP | FP | FN | FN (warned) | precision | recall | F1 | "
+              "recall where checked |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for code, c in totals.items():
         if c["tp"] + c["fp"] + c["fn"] == 0:
             continue
         p, r, f = prf(c)
-        lines.append(f"| {code} | {c['tp']} | {c['fp']} | {c['fn']} | {fmt(p, 2)} | "
-                     f"{fmt(r, 2)} | {fmt(f, 2)} |")
+        lines.append(f"| {code} | {c['tp']} | {c['fp']} | {c['fn']} | {c.get('nc', 0)} | "
+                     f"{fmt(p, 2)} | {fmt(r, 2)} | {fmt(f, 2)} | "
+                     f"{fmt(recall_where_checked(c), 2)} |")
     by_ex: dict[str, list[dict]] = defaultdict(list)
     for r in rendered:
         by_ex[r["exercise"]].append(r)
@@ -427,7 +444,8 @@ def main() -> None:
         if sum(v.values()):
             p, rr, f = prf(v)
             print(f"{c:24s} {v['tp']:3d} {v['fp']:3d} {v['fn']:3d}  {fmt(p, 2):5s} "
-                  f"{fmt(rr, 2):5s} {fmt(f, 2)}")
+                  f"{fmt(rr, 2):5s} {fmt(f, 2)}   (FN warned {v['nc']}, recall where "
+                  f"checked {fmt(recall_where_checked(v), 2)})")
     exact = sum(r["exact"] for r in rendered)
     print(f"rep count exact on {exact}/{len(rendered)} rendered clips")
     real = [] if "--no-real" in argv else evaluate_real(use_cache)

@@ -482,10 +482,11 @@ class ExerciseSession:
             # a rep goes to (seated, for a sit-to-stand)? Then this is the way
             # back of a cycle whose way down was not filmed.
             self._opening.append((t, v))
-            if v <= self.spec.return_deg:
+            if self._opening[0][1] < self.spec.target_deg:
+                self._opening = None  # it did not
+            elif v <= self.spec.return_deg:
                 there = [a for a, b in self._opening if b >= self.spec.target_deg]
-                if self._opening[0][1] >= self.spec.target_deg and not self.reps \
-                        and there[-1] - there[0] >= self.tracking.end_position_s:
+                if not self.reps and there[-1] - there[0] >= self.tracking.end_position_s:
                     self._lead = self._opening
                 self._opening = None
         if self.spec.legs == "operated":
