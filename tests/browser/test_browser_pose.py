@@ -139,3 +139,20 @@ def test_browser_mode_counts_reps_locally(launch, app_url, live_sample, tmp_path
     assert any(p.endswith(".wasm") for p in local)
     assert text("app.mode_browser", "en") in body
     context.close()
+
+
+def test_a_dim_room_is_lifted_for_the_model(launch, app_url, clips_dir, tmp_path):
+    # A real clip dimmed as a room lit by one lamp films it (a third of the light, sensor
+    # noise): the model finds no one in those frames unless the page first stretches the
+    # frame's levels, as the server does for uploads.
+    from formcheck.synth.capture import degrade_video
+
+    dimmed = degrade_video(clips_dir / "physioplus_bridging.mp4", tmp_path / "dim.mp4", "dim")
+    y4m = write_y4m(dimmed, tmp_path / "camera.y4m")
+    browser = launch("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                     f"--use-file-for-fake-video-capture={y4m}")
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(f"{app_url}/live?lang=en&exercise=bridge&side=left")
+    stats = _wait_for(page, lambda s: s["processed"] >= 30, "30 frames through the model")
+    assert stats["found"] >= 0.8 * stats["processed"], stats
+    assert stats["stretched"] >= 0.8 * stats["processed"], stats

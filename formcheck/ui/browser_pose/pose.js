@@ -14,7 +14,8 @@ const MAX_BUFFERED = 64 * 1024;   // skip sending while the socket is this far b
 const WARMUP_S = 3;               // judge the frame rate only after this long
 
 // Read by the browser tests (and handy in the console); never sent anywhere.
-const stats = { processed: 0, sent: 0, states: 0, dropped: 0, lastState: null, fps: 0 };
+const stats = { processed: 0, sent: 0, states: 0, dropped: 0, lastState: null, fps: 0,
+                found: 0, stretched: 0 };
 window.formcheckStats = stats;
 
 let worker = null;
@@ -138,6 +139,8 @@ function onVideoFrame(now) {
 function onResult(result) {
   busy = false;
   stats.processed += 1;
+  if (result.lm) stats.found += 1;
+  if (result.stretched) stats.stretched += 1;
   lastLm = result.lm;
   const at = performance.now() / 1000;
   if (firstFrameAt === null) firstFrameAt = at;
