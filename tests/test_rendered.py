@@ -192,3 +192,32 @@ def test_live_path_undoes_a_trade_mid_hold(flexion_oblique):
     got = stream(*(swap_leg_labels(a, traded) for a in (
         track.image_xyz, track.visibility, track.world_xyz)))
     assert len(want) == truth["rep_count"] and got == want
+
+
+def test_live_path_reads_the_lying_knee_as_the_recorded_path_does():
+    # Live, the start pose is calibrated on its own window and the frames are
+    # smoothed causally; the hips' misplacement is learnt there too, so a heel
+    # slide's held knee reads the same, near its true angle.
+    from formcheck.analysis import analyze_track, track_video
+    from formcheck.live import LiveSession
+    from formcheck.pose import PoseFrame
+
+    clip = SAMPLES / "heel_slide_faults_side.mp4"
+    truth = json.loads(clip.with_suffix(".truth.json").read_text())
+    track = track_video(clip)[0]
+    settings = PatientSettings(truth["side"])
+    live = LiveSession(truth["exercise"], settings, "en")
+    still = 6.0  # placement, countdown and calibration on the still start pose
+    for t in np.arange(0, still, 0.1):
+        live.process_pose(PoseFrame(t, track.image_xyz[0], track.visibility[0],
+                                    track.world_xyz[0], track.image_wh), t)
+    for i, t in enumerate(track.t):
+        live.process_pose(PoseFrame(t + still, track.image_xyz[i], track.visibility[i],
+                                    track.world_xyz[i], track.image_wh), t + still)
+    recorded = analyze_track(track, truth["exercise"], settings, "en")
+    peaks_live = [r["peak_deg"] for r in live.reps()]
+    peaks_true = [r["peaks"]["knee_flexion_deg"]["max"] for r in truth["reps"]]
+    assert live.calibration.hip_shift > 0
+    assert len(peaks_live) == len(peaks_true) == recorded.rep_count
+    assert peaks_live == pytest.approx([r.peak_deg for r in recorded.reps], abs=3.0)
+    assert peaks_live == pytest.approx(peaks_true, abs=11.0)  # was 17° low
