@@ -629,3 +629,65 @@ def sagittal_angles_deg(xy: np.ndarray, side: str, front_sign: np.ndarray | floa
     thigh = segment_inclination_deg(hip, knee, front_sign, turn_deg)
     shank = segment_inclination_deg(knee, ankle, front_sign, turn_deg)
     return thigh - trunk, thigh - shank
+
+
+# --- A lying leg in the trunk's frame: the hip landmark's misplacement -------------
+# Seen from the side, the pose model places the hip of a lying body towards the
+# ceiling (the front of the body) of the hip joint, by roughly a tenth of a shank
+# length, and more as the thigh rises. The error is a displacement of one landmark,
+# not a constant angle: its effect on the knee angle shrinks as the thigh rises, and
+# it tilts the trunk line too. A leg lying straight at the start shows it (hip, knee
+# and ankle should be in line); :func:`angles_with_hip_shift` measures with the hips
+# moved back by what the start showed.
+
+
+def leg_in_trunk_frame(xy: np.ndarray, side: str, front_sign: np.ndarray | float
+                       ) -> np.ndarray:
+    """Thigh (hip→knee) and shank (knee→ankle) of ``side`` in the trunk's frame.
+
+    Returns ``(..., 2, 2)``: segment (thigh, shank) × (component along the trunk
+    axis, shoulders→hips; component along its normal towards the body's front),
+    in trunk lengths (mid-shoulder to mid-hip). ``front_sign`` as in
+    :func:`hip_flexion_deg`.
+    """
+    d = trunk_axis(xy)
+    length = np.linalg.norm(d, axis=-1, keepdims=True)
+    u = d / np.where(length > 0, length, np.nan)
+    n = np.stack([-u[..., 1], u[..., 0]], axis=-1) * np.asarray(front_sign, float)[..., None]
+    hip, knee, ankle = (xy[..., side_landmark(side, p), :] for p in ("hip", "knee", "ankle"))
+    segs = np.stack([knee - hip, ankle - knee], axis=-2) / length[..., None]
+    return np.stack([np.sum(segs * u[..., None, :], -1), np.sum(segs * n[..., None, :], -1)],
+                    axis=-1)
+
+
+def hip_off_leg_line(leg: np.ndarray) -> np.ndarray:
+    """How far the hip lies in front of the knee→ankle line, ``(...,)`` in trunk lengths.
+
+    ``leg`` is :func:`leg_in_trunk_frame` ``(..., 2, 2)``. Zero for a straight leg
+    whose hip landmark sits on the joint; positive when the hip is placed towards
+    the body's front (the ceiling, lying on the back).
+
+    >>> float(hip_off_leg_line(np.array([[1.0, -0.1], [1.0, 0.0]])))
+    0.1
+    """
+    thigh, shank = leg[..., 0, :], leg[..., 1, :]
+    s = shank / np.linalg.norm(shank, axis=-1, keepdims=True)
+    normal = np.stack([-s[..., 1], s[..., 0]], axis=-1)  # the shank turned towards the front
+    return -np.sum(thigh * normal, axis=-1)
+
+
+def angles_with_hip_shift(leg: np.ndarray, shift: float) -> tuple[np.ndarray, np.ndarray]:
+    """Hip and knee flexion, ``(...,)`` each, with the hips moved ``shift`` towards the back.
+
+    ``leg`` is :func:`leg_in_trunk_frame` ``(..., 2, 2)``; ``shift`` in trunk
+    lengths, along the trunk's normal (both hips alike, so the trunk line turns
+    with them). With ``shift`` 0 equal to :func:`hip_flexion_deg` and
+    :func:`knee_flexion_deg`.
+    """
+    thigh, shank = leg[..., 0, :], leg[..., 1, :]
+    t_u, t_n = thigh[..., 0], thigh[..., 1] + shift
+    hip = np.degrees(np.arctan2(t_n, t_u) - np.arctan2(-shift, 1.0))
+    hip = (hip + 180.0) % 360.0 - 180.0
+    knee = np.degrees(np.abs(np.arctan2(t_u * shank[..., 1] - t_n * shank[..., 0],
+                                        t_u * shank[..., 0] + t_n * shank[..., 1])))
+    return hip, knee

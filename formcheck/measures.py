@@ -31,6 +31,9 @@ SAGITTAL_LEG_MEASURES = ("hip_flexion", "hip_extension", "knee_flexion", "thigh_
                          "heel_rise", "hip_lift")
 """Leg measures both legs share in a two-legged exercise (fused by :func:`fuse_legs`)."""
 TRUNK = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
+LEG_FRAME = ("thigh_along", "thigh_front", "shank_along", "shank_front")
+"""Per leg, :func:`kinematics.leg_in_trunk_frame` as series (2-D views only): what
+:func:`with_hip_shift` re-measures hip and knee flexion from."""
 
 
 def _needs(side: str) -> dict[str, tuple[int, ...]]:
@@ -99,7 +102,8 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
         dict of ``(T,)`` arrays: ``hip_flexion``, ``hip_extension``, ``knee_flexion``,
     ``hip_abduction``, ``thigh_elevation``, ``trunk_lean_forward``, ``trunk_lean_back``,
     ``trunk_lean_side_signed``, ``heel_y``, ``shank``, ``foot_pitch``, ``knee_width_ratio``,
-    ``knee_past_midline``, each leg measure also ``*_other``; ``trunk_tilt`` (the
+    ``knee_past_midline``, each leg measure also ``*_other``; in 2-D views also
+    :data:`LEG_FRAME` per leg; ``trunk_tilt`` (the
     trunk from the image vertical, 0–180°, uncalibrated), ``hip_x`` (the hips'
     horizontal position) and ``trunk_length``, for telling the exercise from
     walking or bending down; and the qualities
@@ -131,6 +135,11 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
         out["foot_pitch" + suffix] = g("foot_pitch", k.foot_pitch_deg(xy, leg))
         out["knee_past_midline" + suffix] = g("knee_past_midline", k.knee_past_midline(xy, leg))
         out["quality" + suffix] = leg_quality(vis, leg).astype(float)
+        if world is None and turn_deg is None:
+            frame = k.leg_in_trunk_frame(xy, leg, front_sign).reshape(xy.shape[:-2] + (4,))
+            for j, name in enumerate(LEG_FRAME):
+                out[name + suffix] = _gate(frame[..., j], vis, TRUNK + need["knee_flexion"],
+                                           min_visibility)
     trunk_ok = lambda v: _gate(v, vis, TRUNK, min_visibility)  # noqa: E731
     out["trunk_lean_forward"] = trunk_ok(k.trunk_lean_forward_deg(xy, front_sign))
     out["trunk_lean_back"] = -out["trunk_lean_forward"]
@@ -183,6 +192,9 @@ class Calibration:
         method: ``start`` (neutral start pose), ``resting_level`` (only the
             movement signal, from its resting level) or ``none``.
         knee_flexion_start: knee flexion of the operated leg at the start.
+        hip_shift: trunk lengths the hips are moved towards the back before hip and
+            knee flexion are measured (:func:`with_hip_shift`): lying, the model's
+            misplacement of the hips, shown by a leg lying straight at the start.
 
     """
 
@@ -192,6 +204,55 @@ class Calibration:
     applied: bool = False
     knee_flexion_start: float = float("nan")
     method: str = "none"
+    hip_shift: float = 0.0
+
+
+def with_hip_shift(raw: dict[str, np.ndarray], shift: float) -> dict[str, np.ndarray]:
+    """``raw`` with hip and knee flexion (each leg) measured with the hips moved ``shift``.
+
+    See :func:`kinematics.angles_with_hip_shift`; needs the :data:`LEG_FRAME`
+    series (else ``raw`` is returned as it is). Values stay NaN where they were.
+    """
+    if not shift:
+        return raw
+    out = dict(raw)
+    for suffix in ("", "_other"):
+        names = [n + suffix for n in LEG_FRAME]
+        if not all(n in raw for n in names) or "hip_flexion" + suffix not in raw:
+            continue
+        leg = np.stack([raw[n] for n in names], axis=-1).reshape(raw[names[0]].shape + (2, 2))
+        hip, knee = k.angles_with_hip_shift(leg, shift)
+        hip = np.where(np.isfinite(raw["hip_flexion" + suffix]), hip, np.nan)
+        out["hip_flexion" + suffix], out["hip_extension" + suffix] = hip, -hip
+        out["knee_flexion" + suffix] = np.where(np.isfinite(raw["knee_flexion" + suffix]),
+                                                knee, np.nan)
+    return out
+
+
+def straight_leg_hip_shift(raw: dict[str, np.ndarray], window: np.ndarray,
+                           max_knee_deg: float) -> float:
+    """The hips' misplacement (trunk lengths, + = towards the front) shown by a straight leg.
+
+    Over the frames ``window`` (the still start pose), a leg whose knee reads
+    within ``max_knee_deg`` of straight should have its hip in line with the
+    knee and ankle: how far the model put the hip in front of that line (median,
+    the better-seen such leg) is its misplacement. 0 when no leg shows it.
+    """
+    best, shift = -1.0, 0.0
+    for suffix in ("", "_other"):
+        names = [n + suffix for n in LEG_FRAME]
+        if not all(n in raw for n in names):
+            continue
+        knee = raw["knee_flexion" + suffix][window]
+        leg = np.stack([raw[n][window] for n in names], axis=-1).reshape(knee.shape + (2, 2))
+        off = k.hip_off_leg_line(leg)
+        ok = np.isfinite(off) & np.isfinite(knee)
+        if ok.sum() < 3 or not np.median(np.abs(knee[ok])) <= max_knee_deg:
+            continue
+        q = raw.get("quality" + suffix, np.ones_like(knee))[window][ok]
+        if float(np.median(q)) > best:
+            best, shift = float(np.median(q)), float(np.median(off[ok]))
+    return shift
 
 
 def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
@@ -223,6 +284,12 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
         return float(np.median(v)) if v.size else float("nan")
 
     cal = Calibration(knee_flexion_start=start("knee_flexion" + suffix))
+    if spec.calibrate and spec.posture == "lying" and tracking.lying_straight_knee_deg > 0:
+        # A leg lying straight at the start shows how far the model put the hips
+        # off the joints: measure with them moved back (the angle it gave the
+        # start pose is then the knee's own, and no longer subtracted as a constant).
+        cal.hip_shift = straight_leg_hip_shift(raw, window, tracking.lying_straight_knee_deg)
+        raw = with_hip_shift(raw, cal.hip_shift)
     for leg in ("", "_other"):
         cal.heel_y[leg] = start("heel_y" + leg)
         hip = raw["hip_flexion" + leg]
@@ -264,6 +331,7 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
     Adds ``trunk_lean_side`` (|sideways lean| from the start), ``heel_rise`` and
     ``hip_lift`` (per leg) to the calibrated angles.
     """
+    raw = with_hip_shift(raw, cal.hip_shift)
     out = {n: v - cal.offsets.get(n, 0.0) for n, v in raw.items()}
     out["trunk_lean_side"] = np.abs(out["trunk_lean_side_signed"])
     for suffix in ("", "_other"):

@@ -132,6 +132,7 @@ class Tracking:
     settle_s: float = 0.0
     hold_min_return_s: float = 0.0
     end_position_s: float = 0.0
+    lying_straight_knee_deg: float = 0.0
 
 
 @dataclass(frozen=True)

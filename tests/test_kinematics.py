@@ -212,3 +212,55 @@ def test_foot_pitch_is_the_heel_tipped_up_onto_the_toes(facing):
     xy2 = standing_side(facing)
     xy2[[L.LEFT_HEEL, L.LEFT_FOOT_INDEX]] += (-30 * facing, -10)
     assert k.foot_pitch_deg(xy2, "left") == pytest.approx(0)
+
+
+def lying_side(knee_deg: float, hip_off: float = 0.0) -> np.ndarray:
+    """A person lying on the back seen from the side, head at image -x, units cm.
+
+    The operated (left) leg's thigh rises by half ``knee_deg`` from the surface and
+    the shank comes down to it (a heel slide); ``hip_off`` cm moves both hip
+    landmarks towards the ceiling (image -y), as the pose model does.
+    """
+    xy = np.zeros((33, 2))
+    a = np.radians(knee_deg / 2)
+    for s in ("LEFT", "RIGHT"):
+        xy[L[f"{s}_SHOULDER"]] = (0, 0)
+        xy[L[f"{s}_HIP"]] = (50, -hip_off)
+        xy[L[f"{s}_KNEE"]] = (95, 0)
+        xy[L[f"{s}_ANKLE"]] = (140, 0)
+        xy[L[f"{s}_HEEL"]] = (145, 3)
+        xy[L[f"{s}_FOOT_INDEX"]] = (150, -15)
+        xy[L[f"{s}_EAR"]] = (-20, 0)
+    xy[L.NOSE] = (-18, -8)
+    xy[L.LEFT_KNEE] = (50 + 45 * np.cos(a), -45 * np.sin(a))
+    xy[L.LEFT_ANKLE] = xy[L.LEFT_KNEE] + (45 * np.cos(a), 45 * np.sin(a))
+    return xy
+
+
+@pytest.mark.parametrize("knee", [0.0, 60.0, 110.0])
+def test_leg_in_trunk_frame_gives_back_the_angles(knee):
+    xy = lying_side(knee)
+    s = float(k.anterior_sign(xy))
+    leg = k.leg_in_trunk_frame(xy, "left", s)
+    assert leg[0] == pytest.approx([0.9 * np.cos(np.radians(knee / 2)),
+                                    0.9 * np.sin(np.radians(knee / 2))])  # trunk lengths
+    hip, kn = k.angles_with_hip_shift(leg, 0.0)
+    assert hip == pytest.approx(k.hip_flexion_deg(xy, "left", s)) == pytest.approx(knee / 2)
+    assert kn == pytest.approx(k.knee_flexion_deg(xy, "left")) == pytest.approx(knee)
+
+
+def test_a_misplaced_lying_hip_is_found_on_the_straight_leg_and_moved_back():
+    # The model's hips 5 cm (0.1 trunk) towards the ceiling: the straight leg reads bent.
+    straight, bent = lying_side(0.0, hip_off=5.0), lying_side(100.0, hip_off=5.0)
+    s = float(k.anterior_sign(straight))
+    assert k.knee_flexion_deg(straight, "left") == pytest.approx(6.3, abs=0.1)
+    shift = float(k.hip_off_leg_line(k.leg_in_trunk_frame(straight, "left", s)))
+    assert shift == pytest.approx(0.1, abs=0.001)
+    # A constant angle offset learnt on the straight leg does not fit the bent one ...
+    offset = k.knee_flexion_deg(straight, "left")
+    assert abs(k.knee_flexion_deg(bent, "left") - offset - 100.0) > 2.0
+    # ... the displacement does: hip and knee as if the hips were on the joints (to
+    # the second order: the hips are moved along the normal of the trunk line they tilt).
+    hip, knee = k.angles_with_hip_shift(k.leg_in_trunk_frame(bent, "left", s), shift)
+    assert knee == pytest.approx(100.0, abs=0.5)
+    assert hip == pytest.approx(50.0, abs=0.5)

@@ -1,0 +1,55 @@
+"""Measures and the start-pose calibration on landmark sequences with known angles."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from test_kinematics import lying_side
+
+from formcheck.measures import calibrate, calibrated, compute_measures, front_sign_of
+from formcheck.protocol import default_programme
+
+
+def heel_slide_track(hip_off: float, peak_deg: float = 100.0, fps: float = 20.0):
+    """2 s lying straight, then the knee bends to ``peak_deg`` and is held, as landmarks."""
+    t = np.arange(0, 6.0, 1 / fps)
+    knee = np.clip((t - 2.0) / 2.0, 0.0, 1.0) * peak_deg
+    xy = np.stack([lying_side(a, hip_off) for a in knee])
+    return t, knee, xy, np.ones((len(t), 33))
+
+
+def measured_knee(programme, hip_off: float):
+    t, true, xy, vis = heel_slide_track(hip_off)
+    spec = programme.exercise("heel_slide")
+    raw = compute_measures(xy, vis, "left", 0.2, front_sign_of(xy))
+    cal = calibrate(raw, t, spec, programme.tracking)
+    return true, calibrated(raw, cal)["knee_flexion"], cal
+
+
+@pytest.mark.parametrize("hip_off", [0.0, 4.0, 7.0])
+def test_lying_knee_reads_true_when_the_model_puts_the_hips_towards_the_ceiling(hip_off):
+    """The hips misplaced 0-7 cm (0-0.14 trunk): the bent knee still reads its angle."""
+    true, knee, cal = measured_knee(default_programme(), hip_off)
+    assert cal.applied and cal.hip_shift == pytest.approx(hip_off / 50, abs=0.003)
+    assert knee[:30] == pytest.approx(0.0, abs=0.5)
+    assert knee[-20:] == pytest.approx(true[-20:], abs=1.0)
+
+
+def test_without_the_hip_shift_a_constant_angle_offset_reads_the_bent_knee_low():
+    prog = default_programme()
+    off = dataclasses.replace(prog, tracking=dataclasses.replace(prog.tracking,
+                                                                 lying_straight_knee_deg=0.0))
+    true, knee, cal = measured_knee(off, 7.0)
+    assert cal.hip_shift == 0.0
+    assert np.median(true[-20:] - knee[-20:]) > 10.0
+
+
+def test_a_knee_that_does_not_straighten_is_calibrated_as_an_angle():
+    """A lying leg starting 20° bent is not taken for a misplaced hip."""
+    prog = default_programme()
+    t, _, xy, vis = heel_slide_track(0.0)
+    xy = np.stack([lying_side(20.0 + 80.0 * np.clip((ti - 2.0) / 2.0, 0, 1)) for ti in t])
+    raw = compute_measures(xy, vis, "left", 0.2, front_sign_of(xy))
+    cal = calibrate(raw, t, prog.exercise("heel_slide"), prog.tracking)
+    assert cal.hip_shift == 0.0
+    assert cal.offsets["knee_flexion"] == pytest.approx(20.0, abs=0.5)
