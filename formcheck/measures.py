@@ -102,8 +102,8 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
         dict of ``(T,)`` arrays: ``hip_flexion``, ``hip_extension``, ``knee_flexion``,
     ``hip_abduction``, ``thigh_elevation``, ``trunk_lean_forward``, ``trunk_lean_back``,
     ``trunk_lean_side_signed``, ``heel_y``, ``shank``, ``foot_pitch``, ``knee_width_ratio``,
-    ``knee_past_midline``, each leg measure also ``*_other``; in 2-D views also
-    :data:`LEG_FRAME` per leg; ``trunk_tilt`` (the
+    ``knee_past_midline``, each leg measure also ``*_other``; :data:`LEG_FRAME`
+    per leg (NaN unless measured in 2-D); ``trunk_tilt`` (the
     trunk from the image vertical, 0–180°, uncalibrated), ``hip_x`` (the hips'
     horizontal position) and ``trunk_length``, for telling the exercise from
     walking or bending down; and the qualities
@@ -135,11 +135,14 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
         out["foot_pitch" + suffix] = g("foot_pitch", k.foot_pitch_deg(xy, leg))
         out["knee_past_midline" + suffix] = g("knee_past_midline", k.knee_past_midline(xy, leg))
         out["quality" + suffix] = leg_quality(vis, leg).astype(float)
-        if world is None and turn_deg is None:
-            frame = k.leg_in_trunk_frame(xy, leg, front_sign).reshape(xy.shape[:-2] + (4,))
-            for j, name in enumerate(LEG_FRAME):
-                out[name + suffix] = _gate(frame[..., j], vis, TRUNK + need["knee_flexion"],
-                                           min_visibility)
+        # The same names in every view (a live stream keeps its first frame's names):
+        # NaN where hip and knee flexion do not come from the 2-D image landmarks.
+        frame = k.leg_in_trunk_frame(xy, leg, front_sign).reshape(xy.shape[:-2] + (4,))
+        if world is not None or turn_deg is not None:
+            frame = np.full_like(frame, np.nan)
+        for j, name in enumerate(LEG_FRAME):
+            out[name + suffix] = _gate(frame[..., j], vis, TRUNK + need["knee_flexion"],
+                                       min_visibility)
     trunk_ok = lambda v: _gate(v, vis, TRUNK, min_visibility)  # noqa: E731
     out["trunk_lean_forward"] = trunk_ok(k.trunk_lean_forward_deg(xy, front_sign))
     out["trunk_lean_back"] = -out["trunk_lean_forward"]
@@ -211,7 +214,8 @@ def with_hip_shift(raw: dict[str, np.ndarray], shift: float) -> dict[str, np.nda
     """``raw`` with hip and knee flexion (each leg) measured with the hips moved ``shift``.
 
     See :func:`kinematics.angles_with_hip_shift`; needs the :data:`LEG_FRAME`
-    series (else ``raw`` is returned as it is). Values stay NaN where they were.
+    series (else ``raw`` is returned as it is). Values stay NaN where they were,
+    and as measured where the leg's frame is not known (a 3-D or turned view).
     """
     if not shift:
         return raw
@@ -222,8 +226,10 @@ def with_hip_shift(raw: dict[str, np.ndarray], shift: float) -> dict[str, np.nda
             continue
         leg = np.stack([raw[n] for n in names], axis=-1).reshape(raw[names[0]].shape + (2, 2))
         hip, knee = k.angles_with_hip_shift(leg, shift)
+        hip = np.where(np.isfinite(hip), hip, raw["hip_flexion" + suffix])
         hip = np.where(np.isfinite(raw["hip_flexion" + suffix]), hip, np.nan)
         out["hip_flexion" + suffix], out["hip_extension" + suffix] = hip, -hip
+        knee = np.where(np.isfinite(knee), knee, raw["knee_flexion" + suffix])
         out["knee_flexion" + suffix] = np.where(np.isfinite(raw["knee_flexion" + suffix]),
                                                 knee, np.nan)
     return out

@@ -53,3 +53,13 @@ def test_a_knee_that_does_not_straighten_is_calibrated_as_an_angle():
     cal = calibrate(raw, t, prog.exercise("heel_slide"), prog.tracking)
     assert cal.hip_shift == 0.0
     assert cal.offsets["knee_flexion"] == pytest.approx(20.0, abs=0.5)
+
+
+def test_every_view_gives_the_same_measures():
+    # A live stream keeps the names of its first frame's measures while the view
+    # (2-D, turned, 3-D) is still being found: every view must give them all.
+    _, _, xy, vis = heel_slide_track(5.0)
+    world = np.concatenate([xy / 100.0, np.zeros(xy.shape[:-1] + (1,))], axis=-1)
+    names = [set(compute_measures(xy, vis, "left", 0.2, 1.0, **kw))
+             for kw in ({}, {"turn_deg": 30.0}, {"world": world})]
+    assert names[0] == names[1] == names[2]
