@@ -8,9 +8,10 @@ processes) in a temp folder, or `--db URL` for the PostgreSQL queue (workers sta
 the batch). Under load from other programs the wall-clock figures drop; the per-core figure
 (video seconds per CPU-second of the batch and its workers, start-up included) much less.
 Clips: the landscape 720p real clips in ../shared/clips, else sample_videos/.
-Also, in this process on the same clips, the CPU cost per second of video of each stage
-of a job (decoding and scaling the frames, the pose tracker, the once-a-second people
-counter), which bounds what a worker core can reach.
+Also, in this process on the same clips, the CPU cost per second of video of a whole
+warm job and of each of its parts (decoding and scaling the frames, the pose tracker, the
+once-a-second people counter, the tracker's rebuild per video, analysis and JSON, the
+rest), and a worker's start-up: what bounds a worker core (see :func:`stages`).
 Writes benchmarks/results/batch.json.
 
 Usage: python benchmarks/batch.py [--db URL] [--workers 1 2] [VIDEO ...]
@@ -116,23 +117,44 @@ def _per_job(url: str, after_id: int) -> list[tuple[float, float]]:
 
 
 def stages(clips: list[Path], fps: float = 10.0) -> dict:
-    """CPU seconds per second of video of each stage of a job, measured in this process."""
+    """Where a worker's CPU goes, per second of video, measured in this process.
+
+    A whole warm job (``analyze_video`` with the kept model, then its JSON), and apart on
+    the same clips: decoding and scaling the frames, the pose tracker, the once-a-second
+    people counter, rebuilding the tracker for the next video, the analysis of the track
+    with its JSON; ``rest_of_job`` is what the whole job costs beyond those (probing,
+    per-frame glue, handing frames between threads). ``process_time`` counts every thread.
+    Also the CPU a fresh worker process spends before its first job (imports, models).
+    """
     import mediapipe as mp
     import numpy as np
 
-    from formcheck.analysis import POSE_MAX_SIDE
+    from formcheck.analysis import POSE_MAX_SIDE, analyze_track, analyze_video
+    from formcheck.jobs import runner
     from formcheck.pose import PoseEstimator
+    from formcheck.protocol import PatientSettings
     from formcheck.video import read_frames
 
-    tracker, counter = PoseEstimator(count_people_every_s=None), PoseEstimator()
-    cpu = {"decode_and_scale": 0.0, "pose_tracker": 0.0, "people_counter": 0.0}
+    settings = PatientSettings("left")
+    model = runner.estimator()
+    analyze_video(clips[0], "mini_squat", settings, estimator=model)  # a worker's first job
+    tracker = PoseEstimator(count_people_every_s=None)
+    parts = ("decode_and_scale", "pose_tracker", "people_counter", "tracker_reset",
+             "analysis_and_json")
+    cpu = dict.fromkeys(("whole_job", *parts), 0.0)
     media = 0.0
     for clip in clips:
+        media += probe(clip).duration_s
+        c0 = time.process_time()
+        result = analyze_video(clip, "mini_squat", settings, estimator=runner.estimator())
+        json.dumps(result.to_dict())
+        cpu["whole_job"] += time.process_time() - c0
         c0 = time.process_time()
         frames = list(read_frames(clip, POSE_MAX_SIDE, fps))
         cpu["decode_and_scale"] += time.process_time() - c0
-        media += probe(clip).duration_s
+        c0 = time.process_time()
         tracker.reset()
+        cpu["tracker_reset"] += time.process_time() - c0
         c0 = time.process_time()
         found = [tracker.detect(rgb, t) for t, rgb in frames]
         cpu["pose_tracker"] += time.process_time() - c0
@@ -140,16 +162,28 @@ def stages(clips: list[Path], fps: float = 10.0) -> dict:
         for (t, rgb), f in zip(frames, found, strict=True):
             if f is not None and t - last >= 1.0:  # as PoseEstimator counts people
                 last = t
-                counter._counter.detect(mp.Image(image_format=mp.ImageFormat.SRGB,
-                                                 data=np.ascontiguousarray(rgb)))
+                model._counter.detect(mp.Image(image_format=mp.ImageFormat.SRGB,
+                                               data=np.ascontiguousarray(rgb)))
         cpu["people_counter"] += time.process_time() - c0
+        c0 = time.process_time()
+        json.dumps(analyze_track(result.track, "mini_squat", settings).to_dict())
+        cpu["analysis_and_json"] += time.process_time() - c0
     tracker.close()
-    counter.close()
+    cpu["rest_of_job"] = max(0.0, cpu["whole_job"] - sum(cpu[k] for k in parts))
     per_s = {k: round(v / media, 4) for k, v in cpu.items()}
     return {"cpu_s_per_video_s": per_s,
-            "realtime_factor_per_core_of_these_stages": round(media / sum(cpu.values()), 2),
+            "realtime_factor_per_core_warm_job": round(media / cpu["whole_job"], 2),
             "realtime_factor_per_core_of_the_tracker_alone": round(
-                media / cpu["pose_tracker"], 2)}
+                media / cpu["pose_tracker"], 2),
+            "worker_start_cpu_s": _worker_start_cpu_s()}
+
+
+def _worker_start_cpu_s() -> float:
+    """CPU seconds a fresh process spends importing the engine and loading its models."""
+    cpu0 = _children_cpu_s()
+    subprocess.run([sys.executable, "-c", "from formcheck.jobs import runner; "
+                    "runner.estimator()"], check=True, capture_output=True, cwd=REPO)
+    return round(_children_cpu_s() - cpu0, 2)
 
 
 def main() -> None:
@@ -174,9 +208,10 @@ def main() -> None:
               f"load {r['loadavg_1min_before']} → {r['loadavg_1min_after']})")
     stage = None if args.no_stages else stages(clips)
     if stage:
-        print(f"per second of video, CPU s: {stage['cpu_s_per_video_s']} → these stages "
-              f"alone {stage['realtime_factor_per_core_of_these_stages']}× real time per core "
-              f"(the tracker alone {stage['realtime_factor_per_core_of_the_tracker_alone']}×)")
+        print(f"per second of video, CPU s: {stage['cpu_s_per_video_s']} → a warm job "
+              f"{stage['realtime_factor_per_core_warm_job']}× real time per core (the tracker "
+              f"alone {stage['realtime_factor_per_core_of_the_tracker_alone']}×); a worker's "
+              f"start-up {stage['worker_start_cpu_s']} CPU-s")
     out = {
         "clips": [{"name": c.name, "resolution": [i.width, i.height],
                    "duration_s": round(i.duration_s, 2)} for c, i in zip(clips, infos,

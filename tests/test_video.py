@@ -1,5 +1,6 @@
 """Video input and output: container timestamps, rotation, H.264, broken files."""
 
+import itertools
 from fractions import Fraction
 
 import av
@@ -126,3 +127,24 @@ def test_frames_nothing_refers_to_are_not_decoded_and_the_frames_are_the_same(cl
     assert skipping_error == every_error
     assert [t for t, _ in skipping] == [t for t, _ in every]
     assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(skipping, every, strict=True))
+
+
+def _plain_rgb(path, n, w, h):
+    """The first ``n`` frames as PyAV converts them one by one (a new scaler per frame)."""
+    with av.open(str(path)) as c:
+        frames = itertools.islice(c.decode(c.streams.video[0]), n)
+        return [f.to_ndarray(format="rgb24", width=w, height=h) for f in frames]
+
+
+@pytest.mark.parametrize("clip", [None, "be23_squat.mp4"])
+def test_frames_scaled_by_one_reused_scaler_are_those_of_a_fresh_one(tmp_path, request, clip):
+    if clip is None:
+        path, size = tmp_path / "v.mp4", (80, 60)
+        write_raw(path, range(0, 1000, 33))
+    else:
+        path, size = request.getfixturevalue("clips_dir") / clip, (640, 360)
+    got = [rgb for _, rgb in itertools.islice(read_frames(path, max(size)), 20)]
+    want = _plain_rgb(path, 20, *size)
+    assert len(got) == len(want) == 20
+    assert all(a.shape == (size[1], size[0], 3) for a in got)
+    assert all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
