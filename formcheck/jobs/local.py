@@ -7,8 +7,9 @@ an unexpected error; a process that dies on its own takes its jobs down as faile
 
 The app's processes (:func:`shared`) end with the app: stopped at its exit
 (:func:`stop_shared`), and each one ends by itself when the app process is gone (even
-after kill -9). The jobs they were running or had queued are not lost: the next app start
-runs them again (:func:`resume`).
+after kill -9; so do a batch's). They ignore Ctrl-C and SIGTERM sent to the app's whole
+process group, so that a job is never failed by the app's own stop. The jobs they were
+running or had queued are not lost: the next app start runs them again (:func:`resume`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 
@@ -44,11 +46,14 @@ def _end_with_parent() -> None:
     threading.Thread(target=watch, name="formcheck-parent-watch", daemon=True).start()
 
 
-def _start(url: str) -> None:
+def _start(url: str, app: bool) -> None:
     from . import runner  # the engine: in the worker processes only
 
     global _db
     _end_with_parent()
+    if app:
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop, signal.SIG_IGN)
     _db = open_db(url)
     runner.estimator()  # load the model before the first job
 
@@ -68,12 +73,13 @@ def default_processes() -> int:
 class LocalWorkers:
     """A pool of worker processes on this machine for jobs in the store at ``url``."""
 
-    def __init__(self, url: str, db: Database, processes: int | None = None) -> None:
+    def __init__(self, url: str, db: Database, processes: int | None = None,
+                 app: bool = False) -> None:
         self.db = db
         self._stopping = False
         self._pool = ProcessPoolExecutor(
             processes or default_processes(), mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start, initargs=(url,))
+            initializer=_start, initargs=(url, app))
 
     def submit(self, job_id: int) -> Future:
         """Run a queued job in one of the processes."""
@@ -99,7 +105,7 @@ class LocalWorkers:
         processes = list((getattr(self._pool, "_processes", None) or {}).values())
         self._pool.shutdown(wait=False, cancel_futures=True)
         for p in processes:
-            p.terminate()
+            p.kill()  # an app's processes ignore SIGTERM (see the module)
         for p in processes:
             p.join(5.0)
 
@@ -112,7 +118,7 @@ def shared(url: str, db: Database) -> LocalWorkers:
     """The long-lived pool of a server process (the app) for the store at ``url``."""
     with _shared_lock:
         if url not in _shared:
-            _shared[url] = LocalWorkers(url, db)
+            _shared[url] = LocalWorkers(url, db, app=True)
         return _shared[url]
 
 
