@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,72 @@ def _run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
 def run_cli():
     """Run ``formcheck ARGS…`` as a user would, in a subprocess."""
     return _run_cli
+
+
+def _repeat_clip(src: Path, out: Path, times: int) -> Path:
+    """Write ``src`` played ``times`` times in a row to ``out`` (its packets, not re-encoded).
+
+    A longer real video for tests that must catch an analysis while it runs.
+    """
+    import av
+
+    with av.open(str(src)) as inp, av.open(str(out), "w") as dst:
+        stream = inp.streams.video[0]
+        copy = dst.add_stream_from_template(stream)
+        packets = [p for p in inp.demux(stream) if p.dts is not None]
+        step = max(p.pts + (p.duration or 0) for p in packets) - min(p.pts for p in packets)
+        for n in range(times):
+            for p in packets:
+                p.pts, p.dts = p.pts + (step if n else 0), p.dts + (step if n else 0)
+                p.stream = copy
+                dst.mux(p)
+    return out
+
+
+@pytest.fixture(scope="session")
+def repeated_clip():
+    """``repeated_clip(src, out, times)``: a sample clip several times over, as one video."""
+    return _repeat_clip
+
+
+class Processes:
+    """Child processes seen through Linux's ``/proc`` (the tests that use them skip without)."""
+
+    @staticmethod
+    def children(pid: int, workers_only: bool = False) -> set[int]:
+        """The processes whose parent is ``pid`` (``workers_only``: multiprocessing workers,
+        not the resource tracker, which lives as long as its process)."""
+        found = set()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rpartition(")")[2].split()
+                cmd = (stat.parent / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and (not workers_only or b"spawn_main" in cmd):
+                found.add(int(stat.parent.name))
+        return found
+
+    @staticmethod
+    def running(pid: int) -> bool:
+        """Whether process ``pid`` still runs (a zombie has ended)."""
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+        except OSError:
+            return False
+
+    @classmethod
+    def wait_ended(cls, pids: set[int], cap_s: float = 300) -> None:
+        """Return once none of ``pids`` runs; the cap only stops a hang."""
+        deadline = time.monotonic() + cap_s
+        while alive := {p for p in pids if cls.running(p)}:
+            assert time.monotonic() < deadline, f"processes still running: {alive}"
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def processes() -> type[Processes]:
+    """:class:`Processes`; skips where there is no ``/proc``."""
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("needs Linux /proc")
+    return Processes

@@ -2,27 +2,58 @@
 
 Each process loads the pose model once and takes job ids from a process pool; job state
 goes to the same ``analysis_job`` table as with PostgreSQL. A job is retried once after
-an unexpected error; a process that dies takes its jobs down as failed (durability
-against killed workers needs the PostgreSQL queue).
+an unexpected error; a process that dies on its own takes its jobs down as failed
+(durability against killed workers needs the PostgreSQL queue).
+
+The app's processes (:func:`shared`) end with the app: stopped at its exit
+(:func:`stop_shared`), and each one ends by itself when the app process is gone (even
+after kill -9; so do a batch's). They ignore Ctrl-C and SIGTERM sent to the app's whole
+process group, so that a job is never failed by the app's own stop. The jobs they were
+running or had queued are not lost: the next app start runs them again (:func:`resume`).
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
+import multiprocessing.connection
 import os
+import signal
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from ..clinic.db import Database, open_db
 from . import store
 
+log = logging.getLogger(__name__)
 _db: Database | None = None
 
 
-def _start(url: str) -> None:
+def _end_with_parent() -> None:
+    """End this worker process as soon as the process that started it has ended.
+
+    Its job stays ``running`` in the store, owned by the gone app: :func:`resume` runs it
+    again at the next start.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="formcheck-parent-watch", daemon=True).start()
+
+
+def _start(url: str, app: bool) -> None:
     from . import runner  # the engine: in the worker processes only
 
     global _db
+    _end_with_parent()
+    if app:
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop, signal.SIG_IGN)
     _db = open_db(url)
     runner.estimator()  # load the model before the first job
 
@@ -42,11 +73,13 @@ def default_processes() -> int:
 class LocalWorkers:
     """A pool of worker processes on this machine for jobs in the store at ``url``."""
 
-    def __init__(self, url: str, db: Database, processes: int | None = None) -> None:
+    def __init__(self, url: str, db: Database, processes: int | None = None,
+                 app: bool = False) -> None:
         self.db = db
+        self._stopping = False
         self._pool = ProcessPoolExecutor(
             processes or default_processes(), mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start, initargs=(url,))
+            initializer=_start, initargs=(url, app))
 
     def submit(self, job_id: int) -> Future:
         """Run a queued job in one of the processes."""
@@ -55,8 +88,8 @@ class LocalWorkers:
         return future
 
     def _after(self, job_id: int, future: Future) -> None:
-        if future.cancelled():
-            return
+        if future.cancelled() or self._stopping:
+            return  # stopped with the app: resumed at its next start
         exc = future.exception()
         if exc is not None and not store.get(self.db, job_id).finished:
             store.fail(self.db, job_id, f"worker process stopped: {type(exc).__name__}: {exc}")
@@ -64,6 +97,17 @@ class LocalWorkers:
     def close(self, wait: bool = True) -> None:
         """Stop the processes (after the queued jobs if ``wait``)."""
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
+
+    def stop(self) -> None:
+        """Stop the processes now, mid-job; their jobs stay unfinished for :func:`resume`."""
+        self._stopping = True
+        # No public way to end a pool's processes before Python 3.14's terminate_workers().
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for p in processes:
+            p.kill()  # an app's processes ignore SIGTERM (see the module)
+        for p in processes:
+            p.join(5.0)
 
 
 _shared: dict[str, LocalWorkers] = {}
@@ -74,5 +118,35 @@ def shared(url: str, db: Database) -> LocalWorkers:
     """The long-lived pool of a server process (the app) for the store at ``url``."""
     with _shared_lock:
         if url not in _shared:
-            _shared[url] = LocalWorkers(url, db)
+            _shared[url] = LocalWorkers(url, db, app=True)
         return _shared[url]
+
+
+def stop_shared() -> None:
+    """The app ends: stop its processes (see the module)."""
+    with _shared_lock:
+        pools = list(_shared.values())
+        _shared.clear()
+    for pool in pools:
+        pool.stop()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def resume(url: str, db: Database) -> list[int]:
+    """At the app's start: run again the unfinished jobs of an app process that has ended."""
+    adopted = store.adopt_orphans(db, _alive)
+    if adopted:
+        log.info("resuming %d analysis job(s) left by a stopped app", len(adopted))
+        workers = shared(url, db)
+        for job_id in adopted:
+            workers.submit(job_id)
+    return adopted

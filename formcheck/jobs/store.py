@@ -4,11 +4,16 @@ The queue (procrastinate, or local processes) only moves job ids; the state a us
 ``formcheck batch`` watches lives here, in the formcheck database, so it survives the
 browser tab, the worker and the server.
 
-A clinic upload's job names a screening session (``session_id``, with the clinician it
-acts for): when it is done, :func:`finish` saves its set into that session in the same
-transaction that marks it done, so the set lands exactly once, whoever watches. Its video
-is the upload's own copy: moved to ``keep_video_dir`` (sessions that keep video) or
-deleted once the job is done or failed.
+A clinic or home upload's job names a screening session (``session_id``) and whom it acts
+for: the clinician (``clinician_id``) or the patient's link (``link_id``, a home session).
+When it is done, :func:`finish` saves its set into that session in the same transaction
+that marks it done, so the set lands exactly once, whoever watches. Its video is the
+upload's own copy: moved to ``keep_video_dir`` (sessions that keep video) or deleted once
+the job is done or failed.
+
+A job run by the app's local worker processes (SQLite) has an ``owner``, the app process
+(``host:pid``); the next app start resumes the unfinished jobs of an owner that is gone
+(:func:`adopt_orphans`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import json
 import os
 import secrets
 import shutil
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +33,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, and_, or_
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clinic.db import Database, open_db, private_dir, upgrade
-from ..clinic.models import Base, Clinician, ScreeningSession, utcnow
+from ..clinic.models import Base, Clinician, Patient, PatientLink, ScreeningSession, utcnow
 from . import TIMEOUT_BASE_S, TIMEOUT_PER_VIDEO_S
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
@@ -83,6 +90,9 @@ class AnalysisJob(Base):
         ForeignKey("exercise_set.id", ondelete="SET NULL"), default=None)
     keep_video_dir: Mapped[str | None] = mapped_column(Text, default=None)
     overrides: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("patient_link.id", ondelete="SET NULL"), default=None)
+    owner: Mapped[str | None] = mapped_column(String(200), default=None)
 
 
 @dataclass(frozen=True)
@@ -92,7 +102,8 @@ class JobRequest:
     ``overrides``: the patient's own limits (:class:`~formcheck.protocol.PatientSettings`).
     ``timeout_s``: the limit of one attempt (default :func:`timeout_for` the video's
     length). ``session_id``/``clinician_id``: a clinic upload whose set lands in that
-    screening session; ``keep_video_dir``: where its video is kept (sessions that keep video).
+    screening session; ``session_id``/``link_id``: a home upload, landing through that patient
+    link; ``keep_video_dir``: where its video is kept (sessions that keep video).
     """
 
     video: str
@@ -109,6 +120,7 @@ class JobRequest:
     clinician_id: int | None = None
     keep_video_dir: str | None = None
     overrides: dict[str, Any] | None = None
+    link_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -149,8 +161,14 @@ def _state(job: AnalysisJob) -> JobState:
                     job.result_json, job.timeout_s, job.session_id, job.set_id, job.exercise)
 
 
-def create(db: Database, request: JobRequest, media_s: float | None = None) -> JobState:
-    """Record a new queued job."""
+def process_name() -> str:
+    """``host:pid`` of this process (a job's ``worker`` or ``owner``)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def create(db: Database, request: JobRequest, media_s: float | None = None,
+           owner: str | None = None) -> JobState:
+    """Record a new queued job (``owner``: the app process whose local workers run it)."""
     with db.transaction() as s:
         job = AnalysisJob(key=secrets.token_urlsafe(16), video=request.video,
                           source=request.source or request.video, exercise=request.exercise,
@@ -160,7 +178,8 @@ def create(db: Database, request: JobRequest, media_s: float | None = None) -> J
                           progress=0.0, attempts=0,
                           timeout_s=request.timeout_s or timeout_for(media_s),
                           session_id=request.session_id, clinician_id=request.clinician_id,
-                          keep_video_dir=request.keep_video_dir, overrides=request.overrides)
+                          keep_video_dir=request.keep_video_dir, overrides=request.overrides,
+                          link_id=request.link_id, owner=owner)
         s.add(job)
         s.flush()
         return _state(job)
@@ -172,7 +191,7 @@ def request_of(db: Database, job_id: int) -> JobRequest:
         j = s.get_one(AnalysisJob, job_id)
         return JobRequest(j.video, j.exercise, j.side, j.approach, j.lang, j.analysis_fps,
                           j.source, j.video_out, j.track_out, j.timeout_s, j.session_id,
-                          j.clinician_id, j.keep_video_dir, j.overrides)
+                          j.clinician_id, j.keep_video_dir, j.overrides, j.link_id)
 
 
 def start_attempt(db: Database, job_id: int, worker: str) -> JobState:
@@ -213,16 +232,35 @@ def finish(db: Database, job_id: int, result: dict[str, Any], media_s: float,
     _drop_upload(job)
 
 
-def _land(s: Any, job: AnalysisJob, record: dict[str, Any]) -> Any:
-    """Save a clinic job's set (and keep its video if the session does) in transaction ``s``."""
+def _principal(s: Any, job: AnalysisJob) -> Any:
+    """Whom a job's set is saved as: its clinician, or (a home upload) its patient link."""
     from ..clinic import records
 
+    if job.link_id is not None:
+        link = s.get(PatientLink, job.link_id)
+        patient = s.get(Patient, link.patient_id) if link is not None else None
+        if patient is None:
+            raise records.NotFoundError("the link this set was uploaded with no longer exists")
+        return records.LinkGrant(link.id, patient.id, patient.clinic_id)
     clinician = s.get(Clinician, job.clinician_id) if job.clinician_id is not None else None
     if clinician is None:
         raise records.NotFoundError("the clinician who uploaded this set no longer exists")
-    saved = records.add_set(s, job.session_id, record, None, clinician=clinician)
+    return clinician
+
+
+def _land(s: Any, job: AnalysisJob, record: dict[str, Any]) -> Any:
+    """Save a job's set (and keep its video if the session does) in transaction ``s``.
+
+    A home upload's video is kept only while the clinician still allows video from home.
+    """
+    from ..clinic import records
+
+    principal = _principal(s, job)
+    saved = records.add_set(s, job.session_id, record, None, clinician=principal)
+    screening = s.get_one(ScreeningSession, job.session_id)
+    if isinstance(principal, records.LinkGrant) and not screening.patient.home_video_allowed:
+        return saved  # switched off since the upload: the video goes with the job
     if job.keep_video_dir:
-        screening = s.get_one(ScreeningSession, job.session_id)
         if not screening.store_video:
             raise records.PrivacyError(f"session {job.session_id} does not allow storing video")
         folder = private_dir(Path(job.keep_video_dir))
@@ -234,7 +272,7 @@ def _land(s: Any, job: AnalysisJob, record: dict[str, Any]) -> Any:
 
 
 def _drop_upload(job: AnalysisJob) -> None:
-    """A clinic job's own copy of the upload is not kept past the job (see the module)."""
+    """A clinic or home job's own copy of the upload is not kept past the job (see the module)."""
     if job.session_id is not None:
         Path(job.video).unlink(missing_ok=True)
 
@@ -267,6 +305,55 @@ def by_key(db: Database, key: str) -> JobState | None:
     with db.transaction() as s:
         job = s.scalars(select(AnalysisJob).where(AnalysisJob.key == key)).first()
         return _state(job) if job else None
+
+
+def home_jobs(db: Database, patient_id: int, failed_since: dt.datetime) -> list[JobState]:
+    """A patient's home uploads still to follow, oldest first.
+
+    Queued or running, landed without a pain answer, or failed since ``failed_since``.
+    """
+    from ..clinic.models import ExerciseSet
+
+    with db.transaction() as s:
+        rows = s.scalars(
+            select(AnalysisJob)
+            .join(ScreeningSession, ScreeningSession.id == AnalysisJob.session_id)
+            .outerjoin(ExerciseSet, ExerciseSet.id == AnalysisJob.set_id)
+            .where(ScreeningSession.patient_id == patient_id,
+                   ScreeningSession.source == "home",
+                   or_(AnalysisJob.status.in_((QUEUED, RUNNING)),
+                       and_(AnalysisJob.status == DONE, AnalysisJob.set_id.is_not(None),
+                            ExerciseSet.pain.is_(None)),
+                       and_(AnalysisJob.status == FAILED,
+                            AnalysisJob.finished_at >= failed_since)))
+            .order_by(AnalysisJob.id))
+        return [_state(j) for j in rows]
+
+
+def adopt_orphans(db: Database, alive: Callable[[int], bool]) -> list[int]:
+    """Take over the unfinished local jobs of app processes on this host that are gone.
+
+    Their owner becomes this process; one that was running goes back to the queue (its
+    attempt counted, as for a killed worker). ``alive(pid)``: whether a process still runs.
+    Returns the adopted jobs' ids, for this process's local workers to run.
+    """
+    me, host = process_name(), socket.gethostname()
+    adopted = []
+    with db.transaction() as s:
+        rows = s.scalars(select(AnalysisJob).where(AnalysisJob.status.in_((QUEUED, RUNNING)),
+                                                   AnalysisJob.owner.like(f"{host}:%"),
+                                                   AnalysisJob.owner != me)
+                         .order_by(AnalysisJob.id))
+        for job in rows:
+            pid = (job.owner or "").rpartition(":")[2]
+            if pid.isdigit() and alive(int(pid)):
+                continue
+            if job.status == RUNNING:
+                job.status, job.progress = QUEUED, 0.0
+                job.error = "interrupted: the app stopped during the analysis"
+            job.owner = me
+            adopted.append(job.id)
+    return adopted
 
 
 def session_jobs(db: Database, session_id: int) -> list[JobState]:

@@ -51,7 +51,9 @@ class Jobs:
 
     def submit_many(self, requests: list[JobRequest]) -> list[JobState]:
         """Record and queue several checked jobs (check them with :func:`check_video` first)."""
-        created = [store.create(self.db, r, check_video(r.video)) for r in requests]
+        # The app's own local jobs are resumed by its next start (see local.resume).
+        owner = store.process_name() if self._shared_local and not self.postgres else None
+        created = [store.create(self.db, r, check_video(r.video), owner) for r in requests]
         if self.postgres:
             from . import queue
 

@@ -88,7 +88,7 @@ def _submit(ctx: ClinicContext, patient: Patient, session_id: int, store_video: 
     keep = str(video_dir(ctx.url) / f"session_{session_id}") if store_video else None
     try:
         uploads.submit(upload.name, data, None, exercise, _settings(patient), ctx.lang,
-                       uploads.ClinicUpload(session_id, ctx.clinician.id, keep), ctx.url)
+                       uploads.RecordUpload(session_id, ctx.clinician.id, keep), ctx.url)
     except VideoError as exc:
         refused[key] = video_error_message(exc, ctx.lang, upload.name)
         st.error(refused[key])

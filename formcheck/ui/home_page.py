@@ -4,6 +4,11 @@ The link's token is exchanged for a page session on first use and removed from t
 bar. Everything is read and written through :mod:`formcheck.clinic` with the link's grant,
 which reaches this one patient only. Each set is saved the moment it ends (live) or is
 analysed (upload); the pain/swelling question then completes the saved set.
+
+An uploaded set goes through the same job queue as a clinic upload
+(:mod:`formcheck.jobs.uploads`): a bad video is refused at once, a good one is queued for
+the current home sitting and lands in the record when its job is done, whether or not the
+page is still open; opening the link again shows the progress or the pain question.
 """
 
 from __future__ import annotations
@@ -11,20 +16,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..analysis import analyze_video
 from ..clinic import links, records
-from ..clinic.db import private_dir, write_private
 from ..clinic.models import Patient
 from ..clinic.progress import SetRecord, daily_progress, day_of, sessions_per_day
 from ..clinic.texts import exercise_name
 from ..i18n import text
+from ..jobs import uploads
+from ..jobs.store import DONE, FAILED, RUNNING, JobState
 from ..protocol import PatientSettings, default_programme
 from ..video import VideoError
 from . import live_page
@@ -34,6 +37,7 @@ from .common import video_error_message
 log = logging.getLogger(__name__)
 SESSION_TOKEN_KEY = "home_session_token"
 UPLOADS_KEY = "home_uploads"
+REFUSED_KEY = "home_refused_uploads"
 
 
 def is_patient_visit() -> bool:
@@ -118,12 +122,16 @@ def _pain_form(db: Any, grant: records.LinkGrant, record: SetRecord, lang: str) 
                             format_func=lambda v: text("app.yes" if v else "app.no", lang))
         if not st.form_submit_button(_t("answer", lang), type="primary"):
             return
+    uploaded = [j for j in uploads.home_jobs(grant.patient_id, db_url())
+                if j.set_id == record.set_id]
     try:
         answered = records.answer_pain(db, record.set_id, int(pain), bool(swelling),
                                        clinician=grant)
     except records.SAVE_ERRORS as exc:
         st.error(_t("not_saved", lang, detail=exc))
         return
+    for job in uploaded:
+        uploads.forget(job)  # the set is complete: its pose track is no longer needed
     messages = [("success", _t("answered", lang, pain=answered.pain,
                                swelling=text("app.yes" if answered.swelling else "app.no",
                                              lang)))]
@@ -152,52 +160,64 @@ def _live(db: Any, grant: records.LinkGrant, patient: Patient, exercise: str,
 
 def _upload(db: Any, url: str, grant: records.LinkGrant, patient: Patient, exercise: str,
             lang: str) -> None:
-    """An uploaded video of one set: analysed with the patient's settings, saved at once."""
+    """An uploaded video of one set: checked, then queued with the patient's settings."""
     consent = False
     if patient.home_video_allowed:
         consent = st.checkbox(_t("video_consent", lang), value=False, key="home_video_consent")
-    if not consent:
-        st.caption(_t("video_not_kept", lang))
+    st.caption(_t("video_kept" if consent else "video_not_kept", lang))
+    queued = st.session_state.setdefault(UPLOADS_KEY, 0)
+    # A fresh uploader after each queued video.
     upload = st.file_uploader(_t("upload", lang), type=["mp4", "mov", "avi", "mkv", "webm"],
-                              key=f"home_upload_{len(st.session_state.get(UPLOADS_KEY, []))}")
+                              key=f"home_upload_{queued}")
     if upload is None:
         return
     data = upload.getvalue()
     key = hashlib.sha1(data + f"|{exercise}".encode()).hexdigest()[:16]
-    done = st.session_state.setdefault(UPLOADS_KEY, [])
-    if key in done:
+    refused: dict[str, str] = st.session_state.setdefault(REFUSED_KEY, {})
+    if key in refused:
+        st.error(refused[key])
         return
-    work = Path(tempfile.mkdtemp(prefix="formcheck-home-"))
-    video = work / ("set" + (Path(upload.name).suffix.lower() or ".mp4"))
-    video.write_bytes(data)
-    bar = st.progress(0.0, text=text("clinic_ui.analysing", lang))
     try:
-        result = analyze_video(video, exercise, _settings(patient), lang,
-                               progress=lambda f: bar.progress(f, text=text(
-                                   "clinic_ui.analysing", lang)))
+        sitting = records.home_session(db, grant, store_video=consent)
+        keep = str(video_dir(url) / f"session_{sitting.id}") if consent else None
+        uploads.submit(upload.name, data, None, exercise, _settings(patient), lang,
+                       uploads.RecordUpload(sitting.id, None, keep, link_id=grant.link_id), url)
     except VideoError as exc:
-        st.error(video_error_message(exc, lang, upload.name))
+        refused[key] = video_error_message(exc, lang, upload.name)
+        st.error(refused[key])
+        return
+    except records.SAVE_ERRORS as exc:
+        st.error(_t("not_saved", lang, detail=exc))
         return
     except Exception:  # noqa: BLE001 - the page must keep working; details go to the log
-        log.exception("home analysis failed")
+        log.exception("queueing a home upload failed")
         st.error(text("app.unexpected", lang))
         return
-    finally:
-        bar.empty()
-        video.unlink(missing_ok=True)
-        work.rmdir()
-    result.source = "upload"
-    saved = _save(db, grant, result.to_dict(series=False), lang, store_video=consent)
-    if saved is None:
-        return
-    done.append(key)
-    if consent:
-        folder = private_dir(video_dir(url) / f"session_{saved.session_id}")
-        write_private(folder / f"set_{saved.set_number:02d}_{exercise}"
-                      f"{Path(upload.name).suffix.lower() or '.mp4'}", data)
-        records.attach_video(db, grant, saved.session_id, folder)
-        st.session_state["home_messages"] = [("info", _t("video_kept", lang))]
+    st.session_state[UPLOADS_KEY] = queued + 1
     st.rerun()
+
+
+@st.fragment(run_every=1.0)
+def _progress(patient_id: int, url: str, ids: list[int], lang: str) -> None:
+    """The queued and running uploads; the whole page reruns when one has finished."""
+    jobs = [j for j in uploads.home_jobs(patient_id, url) if j.id in ids]
+    if len(jobs) < len(ids) or any(j.finished for j in jobs):
+        st.rerun()
+    for j in jobs:
+        st.progress(j.progress, text=_t("job_running" if j.status == RUNNING else "job_queued",
+                                        lang, exercise=exercise_name(lang, j.exercise)))
+    st.caption(_t("job_leave", lang))
+
+
+def _follow(jobs: list[JobState], patient_id: int, url: str, lang: str) -> None:
+    """What became of the patient's uploads: failures, and the progress of those in work."""
+    for j in jobs:
+        if j.status == FAILED:
+            st.error(_t("job_failed", lang, exercise=exercise_name(lang, j.exercise),
+                        error=j.error or ""))
+    pending = [j.id for j in jobs if not j.finished]
+    if pending:
+        _progress(patient_id, url, pending, lang)
 
 
 def _today_and_progress(records_: list[SetRecord], lang: str) -> None:
@@ -250,7 +270,15 @@ def render(lang: str) -> None:
     _programme(patient, lang, today)
     for kind, message in st.session_state.pop("home_messages", []):
         getattr(st, kind)(message)
-    unanswered = [r for r in today if r.source == "home" and r.pain is None]
+    try:
+        jobs = uploads.home_jobs(grant.patient_id, url)
+    except SQLAlchemyError:
+        log.exception("patient page: jobs at %s", url)
+        jobs = []
+    _follow(jobs, grant.patient_id, url, lang)
+    landed = {j.set_id for j in jobs if j.status == DONE}
+    unanswered = [r for r in sets if r.source == "home" and r.pain is None
+                  and (day_of(r.performed_at) == dt.date.today() or r.set_id in landed)]
     if unanswered:
         _pain_form(db, grant, unanswered[-1], lang)
     done = {e: sum(1 for r in today if r.exercise == e) for e in patient.enabled_exercises}

@@ -5,6 +5,9 @@ browser context (its own cookies and storage, a fake camera playing a rendered c
 the link, does a set in browser mode and answers the pain question; the clinician sees the
 home set and the adherence count on the progress page; after revoking, the link shows a
 clear page. ``formcheck clinic invite`` prints a URL that opens the patient's programme.
+An uploaded home set goes through the job queue: the server is stopped mid-analysis (no
+worker process outlives it), the next start finishes the job, and the link opened again
+asks the pain question of the set that landed.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from formcheck.clinic import auth, records
+from formcheck.clinic import auth, links, records
 from formcheck.clinic.texts import exercise_name
 from formcheck.i18n import text
 
@@ -35,6 +39,8 @@ pytestmark = pytest.mark.browser
 USER, PASSWORD = CLINIC_USER, CLINIC_PASSWORD
 CODE, OTHER, CLI_CODE = "HOME-001", "HOME-002", "HOME-CLI-3"
 SAFETY_CAP_S = 1200  # wall clock: only against a hang, never what the test waits for
+UPLOAD_CODE = "HOME-UP-4"
+UPLOAD_INPUT = '[data-testid="stFileUploaderDropzoneInput"]'
 
 
 def c(key: str, **values) -> str:
@@ -199,3 +205,106 @@ def test_home_set_reaches_the_clinician(launch, home_url, clinic_store, live_sam
     other = "bridge" if exercise != "bridge" else "heel_slide"
     patient.get_by_text(exercise_name("en", other), exact=True).first.click()
     wait_shown(patient, f"text={h('refused_title')}", 30_000)
+
+
+def _job_state(db, patient_id: int, done):
+    """Wait until the patient's latest home upload satisfies ``done(state)``; return it."""
+    import datetime as dt
+
+    from formcheck.clinic.models import utcnow
+    from formcheck.jobs import store
+
+    cap = time.monotonic() + SAFETY_CAP_S
+    while True:
+        jobs = store.home_jobs(db, patient_id, utcnow() - dt.timedelta(days=1))
+        if jobs and done(jobs[-1]):
+            return jobs[-1]
+        assert time.monotonic() < cap, f"home upload never reached the state: {jobs}"
+        time.sleep(0.2)
+
+
+@pytest.mark.timeout(1200)
+def test_home_upload_goes_through_the_queue_and_survives_a_server_stop(
+        launch, clinic_store, upload_sample, tmp_path, repeated_clip, processes, artifacts):
+    from formcheck.jobs import store
+    from formcheck.ui.common import video_error_message
+    from formcheck.video import VideoError, probe
+
+    db, url, folder = clinic_store
+    clip, truth = upload_sample
+    exercise = truth["exercise"]
+    video = repeated_clip(clip, tmp_path / "my_set.mp4", 3)  # long enough to stop mid-job
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"not a video" * 100)
+    with pytest.raises(VideoError) as refused:
+        probe(bad)
+    clinician = auth.authenticate(db, auth.login(db, USER, PASSWORD))
+    patient = records.add_patient(db, clinician, UPLOAD_CODE, "posterolateral", truth["side"],
+                                  exercises=[exercise, "bridge"])
+    token, _ = links.create_link(db, clinician, UPLOAD_CODE)
+    env = {"FORMCHECK_DB_URL": url, "FORMCHECK_JOB_DIR": str(folder / "jobs"),
+           "FORMCHECK_VIDEO_DIR": str(folder / "videos")}
+    browser = launch()
+
+    def open_link(app: str, lang: str):
+        page = browser.new_context(viewport={"width": 1400, "height": 1800}).new_page()
+        page.goto(links.link_url(token, app).replace("/home?", f"/home?lang={lang}&"))
+        wait_shown(page, f"text={text('home.title', lang)}", 60_000)
+        return page
+
+    def nl(key: str, **values) -> str:
+        return text(f"home.{key}", "nl", **values)
+
+    with running_app(env, "streamlit_home_upload.log") as app:
+        page = open_link(app, "nl")   # the patient reads Dutch
+        page.get_by_text(exercise_name("nl", exercise), exact=True).click()
+        page.get_by_text(nl("how_upload"), exact=True).click()
+        page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=30_000)
+        # A bad video: refused at once, in the patient's language; nothing queued.
+        page.set_input_files(UPLOAD_INPUT, str(bad))
+        wait_shown(page, f"text={video_error_message(refused.value, 'nl', bad.name)}", 60_000)
+        assert store.home_jobs(db, patient.id, patient.created_at) == []
+        page.set_input_files(UPLOAD_INPUT, str(video))
+        wait_shown(page, f"text={nl('job_leave')}", 60_000)  # queued: the page follows it
+        running = _job_state(db, patient.id, lambda j: j.status == "running" and j.progress > 0)
+        page.screenshot(path=str(artifacts / "home_upload_running.png"), full_page=True)
+        app_pid = int(_owner(db, running.id))
+        workers = processes.children(app_pid)
+        assert int(running.worker.rpartition(":")[2]) in workers
+        page.close()
+    # The server stopped mid-analysis: no worker process outlives it, the job is kept.
+    processes.wait_ended(workers)
+    stopped = store.get(db, running.id)
+    assert not stopped.finished and records.set_records(db, clinician, UPLOAD_CODE) == []
+
+    with running_app(env, "streamlit_home_upload_2.log") as app:
+        final = _job_state(db, patient.id, lambda j: j.finished)  # resumed by the new start
+        assert (final.id, final.status, final.attempts) == (running.id, "done", 2), final.error
+        (saved,) = records.set_records(db, clinician, UPLOAD_CODE)
+        assert (saved.source, saved.exercise, saved.pain) == ("home", exercise, None)
+        assert saved.rep_count == 3 * truth["rep_count"]
+        # The patient opens the link again: the pain question of the set that landed.
+        page = open_link(app, "en")
+        question = h("pain_question", exercise=exercise_name("en", exercise),
+                     reps=saved.rep_count)
+        wait_shown(page, f"text={question}", 60_000)
+        form = page.get_by_test_id("stForm").filter(has_text=h("answer"))
+        slider = form.get_by_role("slider").first
+        slider.focus()
+        slider.press("ArrowRight")
+        form.get_by_role("button", name=h("answer")).click()
+        wait_shown(page, f"text={h('answered', pain=1, swelling='No')}")
+        page.screenshot(path=str(artifacts / "home_upload_answered.png"), full_page=True)
+        (answered,) = records.set_records(db, clinician, UPLOAD_CODE)
+        assert (answered.set_id, answered.pain) == (saved.set_id, 1)
+        assert not Path(final.track_out).exists()   # the job's pose track went with the answer
+        workers = processes.children(int(_owner(db, final.id)))
+    processes.wait_ended(workers)
+
+
+def _owner(db, job_id: int) -> str:
+    """The pid of the app process whose local workers run a job."""
+    from formcheck.jobs.store import AnalysisJob
+
+    with db.transaction() as s:
+        return s.get_one(AnalysisJob, job_id).owner.rpartition(":")[2]

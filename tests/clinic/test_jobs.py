@@ -205,7 +205,7 @@ def test_clinic_upload_lands_in_the_patients_record(db_url, make_clinician, tmp_
     workers = [_worker(db_url, tmp_path / "worker.log")] if jobs.postgres else []
     try:
         job = uploads.submit(clip.name, clip.read_bytes(), None, "mini_squat", settings, "en",
-                             uploads.ClinicUpload(screening.id, anna.id, str(keep)), db_url)
+                             uploads.RecordUpload(screening.id, anna.id, str(keep)), db_url)
         final = _wait(jobs, [job.id], lambda ss: ss[0].finished, workers)[0]
     finally:
         _stop(*workers)
@@ -248,7 +248,7 @@ def test_a_bad_clinic_upload_is_refused_before_it_is_queued(sqlite_db, make_clin
     screening = records.start_session(sqlite_db, anna, "HIP-043")
     with pytest.raises(VideoError):
         uploads.submit("set.mp4", b"not a video" * 100, None, "mini_squat", PatientSettings(),
-                       "en", uploads.ClinicUpload(screening.id, anna.id), url)
+                       "en", uploads.RecordUpload(screening.id, anna.id), url)
     assert uploads.session_jobs(screening.id, url) == []
     assert list((tmp_path / "jobs").iterdir()) == []
 
@@ -295,3 +295,129 @@ def test_a_clinic_set_that_cannot_be_saved_fails_the_job_with_the_reason(sqlite_
     assert "Not saved" in state.error and "protocol" in state.error
     assert records.set_records(sqlite_db, anna, "HIP-044") == []
     assert not video.exists()
+
+
+def test_home_upload_lands_in_the_patients_record_as_a_home_set(sqlite_db, make_clinician,
+                                                                 tmp_path, monkeypatch):
+    """A patient's upload through their link: the same job path as a clinic upload.
+
+    The set lands in the current home sitting (marked home, no pain score yet) through the
+    link's grant; the video is kept only with the clinician's switch and the patient's
+    agreement; a revoked link stops a queued upload from landing.
+    """
+    from formcheck.clinic import links, records
+    from formcheck.jobs import local, uploads
+    from formcheck.protocol import PatientSettings
+
+    monkeypatch.setenv("FORMCHECK_JOB_DIR", str(tmp_path / "jobs"))
+    url = str(sqlite_db.engine.url)
+    clip = SAMPLES / "mini_squat_faults_side.mp4"
+    truth = _truth(clip)
+    anna = make_clinician(sqlite_db, "Noord", "anna")
+    records.add_patient(sqlite_db, anna, "HOME-042", "posterolateral", truth["side"])
+    links.set_home_video(sqlite_db, anna, "HOME-042", True)
+    token, _ = links.create_link(sqlite_db, anna, "HOME-042")
+    grant = links.authenticate_link(sqlite_db, links.open_link(sqlite_db, token))
+    sitting = records.home_session(sqlite_db, grant, store_video=True)
+    keep = tmp_path / "videos" / f"session_{sitting.id}"
+    settings = PatientSettings(side=truth["side"])
+
+    jobs = uploads.jobs(url)  # the app's submitter: local worker processes with SQLite
+
+    def queue() -> store.JobState:
+        return uploads.submit(clip.name, clip.read_bytes(), None, "mini_squat", settings, "en",
+                              uploads.RecordUpload(sitting.id, None, str(keep),
+                                                   link_id=grant.link_id), url)
+
+    def wait(job: store.JobState) -> store.JobState:
+        return _wait(jobs, [job.id], lambda ss: ss[0].finished)[0]
+
+    try:
+        job = queue()
+        assert [j.id for j in uploads.home_jobs(grant.patient_id, url)] == [job.id]
+        final = wait(job)
+        assert final.status == "done", final.error
+        (saved,) = records.set_records(sqlite_db, anna, "HOME-042")
+        assert (saved.set_id, saved.session_id, saved.source, saved.pain) == (
+            final.set_id, sitting.id, "home", None)
+        assert saved.rep_count == final.result["rep_count"] == truth["rep_count"]
+        assert [p.read_bytes() for p in keep.iterdir()] == [clip.read_bytes()]
+        assert not Path(store.request_of(sqlite_db, job.id).video).exists()  # the job's copy
+        assert [j.id for j in uploads.home_jobs(grant.patient_id, url)] == [job.id]  # pain next
+        records.answer_pain(sqlite_db, final.set_id, 2, clinician=grant)
+        assert uploads.home_jobs(grant.patient_id, url) == []
+
+        # The clinician switches home video off before the next upload lands: not kept.
+        second = queue()
+        links.set_home_video(sqlite_db, anna, "HOME-042", False)
+        assert not store.get(sqlite_db, second.id).finished
+        assert wait(second).status == "done"
+        assert len(list(keep.iterdir())) == 1
+        # A revoked link: the upload does not land, and its job says why.
+        third = queue()
+        links.revoke_links(sqlite_db, anna, "HOME-042")
+        assert not store.get(sqlite_db, third.id).finished
+        failed = wait(third)
+    finally:
+        local.stop_shared()
+    assert failed.status == "failed" and "revoked" in failed.error
+    assert len(records.set_records(sqlite_db, anna, "HOME-042")) == 2
+
+
+STAND_IN_APP = """
+import sys, time
+from formcheck.jobs import uploads
+from formcheck.jobs.store import JobRequest
+
+url, video, exercise, side, fps = sys.argv[1:]
+job = uploads.jobs(url).submit(JobRequest(video=video, exercise=exercise, side=side,
+                                          analysis_fps=float(fps), source="long.mp4"))
+print(job.id, flush=True)
+time.sleep(3600)
+"""
+
+
+def test_app_workers_end_with_a_killed_app_and_its_job_resumes(sqlite_db, tmp_path,
+                                                              repeated_clip, processes):
+    """Local workers (SQLite) of an app killed with kill -9 end too; its next start runs
+    the job they were running again, to the same result."""
+    from formcheck.jobs import local
+
+    url = str(sqlite_db.engine.url)
+    sample = SAMPLES / "mini_squat_clean_side.mp4"
+    truth = _truth(sample)
+    clip = repeated_clip(sample, tmp_path / "long.mp4", 3)
+    app = subprocess.Popen([sys.executable, "-c", STAND_IN_APP, url, str(clip),
+                            truth["exercise"], truth["side"], str(FPS)],
+                           cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        job_id = int(app.stdout.readline())
+        deadline = time.monotonic() + WAIT_S
+        while not ((s := store.get(sqlite_db, job_id)).status == "running" and s.progress > 0):
+            assert app.poll() is None and time.monotonic() < deadline, s
+            time.sleep(0.1)
+        workers = processes.children(app.pid)
+        assert int(s.worker.rpartition(":")[2]) in workers
+        app.kill()
+        app.wait(30)
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait()
+    processes.wait_ended(workers)  # none outlives the app
+    assert store.get(sqlite_db, job_id).status == "running"  # interrupted, not failed
+
+    try:
+        assert local.resume(url, sqlite_db) == [job_id]  # the next start
+        deadline = time.monotonic() + WAIT_S
+        while not (final := store.get(sqlite_db, job_id)).finished:
+            assert time.monotonic() < deadline, final
+            time.sleep(0.2)
+        assert local.resume(url, sqlite_db) == []  # adopted once
+    finally:
+        mine = processes.children(os.getpid(), workers_only=True)
+        local.stop_shared()
+    processes.wait_ended(mine)
+    assert final.status == "done", final.error
+    assert final.attempts == 2
+    assert final.result["rep_count"] == 3 * truth["rep_count"]
