@@ -10,7 +10,7 @@ import pytest
 from formcheck.i18n import text
 from formcheck.protocol import default_programme
 
-from .conftest import main_text, server_mode_camera, watch_live_count
+from .conftest import main_text, server_mode_camera, wait_shown, watch_live_count
 
 pytestmark = pytest.mark.browser
 
@@ -109,7 +109,7 @@ def test_live_counts_reps_from_fake_camera(launch, app_url, live_sample, tmp_pat
     # Ending the set by hand: the summary of the reps counted and the pain question.
     page.get_by_role("button", name="End the set").click()
     page.wait_for_selector("text=Set 1:", timeout=120_000)
-    assert text("app.pain_title", "en") in main_text(page)
+    wait_shown(page, f"text={text('app.pain_title', 'en')}", timeout=120_000)  # renders after
     time.sleep(1)
     page.screenshot(path=str(artifacts / "app_live_stopped.png"))
 
