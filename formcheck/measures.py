@@ -137,9 +137,10 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
         out["quality" + suffix] = leg_quality(vis, leg).astype(float)
         # The same names in every view (a live stream keeps its first frame's names):
         # NaN where hip and knee flexion do not come from the 2-D image landmarks.
-        frame = k.leg_in_trunk_frame(xy, leg, front_sign).reshape(xy.shape[:-2] + (4,))
-        if world is not None or turn_deg is not None:
-            frame = np.full_like(frame, np.nan)
+        if world is None and turn_deg is None:
+            frame = k.leg_in_trunk_frame(xy, leg, front_sign).reshape(xy.shape[:-2] + (4,))
+        else:
+            frame = np.full(xy.shape[:-2] + (4,), np.nan)
         for j, name in enumerate(LEG_FRAME):
             out[name + suffix] = _gate(frame[..., j], vis, TRUNK + need["knee_flexion"],
                                        min_visibility)
