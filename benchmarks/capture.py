@@ -8,12 +8,15 @@ and analysed through the real pipeline. Prints and writes the count per clip
 and condition, and how many are within the clip's expectation, to
 ``benchmarks/results/capture.json`` / ``capture.md``.
 
-Usage: python benchmarks/capture.py [CLIP_STEM ...]   (default: a squat, knee lifts,
-a sit-to-stand, a bridge and an abduction clip)
+Usage: python benchmarks/capture.py [CLIP_STEM ...] [--all] [--conditions C,C,...]
+(default clips: a squat, knee lifts, a sit-to-stand, a bridge and an abduction clip;
+``--all``: every clip with an expectation). After a condition that mirrors the
+picture, the clip is analysed with the other leg named as operated.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import tempfile
@@ -24,7 +27,7 @@ from pathlib import Path
 from formcheck.analysis import analyze_track, track_video
 from formcheck.pose import PoseEstimator
 from formcheck.protocol import PatientSettings
-from formcheck.synth.capture import CONDITIONS, degrade_video
+from formcheck.synth.capture import CONDITIONS, SWAPS_SIDES, degrade_video
 
 REPO = Path(__file__).resolve().parent.parent
 CLIPS = REPO.parent / "shared" / "clips"
@@ -37,25 +40,41 @@ def main() -> int:
     if not (CLIPS / "clips.json").is_file():
         print(f"real clips not present at {CLIPS}")
         return 1
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("stems", nargs="*")
+    ap.add_argument("--all", action="store_true", help="every clip with an expectation")
+    ap.add_argument("--conditions", default=",".join(["original", *CONDITIONS]))
+    ap.add_argument("--name", default="capture", help="results file name (without suffix)")
+    args = ap.parse_args()
+    conditions = args.conditions.split(",")
     cases = tomllib.loads((REPO / "tests" / "data" / "real_clips.toml").read_text())["case"]
-    stems = sys.argv[1:] or DEFAULT
+    if args.all:
+        selected = cases
+    else:
+        selected = [next(c for c in cases if c["clip"].startswith(stem + "."))
+                    for stem in (args.stems or DEFAULT)]
     rows = []
     est = PoseEstimator()
     t_start = time.time()
     with tempfile.TemporaryDirectory() as tmp:
-        for stem in stems:
-            case = next(c for c in cases if c["clip"].startswith(stem + "."))
+        for case in selected:
+            stem = Path(case["clip"]).stem
             side = case["sides"][0]
-            for condition in ["original", *CONDITIONS]:
+            for condition in conditions:
                 src = CLIPS / case["clip"]
                 path = src if condition == "original" else degrade_video(
                     src, Path(tmp) / f"{stem}_{condition}.mp4", condition)
+                if condition in SWAPS_SIDES:
+                    side = {"left": "right", "right": "left"}[case["sides"][0]]
+                else:
+                    side = case["sides"][0]
                 est.reset()
                 track, truncated = track_video(path, estimator=est)
                 res = analyze_track(track, case["exercise"], PatientSettings(side), "en",
                                     truncated=truncated)
                 ok = abs(res.rep_count - case["reps"]) <= case["tolerance"]
-                row = {"clip": stem, "exercise": case["exercise"], "condition": condition,
+                row = {"clip": stem, "exercise": case["exercise"], "side": side,
+                       "condition": condition,
                        "expected": case["reps"], "tolerance": case["tolerance"],
                        "reps": res.rep_count, "as_expected": ok,
                        "exact": res.rep_count == case["reps"],
@@ -67,12 +86,12 @@ def main() -> int:
                       f"det {res.detection_rate:.2f}", flush=True)
     est.close()
     summary = {}
-    for condition in ["original", *CONDITIONS]:
+    for condition in conditions:
         sel = [r for r in rows if r["condition"] == condition]
         summary[condition] = {"clips": len(sel), "as_expected": sum(r["as_expected"] for r in sel),
                               "exact": sum(r["exact"] for r in sel)}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "capture.json").write_text(json.dumps(
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(
         {"run": time.strftime("%Y-%m-%d %H:%M"), "seconds": round(time.time() - t_start),
          "summary": summary, "rows": rows}, indent=1))
     lines = ["# Real clips under capture conditions", "",
@@ -85,11 +104,11 @@ def main() -> int:
     lines += ["", "| clip | condition | expected | got |", "|---|---|---|---|"]
     lines += [f"| {r['clip']} | {r['condition']} | {r['expected']}±{r['tolerance']} | "
               f"{r['reps']}{'' if r['as_expected'] else ' (miss)'} |" for r in rows]
-    (RESULTS / "capture.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / f"{args.name}.md").write_text("\n".join(lines) + "\n")
     for c, s in summary.items():
         n = s["clips"]
         print(f"{c:13s} as expected {s['as_expected']}/{n}, exact {s['exact']}/{n}")
-    print("written: benchmarks/results/capture.json, capture.md")
+    print(f"written: benchmarks/results/{args.name}.json, {args.name}.md")
     return 0
 
 

@@ -11,7 +11,7 @@ import pytest
 from formcheck.analysis import analyze_track, track_video
 from formcheck.pose import well_exposed
 from formcheck.protocol import PatientSettings
-from formcheck.synth.capture import degrade_video, held, resampled
+from formcheck.synth.capture import SWAPS_SIDES, cropped, degrade_video, held, mirrored, resampled
 
 CASES = {c["clip"]: c for c in tomllib.loads(
     (Path(__file__).parent / "data" / "real_clips.toml").read_text())["case"]}
@@ -33,6 +33,16 @@ def test_resampled_shows_the_latest_picture_at_the_new_rate():
     assert out[-1][0] <= 3 / 25 + 1e-9
     shown = [int(f[0, 0, 0]) for _, f in out]
     assert shown == [int(np.floor(t * 25 + 1e-9)) for t, _ in out]
+
+
+def test_mirrored_flips_left_right_and_cropped_blacks_out_the_edges():
+    img = np.arange(2 * 5 * 3, dtype=np.uint8).reshape(2, 5, 3)
+    (_, out), = mirrored(iter([(0.0, img)]))
+    assert np.array_equal(out[:, 0], img[:, -1]) and np.array_equal(out[:, -1], img[:, 0])
+    tall = np.full((10, 4, 3), 200, np.uint8)
+    (_, out), = cropped(iter([(0.0, tall)]), top=0.2, bottom=0.1)
+    assert out.shape == tall.shape
+    assert (out[:2] == 0).all() and (out[-1] == 0).all() and (out[2:9] == 200).all()
 
 
 def test_only_an_underexposed_frame_is_stretched():
@@ -61,6 +71,8 @@ def test_a_real_clip_keeps_its_count_under_capture_conditions(clips_dir, tmp_pat
                          max_side=640)
     track, truncated = track_video(path)
     side = case["sides"][0]
+    if condition in SWAPS_SIDES:  # the person's left leg is now seen as a right leg
+        side = {"left": "right", "right": "left"}[side]
     res = analyze_track(track, case["exercise"], PatientSettings(side), "en",
                         truncated=truncated)
     assert abs(res.rep_count - case["reps"]) <= case["tolerance"], (

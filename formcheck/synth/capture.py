@@ -3,8 +3,10 @@
 What phones and webcams do to the picture, independent of the person: dim
 light with sensor noise, a frame rate the camera cannot deliver (each frame
 held for several), a doubled container rate, a handheld camera that shakes and
-drifts, a burned-in overlay. Used to check that a real clip's count survives
-them (``benchmarks/capture.py``, ``tests/test_capture.py``).
+drifts, a burned-in overlay, a mirrored selfie picture, head or feet out of
+frame, a person filmed from far away, an old low-resolution webcam. Used to
+check that a real clip's count survives them (``benchmarks/capture.py``,
+``tests/test_capture.py``).
 
 Frames are ``(H, W, 3)`` uint8 RGB; every function is pure given its seed.
 """
@@ -94,6 +96,59 @@ def overlaid(frames: Frames, seed: int = 0) -> Frames:
         yield t, img
 
 
+def mirrored(frames: Frames) -> Frames:
+    """The picture flipped left-right, as a selfie camera shows it.
+
+    The person's left leg is then shown where a right leg would be, so the
+    operated side must be named the other way round.
+    """
+    for t, rgb in frames:
+        yield t, np.ascontiguousarray(rgb[:, ::-1])
+
+
+def cropped(frames: Frames, top: float = 0.0, bottom: float = 0.0) -> Frames:
+    """Part of the body out of frame (a camera aimed too low or too high).
+
+    The ``top`` and ``bottom`` fractions of the picture are blacked out; its size is kept.
+    """
+    for t, rgb in frames:
+        img = rgb.copy()
+        h = img.shape[0]
+        img[: int(round(top * h))] = 0
+        if bottom > 0:
+            img[h - int(round(bottom * h)):] = 0
+        yield t, img
+
+
+def far(frames: Frames, scale: float = 0.5) -> Frames:
+    """Filmed from further away: the person small and fine detail lost.
+
+    The picture is shrunk by ``scale`` into the middle of a frame of the same
+    size; the rest is a plain wall of its median colour.
+    """
+    for t, rgb in frames:
+        h, w = rgb.shape[:2]
+        small = cv2.resize(rgb, (max(1, int(w * scale)), max(1, int(h * scale))),
+                           interpolation=cv2.INTER_AREA)
+        img = np.empty_like(rgb)
+        img[:] = np.median(rgb.reshape(-1, 3), axis=0).astype(np.uint8)
+        y, x = (h - small.shape[0]) // 2, (w - small.shape[1]) // 2
+        img[y:y + small.shape[0], x:x + small.shape[1]] = small
+        yield t, img
+
+
+def low_resolution(frames: Frames, height: int = 240) -> Frames:
+    """An old webcam: the picture taken at ``height`` lines and scaled back up."""
+    for t, rgb in frames:
+        h, w = rgb.shape[:2]
+        if h <= height:
+            yield t, rgb
+            continue
+        small = cv2.resize(rgb, (max(1, round(w * height / h)), height),
+                           interpolation=cv2.INTER_AREA)
+        yield t, cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
 CONDITIONS: dict[str, Callable[[Frames, float], Frames]] = {
     "dim": lambda f, fps: dim(f),
     "held_frames": lambda f, fps: held(f, every=max(2, round(fps / 8))),
@@ -101,8 +156,16 @@ CONDITIONS: dict[str, Callable[[Frames, float], Frames]] = {
     "handheld": lambda f, fps: shaken(f),
     "overlay": lambda f, fps: overlaid(f),
     "dim_handheld": lambda f, fps: shaken(dim(f, seed=1), seed=1),
+    "mirrored": lambda f, fps: mirrored(f),
+    "head_cut": lambda f, fps: cropped(f, top=0.12),
+    "feet_cut": lambda f, fps: cropped(f, bottom=0.06),
+    "far": lambda f, fps: far(f),
+    "low_resolution": lambda f, fps: low_resolution(f),
 }
 """Condition name → frames transform (given the source frame rate)."""
+
+SWAPS_SIDES = frozenset({"mirrored"})
+"""Conditions after which the operated leg appears as the other leg."""
 
 
 def degrade_video(src: str | Path, dst: str | Path, condition: str,
