@@ -73,9 +73,10 @@ class RepCounter:
     ``update`` returns ``"started"``, ``"ended"`` or None. After ``"ended"`` the
     finished cycle is in :attr:`last`: ``(start_s, end_s, peak, reached_target)``.
     With ``min_return_s``, once a rep has been at its target for twice that
-    long (a held pose) the signal must stay back that long before the cycle
-    ends (at the moment it came back): a held pose misread low for a frame or
-    two is not the end of the rep, while quick reps end at once.
+    long (a held pose, up to the last sample at the target) the signal must
+    stay back that long before the cycle ends (at the moment it came back): a
+    held pose misread low for a frame or two is not the end of the rep, while
+    quick reps end at once.
     The return level rises with the cycle's peak (``return_fraction`` of the
     excursion beyond the target): a deep rep whose next one starts before the
     person is fully back up still ends. :attr:`first` is the cycle's first
@@ -92,6 +93,7 @@ class RepCounter:
         self.min_return_s = min_return_s
         self._back_since = math.nan
         self._reached_t = math.nan
+        self._at_target_t = math.nan
         self.active = False
         self.onset = math.nan
         self.peak = -math.inf
@@ -118,7 +120,7 @@ class RepCounter:
             if v >= self.start and v >= self._trough + self.start - self.ret:
                 self.active, self.onset = True, self._last_rest_t
                 self.peak, self.reached = v, v >= self.target
-                self._reached_t = t
+                self._reached_t = self._at_target_t = t
                 self.from_rest, self.first = self._seen_below_start, v
                 return "started"
             if v < self.start:
@@ -127,13 +129,17 @@ class RepCounter:
         self.peak = max(self.peak, v)
         if v >= self.target and not self.reached:
             self.reached, self._reached_t = True, t
+        if v >= self.target:
+            self._at_target_t = t
         self.rise = self.peak - self.first
         if v > self.ret + self.return_fraction * max(self.peak - self.target, 0.0):
             self._back_since = math.nan
             return None
         if not math.isfinite(self._back_since):
             self._back_since = t
-        held = self.reached and self._back_since - self._reached_t >= self.min_return_s * 2
+        # Held: at the target for a while, up to the moment it left it (a quick
+        # rep's way down, sampled sparsely, is no hold however long it took).
+        held = self.reached and self._at_target_t - self._reached_t >= self.min_return_s * 2
         if held and t - self._back_since < self.min_return_s:
             return None  # a held pose back only for a moment: a frame or two misread
         end, self._back_since = self._back_since, math.nan

@@ -13,6 +13,7 @@ from formcheck.pose import well_exposed
 from formcheck.protocol import PatientSettings
 from formcheck.synth.capture import SWAPS_SIDES, cropped, degrade_video, held, mirrored, resampled
 
+FULL_SIZE = {"venkat_high_knees.mp4"}  # its miss showed at the clip's own size
 CASES = {c["clip"]: c for c in tomllib.loads(
     (Path(__file__).parent / "data" / "real_clips.toml").read_text())["case"]}
 
@@ -63,12 +64,15 @@ def test_only_an_underexposed_frame_is_stretched():
     ("ndnam_banded_knee_drives_oblique.mp4", "held_frames"),
     ("frailty_sit_to_stand.mp4", "overlay"),
     ("physioplus_bridging.mp4", "dim"),  # no one was found before levels were stretched
+    # Quick knee lifts with the feet out of frame: a dip between two lifts sampled once
+    # was taken for a held pose misread low, and three lifts were read as one.
+    ("venkat_high_knees.mp4", "feet_cut"),
 ])
 def test_a_real_clip_keeps_its_count_under_capture_conditions(clips_dir, tmp_path, clip,
                                                               condition):
     case = CASES[clip]
     path = degrade_video(clips_dir / clip, tmp_path / f"{condition}.mp4", condition,
-                         max_side=640)
+                         max_side=None if clip in FULL_SIZE else 640)
     track, truncated = track_video(path)
     side = case["sides"][0]
     if condition in SWAPS_SIDES:  # the person's left leg is now seen as a right leg
