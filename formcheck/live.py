@@ -43,6 +43,7 @@ from .session import Event, ExerciseSession
 
 PLACEMENT_S = 1.0       # the view must look right this long before the countdown
 COUNTDOWN_S = 3.0
+MAX_FPS = 120.0         # frame intervals shorter than this rate's are taken as this rate's
 # The start pose is measured on a still window of ``calibration_s``; while the patient
 # moves the window slides on, up to this many seconds more, then the resting level of
 # what was seen is taken. (Calibrating on a movement left the 3-D knee's ~20° resting
@@ -177,6 +178,7 @@ class LiveSession:
         self._cal_tried = -math.inf
         self._message_until = -math.inf
         self._last_t: float | None = None
+        self._dt_avg = 0.0
         self.all_events: list[Event] = []
         self._undrained: list[Event] = []
         self._last_values: dict[str, float] = {}
@@ -280,8 +282,11 @@ class LiveSession:
 
     def _step(self, frame: PoseFrame | None, t: float, pre: _Raw | None = None) -> None:
         if self._last_t is not None and t > self._last_t:
-            dt = t - self._last_t
-            self.state.fps = 0.9 * self.state.fps + 0.1 / dt if self.state.fps else 1 / dt
+            # The frame interval, averaged: two frames stamped a microsecond apart (sent
+            # together after a stall) must not make the rate look like a million a second.
+            dt = min(max(t - self._last_t, 1.0 / MAX_FPS), 2.0)
+            self._dt_avg = 0.9 * self._dt_avg + 0.1 * dt if self._dt_avg else dt
+            self.state.fps = 1.0 / self._dt_avg
         self._last_t = t
         values = self._measure(frame, pre) if frame is not None else None
         self._advance(t, frame, values)

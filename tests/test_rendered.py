@@ -194,6 +194,33 @@ def test_live_path_undoes_a_trade_mid_hold(flexion_oblique):
     assert len(want) == truth["rep_count"] and got == want
 
 
+def test_live_path_takes_frames_stamped_almost_together(flexion_oblique):
+    # A browser that stalls sends the frames it held back at once, stamped microseconds
+    # apart: the frame rate (and the smoothing made for it) must stay sane, the reps the
+    # same. (It made the filter design fail with a singular matrix.)
+    from formcheck.live import LiveSession
+    from formcheck.pose import PoseFrame
+
+    truth, track = flexion_oblique
+
+    def stream(doubled: bool):
+        live = LiveSession(truth["exercise"], PatientSettings(truth["side"]), "en")
+        frames = [(0, t) for t in np.arange(0, 6.0, 0.1)]
+        frames += [(i, t + 6.0) for i, t in enumerate(track.t)]
+        for i, t in frames:
+            pose = PoseFrame(t, track.image_xyz[i], track.visibility[i], track.world_xyz[i],
+                             track.image_wh)
+            live.process_pose(pose, t)
+            if doubled:
+                live.process_pose(pose, t + 1e-9)
+        assert 0 < live.snapshot().fps <= 120
+        return [(r["completed"], r["faults"]) for r in live.reps()]
+
+    want = stream(False)
+    assert len(want) == truth["rep_count"]
+    assert stream(True) == want
+
+
 def test_live_path_reads_the_lying_knee_as_the_recorded_path_does():
     # Live, the start pose is calibrated on its own window and the frames are
     # smoothed causally; the hips' misplacement is learnt there too, so a heel

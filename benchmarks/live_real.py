@@ -1,0 +1,142 @@
+"""The live engine on real clips: does the home self-check count what the recording does?
+
+Each real clip (``../shared/clips``, expectations from ``tests/data/real_clips.toml``)
+is fed pose by pose to :class:`formcheck.live.LiveSession`, the engine behind the live
+page, as a patient in front of a webcam would give it: first the clip's most start-like
+picture (where the movement signal is lowest) held still for ``--lead`` seconds (the live
+page asks for placement, a countdown and a still start pose), then the clip at the
+analysis rate. The live count (causal: no look-ahead, calibrated on that still start)
+is set against the clip's expectation and against the recorded-video analysis of the
+same poses. (The recorded analysis also counts a last rep cut off more than half-way
+back; the live page ends a set with the patient back at the start.)
+
+Prints a line per clip and side and writes ``benchmarks/results/live_real.json`` / ``.md``.
+
+Usage: python benchmarks/live_real.py [--lead S] [--renders DIR --name NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from accuracy import cached_track  # noqa: E402  (the shared track cache)
+
+from formcheck.analysis import analyze_track  # noqa: E402
+from formcheck.kinematics import estimate_view  # noqa: E402
+from formcheck.live import LiveSession  # noqa: E402
+from formcheck.protocol import PatientSettings  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+CLIPS = REPO.parent / "shared" / "clips"
+RESULTS = REPO / "benchmarks" / "results"
+
+
+def start_picture(track, result) -> int | None:
+    """The frame most like the start pose: where the movement signal is lowest, in a
+    frame seen from the recording's main view (the patient placed as for the set)."""
+    signal = result.measures[result.spec.signal]
+    ok = np.isfinite(signal) & np.array([track.frame(i) is not None for i in range(len(track))])
+    main = np.array([f is not None and estimate_view(f.pixel_xy()[None]) == result.view
+                     for f in map(track.frame, range(len(track)))])
+    if (ok & main).any():
+        ok &= main
+    return int(np.flatnonzero(ok)[np.argmin(signal[ok])]) if ok.any() else None
+
+
+def live_count(track, exercise: str, side: str, lead_s: float, start: int | None
+               ) -> tuple[int, str, str]:
+    """Live rep count on ``track`` after a still lead-in; also the last phase and view."""
+    first = next((i for i in range(len(track)) if track.frame(i) is not None), None)
+    live = LiveSession(exercise, PatientSettings(side), "en", fs_hz=10.0)
+    if first is None:
+        return 0, live.state.phase, live.state.view
+    dt = float(track.t[1] - track.t[0]) if len(track) > 1 else 0.1
+    ready = track.frame(first if start is None else start)
+    for k in range(int(round(lead_s / dt))):
+        live.process_pose(ready, k * dt)
+    for i in range(first, len(track)):
+        live.process_pose(track.frame(i), lead_s + float(track.t[i] - track.t[first]))
+    st = live.snapshot()
+    return st.rep_count, st.phase, st.view
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--lead", type=float, default=7.0,
+                    help="seconds the first picture is held still before the clip plays")
+    ap.add_argument("--renders", type=Path, default=None,
+                    help="instead of the real clips: rendered clips (*.mp4 with *.truth.json)")
+    ap.add_argument("--name", default="live_real", help="results file name (without suffix)")
+    args = ap.parse_args()
+    if args.renders is not None:
+        cases, folder = [], args.renders
+        for truth_file in sorted(folder.glob("*.truth.json")):
+            truth = json.loads(truth_file.read_text())
+            cases.append({"clip": truth_file.name.replace(".truth.json", ".mp4"),
+                          "exercise": truth["exercise"], "sides": [truth["side"]],
+                          "reps": truth["rep_count"], "tolerance": 0})
+    elif not (CLIPS / "clips.json").is_file():
+        print(f"real clips not present at {CLIPS}")
+        return 1
+    else:
+        folder = CLIPS
+        cases = tomllib.loads((REPO / "tests" / "data" / "real_clips.toml").read_text())["case"]
+    rows = []
+    started = time.time()
+    for case in cases:
+        track, truncated = cached_track(folder / case["clip"])
+        for side in case["sides"]:
+            offline = analyze_track(track, case["exercise"], PatientSettings(side), "en",
+                                    truncated=truncated)
+            codes = [w.code for w in offline.warnings]
+            start = start_picture(track, offline)
+            reps, phase, view = live_count(track, case["exercise"], side, args.lead, start)
+            ok = abs(reps - case["reps"]) <= case["tolerance"]
+            warned = case.get("or_warning") in codes
+            row = {"clip": Path(case["clip"]).stem, "exercise": case["exercise"],
+                   "side": side, "expected": case["reps"], "tolerance": case["tolerance"],
+                   "offline": offline.rep_count, "live": reps, "live_phase": phase,
+                   "live_view": view, "as_expected": ok or (warned and reps == 0),
+                   "same_as_offline": reps == offline.rep_count}
+            rows.append(row)
+            print(f"{row['clip'][:36]:36s} {side[0]} {case['exercise'][:12]:12s} "
+                  f"expected {case['reps']}±{case['tolerance']}  offline {offline.rep_count:2d}"
+                  f"  live {reps:2d} ({phase}, {view})  "
+                  f"{'ok' if row['as_expected'] else 'MISS'}", flush=True)
+    n = len(rows)
+    summary = {"cases": n, "as_expected": sum(r["as_expected"] for r in rows),
+               "same_as_offline": sum(r["same_as_offline"] for r in rows),
+               "lead_s": args.lead, "seconds": round(time.time() - started)}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(
+        {"run": time.strftime("%Y-%m-%d %H:%M"), "summary": summary, "rows": rows}, indent=1))
+    lines = [f"# The live engine on {'rendered' if args.renders else 'real'} clips", "",
+             f"Run {time.strftime('%Y-%m-%d %H:%M')} by `benchmarks/live_real.py`: each clip's "
+             "poses fed one by one to the live engine after its most start-like picture "
+             f"held still for {args.lead:g} s; expectations from "
+             f"{args.renders or 'tests/data/real_clips.toml'}.", "",
+             f"As expected: {summary['as_expected']}/{n}; same count as the recorded-video "
+             f"analysis: {summary['same_as_offline']}/{n}.", "",
+             "| clip | side | exercise | expected | offline | live | live phase, view |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['clip']} | {r['side']} | {r['exercise']} | {r['expected']}±"
+              f"{r['tolerance']} | {r['offline']} | {r['live']}"
+              f"{'' if r['as_expected'] else ' (miss)'} | {r['live_phase']}, {r['live_view']} |"
+              for r in rows]
+    (RESULTS / f"{args.name}.md").write_text("\n".join(lines) + "\n")
+    print(f"as expected {summary['as_expected']}/{n}, same as offline "
+          f"{summary['same_as_offline']}/{n}")
+    print(f"written: benchmarks/results/{args.name}.json, {args.name}.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
