@@ -3,11 +3,11 @@
 Each real clip (``../shared/clips``, expectations from ``tests/data/real_clips.toml``)
 is fed pose by pose to :class:`formcheck.live.LiveSession`, the engine behind the live
 page, as a patient in front of a webcam would give it: first the clip's most start-like
-picture (where the movement signal is lowest) held still for ``--lead`` seconds (the live
-page asks for placement, a countdown and a still start pose), then the clip at the
-analysis rate. The live count (causal: no look-ahead, calibrated on that still start)
-is set against the clip's expectation and against the recorded-video analysis of the
-same poses. (The recorded analysis also counts a last rep cut off more than half-way
+picture (the movement signal at its resting level and still) held still for ``--lead``
+seconds (the live page asks for placement, a countdown and a still start pose), then
+the clip at the analysis rate. The live count (causal, calibrated on that still
+start) is set against the clip's expectation and against the recorded-video analysis
+of the same poses. (The recorded analysis also counts a last rep cut off more than half-way
 back; the live page ends a set with the patient back at the start.)
 
 Prints a line per clip and side and writes ``benchmarks/results/live_real.json`` / ``.md``.
@@ -40,15 +40,16 @@ RESULTS = REPO / "benchmarks" / "results"
 
 
 def start_picture(track, result) -> int | None:
-    """The frame most like the start pose: where the movement signal is lowest, in a
-    frame seen from the recording's main view (the patient placed as for the set)."""
+    """The frame most like the start pose: the (calibrated) movement signal nearest 0 and
+    still, in a frame seen from the recording's main view (placed as for the set)."""
     signal = result.measures[result.spec.signal]
+    score = np.abs(signal) + np.abs(np.gradient(signal)) if len(signal) > 1 else np.abs(signal)
     ok = np.isfinite(signal) & np.array([track.frame(i) is not None for i in range(len(track))])
     main = np.array([f is not None and estimate_view(f.pixel_xy()[None]) == result.view
                      for f in map(track.frame, range(len(track)))])
     if (ok & main).any():
         ok &= main
-    return int(np.flatnonzero(ok)[np.argmin(signal[ok])]) if ok.any() else None
+    return int(np.flatnonzero(ok)[np.argmin(score[ok])]) if ok.any() else None
 
 
 def live_count(track, exercise: str, side: str, lead_s: float, start: int | None

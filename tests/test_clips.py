@@ -7,6 +7,7 @@ import json
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from formcheck.analysis import analyze_track, track_video
@@ -93,3 +94,24 @@ def test_the_count_holds_at_half_the_analysed_frame_rate(clips_dir, case, side):
         "t", "image_xyz", "visibility", "world_xyz", "n_people")})
     res = analyze_track(half, case["exercise"], PatientSettings(side), "en", truncated=truncated)
     assert abs(res.rep_count - case["reps"]) <= case["tolerance"], (res.rep_count, case["reps"])
+
+
+@pytest.mark.clips
+def test_live_engine_counts_quick_real_knee_lifts(clips_dir):
+    # The live page's engine (causal: no look-ahead for the legs' names, the smoothing or
+    # the count), fed the poses of a real clip of quick alternating knee lifts after the
+    # patient stood still for placement, countdown and calibration, counts what the
+    # recording holds (benchmarks/live_real.py does this for every real clip).
+    from formcheck.live import LiveSession
+
+    case = next(c for c, side in CASES if c["clip"] == "venkat_high_knees.mp4" and side == "left")
+    track, _ = tracked(clips_dir, case["clip"])
+    offline = analyze_track(track, case["exercise"], PatientSettings("left"), "en")
+    signal = offline.measures[offline.spec.signal]
+    ready = int(np.nanargmin(np.abs(signal) + np.abs(np.gradient(signal))))  # standing still
+    live = LiveSession(case["exercise"], PatientSettings("left"), "en", fs_hz=10.0)
+    for k in range(70):
+        live.process_pose(track.frame(ready), k * 0.1)
+    for i in range(len(track)):
+        live.process_pose(track.frame(i), 7.0 + float(track.t[i] - track.t[0]))
+    assert abs(live.snapshot().rep_count - case["reps"]) <= case["tolerance"]
