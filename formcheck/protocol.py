@@ -131,6 +131,7 @@ class Tracking:
     hold_average_s: float = 0.0
     settle_s: float = 0.0
     hold_min_return_s: float = 0.0
+    bleed_ratio: float = float("inf")
     end_position_s: float = 0.0
     lying_straight_knee_deg: float = 0.0
 

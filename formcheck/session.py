@@ -376,6 +376,7 @@ class ExerciseSession:
         self._rep_v: list[float] = []
         self._recent: deque[tuple[float, float]] = deque(maxlen=90)
         self._other_peak = -math.inf
+        self._other_at_peak = -math.inf    # the other leg when this one was at its top
         self._opening: list[tuple[float, float]] | None = []
         self._lead: list[tuple[float, float]] | None = None
 
@@ -447,7 +448,7 @@ class ExerciseSession:
             self.bout.reset()
             self._tail_rep = None
             self._hold_announced = False
-            self._other_peak = -math.inf
+            self._other_peak = self._other_at_peak = -math.inf
             events.append(Event(t, "rep_started", {"index": len(self.reps) + 1}))
         if math.isfinite(v):
             if self.counter.active or state == "ended":
@@ -460,6 +461,8 @@ class ExerciseSession:
             other = values.get(self.spec.signal + "_other", math.nan)
             if math.isfinite(other):
                 self._other_peak = max(self._other_peak, other)
+            if math.isfinite(v) and v >= self.counter.peak:
+                self._other_at_peak = other if math.isfinite(other) else -math.inf
             held = self.hold.update(t, v) if self.counter.reached else 0.0
             if self.spec.hold_s > 0 and self.counter.active and self.counter.reached:
                 events.append(Event(t, "hold", {"seconds": held, "required": self.spec.hold_s}))
@@ -510,11 +513,13 @@ class ExerciseSession:
             # A partial rise just after a rep ended is that rep's way down read
             # unevenly (a frame or two dipping under the return level), not a try.
             return None
-        if (self.spec.legs == "operated" and not reached
-                and self._other_peak >= self.spec.target_deg):
-            # The other leg made the full movement; what the operated leg showed
-            # was that movement bleeding into its landmarks, not an attempt of
-            # its own (the other leg's movement is warned as ``wrong_leg``).
+        if self.spec.legs == "operated" and (
+                (not reached and self._other_peak >= self.spec.target_deg)
+                or (self._other_peak >= self.spec.target_deg and self._other_at_peak >= peak
+                    and self._other_peak >= self.tracking.bleed_ratio * peak)):
+            # The other leg made the full movement (higher than this one at its top,
+            # and a much larger one); what the operated leg showed was that movement
+            # bleeding into its landmarks, not one of its own (warned as ``wrong_leg``).
             return None
         problem = self.bout.problem()
         if problem:

@@ -13,7 +13,8 @@ from formcheck.pose import well_exposed
 from formcheck.protocol import PatientSettings
 from formcheck.synth.capture import SWAPS_SIDES, cropped, degrade_video, held, mirrored, resampled
 
-FULL_SIZE = {"venkat_high_knees.mp4"}  # its miss showed at the clip's own size
+FULL_SIZE = {"venkat_high_knees.mp4",  # their misses showed at the clips' own size
+             "ndnam_banded_knee_drives_oblique.mp4"}
 CASES = {c["clip"]: c for c in tomllib.loads(
     (Path(__file__).parent / "data" / "real_clips.toml").read_text())["case"]}
 
@@ -67,6 +68,9 @@ def test_only_an_underexposed_frame_is_stretched():
     # Quick knee lifts with the feet out of frame: a dip between two lifts sampled once
     # was taken for a held pose misread low, and three lifts were read as one.
     ("venkat_high_knees.mp4", "feet_cut"),
+    # Alternating knee drives through an old webcam: the left leg's drives bled into the
+    # right leg's landmarks (up to 43° while the left was at 72-102°) and were counted.
+    ("ndnam_banded_knee_drives_oblique.mp4", "low_resolution"),
 ])
 def test_a_real_clip_keeps_its_count_under_capture_conditions(clips_dir, tmp_path, clip,
                                                               condition):
