@@ -133,6 +133,7 @@ class Tracking:
     hold_min_return_s: float = 0.0
     end_position_s: float = 0.0
     lying_straight_knee_deg: float = 0.0
+    lying_max_hip_shift: float = 0.0
 
 
 @dataclass(frozen=True)
