@@ -130,3 +130,31 @@ def test_hips_already_lifted_at_the_start_are_not_taken_for_a_misplacement():
     truth, got, cal = measured_bridge(default_programme(), 0.0, start_lift=15.0)
     assert cal.hip_shift == 0.0
     assert got["hip_flexion"] == pytest.approx(truth["hip_flexion"], abs=0.5)
+
+
+def test_live_bridge_learns_the_hips_where_the_recording_does():
+    # Live, the start pose is measured on its own window with causal smoothing; the
+    # hips' misplacement found there must match the recorded path's.
+    from formcheck.analysis import analyze_track
+    from formcheck.live import LiveSession
+    from formcheck.pose import PoseFrame, PoseTrack
+    from formcheck.protocol import PatientSettings
+
+    _, xy, _, _ = bridge_track(6.0)  # 20 frames/s: rest, lift, hold 2.5 s
+    rest = np.stack([bridge_pose(0.0, 6.0)] * 120)  # placement and countdown; after: back down
+    xy = np.concatenate([rest, xy, rest[:40]])
+    t = np.arange(len(xy)) * 0.05
+    image = np.concatenate([(xy * 2 + (100, 250)) / (640, 480), np.zeros(xy.shape[:-1] + (1,))],
+                           axis=-1)
+    frames = [PoseFrame(ti, im, np.ones(33), np.zeros((33, 3)), (640, 480))
+              for ti, im in zip(t, image, strict=True)]
+    live = LiveSession("bridge", PatientSettings("left"), "en")
+    for f in frames:
+        live.process_pose(f, f.t)
+    recorded = analyze_track(PoseTrack.from_frames(frames, list(t), (640, 480)), "bridge",
+                             PatientSettings("left"), "en")
+    assert recorded.calibration.hip_shift == pytest.approx(6.0 / 50, abs=0.005)
+    assert live.calibration.hip_shift == pytest.approx(recorded.calibration.hip_shift, abs=0.005)
+    assert [r["peak_deg"] for r in live.reps()] == pytest.approx(
+        [r.peak_deg for r in recorded.reps], abs=2.0)
+    assert len(recorded.reps) == 1
