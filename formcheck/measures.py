@@ -198,7 +198,8 @@ class Calibration:
         knee_flexion_start: knee flexion of the operated leg at the start.
         hip_shift: trunk lengths the hips are moved towards the back before hip and
             knee flexion are measured (:func:`with_hip_shift`): lying, the model's
-            misplacement of the hips, shown by a leg lying straight at the start.
+            misplacement of the hips, shown by a leg lying straight at the start or
+            by feet on the surface (:func:`feet_flat_hip_shift`).
 
     """
 
