@@ -637,8 +637,9 @@ def sagittal_angles_deg(xy: np.ndarray, side: str, front_sign: np.ndarray | floa
 # length, and more as the thigh rises. The error is a displacement of one landmark,
 # not a constant angle: its effect on the knee angle shrinks as the thigh rises, and
 # it tilts the trunk line too. A leg lying straight at the start shows it (hip, knee
-# and ankle should be in line); :func:`angles_with_hip_shift` measures with the hips
-# moved back by what the start showed.
+# and ankle should be in line), and so do feet flat on the surface with the knees bent
+# (shoulders, hip and ankle in line: :func:`hip_off_shoulder_ankle_line`);
+# :func:`angles_with_hip_shift` measures with the hips moved back by what the start showed.
 
 
 def leg_in_trunk_frame(xy: np.ndarray, side: str, front_sign: np.ndarray | float
@@ -674,6 +675,25 @@ def hip_off_leg_line(leg: np.ndarray) -> np.ndarray:
     s = shank / np.linalg.norm(shank, axis=-1, keepdims=True)
     normal = np.stack([-s[..., 1], s[..., 0]], axis=-1)  # the shank turned towards the front
     return -np.sum(thigh * normal, axis=-1)
+
+
+def hip_off_shoulder_ankle_line(leg: np.ndarray) -> np.ndarray:
+    """How far the hip lies in front of the mid-shoulder→ankle line, ``(...,)`` in trunk lengths.
+
+    ``leg`` is :func:`leg_in_trunk_frame` ``(..., 2, 2)``. Lying on the back with the
+    feet on the surface, the shoulder, hip and ankle joints are each about a hand's
+    breadth above it, so the hip lies on the line from the shoulders to the ankle.
+    Measured along the trunk's normal (as :func:`angles_with_hip_shift` moves the
+    hips), positive towards the body's front (the ceiling); NaN where the ankle is
+    not beyond the shoulders.
+
+    >>> round(float(hip_off_shoulder_ankle_line(np.array([[0.6, 0.6], [0.4, -0.8]]))), 3)
+    0.1
+    """
+    ankle = leg[..., 0, :] + leg[..., 1, :]
+    reach = ankle[..., 0] + 1.0  # the shoulders lie one trunk length behind the hip
+    ok = reach > 0
+    return np.where(ok, -ankle[..., 1] / np.where(ok, reach, 1.0), np.nan)
 
 
 def angles_with_hip_shift(leg: np.ndarray, shift: float) -> tuple[np.ndarray, np.ndarray]:

@@ -198,7 +198,8 @@ class Calibration:
         knee_flexion_start: knee flexion of the operated leg at the start.
         hip_shift: trunk lengths the hips are moved towards the back before hip and
             knee flexion are measured (:func:`with_hip_shift`): lying, the model's
-            misplacement of the hips, shown by a leg lying straight at the start.
+            misplacement of the hips, shown by a leg lying straight at the start or
+            by feet on the surface (:func:`feet_flat_hip_shift`).
 
     """
 
@@ -262,6 +263,35 @@ def straight_leg_hip_shift(raw: dict[str, np.ndarray], window: np.ndarray,
     return shift
 
 
+def feet_flat_hip_shift(raw: dict[str, np.ndarray], window: np.ndarray,
+                        max_shift: float) -> float:
+    """The hips' misplacement (trunk lengths, + = towards the front) shown by a foot on the surface.
+
+    Lying on the back with the feet on the surface (a bridge's start), the hip
+    should lie on the line from the shoulders to the ankle
+    (:func:`kinematics.hip_off_shoulder_ankle_line`). Over the frames ``window``,
+    where the hips lie lowest (a low percentile: a start that already lifts them
+    counts only its resting frames), how far the model put the hip in front of
+    that line, from the better-seen leg. 0 when no leg shows it within
+    ``max_shift``: farther off, the hips are lifted or the foot is up.
+    """
+    best, shift = -1.0, 0.0
+    for suffix in ("", "_other"):
+        names = [n + suffix for n in LEG_FRAME]
+        if not all(n in raw for n in names):
+            continue
+        leg = np.stack([raw[n][window] for n in names], axis=-1).reshape(-1, 2, 2)
+        off = k.hip_off_shoulder_ankle_line(leg)
+        ok = np.isfinite(off)
+        if ok.sum() < 3:
+            continue
+        rest = float(np.percentile(off[ok], 10))
+        q = raw.get("quality" + suffix, np.ones(len(window)))[window][ok]
+        if abs(rest) <= max_shift and float(np.median(q)) > best:
+            best, shift = float(np.median(q)), rest
+    return shift
+
+
 def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
               tracking: Tracking) -> Calibration:
     """Learn the start pose from the first ``calibration_s`` of usable frames.
@@ -291,7 +321,14 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
         return float(np.median(v)) if v.size else float("nan")
 
     cal = Calibration(knee_flexion_start=start("knee_flexion" + suffix))
-    if spec.calibrate and spec.posture == "lying" and tracking.lying_straight_knee_deg > 0:
+    if spec.posture == "lying" and spec.start_knee_flexion_deg \
+            and tracking.lying_max_hip_shift > 0:
+        # Knees bent, feet on the surface (a bridge): the shoulders and ankles show
+        # where the hips lie; measure with them moved there.
+        cal.hip_shift = feet_flat_hip_shift(raw, window, tracking.lying_max_hip_shift)
+        raw = with_hip_shift(raw, cal.hip_shift)
+        cal.knee_flexion_start = start("knee_flexion" + suffix)
+    elif spec.calibrate and spec.posture == "lying" and tracking.lying_straight_knee_deg > 0:
         # A leg lying straight at the start shows how far the model put the hips
         # off the joints: measure with them moved back (the angle it gave the
         # start pose is then the knee's own, and no longer subtracted as a constant).

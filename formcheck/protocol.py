@@ -134,6 +134,7 @@ class Tracking:
     bleed_ratio: float = float("inf")
     end_position_s: float = 0.0
     lying_straight_knee_deg: float = 0.0
+    lying_max_hip_shift: float = 0.0
 
 
 @dataclass(frozen=True)

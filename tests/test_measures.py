@@ -7,6 +7,7 @@ import pytest
 from test_kinematics import lying_side
 
 from formcheck.measures import calibrate, calibrated, compute_measures, front_sign_of
+from formcheck.pose import Landmark as L
 from formcheck.protocol import default_programme
 
 
@@ -63,3 +64,97 @@ def test_every_view_gives_the_same_measures():
     names = [set(compute_measures(xy, vis, "left", 0.2, 1.0, **kw))
              for kw in ({}, {"turn_deg": 30.0}, {"world": world})]
     assert names[0] == names[1] == names[2]
+
+
+def bridge_pose(lift_deg: float, hip_off: float = 0.0) -> np.ndarray:
+    """Lying on the back, knees bent, feet flat (cm, head at image -x, ceiling at -y):
+    the trunk turned ``lift_deg`` up about the shoulders, the feet in place; ``hip_off``
+    cm moves both hip landmarks towards the ceiling, as the pose model does."""
+    xy = lying_side(0.0)
+    a = np.radians(lift_deg)
+    hip = 50.0 * np.array([np.cos(a), -np.sin(a)])
+    ankle = np.array([50.0 + 90.0 * np.cos(np.radians(45.0)), 0.0])  # hip flexion 45° at rest
+    half = (ankle - hip) / 2  # the knee: 45 cm from the hip and from the ankle, above both
+    up = np.array([half[1], -half[0]]) / np.linalg.norm(half)
+    knee = hip + half + up * np.sqrt(45.0 ** 2 - half @ half)
+    for s in ("LEFT", "RIGHT"):
+        xy[L[f"{s}_HIP"]] = hip + (0.0, -hip_off)
+        xy[L[f"{s}_KNEE"]], xy[L[f"{s}_ANKLE"]] = knee, ankle
+        xy[L[f"{s}_HEEL"]], xy[L[f"{s}_FOOT_INDEX"]] = ankle + (-3, 5), ankle + (20, 5)
+    return xy
+
+
+def bridge_track(hip_off: float, start_lift: float = 0.0, fps: float = 20.0):
+    """2 s resting, then the hips lift 20° (true hip flexion 45° → ~10°) and hold."""
+    t = np.arange(0, 6.0, 1 / fps)
+    lift = start_lift + np.clip((t - 2.0) / 1.5, 0.0, 1.0) * 20.0
+    xy = np.stack([bridge_pose(a, hip_off) for a in lift])
+    true = np.stack([bridge_pose(a) for a in lift])
+    return t, xy, true, np.ones((len(t), 33))
+
+
+def measured_bridge(programme, hip_off: float, start_lift: float = 0.0):
+    t, xy, true_xy, vis = bridge_track(hip_off, start_lift)
+    spec = programme.exercise("bridge")
+    raw = compute_measures(xy, vis, "left", 0.2, front_sign_of(xy))
+    truth = compute_measures(true_xy, vis, "left", 0.2, front_sign_of(true_xy))
+    cal = calibrate(raw, t, spec, programme.tracking)
+    return truth, calibrated(raw, cal), cal
+
+
+@pytest.mark.parametrize("hip_off", [0.0, 4.0, 7.0])
+def test_bridge_angles_read_true_when_the_model_puts_the_resting_hips_towards_the_ceiling(
+        hip_off):
+    """Knees bent, feet flat: the shoulders and the ankle show where the hips belong."""
+    truth, got, cal = measured_bridge(default_programme(), hip_off)
+    assert cal.hip_shift == pytest.approx(hip_off / 50, abs=0.003)
+    assert truth["hip_flexion"][0] == pytest.approx(45.0, abs=0.5)
+    for name in ("hip_flexion", "knee_flexion"):
+        assert got[name][:40] == pytest.approx(truth[name][:40], abs=1.0), name
+        # lifted, the trunk turns away from the ceiling the hips were misplaced towards
+        assert got[name] == pytest.approx(truth[name], abs=2.5), name
+    assert cal.knee_flexion_start == pytest.approx(truth["knee_flexion"][0], abs=1.0)
+
+
+def test_without_the_hip_shift_the_bridge_reads_low():
+    prog = default_programme()
+    off = dataclasses.replace(prog, tracking=dataclasses.replace(prog.tracking,
+                                                                 lying_max_hip_shift=0.0))
+    truth, got, cal = measured_bridge(off, 7.0)
+    assert cal.hip_shift == 0.0
+    assert np.median(truth["hip_flexion"][:40] - got["hip_flexion"][:40]) > 8.0
+    assert np.median(truth["knee_flexion"][:40] - got["knee_flexion"][:40]) > 5.0
+
+
+def test_hips_already_lifted_at_the_start_are_not_taken_for_a_misplacement():
+    truth, got, cal = measured_bridge(default_programme(), 0.0, start_lift=15.0)
+    assert cal.hip_shift == 0.0
+    assert got["hip_flexion"] == pytest.approx(truth["hip_flexion"], abs=0.5)
+
+
+def test_live_bridge_learns_the_hips_where_the_recording_does():
+    # Live, the start pose is measured on its own window with causal smoothing; the
+    # hips' misplacement found there must match the recorded path's.
+    from formcheck.analysis import analyze_track
+    from formcheck.live import LiveSession
+    from formcheck.pose import PoseFrame, PoseTrack
+    from formcheck.protocol import PatientSettings
+
+    _, xy, _, _ = bridge_track(6.0)  # 20 frames/s: rest, lift, hold 2.5 s
+    rest = np.stack([bridge_pose(0.0, 6.0)] * 120)  # placement and countdown; after: back down
+    xy = np.concatenate([rest, xy, rest[:40]])
+    t = np.arange(len(xy)) * 0.05
+    image = np.concatenate([(xy * 2 + (100, 250)) / (640, 480), np.zeros(xy.shape[:-1] + (1,))],
+                           axis=-1)
+    frames = [PoseFrame(ti, im, np.ones(33), np.zeros((33, 3)), (640, 480))
+              for ti, im in zip(t, image, strict=True)]
+    live = LiveSession("bridge", PatientSettings("left"), "en")
+    for f in frames:
+        live.process_pose(f, f.t)
+    recorded = analyze_track(PoseTrack.from_frames(frames, list(t), (640, 480)), "bridge",
+                             PatientSettings("left"), "en")
+    assert recorded.calibration.hip_shift == pytest.approx(6.0 / 50, abs=0.005)
+    assert live.calibration.hip_shift == pytest.approx(recorded.calibration.hip_shift, abs=0.005)
+    assert [r["peak_deg"] for r in live.reps()] == pytest.approx(
+        [r.peak_deg for r in recorded.reps], abs=2.0)
+    assert len(recorded.reps) == 1
