@@ -19,6 +19,7 @@ from ..protocol import PatientSettings
 from ..video import VideoError
 from . import store
 from .submit import video_error_text
+from .timeline import mark
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 0.5
@@ -96,6 +97,7 @@ def run_job(db: Database, job_id: int) -> store.JobState:
     any other exception leaves the job to the queue's retry (the caller decides).
     """
     state = store.start_attempt(db, job_id, worker_name())
+    mark(f"job {job_id} start")
     if state.attempts > store.MAX_ATTEMPTS:
         reason = f"analysis broke off {store.MAX_ATTEMPTS} times: {state.error or 'worker lost'}"
         store.fail(db, job_id, reason)
@@ -154,6 +156,7 @@ def run_job(db: Database, job_id: int) -> store.JobState:
         reason = f"{text('clinic_ui.not_saved', req.lang, detail=exc)}"
         store.fail(db, job_id, reason)
         raise JobFailed(reason) from None
+    mark(f"job {job_id} end")
     return store.get(db, job_id)
 
 
