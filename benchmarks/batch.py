@@ -74,7 +74,8 @@ def run(clips: list[Path], workers: int, db: str | None) -> dict:
              "mini_squat", "--side", "left", "--out", f"{tmp}/out", "--workers", str(workers),
              "--db", url], capture_output=True, text=True, env=env, cwd=REPO)
         wall = time.perf_counter() - start
-        spent = _wall_time_parts(timeline.read_text(), start_unix, start_unix + wall)
+        spent = (_wall_time_parts(timeline.read_text(), start_unix, start_unix + wall)
+                 if timeline.is_file() else None)  # (a formcheck without the timeline)
         cpu = _children_cpu_s() - cpu0
         last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
         m = LINE.fullmatch(last)
