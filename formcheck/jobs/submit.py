@@ -52,7 +52,12 @@ class Jobs:
             from . import local
 
             self._local = local.LocalWorkers(self.url, None, local_processes, start=True)
-        self.db = store.open_store(self.url)
+        try:
+            self.db = store.open_store(self.url)
+        except BaseException:
+            if self._local is not None:
+                self._local.stop()  # still starting: not waited for
+            raise
         if self._local is not None:
             self._local.db = self.db
 
