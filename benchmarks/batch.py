@@ -7,6 +7,10 @@ per-core speed a long-running worker reaches. Uses the default SQLite store (loc
 processes) in a temp folder, or `--db URL` for the PostgreSQL queue (workers started by
 the batch). Under load from other programs the wall-clock figures drop; the per-core figure
 (video seconds per CPU-second of the batch and its workers, start-up included) much less.
+Where the wall time goes, from the batch's timeline (``$FORMCHECK_TIMELINE``, see
+:mod:`formcheck.jobs.timeline`): until the first job starts (process start, imports, the
+store, checking the videos, the workers' start and model load), in jobs (summed over the
+workers), between jobs, and after the last job (results, stopping the workers, exit).
 Clips: the landscape 720p real clips in ../shared/clips, else sample_videos/.
 Also, in this process on the same clips, the CPU cost per second of video of a whole
 warm job and of each of its parts (decoding and scaling the frames, the pose tracker, the
@@ -20,6 +24,7 @@ Usage: python benchmarks/batch.py [--db URL] [--workers 1 2] [VIDEO ...]
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -56,18 +61,21 @@ def pick_clips(given: list[str]) -> list[Path]:
 
 def run(clips: list[Path], workers: int, db: str | None) -> dict:
     with tempfile.TemporaryDirectory(prefix="formcheck-batch-bench-") as tmp:
-        env = {**os.environ, "XDG_DATA_HOME": tmp}
+        timeline = Path(tmp) / "timeline.txt"
+        env = {**os.environ, "XDG_DATA_HOME": tmp, "FORMCHECK_TIMELINE": str(timeline)}
         env.pop("FORMCHECK_DB_URL", None)
         url = db or f"sqlite:///{tmp}/formcheck/formcheck.db"
         before = _max_job_id(url) if db else 0
         load0 = os.getloadavg()[0]
         cpu0 = _children_cpu_s()
-        start = time.perf_counter()
+        start, start_unix = time.perf_counter(), time.time()
         proc = subprocess.run(
             [sys.executable, "-m", "formcheck.cli", "batch", *map(str, clips), "--exercise",
              "mini_squat", "--side", "left", "--out", f"{tmp}/out", "--workers", str(workers),
              "--db", url], capture_output=True, text=True, env=env, cwd=REPO)
         wall = time.perf_counter() - start
+        spent = (_wall_time_parts(timeline.read_text(), start_unix, start_unix + wall)
+                 if timeline.is_file() else None)  # (a formcheck without the timeline)
         cpu = _children_cpu_s() - cpu0
         last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
         m = LINE.fullmatch(last)
@@ -82,8 +90,38 @@ def run(clips: list[Path], workers: int, db: str | None) -> dict:
         "per_core_realtime_factor": round(media / cpu, 2),
         "per_job_realtime_factor_median": round(statistics.median(x for _, x in per_job), 2),
         "per_job_realtime_factor": [round(x, 2) for _, x in per_job],
+        "wall_time_parts_s": spent,
         "loadavg_1min_before": round(load0, 2), "loadavg_1min_after": round(os.getloadavg()[0], 2),
     }
+
+
+def _wall_time_parts(timeline: str, t0: float, t1: float) -> dict:
+    """Seconds of the batch's wall time: before the first job, in jobs, between, after.
+
+    ``in_jobs`` and ``between_jobs`` are summed over the workers (with N workers the parts
+    add up to more than the wall time); ``between_jobs`` counts the gaps on each worker from
+    its first job's start to its last job's end that no job filled.
+    """
+    starts: dict[str, float] = {}
+    runs: dict[str, list[tuple[float, float]]] = {}
+    ready: list[float] = []
+    for line in timeline.splitlines():
+        t, pid, event = line.split(" ", 2)
+        if event.startswith("job ") and event.endswith(" start"):
+            starts[pid] = float(t)
+        elif event.startswith("job ") and event.endswith(" end") and pid in starts:
+            runs.setdefault(pid, []).append((starts.pop(pid), float(t)))
+        elif event == "worker ready":
+            ready.append(float(t))
+    spans = [s for r in runs.values() for s in r]
+    first = min(s for s, _ in spans)
+    last = max(e for _, e in spans)
+    between = sum(b[0] - a[1] for r in runs.values() for a, b in itertools.pairwise(r))
+    return {"before_first_job": round(first - t0, 2),
+            "first_worker_ready": round(min(ready) - t0, 2) if ready else None,
+            "in_jobs": round(sum(e - s for s, e in spans), 2),
+            "between_jobs": round(between, 2),
+            "after_last_job": round(t1 - last, 2)}
 
 
 def _max_job_id(url: str) -> int:
@@ -181,7 +219,8 @@ def stages(clips: list[Path], fps: float = 10.0) -> dict:
 def _worker_start_cpu_s() -> float:
     """CPU seconds a fresh process spends importing the engine and loading its models."""
     cpu0 = _children_cpu_s()
-    subprocess.run([sys.executable, "-c", "from formcheck.jobs import runner; "
+    subprocess.run([sys.executable, "-c", "from formcheck.jobs import local, runner; "
+                    "from formcheck.clinic.db import open_db; open_db('sqlite://'); "
                     "runner.estimator()"], check=True, capture_output=True, cwd=REPO)
     return round(_children_cpu_s() - cpu0, 2)
 
@@ -206,6 +245,7 @@ def main() -> None:
               f"{r['per_core_realtime_factor']}× real time, start-up included; per job, "
               f"analysis alone: median {r['per_job_realtime_factor_median']}× real time; "
               f"load {r['loadavg_1min_before']} → {r['loadavg_1min_after']})")
+        print(f"  wall time, s: {r['wall_time_parts_s']}")
     stage = None if args.no_stages else stages(clips)
     if stage:
         print(f"per second of video, CPU s: {stage['cpu_s_per_video_s']} → a warm job "

@@ -17,13 +17,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 DB_URL_ENV = "FORMCHECK_DB_URL"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -97,6 +98,8 @@ def make_engine(url: str | None = None) -> Engine:
 
 def alembic_config(engine: Engine) -> Config:
     """Build an Alembic ``Config`` in code, pointing at the packaged migrations."""
+    from alembic.config import Config  # here: a worker process opens the store, never migrates
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
@@ -106,6 +109,8 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Run the Alembic migrations up to ``revision``."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
 
 

@@ -10,6 +10,7 @@ on any machine take from; with the default SQLite they run in local worker proce
 - :mod:`.local`: local worker processes (SQLite, or no queue server).
 - :mod:`.submit`: check a video, record the job and hand it to whichever of the two.
 - :mod:`.batch`, :mod:`.cli`: ``formcheck batch`` and ``formcheck worker``.
+- :mod:`.timeline`: where a batch's wall time goes (``$FORMCHECK_TIMELINE``).
 """
 
 HEARTBEAT_S = 10.0
@@ -24,3 +25,4 @@ Generous: a worker does ≥ 2 s of video a second when idle and ~0.5 under heavy
 only a stuck job (a hung decoder, a lost file system) reaches it; it is then failed with
 its reason, not retried. The limit is stored per job (``analysis_job.timeout_s``).
 """
+

@@ -11,8 +11,10 @@ from pathlib import Path
 
 from ..video import VideoError
 from . import store
+from .local import default_processes
 from .store import JobRequest
-from .submit import Jobs, video_error_text
+from .submit import Jobs, check_video, video_error_text
+from .timeline import mark
 
 POLL_S = 0.5
 
@@ -75,44 +77,57 @@ def run_batch(videos: list[str], exercise: str, side: str, out: Path, *,
               url: str | None = None, progress: bool = True) -> BatchSummary:
     """Queue ``videos``, wait for them, write ``out/<stem>.json`` (and ``.mp4``) for each.
 
+    The videos are checked first and queued longest first, so that the workers end
+    together rather than one finishing a long video alone.
+
     ``workers``: local worker processes to run meanwhile (default one per core); with
     PostgreSQL 0 leaves the work to workers already running elsewhere.
     """
     from tqdm import tqdm
 
+    mark("batch start")
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
-    jobs = Jobs(url, local_processes=workers)
+    # Local processes (SQLite): no more than there are videos, started at once (they load
+    # their models while the videos are checked).
+    local = min(default_processes() if workers is None else workers, max(1, len(videos)))
+    jobs = Jobs(url, local_processes=local or None, start_local=True)
     helper = None
     if jobs.postgres:
-        from .local import default_processes
-
         helper = _start_queue_workers(default_processes() if workers is None else workers,
                                       jobs.url)
     names = dict(zip(videos, _out_names(videos), strict=True))
-    pending: dict[int, str] = {}
     failed = 0
+    ended = False
     try:
+        checked: list[tuple[float, str, JobRequest]] = []
         for v in videos:
             req = JobRequest(video=str(Path(v).resolve()), exercise=exercise, side=side,
                              approach=approach, lang=lang, analysis_fps=fps, source=v,
                              video_out=str((out / f"{names[v]}.mp4").resolve())
                              if video_out else None)
             try:
-                pending[jobs.submit(req).id] = v
+                checked.append((check_video(req.video), v, req))
             except VideoError as exc:
                 failed += 1
                 print(f"{v}: {video_error_text(exc, lang, Path(v).name)}", file=sys.stderr)
+        checked.sort(key=lambda c: -c[0])
+        created = (jobs.submit_many([req for _, _, req in checked], [d for d, _, _ in checked])
+                   if checked else [])
+        pending = {s.id: v for s, (_, v, _) in zip(created, checked, strict=True)}
+        mark(f"batch queued {len(pending)}")
         ok, media_s = 0, 0.0
         bar = tqdm(total=len(pending), desc="batch", unit="video", file=sys.stderr,
                    disable=None if progress else True,
                    bar_format="{desc}: {n:.1f}/{total} videos |{bar}| {elapsed}<{remaining}")
-        ids = list(pending)
+        seen = 0  # finished jobs
         while pending:
-            states = jobs.states(ids)
-            for s in states:
-                if s.id not in pending or not s.finished:
+            running = 0.0
+            for s in jobs.states(list(pending)):
+                if not s.finished:
+                    running += s.progress
                     continue
+                seen += 1
                 v = pending.pop(s.id)
                 if s.status == store.DONE:
                     ok += 1
@@ -122,11 +137,15 @@ def run_batch(videos: list[str], exercise: str, side: str, out: Path, *,
                 else:
                     failed += 1
                     bar.write(f"{v}: {s.error}", file=sys.stderr)
-            bar.update(sum(1.0 if s.finished else s.progress for s in states) - bar.n)
+            bar.update(seen + running - bar.n)
             if pending:
-                time.sleep(POLL_S)
+                jobs.wait(list(pending), POLL_S)  # at once when a local process ends a job
         bar.close()
+        mark("batch results")
+        ended = True
     finally:
-        jobs.close(wait=False)
+        # All jobs ended: the idle processes stop now. Interrupted: they are not waited for.
+        jobs.close(wait=ended)
         _stop(helper)
+        mark("batch end")
     return BatchSummary(len(videos), ok, failed, media_s, time.monotonic() - t0)

@@ -14,16 +14,19 @@ running or had queued are not lost: the next app start runs them again (:func:`r
 
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing
 import multiprocessing.connection
 import os
 import signal
+import sys
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from ..clinic.db import Database, open_db
 from . import store
+from .timeline import mark
 
 log = logging.getLogger(__name__)
 _db: Database | None = None
@@ -46,7 +49,22 @@ def _end_with_parent() -> None:
     threading.Thread(target=watch, name="formcheck-parent-watch", daemon=True).start()
 
 
+def _leave() -> None:
+    """A worker process's last step: end without the interpreter's teardown of MediaPipe.
+
+    That teardown took ~0.5 s, which a batch waits for, and printed tracebacks (by then
+    MediaPipe's own dispatch threads have stopped, so its models cannot be closed); the
+    operating system releases the models.
+    """
+    logging.shutdown()
+    mark("worker exit")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 def _start(url: str, app: bool) -> None:
+    mark("worker start")
     from . import runner  # the engine: in the worker processes only
 
     global _db
@@ -56,6 +74,8 @@ def _start(url: str, app: bool) -> None:
             signal.signal(stop, signal.SIG_IGN)
     _db = open_db(url)
     runner.estimator()  # load the model before the first job
+    mark("worker ready")
+    atexit.register(_leave)  # after the engine's and its libraries' exit handlers: runs first
 
 
 def _run(job_id: int) -> str:
@@ -65,21 +85,33 @@ def _run(job_id: int) -> str:
     return runner.run_with_retry(_db, job_id).status
 
 
+def _ready() -> None:
+    """A no-op job: makes the pool start a process (which loads the model) before any job."""
+
+
 def default_processes() -> int:
     """One worker process per core."""
     return max(1, os.cpu_count() or 1)
 
 
 class LocalWorkers:
-    """A pool of worker processes on this machine for jobs in the store at ``url``."""
+    """A pool of worker processes on this machine for jobs in the store at ``url``.
 
-    def __init__(self, url: str, db: Database, processes: int | None = None,
-                 app: bool = False) -> None:
+    The processes start with the first job, or at once with ``start``. ``db`` (the store,
+    to fail a job whose process died) may be set after.
+    """
+
+    def __init__(self, url: str, db: Database | None, processes: int | None = None,
+                 app: bool = False, start: bool = False) -> None:
         self.db = db
         self._stopping = False
+        n = processes or default_processes()
         self._pool = ProcessPoolExecutor(
-            processes or default_processes(), mp_context=multiprocessing.get_context("spawn"),
+            n, mp_context=multiprocessing.get_context("spawn"),
             initializer=_start, initargs=(url, app))
+        if start:
+            for _ in range(n):  # the pool starts one more process per job none is free for
+                self._pool.submit(_ready)
 
     def submit(self, job_id: int) -> Future:
         """Run a queued job in one of the processes."""
@@ -91,6 +123,7 @@ class LocalWorkers:
         if future.cancelled() or self._stopping:
             return  # stopped with the app: resumed at its next start
         exc = future.exception()
+        assert self.db is not None
         if exc is not None and not store.get(self.db, job_id).finished:
             store.fail(self.db, job_id, f"worker process stopped: {type(exc).__name__}: {exc}")
 

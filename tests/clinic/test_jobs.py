@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from formcheck.cli import main as formcheck
 from formcheck.jobs import store
@@ -158,7 +159,8 @@ def test_a_video_that_broke_off_twice_is_failed_with_its_reason(sqlite_db):
 def test_batch_on_sqlite_runs_local_workers(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.delenv("FORMCHECK_DB_URL", raising=False)
-    clips = [SAMPLES / "mini_squat_clean_side.mp4", SAMPLES / "mini_squat_valgus_front.mp4"]
+    # Shorter first on the command line (13.50 s, 13.57 s): queued the other way round.
+    clips = [SAMPLES / "mini_squat_valgus_front.mp4", SAMPLES / "mini_squat_clean_side.mp4"]
     bad = tmp_path / "broken.mp4"
     bad.write_bytes(b"not a video" * 100)
     out = tmp_path / "out"
@@ -171,6 +173,15 @@ def test_batch_on_sqlite_runs_local_workers(tmp_path, monkeypatch, capsys):
     assert last.startswith("batch: 3 videos, 2 ok, 1 failed, ") and last.endswith("× real time")
     assert "broken.mp4" in captured.err
     assert sorted(p.name for p in out.iterdir()) == [c.stem + ".json" for c in sorted(clips)]
+    db = store.open_store(f"sqlite:///{tmp_path / 'data' / 'formcheck' / 'formcheck.db'}")
+    try:
+        with db.transaction() as s:
+            queued = s.execute(select(store.AnalysisJob.source, store.AnalysisJob.media_s)
+                               .order_by(store.AnalysisJob.id)).all()
+    finally:
+        db.dispose()
+    assert [src for src, _ in queued] == [str(clips[1]), str(clips[0])]  # longest first
+    assert queued[0].media_s > queued[1].media_s
     for clip in clips:
         assert _truth(clip)["side"] == "left"
         want = _analyze_json(clip, tmp_path)
