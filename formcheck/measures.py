@@ -212,6 +212,15 @@ class Calibration:
     hip_shift: float = 0.0
 
 
+def _leg_frame(raw: dict[str, np.ndarray], suffix: str,
+               frames: np.ndarray | slice = slice(None)) -> np.ndarray | None:
+    """One leg's :data:`LEG_FRAME` series over ``frames`` as ``(n, 2, 2)``; None if absent."""
+    names = [n + suffix for n in LEG_FRAME]
+    if not all(n in raw for n in names):
+        return None
+    return np.stack([raw[n][frames] for n in names], axis=-1).reshape(-1, 2, 2)
+
+
 def with_hip_shift(raw: dict[str, np.ndarray], shift: float) -> dict[str, np.ndarray]:
     """``raw`` with hip and knee flexion (each leg) measured with the hips moved ``shift``.
 
@@ -223,10 +232,9 @@ def with_hip_shift(raw: dict[str, np.ndarray], shift: float) -> dict[str, np.nda
         return raw
     out = dict(raw)
     for suffix in ("", "_other"):
-        names = [n + suffix for n in LEG_FRAME]
-        if not all(n in raw for n in names) or "hip_flexion" + suffix not in raw:
+        leg = _leg_frame(raw, suffix)
+        if leg is None or "hip_flexion" + suffix not in raw:
             continue
-        leg = np.stack([raw[n] for n in names], axis=-1).reshape(raw[names[0]].shape + (2, 2))
         hip, knee = k.angles_with_hip_shift(leg, shift)
         hip = np.where(np.isfinite(hip), hip, raw["hip_flexion" + suffix])
         hip = np.where(np.isfinite(raw["hip_flexion" + suffix]), hip, np.nan)
@@ -248,11 +256,10 @@ def straight_leg_hip_shift(raw: dict[str, np.ndarray], window: np.ndarray,
     """
     best, shift = -1.0, 0.0
     for suffix in ("", "_other"):
-        names = [n + suffix for n in LEG_FRAME]
-        if not all(n in raw for n in names):
+        leg = _leg_frame(raw, suffix, window)
+        if leg is None:
             continue
         knee = raw["knee_flexion" + suffix][window]
-        leg = np.stack([raw[n][window] for n in names], axis=-1).reshape(knee.shape + (2, 2))
         off = k.hip_off_leg_line(leg)
         ok = np.isfinite(off) & np.isfinite(knee)
         if ok.sum() < 3 or not np.median(np.abs(knee[ok])) <= max_knee_deg:
@@ -277,10 +284,9 @@ def feet_flat_hip_shift(raw: dict[str, np.ndarray], window: np.ndarray,
     """
     best, shift = -1.0, 0.0
     for suffix in ("", "_other"):
-        names = [n + suffix for n in LEG_FRAME]
-        if not all(n in raw for n in names):
+        leg = _leg_frame(raw, suffix, window)
+        if leg is None:
             continue
-        leg = np.stack([raw[n][window] for n in names], axis=-1).reshape(-1, 2, 2)
         off = k.hip_off_shoulder_ankle_line(leg)
         ok = np.isfinite(off)
         if ok.sum() < 3:

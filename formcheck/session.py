@@ -513,10 +513,9 @@ class ExerciseSession:
             # A partial rise just after a rep ended is that rep's way down read
             # unevenly (a frame or two dipping under the return level), not a try.
             return None
-        if self.spec.legs == "operated" and (
-                (not reached and self._other_peak >= self.spec.target_deg)
-                or (self._other_peak >= self.spec.target_deg and self._other_at_peak >= peak
-                    and self._other_peak >= self.tracking.bleed_ratio * peak)):
+        if self.spec.legs == "operated" and self._other_peak >= self.spec.target_deg and (
+                not reached or (self._other_at_peak >= peak
+                                and self._other_peak >= self.tracking.bleed_ratio * peak)):
             # The other leg made the full movement (higher than this one at its top,
             # and a much larger one); what the operated leg showed was that movement
             # bleeding into its landmarks, not one of its own (warned as ``wrong_leg``).
