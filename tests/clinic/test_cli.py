@@ -290,7 +290,8 @@ def test_tokens_never_on_the_command_line(ready, url, monkeypatch, capsys):
     assert run(monkeypatch, "login", "--db", url, "--user", "ANNA", "--password-stdin",
                stdin=PASSWORD) == 0
     token = capsys.readouterr().out.strip()
-    assert run(monkeypatch, "list-patients", "--db", url, "--token", token) == 1
+    # "--token=…": a token may begin with "-", which argparse would take for an option.
+    assert run(monkeypatch, "list-patients", "--db", url, f"--token={token}") == 1
     assert "visible to other users" in capsys.readouterr().err
     assert run(monkeypatch, "list-patients", "--db", url, "--token-stdin", stdin=token) == 0
     assert capsys.readouterr().out.startswith("HIP-1\t")
