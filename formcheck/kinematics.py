@@ -653,7 +653,8 @@ def leg_in_trunk_frame(xy: np.ndarray, side: str, front_sign: np.ndarray | float
     """
     d = trunk_axis(xy)
     length = np.linalg.norm(d, axis=-1, keepdims=True)
-    u = d / np.where(length > 0, length, np.nan)
+    length = np.where(length > 0, length, np.nan)  # no trunk (all landmarks at one point)
+    u = d / length
     n = np.stack([-u[..., 1], u[..., 0]], axis=-1) * np.asarray(front_sign, float)[..., None]
     hip, knee, ankle = (xy[..., side_landmark(side, p), :] for p in ("hip", "knee", "ankle"))
     segs = np.stack([knee - hip, ankle - knee], axis=-2) / length[..., None]
