@@ -328,7 +328,8 @@ def _segment_measures(track: PoseTrack, side: str, programme: Programme,
         for a, b, sv in segments:
             mask[a:b] |= sv == v
         own = {k: np.where(mask, x, np.nan) for k, x in raw_v.items()}
-        cal_v = calibrate(own, track.t, specs[v], programme.tracking)
+        cal_v = calibrate(own, track.t, specs[v], programme.tracking,
+                          rest_reference=raw_v if len(segments) > 1 else None)
         meas_v = calibrated(raw_v, cal_v)
         if specs[v].legs == "both":
             meas_v = fuse_legs(meas_v, programme.tracking.min_visibility_count)

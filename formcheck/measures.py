@@ -299,7 +299,8 @@ def feet_flat_hip_shift(raw: dict[str, np.ndarray], window: np.ndarray,
 
 
 def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
-              tracking: Tracking) -> Calibration:
+              tracking: Tracking, rest_reference: dict[str, np.ndarray] | None = None
+              ) -> Calibration:
     """Learn the start pose from the first ``calibration_s`` of usable frames.
 
     A still start whose movement signal reads within ``max_calibration_offset_deg``
@@ -310,6 +311,10 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
     movement is still counted; the other angles too where that level is within
     the model's usual offset.
     For a two-legged exercise the decision is made on the better-seen leg.
+    ``rest_reference``: the same measures over the whole recording, when ``raw``
+    holds only one view segment of it. A segment that never returns to rest (a
+    patient turning while seated) then takes the recording's resting level where
+    its own lies more than ``max_calibration_offset_deg`` above it.
     """
     suffix = ""
     if spec.legs == "both" and "quality_other" in raw:
@@ -369,6 +374,11 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
         for name in dict.fromkeys((*signals, *offsets)):
             v = raw[name][np.isfinite(raw[name])] if name in raw else np.array([])
             low = float(np.percentile(v, 5)) if v.size > 10 else float("nan")
+            if name in signals and rest_reference is not None and name in rest_reference:
+                whole = rest_reference[name][np.isfinite(rest_reference[name])]
+                whole_low = float(np.percentile(whole, 5)) if whole.size > 10 else np.nan
+                if low - whole_low > limit:
+                    low = whole_low
             if np.isfinite(low) and (name in signals or abs(low) <= limit):
                 cal.offsets[name] = low
                 cal.method = "resting_level"

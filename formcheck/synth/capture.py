@@ -6,7 +6,8 @@ held for several), a doubled container rate, a handheld camera that shakes and
 drifts, a burned-in overlay, a mirrored selfie picture, head or feet out of
 frame, a person filmed from far away, an old low-resolution webcam. Used to
 check that a real clip's count survives them (``benchmarks/capture.py``,
-``tests/test_capture.py``).
+``tests/test_capture.py``). And, on a pose track, the person's own pace: the
+same movements played faster or slower (:func:`retimed`, ``benchmarks/retimed.py``).
 
 Frames are ``(H, W, 3)`` uint8 RGB; every function is pure given its seed.
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from formcheck.pose import PoseTrack
 from formcheck.video import VideoWriter, probe, read_frames
 
 Frames = Iterator[tuple[float, np.ndarray]]
@@ -188,3 +190,28 @@ def degrade_video(src: str | Path, dst: str | Path, condition: str,
         if writer is not None:
             writer.close()
     return Path(dst)
+
+
+def retimed(track: PoseTrack, speed: float, rate_hz: float | None = None) -> PoseTrack:
+    """``track`` played at ``speed`` (2 = twice as fast), as a faster or slower patient.
+
+    Without ``rate_hz`` the same poses come closer together or further apart in
+    time. With it, the poses are resampled at ``rate_hz`` by linear interpolation
+    (landmarks) and nearest frame (visibility, people): what a slower patient
+    filmed at the analysis rate would give, less the model's noise on the extra
+    frames. A frame without a person spreads NaN to its interpolated neighbours.
+    """
+    t0 = (track.t - track.t[0]) / speed
+    if rate_hz is None or len(track) < 2:
+        return PoseTrack(t0, track.image_xyz, track.visibility, track.world_xyz,
+                         track.n_people, track.image_wh)
+    t = np.arange(0.0, t0[-1], 1.0 / rate_hz)
+    j = np.clip(np.searchsorted(t0, t, side="right") - 1, 0, len(t0) - 2)
+    w = ((t - t0[j]) / (t0[j + 1] - t0[j]))[:, None, None]
+    near = np.where(w[:, 0, 0] < 0.5, j, j + 1)
+
+    def lerp(a: np.ndarray) -> np.ndarray:
+        return a[j] * (1 - w) + a[j + 1] * w
+
+    return PoseTrack(t, lerp(track.image_xyz), track.visibility[near], lerp(track.world_xyz),
+                     track.n_people[near], track.image_wh)

@@ -1,0 +1,122 @@
+"""Real clips played faster, slower and backwards: does the count hold?
+
+Patients move at their own pace: a frail patient may take two or three times as long
+as the person in a clip, a fit one half as long. Each real clip's poses (the cached
+track at the analysis rate, ``../shared/clips``, expectations from
+``tests/data/real_clips.toml``) are re-timed and analysed again:
+
+* ``fast1.5``: played 1.5× faster (the same poses, closer together in time);
+* ``slow0.6`` / ``slow0.4``: played at 0.6× / 0.4× speed, the poses linearly
+  interpolated back to the analysis rate (what a slower patient filmed at the same
+  rate would give, without the model's frame-to-frame noise of the extra frames);
+* ``reversed``: played backwards (squats only, where down and up are alike).
+
+The expected count is the clip's own. Prints a line per clip and side and writes
+``benchmarks/results/retimed.json`` / ``.md``. Needs only the track cache and the
+clips (the model runs once per clip, the first time).
+
+Usage: python benchmarks/retimed.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from accuracy import cached_track  # noqa: E402  (the shared track cache)
+
+from formcheck.analysis import analyze_track  # noqa: E402
+from formcheck.pose import PoseTrack  # noqa: E402
+from formcheck.protocol import PatientSettings  # noqa: E402
+from formcheck.synth.capture import retimed  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+CLIPS = REPO.parent / "shared" / "clips"
+RESULTS = REPO / "benchmarks" / "results"
+RATE_HZ = 10.0
+
+
+def _subset(track: PoseTrack, idx: np.ndarray, t: np.ndarray) -> PoseTrack:
+    return PoseTrack(t, track.image_xyz[idx], track.visibility[idx], track.world_xyz[idx],
+                     track.n_people[idx], track.image_wh)
+
+
+def backwards(track: PoseTrack) -> PoseTrack:
+    """Played backwards."""
+    idx = np.arange(len(track))[::-1]
+    return _subset(track, idx, track.t[-1] - track.t[idx])
+
+
+RETIMINGS: dict[str, Callable[[PoseTrack], PoseTrack]] = {
+    "fast1.5": lambda tr: retimed(tr, 1.5),
+    "slow0.6": lambda tr: retimed(tr, 0.6, RATE_HZ),
+    "slow0.4": lambda tr: retimed(tr, 0.4, RATE_HZ),
+    "reversed": backwards,
+}
+SYMMETRIC = {"mini_squat"}
+"""Exercises whose movement reads the same backwards (no hold at the top)."""
+
+
+def main() -> int:
+    if not (CLIPS / "clips.json").is_file():
+        print(f"real clips not present at {CLIPS}")
+        return 1
+    cases = tomllib.loads((REPO / "tests" / "data" / "real_clips.toml").read_text())["case"]
+    rows, started = [], time.time()
+    for case in cases:
+        track, truncated = cached_track(CLIPS / case["clip"])
+        for side in case["sides"]:
+            row = {"clip": Path(case["clip"]).stem, "exercise": case["exercise"], "side": side,
+                   "expected": case["reps"], "tolerance": case["tolerance"], "counts": {},
+                   "as_expected": {}}
+            for name, retime in RETIMINGS.items():
+                if name == "reversed" and case["exercise"] not in SYMMETRIC:
+                    continue
+                res = analyze_track(retime(track), case["exercise"], PatientSettings(side), "en",
+                                    truncated=truncated and name != "reversed")
+                warned = case.get("or_warning") in [w.code for w in res.warnings]
+                ok = abs(res.rep_count - case["reps"]) <= case["tolerance"] or (
+                    warned and res.rep_count == 0)
+                row["counts"][name], row["as_expected"][name] = res.rep_count, ok
+            rows.append(row)
+            print(f"{row['clip'][:36]:36s} {side[0]} expected {case['reps']}±{case['tolerance']}  "
+                  + "  ".join(f"{k} {v}{'' if row['as_expected'][k] else ' MISS'}"
+                              for k, v in row["counts"].items()), flush=True)
+    summary = {name: {"cases": sum(name in r["counts"] for r in rows),
+                      "as_expected": sum(r["as_expected"].get(name, False) for r in rows),
+                      "exact": sum(r["counts"].get(name) == r["expected"] for r in rows)}
+               for name in RETIMINGS}
+    summary["seconds"] = round(time.time() - started)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    run = time.strftime("%Y-%m-%d %H:%M")
+    (RESULTS / "retimed.json").write_text(json.dumps(
+        {"run": run, "summary": summary, "rows": rows}, indent=1))
+    lines = ["# Real clips re-timed", "",
+             f"Run {run} by `benchmarks/retimed.py`: each real clip's poses played faster, "
+             "slower (interpolated to the analysis rate) and, for squats, backwards; the "
+             "expected count is the clip's own (tests/data/real_clips.toml).", "",
+             "| re-timing | cases | as expected | exact |", "|---|---|---|---|"]
+    lines += [f"| {k} | {v['cases']} | {v['as_expected']} | {v['exact']} |"
+              for k, v in summary.items() if k != "seconds"]
+    lines += ["", "| clip | side | expected | " + " | ".join(RETIMINGS) + " |",
+              "|---|---|---|" + "---|" * len(RETIMINGS)]
+    lines += [f"| {r['clip']} | {r['side']} | {r['expected']}±{r['tolerance']} | " + " | ".join(
+        (f"{r['counts'][k]}{'' if r['as_expected'][k] else ' (miss)'}" if k in r["counts"]
+         else "–") for k in RETIMINGS) + " |" for r in rows]
+    (RESULTS / "retimed.md").write_text("\n".join(lines) + "\n")
+    for k, v in summary.items():
+        if k != "seconds":
+            print(f"{k}: as expected {v['as_expected']}/{v['cases']}, exact {v['exact']}")
+    print("written: benchmarks/results/retimed.json, retimed.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
