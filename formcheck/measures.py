@@ -24,8 +24,9 @@ from .protocol import ExerciseSpec, Tracking
 # Angles whose neutral (standing or lying straight) value is 0°: calibration
 # subtracts the start pose's reading from them.
 ZERO_AT_NEUTRAL = (
-    "hip_flexion", "hip_extension", "knee_flexion", "hip_abduction", "thigh_elevation",
-    "trunk_lean_forward", "trunk_lean_back", "trunk_lean_side_signed", "foot_pitch",
+    "hip_flexion", "hip_extension", "knee_flexion", "knee_flexion_image", "hip_abduction",
+    "thigh_elevation", "trunk_lean_forward", "trunk_lean_back", "trunk_lean_side_signed",
+    "foot_pitch",
 )
 SAGITTAL_LEG_MEASURES = ("hip_flexion", "hip_extension", "knee_flexion", "thigh_elevation",
                          "heel_rise", "hip_lift")
@@ -128,6 +129,10 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
         out["hip_flexion" + suffix] = g("hip_flexion", hip)
         out["hip_extension" + suffix] = -out["hip_flexion" + suffix]
         out["knee_flexion" + suffix] = g("knee_flexion", knee)
+        # The knee in the picture: a straight leg draws a straight line from any view,
+        # so a bend seen here is a bend (one in the line of sight is not seen).
+        out["knee_flexion_image" + suffix] = g("knee_flexion",
+                                               np.abs(k.knee_flexion_deg(xy, leg)))
         out["thigh_elevation" + suffix] = g("knee_flexion", thigh)
         out["hip_abduction" + suffix] = g("hip_abduction", k.hip_abduction_deg(xy, leg))
         out["heel_y" + suffix] = g("heel_y", xy[..., side_landmark(leg, "heel"), 1])
@@ -388,8 +393,11 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
 def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.ndarray]:
     """Measures with the calibration applied, plus the derived relative ones.
 
-    Adds ``trunk_lean_side`` (|sideways lean| from the start), ``heel_rise`` and
-    ``hip_lift`` (per leg) to the calibrated angles.
+    Adds ``trunk_lean_side`` (|sideways lean| from the start), ``heel_rise``,
+    ``hip_lift`` and ``knee_bend`` (per leg) to the calibrated angles. ``knee_bend``
+    is the larger of the knee's flexion as measured for the view and its bend in the
+    picture: from the front the model's 3-D knee misses much of a bend, and the
+    picture shows a bend across the line of sight.
     """
     raw = with_hip_shift(raw, cal.hip_shift)
     out = {n: v - cal.offsets.get(n, 0.0) for n, v in raw.items()}
@@ -400,4 +408,6 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
             raw["shank" + suffix], 1e-9)
         out["hip_lift" + suffix] = cal.hip_flexion_rest.get(suffix, np.nan) - raw[
             "hip_flexion" + suffix]
+        out["knee_bend" + suffix] = np.fmax(out["knee_flexion" + suffix],
+                                            out["knee_flexion_image" + suffix])
     return out

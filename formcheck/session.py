@@ -248,6 +248,11 @@ class BoutCheck:
         return None
 
 
+ALSO_REPORTED = {"knee_bend": ("knee_flexion",)}
+"""Fault measures whose rep metrics also carry the measure they grew from (the JSON
+result keeps the key it had before, e.g. ``knee_flexion_max`` beside ``knee_bend_max``)."""
+
+
 class FaultTracker:
     """Per rule, the longest unbroken time its limit was crossed, and its worst value.
 
@@ -279,10 +284,12 @@ class FaultTracker:
             q = values.get(quality_key(rule.measure), 1.0)
             if not math.isfinite(v) or not q >= self.min_quality:
                 continue  # not seen well enough to judge
-            key = f"{rule.measure}_{'max' if rule.max is not None else 'min'}"
-            prev = self.worst.get(key)
-            self.worst[key] = v if prev is None else (
-                max(prev, v) if rule.max is not None else min(prev, v))
+            for name in (rule.measure, *ALSO_REPORTED.get(rule.measure, ())):
+                x = v if name == rule.measure else values.get(name, math.nan)
+                key = f"{name}_{'max' if rule.max is not None else 'min'}"
+                prev = self.worst.get(key, math.nan)
+                self.worst[key] = x if not math.isfinite(prev) else (
+                    max(prev, x) if rule.max is not None else min(prev, x))
             gated = (rule.only_when_signal_above is not None and not (
                 math.isfinite(signal) and signal > rule.only_when_signal_above)
                 ) or not rule.judgeable(values)
