@@ -586,27 +586,36 @@ def camera_turn_deg(xy: np.ndarray, max_deg: float = 50.0) -> float:
 
 
 def segment_inclination_deg(top: np.ndarray, bottom: np.ndarray, front_sign: np.ndarray | float,
-                            turn_deg: float = 0.0) -> np.ndarray:
+                            turn_deg: float = 0.0, elevation_deg: float = 0.0) -> np.ndarray:
     """Forward tilt of the segment ``top``→``bottom`` from the vertical, in the body's plane.
 
     Positive when ``bottom`` lies in front of ``top``. A sagittal angle seen with
     the camera turned ``turn_deg`` from side-on is foreshortened
-    (tan seen = tan true · cos turn); this undoes that.
+    (tan seen = tan true · cos turn); this undoes that. A camera also above the
+    body (``elevation_deg``, looking down) draws what comes towards it lower and
+    the vertical shorter: turned towards the body's front (``turn_deg`` > 0) the
+    forward part of a segment comes towards it (behind the body, away from it);
+    this undoes that too (seen down = true down · cos e + forward · sin turn · sin e).
     """
     v = bottom - top
-    forward = -np.asarray(front_sign) * v[..., 0]  # facing +x has front_sign -1
-    return np.degrees(np.arctan2(forward, v[..., 1] * np.cos(np.radians(turn_deg))))
+    a = np.radians(turn_deg)
+    forward = -np.asarray(front_sign) * v[..., 0] / np.cos(a)  # facing +x has front_sign -1
+    down = v[..., 1]
+    if elevation_deg:
+        e = np.radians(elevation_deg)
+        down = (down - forward * np.sin(a) * np.sin(e)) / np.cos(e)
+    return np.degrees(np.arctan2(forward, down))
 
 
 def thigh_elevation_deg(xy: np.ndarray, side: str, front_sign: np.ndarray | float,
-                        turn_deg: float = 0.0) -> np.ndarray:
+                        turn_deg: float = 0.0, elevation_deg: float = 0.0) -> np.ndarray:
     """Forward tilt of the thigh of ``side`` from the vertical, ``(...,)`` (0 = standing).
 
-    Corrected for a camera turned ``turn_deg`` from side-on, like
-    :func:`sagittal_angles_deg`.
+    Corrected for a camera turned ``turn_deg`` from side-on and raised
+    ``elevation_deg``, like :func:`sagittal_angles_deg`.
     """
     hip, knee = (xy[..., side_landmark(side, n), :] for n in ("hip", "knee"))
-    return segment_inclination_deg(hip, knee, front_sign, turn_deg)
+    return segment_inclination_deg(hip, knee, front_sign, turn_deg, elevation_deg)
 
 
 def thigh_elevation_3d_deg(xyz: np.ndarray, side: str) -> np.ndarray:
@@ -618,17 +627,54 @@ def thigh_elevation_3d_deg(xyz: np.ndarray, side: str) -> np.ndarray:
 
 
 def sagittal_angles_deg(xy: np.ndarray, side: str, front_sign: np.ndarray | float,
-                        turn_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+                        turn_deg: float = 0.0, elevation_deg: float = 0.0
+                        ) -> tuple[np.ndarray, np.ndarray]:
     """Hip flexion and knee flexion of ``side`` from segment inclinations, ``(...,)`` each.
 
     Equal to :func:`hip_flexion_deg` and :func:`knee_flexion_deg` seen side-on
-    (``turn_deg`` 0, knee bending forward); corrected for foreshortening otherwise.
+    (``turn_deg`` 0, knee bending forward); corrected for foreshortening otherwise
+    (:func:`segment_inclination_deg`).
     """
     hip, knee, ankle = (xy[..., side_landmark(side, n), :] for n in ("hip", "knee", "ankle"))
-    trunk = segment_inclination_deg(mid_shoulder(xy), mid_hip(xy), front_sign, turn_deg)
-    thigh = segment_inclination_deg(hip, knee, front_sign, turn_deg)
-    shank = segment_inclination_deg(knee, ankle, front_sign, turn_deg)
+    args = (front_sign, turn_deg, elevation_deg)
+    trunk = segment_inclination_deg(mid_shoulder(xy), mid_hip(xy), *args)
+    thigh = segment_inclination_deg(hip, knee, *args)
+    shank = segment_inclination_deg(knee, ankle, *args)
     return thigh - trunk, thigh - shank
+
+
+UPRIGHT_DEG = 20.0
+"""Hip and knee angles (3-D) within which a body counts as standing upright."""
+
+
+def camera_pose_from_world(xyz: np.ndarray, pitch_gain: float, pitch_offset_deg: float,
+                           max_elevation_deg: float = 35.0) -> tuple[float, float]:
+    """``(turn sign, elevation °)`` of the camera from a standing body's world landmarks.
+
+    ``xyz`` ``(T, 33, 3)``. The model's world landmarks are turned with the camera:
+    a body standing upright leans towards a camera above it (shoulders nearer than
+    ankles) and faces a camera in front of it (the trunk's front axis towards the
+    camera). Judged on the frames where both legs stand straight under the trunk
+    (3-D hip and knee within ``UPRIGHT_DEG``); the lean reads ``pitch_gain`` times
+    the elevation plus ``pitch_offset_deg`` (the model compresses depth). The sign
+    is +1 when the camera is towards the body's front, -1 when towards its back.
+    NaN elevation when the body is never seen upright.
+    """
+    xyz = xyz.reshape((-1,) + xyz.shape[-2:])
+    upright = np.ones(len(xyz), bool)
+    for side in ("left", "right"):
+        upright &= (np.abs(hip_flexion_3d_deg(xyz, side)) < UPRIGHT_DEG) \
+            & (knee_flexion_3d_deg(xyz, side) < UPRIGHT_DEG)
+    xyz = xyz[upright]
+    up = mid_shoulder(xyz) - (xyz[:, L.LEFT_ANKLE] + xyz[:, L.RIGHT_ANKLE]) / 2
+    pitch = np.degrees(np.arctan2(up[:, 2], -up[:, 1]))
+    _, front = body_axes_3d(xyz)
+    if np.isfinite(pitch).sum() < 3:
+        return 1.0, float("nan")
+    elevation = -(float(np.nanmedian(pitch)) - pitch_offset_deg) / pitch_gain
+    facing = np.nanmedian(-front[:, 2]) if np.isfinite(front[:, 2]).any() else 0.0
+    return (1.0 if facing >= 0 else -1.0), float(np.clip(elevation, -max_elevation_deg,
+                                                             max_elevation_deg))
 
 
 # --- A lying leg in the trunk's frame: the hip landmark's misplacement -------------

@@ -22,6 +22,7 @@ from .i18n import text
 from .kinematics import (
     LegLabels,
     anterior_sign,
+    camera_pose_from_world,
     camera_turn_deg,
     estimate_view,
     swap_leg_labels,
@@ -174,6 +175,8 @@ class LiveSession:
         self._legs = LegLabels()           # the legs' labels kept consistent frame to frame
         self._cal_rows: list[dict[str, float]] = []
         self._views: list[np.ndarray] = []
+        self._worlds: list[np.ndarray] = []
+        self._elevation_deg = 0.0
         self._signal_low = math.inf     # the movement signal's lowest raw reading so far
         self._cal_tried = -math.inf
         self._message_until = -math.inf
@@ -314,7 +317,8 @@ class LiveSession:
             idx = [i for i, s in enumerate(signs) if s == sign or (s != s and sign != sign)]
             raw = compute_measures(xy[idx], vis[idx], self.settings.side,
                                    self.tr.min_visibility_count, sign,
-                                   None if world is None else world[idx], turn)
+                                   None if world is None else world[idx], turn,
+                                   self._elevation_deg)
             if not self._names:
                 self._names = list(raw)
             table = np.array([raw[n] for n in self._names]).T
@@ -334,7 +338,8 @@ class LiveSession:
             xy = to_isotropic(frame.image_xyz[None], frame.image_wh)
             world = frame.world_xyz[None] if self.state.view in VIEWS_3D else None
             raw = compute_measures(xy, frame.visibility[None], self.settings.side,
-                                   self.tr.min_visibility_count, self.front_sign, world, turn)
+                                   self.tr.min_visibility_count, self.front_sign, world, turn,
+                                   self._elevation_deg)
             if not self._names:
                 self._names = list(raw)
             values = np.array([raw[n][0] for n in self._names])
@@ -381,12 +386,21 @@ class LiveSession:
                 self._phase_since = t
                 st.message, st.message_is_fault = problem, True
                 self._views.clear()
+                self._worlds.clear()
             else:
                 self._views.append(frame.pixel_xy())  # type: ignore[union-attr]
+                if frame.world_xyz is not None:  # type: ignore[union-attr]
+                    self._worlds.append(frame.world_xyz)  # type: ignore[union-attr]
                 st.message, st.message_is_fault = text("live.hold_position", self.lang), False
                 if t - self._phase_since >= PLACEMENT_S:
                     st.view = estimate_view(np.stack(self._views))
                     self._turn_deg = camera_turn_deg(np.stack(self._views))
+                    if self.tr.world_pitch_gain > 0 and self._worlds:
+                        sign, elevation = camera_pose_from_world(
+                            np.stack(self._worlds), self.tr.world_pitch_gain,
+                            self.tr.world_pitch_offset_deg)
+                        self._turn_deg *= sign
+                        self._elevation_deg = max(float(np.nan_to_num(elevation)), 0.0)
                     self.spec = apply_overrides(
                         self.programme.exercise(self.spec.id).for_view(st.view),
                         self.settings.overrides.get(self.spec.id))

@@ -83,7 +83,8 @@ def quality_key(measure: str) -> str:
 
 def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility: float,
                      front_sign: float, world: np.ndarray | None = None,
-                     turn_deg: float | None = None) -> dict[str, np.ndarray]:
+                     turn_deg: float | None = None, elevation_deg: float = 0.0
+                     ) -> dict[str, np.ndarray]:
     """Raw (uncalibrated) measures for the operated ``side`` and the other leg.
 
     Args:
@@ -97,7 +98,8 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
             are measured in 3-D (for a camera in front of the person).
         turn_deg: when given, hip and knee flexion come from 2-D segment
             inclinations corrected for a camera turned this far from side-on
-            (a standing person seen at an angle).
+            (a standing person seen at an angle; negative: from behind the body).
+        elevation_deg: with ``turn_deg``, the camera's height above the body (°).
 
     Returns:
         dict of ``(T,)`` arrays: ``hip_flexion``, ``hip_extension``, ``knee_flexion``,
@@ -120,8 +122,8 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
             hip, knee = k.hip_flexion_3d_deg(world, leg), k.knee_flexion_3d_deg(world, leg)
             thigh = k.thigh_elevation_3d_deg(world, leg)
         elif turn_deg is not None:
-            hip, knee = k.sagittal_angles_deg(xy, leg, front_sign, turn_deg)
-            thigh = k.thigh_elevation_deg(xy, leg, front_sign, turn_deg)
+            hip, knee = k.sagittal_angles_deg(xy, leg, front_sign, turn_deg, elevation_deg)
+            thigh = k.thigh_elevation_deg(xy, leg, front_sign, turn_deg, elevation_deg)
         else:
             hip = k.hip_flexion_deg(xy, leg, front_sign)
             knee = k.knee_flexion_deg(xy, leg)

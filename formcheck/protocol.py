@@ -135,6 +135,8 @@ class Tracking:
     end_position_s: float = 0.0
     lying_straight_knee_deg: float = 0.0
     lying_max_hip_shift: float = 0.0
+    world_pitch_gain: float = 0.0
+    world_pitch_offset_deg: float = 0.0
 
 
 @dataclass(frozen=True)

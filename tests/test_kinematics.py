@@ -199,6 +199,62 @@ def test_sagittal_angles_undo_a_turned_camera():
     assert raw_hip < 55  # uncorrected, 45° off side-on reads low
 
 
+def side_on_pose(hip_flex: float, knee_flex: float) -> np.ndarray:
+    """3-D pose, body frame (x forward, y down, z to the left): the left leg raised."""
+    p = np.zeros((33, 3))
+    for s, z in (("LEFT", 0.15), ("RIGHT", -0.15)):
+        p[L[f"{s}_SHOULDER"]] = (0, -0.5, z)
+        p[L[f"{s}_HIP"]] = (0, 0, z)
+        p[L[f"{s}_KNEE"]] = (0, 0.45, z)
+        p[L[f"{s}_ANKLE"]] = (0, 0.9, z)
+        p[L[f"{s}_EAR"]] = (0, -0.7, z * 0.5)
+    p[L.NOSE] = (0.08, -0.68, 0)
+    a, b = np.radians(hip_flex), np.radians(hip_flex - knee_flex)
+    p[L.LEFT_KNEE] = p[L.LEFT_HIP] + 0.45 * np.array([np.sin(a), np.cos(a), 0])
+    p[L.LEFT_ANKLE] = p[L.LEFT_KNEE] + 0.45 * np.array([np.sin(b), np.cos(b), 0])
+    return p
+
+
+def camera_axes(turn_deg: float, elevation_deg: float) -> np.ndarray:
+    """Rows: image right, image down, away from the camera, in the body frame, for a
+    camera on the right flank turned ``turn_deg`` towards the front (negative: towards
+    the back) and raised ``elevation_deg`` (looking down)."""
+    a, e = np.radians(turn_deg), np.radians(elevation_deg)
+    to_camera = np.array([np.sin(a), 0.0, -np.cos(a)])
+    right = np.array([np.cos(a), 0.0, np.sin(a)])
+    down = np.array([0.0, 1.0, 0.0]) * np.cos(e) + to_camera * np.sin(e)
+    return np.stack([right, down, np.cross(right, down)])
+
+
+@pytest.mark.parametrize("turn", [-30.0, -15.0, 20.0, 35.0])
+@pytest.mark.parametrize("elevation", [-10.0, 10.0, 20.0])
+def test_sagittal_angles_undo_a_raised_camera(turn, elevation):
+    # Seen from above and off side-on, a knee raised towards the camera is drawn
+    # lower (reads low) and one raised away from it higher (reads high).
+    xy = (side_on_pose(70, 80) @ camera_axes(turn, elevation).T)[:, :2]
+    front = k.anterior_sign(xy)
+    hip, knee = k.sagittal_angles_deg(xy, "left", front, turn, elevation)
+    assert hip == pytest.approx(70, abs=1e-6) and knee == pytest.approx(80, abs=1e-6)
+    flat, _ = k.sagittal_angles_deg(xy, "left", front, turn)
+    if elevation >= 10 and abs(turn) >= 20:
+        assert abs(flat - 70) > 2 and (flat < 70) == (turn > 0)
+
+
+def test_the_camera_pose_comes_from_the_upright_body_in_world_landmarks():
+    # World landmarks turn with the camera: an upright body leans towards a camera
+    # above it and faces one in front of it. Frames with a leg raised do not count.
+    for turn, elevation in ((25.0, 18.0), (-30.0, 8.0), (20.0, -6.0)):
+        axes = camera_axes(turn, elevation)
+        standing = side_on_pose(0, 0) @ axes.T
+        raised = side_on_pose(80, 90) @ camera_axes(turn, elevation + 30).T
+        world = np.stack([standing] * 6 + [raised] * 8)
+        sign, est = k.camera_pose_from_world(world, pitch_gain=1.0, pitch_offset_deg=0.0)
+        assert sign == np.sign(turn) and est == pytest.approx(elevation, abs=1e-6)
+        sign, est = k.camera_pose_from_world(world, pitch_gain=0.5, pitch_offset_deg=-5.0)
+        assert est == pytest.approx((elevation - 5.0) / 0.5, abs=1e-6)
+    assert np.isnan(k.camera_pose_from_world(world[6:], 1.0, 0.0)[1])  # never upright
+
+
 @pytest.mark.parametrize("facing", [1, -1])
 def test_foot_pitch_is_the_heel_tipped_up_onto_the_toes(facing):
     xy = standing_side(facing)
