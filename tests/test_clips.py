@@ -123,7 +123,7 @@ def test_a_slower_patient_seated_longer_is_counted_the_same(clips_dir):
     # 0.4x (a slower patient, filmed at the analysis rate) the seated part is long
     # enough to be judged a view of its own; that stretch never returns to rest, so
     # its own resting level would be the seated knee and make the seated wobbles
-    # reps (5 counted). benchmarks/retimed.py re-times every real clip.
+    # reps (5 counted). benchmarks/perturbed.py re-times every real clip.
     from formcheck.synth.capture import retimed
 
     case = next(c for c, _ in CASES if c["clip"].startswith("belivan_older_box_squat"))

@@ -6,8 +6,9 @@ held for several), a doubled container rate, a handheld camera that shakes and
 drifts, a burned-in overlay, a mirrored selfie picture, head or feet out of
 frame, a person filmed from far away, an old low-resolution webcam. Used to
 check that a real clip's count survives them (``benchmarks/capture.py``,
-``tests/test_capture.py``). And, on a pose track, the person's own pace: the
-same movements played faster or slower (:func:`retimed`, ``benchmarks/retimed.py``).
+``tests/test_capture.py``). And, on a pose track, the person's own pace (the
+same movements played faster or slower, :func:`retimed`) and a shakier pose model
+(:func:`jittered`), for ``benchmarks/perturbed.py``.
 
 Frames are ``(H, W, 3)`` uint8 RGB; every function is pure given its seed.
 """
@@ -215,3 +216,18 @@ def retimed(track: PoseTrack, speed: float, rate_hz: float | None = None) -> Pos
 
     return PoseTrack(t, lerp(track.image_xyz), track.visibility[near], lerp(track.world_xyz),
                      track.n_people[near], track.image_wh)
+
+
+def jittered(track: PoseTrack, sigma: float, seed: int = 0) -> PoseTrack:
+    """``track`` with independent Gaussian noise on every landmark of every frame.
+
+    ``sigma`` is a fraction of the frame's longer side for the image landmarks
+    (the same in pixels along both axes) and twice that in metres for the world
+    landmarks (a body ~1.7 m tall fills about half the frame).
+    """
+    rng = np.random.default_rng(seed)
+    w, h = track.image_wh
+    scale = max(w, h) / np.array([w, h, w], float)
+    image = track.image_xyz + rng.normal(0.0, sigma, track.image_xyz.shape) * scale
+    world = track.world_xyz + rng.normal(0.0, 2 * sigma, track.world_xyz.shape)
+    return PoseTrack(track.t, image, track.visibility, world, track.n_people, track.image_wh)
