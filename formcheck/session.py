@@ -114,10 +114,13 @@ class RepCounter:
             if v <= self.ret or not math.isfinite(self._last_rest_t):
                 self._last_rest_t = t
             # After a rep that ended early (return_fraction) the signal may still
-            # be falling: a new one starts only once it rises again by as much as
-            # from the return level to the start.
+            # be falling: while it has not come back to the return level, a new one
+            # starts only once it rises again by as much as from the return level to
+            # the target (a wobble on the way down is not a new rep).
             self._trough = min(self._trough, v)
-            if v >= self.start and v >= self._trough + self.start - self.ret:
+            rise = self.target if self.last is not None and self._trough > self.ret \
+                else self.start
+            if v >= self.start and v >= self._trough + rise - self.ret:
                 self.active, self.onset = True, self._last_rest_t
                 self.peak, self.reached = v, v >= self.target
                 self._reached_t = self._at_target_t = t

@@ -374,3 +374,17 @@ def test_a_precaution_crossed_between_reps_belongs_to_the_last_rep():
     midline = np.where(v < -10, 0.3, -0.5)  # the knee across the body's midline
     s, reps, _ = run("hip_abduction", t, v, view="front", extra={"knee_past_midline": midline})
     assert len(reps) == 1 and "adduction_past_midline" in reps[0].faults
+
+
+def test_a_wobble_on_the_way_down_after_a_deep_rep_is_not_a_new_rep():
+    # A deep squat ends early (return_fraction: back within a fifth of its excursion
+    # past the target) while the knee is still coming back; a noisy reading then
+    # bumps up 13° on the way down. Not a new rep: that needs a rise from the trough
+    # as large as from the return level to the target. A real next rep still counts.
+    t, v = ramp([(0, 0), (1.5, 100), (2.5, 100), (3.3, 27), (3.5, 40), (3.7, 27), (4.5, 0),
+                 (6, 0)] + rep_knots(6, 60) + [(10, 0)])
+    _, reps, _ = run("mini_squat", t, v)
+    assert [r.completed for r in reps] == [True, True]
+    t, v = ramp([(0, 0), (1.5, 100), (2.5, 100), (3.3, 25), (4.3, 60), (5.3, 0), (6, 0)])
+    _, reps, _ = run("mini_squat", t, v)  # deep reps without standing fully up
+    assert [r.completed for r in reps] == [True, True]
