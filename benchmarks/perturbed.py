@@ -1,4 +1,4 @@
-"""Real clips played faster, slower, backwards, and with a shakier pose model: does the count hold?
+"""Real clips played faster, slower, backwards, with a shakier or lost pose: does the count hold?
 
 Patients move at their own pace: a frail patient may take two or three times as long
 as the person in a clip, a fit one half as long; and the pose model's landmarks shake
@@ -14,7 +14,10 @@ perturbed and analysed again:
 * ``noise0.3`` / ``noise0.6`` / ``noise1.0``: independent noise of 0.3 / 0.6 / 1 % of
   the frame on every landmark in every frame (:func:`formcheck.synth.capture.jittered`;
   the model's own frame-to-frame shake, measured the same way, is 0.02-0.13 % on
-  the clips that move slowly enough to tell it from the movement).
+  the clips that move slowly enough to tell it from the movement);
+* ``lost15``: nobody found in a random 15 % of the frames (motion blur);
+  ``gaps``: nobody found for 0.5 s every 4 s (passing behind furniture; reps
+  within a gap cannot be seen).
 
 The expected count is the clip's own. Prints a line per clip and side and writes
 ``benchmarks/results/perturbed.json`` / ``.md``. Needs only the track cache and the
@@ -40,7 +43,7 @@ from accuracy import cached_track  # noqa: E402  (the shared track cache)
 from formcheck.analysis import analyze_track  # noqa: E402
 from formcheck.pose import PoseTrack  # noqa: E402
 from formcheck.protocol import PatientSettings  # noqa: E402
-from formcheck.synth.capture import jittered, retimed  # noqa: E402
+from formcheck.synth.capture import jittered, retimed, without_person  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 CLIPS = REPO.parent / "shared" / "clips"
@@ -67,6 +70,8 @@ RETIMINGS: dict[str, Callable[[PoseTrack], PoseTrack]] = {
     "noise0.3": lambda tr: jittered(tr, 0.003),
     "noise0.6": lambda tr: jittered(tr, 0.006),
     "noise1.0": lambda tr: jittered(tr, 0.010),
+    "lost15": lambda tr: without_person(tr, np.random.default_rng(0).random(len(tr)) < 0.15),
+    "gaps": lambda tr: without_person(tr, (tr.t - tr.t[0]) % 4.0 >= 3.5),
 }
 SYMMETRIC = {"mini_squat"}
 """Exercises whose movement reads the same backwards (no hold at the top)."""

@@ -133,6 +133,8 @@ class RepCounter:
         if v >= self.target and not self.reached:
             self.reached, self._reached_t = True, t
         if v >= self.target:
+            if t - self._at_target_t >= self.min_return_s:
+                self._reached_t = t  # back at the target after a real dip: a new stretch
             self._at_target_t = t
         self.rise = self.peak - self.first
         if v > self.ret + self.return_fraction * max(self.peak - self.target, 0.0):
@@ -141,7 +143,9 @@ class RepCounter:
         if not math.isfinite(self._back_since):
             self._back_since = t
         # Held: at the target for a while, up to the moment it left it (a quick
-        # rep's way down, sampled sparsely, is no hold however long it took).
+        # rep's way down, sampled sparsely, is no hold however long it took), in one
+        # stretch (dips under the target shorter than min_return_s do not break it;
+        # after longer ones a pose merged from two quick lifts is no hold).
         held = self.reached and self._at_target_t - self._reached_t >= self.min_return_s * 2
         if held and t - self._back_since < self.min_return_s:
             return None  # a held pose back only for a moment: a frame or two misread

@@ -388,3 +388,16 @@ def test_a_wobble_on_the_way_down_after_a_deep_rep_is_not_a_new_rep():
     t, v = ramp([(0, 0), (1.5, 100), (2.5, 100), (3.3, 25), (4.3, 60), (5.3, 0), (6, 0)])
     _, reps, _ = run("mini_squat", t, v)  # deep reps without standing fully up
     assert [r.completed for r in reps] == [True, True]
+
+
+def test_two_quick_lifts_run_together_are_no_hold_for_the_next():
+    # Quick knee lifts (no hold made): two read as one pose at the target for 0.8 s
+    # (frames lost between them), which may wait out the next short dip as a held
+    # pose misread low. But once the signal was under the target for longer than that
+    # tolerance, the quick lifts after it are no hold: each short dip ends a rep.
+    knots = [(0, 0), (0.3, 60), (1.1, 60)]
+    for t0 in (1.1, 1.5, 1.9, 2.3):
+        knots += [(t0 + 0.2, 0), (t0 + 0.4, 60)]
+    t, v = ramp(knots + [(2.9, 0), (4.0, 0)])
+    _, reps, _ = run("hip_flexion", t, v)
+    assert len(reps) == 4 and reps[0].end_s < 1.8

@@ -7,8 +7,9 @@ drifts, a burned-in overlay, a mirrored selfie picture, head or feet out of
 frame, a person filmed from far away, an old low-resolution webcam. Used to
 check that a real clip's count survives them (``benchmarks/capture.py``,
 ``tests/test_capture.py``). And, on a pose track, the person's own pace (the
-same movements played faster or slower, :func:`retimed`) and a shakier pose model
-(:func:`jittered`), for ``benchmarks/perturbed.py``.
+same movements played faster or slower, :func:`retimed`), a shakier pose model
+(:func:`jittered`) and frames in which it found nobody (:func:`without_person`),
+for ``benchmarks/perturbed.py``.
 
 Frames are ``(H, W, 3)`` uint8 RGB; every function is pure given its seed.
 """
@@ -231,3 +232,11 @@ def jittered(track: PoseTrack, sigma: float, seed: int = 0) -> PoseTrack:
     image = track.image_xyz + rng.normal(0.0, sigma, track.image_xyz.shape) * scale
     world = track.world_xyz + rng.normal(0.0, 2 * sigma, track.world_xyz.shape)
     return PoseTrack(track.t, image, track.visibility, world, track.n_people, track.image_wh)
+
+
+def without_person(track: PoseTrack, lost: np.ndarray) -> PoseTrack:
+    """``track`` with nobody found where ``lost`` ``(T,)`` is True (blur, furniture)."""
+    image, world = track.image_xyz.copy(), track.world_xyz.copy()
+    image[lost], world[lost] = np.nan, np.nan
+    return PoseTrack(track.t, image, np.where(lost[:, None], 0.0, track.visibility), world,
+                     np.where(lost, 0, track.n_people), track.image_wh)
