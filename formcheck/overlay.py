@@ -164,6 +164,16 @@ def text_sizes(h: int, w: int) -> tuple[int, int]:
     return max(14, unit // 18), max(11, unit // 30)
 
 
+def count_label(state: OverlayState) -> str:
+    """The count line: ``3 / 10 reps  ·  Set 2``, ``1 rep``."""
+    goal = f" / {state.goal}" if state.goal else ""
+    unit = text("ui.one_rep" if state.count == 1 and not goal else "ui.reps", state.lang)
+    label = f"{state.count}{goal} {unit}"
+    if state.set_index:
+        label += f"  ·  {text('ui.set', state.lang)} {state.set_index}"
+    return label
+
+
 def annotate(rgb: np.ndarray, state: OverlayState) -> np.ndarray:
     """A copy of ``rgb`` ``(H, W, 3)`` with the overlay drawn (any aspect ratio)."""
     out = rgb.copy()
@@ -182,10 +192,7 @@ def annotate(rgb: np.ndarray, state: OverlayState) -> np.ndarray:
                 # Keep the label inside the frame: left of the joint near the right edge.
                 x = p[0] + 8 if p[0] + 8 + patch.shape[1] <= w else p[0] - 8 - patch.shape[1]
                 _paste(out, patch, x, p[1] - 8)
-    goal = f" / {state.goal}" if state.goal else ""
-    count = f"{state.count}{goal} {text('ui.reps', state.lang)}"
-    if state.set_index:
-        count += f"  ·  {text('ui.set', state.lang)} {state.set_index}"
+    count = count_label(state)
     pad = min(h, w) // 60 + 4
     hold_w = w // 3 if state.hold_required > 0 and state.hold_s > 0 else 0
     title_lines, title_size = fitted_lines(state.title, small, w - 2 * pad - hold_w, 2)

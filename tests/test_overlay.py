@@ -1,10 +1,12 @@
 """The overlay fits any frame: portrait phone video included."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from formcheck.i18n import text
-from formcheck.overlay import OverlayState, annotate, fitted_lines, text_sizes
+from formcheck.overlay import OverlayState, annotate, count_label, fitted_lines, text_sizes
 from formcheck.protocol import default_programme
 from formcheck.video import read_frames
 from tests.test_rendered import SAMPLES
@@ -40,3 +42,12 @@ def test_title_and_fault_message_stay_inside_the_frame(wh):
     top = out[: small_size * 4, :]
     cols = _white_columns(top)
     assert cols.size and cols.max() < w - 3
+
+
+def test_the_count_line_says_one_rep_in_the_singular():
+    one = OverlayState(xy=None, side="left", title="", count=1, lang="nl")
+    assert count_label(one) == "1 herhaling"
+    assert count_label(dataclasses.replace(one, lang="en")) == "1 rep"
+    assert count_label(dataclasses.replace(one, count=2, lang="en")) == "2 reps"
+    assert count_label(dataclasses.replace(one, goal=10, set_index=2)) == \
+        "1 / 10 herhalingen  ·  Serie 2"
