@@ -92,7 +92,7 @@ class RepCounter:
         self.return_fraction = return_fraction
         self.min_return_s = min_return_s
         self._back_since = math.nan
-        self._reached_t = math.nan
+        self._stretch_t = math.nan
         self._at_target_t = math.nan
         self.active = False
         self.onset = math.nan
@@ -123,7 +123,7 @@ class RepCounter:
             if v >= self.start and v >= self._trough + rise - self.ret:
                 self.active, self.onset = True, self._last_rest_t
                 self.peak, self.reached = v, v >= self.target
-                self._reached_t = self._at_target_t = t
+                self._stretch_t = self._at_target_t = t
                 self.from_rest, self.first = self._seen_below_start, v
                 return "started"
             if v < self.start:
@@ -131,10 +131,10 @@ class RepCounter:
             return None
         self.peak = max(self.peak, v)
         if v >= self.target and not self.reached:
-            self.reached, self._reached_t = True, t
+            self.reached, self._stretch_t = True, t
         if v >= self.target:
             if t - self._at_target_t >= self.min_return_s:
-                self._reached_t = t  # back at the target after a real dip: a new stretch
+                self._stretch_t = t  # back at the target after a real dip: a new stretch
             self._at_target_t = t
         self.rise = self.peak - self.first
         if v > self.ret + self.return_fraction * max(self.peak - self.target, 0.0):
@@ -146,7 +146,7 @@ class RepCounter:
         # rep's way down, sampled sparsely, is no hold however long it took), in one
         # stretch (dips under the target shorter than min_return_s do not break it;
         # after longer ones a pose merged from two quick lifts is no hold).
-        held = self.reached and self._at_target_t - self._reached_t >= self.min_return_s * 2
+        held = self.reached and self._at_target_t - self._stretch_t >= self.min_return_s * 2
         if held and t - self._back_since < self.min_return_s:
             return None  # a held pose back only for a moment: a frame or two misread
         end, self._back_since = self._back_since, math.nan
