@@ -167,26 +167,28 @@ def test_abduction_is_measured_against_the_vertical():
     assert k.hip_abduction_deg(xy, "left") == pytest.approx(35)
 
 
+def side_on_pose(hip_flex: float, knee_flex: float) -> np.ndarray:
+    """3-D pose, body frame (x forward, y down, z to the left): the left leg raised."""
+    p = np.zeros((33, 3))
+    for s, z in (("LEFT", 0.15), ("RIGHT", -0.15)):
+        p[L[f"{s}_SHOULDER"]] = (0, -0.5, z)
+        p[L[f"{s}_HIP"]] = (0, 0, z)
+        p[L[f"{s}_KNEE"]] = (0, 0.45, z)
+        p[L[f"{s}_ANKLE"]] = (0, 0.9, z)
+        p[L[f"{s}_HEEL"]] = (-0.03, 0.95, z)
+        p[L[f"{s}_FOOT_INDEX"]] = (0.15, 0.95, z)
+        p[L[f"{s}_EAR"]] = (0, -0.7, z * 0.5)
+    p[L.NOSE] = (0.08, -0.68, 0)
+    a, b = np.radians(hip_flex), np.radians(hip_flex - knee_flex)
+    p[L.LEFT_KNEE] = p[L.LEFT_HIP] + 0.45 * np.array([np.sin(a), np.cos(a), 0])
+    p[L.LEFT_ANKLE] = p[L.LEFT_KNEE] + 0.45 * np.array([np.sin(b), np.cos(b), 0])
+    return p
+
+
 def test_sagittal_angles_undo_a_turned_camera():
     # A 3-D side-on pose (x forward, y down, z to the left), seen from cameras
     # turned 0-45° towards the front, projected orthographically.
-    def pose(hip_flex, knee_flex):
-        p = np.zeros((33, 3))
-        for s, z in (("LEFT", 0.15), ("RIGHT", -0.15)):
-            p[L[f"{s}_SHOULDER"]] = (0, -0.5, z)
-            p[L[f"{s}_HIP"]] = (0, 0, z)
-            p[L[f"{s}_KNEE"]] = (0, 0.45, z)
-            p[L[f"{s}_ANKLE"]] = (0, 0.9, z)
-            p[L[f"{s}_HEEL"]] = (-0.03, 0.95, z)
-            p[L[f"{s}_FOOT_INDEX"]] = (0.15, 0.95, z)
-            p[L[f"{s}_EAR"]] = (0, -0.7, z * 0.5)
-        p[L.NOSE] = (0.08, -0.68, 0)
-        a, b = np.radians(hip_flex), np.radians(hip_flex - knee_flex)
-        p[L.LEFT_KNEE] = p[L.LEFT_HIP] + 0.45 * np.array([np.sin(a), np.cos(a), 0])
-        p[L.LEFT_ANKLE] = p[L.LEFT_KNEE] + 0.45 * np.array([np.sin(b), np.cos(b), 0])
-        return p
-
-    p = pose(60, 70)
+    p = side_on_pose(60, 70)
     for turn in (0, 20, 30, 45):
         c, s = np.cos(np.radians(turn)), np.sin(np.radians(turn))
         xy = np.c_[p[:, 0] * c + p[:, 2] * s, p[:, 1]]  # camera turned towards the front
@@ -197,22 +199,6 @@ def test_sagittal_angles_undo_a_turned_camera():
             assert k.hip_flexion_deg(xy, "left") == pytest.approx(60)
     raw_hip, _ = k.sagittal_angles_deg(xy, "left", front, 0.0)
     assert raw_hip < 55  # uncorrected, 45° off side-on reads low
-
-
-def side_on_pose(hip_flex: float, knee_flex: float) -> np.ndarray:
-    """3-D pose, body frame (x forward, y down, z to the left): the left leg raised."""
-    p = np.zeros((33, 3))
-    for s, z in (("LEFT", 0.15), ("RIGHT", -0.15)):
-        p[L[f"{s}_SHOULDER"]] = (0, -0.5, z)
-        p[L[f"{s}_HIP"]] = (0, 0, z)
-        p[L[f"{s}_KNEE"]] = (0, 0.45, z)
-        p[L[f"{s}_ANKLE"]] = (0, 0.9, z)
-        p[L[f"{s}_EAR"]] = (0, -0.7, z * 0.5)
-    p[L.NOSE] = (0.08, -0.68, 0)
-    a, b = np.radians(hip_flex), np.radians(hip_flex - knee_flex)
-    p[L.LEFT_KNEE] = p[L.LEFT_HIP] + 0.45 * np.array([np.sin(a), np.cos(a), 0])
-    p[L.LEFT_ANKLE] = p[L.LEFT_KNEE] + 0.45 * np.array([np.sin(b), np.cos(b), 0])
-    return p
 
 
 def camera_axes(turn_deg: float, elevation_deg: float) -> np.ndarray:
