@@ -7,8 +7,10 @@ MediaPipe objects never leave :class:`PoseEstimator`.
 from __future__ import annotations
 
 import atexit
+import concurrent.futures.thread  # noqa: F401 - its exit handler first (see below)
 import dataclasses
 import enum
+import threading
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,11 +191,25 @@ class PoseTrack:
 _OPEN: weakref.WeakSet = weakref.WeakSet()
 
 
-@atexit.register
 def _close_open_estimators() -> None:
-    # Close models still open at exit while MediaPipe can still do it cleanly.
+    """Close the models still open when the interpreter exits, while MediaPipe still can.
+
+    MediaPipe calls its library through a thread pool, which refuses work once the
+    interpreter begins to exit (before the ``atexit`` handlers run): a model closed from
+    ``atexit`` printed a traceback, and so did each one left to be collected at teardown.
+    So this runs in the exit step that comes before the thread pools stop (the one
+    ``concurrent.futures`` itself uses); without it (another Python), from ``atexit``.
+    """
     for est in list(_OPEN):
-        est.close()
+        try:
+            est.close()
+        except RuntimeError:  # too late for MediaPipe (the atexit fallback)
+            pass
+
+
+# Registered after concurrent.futures' own handler (imported above), so run before it.
+_at_exit = getattr(threading, "_register_atexit", atexit.register)
+_at_exit(_close_open_estimators)
 
 
 class PoseEstimator:
