@@ -432,3 +432,28 @@ def test_app_workers_end_with_a_killed_app_and_its_job_resumes(sqlite_db, tmp_pa
     assert final.status == "done", final.error
     assert final.attempts == 2
     assert final.result["rep_count"] == 3 * truth["rep_count"]
+
+
+def test_stopped_local_workers_end_mid_job_and_leave_it_for_resume(sqlite_db, tmp_path,
+                                                                  repeated_clip, processes):
+    """``LocalWorkers.stop`` (the app's exit) ends its processes at once, even one busy with
+    a job and deaf to SIGTERM as the app's are; the job stays running for the next start."""
+    from formcheck.jobs import local
+
+    url = str(sqlite_db.engine.url)
+    clip = repeated_clip(SAMPLES / "mini_squat_clean_side.mp4", tmp_path / "long.mp4", 3)
+    job = store.create(sqlite_db, replace(_request(SAMPLES / "mini_squat_clean_side.mp4"),
+                                          video=str(clip)), 30.0)
+    workers = local.LocalWorkers(url, sqlite_db, 1, app=True)
+    try:
+        workers.submit(job.id)
+        deadline = time.monotonic() + WAIT_S
+        while not ((s := store.get(sqlite_db, job.id)).status == "running" and s.progress > 0):
+            assert time.monotonic() < deadline, s
+            time.sleep(0.1)
+        mine = processes.children(os.getpid(), workers_only=True)
+        assert int(s.worker.rpartition(":")[2]) in mine
+    finally:
+        workers.stop()
+    processes.wait_ended(mine, cap_s=10)
+    assert store.get(sqlite_db, job.id).status == "running"
