@@ -22,8 +22,6 @@ MIN_FRAMES = 3
 STILL_FORMATS = ("tty", "image2", "image2pipe", "apng")
 STILL_CODECS = ("ansi", "png", "apng", "bmp", "gif", "tiff", "webp", "pam", "pbm", "pgm",
                 "ppm", "sgi", "xbm", "xpm", "xwd", "sunrast", "pcx", "dds", "qoi")
-#: Pixel formats scaled before they are made RGB (see :func:`read_frames`): H.264's usual.
-SCALED_IN_YUV = ("yuv420p", "yuvj420p")
 
 
 class VideoError(Exception):
@@ -212,7 +210,7 @@ def read_frames(path: str | Path, max_side: int | None = None, max_fps: float | 
         # One scaler for the whole video, on this thread: ``frame.to_ndarray(width=…)``
         # would set up a new one (and its thread pool) for every frame, which cost as much
         # CPU as the scaling itself. The pixels are the same.
-        to_rgb, to_small = VideoReformatter(), VideoReformatter()
+        to_rgb = VideoReformatter()
         n = 0
         fps = float(stream.average_rate or 30)
         skipped: set[int] = set()  # timestamps of packets sent with "skip if unreferenced"
@@ -240,17 +238,10 @@ def read_frames(path: str | Path, max_side: int | None = None, max_fps: float | 
                                     "packets; frames before it may have been skipped",
                                     Path(path).name, t)
                     w, h = frame.width, frame.height
-                    small = frame
                     if max_side and max(w, h) > max_side:
                         s = max_side / max(w, h)
                         w, h = int(round(w * s / 2) * 2), int(round(h * s / 2) * 2)
-                        if frame.format.name in SCALED_IN_YUV:
-                            # Scaled in its own 4:2:0 format, then made RGB: a third of the
-                            # CPU of swscale's scaled RGB output (~0.5 vs 1.5 ms at 720p
-                            # → 640), pixels within a few grey levels of it.
-                            small = to_small.reformat(frame, w, h, frame.format.name,
-                                                      threads=1)
-                    rgb = to_rgb.reformat(small, w, h, "rgb24", threads=1).to_ndarray()
+                    rgb = to_rgb.reformat(frame, w, h, "rgb24", threads=1).to_ndarray()
                     yield t, upright(rgb, getattr(frame, "rotation", 0) or 0)
         except av.error.FFmpegError as exc:
             if n == 0:
