@@ -52,9 +52,8 @@ def _end_with_parent() -> None:
 def _leave() -> None:
     """A worker process's last step: end without the interpreter's teardown of MediaPipe.
 
-    That teardown took ~0.5 s, which a batch waits for, and printed tracebacks (by then
-    MediaPipe's own dispatch threads have stopped, so its models cannot be closed); the
-    operating system releases the models.
+    That teardown took ~0.5 s, which a batch waits for. The models are closed before this
+    runs (:mod:`formcheck.pose` closes them as the interpreter begins to exit).
     """
     logging.shutdown()
     mark("worker exit")
