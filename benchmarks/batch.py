@@ -14,7 +14,7 @@ workers), between jobs, and after the last job (results, stopping the workers, e
 Clips: the landscape 720p real clips in ../shared/clips, else sample_videos/.
 Also, in this process on the same clips, the CPU cost per second of video of a whole
 warm job and of each of its parts (decoding and scaling the frames, the pose tracker, the
-once-a-second people counter, the tracker's rebuild per video, analysis and JSON, the
+people counter (every 2 s), the tracker's rebuild per video, analysis and JSON, the
 rest), and a worker's start-up: what bounds a worker core (see :func:`stages`).
 Writes benchmarks/results/batch.json.
 
@@ -158,18 +158,19 @@ def stages(clips: list[Path], fps: float = 10.0) -> dict:
     """Where a worker's CPU goes, per second of video, measured in this process.
 
     A whole warm job (``analyze_video`` with the kept model, then its JSON), and apart on
-    the same clips: decoding and scaling the frames, the pose tracker, the once-a-second
-    people counter, rebuilding the tracker for the next video, the analysis of the track
-    with its JSON; ``rest_of_job`` is what the whole job costs beyond those (probing,
-    per-frame glue, handing frames between threads). ``process_time`` counts every thread.
-    Also the CPU a fresh worker process spends before its first job (imports, models).
+    the same clips: decoding and scaling the frames, the pose tracker, the people counter
+    (every :data:`~formcheck.pose.COUNT_PEOPLE_EVERY_S`), rebuilding the tracker for the
+    next video, the analysis of the track with its JSON; ``rest_of_job`` is what the whole
+    job costs beyond those (probing, per-frame glue, handing frames between threads).
+    ``process_time`` counts every thread. Also the CPU a fresh worker process spends before
+    its first job (imports, models).
     """
     import mediapipe as mp
     import numpy as np
 
     from formcheck.analysis import POSE_MAX_SIDE, analyze_track, analyze_video
     from formcheck.jobs import runner
-    from formcheck.pose import PoseEstimator
+    from formcheck.pose import COUNT_PEOPLE_EVERY_S, PoseEstimator
     from formcheck.protocol import PatientSettings
     from formcheck.video import read_frames
 
@@ -198,7 +199,7 @@ def stages(clips: list[Path], fps: float = 10.0) -> dict:
         cpu["pose_tracker"] += time.process_time() - c0
         c0, last = time.process_time(), -float("inf")
         for (t, rgb), f in zip(frames, found, strict=True):
-            if f is not None and t - last >= 1.0:  # as PoseEstimator counts people
+            if f is not None and t - last >= COUNT_PEOPLE_EVERY_S:  # as PoseEstimator does
                 last = t
                 model._counter.detect(mp.Image(image_format=mp.ImageFormat.SRGB,
                                                data=np.ascontiguousarray(rgb)))

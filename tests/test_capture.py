@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from formcheck.analysis import analyze_track, track_video
-from formcheck.pose import well_exposed
+from formcheck.pose import UNDEREXPOSED_BELOW, well_exposed
 from formcheck.protocol import PatientSettings
 from formcheck.synth.capture import SWAPS_SIDES, cropped, degrade_video, held, mirrored, resampled
 
@@ -56,6 +56,11 @@ def test_only_an_underexposed_frame_is_stretched():
     assert np.percentile(out, 1) < 10
     flat = np.full((48, 64, 3), 20, np.uint8)  # a black frame stays black
     assert well_exposed(flat) is flat
+    for bright in range(8):  # at the edge: as the 99th percentile of the sample says
+        edge = rng.integers(40, 100, (80, 80, 3), dtype=np.uint8)
+        edge[:8 * bright:8, 0, 0] = 200  # bright values among the 300 sampled (every 8th)
+        kept = np.percentile(edge[::8, ::8], 99) >= UNDEREXPOSED_BELOW
+        assert (well_exposed(edge) is edge) == kept, bright
 
 
 @pytest.mark.clips

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -32,3 +34,16 @@ def test_reset_estimator_gives_what_a_fresh_one_gives():
         got = _track(est, second)
     np.testing.assert_array_equal(got.n_people, want.n_people)
     np.testing.assert_allclose(got.image_xyz, want.image_xyz, atol=1e-6)
+
+
+def test_models_left_open_at_exit_close_without_tracebacks():
+    # As a script or a benchmark ends with its (or a worker's kept) model still open.
+    script = ("import mediapipe, numpy as np\n"
+              "from formcheck.pose import PoseEstimator\n"
+              "est = PoseEstimator()\n"
+              "est.detect(np.full((360, 640, 3), 90, np.uint8), 0.0)\n"
+              "print('ok')\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr[-2000:]
+    assert "Traceback" not in run.stderr and "Exception ignored" not in run.stderr, run.stderr

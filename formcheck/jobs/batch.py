@@ -77,8 +77,10 @@ def run_batch(videos: list[str], exercise: str, side: str, out: Path, *,
               url: str | None = None, progress: bool = True) -> BatchSummary:
     """Queue ``videos``, wait for them, write ``out/<stem>.json`` (and ``.mp4``) for each.
 
-    The videos are checked first and queued longest first, so that the workers end
-    together rather than one finishing a long video alone.
+    Each video is checked and, if readable, queued at once, in the order given, so that
+    the first job starts while the rest are being checked (with thousands of videos,
+    checking them all first kept the workers idle for minutes); an unreadable one is
+    reported at once and counted as failed.
 
     ``workers``: local worker processes to run meanwhile (default one per core); with
     PostgreSQL 0 leaves the work to workers already running elsewhere.
@@ -89,7 +91,7 @@ def run_batch(videos: list[str], exercise: str, side: str, out: Path, *,
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     # Local processes (SQLite): no more than there are videos, started at once (they load
-    # their models while the videos are checked).
+    # their models while the first videos are checked).
     local = min(default_processes() if workers is None else workers, max(1, len(videos)))
     jobs = Jobs(url, local_processes=local or None, start_local=True)
     helper = None
@@ -97,49 +99,56 @@ def run_batch(videos: list[str], exercise: str, side: str, out: Path, *,
         helper = _start_queue_workers(default_processes() if workers is None else workers,
                                       jobs.url)
     names = dict(zip(videos, _out_names(videos), strict=True))
-    failed = 0
+    counts = {"ok": 0, "failed": 0}
+    media_s = 0.0
+    pending: dict[int, str] = {}  # job id → video
+    bar = tqdm(total=len(videos), desc="batch", unit="video", file=sys.stderr,
+               disable=None if progress else True,
+               bar_format="{desc}: {n:.1f}/{total} videos |{bar}| {elapsed}<{remaining}")
     ended = False
+
+    def collect() -> None:
+        """Write the results of the jobs that have ended; move the bar."""
+        nonlocal media_s
+        running = 0.0
+        for s in jobs.states(list(pending)) if pending else []:
+            if not s.finished:
+                running += s.progress
+                continue
+            v = pending.pop(s.id)
+            if s.status == store.DONE:
+                counts["ok"] += 1
+                media_s += s.media_s or 0.0
+                (out / f"{names[v]}.json").write_text(
+                    json.dumps(s.result, indent=1, ensure_ascii=False), encoding="utf-8")
+            else:
+                counts["failed"] += 1
+                bar.write(f"{v}: {s.error}", file=sys.stderr)
+        bar.update(counts["ok"] + counts["failed"] + running - bar.n)
+
     try:
-        checked: list[tuple[float, str, JobRequest]] = []
+        last_look = time.monotonic()
         for v in videos:
             req = JobRequest(video=str(Path(v).resolve()), exercise=exercise, side=side,
                              approach=approach, lang=lang, analysis_fps=fps, source=v,
                              video_out=str((out / f"{names[v]}.mp4").resolve())
                              if video_out else None)
             try:
-                checked.append((check_video(req.video), v, req))
+                duration = check_video(req.video)
             except VideoError as exc:
-                failed += 1
-                print(f"{v}: {video_error_text(exc, lang, Path(v).name)}", file=sys.stderr)
-        checked.sort(key=lambda c: -c[0])
-        created = (jobs.submit_many([req for _, _, req in checked], [d for d, _, _ in checked])
-                   if checked else [])
-        pending = {s.id: v for s, (_, v, _) in zip(created, checked, strict=True)}
-        mark(f"batch queued {len(pending)}")
-        ok, media_s = 0, 0.0
-        bar = tqdm(total=len(pending), desc="batch", unit="video", file=sys.stderr,
-                   disable=None if progress else True,
-                   bar_format="{desc}: {n:.1f}/{total} videos |{bar}| {elapsed}<{remaining}")
-        seen = 0  # finished jobs
+                counts["failed"] += 1
+                bar.write(f"{v}: {video_error_text(exc, lang, Path(v).name)}", file=sys.stderr)
+                continue
+            (job,) = jobs.submit_many([req], [duration])
+            pending[job.id] = v
+            if time.monotonic() - last_look >= POLL_S:  # jobs already ending meanwhile
+                collect()
+                last_look = time.monotonic()
+        mark(f"batch queued {len(videos) - counts['failed']}")
+        collect()
         while pending:
-            running = 0.0
-            for s in jobs.states(list(pending)):
-                if not s.finished:
-                    running += s.progress
-                    continue
-                seen += 1
-                v = pending.pop(s.id)
-                if s.status == store.DONE:
-                    ok += 1
-                    media_s += s.media_s or 0.0
-                    (out / f"{names[v]}.json").write_text(
-                        json.dumps(s.result, indent=1, ensure_ascii=False), encoding="utf-8")
-                else:
-                    failed += 1
-                    bar.write(f"{v}: {s.error}", file=sys.stderr)
-            bar.update(seen + running - bar.n)
-            if pending:
-                jobs.wait(list(pending), POLL_S)  # at once when a local process ends a job
+            jobs.wait(list(pending), POLL_S)  # at once when a local process ends a job
+            collect()
         bar.close()
         mark("batch results")
         ended = True
@@ -148,4 +157,5 @@ def run_batch(videos: list[str], exercise: str, side: str, out: Path, *,
         jobs.close(wait=ended)
         _stop(helper)
         mark("batch end")
-    return BatchSummary(len(videos), ok, failed, media_s, time.monotonic() - t0)
+    return BatchSummary(len(videos), counts["ok"], counts["failed"], media_s,
+                        time.monotonic() - t0)

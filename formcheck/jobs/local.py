@@ -52,9 +52,8 @@ def _end_with_parent() -> None:
 def _leave() -> None:
     """A worker process's last step: end without the interpreter's teardown of MediaPipe.
 
-    That teardown took ~0.5 s, which a batch waits for, and printed tracebacks (by then
-    MediaPipe's own dispatch threads have stopped, so its models cannot be closed); the
-    operating system releases the models.
+    That teardown took ~0.5 s, which a batch waits for. The models are closed before this
+    runs (:mod:`formcheck.pose` closes them as the interpreter begins to exit).
     """
     logging.shutdown()
     mark("worker exit")
@@ -63,7 +62,8 @@ def _leave() -> None:
     os._exit(0)
 
 
-def _start(url: str, app: bool) -> None:
+def _start(url: str, app: bool, pids: multiprocessing.SimpleQueue) -> None:
+    pids.put(os.getpid())  # for LocalWorkers.stop
     mark("worker start")
     from . import runner  # the engine: in the worker processes only
 
@@ -106,9 +106,10 @@ class LocalWorkers:
         self.db = db
         self._stopping = False
         n = processes or default_processes()
-        self._pool = ProcessPoolExecutor(
-            n, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start, initargs=(url, app))
+        context = multiprocessing.get_context("spawn")
+        self._pids = context.SimpleQueue()  # each process puts its id as it starts
+        self._pool = ProcessPoolExecutor(n, mp_context=context, initializer=_start,
+                                         initargs=(url, app, self._pids))
         if start:
             for _ in range(n):  # the pool starts one more process per job none is free for
                 self._pool.submit(_ready)
@@ -134,8 +135,13 @@ class LocalWorkers:
     def stop(self) -> None:
         """Stop the processes now, mid-job; their jobs stay unfinished for :func:`resume`."""
         self._stopping = True
-        # No public way to end a pool's processes before Python 3.14's terminate_workers().
-        processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        # The executor lists its processes only from Python 3.14 (kill_workers()); they
+        # told their ids as they started. One still starting (not yet told) is not killed:
+        # it finds the pool shut when it is ready, and ends.
+        pids = set()
+        while not self._pids.empty():
+            pids.add(self._pids.get())
+        processes = [p for p in multiprocessing.active_children() if p.pid in pids]
         self._pool.shutdown(wait=False, cancel_futures=True)
         for p in processes:
             p.kill()  # an app's processes ignore SIGTERM (see the module)

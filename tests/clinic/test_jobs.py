@@ -157,16 +157,33 @@ def test_a_video_that_broke_off_twice_is_failed_with_its_reason(sqlite_db):
 
 
 def test_batch_on_sqlite_runs_local_workers(tmp_path, monkeypatch, capsys):
+    from formcheck.jobs import batch
+
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.delenv("FORMCHECK_DB_URL", raising=False)
-    # Shorter first on the command line (13.50 s, 13.57 s): queued the other way round.
     clips = [SAMPLES / "mini_squat_valgus_front.mp4", SAMPLES / "mini_squat_clean_side.mp4"]
     bad = tmp_path / "broken.mp4"
     bad.write_bytes(b"not a video" * 100)
     out = tmp_path / "out"
-    status = formcheck(["batch", *map(str, clips), str(bad), "--exercise", "mini_squat",
-                        "--side", "left", "--out", str(out), "--workers", "2",
+    steps = []  # each video is queued as soon as it is checked, before the next is checked
+    check, submit_many = batch.check_video, Jobs.submit_many
+
+    def checked(path: str) -> float:
+        steps.append(("check", Path(path).name))
+        return check(path)
+
+    def queue_jobs(self: Jobs, requests: list[JobRequest], *args: object) -> list:
+        steps.extend(("queue", Path(r.video).name) for r in requests)
+        return submit_many(self, requests, *args)
+
+    monkeypatch.setattr(batch, "check_video", checked)
+    monkeypatch.setattr(Jobs, "submit_many", queue_jobs)
+    status = formcheck(["batch", str(clips[0]), str(bad), str(clips[1]), "--exercise",
+                        "mini_squat", "--side", "left", "--out", str(out), "--workers", "2",
                         "--fps", str(FPS)])
+    names = [c.name for c in clips]
+    assert steps == [("check", names[0]), ("queue", names[0]), ("check", "broken.mp4"),
+                     ("check", names[1]), ("queue", names[1])]
     captured = capsys.readouterr()
     last = captured.out.strip().splitlines()[-1]
     assert status == 1
@@ -180,8 +197,8 @@ def test_batch_on_sqlite_runs_local_workers(tmp_path, monkeypatch, capsys):
                                .order_by(store.AnalysisJob.id)).all()
     finally:
         db.dispose()
-    assert [src for src, _ in queued] == [str(clips[1]), str(clips[0])]  # longest first
-    assert queued[0].media_s > queued[1].media_s
+    assert [src for src, _ in queued] == list(map(str, clips))  # in the order given
+    assert queued[0].media_s and queued[1].media_s
     for clip in clips:
         assert _truth(clip)["side"] == "left"
         want = _analyze_json(clip, tmp_path)
@@ -432,3 +449,28 @@ def test_app_workers_end_with_a_killed_app_and_its_job_resumes(sqlite_db, tmp_pa
     assert final.status == "done", final.error
     assert final.attempts == 2
     assert final.result["rep_count"] == 3 * truth["rep_count"]
+
+
+def test_stopped_local_workers_end_mid_job_and_leave_it_for_resume(sqlite_db, tmp_path,
+                                                                  repeated_clip, processes):
+    """``LocalWorkers.stop`` (the app's exit) ends its processes at once, even one busy with
+    a job and deaf to SIGTERM as the app's are; the job stays running for the next start."""
+    from formcheck.jobs import local
+
+    url = str(sqlite_db.engine.url)
+    clip = repeated_clip(SAMPLES / "mini_squat_clean_side.mp4", tmp_path / "long.mp4", 3)
+    job = store.create(sqlite_db, replace(_request(SAMPLES / "mini_squat_clean_side.mp4"),
+                                          video=str(clip)), 30.0)
+    workers = local.LocalWorkers(url, sqlite_db, 1, app=True)
+    try:
+        workers.submit(job.id)
+        deadline = time.monotonic() + WAIT_S
+        while not ((s := store.get(sqlite_db, job.id)).status == "running" and s.progress > 0):
+            assert time.monotonic() < deadline, s
+            time.sleep(0.1)
+        mine = processes.children(os.getpid(), workers_only=True)
+        assert int(s.worker.rpartition(":")[2]) in mine
+    finally:
+        workers.stop()
+    processes.wait_ended(mine, cap_s=10)
+    assert store.get(sqlite_db, job.id).status == "running"
