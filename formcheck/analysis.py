@@ -20,7 +20,6 @@ from . import __version__
 from .filters import fill_gaps, smooth_zero_lag
 from .i18n import text
 from .kinematics import (
-    camera_pose_from_world,
     camera_turn_deg,
     leg_label_swaps,
     moving_side,
@@ -39,6 +38,7 @@ from .measures import (
     compute_measures,
     front_sign_of,
     fuse_legs,
+    turned_camera,
 )
 from .pose import PoseEstimator, PoseFrame, PoseTrack
 from .protocol import (
@@ -204,11 +204,8 @@ def smoothed_measures(track: PoseTrack, side: str, programme: Programme, view: s
     world = track.world_xyz if view in VIEWS_3D else None
     turn, elevation = None, 0.0
     if view in VIEWS_TURNED:
-        turn = camera_turn_deg(xy[track.detected])
-        if tr.world_pitch_gain > 0:
-            sign, elevation = camera_pose_from_world(track.world_xyz[track.detected],
-                                                     tr.world_pitch_gain, tr.world_pitch_offset_deg)
-            turn, elevation = sign * turn, max(float(np.nan_to_num(elevation)), 0.0)
+        sign, elevation = turned_camera(track.world_xyz[track.detected], tr)
+        turn = sign * camera_turn_deg(xy[track.detected])
     raw = compute_measures(xy, track.visibility, side, tr.min_visibility_count, front, world, turn,
                            elevation)
     fs = 1.0 / float(np.median(np.diff(track.t))) if len(track) > 2 else 30.0

@@ -22,7 +22,6 @@ from .i18n import text
 from .kinematics import (
     LegLabels,
     anterior_sign,
-    camera_pose_from_world,
     camera_turn_deg,
     estimate_view,
     swap_leg_labels,
@@ -36,9 +35,10 @@ from .measures import (
     calibrated,
     compute_measures,
     fuse_legs,
+    turned_camera,
 )
 from .overlay import OverlayState, angle_anchors, annotate
-from .pose import PoseEstimator, PoseFrame, side_landmark
+from .pose import N_LANDMARKS, PoseEstimator, PoseFrame, side_landmark
 from .protocol import PatientSettings, Programme, apply_overrides, default_programme
 from .session import Event, ExerciseSession
 
@@ -394,13 +394,9 @@ class LiveSession:
                 st.message, st.message_is_fault = text("live.hold_position", self.lang), False
                 if t - self._phase_since >= PLACEMENT_S:
                     st.view = estimate_view(np.stack(self._views))
-                    self._turn_deg = camera_turn_deg(np.stack(self._views))
-                    if self.tr.world_pitch_gain > 0 and self._worlds:
-                        sign, elevation = camera_pose_from_world(
-                            np.stack(self._worlds), self.tr.world_pitch_gain,
-                            self.tr.world_pitch_offset_deg)
-                        self._turn_deg *= sign
-                        self._elevation_deg = max(float(np.nan_to_num(elevation)), 0.0)
+                    sign, self._elevation_deg = turned_camera(
+                        np.array(self._worlds).reshape(-1, N_LANDMARKS, 3), self.tr)
+                    self._turn_deg = sign * camera_turn_deg(np.stack(self._views))
                     self.spec = apply_overrides(
                         self.programme.exercise(self.spec.id).for_view(st.view),
                         self.settings.overrides.get(self.spec.id))

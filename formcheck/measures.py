@@ -81,6 +81,21 @@ def quality_key(measure: str) -> str:
     return "quality_other" if measure.endswith("_other") else "quality"
 
 
+def turned_camera(world: np.ndarray, tracking: Tracking) -> tuple[float, float]:
+    """``(turn sign, elevation °)`` to measure a turned view with, from world landmarks.
+
+    :func:`kinematics.camera_pose_from_world` with the ``tracking`` gain and offset.
+    Only a camera above the body is corrected (below the hips the model's lean
+    overstates it): the elevation is at least 0, and 0 when the correction is off or
+    the body is never seen upright.
+    """
+    if tracking.world_pitch_gain <= 0 or len(world) == 0:
+        return 1.0, 0.0
+    sign, elevation = k.camera_pose_from_world(world, tracking.world_pitch_gain,
+                                               tracking.world_pitch_offset_deg)
+    return sign, max(float(np.nan_to_num(elevation)), 0.0)
+
+
 def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility: float,
                      front_sign: float, world: np.ndarray | None = None,
                      turn_deg: float | None = None, elevation_deg: float = 0.0
