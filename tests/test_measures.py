@@ -36,11 +36,14 @@ def test_lying_knee_reads_true_when_the_model_puts_the_hips_towards_the_ceiling(
     assert knee[-20:] == pytest.approx(true[-20:], abs=1.0)
 
 
-def test_without_the_hip_shift_a_constant_angle_offset_reads_the_bent_knee_low():
+def with_tracking(**changes):
+    """The default programme with some tracking fields changed."""
     prog = default_programme()
-    off = dataclasses.replace(prog, tracking=dataclasses.replace(prog.tracking,
-                                                                 lying_straight_knee_deg=0.0))
-    true, knee, cal = measured_knee(off, 7.0)
+    return dataclasses.replace(prog, tracking=dataclasses.replace(prog.tracking, **changes))
+
+
+def test_without_the_hip_shift_a_constant_angle_offset_reads_the_bent_knee_low():
+    true, knee, cal = measured_knee(with_tracking(lying_straight_knee_deg=0.0), 7.0)
     assert cal.hip_shift == 0.0
     assert np.median(true[-20:] - knee[-20:]) > 10.0
 
@@ -117,10 +120,7 @@ def test_bridge_angles_read_true_when_the_model_puts_the_resting_hips_towards_th
 
 
 def test_without_the_hip_shift_the_bridge_reads_low():
-    prog = default_programme()
-    off = dataclasses.replace(prog, tracking=dataclasses.replace(prog.tracking,
-                                                                 lying_max_hip_shift=0.0))
-    truth, got, cal = measured_bridge(off, 7.0)
+    truth, got, cal = measured_bridge(with_tracking(lying_max_hip_shift=0.0), 7.0)
     assert cal.hip_shift == 0.0
     assert np.median(truth["hip_flexion"][:40] - got["hip_flexion"][:40]) > 8.0
     assert np.median(truth["knee_flexion"][:40] - got["knee_flexion"][:40]) > 5.0

@@ -16,6 +16,7 @@ Frames are ``(H, W, 3)`` uint8 RGB; every function is pure given its seed.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -205,8 +206,7 @@ def retimed(track: PoseTrack, speed: float, rate_hz: float | None = None) -> Pos
     """
     t0 = (track.t - track.t[0]) / speed
     if rate_hz is None or len(track) < 2:
-        return PoseTrack(t0, track.image_xyz, track.visibility, track.world_xyz,
-                         track.n_people, track.image_wh)
+        return dataclasses.replace(track, t=t0)
     t = np.arange(0.0, t0[-1], 1.0 / rate_hz)
     j = np.clip(np.searchsorted(t0, t, side="right") - 1, 0, len(t0) - 2)
     w = ((t - t0[j]) / (t0[j + 1] - t0[j]))[:, None, None]
@@ -215,8 +215,9 @@ def retimed(track: PoseTrack, speed: float, rate_hz: float | None = None) -> Pos
     def lerp(a: np.ndarray) -> np.ndarray:
         return a[j] * (1 - w) + a[j + 1] * w
 
-    return PoseTrack(t, lerp(track.image_xyz), track.visibility[near], lerp(track.world_xyz),
-                     track.n_people[near], track.image_wh)
+    return dataclasses.replace(track, t=t, image_xyz=lerp(track.image_xyz),
+                               visibility=track.visibility[near],
+                               world_xyz=lerp(track.world_xyz), n_people=track.n_people[near])
 
 
 def jittered(track: PoseTrack, sigma: float, seed: int = 0) -> PoseTrack:
@@ -231,12 +232,13 @@ def jittered(track: PoseTrack, sigma: float, seed: int = 0) -> PoseTrack:
     scale = max(w, h) / np.array([w, h, w], float)
     image = track.image_xyz + rng.normal(0.0, sigma, track.image_xyz.shape) * scale
     world = track.world_xyz + rng.normal(0.0, 2 * sigma, track.world_xyz.shape)
-    return PoseTrack(track.t, image, track.visibility, world, track.n_people, track.image_wh)
+    return dataclasses.replace(track, image_xyz=image, world_xyz=world)
 
 
 def without_person(track: PoseTrack, lost: np.ndarray) -> PoseTrack:
     """``track`` with nobody found where ``lost`` ``(T,)`` is True (blur, furniture)."""
     image, world = track.image_xyz.copy(), track.world_xyz.copy()
     image[lost], world[lost] = np.nan, np.nan
-    return PoseTrack(track.t, image, np.where(lost[:, None], 0.0, track.visibility), world,
-                     np.where(lost, 0, track.n_people), track.image_wh)
+    return dataclasses.replace(track, image_xyz=image, world_xyz=world,
+                               visibility=np.where(lost[:, None], 0.0, track.visibility),
+                               n_people=np.where(lost, 0, track.n_people))
