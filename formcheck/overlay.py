@@ -188,7 +188,7 @@ def annotate(rgb: np.ndarray, state: OverlayState) -> np.ndarray:
             if np.all(np.isfinite(p)) and np.isfinite(deg):
                 key = f"angle_labels.{label}"
                 name = f"{text(key, state.lang)} " if has(key) else ""
-                patch = _text_patch(f"{name}{deg:.0f}°", small, (255, 255, 0), True)
+                patch = _text_patch(f"{name}{round(deg)}°", small, (255, 255, 0), True)
                 # Keep the label inside the frame: left of the joint near the right edge.
                 x = p[0] + 8 if p[0] + 8 + patch.shape[1] <= w else p[0] - 8 - patch.shape[1]
                 _paste(out, patch, x, p[1] - 8)

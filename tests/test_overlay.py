@@ -51,3 +51,15 @@ def test_the_count_line_says_one_rep_in_the_singular():
     assert count_label(dataclasses.replace(one, count=2, lang="en")) == "2 reps"
     assert count_label(dataclasses.replace(one, goal=10, set_index=2)) == \
         "1 / 10 herhalingen  ·  Serie 2"
+
+
+def test_an_angle_just_under_zero_is_drawn_as_0_not_minus_0():
+    # Seen on the live page: a straight knee read -0.3° was labelled "knee -0°".
+    xy = np.tile([[200.0, 150.0]], (33, 1))
+    frame = np.zeros((300, 400, 3), np.uint8)
+    drawn = [annotate(frame, OverlayState(xy=xy, side="left", title="", count=0, lang="en",
+                                          angles={"knee_flexion": deg},
+                                          anchors={"knee_flexion": 25}))
+             for deg in (-0.3, 0.3, 1.0)]
+    assert np.array_equal(drawn[0], drawn[1])
+    assert not np.array_equal(drawn[1], drawn[2])  # the label is drawn at all
