@@ -78,6 +78,8 @@ def quality_key(measure: str) -> str:
         return "trunk_quality"
     if measure == "knee_width_ratio":
         return "legs_quality"
+    if measure.endswith("_operated"):
+        return "quality_operated"
     return "quality_other" if measure.endswith("_other") else "quality"
 
 
@@ -187,9 +189,14 @@ def fuse_legs(meas: dict[str, np.ndarray], min_quality: float) -> dict[str, np.n
     count: a leg hidden behind the other (side view) gets little weight, two
     well-seen legs are averaged. Weights grow with each leg's quality above
     ``min_quality``; a leg without a value leaves the other. Returns a copy in
-    which every name in :data:`SAGITTAL_LEG_MEASURES` and ``quality`` hold the fusion.
+    which every name in :data:`SAGITTAL_LEG_MEASURES` and ``quality`` hold the fusion;
+    the operated leg's own values stay as ``<name>_operated`` (``quality_operated``),
+    for telling whether both legs moved together (:class:`~formcheck.session.BoutCheck`).
     """
     out = dict(meas)
+    for name in (*SAGITTAL_LEG_MEASURES, "quality"):
+        if name in meas:
+            out[name + "_operated"] = meas[name]
     q1, q2 = meas["quality"], meas["quality_other"]
     w1 = np.clip((q1 - min_quality) / (1.0 - min_quality), 0.0, 1.0) ** 2 + 1e-6
     w2 = np.clip((q2 - min_quality) / (1.0 - min_quality), 0.0, 1.0) ** 2 + 1e-6

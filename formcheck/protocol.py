@@ -89,6 +89,7 @@ class ExerciseSpec:
     min_move_s: float
     faults: tuple[FaultRule, ...]
     start_knee_flexion_deg: tuple[float, float] | None = None
+    min_legs_together: float = 0.0
     enabled: bool = True
     view_thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
 

@@ -15,6 +15,7 @@ returns the per-rep record.
 from __future__ import annotations
 
 import math
+import statistics
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -222,11 +223,20 @@ class BoutCheck:
     from a chair also bend knees and hips; they are told apart by the trunk
     leaving the exercise's posture (upright or lying) and by the hips
     travelling sideways in the picture (measured in trunk lengths, so handheld
-    zoom or distance does not matter).
+    zoom or distance does not matter). For an exercise of both legs together
+    (``legs_together`` > 0, e.g. a squat), a cycle that reached its target with
+    one leg at a time (a step, a knee curl, a knee lift) is not the exercise
+    either: at its top (where the more bent leg is within 80 % of its peak) the
+    less bent leg shows, in the median, under ``legs_together`` of its angle.
+    That is judged only on frames where both legs are seen with at least
+    ``min_quality``.
     """
 
-    def __init__(self, posture: str, max_tilt_deg: float, max_travel: float) -> None:
+    def __init__(self, posture: str, max_tilt_deg: float, max_travel: float,
+                 signal: str = "", legs_together: float = 0.0, min_quality: float = 0.0
+                 ) -> None:
         self.posture, self.max_tilt_deg, self.max_travel = posture, max_tilt_deg, max_travel
+        self.signal, self.legs_together, self.min_quality = signal, legs_together, min_quality
         self.reset()
 
     def reset(self) -> None:
@@ -234,9 +244,10 @@ class BoutCheck:
         self.tilt = 0.0
         self.lo, self.hi = math.inf, -math.inf
         self.length = 0.0
+        self.legs: list[tuple[float, float]] = []  # (more bent leg, less bent leg) per frame
 
     def update(self, values: dict[str, float]) -> None:
-        """Feed one frame's ``trunk_tilt``, ``hip_x`` and ``trunk_length``."""
+        """Feed one frame's ``trunk_tilt``, ``hip_x``, ``trunk_length`` (and each leg's signal)."""
         tilt = values.get("trunk_tilt", math.nan)
         if math.isfinite(tilt):
             off = abs(tilt - 90.0) if self.posture == "lying" else tilt
@@ -245,13 +256,28 @@ class BoutCheck:
         if math.isfinite(x) and math.isfinite(length):
             self.lo, self.hi = min(self.lo, x), max(self.hi, x)
             self.length = max(self.length, length)
+        if self.legs_together > 0:
+            a = values.get(self.signal + "_operated", math.nan)
+            b = values.get(self.signal + "_other", math.nan)
+            q = min(values.get("quality_operated", math.nan),
+                    values.get("quality_other", math.nan))
+            if math.isfinite(a) and math.isfinite(b) and q >= self.min_quality:
+                self.legs.append((max(a, b), min(a, b)))
 
-    def problem(self) -> str | None:
-        """``posture`` or ``travel`` when the cycle was not the exercise, else None."""
+    def problem(self, reached: bool = True) -> str | None:
+        """``posture``, ``travel`` or ``one_leg`` when the cycle was not the exercise, else None.
+
+        ``one_leg`` is judged only on a cycle that ``reached`` its target.
+        """
         if self.tilt > self.max_tilt_deg:
             return "posture"
         if self.length > 0 and self.hi - self.lo > self.max_travel * self.length:
             return "travel"
+        if reached and self.legs_together > 0 and self.legs:
+            peak = max(hi for hi, _ in self.legs)
+            top = [lo / hi for hi, lo in self.legs if peak > 0 and hi >= 0.8 * peak]
+            if top and statistics.median(top) < self.legs_together:
+                return "one_leg"
         return None
 
 
@@ -373,7 +399,9 @@ class ExerciseSession:
                                         self.tracking.min_visibility)
         self._pending: list[str] = []
         self.bout = BoutCheck(spec.posture, self.tracking.max_posture_tilt_deg,
-                              self.tracking.max_travel_trunks)
+                              self.tracking.max_travel_trunks, spec.signal,
+                              spec.min_legs_together if spec.legs == "both" else 0.0,
+                              self.tracking.min_visibility)
         self.ignored: list[tuple[float, float, str]] = []
         self._next_view: tuple[ExerciseSpec, str] | None = None
         self.reps: list[Rep] = []
@@ -534,7 +562,7 @@ class ExerciseSession:
             # and a much larger one); what the operated leg showed was that movement
             # bleeding into its landmarks, not one of its own (warned as ``wrong_leg``).
             return None
-        problem = self.bout.problem()
+        problem = self.bout.problem(reached)
         if problem:
             self.ignored.append((start, end, problem))
             return Event(end, "not_exercise", {"start_s": start, "end_s": end, "why": problem})

@@ -307,6 +307,26 @@ def test_walking_or_bending_down_is_not_a_rep():
     assert len(reps) == 1 and [w for *_, w in s.ignored] == ["posture"]
 
 
+def test_a_squat_with_one_leg_at_a_time_is_not_a_rep():
+    t, v = ramp([(0, 0)] + rep_knots(1, 60) + rep_knots(5, 60) + [(10, 0)])
+    seen = {"quality_operated": np.full_like(t, 0.9), "quality_other": np.full_like(t, 0.9)}
+    both = dict(seen, knee_flexion_operated=v, knee_flexion_other=0.9 * v)
+    _, reps, _ = run("mini_squat", t, v, extra=both)
+    assert [r.completed for r in reps] == [True, True]
+    # the second bend with the other knee straight: a knee curl or a step
+    one = dict(both, knee_flexion_other=np.where(t > 5, 3.0, 0.9 * v))
+    s, reps, _ = run("mini_squat", t, v, extra=one)
+    assert len(reps) == 1 and [w for *_, w in s.ignored] == ["one_leg"]
+    # ... not judged when the other leg is barely seen (hidden behind the near one)
+    hidden = dict(one, quality_other=np.full_like(t, 0.3))
+    _, reps, _ = run("mini_squat", t, v, extra=hidden)
+    assert [r.completed for r in reps] == [True, True]
+    # ... nor for an exercise of the operated leg alone
+    s, _, _ = run("hip_flexion", t, v, extra=dict(one, hip_flexion_operated=v,
+                                                   hip_flexion_other=np.full_like(t, 3.0)))
+    assert not s.ignored
+
+
 def test_a_hold_with_jitter_and_sway_is_still_a_hold():
     rng = np.random.default_rng(1)
     t, v = ramp([(0, 0)] + rep_knots(1, 60, hold=3.4) + [(8, 0)])
