@@ -228,8 +228,8 @@ class BoutCheck:
     one leg at a time (a step, a knee curl, a knee lift) is not the exercise
     either: at its top (where the more bent leg is within 80 % of its peak) the
     less bent leg shows, in the median, under ``legs_together`` of its angle.
-    That is judged only on frames where both legs are seen with at least
-    ``min_quality``.
+    That is judged only when both legs are seen with at least ``min_quality`` in
+    most of those frames (a far leg hidden behind the near one cannot show it).
     """
 
     def __init__(self, posture: str, max_tilt_deg: float, max_travel: float,
@@ -244,7 +244,7 @@ class BoutCheck:
         self.tilt = 0.0
         self.lo, self.hi = math.inf, -math.inf
         self.length = 0.0
-        self.legs: list[tuple[float, float]] = []  # (more bent leg, less bent leg) per frame
+        self.legs: list[tuple[float, float, bool]] = []  # (more bent, less bent, seen)
 
     def update(self, values: dict[str, float]) -> None:
         """Feed one frame's ``trunk_tilt``, ``hip_x``, ``trunk_length`` (and each leg's signal)."""
@@ -261,8 +261,8 @@ class BoutCheck:
             b = values.get(self.signal + "_other", math.nan)
             q = min(values.get("quality_operated", math.nan),
                     values.get("quality_other", math.nan))
-            if math.isfinite(a) and math.isfinite(b) and q >= self.min_quality:
-                self.legs.append((max(a, b), min(a, b)))
+            if math.isfinite(a) and math.isfinite(b):
+                self.legs.append((max(a, b), min(a, b), q >= self.min_quality))
 
     def problem(self, reached: bool = True) -> str | None:
         """``posture``, ``travel`` or ``one_leg`` when the cycle was not the exercise, else None.
@@ -274,9 +274,10 @@ class BoutCheck:
         if self.length > 0 and self.hi - self.lo > self.max_travel * self.length:
             return "travel"
         if reached and self.legs_together > 0 and self.legs:
-            peak = max(hi for hi, _ in self.legs)
-            top = [lo / hi for hi, lo in self.legs if peak > 0 and hi >= 0.8 * peak]
-            if top and statistics.median(top) < self.legs_together:
+            peak = max(hi for hi, _, _ in self.legs)
+            top = [(lo / hi, seen) for hi, lo, seen in self.legs if peak > 0 and hi >= 0.8 * peak]
+            seen = [x for x, ok in top if ok]
+            if 2 * len(seen) >= len(top) > 0 and statistics.median(seen) < self.legs_together:
                 return "one_leg"
         return None
 
