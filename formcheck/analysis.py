@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .filters import fill_gaps, length_jitter, noise_cutoff_hz, smooth_zero_lag
+from .filters import fill_gaps, length_jitter, noise_cutoff_hz, noise_gain, smooth_zero_lag
 from .i18n import text
 from .kinematics import (
     camera_turn_deg,
@@ -213,7 +213,9 @@ def smoothed_measures(track: PoseTrack, side: str, programme: Programme, view: s
     recording's own noise (:func:`signal_noise_deg`): its cut-off is lowered, down
     to ``smoothing_min_cutoff_hz``, until that noise is smoothed to
     ``smoothing_noise_deg``. A steady pose model keeps the default cut-off, and
-    the other measures (faults) keep it always.
+    the other measures (faults) keep it always. ``signal_noise`` ``(T,)`` holds the
+    noise left in the signal after that smoothing (degrees; NaN when not measured),
+    which the rep counter must rise clear of.
     """
     tr = programme.tracking
     xy = to_isotropic(track.image_xyz, track.image_wh)
@@ -232,15 +234,17 @@ def smoothed_measures(track: PoseTrack, side: str, programme: Programme, view: s
     fs = 1.0 / float(np.median(np.diff(track.t))) if len(track) > 2 else 30.0
     cutoff = tr.smoothing_cutoff_hz
     name = NOISE_OF.get(signal or "", signal)
-    cutoffs = {}
+    cutoffs, residual = {}, float("nan")
     if tr.smoothing_noise_deg > 0 and name in raw:
         noise = signal_noise_deg(raw[name], lambda x, w: measures(x, w)[name], xy, world)
         fc = noise_cutoff_hz(noise, fs, cutoff, tr.smoothing_min_cutoff_hz, tr.smoothing_noise_deg)
         cutoffs = {name: fc, name + "_other": fc}
+        residual = noise * noise_gain(fs, fc)
     out = {}
     for key, v in raw.items():
         v = fill_gaps(v, track.t, tr.max_gap_s)
         out[key] = smooth_zero_lag(v, fs, cutoffs.get(key, cutoff))
+    out["signal_noise"] = np.full(len(track), residual)
     return out
 
 

@@ -139,6 +139,7 @@ class Tracking:
     world_pitch_offset_deg: float = 0.0
     smoothing_noise_deg: float = 0.0
     smoothing_min_cutoff_hz: float = 0.0
+    noise_margin_sd: float = 0.0
 
 
 @dataclass(frozen=True)
