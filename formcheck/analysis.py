@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .filters import fill_gaps, smooth_zero_lag
+from .filters import fill_gaps, length_jitter, noise_cutoff_hz, noise_gain, smooth_zero_lag
 from .i18n import text
 from .kinematics import (
     camera_turn_deg,
@@ -40,7 +40,7 @@ from .measures import (
     fuse_legs,
     turned_camera,
 )
-from .pose import PoseEstimator, PoseFrame, PoseTrack
+from .pose import SKELETON_EDGES, PoseEstimator, PoseFrame, PoseTrack
 from .protocol import (
     ExerciseSpec,
     PatientSettings,
@@ -195,9 +195,28 @@ def track_video(path: str | Path, estimator: PoseEstimator | None = None,
     return track, truncated
 
 
-def smoothed_measures(track: PoseTrack, side: str, programme: Programme, view: str
-                      ) -> dict[str, np.ndarray]:
-    """Raw measures of a whole track, gaps filled and smoothed without lag."""
+SEGMENTS = tuple(e for e in SKELETON_EDGES if 0 not in e and e not in ((27, 31), (28, 32)))
+"""Body segments (landmark index pairs) whose lengths show the pose model's noise: the
+skeleton's shoulders, hips, trunk sides, arms, thighs, shanks and feet (heel to ankle and to
+toe), not the face (a head turning changes them quickly)."""
+NOISE_OF = {"hip_lift": "hip_flexion"}
+"""Signals derived after calibration, and the raw measure whose noise they carry."""
+
+
+def smoothed_measures(track: PoseTrack, side: str, programme: Programme, view: str,
+                      signal: str | None = None) -> dict[str, np.ndarray]:
+    """Raw measures of a whole track, gaps filled and smoothed without lag.
+
+    With ``signal`` (the movement signal) and ``smoothing_noise_deg`` set, the
+    smoothing of the signal (both legs' readings; for a signal derived after
+    calibration, the measure it comes from: :data:`NOISE_OF`) follows the
+    recording's own noise (:func:`signal_noise_deg`): its cut-off is lowered, down
+    to ``smoothing_min_cutoff_hz``, until that noise is smoothed to
+    ``smoothing_noise_deg``. A steady pose model keeps the default cut-off, and
+    the other measures (faults) keep it always. ``signal_noise`` ``(T,)`` holds the
+    noise left in the signal after that smoothing (degrees; NaN when not measured),
+    which the rep counter must rise clear of.
+    """
     tr = programme.tracking
     xy = to_isotropic(track.image_xyz, track.image_wh)
     front = front_sign_of(xy[track.detected]) if track.detected.any() else 1.0
@@ -206,14 +225,51 @@ def smoothed_measures(track: PoseTrack, side: str, programme: Programme, view: s
     if view in VIEWS_TURNED:
         sign, elevation = turned_camera(track.world_xyz[track.detected], tr)
         turn = sign * camera_turn_deg(xy[track.detected])
-    raw = compute_measures(xy, track.visibility, side, tr.min_visibility_count, front, world, turn,
-                           elevation)
+
+    def measures(xy: np.ndarray, world: np.ndarray | None) -> dict[str, np.ndarray]:
+        return compute_measures(xy, track.visibility, side, tr.min_visibility_count, front, world,
+                                turn, elevation)
+
+    raw = measures(xy, world)
     fs = 1.0 / float(np.median(np.diff(track.t))) if len(track) > 2 else 30.0
+    cutoff = tr.smoothing_cutoff_hz
+    name = NOISE_OF.get(signal or "", signal)
+    cutoffs, residual = {}, float("nan")
+    if tr.smoothing_noise_deg > 0 and name in raw:
+        noise = signal_noise_deg(raw[name], lambda x, w: measures(x, w)[name], xy, world)
+        fc = noise_cutoff_hz(noise, fs, cutoff, tr.smoothing_min_cutoff_hz, tr.smoothing_noise_deg)
+        cutoffs = {name: fc, name + "_other": fc}
+        residual = noise * noise_gain(fs, fc)
     out = {}
-    for name, v in raw.items():
+    for key, v in raw.items():
         v = fill_gaps(v, track.t, tr.max_gap_s)
-        out[name] = smooth_zero_lag(v, fs, tr.smoothing_cutoff_hz)
+        out[key] = smooth_zero_lag(v, fs, cutoffs.get(key, cutoff))
+    out["signal_noise"] = np.full(len(track), residual)
     return out
+
+
+def signal_noise_deg(signal: np.ndarray,
+                     measure: Callable[[np.ndarray, np.ndarray | None], np.ndarray],
+                     xy: np.ndarray, world: np.ndarray | None) -> float:
+    """Frame-to-frame noise of a measure ``(T,)`` that the landmarks' own noise gives it.
+
+    The landmarks' noise is read from the jitter of body segment lengths
+    (:func:`~formcheck.filters.length_jitter`; the movement does not change
+    them), in the picture and, when the measure uses them, in the world
+    landmarks; the measure is taken again (``measure(xy, world)``) on landmarks
+    shaken by that much (fixed seed), and the robust spread of the change is its
+    noise. Not read from the measure itself: a quick movement's change from
+    frame to frame looks like noise there.
+    """
+    rng = np.random.default_rng(0)
+    jitter = lambda p: np.nan_to_num(length_jitter(p, SEGMENTS))  # noqa: E731
+    shaken_xy = xy + rng.normal(0.0, jitter(xy), xy.shape)
+    shaken_world = None if world is None else world + rng.normal(0.0, jitter(world), world.shape)
+    change = measure(shaken_xy, shaken_world) - signal
+    change = change[np.isfinite(change)]
+    if change.size < 10:
+        return float("nan")
+    return float(1.4826 * np.median(np.abs(change - np.median(change))))
 
 
 def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
@@ -328,7 +384,7 @@ def _segment_measures(track: PoseTrack, side: str, programme: Programme,
     meas: dict[str, np.ndarray] = {}
     first: Calibration | None = None
     for v in dict.fromkeys(s[2] for s in segments):
-        raw_v = smoothed_measures(track, side, programme, v)
+        raw_v = smoothed_measures(track, side, programme, v, specs[v].signal)
         mask = np.zeros(len(track), bool)
         for a, b, sv in segments:
             mask[a:b] |= sv == v

@@ -1,4 +1,4 @@
-"""Signal clean-up: short-gap filling, zero-lag and causal Butterworth smoothing."""
+"""Signal clean-up: short-gap filling, zero-lag and causal Butterworth smoothing, noise."""
 
 from __future__ import annotations
 
@@ -51,6 +51,57 @@ def smooth_zero_lag(x: np.ndarray, fs_hz: float, cutoff_hz: float, order: int = 
             if b - a > padlen:
                 col[a:b] = signal.sosfiltfilt(sos, col[a:b])
     return out
+
+
+def length_jitter(points: np.ndarray, pairs: tuple[tuple[int, int], ...]) -> float:
+    """Noise of one landmark coordinate, from how the lengths of segments jitter.
+
+    A body segment keeps its length while the body moves, and a length that
+    changes with the view (foreshortening) changes smoothly at the frame rate:
+    the second difference of each length over consecutive frames is near zero
+    but for the noise of its two ends (independent noise ``s`` on every
+    coordinate gives the length a noise of ``√2 s`` and its second difference
+    ``√12 s``). Per segment the robust (median absolute deviation) spread of
+    those differences; of the segments, the quietest quarter's (a limb turning
+    quickly in depth, or read at the wrong place for a frame, jitters more).
+
+    Args:
+        points: ``(T, K, D)`` landmark positions over consecutive frames (NaN
+            where not seen).
+        pairs: the segments' landmark indices.
+
+    Returns:
+        ``s`` in the points' unit; NaN when fewer than 10 frames have a segment.
+
+    """
+    spreads = []
+    for a, b in pairs:
+        length = np.linalg.norm(points[:, a] - points[:, b], axis=-1)
+        d2 = length[2:] - 2.0 * length[1:-1] + length[:-2]
+        d2 = d2[np.isfinite(d2)]
+        if d2.size >= 10:
+            spreads.append(1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(12.0))
+    return float(np.percentile(spreads, 25)) if spreads else float("nan")
+
+
+def noise_gain(fs_hz: float, cutoff_hz: float, order: int = 2) -> float:
+    """Share of white noise's standard deviation :func:`smooth_zero_lag` lets through."""
+    impulse = np.zeros(int(8 * fs_hz) + 1)
+    impulse[len(impulse) // 2] = 1.0
+    return float(np.sqrt(np.sum(smooth_zero_lag(impulse, fs_hz, cutoff_hz, order) ** 2)))
+
+
+def noise_cutoff_hz(noise: float, fs_hz: float, cutoff_hz: float, min_cutoff_hz: float,
+                    target: float, step_hz: float = 0.25) -> float:
+    """The highest cut-off that smooths white noise of standard deviation ``noise`` to ``target``.
+
+    Tried from ``cutoff_hz`` down to ``min_cutoff_hz`` in steps of ``step_hz``:
+    ``min_cutoff_hz`` when none does, ``cutoff_hz`` when ``noise`` is NaN.
+    """
+    fc = cutoff_hz
+    while fc - step_hz >= min_cutoff_hz - 1e-9 and noise * noise_gain(fs_hz, fc) > target:
+        fc -= step_hz
+    return fc
 
 
 class CausalSmoother:

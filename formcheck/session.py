@@ -85,6 +85,9 @@ class RepCounter:
     signal was seen under ``start`` before the cycle began and :attr:`rise` how
     far it rose within it: a recording that starts in the bottom position and
     only comes back up has not shown a rep.
+    :attr:`margin` (degrees, set between cycles) raises the start and the target
+    for a signal noisier than the thresholds were set for: a rep must rise clear
+    of the noise.
     """
 
     def __init__(self, start: float, target: float, ret: float,
@@ -92,6 +95,7 @@ class RepCounter:
         self.start, self.target, self.ret = start, target, ret
         self.return_fraction = return_fraction
         self.min_return_s = min_return_s
+        self.margin = 0.0
         self._back_since = math.nan
         self._stretch_t = math.nan
         self._at_target_t = math.nan
@@ -119,11 +123,11 @@ class RepCounter:
             # starts only once it rises again by as much as from the return level to
             # the target (a wobble on the way down is not a new rep).
             self._trough = min(self._trough, v)
-            rise = self.target if self.last is not None and self._trough > self.ret \
-                else self.start
-            if v >= self.start and v >= self._trough + rise - self.ret:
+            start, target = self.start + self.margin, self.target + self.margin
+            rise = target if self.last is not None and self._trough > self.ret else start
+            if v >= start and v >= self._trough + rise - self.ret:
                 self.active, self.onset = True, self._last_rest_t
-                self.peak, self.reached = v, v >= self.target
+                self.peak, self.reached = v, v >= target
                 self._stretch_t = self._at_target_t = t
                 self.from_rest, self.first = self._seen_below_start, v
                 return "started"
@@ -131,7 +135,7 @@ class RepCounter:
                 self._seen_below_start = True
             return None
         self.peak = max(self.peak, v)
-        if v >= self.target and not self.reached:
+        if v >= self.target + self.margin and not self.reached:
             self.reached, self._stretch_t = True, t
         if v >= self.target:
             if t - self._at_target_t >= self.min_return_s:
@@ -481,6 +485,15 @@ class ExerciseSession:
             self._set_reps = 0
         if self._next_view is not None and not self.counter.active:
             self._apply_view()
+        noise = values.get("signal_noise", math.nan)
+        if math.isfinite(noise):
+            # Noise beyond what the thresholds were set for: a rep must rise and
+            # reach its target by that much more to be told from the noise.
+            nominal = self.tracking.smoothing_noise_deg
+            margin = self.tracking.noise_margin_sd * math.sqrt(max(noise ** 2 - nominal ** 2, 0.0))
+            for c in (self.counter, self.other):
+                if not c.active:
+                    c.margin = margin
         state = self.counter.update(t, v)
         if state == "started":
             # The rep's samples start with the rest before it.

@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from formcheck.filters import CausalSmoother, fill_gaps, smooth_zero_lag
+from formcheck.filters import (
+    CausalSmoother,
+    fill_gaps,
+    length_jitter,
+    noise_cutoff_hz,
+    noise_gain,
+    smooth_zero_lag,
+)
 
 
 def test_short_gaps_are_filled_long_ones_and_ends_kept():
@@ -39,3 +46,33 @@ def test_causal_smoother_lags_but_settles_and_restarts_after_nan():
     assert ys[5] < 10 and ys[-1] == pytest.approx(10, abs=0.1)
     assert np.isnan(s(np.array([np.nan]))[0])
     assert s(np.array([50.0]))[0] == pytest.approx(50)  # no ringing from stale state
+
+
+def _swinging_leg(t: np.ndarray) -> np.ndarray:
+    """``(T, 3, 2)`` hip, knee, ankle of a leg swinging quickly (a lift a second)."""
+    hip = np.zeros((t.size, 2))
+    a = np.radians(45 * (1 - np.cos(2 * np.pi * t)))          # thigh 0-90° from the vertical
+    knee = hip + 100 * np.stack([np.sin(a), np.cos(a)], -1)
+    ankle = knee + 100 * np.stack([np.zeros_like(a), np.ones_like(a)], -1)
+    return np.stack([hip, knee, ankle], 1)
+
+
+def test_length_jitter_reads_the_landmarks_noise_not_the_movement():
+    t = np.arange(0, 10, 0.1)
+    leg = _swinging_leg(t)
+    pairs = ((0, 1), (1, 2))
+    assert length_jitter(leg, pairs) < 0.05  # moving quickly, no noise: near 0
+    for sigma in (1.0, 3.0):
+        noisy = leg + np.random.default_rng(1).normal(0, sigma, leg.shape)
+        assert length_jitter(noisy, pairs) == pytest.approx(sigma, rel=0.3)
+    assert np.isnan(length_jitter(leg[:5], pairs))
+
+
+def test_noisier_signals_get_a_lower_cutoff_down_to_the_minimum():
+    fs = 10.0
+    assert noise_gain(fs, 2.0) < noise_gain(fs, 4.0) < 1.0
+    assert noise_cutoff_hz(0.3, fs, 4.0, 2.0, 1.0) == 4.0     # steady: the default
+    mid = noise_cutoff_hz(1.4, fs, 4.0, 2.0, 1.0)
+    assert 2.0 < mid < 4.0 and 1.4 * noise_gain(fs, mid) <= 1.0
+    assert noise_cutoff_hz(6.0, fs, 4.0, 2.0, 1.0) == 2.0     # very noisy: the minimum
+    assert noise_cutoff_hz(float("nan"), fs, 4.0, 2.0, 1.0) == 4.0

@@ -421,3 +421,25 @@ def test_two_quick_lifts_run_together_are_no_hold_for_the_next():
     t, v = ramp(knots + [(2.9, 0), (4.0, 0)])
     _, reps, _ = run("hip_flexion", t, v)
     assert len(reps) == 4 and reps[0].end_s < 1.8
+
+
+def test_a_noisy_reading_must_rise_clear_of_its_noise_to_count():
+    # Front-view squats (start 8°, target 14°) read by a shaky pose model: a wobble
+    # to 17° at rest is noise when the signal's measured noise is 4°, while the real
+    # squats (45°) still count. Without a noise measure (live), or with the noise the
+    # thresholds are set for, that wobble is a rep.
+    knots = [(0, 0), (1.0, 0), (1.3, 17), (1.6, 0), (3, 0)] + rep_knots(3, 45) + [(8, 0)]
+    t, v = ramp(knots + rep_knots(8, 45) + [(13, 0)])
+    prog = default_programme()
+    spec = prog.exercise("mini_squat").for_view("front")
+
+    def count(noise):
+        s = ExerciseSession(spec, PatientSettings("left"), "front", prog)
+        for ti, vi in zip(t, v, strict=True):
+            s.update(float(ti), {spec.signal: float(vi), "signal_noise": noise})
+        s.finish()
+        return s.rep_count
+
+    assert count(4.0) == 2
+    assert count(float("nan")) == 3
+    assert count(prog.tracking.smoothing_noise_deg) == 3
