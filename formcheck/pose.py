@@ -25,7 +25,7 @@ UNDEREXPOSED_BELOW = 150
 """A frame whose bright end (99th percentile) is under this grey level is underexposed."""
 COUNT_PEOPLE_EVERY_S = 2.0
 """How often :class:`PoseEstimator` looks for other people by default (a count costs
-~1.7 tracked frames: at 1 s it was a tenth of a worker's CPU at 10 frames a second)."""
+~2 tracked frames: at 1 s it was a tenth of a worker's CPU at 10 frames a second)."""
 
 
 def well_exposed(rgb: np.ndarray) -> np.ndarray:

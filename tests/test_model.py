@@ -56,3 +56,30 @@ def test_landmarks_match_the_reference_blazepose_graph(clips_dir):
             errors.append(float(np.median(np.abs(got - want).max(axis=1))))
     # Wrong input scaling drifts by 0.006–0.015; the right bundle agrees to < 1e-3.
     assert max(errors) < 0.0015, errors
+
+
+def test_landmark_model_computes_no_segmentation_mask():
+    # formcheck never reads the mask, and computing it took ~30 % of the tracker's CPU:
+    # models/build_model.py drops the layers that only feed it (the other outputs stay
+    # bit-identical). The mask output is left as a constant; every operator left feeds
+    # one of the outputs still computed.
+    from mediapipe.tasks.metadata import schema_py_generated as tflite
+
+    with zipfile.ZipFile(DEFAULT_MODEL) as z:
+        model = tflite.Model.GetRootAsModel(z.read("pose_landmarks_detector.tflite"), 0)
+    g = model.Subgraphs(0)
+    ops = [g.Operators(k) for k in range(g.OperatorsLength())]
+    producer = {int(t): k for k, op in enumerate(ops) for t in op.OutputsAsNumpy()}
+    outputs = [int(t) for t in g.OutputsAsNumpy()]
+    assert len(outputs) == 5  # landmarks, presence, mask, heatmap, world landmarks
+    mask = g.Tensors(outputs[2])
+    assert outputs[2] not in producer
+    assert model.Buffers(mask.Buffer()).DataLength() == 4 * int(np.prod(mask.ShapeAsNumpy()))
+    needed, todo = set(), [t for i, t in enumerate(outputs) if i != 2]
+    while todo:
+        k = producer.get(todo.pop())
+        if k is not None and k not in needed:
+            needed.add(k)
+            todo.extend(int(t) for t in ops[k].InputsAsNumpy() if t >= 0)
+    assert all(t in producer for i, t in enumerate(outputs) if i != 2)
+    assert needed == set(range(len(ops)))
