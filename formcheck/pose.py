@@ -311,21 +311,21 @@ class PoseEstimator:
         import mediapipe as mp
 
         ms = max(int(round(t * 1000)), self._last_ms + 1)
-        first = self._last_ms < 0
         rgb = well_exposed(rgb)
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
         self._last_ms = ms
-        if first:
-            with native_stderr_silenced():  # first call: native warnings
-                result = self._landmarker.detect_for_video(image, ms)
-        else:
+        # The runtime logs an INFO line on many calls (the bundled model's constant mask
+        # output, see models/build_model.py), and native warnings on the first one.
+        with native_stderr_silenced():
             result = self._landmarker.detect_for_video(image, ms)
         frame = from_mediapipe(result, t, (rgb.shape[1], rgb.shape[0]))
         if frame is None:
             return None
         if self._counter is not None and t - self._last_count_t >= self._count_every_s:
             self._last_count_t = t
-            self._people = max(1, len(self._counter.detect(image).pose_landmarks))
+            with native_stderr_silenced():
+                people = self._counter.detect(image).pose_landmarks
+            self._people = max(1, len(people))
         return dataclasses.replace(frame, n_people=self._people)
 
 

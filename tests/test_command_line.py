@@ -1,6 +1,7 @@
 """The command line as a user meets it: bad input gives one clear line, never a traceback."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -84,3 +85,15 @@ def test_exercises_lists_the_programme(run_cli):
     proc = run_cli("exercises", "--lang", "nl")
     assert proc.returncode == 0
     assert "Oefening 6" in proc.stdout and "3×5 → 3×10" in proc.stdout
+
+
+def test_analysing_a_video_prints_no_runtime_chatter(tmp_path, run_cli):
+    # The bundled model's constant mask output made the runtime log an INFO line on
+    # many frames (157 for this clip): a user should see the result, not that.
+    video = Path(__file__).resolve().parents[1] / "sample_videos" / "hip_abduction_clean_front.mp4"
+    out = tmp_path / "r.json"
+    proc = run_cli("analyze", str(video), "--exercise", "hip_abduction", "--side", "left",
+                   "--json", str(out), "--lang", "en")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip() == "", proc.stderr[:500]
+    assert json.loads(out.read_text())["rep_count"] > 0
