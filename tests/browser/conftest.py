@@ -120,6 +120,18 @@ def wait_shown(page, selector: str, timeout: float = 30_000) -> None:
     assert page.get_by_test_id("stException").count() == 0, main_text(page)
 
 
+def click_settled(locator, timeout: float = 30_000) -> None:
+    """Click ``locator`` once it matches exactly one element.
+
+    While Streamlit reruns, the previous run's element can stay on the page beside the new
+    one until the run ends (seen in CI: an exercise name matched twice just after a rerun).
+    """
+    from playwright.sync_api import expect
+
+    expect(locator).to_have_count(1, timeout=timeout)
+    locator.click(timeout=timeout)
+
+
 @pytest.fixture(scope="session")
 def playwright_instance(chromium: Path):
     from playwright.sync_api import sync_playwright

@@ -22,6 +22,7 @@ from formcheck.i18n import text
 from .conftest import (
     CLINIC_PASSWORD,
     CLINIC_USER,
+    click_settled,
     main_text,
     running_app,
     server_mode_camera,
@@ -124,7 +125,7 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     assert not store.is_checked()
     page.get_by_text(t("store_video"), exact=True).click()
     page.get_by_role("button", name=t("start_session")).click()
-    page.get_by_text(exercise_name("en", truth["exercise"]), exact=False).first.click()
+    click_settled(page.get_by_text(exercise_name("en", truth["exercise"]), exact=True))
     page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=30_000)
     page.set_input_files(UPLOAD_INPUT, str(clip))
     wait_shown(page, f"text={t('result_of', exercise=exercise_name('en', truth['exercise']))}",
@@ -227,7 +228,7 @@ def test_uploaded_set_lands_after_the_tab_is_closed(launch, clinic_url, clinic_s
 
     page = open_session_view()
     page.get_by_role("button", name=t("start_session")).click()
-    page.get_by_text(exercise_name("en", truth["exercise"]), exact=False).first.click()
+    click_settled(page.get_by_text(exercise_name("en", truth["exercise"]), exact=True))
     page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=30_000)
     page.set_input_files(UPLOAD_INPUT, str(clip))
     wait_shown(page, f"text={t('job_leave')}", 60_000)  # queued: the page follows the job
@@ -278,9 +279,9 @@ def test_live_set_saved_to_patient(launch, clinic_url, clinic_store, live_sample
     # Pick the patient, start a session, the exercise, the live camera.
     open_patient_session(page, clinic_url, LIVE_CODE)
     page.get_by_role("button", name=t("start_session")).click()
-    page.get_by_text(exercise_name("en", exercise), exact=True).click()
-    page.get_by_text(t("source_live"), exact=True).click()
-    page.get_by_text(text("app.mode_server", "en"), exact=True).click()  # the server mode
+    click_settled(page.get_by_text(exercise_name("en", exercise), exact=True))
+    click_settled(page.get_by_text(t("source_live"), exact=True))
+    click_settled(page.get_by_text(text("app.mode_server", "en"), exact=True))  # server mode
     webrtc = page.frame_locator('iframe[src*="webrtc_streamer"]')
     start = webrtc.get_by_role("button", name="START")
     start.wait_for(timeout=300_000)  # a state: the component has loaded (slow when loaded)

@@ -28,6 +28,7 @@ from .conftest import (
     CLINIC_PASSWORD,
     CLINIC_USER,
     REPO,
+    click_settled,
     main_text,
     running_app,
     wait_shown,
@@ -158,7 +159,7 @@ def test_home_set_reaches_the_clinician(launch, home_url, clinic_store, live_sam
     wait_shown(patient, f"text={h('title')}", 60_000)
     patient.wait_for_function("() => !location.search.includes('link=')", timeout=30_000)
     wait_shown(patient, f"text={h('today_sessions', count=0)}")
-    patient.get_by_text(exercise_name("en", exercise), exact=True).click()
+    click_settled(patient.get_by_text(exercise_name("en", exercise), exact=True))
     patient.wait_for_selector('iframe[src*="/formcheck/pose/"]', timeout=60_000)
     _one_set_ends(patient, artifacts)
     saved = records.set_records(db, clinician, CODE)
@@ -257,8 +258,8 @@ def test_home_upload_goes_through_the_queue_and_survives_a_server_stop(
 
     with running_app(env, "streamlit_home_upload.log") as app:
         page = open_link(app, "nl")   # the patient reads Dutch
-        page.get_by_text(exercise_name("nl", exercise), exact=True).click()
-        page.get_by_text(nl("how_upload"), exact=True).click()
+        click_settled(page.get_by_text(exercise_name("nl", exercise), exact=True))
+        click_settled(page.get_by_text(nl("how_upload"), exact=True))
         page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=30_000)
         # A bad video: refused at once, in the patient's language; nothing queued.
         page.set_input_files(UPLOAD_INPUT, str(bad))
