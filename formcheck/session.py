@@ -77,7 +77,9 @@ class RepCounter:
     long (a held pose, up to the last sample at the target) the signal must
     stay back that long before the cycle ends (at the moment it came back): a
     held pose misread low for a frame or two is not the end of the rep, while
-    quick reps end at once.
+    quick reps end at once. So does an attempt held short of the target (up from
+    rest for twice ``min_return_s``): a hold near ``start`` dips under the return
+    level on noise.
     The return level rises with the cycle's peak (``return_fraction`` of the
     excursion beyond the target): a deep rep whose next one starts before the
     person is fully back up still ends. :attr:`first` is the cycle's first
@@ -99,6 +101,8 @@ class RepCounter:
         self._back_since = math.nan
         self._stretch_t = math.nan
         self._at_target_t = math.nan
+        self._up_stretch_t = math.nan
+        self._up_t = math.nan
         self.active = False
         self.onset = math.nan
         self.peak = -math.inf
@@ -129,6 +133,7 @@ class RepCounter:
                 self.active, self.onset = True, self._last_rest_t
                 self.peak, self.reached = v, v >= target
                 self._stretch_t = self._at_target_t = t
+                self._up_stretch_t = self._up_t = t
                 self.from_rest, self.first = self._seen_below_start, v
                 return "started"
             if v < self.start:
@@ -143,15 +148,21 @@ class RepCounter:
             self._at_target_t = t
         self.rise = self.peak - self.first
         if v > self.ret + self.return_fraction * max(self.peak - self.target, 0.0):
+            if t - self._up_t >= self.min_return_s:
+                self._up_stretch_t = t
+            self._up_t = t
             self._back_since = math.nan
             return None
         if not math.isfinite(self._back_since):
             self._back_since = t
-        # Held: at the target for a while, up to the moment it left it (a quick
-        # rep's way down, sampled sparsely, is no hold however long it took), in one
-        # stretch (dips under the target shorter than min_return_s do not break it;
-        # after longer ones a pose merged from two quick lifts is no hold).
-        held = self.reached and self._at_target_t - self._stretch_t >= self.min_return_s * 2
+        # Held: at the target (an attempt short of it: up from rest) for a while, up to
+        # the moment it left it (a quick rep's way down, sampled sparsely, is no hold
+        # however long it took), in one stretch (dips under the target shorter than
+        # min_return_s do not break it; after longer ones a pose merged from two quick
+        # lifts is no hold).
+        stretch = (self._at_target_t - self._stretch_t if self.reached
+                   else self._up_t - self._up_stretch_t)
+        held = stretch >= self.min_return_s * 2
         if held and t - self._back_since < self.min_return_s:
             return None  # a held pose back only for a moment: a frame or two misread
         end, self._back_since = self._back_since, math.nan
