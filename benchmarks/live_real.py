@@ -12,7 +12,7 @@ back; the live page ends a set with the patient back at the start.)
 
 Prints a line per clip and side and writes ``benchmarks/results/live_real.json`` / ``.md``.
 
-Usage: python benchmarks/live_real.py [--lead S] [--renders DIR --name NAME]
+Usage: python benchmarks/live_real.py [--lead S] [--renders DIR --name NAME] [--noise PCT]
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from formcheck.analysis import analyze_track  # noqa: E402
 from formcheck.kinematics import estimate_view  # noqa: E402
 from formcheck.live import LiveSession  # noqa: E402
 from formcheck.protocol import PatientSettings  # noqa: E402
+from formcheck.synth.capture import jittered  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 CLIPS = REPO.parent / "shared" / "clips"
@@ -76,6 +77,9 @@ def main() -> int:
     ap.add_argument("--renders", type=Path, default=None,
                     help="instead of the real clips: rendered clips (*.mp4 with *.truth.json)")
     ap.add_argument("--name", default="live_real", help="results file name (without suffix)")
+    ap.add_argument("--noise", type=float, default=0.0,
+                    help="landmark noise, %% of the frame (as benchmarks/perturbed.py), on "
+                         "the poses given to both the live and the recorded analysis")
     args = ap.parse_args()
     if args.renders is not None:
         cases, folder = [], args.renders
@@ -94,6 +98,8 @@ def main() -> int:
     started = time.time()
     for case in cases:
         track, truncated = cached_track(folder / case["clip"])
+        if args.noise:
+            track = jittered(track, args.noise / 100)
         for side in case["sides"]:
             offline = analyze_track(track, case["exercise"], PatientSettings(side), "en",
                                     truncated=truncated)

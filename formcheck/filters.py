@@ -84,22 +84,32 @@ def length_jitter(points: np.ndarray, pairs: tuple[tuple[int, int], ...]) -> flo
     return float(np.percentile(spreads, 25)) if spreads else float("nan")
 
 
-def noise_gain(fs_hz: float, cutoff_hz: float, order: int = 2) -> float:
-    """Share of white noise's standard deviation :func:`smooth_zero_lag` lets through."""
+def noise_gain(fs_hz: float, cutoff_hz: float, order: int = 2, causal: bool = False) -> float:
+    """Share of white noise's standard deviation a low-pass lets through.
+
+    :func:`smooth_zero_lag` (recorded video), or with ``causal`` :class:`CausalSmoother`.
+    """
     impulse = np.zeros(int(8 * fs_hz) + 1)
-    impulse[len(impulse) // 2] = 1.0
-    return float(np.sqrt(np.sum(smooth_zero_lag(impulse, fs_hz, cutoff_hz, order) ** 2)))
+    if causal:
+        impulse[0] = 1.0
+        response = signal.sosfilt(butter_sos(cutoff_hz, fs_hz, order), impulse)
+    else:
+        impulse[len(impulse) // 2] = 1.0
+        response = smooth_zero_lag(impulse, fs_hz, cutoff_hz, order)
+    return float(np.sqrt(np.sum(response ** 2)))
 
 
 def noise_cutoff_hz(noise: float, fs_hz: float, cutoff_hz: float, min_cutoff_hz: float,
-                    target: float, step_hz: float = 0.25) -> float:
+                    target: float, step_hz: float = 0.25, causal: bool = False) -> float:
     """The highest cut-off that smooths white noise of standard deviation ``noise`` to ``target``.
 
     Tried from ``cutoff_hz`` down to ``min_cutoff_hz`` in steps of ``step_hz``:
-    ``min_cutoff_hz`` when none does, ``cutoff_hz`` when ``noise`` is NaN.
+    ``min_cutoff_hz`` when none does, ``cutoff_hz`` when ``noise`` is NaN. ``causal``:
+    for :class:`CausalSmoother` (live) rather than :func:`smooth_zero_lag`.
     """
     fc = cutoff_hz
-    while fc - step_hz >= min_cutoff_hz - 1e-9 and noise * noise_gain(fs_hz, fc) > target:
+    while fc - step_hz >= min_cutoff_hz - 1e-9 and \
+            noise * noise_gain(fs_hz, fc, causal=causal) > target:
         fc -= step_hz
     return fc
 
@@ -112,6 +122,7 @@ class CausalSmoother:
     """
 
     def __init__(self, n_channels: int, fs_hz: float, cutoff_hz: float, order: int = 2) -> None:
+        self.cutoff_hz = cutoff_hz
         self._sos = butter_sos(cutoff_hz, fs_hz, order)
         self._zi0 = signal.sosfilt_zi(self._sos)[:, None, :]  # (n_sections, 1, 2)
         self._zi = np.zeros((len(self._sos), n_channels, 2))  # (n_sections, C, 2)

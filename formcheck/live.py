@@ -12,12 +12,14 @@ import dataclasses
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .filters import CausalSmoother
+from .analysis import NOISE_OF, signal_noise_deg
+from .filters import CausalSmoother, noise_cutoff_hz, noise_gain
 from .i18n import text
 from .kinematics import (
     LegLabels,
@@ -53,6 +55,12 @@ MAX_FPS = 120.0         # frame intervals shorter than this rate's are taken as 
 CALIBRATION_WAIT_S = 5.0
 CALIBRATION_RETRY_S = 0.2   # while waiting, measured again this often (not every frame)
 MESSAGE_HOLD_S = 2.5    # a fault message stays at least this long
+# The pose model's noise is read again this often from the frames of the last
+# NOISE_WINDOW_S seconds (at least NOISE_MIN_FRAMES of them): the movement signal's
+# smoothing and the rise a rep needs follow it, as for recorded video.
+NOISE_EVERY_S = 1.0
+NOISE_WINDOW_S = 6.0
+NOISE_MIN_FRAMES = 15
 FULL_BODY = ("shoulder", "hip", "knee", "ankle")
 
 
@@ -170,6 +178,14 @@ class LiveSession:
         self._smoother: CausalSmoother | None = None
         self._smoother_fs = fs_hz
         self._names: list[str] = []
+        # Recent frames (t, isotropic xy, visibility, world) for the noise estimate, and
+        # what it gave: the movement signal's cut-off, its smoother, the noise left.
+        self._noise_frames: deque[tuple[float, np.ndarray, np.ndarray, np.ndarray | None]] = \
+            deque()
+        self._noise_t = -math.inf
+        self._signal_cutoff = self.tr.smoothing_cutoff_hz
+        self._signal_smoother: CausalSmoother | None = None
+        self._signal_noise = math.nan
         self._phase_since = math.nan
         self._cal_t: list[float] = []
         self._legs = LegLabels()           # the legs' labels kept consistent frame to frame
@@ -291,7 +307,7 @@ class LiveSession:
             self._dt_avg = 0.9 * self._dt_avg + 0.1 * dt if self._dt_avg else dt
             self.state.fps = 1.0 / self._dt_avg
         self._last_t = t
-        values = self._measure(frame, pre) if frame is not None else None
+        values = self._measure(frame, t, pre) if frame is not None else None
         self._advance(t, frame, values)
 
     def _raw_values(self, frames: Sequence[PoseFrame | None]) -> list[_Raw | None]:
@@ -327,7 +343,56 @@ class LiveSession:
         it = iter(rows)
         return [None if f is None else next(it) for f in frames]
 
-    def _measure(self, frame: PoseFrame, pre: _Raw | None = None) -> dict[str, float]:
+    def _read_noise(self, frame: PoseFrame, t: float) -> None:
+        """Keep ``frame`` for the noise estimate; every NOISE_EVERY_S, read the noise again.
+
+        The movement signal's noise (:func:`~formcheck.analysis.signal_noise_deg`, from
+        the jitter of body segment lengths over the recent frames) sets its cut-off
+        (lowered until that noise is smoothed to ``smoothing_noise_deg``, not below
+        ``smoothing_min_cutoff_hz``) and the noise left, which a rep must rise clear of.
+        Changed only between reps.
+        """
+        tr = self.tr
+        name = NOISE_OF.get(self.spec.signal, self.spec.signal)
+        if tr.smoothing_noise_deg <= 0:
+            return
+        xy = to_isotropic(frame.image_xyz[None], frame.image_wh)[0]
+        self._noise_frames.append((t, xy, frame.visibility, frame.world_xyz))
+        while self._noise_frames and self._noise_frames[0][0] < t - NOISE_WINDOW_S:
+            self._noise_frames.popleft()
+        if t - self._noise_t < NOISE_EVERY_S or len(self._noise_frames) < NOISE_MIN_FRAMES \
+                or (self.session is not None and self.session.counter.active):
+            return
+        self._noise_t = t
+        view = self.state.view
+        frames = list(self._noise_frames)
+        xys = np.stack([f[1] for f in frames])
+        vis = np.stack([f[2] for f in frames])
+        world = None
+        if view in VIEWS_3D:
+            if any(f[3] is None for f in frames):
+                return
+            world = np.stack([f[3] for f in frames])
+        turn = self._turn_deg if view in VIEWS_TURNED else None
+
+        def measure(x: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+            return compute_measures(x, vis, self.settings.side, tr.min_visibility_count,
+                                    self.front_sign, w, turn, self._elevation_deg)[name]
+
+        noise = signal_noise_deg(measure(xys, world), measure, xys, world)
+        if not math.isfinite(noise):
+            return
+        fs = self.state.fps or self.fs
+        if fs < 2.5 * tr.smoothing_cutoff_hz:   # not smoothed (see _measure)
+            self._signal_cutoff, self._signal_noise = tr.smoothing_cutoff_hz, noise
+            return
+        self._signal_cutoff = noise_cutoff_hz(noise, fs, tr.smoothing_cutoff_hz,
+                                              tr.smoothing_min_cutoff_hz,
+                                              tr.smoothing_noise_deg, causal=True)
+        self._signal_noise = noise * noise_gain(fs, self._signal_cutoff, causal=True)
+
+    def _measure(self, frame: PoseFrame, t: float, pre: _Raw | None = None
+                 ) -> dict[str, float]:
         if self.state.phase in ("placement", "countdown"):
             self.front_sign = pre.front_sign if pre is not None else float(
                 anterior_sign(to_isotropic(frame.image_xyz[None], frame.image_wh))[0])
@@ -350,12 +415,29 @@ class LiveSession:
         cutoff = self.tr.smoothing_cutoff_hz
         if fs < 2.5 * cutoff:
             self._smoother = None  # too few frames to smooth: the frame rate limits it
-            return dict(zip(self._names, values.tolist(), strict=True))
+            self._read_noise(frame, t)
+            out = dict(zip(self._names, values.tolist(), strict=True))
+            out["signal_noise"] = self._signal_noise
+            return out
         if self._smoother is None or abs(fs - self._smoother_fs) > 0.3 * self._smoother_fs:
             self._smoother = CausalSmoother(len(self._names), fs, cutoff)
+            self._signal_smoother = None
             self._smoother_fs = fs
         smooth = self._smoother(values)
-        return dict(zip(self._names, smooth.tolist(), strict=True))
+        out = dict(zip(self._names, smooth.tolist(), strict=True))
+        # The movement signal (both legs' readings) smoothed as its noise needs.
+        self._read_noise(frame, t)
+        name = NOISE_OF.get(self.spec.signal, self.spec.signal)
+        pair = [k for k in (name, name + "_other") if k in out]
+        if self._signal_cutoff < cutoff and pair:
+            s = self._signal_smoother
+            if s is None or s.cutoff_hz != self._signal_cutoff:
+                s = self._signal_smoother = CausalSmoother(len(pair), self._smoother_fs,
+                                                           self._signal_cutoff)
+            idx = [self._names.index(k) for k in pair]
+            out.update(zip(pair, s(values[idx]).tolist(), strict=True))
+        out["signal_noise"] = self._signal_noise
+        return out
 
     def _placement_problem(self, frame: PoseFrame | None) -> str | None:
         if frame is None:
