@@ -56,11 +56,13 @@ CALIBRATION_WAIT_S = 5.0
 CALIBRATION_RETRY_S = 0.2   # while waiting, measured again this often (not every frame)
 MESSAGE_HOLD_S = 2.5    # a fault message stays at least this long
 # The pose model's noise is read again this often from the frames of the last
-# NOISE_WINDOW_S seconds (at least NOISE_MIN_FRAMES of them): the movement signal's
-# smoothing and the rise a rep needs follow it, as for recorded video.
+# NOISE_WINDOW_S seconds (at least NOISE_MIN_FRAMES, at most the last NOISE_MAX_FRAMES of
+# them): the movement signal's smoothing and the rise a rep needs follow it, as for
+# recorded video.
 NOISE_EVERY_S = 1.0
 NOISE_WINDOW_S = 6.0
 NOISE_MIN_FRAMES = 15
+NOISE_MAX_FRAMES = 60
 FULL_BODY = ("shoulder", "hip", "knee", "ankle")
 
 
@@ -181,7 +183,7 @@ class LiveSession:
         # Recent frames (t, isotropic xy, visibility, world) for the noise estimate, and
         # what it gave: the movement signal's cut-off, its smoother, the noise left.
         self._noise_frames: deque[tuple[float, np.ndarray, np.ndarray, np.ndarray | None]] = \
-            deque()
+            deque(maxlen=NOISE_MAX_FRAMES)
         self._noise_t = -math.inf
         self._signal_cutoff = self.tr.smoothing_cutoff_hz
         self._signal_smoother: CausalSmoother | None = None
