@@ -634,7 +634,9 @@ class ExerciseSession:
         """Close the stream and return the reps.
 
         A full-range rep already more than half-way back from its peak to the
-        return level when the recording ends is counted. So is one the recording
+        return level when the recording ends is counted if it was still on its
+        way back (``end_moving_s``) or had come back near the return level: one
+        at rest in a position then (sitting down at the end) is no rep. So is one the recording
         ends in (target reached, not back) when it also started in that
         position and the first thing seen was the way back from it (a
         sit-to-stand filmed from seated to seated): the unseen halves of the
@@ -645,8 +647,15 @@ class ExerciseSession:
         """
         c = self.counter
         halfway = (c.peak + self.spec.return_deg) / 2
+        window = self.tracking.end_moving_s
+        recent = [v for t, v in zip(self._rep_t, self._rep_v, strict=True)
+                  if t >= self.t - window] if window > 0 else []
+        margin = self.tracking.hold_margin_deg
+        top = max(range(len(self._rep_v)), key=self._rep_v.__getitem__, default=0)
+        back = min(self._rep_v[top:], default=math.inf) <= self.spec.return_deg + margin
+        moving = not recent or back or max(recent) - self._last_v > margin
         if c.active and c.reached and math.isfinite(self._last_v) \
-                and self._last_v < halfway:
+                and self._last_v < halfway and moving:
             c.active = False
             c.last = (c.onset, self.t, c.peak, c.reached)
             self._finish_rep()

@@ -230,6 +230,16 @@ def test_recording_that_ends_on_the_way_back_counts_that_rep():
     t, v = ramp([(0, 0), (1, 15), (2, 100), (2.7, 50)])
     s, reps, _ = run("mini_squat", t, v)
     assert s.rep_count == 1
+    # Sitting down at the end, the knee misread far past the seat for a moment (a burned-in
+    # overlay on a real sit-to-stand read 150° for a 90° seat): the seated knee is below
+    # half of that peak, but at rest, not on its way back. No rep.
+    t, v = ramp([(0, 0), (1, 15), (2, 90), (2.4, 150), (2.8, 72), (4.0, 72)])
+    s, reps, _ = run("mini_squat", t, v)
+    assert s.rep_count == 0
+    # Back near the return level and rising again when the recording ends: that rep counts.
+    t, v = ramp([(0, 0), (1, 15), (2, 60), (3, 60), (3.8, 18), (4.5, 24)])
+    s, reps, _ = run("mini_squat", t, v)
+    assert s.rep_count == 1
 
 
 def test_missing_frames_do_not_break_a_rep():
