@@ -17,8 +17,8 @@ Azimuths: 0 = side view of the operated flank, +90 = in front (lying: at the fee
 elevation −10…+25°, portrait frames, sway, tremor, tempo, trunk leaning back,
 far leg hidden, adduction past the midline), default DIR ~/.cache/formcheck/bench-random.
 
-Usage: python benchmarks/render_set.py [DIR] [--set fixed|random] [--force] [--only SUBSTR]
-       [--dry-run] [--prune]   (DIR default: ~/.cache/formcheck/bench)
+Usage: python benchmarks/render_set.py [DIR] [--set fixed|random [--seed N]] [--force]
+       [--only SUBSTR] [--dry-run] [--prune]   (DIR default: ~/.cache/formcheck/bench)
 """
 
 from __future__ import annotations
@@ -214,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("dir", nargs="?", type=Path, default=None)
     ap.add_argument("--set", choices=sorted(DEFAULT_DIRS), default="fixed",
                     help="fixed: the 32-clip set (default); random: the domain-randomised set")
+    ap.add_argument("--seed", type=int, default=None,
+                    help="random set only: another seed gives a held-out set of the same "
+                         "design (e.g. --seed 4242 into ~/.cache/formcheck/bench-heldout)")
     ap.add_argument("--force", action="store_true", help="re-render even if up to date")
     ap.add_argument("--only", default="", help="render only clips whose name contains this")
     ap.add_argument("--dry-run", action="store_true", help="list the set, render nothing")
@@ -223,7 +226,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="delete clips in DIR rendered by this script but no longer in the set")
     args = ap.parse_args(argv)
     out_dir: Path = (args.dir or DEFAULT_DIRS[args.set]).expanduser()
-    clips = build_set() if args.set == "fixed" else random_set()
+    if args.seed is not None and args.set == "fixed":
+        ap.error("--seed is for --set random")
+    clips = build_set() if args.set == "fixed" else (
+        random_set() if args.seed is None else random_set(args.seed))
     problems = check_set(clips)
     for p in problems:
         print(f"set problem: {p}", file=sys.stderr)

@@ -32,6 +32,8 @@ SAGITTAL_LEG_MEASURES = ("hip_flexion", "hip_extension", "knee_flexion", "thigh_
                          "heel_rise", "hip_lift")
 """Leg measures both legs share in a two-legged exercise (fused by :func:`fuse_legs`)."""
 TRUNK = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
+HIPS_FACING = 0.3
+"""Hip width over trunk length from which the hips face the camera (front-on ~0.47)."""
 LEG_FRAME = ("thigh_along", "thigh_front", "shank_along", "shank_front")
 """Per leg, :func:`kinematics.leg_in_trunk_frame` as series (2-D views only): what
 :func:`with_hip_shift` re-measures hip and knee flexion from."""
@@ -126,7 +128,8 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
     per leg (NaN unless measured in 2-D); ``trunk_tilt`` (the
     trunk from the image vertical, 0–180°, uncalibrated), ``hip_x`` (the hips'
     horizontal position) and ``trunk_length``, for telling the exercise from
-    walking or bending down; and the qualities
+    walking or bending down; ``hip_height`` (the hips above the ankles in the
+    picture), for a squat's depth; and the qualities
     (0–1) ``quality``, ``quality_other`` (each leg), ``legs_quality`` (both)
     and ``trunk_quality``.
 
@@ -175,6 +178,14 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
     out["trunk_tilt"] = trunk_ok(np.abs(k.trunk_lean_deg(xy)))
     out["hip_x"] = trunk_ok(k.mid_hip(xy)[..., 0])
     out["trunk_length"] = trunk_ok(np.linalg.norm(k.trunk_axis(xy), axis=-1))
+    # The hips' height above the ankles, where the hips face the camera (their width at
+    # least HIPS_FACING of the trunk's length: turned sideways they read higher).
+    feet = (L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_ANKLE, L.RIGHT_ANKLE)
+    ankles_y = (xy[..., L.LEFT_ANKLE, 1] + xy[..., L.RIGHT_ANKLE, 1]) / 2
+    hip_width = np.linalg.norm(xy[..., L.LEFT_HIP, :] - xy[..., L.RIGHT_HIP, :], axis=-1)
+    facing = hip_width >= HIPS_FACING * out["trunk_length"]
+    out["hip_height"] = np.where(facing, _gate(ankles_y - k.mid_hip(xy)[..., 1], vis, feet,
+                                               min_visibility), np.nan)
     out["trunk_quality"] = np.min(vis[..., list(TRUNK)], axis=-1).astype(float)
     out["legs_quality"] = np.minimum(out["quality"], out["quality_other"])
     knees = (L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE)

@@ -90,6 +90,7 @@ class ExerciseSpec:
     faults: tuple[FaultRule, ...]
     start_knee_flexion_deg: tuple[float, float] | None = None
     min_legs_together: float = 0.0
+    hip_drop_target: float = 0.0
     enabled: bool = True
     view_thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
 

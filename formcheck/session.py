@@ -245,7 +245,12 @@ class BoutCheck:
     less bent leg shows, in the median, under ``legs_together`` of its angle.
     That is judged only when both legs are seen with at least ``min_quality`` in
     most of those frames (a far leg hidden behind the near one cannot show it).
+    :meth:`drop` tells how far the hips went down at the cycle's top, against the
+    rest before it (:meth:`rest`).
     """
+
+    REST_S = 3.0
+    """The rest a cycle's hip drop is measured from: the last this many seconds before it."""
 
     def __init__(self, posture: str, max_tilt_deg: float, max_travel: float,
                  signal: str = "", legs_together: float = 0.0, min_quality: float = 0.0
@@ -260,6 +265,30 @@ class BoutCheck:
         self.lo, self.hi = math.inf, -math.inf
         self.length = 0.0
         self.legs: list[tuple[float, float, bool]] = []  # (more bent, less bent, seen)
+        self.heights: list[tuple[float, float]] = []      # (signal, hip height)
+        if not hasattr(self, "_rest"):
+            self._rest: deque[tuple[float, float]] = deque(maxlen=300)
+        last = self._rest[-1][0] if self._rest else math.nan
+        rest = sorted(h for t, h in self._rest if t >= last - self.REST_S)
+        # Standing: the upper end of the rest (which may end on the last rep's way up).
+        self.rest_height = rest[int(0.9 * (len(rest) - 1))] if rest else math.nan
+
+    def rest(self, t: float, values: dict[str, float]) -> None:
+        """Feed one frame between cycles (its ``hip_height``)."""
+        h = values.get("hip_height", math.nan)
+        if math.isfinite(h):
+            self._rest.append((t, h))
+
+    def drop(self) -> float:
+        """Share of the rest's hip height the hips went down in the cycle (NaN: unseen).
+
+        The cycle's low: the mean of its three lowest readings (one misread frame is
+        not a squat).
+        """
+        if not (self.rest_height > 0) or not self.heights:
+            return math.nan
+        low = sorted(h for _, h in self.heights)[:3]
+        return 1.0 - sum(low) / len(low) / self.rest_height
 
     def update(self, values: dict[str, float]) -> None:
         """Feed one frame's ``trunk_tilt``, ``hip_x``, ``trunk_length`` (and each leg's signal)."""
@@ -278,17 +307,22 @@ class BoutCheck:
                     values.get("quality_other", math.nan))
             if math.isfinite(a) and math.isfinite(b):
                 self.legs.append((max(a, b), min(a, b), q >= self.min_quality))
+        s, h = values.get(self.signal, math.nan), values.get("hip_height", math.nan)
+        if math.isfinite(s) and math.isfinite(h):
+            self.heights.append((s, h))
 
-    def problem(self, reached: bool = True) -> str | None:
+    def problem(self, reached: bool = True, by_signal: bool = True) -> str | None:
         """``posture``, ``travel`` or ``one_leg`` when the cycle was not the exercise, else None.
 
-        ``one_leg`` is judged only on a cycle that ``reached`` its target.
+        ``one_leg`` is judged only on a cycle that ``reached`` its target on the signal
+        (``by_signal``; a squat seen reaching it by the hips going down has both legs bent,
+        however low the model reads the knees).
         """
         if self.tilt > self.max_tilt_deg:
             return "posture"
         if self.length > 0 and self.hi - self.lo > self.max_travel * self.length:
             return "travel"
-        if reached and self.legs_together > 0 and self.legs:
+        if reached and by_signal and self.legs_together > 0 and self.legs:
             peak = max(hi for hi, _, _ in self.legs)
             top = [(lo / hi, seen) for hi, lo, seen in self.legs if peak > 0 and hi >= 0.8 * peak]
             seen = [x for x, ok in top if ok]
@@ -523,6 +557,8 @@ class ExerciseSession:
                 self._rep_v.append(v)
             else:
                 self._recent.append((t, v))
+        if not self.counter.active and state != "ended":
+            self.bout.rest(t, values)
         if self.counter.active or state == "ended":
             self.bout.update(values)
             other = values.get(self.spec.signal + "_other", math.nan)
@@ -572,6 +608,11 @@ class ExerciseSession:
     def _finish_rep(self) -> Event | None:
         start, end, peak, reached = self.counter.last  # type: ignore[misc]
         c = self.counter
+        by_signal = reached
+        if not reached and self.spec.hip_drop_target > 0 \
+                and self.bout.drop() >= self.spec.hip_drop_target:
+            # From the front the 3-D knee reads a squat low; the hips going down show it.
+            reached = True
         if not c.from_rest and c.rise < self.spec.target_deg - self.spec.start_deg:
             # Seen only coming back from a position held when the recording
             # started: not a movement the patient was seen to make.
@@ -587,7 +628,7 @@ class ExerciseSession:
             # and a much larger one); what the operated leg showed was that movement
             # bleeding into its landmarks, not one of its own (warned as ``wrong_leg``).
             return None
-        problem = self.bout.problem(reached)
+        problem = self.bout.problem(reached, by_signal)
         if problem:
             self.ignored.append((start, end, problem))
             return Event(end, "not_exercise", {"start_s": start, "end_s": end, "why": problem})

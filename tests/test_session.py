@@ -25,7 +25,8 @@ def rep_knots(t0, peak, up=1.5, hold=0.0, down=1.5, base=0.0):
 def run(exercise, t, signal, view=None, extra=None, side="left", approach="posterolateral",
         overrides=None):
     prog = default_programme()
-    spec = apply_overrides(prog.exercise(exercise), overrides)
+    spec = prog.exercise(exercise)
+    spec = apply_overrides(spec.for_view(view) if view else spec, overrides)
     s = ExerciseSession(spec, PatientSettings(side, approach), view or spec.best_view, prog)
     events = []
     for i, ti in enumerate(t):
@@ -335,6 +336,23 @@ def test_a_squat_with_one_leg_at_a_time_is_not_a_rep():
     s, _, _ = run("hip_flexion", t, v, extra=dict(one, hip_flexion_operated=v,
                                                    hip_flexion_other=np.full_like(t, 3.0)))
     assert not s.ignored
+
+
+def test_a_front_view_squat_read_low_by_the_knee_is_reached_by_the_hips_going_down():
+    # Front-view renders of 60° squats: the model's 3-D knee read 9-12° (target 14°) while
+    # the hips went down by 9-18 % of their height above the ankles.
+    t, v = ramp([(0, 0)] + rep_knots(2, 10) + rep_knots(6, 10) + [(10, 0)])
+    standing = 200.0
+    hips = standing * (1 - 0.13 * np.clip(v / 10, 0, 1))   # down 13 % at the bottom
+    s, reps, _ = run("mini_squat", t, v, view="front", extra={"hip_height": hips})
+    assert [r.completed for r in reps] == [True, True]
+    # Hips that stay up (a knee wobble, a step): the attempts stay incomplete.
+    flat = standing * (1 - 0.03 * np.clip(v / 10, 0, 1))
+    s, reps, _ = run("mini_squat", t, v, view="front", extra={"hip_height": flat})
+    assert [r.completed for r in reps] == [False, False]
+    # From the side the knee is read well: the hips do not stand in for it.
+    s, reps, _ = run("mini_squat", t, v, view="side", extra={"hip_height": hips})
+    assert s.rep_count == 0
 
 
 def test_a_hold_with_jitter_and_sway_is_still_a_hold():
