@@ -257,6 +257,7 @@ class BoutCheck:
                  ) -> None:
         self.posture, self.max_tilt_deg, self.max_travel = posture, max_tilt_deg, max_travel
         self.signal, self.legs_together, self.min_quality = signal, legs_together, min_quality
+        self._rest: deque[tuple[float, float]] = deque(maxlen=300)  # (t, hip height)
         self.reset()
 
     def reset(self) -> None:
@@ -266,8 +267,6 @@ class BoutCheck:
         self.length = 0.0
         self.legs: list[tuple[float, float, bool]] = []  # (more bent, less bent, seen)
         self.heights: list[tuple[float, float]] = []      # (signal, hip height)
-        if not hasattr(self, "_rest"):
-            self._rest: deque[tuple[float, float]] = deque(maxlen=300)
         last = self._rest[-1][0] if self._rest else math.nan
         rest = sorted(h for t, h in self._rest if t >= last - self.REST_S)
         # Standing: the upper end of the rest (which may end on the last rep's way up).
