@@ -356,8 +356,14 @@ class FaultTracker:
         self.worst: dict[str, float] = {}
         self._prev_t: float | None = None
 
-    def update(self, t: float, values: dict[str, float], signal: float) -> list[str]:
-        """Feed one frame; returns fault codes that just became flagged."""
+    def update(self, t: float, values: dict[str, float], signal: float,
+               down: bool = False) -> list[str]:
+        """Feed one frame; returns fault codes that just became flagged.
+
+        ``down``: the body is seen part-way into the movement otherwise than by the
+        signal (a front-view squat's hips gone down), which opens a rule gated on the
+        signal (``only_when_signal_above``) as well.
+        """
         dt = 0.0 if self._prev_t is None else t - self._prev_t
         self._prev_t = t
         new = []
@@ -372,7 +378,7 @@ class FaultTracker:
                 prev = self.worst.get(key, math.nan)
                 self.worst[key] = x if not math.isfinite(prev) else (
                     max(prev, x) if rule.max is not None else min(prev, x))
-            gated = (rule.only_when_signal_above is not None and not (
+            gated = (rule.only_when_signal_above is not None and not down and not (
                 math.isfinite(signal) and signal > rule.only_when_signal_above)
                 ) or not rule.judgeable(values)
             if rule.violated(v) and not gated:
@@ -517,7 +523,7 @@ class ExerciseSession:
             if t - self._tail_rep.end_s > self.tracking.tail_s or self.counter.active:
                 self._tail_rep = None
             else:
-                for code in self.faults.update(t, values, v):
+                for code in self.faults.update(t, values, v, self._hips_down(values)):
                     rep = self._tail_rep
                     if code not in rep.faults:
                         rep.faults.append(code)
@@ -571,7 +577,7 @@ class ExerciseSession:
                 if held >= self.spec.hold_s and not self._hold_announced:
                     self._hold_announced = True
                     events.append(Event(t, "hold_reached", {"seconds": held}))
-            for code in self.faults.update(t, values, v):
+            for code in self.faults.update(t, values, v, self._hips_down(values)):
                 events.append(Event(t, "fault", {"code": code, "rep": len(self.reps) + 1}))
         elif self.precautions.rules:
             # Precautions hold all the time: a crossing between reps (the leg
@@ -603,6 +609,12 @@ class ExerciseSession:
         if self.spec.legs == "operated":
             self._watch_other_leg(t, values, events)
         return events
+
+    def _hips_down(self, values: dict[str, float]) -> bool:
+        """Whether the hips are half-way to ``hip_drop_target`` below the rest before the rep."""
+        target, rest = self.spec.hip_drop_target, self.bout.rest_height
+        return target > 0 and rest > 0 and \
+            1.0 - values.get("hip_height", math.nan) / rest >= target / 2
 
     def _finish_rep(self) -> Event | None:
         start, end, peak, reached = self.counter.last  # type: ignore[misc]

@@ -353,6 +353,14 @@ def test_a_front_view_squat_read_low_by_the_knee_is_reached_by_the_hips_going_do
     # From the side the knee is read well: the hips do not stand in for it.
     s, reps, _ = run("mini_squat", t, v, view="side", extra={"hip_height": hips})
     assert s.rep_count == 0
+    # Knees drifting inward while the hips are down is valgus, however low (here hardly
+    # over 8°, where valgus was judged) the knee reads.
+    t, v = ramp([(0, 0)] + rep_knots(2, 8.3) + rep_knots(6, 8.3) + [(10, 0)])
+    hips = standing * (1 - 0.13 * np.clip(v / 8.3, 0, 1))
+    inward = np.where(v > 3, 0.5, 1.0)
+    s, reps, _ = run("mini_squat", t, v, view="front",
+                     extra={"hip_height": hips, "knee_width_ratio": inward})
+    assert [r.faults for r in reps] == [["knee_valgus"], ["knee_valgus"]]
 
 
 def test_a_hold_with_jitter_and_sway_is_still_a_hold():
