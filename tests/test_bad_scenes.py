@@ -28,7 +28,7 @@ def test_two_people_in_view_is_warned(tmp_path):
     a, truth = sample("mini_squat_clean_side")
     b, _ = sample("hip_abduction_clean_front")
     out = tmp_path / "two.mp4"
-    with VideoWriter(out, 640, 480, 30) as w:  # the middle halves side by side
+    with VideoWriter(out, 640, 480, 30, reproducible=True) as w:  # middle halves side by side
         for (t, fa), (_, fb) in zip(read_frames(a), read_frames(b), strict=False):
             w.write(np.concatenate([fa[:, 160:480], fb[:, 160:480]], axis=1), t)
     res = analyze_video(out, truth["exercise"], PatientSettings(truth["side"]), "en")
@@ -42,7 +42,7 @@ def test_person_leaving_the_frame_is_warned_and_reps_before_are_kept(tmp_path):
     path, truth = sample("mini_squat_clean_side")
     first_end = truth["reps"][0]["end_s"]
     out = tmp_path / "leaves.mp4"
-    with VideoWriter(out, 640, 480, 30) as w:
+    with VideoWriter(out, 640, 480, 30, reproducible=True) as w:
         for t, f in read_frames(path):
             if t > first_end + 0.5:  # the person walks out: an empty room from here
                 f = np.full_like(f, 120)

@@ -2,6 +2,9 @@
 when absent). The conditions are in formcheck/synth/capture.py; the numbers for more
 clips and conditions come from benchmarks/capture.py."""
 
+import hashlib
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -12,6 +15,7 @@ from formcheck.analysis import analyze_track, track_video
 from formcheck.pose import UNDEREXPOSED_BELOW, well_exposed
 from formcheck.protocol import PatientSettings
 from formcheck.synth.capture import SWAPS_SIDES, cropped, degrade_video, held, mirrored, resampled
+from formcheck.video import VideoWriter
 
 FULL_SIZE = {"venkat_high_knees.mp4"}  # its miss showed at the clip's own size
 CASES = {c["clip"]: c for c in tomllib.loads(
@@ -61,6 +65,36 @@ def test_only_an_underexposed_frame_is_stretched():
         edge[:8 * bright:8, 0, 0] = 200  # bright values among the 300 sampled (every 8th)
         kept = np.percentile(edge[::8, ::8], 99) >= UNDEREXPOSED_BELOW
         assert (well_exposed(edge) is edge) == kept, bright
+
+
+def test_a_degraded_video_is_the_same_bytes_every_time(tmp_path):
+    # x264's macroblock tree read uninitialised stack memory: the same frames came out
+    # differently from one encoding to the next, and so did a real clip's count. Each
+    # condition is encoded eight times here and once in another process (before the fix
+    # some condition gave two or more files in each of 8 runs of this test).
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:120, 0:200]
+    src = tmp_path / "src.mp4"
+    with VideoWriter(src, 200, 120, 30) as w:
+        for i in range(20):
+            cx, cy = 100 + 50 * np.sin(i / 7), 60 + 30 * np.cos(i / 5)
+            blob = 220 * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / 600)[..., None]
+            w.write(np.clip(blob * [1, 0.6, 0.3] + rng.normal(30, 12, (120, 200, 3)), 0, 255)
+                    .astype(np.uint8), i / 30)
+
+    def digest(path):
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+    conditions = ["overlay", "dim", "handheld"]
+    other = subprocess.run(
+        [sys.executable, "-c", "import sys; from formcheck.synth.capture import degrade_video\n"
+         "for c in sys.argv[2:]: degrade_video(sys.argv[1], f'{sys.argv[1]}.{c}.mp4', c)",
+         str(src), *conditions], capture_output=True, timeout=120)
+    assert other.returncode == 0, other.stderr
+    for condition in conditions:
+        seen = {digest(degrade_video(src, tmp_path / f"{condition}{i}.mp4", condition))
+                for i in range(8)}
+        assert seen == {digest(f"{src}.{condition}.mp4")}, (condition, seen)
 
 
 @pytest.mark.clips

@@ -177,7 +177,8 @@ def degrade_video(src: str | Path, dst: str | Path, condition: str,
                   max_side: int | None = None) -> Path:
     """Write ``src`` under ``condition`` (a :data:`CONDITIONS` key) to ``dst``.
 
-    With ``max_side`` the frames are scaled down first.
+    With ``max_side`` the frames are scaled down first. The same input gives the same
+    bytes in every run (x264 without its macroblock tree, see :class:`VideoWriter`).
     """
     info = probe(src)
     fps = info.fps or 30.0
@@ -187,7 +188,8 @@ def degrade_video(src: str | Path, dst: str | Path, condition: str,
     try:
         for t, rgb in frames:
             if writer is None:
-                writer = VideoWriter(dst, rgb.shape[1], rgb.shape[0], fps=out_fps, crf=20)
+                writer = VideoWriter(dst, rgb.shape[1], rgb.shape[0], fps=out_fps, crf=20,
+                                     reproducible=True)
             writer.write(rgb, t)
     finally:
         if writer is not None:
