@@ -132,6 +132,15 @@ def click_settled(locator, timeout: float = 30_000) -> None:
     locator.click(timeout=timeout)
 
 
+def upload_settled(page, selector: str, path, timeout: float = 30_000) -> None:
+    """Give ``path`` to the file input ``selector`` once exactly one is on the page
+    (a rerun can leave the previous run's uploader beside the new one)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(selector)).to_have_count(1, timeout=timeout)
+    page.set_input_files(selector, str(path))
+
+
 @pytest.fixture(scope="session")
 def playwright_instance(chromium: Path):
     from playwright.sync_api import sync_playwright

@@ -10,7 +10,13 @@ import pytest
 from formcheck.i18n import text
 from formcheck.protocol import default_programme
 
-from .conftest import main_text, server_mode_camera, wait_shown, watch_live_count
+from .conftest import (
+    main_text,
+    server_mode_camera,
+    upload_settled,
+    wait_shown,
+    watch_live_count,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +30,7 @@ def test_upload_counts_reps_and_names_faults(launch, app_url, upload_sample, art
     page = launch().new_page(viewport={"width": 1400, "height": 2400})
     page.goto(f"{app_url}/video?lang=en&exercise={ex}&side={side}")
     page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=60_000)
-    page.set_input_files(UPLOAD_INPUT, str(clip))
+    upload_settled(page, UPLOAD_INPUT, clip)
     page.wait_for_selector(METRIC, timeout=120_000)
     page.wait_for_selector("text=Summary (PDF)", timeout=30_000)
     time.sleep(1)
@@ -67,7 +73,7 @@ def test_bad_upload_shows_message_not_traceback(launch, app_url, tmp_path, artif
     page = launch().new_page(viewport={"width": 1400, "height": 1200})
     page.goto(f"{app_url}/video?lang=nl")
     page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=60_000)
-    page.set_input_files(UPLOAD_INPUT, str(bad))
+    upload_settled(page, UPLOAD_INPUT, bad)
     page.wait_for_selector('[data-testid="stAlert"]', timeout=60_000)
     page.screenshot(path=str(artifacts / "app_bad_upload.png"))
     body = main_text(page)

@@ -26,6 +26,7 @@ from .conftest import (
     main_text,
     running_app,
     server_mode_camera,
+    upload_settled,
     wait_shown,
     watch_live_count,
 )
@@ -74,7 +75,7 @@ def open_patient_session(page, clinic_url: str, code: str) -> None:
     wait_shown(page, f"text={t('add_patient')}", 30_000)
     page.get_by_test_id("stSelectbox").click()
     page.get_by_role("option", name=code).click()
-    page.get_by_text(t("view_session"), exact=True).click()
+    click_settled(page.get_by_text(t("view_session"), exact=True))
 
 
 def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_sample,
@@ -120,14 +121,14 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     _seed_history(db, clinician)
 
     # Screening: start a session keeping the video (off by default), pick the exercise, upload.
-    page.get_by_text(t("view_session"), exact=True).click()
+    click_settled(page.get_by_text(t("view_session"), exact=True))
     store = page.get_by_role("checkbox", name=t("store_video"))
     assert not store.is_checked()
     page.get_by_text(t("store_video"), exact=True).click()
     page.get_by_role("button", name=t("start_session")).click()
     click_settled(page.get_by_text(exercise_name("en", truth["exercise"]), exact=True))
     page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=30_000)
-    page.set_input_files(UPLOAD_INPUT, str(clip))
+    upload_settled(page, UPLOAD_INPUT, clip)
     wait_shown(page, f"text={t('result_of', exercise=exercise_name('en', truth['exercise']))}",
           120_000)
     wait_shown(page, METRIC)
@@ -230,7 +231,7 @@ def test_uploaded_set_lands_after_the_tab_is_closed(launch, clinic_url, clinic_s
     page.get_by_role("button", name=t("start_session")).click()
     click_settled(page.get_by_text(exercise_name("en", truth["exercise"]), exact=True))
     page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=30_000)
-    page.set_input_files(UPLOAD_INPUT, str(clip))
+    upload_settled(page, UPLOAD_INPUT, clip)
     wait_shown(page, f"text={t('job_leave')}", 60_000)  # queued: the page follows the job
     page.screenshot(path=str(artifacts / "clinic_upload_queued.png"), full_page=True)
     page.close()

@@ -31,6 +31,7 @@ from .conftest import (
     click_settled,
     main_text,
     running_app,
+    upload_settled,
     wait_shown,
     write_y4m,
 )
@@ -204,7 +205,7 @@ def test_home_set_reaches_the_clinician(launch, home_url, clinic_store, live_sam
     assert "Traceback" not in main_text(again)
     # The open tab: choosing another exercise reruns the page, which finds the link withdrawn.
     other = "bridge" if exercise != "bridge" else "heel_slide"
-    patient.get_by_text(exercise_name("en", other), exact=True).first.click()
+    click_settled(patient.get_by_text(exercise_name("en", other), exact=True))
     wait_shown(patient, f"text={h('refused_title')}", 30_000)
 
 
@@ -262,10 +263,10 @@ def test_home_upload_goes_through_the_queue_and_survives_a_server_stop(
         click_settled(page.get_by_text(nl("how_upload"), exact=True))
         page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=30_000)
         # A bad video: refused at once, in the patient's language; nothing queued.
-        page.set_input_files(UPLOAD_INPUT, str(bad))
+        upload_settled(page, UPLOAD_INPUT, bad)
         wait_shown(page, f"text={video_error_message(refused.value, 'nl', bad.name)}", 60_000)
         assert store.home_jobs(db, patient.id, patient.created_at) == []
-        page.set_input_files(UPLOAD_INPUT, str(video))
+        upload_settled(page, UPLOAD_INPUT, video)
         wait_shown(page, f"text={nl('job_leave')}", 60_000)  # queued: the page follows it
         running = _job_state(db, patient.id, lambda j: j.status == "running" and j.progress > 0)
         page.screenshot(path=str(artifacts / "home_upload_running.png"), full_page=True)
