@@ -15,8 +15,11 @@ searching the strips beside the person (:meth:`PoseEstimator._people_beside`) an
 tracking in all, to
 ``benchmarks/results/people_count.json`` / ``people_count.md``.
 ``--whole-only`` counts in the whole frame only (the counting before the strips).
+``--conditions far,overlay,…`` runs only the real clips, each re-encoded under those
+capture conditions (:data:`formcheck.synth.capture.CONDITIONS`): a person far away in
+a padded frame, a burned-in overlay, a shaking camera must not make a second person.
 
-Usage: python benchmarks/people_count.py [--whole-only] [--name NAME]
+Usage: python benchmarks/people_count.py [--whole-only] [--conditions C,C,…] [--name NAME]
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from formcheck.analysis import analyze_track, track_video
 from formcheck.pose import PoseEstimator
 from formcheck.protocol import PatientSettings
 from formcheck.synth.bystander import with_bystander
+from formcheck.synth.capture import degrade_video
+from formcheck.video import VideoError
 
 REPO = Path(__file__).resolve().parent.parent
 CLIPS = REPO.parent / "shared" / "clips"
@@ -99,12 +104,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--whole-only", action="store_true",
                     help="count in the whole frame only (no strips beside the person)")
+    ap.add_argument("--conditions", default="",
+                    help="only the real clips, under these capture conditions")
     ap.add_argument("--name", default=None, help="results file name (without suffix)")
     args = ap.parse_args()
     if not (CLIPS / "clips.json").is_file():
         print(f"real clips not present at {CLIPS}")
         return 1
+    conditions = [c for c in args.conditions.split(",") if c]
     name = args.name or ("people_count_whole_only" if args.whole_only else "people_count")
+    if conditions and not args.name:
+        name = "people_count_" + "_".join(conditions)
     if args.whole_only:
         pose.strips_beside = lambda *a, **k: []
     clock = StripClock()
@@ -113,14 +123,27 @@ def main() -> int:
     rows = []
     t_start = time.time()
     with tempfile.TemporaryDirectory() as tmp:
-        for patient, other, scale, side in COMPOSITES:
+        for condition in conditions:
+            for src in sorted(CLIPS.glob("*.mp4")):
+                path = Path(tmp) / src.name
+                try:
+                    degrade_video(src, path, condition, max_side=640)
+                except VideoError as exc:  # a clip that breaks off: the frames before it
+                    if exc.code != "truncated" or not path.is_file():
+                        raise
+                want = "either" if src.stem in BYSTANDERS else False
+                rows.append({"video": f"{src.stem} ({condition})", "set": condition,
+                             "want": want, "why": BYSTANDERS.get(src.stem, ""),
+                             **measure(est, clock, path)})
+                print(rows[-1], flush=True)
+        for patient, other, scale, side in [] if conditions else COMPOSITES:
             label = f"{patient} + {other} ×{scale} {side}"
             path = with_bystander(CLIPS / f"{patient}.mp4", CLIPS / f"{other}.mp4",
                                   Path(tmp) / "two.mp4", scale, side, max_s=12.0, fps=10.0)
             rows.append({"video": label, "set": "composite", "want": True,
                          **measure(est, clock, path)})
             print(rows[-1], flush=True)
-        singles = sorted(CLIPS.glob("*.mp4")) + sorted(SAMPLES.glob("*.mp4"))
+        singles = [] if conditions else sorted(CLIPS.glob("*.mp4")) + sorted(SAMPLES.glob("*.mp4"))
         for path in singles:
             want = "either" if path.stem in BYSTANDERS else False
             rows.append({"video": path.stem, "set": "real" if path.parent == CLIPS else "sample",
@@ -129,7 +152,7 @@ def main() -> int:
             print(rows[-1], flush=True)
     est.close()
     summary = {}
-    for s in ("composite", "real", "sample"):
+    for s in conditions or ["composite", "real", "sample"]:
         sel = [r for r in rows if r["set"] == s]
         summary[s] = {"videos": len(sel), "warned": sum(r["warned"] for r in sel),
                       "as_wanted": sum(r["want"] in (r["warned"], "either") for r in sel),
@@ -142,7 +165,8 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     when = time.strftime("%Y-%m-%d %H:%M")
     (RESULTS / f"{name}.json").write_text(json.dumps(
-        {"run": when, "whole_only": args.whole_only, "seconds": round(time.time() - t_start),
+        {"run": when, "whole_only": args.whole_only, "conditions": conditions,
+         "seconds": round(time.time() - t_start),
          "summary": summary, "rows": rows}, indent=1))
     lines = [f"# People count{' (whole frame only)' if args.whole_only else ''}", "",
              f"Run {when} by `benchmarks/people_count.py`: composites (a real clip with a "
