@@ -383,6 +383,8 @@ class PoseEstimator:
         with native_stderr_silenced():
             whole = len(self._counter.detect(image).pose_landmarks)
         beside = self._people_beside(rgb, frame) if whole < 2 else 0
+        # A find in the whole frame counts at once: a therapist standing behind the
+        # patient (belivan_older_wall_supported_squat_side) is found at every other count.
         seen_twice = min(beside, self._beside_before)
         self._beside_before = beside
         return max(1, whole, 1 + seen_twice)
