@@ -37,6 +37,38 @@ SAME_PERSON_OVERLAP = 0.3
 this share of its box lies inside the tracked person's box."""
 
 
+SAME_POSE = 0.2
+"""Two poses the counter returns are one person found twice when their landmarks lie, in
+the median, within this share of the taller one's height of each other (either way round:
+the left/right labels may differ). Seen: 0.05-0.06 for a lying body found twice; 0.5-0.9
+for a therapist beside or behind a patient."""
+MIRROR = np.array([0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9, *[i + (1 if i % 2 else -1)
+                                                      for i in range(11, 33)]])
+"""Landmark indices with left and right exchanged."""
+
+
+def distinct_poses(poses: list[np.ndarray], same: float = SAME_POSE) -> int:
+    """How many different people ``poses`` (each ``(33, 2+)`` normalised) are.
+
+    >>> a = np.random.default_rng(0).random((33, 2))
+    >>> distinct_poses([a, a + 0.01, a + 0.5])
+    2
+    """
+    kept: list[np.ndarray] = []
+    for pose in poses:
+        xy = np.asarray(pose, float)[:, :2]
+        if not any(_same_person(xy, k, same) for k in kept):
+            kept.append(xy)
+    return len(kept)
+
+
+def _same_person(a: np.ndarray, b: np.ndarray, same: float) -> bool:
+    height = max(np.ptp(a[:, 1]), np.ptp(b[:, 1]), 1e-9)
+    gap = min(np.median(np.linalg.norm(a - b, axis=1)),
+              np.median(np.linalg.norm(a - b[MIRROR], axis=1)))
+    return bool(gap < same * height)
+
+
 def landmark_box(xy: np.ndarray) -> np.ndarray:
     """``(4,)`` box ``x0, y0, x1, y1`` around ``(N, 2+)`` normalised points, clipped to [0, 1]."""
     xy = np.clip(np.asarray(xy, float)[:, :2], 0.0, 1.0)
@@ -381,7 +413,9 @@ class PoseEstimator:
         """People in the frame: found in the whole ``image``, or beside ``frame``'s person."""
         assert self._counter is not None
         with native_stderr_silenced():
-            whole = len(self._counter.detect(image).pose_landmarks)
+            found = self._counter.detect(image).pose_landmarks
+        # The counter may return one body twice (a lying body, a close-up).
+        whole = distinct_poses([np.array([[p.x, p.y] for p in pose]) for pose in found])
         beside = self._people_beside(rgb, frame) if whole < 2 else 0
         # A find in the whole frame counts at once: a therapist standing behind the
         # patient (belivan_older_wall_supported_squat_side) is found at every other count.
