@@ -25,6 +25,22 @@ def tracked(clips_dir, name):
     return _tracks[name]
 
 
+def live_count(track, exercise, side):
+    """The live engine's count on ``track``'s poses, after its stillest start-like picture
+    held for 7 s (placement, countdown, calibration), as a patient would give them."""
+    from formcheck.live import LiveSession
+
+    offline = analyze_track(track, exercise, PatientSettings(side), "en")
+    signal = offline.measures[offline.spec.signal]
+    ready = int(np.nanargmin(np.abs(signal) + np.abs(np.gradient(signal))))  # standing still
+    live = LiveSession(exercise, PatientSettings(side), "en", fs_hz=10.0)
+    for k in range(70):
+        live.process_pose(track.frame(ready), k * 0.1)
+    for i in range(len(track)):
+        live.process_pose(track.frame(i), 7.0 + float(track.t[i] - track.t[0]))
+    return live.snapshot().rep_count
+
+
 @pytest.mark.clips
 @pytest.mark.parametrize("case,side", CASES,
                          ids=[f"{c['clip'].split('.')[0]}-{c['exercise']}-{s}" for c, s in CASES])
@@ -102,19 +118,9 @@ def test_live_engine_counts_quick_real_knee_lifts(clips_dir):
     # the count), fed the poses of a real clip of quick alternating knee lifts after the
     # patient stood still for placement, countdown and calibration, counts what the
     # recording holds (benchmarks/live_real.py does this for every real clip).
-    from formcheck.live import LiveSession
-
     case = next(c for c, side in CASES if c["clip"] == "venkat_high_knees.mp4" and side == "left")
     track, _ = tracked(clips_dir, case["clip"])
-    offline = analyze_track(track, case["exercise"], PatientSettings("left"), "en")
-    signal = offline.measures[offline.spec.signal]
-    ready = int(np.nanargmin(np.abs(signal) + np.abs(np.gradient(signal))))  # standing still
-    live = LiveSession(case["exercise"], PatientSettings("left"), "en", fs_hz=10.0)
-    for k in range(70):
-        live.process_pose(track.frame(ready), k * 0.1)
-    for i in range(len(track)):
-        live.process_pose(track.frame(i), 7.0 + float(track.t[i] - track.t[0]))
-    assert abs(live.snapshot().rep_count - case["reps"]) <= case["tolerance"]
+    assert abs(live_count(track, case["exercise"], "left") - case["reps"]) <= case["tolerance"]
 
 
 @pytest.mark.clips
@@ -123,21 +129,12 @@ def test_live_engine_on_a_noisy_pose_model_does_not_split_squats(clips_dir):
     # (a webcam in dim light): with the smoothing fixed for a steady model it counted 8 for
     # 5 squats. Live, too, the signal's smoothing and the rise a rep needs now follow the
     # noise read from the recent frames.
-    from formcheck.live import LiveSession
     from formcheck.synth.capture import jittered
 
     case = next(c for c, _ in CASES if c["clip"] == "douyin_squat_tutorial.mp4")
     track, _ = tracked(clips_dir, case["clip"])
     noisy = jittered(track, 0.01)
-    offline = analyze_track(noisy, case["exercise"], PatientSettings("left"), "en")
-    signal = offline.measures[offline.spec.signal]
-    ready = int(np.nanargmin(np.abs(signal) + np.abs(np.gradient(signal))))
-    live = LiveSession(case["exercise"], PatientSettings("left"), "en", fs_hz=10.0)
-    for k in range(70):
-        live.process_pose(noisy.frame(ready), k * 0.1)
-    for i in range(len(noisy)):
-        live.process_pose(noisy.frame(i), 7.0 + float(noisy.t[i] - noisy.t[0]))
-    assert abs(live.snapshot().rep_count - case["reps"]) <= case["tolerance"]
+    assert abs(live_count(noisy, case["exercise"], "left") - case["reps"]) <= case["tolerance"]
 
 
 @pytest.mark.clips
