@@ -176,15 +176,16 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
     out["trunk_lean_back"] = -out["trunk_lean_forward"]
     out["trunk_lean_side_signed"] = trunk_ok(k.trunk_lean_deg(xy))
     out["trunk_tilt"] = trunk_ok(np.abs(k.trunk_lean_deg(xy)))
-    out["hip_x"] = trunk_ok(k.mid_hip(xy)[..., 0])
+    hip = k.mid_hip(xy)
+    out["hip_x"] = trunk_ok(hip[..., 0])
     out["trunk_length"] = trunk_ok(np.linalg.norm(k.trunk_axis(xy), axis=-1))
     # The hips' height above the ankles, where the hips face the camera (their width at
     # least HIPS_FACING of the trunk's length: turned sideways they read higher).
-    feet = (L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_ANKLE, L.RIGHT_ANKLE)
+    hips_ankles = (L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_ANKLE, L.RIGHT_ANKLE)
     ankles_y = (xy[..., L.LEFT_ANKLE, 1] + xy[..., L.RIGHT_ANKLE, 1]) / 2
     hip_width = np.linalg.norm(xy[..., L.LEFT_HIP, :] - xy[..., L.RIGHT_HIP, :], axis=-1)
     facing = hip_width >= HIPS_FACING * out["trunk_length"]
-    out["hip_height"] = np.where(facing, _gate(ankles_y - k.mid_hip(xy)[..., 1], vis, feet,
+    out["hip_height"] = np.where(facing, _gate(ankles_y - hip[..., 1], vis, hips_ankles,
                                                min_visibility), np.nan)
     out["trunk_quality"] = np.min(vis[..., list(TRUNK)], axis=-1).astype(float)
     out["legs_quality"] = np.minimum(out["quality"], out["quality_other"])

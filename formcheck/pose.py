@@ -415,7 +415,7 @@ class PoseEstimator:
         with native_stderr_silenced():
             found = self._counter.detect(image).pose_landmarks
         # The counter may return one body twice (a lying body, a close-up).
-        whole = distinct_poses([np.array([[p.x, p.y] for p in pose]) for pose in found])
+        whole = distinct_poses([_pose_xy(pose) for pose in found])
         beside = self._people_beside(rgb, frame) if whole < 2 else 0
         # A find in the whole frame counts at once: a therapist standing behind the
         # patient (belivan_older_wall_supported_squat_side) is found at every other count.
@@ -441,10 +441,15 @@ class PoseEstimator:
             with native_stderr_silenced():
                 poses = self._counter.detect(strip).pose_landmarks  # type: ignore[union-attr]
             for pose in poses:
-                xy = np.array([[p.x, p.y] for p in pose])
+                xy = _pose_xy(pose)
                 xy[:, 0] = (x0 + xy[:, 0] * (x1 - x0)) / w  # strip -> frame coordinates
                 found += share_inside(landmark_box(xy), box) < SAME_PERSON_OVERLAP
         return found
+
+
+def _pose_xy(pose: list) -> np.ndarray:
+    """``(33, 2)`` normalised image positions of one pose the landmarker returned."""
+    return np.array([[p.x, p.y] for p in pose])
 
 
 def from_mediapipe(result: object, t: float, image_wh: tuple[int, int]) -> PoseFrame | None:

@@ -245,8 +245,8 @@ class BoutCheck:
     less bent leg shows, in the median, under ``legs_together`` of its angle.
     That is judged only when both legs are seen with at least ``min_quality`` in
     most of those frames (a far leg hidden behind the near one cannot show it).
-    :meth:`drop` tells how far the hips went down at the cycle's top, against the
-    rest before it (:meth:`rest`).
+    :meth:`drop` tells how far the hips went down in the cycle, against the rest
+    before it (:meth:`rest`).
     """
 
     REST_S = 3.0
@@ -266,7 +266,7 @@ class BoutCheck:
         self.lo, self.hi = math.inf, -math.inf
         self.length = 0.0
         self.legs: list[tuple[float, float, bool]] = []  # (more bent, less bent, seen)
-        self.heights: list[tuple[float, float]] = []      # (signal, hip height)
+        self.heights: list[float] = []   # hip heights of frames with the signal seen
         last = self._rest[-1][0] if self._rest else math.nan
         rest = sorted(h for t, h in self._rest if t >= last - self.REST_S)
         # Standing: the upper end of the rest (which may end on the last rep's way up).
@@ -286,7 +286,7 @@ class BoutCheck:
         """
         if not (self.rest_height > 0) or not self.heights:
             return math.nan
-        low = sorted(h for _, h in self.heights)[:3]
+        low = sorted(self.heights)[:3]
         return 1.0 - sum(low) / len(low) / self.rest_height
 
     def update(self, values: dict[str, float]) -> None:
@@ -308,7 +308,7 @@ class BoutCheck:
                 self.legs.append((max(a, b), min(a, b), q >= self.min_quality))
         s, h = values.get(self.signal, math.nan), values.get("hip_height", math.nan)
         if math.isfinite(s) and math.isfinite(h):
-            self.heights.append((s, h))
+            self.heights.append(h)
 
     def problem(self, reached: bool = True, by_signal: bool = True) -> str | None:
         """``posture``, ``travel`` or ``one_leg`` when the cycle was not the exercise, else None.
