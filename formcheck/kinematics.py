@@ -20,8 +20,8 @@ Conventions (0° = standing straight, the anatomical position):
   body's sagittal plane: how far the knee has been raised, whatever the trunk
   does (leaning back or bending forward changes hip flexion, not this).
 * ``bridge_line_deg``: 180° minus the shoulder–hip–knee angle; 0 = in line.
-* ``heel_rise``: how far the heel rose above a reference height, in shank
-  lengths (knee–ankle distance).
+* ``heel_rise``: how far the heel rose off the line it slides along (lying: from
+  its resting place along the trunk), in shank lengths (knee–ankle distance).
 * ``foot_pitch_deg``: the foot's tilt (heel → toe) below the horizontal; heel
   up = positive.
 """
@@ -176,10 +176,31 @@ def shank_length(xy: np.ndarray, side: str) -> np.ndarray:
     )
 
 
-def heel_rise(xy: np.ndarray, side: str, reference_y: float | np.ndarray) -> np.ndarray:
-    """Heel height above ``reference_y`` (image y of the heel at rest) in shank lengths."""
-    heel_y = xy[..., side_landmark(side, "heel"), 1]
-    return (reference_y - heel_y) / np.maximum(shank_length(xy, side), 1e-9)
+def above_line(p: np.ndarray, origin: np.ndarray, toward: np.ndarray) -> np.ndarray:
+    """Signed distance of points ``p`` ``(..., 2)`` from the line ``origin`` → ``toward``.
+
+    Positive on the line's image-up side (smaller y). ``origin`` and ``toward`` are
+    ``(..., 2)`` and broadcast against ``p``; NaN where they coincide.
+    """
+    d = np.asarray(toward, float) - np.asarray(origin, float)
+    n = np.stack([d[..., 1], -d[..., 0]], axis=-1)  # perpendicular, pointing up when d is +x
+    n = n * np.where(n[..., 1:] > 0, -1.0, 1.0)
+    length = np.linalg.norm(n, axis=-1)
+    return np.sum((p - origin) * n, axis=-1) / np.where(length > 0, length, np.nan)
+
+
+def heel_rise(xy: np.ndarray, side: str, rest_heel: np.ndarray, along: np.ndarray
+              ) -> np.ndarray:
+    """Heel height off the line through its resting place ``rest_heel`` along ``along``.
+
+    In shank lengths. Lying, the heel slides along the surface, and the trunk
+    lies along it too: with ``along`` the trunk's axis in the picture, the heel
+    reads 0 while it slides, however the camera looks down on the bed, and only
+    a heel lifted off the surface leaves the line.
+    """
+    heel = xy[..., side_landmark(side, "heel"), :]
+    return above_line(heel, rest_heel, rest_heel + along) / np.maximum(
+        shank_length(xy, side), 1e-9)
 
 
 def foot_pitch_deg(xy: np.ndarray, side: str) -> np.ndarray:

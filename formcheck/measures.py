@@ -45,7 +45,7 @@ def _needs(side: str) -> dict[str, tuple[int, ...]]:
         "hip_flexion": TRUNK + (s("knee"),),
         "knee_flexion": (s("hip"), s("knee"), s("ankle")),
         "hip_abduction": TRUNK + (s("knee"),),
-        "heel_y": (s("heel"), s("knee"), s("ankle")),
+        "heel": (s("heel"), s("knee"), s("ankle")),
         "foot_pitch": (s("heel"), s("foot_index")),
         "knee_past_midline": (L.LEFT_HIP, L.RIGHT_HIP, s("knee")),
     }
@@ -123,10 +123,11 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
     Returns:
         dict of ``(T,)`` arrays: ``hip_flexion``, ``hip_extension``, ``knee_flexion``,
     ``hip_abduction``, ``thigh_elevation``, ``trunk_lean_forward``, ``trunk_lean_back``,
-    ``trunk_lean_side_signed``, ``heel_y``, ``shank``, ``foot_pitch``, ``knee_width_ratio``,
-    ``knee_past_midline``, each leg measure also ``*_other``; :data:`LEG_FRAME`
-    per leg (NaN unless measured in 2-D); ``trunk_tilt`` (the
-    trunk from the image vertical, 0–180°, uncalibrated), ``hip_x`` (the hips'
+    ``trunk_lean_side_signed``, ``heel_x``, ``heel_y``, ``shank``, ``foot_pitch``,
+    ``knee_width_ratio``, ``knee_past_midline``, each leg measure also ``*_other``;
+    :data:`LEG_FRAME` per leg (NaN unless measured in 2-D); ``trunk_tilt`` (the
+    trunk from the image vertical, 0–180°, uncalibrated), ``trunk_dx``, ``trunk_dy``
+    (the trunk's axis, shoulders to hips, in the picture), ``hip_x`` (the hips'
     horizontal position) and ``trunk_length``, for telling the exercise from
     walking or bending down; ``hip_height`` (the hips above the ankles in the
     picture), for a squat's depth; and the qualities
@@ -157,8 +158,10 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
                                                np.abs(k.knee_flexion_deg(xy, leg)))
         out["thigh_elevation" + suffix] = g("knee_flexion", thigh)
         out["hip_abduction" + suffix] = g("hip_abduction", k.hip_abduction_deg(xy, leg))
-        out["heel_y" + suffix] = g("heel_y", xy[..., side_landmark(leg, "heel"), 1])
-        out["shank" + suffix] = g("heel_y", k.shank_length(xy, leg))
+        heel = xy[..., side_landmark(leg, "heel"), :]
+        out["heel_x" + suffix] = g("heel", heel[..., 0])
+        out["heel_y" + suffix] = g("heel", heel[..., 1])
+        out["shank" + suffix] = g("heel", k.shank_length(xy, leg))
         out["foot_pitch" + suffix] = g("foot_pitch", k.foot_pitch_deg(xy, leg))
         out["knee_past_midline" + suffix] = g("knee_past_midline", k.knee_past_midline(xy, leg))
         out["quality" + suffix] = leg_quality(vis, leg).astype(float)
@@ -178,7 +181,9 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
     out["trunk_tilt"] = trunk_ok(np.abs(k.trunk_lean_deg(xy)))
     hip = k.mid_hip(xy)
     out["hip_x"] = trunk_ok(hip[..., 0])
-    out["trunk_length"] = trunk_ok(np.linalg.norm(k.trunk_axis(xy), axis=-1))
+    axis = k.trunk_axis(xy)
+    out["trunk_dx"], out["trunk_dy"] = trunk_ok(axis[..., 0]), trunk_ok(axis[..., 1])
+    out["trunk_length"] = trunk_ok(np.linalg.norm(axis, axis=-1))
     # The hips' height above the ankles, where the hips face the camera (their width at
     # least HIPS_FACING of the trunk's length: turned sideways they read higher).
     hips_ankles = (L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_ANKLE, L.RIGHT_ANKLE)
@@ -230,7 +235,10 @@ class Calibration:
 
     Attributes:
         offsets: measure name → degrees subtracted (the model's constant offset).
-        heel_y: reference heel height (image y) per leg key ``""`` / ``"_other"``.
+        heel_rest: the heel's resting place in the picture ``(x, y)`` per leg key
+            ``""`` / ``"_other"``; ``surface_dir`` the trunk's axis at rest. Lying,
+            the trunk lies along the surface, so ``heel_rise`` is the heel's height
+            off the line through its resting place along that axis.
         hip_flexion_rest: resting (most flexed) hip flexion per leg key, the
             reference of ``hip_lift``.
         applied: whether a still neutral start pose calibrated all angles.
@@ -245,7 +253,8 @@ class Calibration:
     """
 
     offsets: dict[str, float] = field(default_factory=dict)
-    heel_y: dict[str, float] = field(default_factory=dict)
+    heel_rest: dict[str, tuple[float, float]] = field(default_factory=dict)
+    surface_dir: tuple[float, float] = (float("nan"), float("nan"))
     hip_flexion_rest: dict[str, float] = field(default_factory=dict)
     applied: bool = False
     knee_flexion_start: float = float("nan")
@@ -386,8 +395,9 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
         # start pose is then the knee's own, and no longer subtracted as a constant).
         cal.hip_shift = straight_leg_hip_shift(raw, window, tracking.lying_straight_knee_deg)
         raw = with_hip_shift(raw, cal.hip_shift)
+    cal.surface_dir = (start("trunk_dx"), start("trunk_dy"))
     for leg in ("", "_other"):
-        cal.heel_y[leg] = start("heel_y" + leg)
+        cal.heel_rest[leg] = (start("heel_x" + leg), start("heel_y" + leg))
         hip = raw["hip_flexion" + leg]
         hip = hip[np.isfinite(hip)]
         cal.hip_flexion_rest[leg] = float(np.percentile(hip, 97)) if hip.size else np.nan
@@ -439,9 +449,10 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
     out = {n: v - cal.offsets.get(n, 0.0) for n, v in raw.items()}
     out["trunk_lean_side"] = np.abs(out["trunk_lean_side_signed"])
     for suffix in ("", "_other"):
-        ref = cal.heel_y.get(suffix, np.nan)
-        out["heel_rise" + suffix] = (ref - raw["heel_y" + suffix]) / np.maximum(
-            raw["shank" + suffix], 1e-9)
+        heel = np.stack([raw["heel_x" + suffix], raw["heel_y" + suffix]], axis=-1)
+        rest = np.array(cal.heel_rest.get(suffix, (np.nan, np.nan)))
+        out["heel_rise" + suffix] = k.above_line(heel, rest, rest + cal.surface_dir) / (
+            np.maximum(raw["shank" + suffix], 1e-9))
         out["hip_lift" + suffix] = cal.hip_flexion_rest.get(suffix, np.nan) - raw[
             "hip_flexion" + suffix]
         out["knee_bend" + suffix] = np.fmax(out["knee_flexion" + suffix],

@@ -102,7 +102,16 @@ def test_bridge_line_and_heel_rise():
     assert k.bridge_line_deg(xy, "left") == pytest.approx(60)
     xy[L.LEFT_ANKLE], xy[L.LEFT_HEEL] = (xy[L.LEFT_KNEE][0], 0), (xy[L.LEFT_KNEE][0], -9)
     shank = 45 * np.sin(np.radians(60))
-    assert k.heel_rise(xy, "left", 0.0) == pytest.approx(9 / shank)
+    rest_heel = np.array([140.0, 0.0])
+    assert k.heel_rise(xy, "left", rest_heel, np.array([-1.0, 0])) == pytest.approx(9 / shank)
+    # Filmed from above at an angle the surface runs slanted across the picture:
+    # sliding along it is no rise, leaving it upwards is.
+    tilt = np.array([[np.cos(0.3), -np.sin(0.3)], [np.sin(0.3), np.cos(0.3)]])
+    on = k.above_line(np.array([70.0, 0.0]) @ tilt.T, rest_heel @ tilt.T,
+                      np.array([50.0, 0.0]) @ tilt.T)
+    up = k.above_line(np.array([70.0, -9.0]) @ tilt.T, rest_heel @ tilt.T,
+                      np.array([50.0, 0.0]) @ tilt.T)
+    assert on == pytest.approx(0, abs=1e-9) and up == pytest.approx(9)
 
 
 def test_vectorised_over_sequences():

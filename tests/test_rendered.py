@@ -248,3 +248,18 @@ def test_live_path_reads_the_lying_knee_as_the_recorded_path_does():
     assert len(peaks_live) == len(peaks_true) == recorded.rep_count
     assert peaks_live == pytest.approx([r.peak_deg for r in recorded.reps], abs=3.0)
     assert peaks_live == pytest.approx(peaks_true, abs=11.0)  # was 17° low
+
+
+def test_heel_slide_filmed_from_above_flags_only_the_lifted_heel(tmp_path):
+    # Filmed from above and towards the feet, a heel sliding along the bed also
+    # moves up the picture; only the heel leaving the surface is a heel lift.
+    from formcheck.synth.clip import ClipSpec, render_clip
+
+    spec = ClipSpec("heel_slide", "right", "side", reps=2, seed=48, faults="2:heel_lift",
+                    azimuth_deg=21.0, elevation_deg=22.0, frame_wh=(480, 360),
+                    fit_frame=True, room_seed=48, fps=10, msaa=0, preset="ultrafast")
+    out = tmp_path / "heel_slide_above.mp4"
+    render_clip(spec, out, log=False)
+    res = analyze_video(out, "heel_slide", PatientSettings("right"), "en")
+    assert [r.completed for r in res.reps] == [True, True]
+    assert ["heel_lift" in r.faults for r in res.reps] == [False, True]
