@@ -415,6 +415,14 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
             and (not np.isfinite(window_sd) or window_sd < 4.0):
         cal.offsets = {n: (v if np.isfinite(v) and abs(v) <= limit else 0.0)
                        for n, v in offsets.items()}
+        if spec.legs == "both":
+            # Both legs stand in the same neutral pose, which the better-seen leg's
+            # still start showed: the other leg's reading there is the model's offset
+            # for it too, however large (from the front and above, a straight knee
+            # can read past the limit on one leg and not the other).
+            for name in (spec.signal, spec.signal + "_other"):
+                if np.isfinite(offsets.get(name, np.nan)):
+                    cal.offsets[name] = offsets[name]
         cal.applied, cal.method = True, "start"
     elif spec.signal in raw:
         # No still neutral start: take each angle's resting level, its low

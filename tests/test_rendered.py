@@ -263,3 +263,20 @@ def test_heel_slide_filmed_from_above_flags_only_the_lifted_heel(tmp_path):
     res = analyze_video(out, "heel_slide", PatientSettings("right"), "en")
     assert [r.completed for r in res.reps] == [True, True]
     assert ["heel_lift" in r.faults for r in res.reps] == [False, True]
+
+
+def test_front_squat_filmed_from_above_is_counted(tmp_path):
+    # From the front and 25° above, one straight knee read past the calibration limit
+    # at rest (the other not): left uncalibrated, it kept the fused knee above the
+    # front view's start angle, and no squat was counted.
+    from formcheck.synth.clip import ClipSpec, render_clip
+
+    spec = ClipSpec("mini_squat", "left", "front", reps=2, seed=9020, body="heavier_female",
+                    azimuth_deg=102.0, distance_m=2.8, elevation_deg=25.0,
+                    frame_wh=(640, 480), fit_frame=True, sway_deg=0.69, tremor_deg=2.0,
+                    tempo=1.133, room_seed=9020, fps=20, msaa=0, preset="ultrafast")
+    out = tmp_path / "squat_above.mp4"
+    render_clip(spec, out, log=False)
+    res = analyze_video(out, "mini_squat", PatientSettings("left"), "en")
+    assert res.view == "front"
+    assert [r.completed for r in res.reps] == [True, True]
