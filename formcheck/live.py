@@ -607,6 +607,30 @@ class LiveSession:
             out, self._undrained = self._undrained, []
             return out
 
+    def finish(self) -> LiveState:
+        """The stream ended: close the set as a recording's end closes it; the state after.
+
+        A rep more than half-way back from its peak and still on its way back when the
+        frames stop counts (:meth:`~formcheck.session.ExerciseSession.finish`, the rule
+        recorded video uses at its last frame): the patient was coming back up when the
+        camera stopped. Any other movement in progress is dropped.
+        """
+        with self._lock:
+            session = self.session
+            if session is not None:
+                before = len(session.reps)
+                session.finish()
+                events = [Event(r.end_s, "rep_completed" if r.completed else "attempt_incomplete",
+                                {"rep": r.to_dict(), "count": session.rep_count})
+                          for r in session.reps[before:]]
+                self.all_events.extend(events)
+                self._undrained.extend(events)
+                st = self.state
+                st.events = (st.events + events)[-50:]
+                st.rep_count, st.attempts = session.rep_count, len(session.reps)
+                st.hold_s = 0.0
+        return self.snapshot()
+
     def reps(self) -> list[dict]:
         """The reps counted so far, JSON-ready (kept if the camera is lost)."""
         with self._lock:
