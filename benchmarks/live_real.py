@@ -5,10 +5,11 @@ is fed pose by pose to :class:`formcheck.live.LiveSession`, the engine behind th
 page, as a patient in front of a webcam would give it: first the clip's most start-like
 picture (the movement signal at its resting level and still) held still for ``--lead``
 seconds (the live page asks for placement, a countdown and a still start pose), then
-the clip at the analysis rate. The live count (causal, calibrated on that still
-start) is set against the clip's expectation and against the recorded-video analysis
-of the same poses. (The recorded analysis also counts a last rep cut off more than half-way
-back; the live page ends a set with the patient back at the start.)
+the clip at the analysis rate, then the end of the stream (:meth:`LiveSession.finish`:
+a last rep cut off more than half-way back and still coming back counts, as in the
+recorded analysis; live the patient is still there and comes back up). The live count
+(causal, calibrated on that still start) is set against the clip's expectation and
+against the recorded-video analysis of the same poses.
 
 Prints a line per clip and side and writes ``benchmarks/results/live_real.json`` / ``.md``.
 
@@ -33,6 +34,7 @@ from formcheck.analysis import analyze_track  # noqa: E402
 from formcheck.kinematics import estimate_view  # noqa: E402
 from formcheck.live import LiveSession  # noqa: E402
 from formcheck.protocol import PatientSettings  # noqa: E402
+from formcheck.session import ExerciseSession  # noqa: E402
 from formcheck.synth.capture import jittered  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,15 +44,25 @@ RESULTS = REPO / "benchmarks" / "results"
 
 def start_picture(track, result) -> int | None:
     """The frame most like the start pose: the (calibrated) movement signal nearest 0 and
-    still, in a frame seen from the recording's main view (placed as for the set)."""
+    still, in a frame seen from the recording's main view (placed as for the set).
+
+    At rest means under the exercise's start level. When the main view never shows the
+    person at rest (a sit-to-stand seen side-on standing and obliquely seated), a frame
+    at rest from another view the exercise is filmed from is taken (the patient is placed
+    that way live); only when there is none, the least raised frame of the main view.
+    """
     signal = result.measures[result.spec.signal]
     score = np.abs(signal) + np.abs(np.gradient(signal)) if len(signal) > 1 else np.abs(signal)
     ok = np.isfinite(signal) & np.array([track.frame(i) is not None for i in range(len(track))])
-    main = np.array([f is not None and estimate_view(f.pixel_xy()[None]) == result.view
-                     for f in map(track.frame, range(len(track)))])
-    if (ok & main).any():
-        ok &= main
-    return int(np.flatnonzero(ok)[np.argmin(score[ok])]) if ok.any() else None
+    views = [None if f is None else estimate_view(f.pixel_xy()[None])
+             for f in map(track.frame, range(len(track)))]
+    main = np.array([v == result.view for v in views])
+    accepted = np.array([v in result.spec.views for v in views])
+    rest = ok & (np.abs(np.nan_to_num(signal, nan=np.inf)) < result.spec.start_deg)
+    for where in (rest & main, rest & accepted, ok & main, ok):
+        if where.any():
+            return int(np.flatnonzero(where)[np.argmin(score[where])])
+    return None
 
 
 def live_count(track, exercise: str, side: str, lead_s: float, start: int | None
@@ -64,9 +76,18 @@ def live_count(track, exercise: str, side: str, lead_s: float, start: int | None
     ready = track.frame(first if start is None else start)
     for k in range(int(round(lead_s / dt))):
         live.process_pose(ready, k * dt)
+    if live.session is not None:
+        # Counting starts with the clip's first frame, as the recording's analysis does:
+        # the held picture is not what the patient did just before the clip (a clip that
+        # opens on the way back of an unfilmed rep would jump there from it, in one frame,
+        # and that jump would count as the rep's way up).
+        live.session = ExerciseSession(live.spec, live.settings, live.state.view,
+                                       live.programme)
     for i in range(first, len(track)):
         live.process_pose(track.frame(i), lead_s + float(track.t[i] - track.t[first]))
-    st = live.snapshot()
+    # The patient is still there when the clip ends: a last rep on its way back is
+    # finished, as the live page closes a stream (LiveSession.finish).
+    st = live.finish()
     return st.rep_count, st.phase, st.view
 
 
