@@ -13,12 +13,14 @@ against the recorded-video analysis of the same poses.
 
 Prints a line per clip and side and writes ``benchmarks/results/live_real.json`` / ``.md``.
 
-Usage: python benchmarks/live_real.py [--lead S] [--renders DIR --name NAME] [--noise PCT]
+Usage: python benchmarks/live_real.py [--lead S] [--renders DIR --name NAME] [--noise PCT
+       [--shake-lead]]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -65,17 +67,28 @@ def start_picture(track, result) -> int | None:
     return None
 
 
-def live_count(track, exercise: str, side: str, lead_s: float, start: int | None
-               ) -> tuple[int, str, str]:
-    """Live rep count on ``track`` after a still lead-in; also the last phase and view."""
+def live_count(track, exercise: str, side: str, lead_s: float, start: int | None,
+               noise: float = 0.0, clean=None) -> tuple[int, str, str]:
+    """Live rep count on ``track`` after a still lead-in; also the last phase and view.
+
+    ``noise`` (fraction of the frame): ``track`` is ``clean`` shaken by that much, and so is
+    every frame of the lead-in, each on its own (a held pose shows the model's noise too).
+    """
     first = next((i for i in range(len(track)) if track.frame(i) is not None), None)
     live = LiveSession(exercise, PatientSettings(side), "en", fs_hz=10.0)
     if first is None:
         return 0, live.state.phase, live.state.view
     dt = float(track.t[1] - track.t[0]) if len(track) > 1 else 0.1
-    ready = track.frame(first if start is None else start)
-    for k in range(int(round(lead_s / dt))):
-        live.process_pose(ready, k * dt)
+    n = int(round(lead_s / dt))
+    source = clean if noise and clean is not None else track
+    held = [first if start is None else start] * n
+    lead = dataclasses.replace(source, t=np.arange(n) * dt, **{
+        k: getattr(source, k)[held] for k in ("image_xyz", "visibility", "world_xyz",
+                                               "n_people")})
+    if noise and clean is not None:
+        lead = jittered(lead, noise, seed=1)
+    for k in range(n):
+        live.process_pose(lead.frame(k), k * dt)
     if live.session is not None:
         # Counting starts with the clip's first frame, as the recording's analysis does:
         # the held picture is not what the patient did just before the clip (a clip that
@@ -101,6 +114,9 @@ def main() -> int:
     ap.add_argument("--noise", type=float, default=0.0,
                     help="landmark noise, %% of the frame (as benchmarks/perturbed.py), on "
                          "the poses given to both the live and the recorded analysis")
+    ap.add_argument("--shake-lead", action="store_true",
+                    help="with --noise, shake every frame of the lead-in too, each on its own "
+                         "(by default the lead-in holds one shaken frame: no noise to read)")
     args = ap.parse_args()
     if args.renders is not None:
         cases, folder = [], args.renders
@@ -118,15 +134,16 @@ def main() -> int:
     rows = []
     started = time.time()
     for case in cases:
-        track, truncated = cached_track(folder / case["clip"])
-        if args.noise:
-            track = jittered(track, args.noise / 100)
+        clean, truncated = cached_track(folder / case["clip"])
+        track = jittered(clean, args.noise / 100) if args.noise else clean
         for side in case["sides"]:
             offline = analyze_track(track, case["exercise"], PatientSettings(side), "en",
                                     truncated=truncated)
             codes = [w.code for w in offline.warnings]
             start = start_picture(track, offline)
-            reps, phase, view = live_count(track, case["exercise"], side, args.lead, start)
+            reps, phase, view = live_count(track, case["exercise"], side, args.lead, start,
+                                           args.noise / 100 if args.shake_lead else 0.0,
+                                           clean)
             ok = abs(reps - case["reps"]) <= case["tolerance"]
             warned = case.get("or_warning") in codes
             row = {"clip": Path(case["clip"]).stem, "exercise": case["exercise"],
