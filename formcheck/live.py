@@ -56,6 +56,7 @@ MAX_FPS = 120.0         # frame intervals shorter than this rate's are taken as 
 # The movement signal's own smoothing for a noisy pose model (_read_noise) works at any
 # rate its cut-off is under half of.
 SMOOTH_RATE_PER_CUTOFF = 3.0
+STILL_SD_DEG = 4.0      # calibrate's stillness limit for a steady pose model
 # The start pose is measured on a still window of ``calibration_s``; while the patient
 # moves the window slides on, up to this many seconds more, then the resting level of
 # what was seen is taken. (Calibrating on a movement left the 3-D knee's ~20° resting
@@ -205,7 +206,7 @@ class LiveSession:
         self._views: list[np.ndarray] = []
         self._worlds: list[np.ndarray] = []
         self._elevation_deg = 0.0
-        self._signal_low = math.inf     # the movement signal's lowest raw reading so far
+        self._signal_seen: list[float] = []   # the movement signal's readings so far
         self._cal_tried = -math.inf
         self._message_until = -math.inf
         self._last_t: float | None = None
@@ -524,7 +525,18 @@ class LiveSession:
     def _note_signal(self, values: dict[str, float] | None) -> None:
         v = values.get(self.spec.signal, math.nan) if values else math.nan
         if math.isfinite(v):
-            self._signal_low = min(self._signal_low, v)
+            self._signal_seen.append(v)
+
+    def _noise_margin(self) -> float:
+        """How much farther a reading must go to be told from the pose model's noise.
+
+        As the rep counter's margin (:meth:`~formcheck.session.ExerciseSession.update`):
+        ``noise_margin_sd`` times the signal's noise beyond ``smoothing_noise_deg``.
+        """
+        noise, tr = self._signal_noise, self.tr
+        if not math.isfinite(noise):
+            return 0.0
+        return tr.noise_margin_sd * math.sqrt(max(noise ** 2 - tr.smoothing_noise_deg ** 2, 0.0))
 
     def _try_calibration(self, t: float) -> None:
         """Calibrate on the last ``calibration_s`` if still there; else wait (up to a limit)."""
@@ -535,11 +547,16 @@ class LiveSession:
         waited = t - self._phase_since >= self.tr.calibration_s + CALIBRATION_WAIT_S
         rows = range(0 if waited else max(first - 1, 0), len(self._cal_t))
         raw = {k: np.array([self._cal_rows[i][k] for i in rows]) for k in self._names}
-        cal = calibrate(raw, np.array([self._cal_t[i] for i in rows]), self.spec, self.tr)
-        # Still, but the movement signal a repetition's start above the lowest reading
-        # seen since the countdown: a held leg, not the start pose.
-        raised = cal.offsets.get(self.spec.signal, math.nan) - self._signal_low \
-            > self.spec.start_deg
+        # A noisy pose model's readings of a still start spread wider and dip lower: both
+        # are judged beyond its noise, as the rep counter's start and target are.
+        margin = self._noise_margin()
+        cal = calibrate(raw, np.array([self._cal_t[i] for i in rows]), self.spec, self.tr,
+                        still_sd_deg=STILL_SD_DEG + margin)
+        # Still, but the movement signal a repetition's start above the low of the readings
+        # since the countdown (their 5th percentile: the lowest of many noisy readings lies
+        # far under the pose): a held leg, not the start pose.
+        low = float(np.percentile(self._signal_seen, 5)) if self._signal_seen else math.inf
+        raised = cal.offsets.get(self.spec.signal, math.nan) - low > self.spec.start_deg + margin
         if self.spec.calibrate and (cal.method != "start" or raised) and not waited:
             return          # moving, or not in the start pose: measure again next frame
         self.calibration = cal
