@@ -5,19 +5,22 @@ is fed pose by pose to :class:`formcheck.live.LiveSession`, the engine behind th
 page, as a patient in front of a webcam would give it: first the clip's most start-like
 picture (the movement signal at its resting level and still) held still for ``--lead``
 seconds (the live page asks for placement, a countdown and a still start pose), then
-the clip at the analysis rate. The live count (causal, calibrated on that still
-start) is set against the clip's expectation and against the recorded-video analysis
-of the same poses. (The recorded analysis also counts a last rep cut off more than half-way
-back; the live page ends a set with the patient back at the start.)
+the clip at the analysis rate, then the end of the stream (:meth:`LiveSession.finish`:
+a last rep cut off more than half-way back and still coming back counts, as in the
+recorded analysis; live the patient is still there and comes back up). The live count
+(causal, calibrated on that still start) is set against the clip's expectation and
+against the recorded-video analysis of the same poses.
 
 Prints a line per clip and side and writes ``benchmarks/results/live_real.json`` / ``.md``.
 
-Usage: python benchmarks/live_real.py [--lead S] [--renders DIR --name NAME] [--noise PCT]
+Usage: python benchmarks/live_real.py [--lead S] [--renders DIR --name NAME] [--noise PCT
+       [--shake-lead]]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -33,6 +36,7 @@ from formcheck.analysis import analyze_track  # noqa: E402
 from formcheck.kinematics import estimate_view  # noqa: E402
 from formcheck.live import LiveSession  # noqa: E402
 from formcheck.protocol import PatientSettings  # noqa: E402
+from formcheck.session import ExerciseSession  # noqa: E402
 from formcheck.synth.capture import jittered  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,31 +46,61 @@ RESULTS = REPO / "benchmarks" / "results"
 
 def start_picture(track, result) -> int | None:
     """The frame most like the start pose: the (calibrated) movement signal nearest 0 and
-    still, in a frame seen from the recording's main view (placed as for the set)."""
+    still, in a frame seen from the recording's main view (placed as for the set).
+
+    At rest means under the exercise's start level. When the main view never shows the
+    person at rest (a sit-to-stand seen side-on standing and obliquely seated), a frame
+    at rest from another view the exercise is filmed from is taken (the patient is placed
+    that way live); only when there is none, the least raised frame of the main view.
+    """
     signal = result.measures[result.spec.signal]
     score = np.abs(signal) + np.abs(np.gradient(signal)) if len(signal) > 1 else np.abs(signal)
     ok = np.isfinite(signal) & np.array([track.frame(i) is not None for i in range(len(track))])
-    main = np.array([f is not None and estimate_view(f.pixel_xy()[None]) == result.view
-                     for f in map(track.frame, range(len(track)))])
-    if (ok & main).any():
-        ok &= main
-    return int(np.flatnonzero(ok)[np.argmin(score[ok])]) if ok.any() else None
+    views = [None if f is None else estimate_view(f.pixel_xy()[None])
+             for f in map(track.frame, range(len(track)))]
+    main = np.array([v == result.view for v in views])
+    accepted = np.array([v in result.spec.views for v in views])
+    rest = ok & (np.abs(np.nan_to_num(signal, nan=np.inf)) < result.spec.start_deg)
+    for where in (rest & main, rest & accepted, ok & main, ok):
+        if where.any():
+            return int(np.flatnonzero(where)[np.argmin(score[where])])
+    return None
 
 
-def live_count(track, exercise: str, side: str, lead_s: float, start: int | None
-               ) -> tuple[int, str, str]:
-    """Live rep count on ``track`` after a still lead-in; also the last phase and view."""
+def live_count(track, exercise: str, side: str, lead_s: float, start: int | None,
+               noise: float = 0.0, clean=None) -> tuple[int, str, str]:
+    """Live rep count on ``track`` after a still lead-in; also the last phase and view.
+
+    ``noise`` (fraction of the frame): ``track`` is ``clean`` shaken by that much, and so is
+    every frame of the lead-in, each on its own (a held pose shows the model's noise too).
+    """
     first = next((i for i in range(len(track)) if track.frame(i) is not None), None)
     live = LiveSession(exercise, PatientSettings(side), "en", fs_hz=10.0)
     if first is None:
         return 0, live.state.phase, live.state.view
     dt = float(track.t[1] - track.t[0]) if len(track) > 1 else 0.1
-    ready = track.frame(first if start is None else start)
-    for k in range(int(round(lead_s / dt))):
-        live.process_pose(ready, k * dt)
+    n = int(round(lead_s / dt))
+    source = clean if noise and clean is not None else track
+    held = [first if start is None else start] * n
+    lead = dataclasses.replace(source, t=np.arange(n) * dt, **{
+        k: getattr(source, k)[held] for k in ("image_xyz", "visibility", "world_xyz",
+                                               "n_people")})
+    if noise and clean is not None:
+        lead = jittered(lead, noise, seed=1)
+    for k in range(n):
+        live.process_pose(lead.frame(k), k * dt)
+    if live.session is not None:
+        # Counting starts with the clip's first frame, as the recording's analysis does:
+        # the held picture is not what the patient did just before the clip (a clip that
+        # opens on the way back of an unfilmed rep would jump there from it, in one frame,
+        # and that jump would count as the rep's way up).
+        live.session = ExerciseSession(live.spec, live.settings, live.state.view,
+                                       live.programme)
     for i in range(first, len(track)):
         live.process_pose(track.frame(i), lead_s + float(track.t[i] - track.t[first]))
-    st = live.snapshot()
+    # The patient is still there when the clip ends: a last rep on its way back is
+    # finished, as the live page closes a stream (LiveSession.finish).
+    st = live.finish()
     return st.rep_count, st.phase, st.view
 
 
@@ -80,6 +114,9 @@ def main() -> int:
     ap.add_argument("--noise", type=float, default=0.0,
                     help="landmark noise, %% of the frame (as benchmarks/perturbed.py), on "
                          "the poses given to both the live and the recorded analysis")
+    ap.add_argument("--shake-lead", action="store_true",
+                    help="with --noise, shake every frame of the lead-in too, each on its own "
+                         "(by default the lead-in holds one shaken frame: no noise to read)")
     args = ap.parse_args()
     if args.renders is not None:
         cases, folder = [], args.renders
@@ -97,15 +134,16 @@ def main() -> int:
     rows = []
     started = time.time()
     for case in cases:
-        track, truncated = cached_track(folder / case["clip"])
-        if args.noise:
-            track = jittered(track, args.noise / 100)
+        clean, truncated = cached_track(folder / case["clip"])
+        track = jittered(clean, args.noise / 100) if args.noise else clean
         for side in case["sides"]:
             offline = analyze_track(track, case["exercise"], PatientSettings(side), "en",
                                     truncated=truncated)
             codes = [w.code for w in offline.warnings]
             start = start_picture(track, offline)
-            reps, phase, view = live_count(track, case["exercise"], side, args.lead, start)
+            reps, phase, view = live_count(track, case["exercise"], side, args.lead, start,
+                                           args.noise / 100 if args.shake_lead else 0.0,
+                                           clean)
             ok = abs(reps - case["reps"]) <= case["tolerance"]
             warned = case.get("or_warning") in codes
             row = {"clip": Path(case["clip"]).stem, "exercise": case["exercise"],

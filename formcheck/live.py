@@ -47,6 +47,16 @@ from .session import Event, ExerciseSession
 PLACEMENT_S = 1.0       # the view must look right this long before the countdown
 COUNTDOWN_S = 3.0
 MAX_FPS = 120.0         # frame intervals shorter than this rate's are taken as this rate's
+# All measures are smoothed (at smoothing_cutoff_hz) only from this many times the cut-off
+# in frames a second: slower, that filter lets most of the noise through (4 Hz at 10 frames
+# a second: 89 %) and mostly delays and smears a one-frame misreading (a leg label traded
+# for a frame) into the frames after it. (It was 2.5: 10 frames a second, the browsers'
+# slow rate and the benchmarks', sat on the limit, and its measured rate, 9.99 or 10.01,
+# switched the smoothing, and the noise adaptation with it, on and off from frame to frame.)
+# The movement signal's own smoothing for a noisy pose model (_read_noise) works at any
+# rate its cut-off is under half of.
+SMOOTH_RATE_PER_CUTOFF = 3.0
+STILL_SD_DEG = 4.0      # calibrate's stillness limit for a steady pose model
 # The start pose is measured on a still window of ``calibration_s``; while the patient
 # moves the window slides on, up to this many seconds more, then the resting level of
 # what was seen is taken. (Calibrating on a movement left the 3-D knee's ~20° resting
@@ -187,6 +197,7 @@ class LiveSession:
         self._noise_t = -math.inf
         self._signal_cutoff = self.tr.smoothing_cutoff_hz
         self._signal_smoother: CausalSmoother | None = None
+        self._signal_fs = fs_hz
         self._signal_noise = math.nan
         self._phase_since = math.nan
         self._cal_t: list[float] = []
@@ -195,7 +206,7 @@ class LiveSession:
         self._views: list[np.ndarray] = []
         self._worlds: list[np.ndarray] = []
         self._elevation_deg = 0.0
-        self._signal_low = math.inf     # the movement signal's lowest raw reading so far
+        self._signal_seen: list[float] = []   # the movement signal's readings so far
         self._cal_tried = -math.inf
         self._message_until = -math.inf
         self._last_t: float | None = None
@@ -203,6 +214,8 @@ class LiveSession:
         self.all_events: list[Event] = []
         self._undrained: list[Event] = []
         self._last_values: dict[str, float] = {}
+        self._last_raw: dict[str, float] = {}   # the last frame's measures, unsmoothed
+        self._last_raw_t: float | None = None
         self.front_sign = 1.0
         self._turn_deg = 0.0
         # What the overlay shows as (count, set number); by default the engine's own. A page
@@ -385,13 +398,16 @@ class LiveSession:
         if not math.isfinite(noise):
             return
         fs = self.state.fps or self.fs
-        if fs < 2.5 * tr.smoothing_cutoff_hz:   # not smoothed (see _measure)
+        if fs <= 2 * tr.smoothing_min_cutoff_hz:   # too few frames for any cut-off
             self._signal_cutoff, self._signal_noise = tr.smoothing_cutoff_hz, noise
             return
         self._signal_cutoff = noise_cutoff_hz(noise, fs, tr.smoothing_cutoff_hz,
                                               tr.smoothing_min_cutoff_hz,
                                               tr.smoothing_noise_deg, causal=True)
-        self._signal_noise = noise * noise_gain(fs, self._signal_cutoff, causal=True)
+        smoothed = (self._signal_cutoff < tr.smoothing_cutoff_hz and fs > 2 * self._signal_cutoff
+                    ) or fs >= SMOOTH_RATE_PER_CUTOFF * tr.smoothing_cutoff_hz
+        self._signal_noise = noise * noise_gain(fs, self._signal_cutoff, causal=True) \
+            if smoothed else noise
 
     def _measure(self, frame: PoseFrame, t: float, pre: _Raw | None = None
                  ) -> dict[str, float]:
@@ -415,29 +431,31 @@ class LiveSession:
         # made for 30 would flatten every movement below its target.
         fs = self.state.fps or self.fs
         cutoff = self.tr.smoothing_cutoff_hz
-        if fs < 2.5 * cutoff:
+        if fs < SMOOTH_RATE_PER_CUTOFF * cutoff:
             self._smoother = None  # too few frames to smooth: the frame rate limits it
-            self._read_noise(frame, t)
-            out = dict(zip(self._names, values.tolist(), strict=True))
-            out["signal_noise"] = self._signal_noise
-            return out
-        if self._smoother is None or abs(fs - self._smoother_fs) > 0.3 * self._smoother_fs:
-            self._smoother = CausalSmoother(len(self._names), fs, cutoff)
-            self._signal_smoother = None
-            self._smoother_fs = fs
-        smooth = self._smoother(values)
+            smooth = values
+        else:
+            if self._smoother is None or abs(fs - self._smoother_fs) > 0.3 * self._smoother_fs:
+                self._smoother = CausalSmoother(len(self._names), fs, cutoff)
+                self._smoother_fs = fs
+            smooth = self._smoother(values)
         out = dict(zip(self._names, smooth.tolist(), strict=True))
+        self._last_raw = dict(zip(self._names, values.tolist(), strict=True))
+        self._last_raw_t = t
         # The movement signal (both legs' readings) smoothed as its noise needs.
         self._read_noise(frame, t)
         name = NOISE_OF.get(self.spec.signal, self.spec.signal)
         pair = [k for k in (name, name + "_other") if k in out]
-        if self._signal_cutoff < cutoff and pair:
+        if self._signal_cutoff < cutoff and pair and fs > 2 * self._signal_cutoff:
             s = self._signal_smoother
-            if s is None or s.cutoff_hz != self._signal_cutoff:
-                s = self._signal_smoother = CausalSmoother(len(pair), self._smoother_fs,
-                                                           self._signal_cutoff)
+            if s is None or s.cutoff_hz != self._signal_cutoff \
+                    or abs(fs - self._signal_fs) > 0.3 * self._signal_fs:
+                s = self._signal_smoother = CausalSmoother(len(pair), fs, self._signal_cutoff)
+                self._signal_fs = fs
             idx = [self._names.index(k) for k in pair]
             out.update(zip(pair, s(values[idx]).tolist(), strict=True))
+        else:
+            self._signal_smoother = None
         out["signal_noise"] = self._signal_noise
         return out
 
@@ -507,7 +525,18 @@ class LiveSession:
     def _note_signal(self, values: dict[str, float] | None) -> None:
         v = values.get(self.spec.signal, math.nan) if values else math.nan
         if math.isfinite(v):
-            self._signal_low = min(self._signal_low, v)
+            self._signal_seen.append(v)
+
+    def _noise_margin(self) -> float:
+        """How much farther a reading must go to be told from the pose model's noise.
+
+        As the rep counter's margin (:meth:`~formcheck.session.ExerciseSession.update`):
+        ``noise_margin_sd`` times the signal's noise beyond ``smoothing_noise_deg``.
+        """
+        noise, tr = self._signal_noise, self.tr
+        if not math.isfinite(noise):
+            return 0.0
+        return tr.noise_margin_sd * math.sqrt(max(noise ** 2 - tr.smoothing_noise_deg ** 2, 0.0))
 
     def _try_calibration(self, t: float) -> None:
         """Calibrate on the last ``calibration_s`` if still there; else wait (up to a limit)."""
@@ -518,11 +547,16 @@ class LiveSession:
         waited = t - self._phase_since >= self.tr.calibration_s + CALIBRATION_WAIT_S
         rows = range(0 if waited else max(first - 1, 0), len(self._cal_t))
         raw = {k: np.array([self._cal_rows[i][k] for i in rows]) for k in self._names}
-        cal = calibrate(raw, np.array([self._cal_t[i] for i in rows]), self.spec, self.tr)
-        # Still, but the movement signal a repetition's start above the lowest reading
-        # seen since the countdown: a held leg, not the start pose.
-        raised = cal.offsets.get(self.spec.signal, math.nan) - self._signal_low \
-            > self.spec.start_deg
+        # A noisy pose model's readings of a still start spread wider and dip lower: both
+        # are judged beyond its noise, as the rep counter's start and target are.
+        margin = self._noise_margin()
+        cal = calibrate(raw, np.array([self._cal_t[i] for i in rows]), self.spec, self.tr,
+                        still_sd_deg=STILL_SD_DEG + margin)
+        # Still, but the movement signal a repetition's start above the low of the readings
+        # since the countdown (their 5th percentile: the lowest of many noisy readings lies
+        # far under the pose): a held leg, not the start pose.
+        low = float(np.percentile(self._signal_seen, 5)) if self._signal_seen else math.inf
+        raised = cal.offsets.get(self.spec.signal, math.nan) - low > self.spec.start_deg + margin
         if self.spec.calibrate and (cal.method != "start" or raised) and not waited:
             return          # moving, or not in the start pose: measure again next frame
         self.calibration = cal
@@ -531,16 +565,16 @@ class LiveSession:
         self._set_phase("counting", t)
         self.state.message = None
 
+    def _calibrated(self, values: dict[str, float]) -> dict[str, float]:
+        arrays = calibrated({k: np.array([v]) for k, v in values.items()}, self.calibration)
+        if self.spec.legs == "both":
+            arrays = fuse_legs(arrays, self.tr.min_visibility_count)
+        return {k: float(v[0]) for k, v in arrays.items()}
+
     def _count(self, t: float, values: dict[str, float] | None) -> None:
         st, session = self.state, self.session
         assert session is not None
-        if values is None:
-            cal: dict[str, float] = {}
-        else:
-            arrays = calibrated({k: np.array([v]) for k, v in values.items()}, self.calibration)
-            if self.spec.legs == "both":
-                arrays = fuse_legs(arrays, self.tr.min_visibility_count)
-            cal = {k: float(v[0]) for k, v in arrays.items()}
+        cal = {} if values is None else self._calibrated(values)
         self._last_values = cal
         events = session.update(t, cal)
         self.all_events.extend(events)
@@ -606,6 +640,38 @@ class LiveSession:
         with self._lock:
             out, self._undrained = self._undrained, []
             return out
+
+    def finish(self) -> LiveState:
+        """The stream ended: close the set as a recording's end closes it; the state after.
+
+        A rep more than half-way back from its peak and still on its way back when the
+        frames stop counts (:meth:`~formcheck.session.ExerciseSession.finish`, the rule
+        recorded video uses at its last frame): the patient was coming back up when the
+        camera stopped. Any other movement in progress is dropped.
+        """
+        with self._lock:
+            session = self.session
+            if session is not None:
+                events = []
+                if session.counter.active and self._last_raw_t == self._last_t:
+                    # No frame comes after: the last one is read as it is, without the
+                    # causal smoothing's delay (at 1 % landmark noise, a squat's last frame
+                    # on the way up read 63 deg smoothed, 45 deg as recorded video reads it).
+                    raw = {**self._last_raw, "signal_noise": self._signal_noise}
+                    events += session.update(self._last_raw_t, self._calibrated(raw))
+                before = len(session.reps)
+                session.finish()
+                events += [Event(r.end_s, "rep_completed" if r.completed
+                                 else "attempt_incomplete",
+                                 {"rep": r.to_dict(), "count": session.rep_count})
+                           for r in session.reps[before:]]
+                self.all_events.extend(events)
+                self._undrained.extend(events)
+                st = self.state
+                st.events = (st.events + events)[-50:]
+                st.rep_count, st.attempts = session.rep_count, len(session.reps)
+                st.hold_s = 0.0
+        return self.snapshot()
 
     def reps(self) -> list[dict]:
         """The reps counted so far, JSON-ready (kept if the camera is lost)."""

@@ -349,8 +349,8 @@ def feet_flat_hip_shift(raw: dict[str, np.ndarray], window: np.ndarray,
 
 
 def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
-              tracking: Tracking, rest_reference: dict[str, np.ndarray] | None = None
-              ) -> Calibration:
+              tracking: Tracking, rest_reference: dict[str, np.ndarray] | None = None,
+              still_sd_deg: float = 4.0) -> Calibration:
     """Learn the start pose from the first ``calibration_s`` of usable frames.
 
     A still start whose movement signal reads within ``max_calibration_offset_deg``
@@ -365,6 +365,8 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
     holds only one view segment of it. A segment that never returns to rest (a
     patient turning while seated) then takes the recording's resting level where
     its own lies more than ``max_calibration_offset_deg`` above it.
+    ``still_sd_deg``: the signal's spread over the window under which the start is still
+    (a noisy pose model's still start spreads wider).
     """
     suffix = ""
     if spec.legs == "both" and "quality_other" in raw:
@@ -412,7 +414,7 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
     window_sd = np.nanstd(raw[signal][window]) if signal in raw else np.nan
     limit = tracking.max_calibration_offset_deg
     if np.isfinite(signal_offset) and abs(signal_offset) <= limit \
-            and (not np.isfinite(window_sd) or window_sd < 4.0):
+            and (not np.isfinite(window_sd) or window_sd < still_sd_deg):
         cal.offsets = {n: (v if np.isfinite(v) and abs(v) <= limit else 0.0)
                        for n, v in offsets.items()}
         if spec.legs == "both":

@@ -27,7 +27,8 @@ def tracked(clips_dir, name):
 
 def live_count(track, exercise, side):
     """The live engine's count on ``track``'s poses, after its stillest start-like picture
-    held for 7 s (placement, countdown, calibration), as a patient would give them."""
+    held for 7 s (placement, countdown, calibration), as a patient would give them, when
+    the stream ends with the clip."""
     from formcheck.live import LiveSession
 
     offline = analyze_track(track, exercise, PatientSettings(side), "en")
@@ -38,7 +39,7 @@ def live_count(track, exercise, side):
         live.process_pose(track.frame(ready), k * 0.1)
     for i in range(len(track)):
         live.process_pose(track.frame(i), 7.0 + float(track.t[i] - track.t[0]))
-    return live.snapshot().rep_count
+    return live.finish().rep_count  # the stream ends with the clip
 
 
 @pytest.mark.clips
@@ -121,6 +122,63 @@ def test_live_engine_counts_quick_real_knee_lifts(clips_dir):
     case = next(c for c, side in CASES if c["clip"] == "venkat_high_knees.mp4" and side == "left")
     track, _ = tracked(clips_dir, case["clip"])
     assert abs(live_count(track, case["exercise"], "left") - case["reps"]) <= case["tolerance"]
+
+
+@pytest.mark.clips
+def test_live_engine_calibrates_a_still_start_under_a_noisy_pose_model(clips_dir):
+    # A noisy pose model (every landmark shaken by 1 % of the frame, each frame on its own)
+    # shakes the held start pose too: its reading spread past the calibration's stillness
+    # limit or its lowest reading lay far under the pose ("raised"), so the live engine
+    # calibrated only once its wait ran out, on the resting level of what it had seen
+    # (real side leg raises, left leg: 2 for 3). Both are now judged beyond the noise, as
+    # the rep counter's start and target are.
+    import dataclasses
+
+    from formcheck.live import LiveSession
+    from formcheck.synth.capture import jittered
+
+    case = next(c for c, side in CASES
+                if c["clip"] == "be23_standing_side_leg_raise.mp4" and side == "left")
+    track, _ = tracked(clips_dir, case["clip"])
+    offline = analyze_track(track, case["exercise"], PatientSettings("left"), "en")
+    signal = offline.measures[offline.spec.signal]
+    ready = int(np.nanargmin(np.abs(signal) + np.abs(np.gradient(signal))))
+    held = [ready] * 70 + list(range(len(track)))  # 7 s still, then the clip
+    stream = jittered(dataclasses.replace(
+        track, t=np.concatenate([np.arange(70) * 0.1, 7.0 + track.t - track.t[0]]),
+        **{k: getattr(track, k)[held] for k in ("image_xyz", "visibility", "world_xyz",
+                                                 "n_people")}), 0.01)
+    live = LiveSession(case["exercise"], PatientSettings("left"), "en", fs_hz=10.0)
+    for i in range(len(stream)):
+        live.process_pose(stream.frame(i), float(stream.t[i]))
+    assert live.finish().rep_count == case["reps"]
+
+
+@pytest.mark.clips
+def test_live_engine_at_ten_frames_a_second_smooths_a_noisy_deep_squat(clips_dir):
+    # At 10 frames a second (a slow browser; the benchmarks' rate) the live smoothing sat on
+    # its frame-rate limit and went on and off with the measured rate (9.99 / 10.01), the
+    # noise adaptation with it: with every landmark shaken by 1 % of the frame, the right
+    # knee's deep squat dipped under the return level for one unsmoothed frame and counted
+    # 3 for 2. Now the movement signal is smoothed as its noise needs at any such rate.
+    from formcheck.synth.capture import jittered
+
+    case = next(c for c, _ in CASES if c["clip"] == "rohanx01_deep_squat_side.mp4")
+    track, _ = tracked(clips_dir, case["clip"])
+    assert live_count(jittered(track, 0.01), case["exercise"], "right") == case["reps"]
+
+
+@pytest.mark.clips
+@pytest.mark.parametrize("clip", ["kratika_squat_front.mp4", "kanat_squat_front_two_variants.mp4"])
+def test_live_stream_ending_on_the_way_up_from_the_last_squat_counts_it(clips_dir, clip):
+    # Both real squat clips end on the way up from their last squat. The recorded analysis
+    # counts such a rep (session end rule: more than half-way back and still coming back);
+    # the live engine had no end and left it in progress: 9 for 10, 3 for 4. Live, the
+    # patient is still there: when the stream ends (LiveSession.finish, called by the page
+    # when the camera stops) the same rule closes the set.
+    case = next(c for c, _ in CASES if c["clip"] == clip)
+    track, _ = tracked(clips_dir, case["clip"])
+    assert live_count(track, case["exercise"], "left") == case["reps"]
 
 
 @pytest.mark.clips

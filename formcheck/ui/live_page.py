@@ -287,6 +287,7 @@ class StreamHolder:
     def _end_locked(self) -> None:
         if self._live is not None:
             exercise = self._config[0] if self._config else ""
+            self._live.finish()  # a last rep on its way back when the stream stopped counts
             self.kept.extend({**r, "exercise": exercise} for r in self._live.reps())
             self._live.close()
             self._live = None
