@@ -141,10 +141,99 @@ def upload_settled(page, selector: str, path, timeout: float = 30_000) -> None:
     page.set_input_files(selector, str(path))
 
 
+# Streamlit marks the app's script state on the app element (its own end-to-end tests read
+# it) and each element of an earlier run with data-stale="true" until the running script
+# replaces or drops it. Settled: no run in progress, nothing of an earlier run left, every
+# picture loaded.
+_SETTLED_JS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return !!app && app.dataset.testScriptState === "notRunning"
+        && !document.querySelector('[data-stale="true"]')
+        && [...document.images].every(img => img.complete);
+}"""
+
+
+def wait_settled(page, timeout: float = 60_000) -> None:
+    """Wait until the page's script run has ended, with no element of an earlier run left.
+
+    Call it after waiting for something the expected run shows: just after a click, the new
+    run may not have begun. Pages with a timed fragment (the live panel, an upload's
+    progress) run again and again; this waits for a moment between two runs.
+    """
+    page.wait_for_function(_SETTLED_JS, timeout=timeout)
+    assert page.get_by_test_id("stException").count() == 0, main_text(page)
+
+
+_WATCH_RERUNS_JS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    window.formcheckReruns = 0;
+    if (window.formcheckRerunWatch) window.formcheckRerunWatch.disconnect();
+    window.formcheckRerunWatch = new MutationObserver(() => {
+        if (app.dataset.testScriptState === "rerunRequested") window.formcheckReruns += 1;
+    });
+    window.formcheckRerunWatch.observe(
+        app, {attributes: true, attributeFilter: ["data-test-script-state"]});
+}"""
+
+
+def rerun_settled(page, timeout: float = 60_000) -> None:
+    """Rerun the whole script as a person pressing Streamlit's "r" key does; wait until that
+    run has ended (what a page keeps across reruns is still shown, a one-run message gone).
+
+    Streamlit ignores the key while a run is in progress (a timed fragment's run): the key
+    is pressed again, at a moment the page is settled, until the rerun was asked for.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.evaluate(_WATCH_RERUNS_JS)
+    for _ in range(10):
+        wait_settled(page, timeout)
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        page.keyboard.press("r")
+        try:
+            page.wait_for_function("() => window.formcheckReruns > 0", timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    else:
+        pytest.fail("the page never took a rerun (Streamlit's r key)")
+    wait_settled(page, timeout)
+
+
+def set_slider(slider, value: int, timeout: float = 30_000) -> None:
+    """Move the slider ``slider`` to ``value`` with the arrow keys, and wait until it holds it.
+
+    It must match exactly one slider first (a rerun can leave the previous run's form beside
+    the new one). A rerun that puts the form in again while the keys go in moves the focus:
+    the value is read from the page before each key, so the keys go on until it is reached.
+    """
+    from playwright.sync_api import expect
+
+    expect(slider).to_have_count(1, timeout=timeout)
+    for _ in range(50):  # a few passes over a 0-10 scale at most
+        now = round(float(slider.input_value(timeout=timeout)))
+        if now == value:
+            break
+        slider.press("ArrowRight" if now < value else "ArrowLeft", timeout=timeout)
+    expect(slider).to_have_value(str(value), timeout=timeout)
+
+
+def choose_settled(option_text, radio, timeout: float = 30_000) -> None:
+    """Click a radio option's label ``option_text`` once it matches one element, and wait
+    until the option ``radio`` (its radio input) is checked."""
+    from playwright.sync_api import expect
+
+    click_settled(option_text, timeout)
+    expect(radio).to_be_checked(timeout=timeout)
+
+
 @pytest.fixture(scope="session")
 def playwright_instance(chromium: Path):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # expect(...) waits for a state as long as the helpers here do (Playwright's default, 5 s,
+    # is short for a rerun on a loaded 2-core machine); one that is met returns at once.
+    expect.set_options(timeout=30_000)
     with sync_playwright() as p:
         yield p
 

@@ -6,14 +6,19 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from formcheck.i18n import text
 from formcheck.protocol import default_programme
 
 from .conftest import (
+    choose_settled,
+    click_settled,
     main_text,
     server_mode_camera,
+    set_slider,
     upload_settled,
+    wait_settled,
     wait_shown,
     watch_live_count,
 )
@@ -33,11 +38,11 @@ def test_upload_counts_reps_and_names_faults(launch, app_url, upload_sample, art
     upload_settled(page, UPLOAD_INPUT, clip)
     page.wait_for_selector(METRIC, timeout=120_000)
     page.wait_for_selector("text=Summary (PDF)", timeout=30_000)
-    time.sleep(1)
+    wait_settled(page)
     page.screenshot(path=str(artifacts / "app_upload.png"))
     body = main_text(page)
     assert "Traceback" not in body
-    assert int(page.locator(METRIC).first.inner_text()) == truth["rep_count"]
+    expect(page.locator(METRIC).first).to_have_text(str(truth["rep_count"]))
     hold_s = default_programme().exercise(ex).hold_s
     expected = {c for r in truth["reps"] for c in r["faults"]}
     for code in expected:
@@ -46,15 +51,15 @@ def test_upload_counts_reps_and_names_faults(launch, app_url, upload_sample, art
         assert label in body
     # After the set: pain 3 and new swelling → the leaflet's advice to reduce the intensity.
     assert text("app.pain_title", "en") in body
-    slider = page.get_by_role("slider").first
-    slider.focus()
-    for _ in range(3):
-        slider.press("ArrowRight")
-    page.get_by_test_id("stForm").get_by_text("yes", exact=True).click()
-    page.get_by_role("button", name="Save").click()
+    form = page.get_by_test_id("stForm").filter(has_text=text("app.pain_title", "en"))
+    set_slider(form.get_by_role("slider"), 3)
+    choose_settled(form.get_by_text("yes", exact=True),
+                   form.get_by_role("radio", name="yes", exact=True))
+    click_settled(form.get_by_role("button", name="Save"))
     page.wait_for_selector(f"text={text('app.reduce', 'en')[:40]}", timeout=30_000)
-    assert "Saved: pain 3/10, swelling yes." in main_text(page)
-    time.sleep(2)
+    expect(page.locator('[data-testid="stMain"]')).to_contain_text(
+        "Saved: pain 3/10, swelling yes.")
+    wait_settled(page)
     page.screenshot(path=str(artifacts / "app_upload_pain.png"))
     # The upload went through the job queue: its link shows the result in a new tab.
     job = re.search(r"[?&]job=([\w-]+)", page.url)
@@ -63,7 +68,7 @@ def test_upload_counts_reps_and_names_faults(launch, app_url, upload_sample, art
     again.goto(f"{app_url}/video?lang=en&job={job.group(1)}")
     again.wait_for_selector(METRIC, timeout=60_000)
     again.wait_for_selector("text=Summary (PDF)", timeout=30_000)
-    assert int(again.locator(METRIC).first.inner_text()) == truth["rep_count"]
+    expect(again.locator(METRIC).first).to_have_text(str(truth["rep_count"]))
     assert "Annotated video (MP4)" in main_text(again)
 
 
@@ -75,12 +80,13 @@ def test_bad_upload_shows_message_not_traceback(launch, app_url, tmp_path, artif
     page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=60_000)
     upload_settled(page, UPLOAD_INPUT, bad)
     page.wait_for_selector('[data-testid="stAlert"]', timeout=60_000)
+    expect(page.locator('[data-testid="stMain"]')).to_contain_text(
+        "Dit bestand is geen leesbare video")
+    wait_settled(page)
     page.screenshot(path=str(artifacts / "app_bad_upload.png"))
-    body = main_text(page)
-    assert "Dit bestand is geen leesbare video" in body
-    assert "Traceback" not in body
+    assert "Traceback" not in main_text(page)
     # The page keeps working: the sidebar still answers.
-    page.get_by_text("English").click()
+    click_settled(page.get_by_text("English"))
     page.wait_for_selector("text=Upload a video", timeout=30_000)
 
 
@@ -113,10 +119,10 @@ def test_live_counts_reps_from_fake_camera(launch, app_url, live_sample, tmp_pat
     webrtc.get_by_role("button", name="STOP").click()
     page.wait_for_selector("text=Repetitions kept", timeout=120_000)
     # Ending the set by hand: the summary of the reps counted and the pain question.
-    page.get_by_role("button", name="End the set").click()
+    click_settled(page.get_by_role("button", name="End the set"))
     page.wait_for_selector("text=Set 1:", timeout=120_000)
     wait_shown(page, f"text={text('app.pain_title', 'en')}", timeout=120_000)  # renders after
-    time.sleep(1)
+    wait_settled(page)
     page.screenshot(path=str(artifacts / "app_live_stopped.png"))
 
 
@@ -136,7 +142,7 @@ def test_start_page_lists_exercises(launch, app_url, artifacts):
     titles = [spec.title("nl") for spec in default_programme().exercises.values()]
     page.wait_for_selector(f"text={titles[-1]}", timeout=60_000)
     page.wait_for_selector('[data-testid="stImage"]', timeout=60_000)
-    time.sleep(1)
+    wait_settled(page)
     page.screenshot(path=str(artifacts / "app_start.png"))
     body = main_text(page)
     for title in titles:

@@ -12,6 +12,7 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import update
 
 from formcheck.clinic import auth, records
@@ -22,11 +23,15 @@ from formcheck.i18n import text
 from .conftest import (
     CLINIC_PASSWORD,
     CLINIC_USER,
+    choose_settled,
     click_settled,
     main_text,
+    rerun_settled,
     running_app,
     server_mode_camera,
+    set_slider,
     upload_settled,
+    wait_settled,
     wait_shown,
     watch_live_count,
 )
@@ -36,6 +41,7 @@ pytestmark = pytest.mark.browser
 USER, PASSWORD, CODE = CLINIC_USER, CLINIC_PASSWORD, "P-001"
 UPLOAD_INPUT = '[data-testid="stFileUploaderDropzoneInput"]'
 METRIC = '[data-testid="stMetricValue"]'
+MAIN = '[data-testid="stMain"]'
 
 
 def t(key: str, **values) -> str:
@@ -73,8 +79,10 @@ def open_patient_session(page, clinic_url: str, code: str) -> None:
     page.get_by_role("textbox", name=t("password")).fill(PASSWORD)
     page.get_by_role("button", name=t("login")).click()
     wait_shown(page, f"text={t('add_patient')}", 30_000)
-    page.get_by_test_id("stSelectbox").click()
+    wait_settled(page)  # a rerun re-rendering the list would close it under the click
+    click_settled(page.get_by_test_id("stSelectbox"))
     page.get_by_role("option", name=code).click()
+    expect(page.get_by_test_id("stSelectbox").get_by_role("combobox")).to_have_value(code)
     click_settled(page.get_by_text(t("view_session"), exact=True))
 
 
@@ -93,14 +101,19 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     page.get_by_role("textbox", name=t("password")).fill(PASSWORD)
     page.get_by_role("button", name=t("login")).click()
     wait_shown(page, f"text={t('add_patient')}", 30_000)
+    wait_settled(page)
 
     # Add the patient the sample clip shows (operated side from the clip's truth).
-    form = page.get_by_test_id("stForm")
+    form = page.get_by_test_id("stForm").filter(has_text=t("code"))
+    expect(form).to_have_count(1)
     form.get_by_label(t("code")).fill(CODE)
-    form.get_by_text(text(f"app.side_{truth['side']}", "en"), exact=True).click()
-    form.get_by_role("button", name=t("add")).click()
+    side = text(f"app.side_{truth['side']}", "en")
+    choose_settled(form.get_by_text(side, exact=True),
+                   form.get_by_role("radio", name=side, exact=True))
+    click_settled(form.get_by_role("button", name=t("add")))
     wait_shown(page, f"text={t('added', code=CODE)}", 30_000)
     wait_shown(page, f"text={t('protocol_title', code=CODE)}", 30_000)
+    wait_settled(page)
     # The protocol: the clinician lowers the mini squat's hip-flexion limit to 80°.
     protocol = page.get_by_test_id("stForm").filter(has_text=t("save_protocol"))
     squat = protocol.get_by_test_id("stExpander").filter(
@@ -110,9 +123,9 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     limit = squat.get_by_label(t("fault_limit", fault=fault, kind=t("limit_max"), default=90))
     limit.fill("80")
     limit.press("Tab")
-    page.get_by_role("button", name=t("save_protocol")).click()
+    click_settled(page.get_by_role("button", name=t("save_protocol")))
     wait_shown(page, f"text={t('protocol_saved')}")
-    time.sleep(1)
+    wait_settled(page)
     page.screenshot(path=str(artifacts / "clinic_patients.png"), full_page=True)
     clinician = auth.authenticate(db, auth.login(db, USER, PASSWORD))
     patient = records.get_patient(db, clinician, CODE)
@@ -123,31 +136,30 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     # Screening: start a session keeping the video (off by default), pick the exercise, upload.
     click_settled(page.get_by_text(t("view_session"), exact=True))
     store = page.get_by_role("checkbox", name=t("store_video"))
-    assert not store.is_checked()
-    page.get_by_text(t("store_video"), exact=True).click()
-    page.get_by_role("button", name=t("start_session")).click()
+    expect(store).to_have_count(1)
+    expect(store).not_to_be_checked()
+    click_settled(page.get_by_text(t("store_video"), exact=True))
+    expect(store).to_be_checked()
+    click_settled(page.get_by_role("button", name=t("start_session")))
     click_settled(page.get_by_text(exercise_name("en", truth["exercise"]), exact=True))
     page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=30_000)
     upload_settled(page, UPLOAD_INPUT, clip)
     wait_shown(page, f"text={t('result_of', exercise=exercise_name('en', truth['exercise']))}",
           120_000)
-    wait_shown(page, METRIC)
-    assert int(page.locator(METRIC).first.inner_text()) == truth["rep_count"]
+    expect(page.locator(METRIC).first).to_have_text(str(truth["rep_count"]))
     wait_shown(page, f"text={t('pain_title')}")
+    wait_settled(page)
     assert "Traceback" not in main_text(page)
-    time.sleep(1)
     page.screenshot(path=str(artifacts / "clinic_session.png"), full_page=True)
 
     # Pain 5 after pain 2 on earlier days: the leaflet's pain rule triggers. Save the set.
-    slider = page.get_by_role("slider").first
-    slider.focus()
-    for _ in range(5):
-        slider.press("ArrowRight")
-    page.get_by_role("button", name=t("save_set")).click()
+    form = page.get_by_test_id("stForm").filter(has_text=t("pain_title"))
+    set_slider(form.get_by_role("slider"), 5)
+    click_settled(form.get_by_role("button", name=t("save_set")))
     wait_shown(page, "text=Set 1 saved", 30_000)
     wait_shown(page, f"text={t('advice_pain_increase')}")
     wait_shown(page, '[data-testid="stFileUploader"]')
-    time.sleep(1)
+    wait_settled(page)
     page.screenshot(path=str(artifacts / "clinic_session_saved.png"), full_page=True)
 
     today = [r for r in records.set_records(db, clinician, CODE)
@@ -159,16 +171,16 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     assert [p.read_bytes() for p in stored] == [clip.read_bytes()]
 
     # Progress: one plot per exercise, sessions per day, the dosage suggestion.
-    page.get_by_text(t("view_progress"), exact=True).click()
+    click_settled(page.get_by_text(t("view_progress"), exact=True))
     wait_shown(page, f"text={t('sessions_title')}", 30_000)
     page.wait_for_function(
         "document.querySelectorAll('[data-testid=\"stImage\"] img').length >= 3",
         timeout=30_000)
-    time.sleep(1)
+    wait_settled(page)
     page.screenshot(path=str(artifacts / "clinic_progress.png"), full_page=True)
-    body = main_text(page)
-    assert t("dosage_now", dosage="3 × 5") in body
-    assert "not all sets complete" in body  # today's set had fewer reps than 5
+    main = page.locator(MAIN)
+    expect(main).to_contain_text(t("dosage_now", dosage="3 × 5"))
+    expect(main).to_contain_text("not all sets complete")  # today's set had fewer reps than 5
 
     # Six more complete, clean sets: the next stage is suggested; the clinician confirms it.
     later = records.start_session(db, clinician, CODE)
@@ -176,27 +188,28 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
         reps = [{"index": i, "peak_deg": 60.0, "faults": []} for i in range(1, 6)]
         records.save_set(db, later.id, {"exercise": "mini_squat", "reps": reps}, 3,
                          clinician=clinician)
-    page.get_by_text(t("view_patients"), exact=True).click()
+    click_settled(page.get_by_text(t("view_patients"), exact=True))
     wait_shown(page, f"text={t('add_patient')}")
-    page.get_by_text(t("view_progress"), exact=True).click()
+    click_settled(page.get_by_text(t("view_progress"), exact=True))
     wait_shown(page, f"text={t('confirm', dosage='3 × 6')}")
-    time.sleep(1)
+    wait_settled(page)
     page.screenshot(path=str(artifacts / "clinic_progress_suggestion.png"), full_page=True)
-    page.get_by_role("button", name=t("confirm", dosage="3 × 6")).click()
+    click_settled(page.get_by_role("button", name=t("confirm", dosage="3 × 6")))
     wait_shown(page, f"text={t('confirmed', dosage='3 × 6')}")
     assert records.get_patient(db, clinician, CODE).dosage_reps == 6
 
     # Reports: a session PDF downloads; then the patient is deleted with everything.
-    page.get_by_text(t("view_reports"), exact=True).click()
+    click_settled(page.get_by_text(t("view_reports"), exact=True))
     wait_shown(page, f"text={t('session_pdf')}", 30_000)
+    wait_settled(page)  # the first session's button, not a leftover of the previous view
     with page.expect_download(timeout=30_000) as download:
         page.get_by_role("button", name=t("download_pdf")).first.click()
     assert download.value.path().read_bytes()[:4] == b"%PDF"
     page.screenshot(path=str(artifacts / "clinic_reports.png"), full_page=True)
-    page.get_by_text(t("delete_title")).click()
+    click_settled(page.get_by_text(t("delete_title")))
     page.get_by_label(t("delete_type", code=CODE)).fill(CODE)
     page.get_by_label(t("delete_type", code=CODE)).press("Enter")
-    page.get_by_role("button", name=t("delete_button")).click()
+    click_settled(page.get_by_role("button", name=t("delete_button")))
     wait_shown(page, f"text={t('deleted', code=CODE, videos=1)}", 30_000)
     assert records.list_patients(db, clinician) == []
     assert not list((folder / "videos").rglob("*.mp4"))
@@ -204,7 +217,7 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     # An idle-expired login sends the clinician back to the login form with a note.
     with db.transaction() as s:
         s.execute(update(LoginSession).values(expires_at=utcnow() - dt.timedelta(minutes=1)))
-    page.get_by_text(t("view_progress"), exact=True).click()
+    click_settled(page.get_by_text(t("view_progress"), exact=True))
     wait_shown(page, f"text={t('expired')}")
     page.get_by_role("button", name=t("login")).wait_for(timeout=30_000)
 
@@ -228,7 +241,7 @@ def test_uploaded_set_lands_after_the_tab_is_closed(launch, clinic_url, clinic_s
         return page
 
     page = open_session_view()
-    page.get_by_role("button", name=t("start_session")).click()
+    click_settled(page.get_by_role("button", name=t("start_session")))
     click_settled(page.get_by_text(exercise_name("en", truth["exercise"]), exact=True))
     page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=30_000)
     upload_settled(page, UPLOAD_INPUT, clip)
@@ -247,13 +260,11 @@ def test_uploaded_set_lands_after_the_tab_is_closed(launch, clinic_url, clinic_s
     page = open_session_view()  # a new tab: the session resumes at the pain question
     wait_shown(page, f"text={t('result_of', exercise=exercise_name('en', truth['exercise']))}",
                60_000)
-    assert int(page.locator(METRIC).first.inner_text()) == truth["rep_count"]
+    expect(page.locator(METRIC).first).to_have_text(str(truth["rep_count"]))
     wait_shown(page, f"text={t('pain_title')}")
-    slider = page.get_by_role("slider").first
-    slider.focus()
-    for _ in range(2):
-        slider.press("ArrowRight")
-    page.get_by_role("button", name=t("save_set")).click()
+    form = page.get_by_test_id("stForm").filter(has_text=t("pain_title"))
+    set_slider(form.get_by_role("slider"), 2)
+    click_settled(form.get_by_role("button", name=t("save_set")))
     wait_shown(page, "text=Set 1 saved", 30_000)
     wait_shown(page, '[data-testid="stFileUploader"]')  # the next set's uploader: answered
     page.screenshot(path=str(artifacts / "clinic_upload_resumed.png"), full_page=True)
@@ -279,7 +290,7 @@ def test_live_set_saved_to_patient(launch, clinic_url, clinic_store, live_sample
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
     # Pick the patient, start a session, the exercise, the live camera.
     open_patient_session(page, clinic_url, LIVE_CODE)
-    page.get_by_role("button", name=t("start_session")).click()
+    click_settled(page.get_by_role("button", name=t("start_session")))
     click_settled(page.get_by_text(exercise_name("en", exercise), exact=True))
     click_settled(page.get_by_text(t("source_live"), exact=True))
     click_settled(page.get_by_text(text("app.mode_server", "en"), exact=True))  # server mode
@@ -295,25 +306,29 @@ def test_live_set_saved_to_patient(launch, clinic_url, clinic_store, live_sample
 
     # The camera stops: the reps counted so far stay; ending the set asks pain and swelling.
     webrtc.get_by_role("button", name="STOP").click()
+    kept = page.get_by_text(text("app.kept", "en", count=""))
     wait_shown(page, f"text={text('app.kept', 'en', count='')}", 120_000)
-    counted = int(re.search(r"(\d+)", page.get_by_text(
-        text("app.kept", "en", count="")).first.inner_text()).group(1))
+    expect(kept).to_have_count(1, timeout=120_000)  # not an earlier run's note beside it
+    wait_settled(page)
+    counted = int(re.search(r"(\d+)", kept.inner_text()).group(1))
     assert counted >= seen
-    page.get_by_role("button", name=text("app.end_set", "en")).click()
+    click_settled(page.get_by_role("button", name=text("app.end_set", "en")))
     wait_shown(page, f"text={t('pain_title')}", 120_000)
     form = page.get_by_test_id("stForm").filter(has_text=t("pain_title"))
-    assert t("live_set_done", exercise=exercise_name("en", exercise)) in form.inner_text()
-    slider = form.get_by_role("slider").first
-    slider.focus()
-    for _ in range(3):
-        slider.press("ArrowRight")
-    form.get_by_text(text("app.yes", "en"), exact=True).click()
-    time.sleep(0.5)
+    expect(form).to_have_count(1)
+    expect(form).to_contain_text(t("live_set_done", exercise=exercise_name("en", exercise)))
+    set_slider(form.get_by_role("slider"), 3)
+    yes = text("app.yes", "en")
+    choose_settled(form.get_by_text(yes, exact=True),
+                   form.get_by_role("radio", name=yes, exact=True))
     page.screenshot(path=str(artifacts / "clinic_live_pain.png"), full_page=True)
-    form.get_by_role("button", name=t("save_set")).click()
+    click_settled(form.get_by_role("button", name=t("save_set")))
     wait_shown(page, "text=Set 1 saved", 30_000)
     wait_shown(page, f"text={t('advice_new_swelling')}")  # new swelling: the leaflet's rule
-    time.sleep(2)  # the confirmation stays under the camera (the camera's reruns keep it)
+    main = page.locator(MAIN)
+    expect(main).not_to_contain_text(t("pain_title"))   # the question answered is gone
+    # The confirmation stays under the camera: a whole rerun (as the camera's) keeps it.
+    rerun_settled(page)
     page.screenshot(path=str(artifacts / "clinic_live_saved.png"), full_page=True)
     body = main_text(page)
     assert "Set 1 saved" in body and t("advice_new_swelling") in body

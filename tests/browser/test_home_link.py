@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
 
 from formcheck.clinic import auth, links, records
 from formcheck.clinic.texts import exercise_name
@@ -28,10 +30,13 @@ from .conftest import (
     CLINIC_PASSWORD,
     CLINIC_USER,
     REPO,
+    choose_settled,
     click_settled,
     main_text,
     running_app,
+    set_slider,
     upload_settled,
+    wait_settled,
     wait_shown,
     write_y4m,
 )
@@ -43,6 +48,7 @@ CODE, OTHER, CLI_CODE = "HOME-001", "HOME-002", "HOME-CLI-3"
 SAFETY_CAP_S = 1200  # wall clock: only against a hang, never what the test waits for
 UPLOAD_CODE = "HOME-UP-4"
 UPLOAD_INPUT = '[data-testid="stFileUploaderDropzoneInput"]'
+MAIN = '[data-testid="stMain"]'
 
 
 def c(key: str, **values) -> str:
@@ -60,9 +66,14 @@ def home_url(chromium, clinic_store):
 
 
 def _pose_count(page) -> int:
-    """The repetitions the in-browser overlay shows (0 before the model runs)."""
-    frame = page.query_selector('iframe[src*="/formcheck/pose/"]')
-    stats = frame.content_frame().evaluate("window.formcheckStats || null") if frame else None
+    """The repetitions the in-browser overlay shows (0 before the model runs, and while a
+    rerun replaces its frame: the page is read again on the next poll)."""
+    frames = page.query_selector_all('iframe[src*="/formcheck/pose/"]')
+    try:
+        stats = (frames[0].content_frame().evaluate("window.formcheckStats || null")
+                 if len(frames) == 1 else None)
+    except PlaywrightError:   # the frame went (a rerun moved the camera) while it was read
+        return 0
     return ((stats or {}).get("lastState") or {}).get("count", 0)
 
 
@@ -79,7 +90,7 @@ def _one_set_ends(page, artifacts) -> None:
         if answer.count():
             return
         if _pose_count(page) >= 1:
-            page.get_by_role("button", name=text("app.end_set", "en")).click()
+            click_settled(page.get_by_role("button", name=text("app.end_set", "en")))
             wait_shown(page, f"text={h('answer')}", 60_000)
             return
         page.wait_for_timeout(1000)
@@ -106,6 +117,7 @@ def test_invite_command_prints_a_url_that_opens_the_programme(launch, home_url, 
     # The programme's exercises render in the same run, possibly after the headings.
     for ex in ("bridge", "heel_slide"):
         wait_shown(page, f"text={exercise_name('en', ex)}")
+    wait_settled(page)  # the whole run: what must not be shown is not just late
     body = main_text(page)
     assert h("side", side="Right") in body and text("app.approach_anterior", "en") in body
     assert exercise_name("en", "bridge") in body and exercise_name("en", "heel_slide") in body
@@ -130,16 +142,21 @@ def test_home_set_reaches_the_clinician(launch, home_url, clinic_store, live_sam
     clinic.get_by_role("textbox", name=c("password")).fill(PASSWORD)
     clinic.get_by_role("button", name=c("login")).click()
     wait_shown(clinic, f"text={c('add_patient')}", 60_000)
-    adding = clinic.locator("details").filter(has_text=c("add_patient")).first
+    wait_settled(clinic)
+    adding = clinic.locator("details").filter(has_text=c("add_patient"))
+    expect(adding).to_have_count(1)
     if adding.get_attribute("open") is None:   # folded once the clinic has patients
-        clinic.get_by_text(c("add_patient")).click()
+        click_settled(clinic.get_by_text(c("add_patient")))
     form = clinic.get_by_test_id("stForm").filter(has_text=c("code"))
+    expect(form).to_have_count(1)
     form.get_by_label(c("code")).fill(CODE)
-    form.get_by_text(text(f"app.side_{truth['side']}", "en"), exact=True).click()
-    form.get_by_role("button", name=c("add")).click()
+    side = text(f"app.side_{truth['side']}", "en")
+    choose_settled(form.get_by_text(side, exact=True),
+                   form.get_by_role("radio", name=side, exact=True))
+    click_settled(form.get_by_role("button", name=c("add")))
     wait_shown(clinic, f"text={c('added', code=CODE)}")
     wait_shown(clinic, f"text={c('links_title')}")
-    clinic.get_by_role("button", name=c("link_create")).click()
+    click_settled(clinic.get_by_role("button", name=c("link_create")))
     wait_shown(clinic, '[data-testid="stCode"]')
     link = re.search(r"http\S+/home\?link=\S+", clinic.inner_text('[data-testid="stCode"]'))
     assert link, clinic.inner_text('[data-testid="stCode"]')
@@ -166,36 +183,33 @@ def test_home_set_reaches_the_clinician(launch, home_url, clinic_store, live_sam
     saved = records.set_records(db, clinician, CODE)
     assert len(saved) == 1 and saved[0].source == "home" and saved[0].pain is None  # at once
     form = patient.get_by_test_id("stForm").filter(has_text=h("answer"))
-    slider = form.get_by_role("slider").first
-    slider.focus()
-    for _ in range(3):
-        slider.press("ArrowRight")
-    form.get_by_role("button", name=h("answer")).click()
+    set_slider(form.get_by_role("slider"), 3)
+    click_settled(form.get_by_role("button", name=h("answer")))
     wait_shown(patient, f"text={h('answered', pain=3, swelling='No')}")
-    time.sleep(1)
+    expect(patient.locator(MAIN)).to_contain_text(h("today_sessions", count=1))
+    wait_settled(patient)
     patient.screenshot(path=str(artifacts / "home_patient.png"), full_page=True)
     body = main_text(patient)
-    assert h("today_sessions", count=1) in body
     assert "7/10" not in body and OTHER not in body           # the other patient's set
     [home_set] = records.set_records(db, clinician, CODE)
     assert (home_set.source, home_set.exercise, home_set.pain) == ("home", exercise, 3)
     assert home_set.rep_count >= 1
 
     # The clinician: the home set on the progress page, with the adherence count.
-    clinic.get_by_text(c("view_progress"), exact=True).click()
+    click_settled(clinic.get_by_text(c("view_progress"), exact=True))
     wait_shown(clinic, f"text={c('sessions_title')}", 30_000)
     wait_shown(clinic, f"text={c('recent_sets')}")
-    time.sleep(1)
+    expect(clinic.locator(MAIN)).to_contain_text("Today: 1 session(s), 1 of them at home")
+    wait_settled(clinic)
     clinic.screenshot(path=str(artifacts / "home_clinician_progress.png"), full_page=True)
     body = main_text(clinic)
-    assert "Today: 1 session(s), 1 of them at home" in body
     assert c("source_home") in clinic.inner_text('[data-testid="stDataFrame"] >> nth=0') or \
         c("source_home") in body
 
     # Revoke: the link now shows a clear page, no error.
-    clinic.get_by_text(c("view_patients"), exact=True).click()
+    click_settled(clinic.get_by_text(c("view_patients"), exact=True))
     wait_shown(clinic, f"text={c('links_title')}")
-    clinic.get_by_role("button", name=c("link_revoke")).click()
+    click_settled(clinic.get_by_role("button", name=c("link_revoke")))
     wait_shown(clinic, f"text={c('link_revoked', count=1, code=CODE)}")
     again = browser.new_context().new_page()
     again.goto(link.replace("/home?", "/home?lang=en&"), wait_until="commit", timeout=120_000)
@@ -291,10 +305,8 @@ def test_home_upload_goes_through_the_queue_and_survives_a_server_stop(
                      reps=saved.rep_count)
         wait_shown(page, f"text={question}", 60_000)
         form = page.get_by_test_id("stForm").filter(has_text=h("answer"))
-        slider = form.get_by_role("slider").first
-        slider.focus()
-        slider.press("ArrowRight")
-        form.get_by_role("button", name=h("answer")).click()
+        set_slider(form.get_by_role("slider"), 1)
+        click_settled(form.get_by_role("button", name=h("answer")))
         wait_shown(page, f"text={h('answered', pain=1, swelling='No')}")
         page.screenshot(path=str(artifacts / "home_upload_answered.png"), full_page=True)
         (answered,) = records.set_records(db, clinician, UPLOAD_CODE)
