@@ -693,9 +693,10 @@ class ExerciseSession:
         position and the first thing seen was the way back from it (a
         sit-to-stand filmed from seated to seated): the unseen halves of the
         first and the last cycle make one whole cycle, so the count does not
-        depend on where in the cycle the recording starts (exercises without a
-        hold only: a hold cannot be judged from two halves). Any other movement
-        in progress is dropped.
+        depend on where in the cycle the recording starts. Its hold is judged on
+        the two halves joined: the end of the recording shows the hold's start,
+        the start of the recording its end. Any other movement in progress is
+        dropped.
         """
         c = self.counter
         halfway = (c.peak + self.spec.return_deg) / 2
@@ -711,7 +712,7 @@ class ExerciseSession:
             c.active = False
             c.last = (c.onset, self.t, c.peak, c.reached)
             self._finish_rep()
-        elif c.active and c.reached and self._lead is not None and self.spec.hold_s <= 0 \
+        elif c.active and c.reached and self._lead is not None \
                 and self.t - self._last_v_t <= self.tracking.end_position_s \
                 and min(self._rep_v[-3:], default=-math.inf) >= self.spec.target_deg:
             lead_t, lead_v = (list(x) for x in zip(*self._lead, strict=True))
@@ -720,6 +721,12 @@ class ExerciseSession:
             shift = self._rep_t[-1] - lead_t[0] + step if self._rep_t else 0.0
             self._rep_t += [x + shift for x in lead_t]
             self._rep_v += lead_v
+            if self.spec.hold_s > 0:
+                joined = HoldTimer(self.hold.level, self.hold.band, self.hold.average_s,
+                                   self.hold.tolerate_s)
+                for x, y in zip(self._rep_t, self._rep_v, strict=True):
+                    joined.update(x, y)
+                self.hold.longest = max(self.hold.longest, joined.longest)
             c.active = False
             c.last = (c.onset, self.t, max([c.peak, *lead_v]), True)
             self._finish_rep()

@@ -104,13 +104,19 @@ def test_filmed_from_seated_to_seated_every_stand_up_counts_once():
     gone = np.where(t > 12.5, np.nan, v)
     s, reps, _ = run("mini_squat", t, gone)
     assert s.rep_count == 2
-    # A held exercise started and ended in the held position: no hold can be
-    # judged from two halves, so they are not a rep.
+    # A held exercise started and ended in the held position: the halves make one
+    # rep too, its hold judged on them joined (the end shows the hold's start, the
+    # start its end): 2 s + 1.5 s is a 3 s hold, 0.5 s + 1 s is not.
     spec = default_programme().exercise("hip_flexion")
     hi = spec.target_deg + 10
-    t, v = ramp([(0, hi), (2, 0), (3, 0), (4, hi), (8, hi), (9, 0), (10, 0), (11, hi), (12, hi)])
+    t, v = ramp([(0, hi), (2, hi), (3, 0), (4, 0), (5, hi), (9, hi), (10, 0), (11, 0), (12, hi),
+                 (13.5, hi)])
     s, reps, _ = run("hip_flexion", t, v)
-    assert s.rep_count == 1
+    assert s.rep_count == 2 and "hold_too_short" not in reps[-1].faults
+    t, v = ramp([(0, hi), (0.5, hi), (1.5, 0), (2.5, 0), (3.5, hi), (7.5, hi), (8.5, 0), (9.5, 0),
+                 (10.5, hi), (11.5, hi)])
+    s, reps, _ = run("hip_flexion", t, v)
+    assert s.rep_count == 2 and "hold_too_short" in reps[-1].faults
 
 
 def test_jitter_around_the_start_threshold_counts_nothing():
