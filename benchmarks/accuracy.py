@@ -164,6 +164,10 @@ def evaluate_rendered(path: Path, use_cache: bool = True) -> dict:
     # res.track: the track as the engine measured it (legs' labels made consistent)
     raw = smoothed_measures(res.track, truth["side"], default_programme(), res.view)
     cal = calibrated(raw, res.calibration)
+    signal = res.spec.signal
+    if signal != "knee_flexion" and signal.startswith("knee_flexion") and signal in cal:
+        # The knee as the view reads it (from the foot end: from the heel's slide).
+        raw, cal = {**raw, "knee_flexion": cal[signal]}, {**cal, "knee_flexion": cal[signal]}
     faults = {c: {"tp": 0, "fp": 0, "fn": 0, "nc": 0} for c in FAULT_CODES}
     unchecked = {c for w in res.warnings if w.code == "fault_not_checked"
                  for c in w.data.get("codes", [])}

@@ -287,7 +287,9 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
     overrides = settings.overrides.get(exercise)
     xy = to_isotropic(track.image_xyz, track.image_wh)
     n = len(track)
-    segments = view_segments(xy, track.t) if track.detected.any() else [(0, n, "unknown")]
+    lying = base.posture == "lying"
+    segments = view_segments(xy, track.t, lying=lying) if track.detected.any() \
+        else [(0, n, "unknown")]
     track = consistent_legs(track, xy, segments, planted=base.legs == "operated")
     seconds: dict[str, float] = {}
     for a, b, v in segments:

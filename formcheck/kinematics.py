@@ -169,6 +169,31 @@ def bridge_line_deg(xy: np.ndarray, side: str) -> np.ndarray:
     )
 
 
+def hip_ankle_distance(xy: np.ndarray, side: str) -> np.ndarray:
+    """Hip–ankle distance of ``side``, ``(...,)``."""
+    return np.linalg.norm(
+        xy[..., side_landmark(side, "ankle"), :] - xy[..., side_landmark(side, "hip"), :], axis=-1
+    )
+
+
+def knee_flexion_from_slide(reach: np.ndarray, straight: float) -> np.ndarray:
+    """Knee flexion (°) from how far the heel slid towards the hip, ``(...,)``.
+
+    ``reach`` is the hip–ankle distance, ``straight`` the same with the leg straight.
+    In a heel slide the heel stays on the surface and slides along the leg's line, so
+    the hip–ankle line keeps its direction and any camera that sees the surface draws
+    its length at one scale (perspective aside: a camera close to the feet shows the
+    heel's slide away from it shorter still, and the bend larger). With thigh and shank
+    of equal length ``reach / straight = cos(flexion / 2)``; a reach at or beyond the
+    straight one is 0.
+
+    >>> round(float(knee_flexion_from_slide(np.array(0.5 ** 0.5), 1.0)), 1)
+    90.0
+    """
+    ratio = np.asarray(reach, float) / (straight if straight > 0 else np.nan)
+    return np.degrees(2.0 * np.arccos(np.clip(ratio, 0.0, 1.0)))
+
+
 def shank_length(xy: np.ndarray, side: str) -> np.ndarray:
     """Knee–ankle distance of ``side``, ``(...,)``."""
     return np.linalg.norm(
@@ -247,12 +272,16 @@ def body_width_ratio(xy: np.ndarray) -> np.ndarray:
 VIEWS = ("side", "oblique", "front", "lying_side", "lying_oblique", "lying_front")
 
 
-def estimate_view(xy: np.ndarray, side_max: float = 0.2, front_min: float = 0.45) -> str:
+def estimate_view(xy: np.ndarray, side_max: float = 0.2, front_min: float = 0.45,
+                  lying: bool = False) -> str:
     """Camera view of a still or moving person from ``(T, 33, 2)`` or ``(33, 2)``.
 
     Returns ``side``, ``oblique`` or ``front``, prefixed ``lying_`` when the trunk is
     closer to horizontal than vertical. Uses the median over frames; ``unknown``
-    when no frame is usable.
+    when no frame is usable. ``lying``: the person is known to lie (or sit with the
+    legs out: a lying exercise); a trunk seen upright or upside down in the picture
+    then means the camera looks along the body, from the feet or the head:
+    ``lying_front`` (see :func:`_view_of`).
     """
     xy = xy.reshape((-1,) + xy.shape[-2:])
     ok = np.all(np.isfinite(xy[:, [L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP]]),
@@ -262,18 +291,27 @@ def estimate_view(xy: np.ndarray, side_max: float = 0.2, front_min: float = 0.45
     xy = xy[ok]
     width = float(np.median(body_width_ratio(xy)))
     lean = float(np.median(np.abs(trunk_lean_deg(xy))))
-    plane = "side" if width < side_max else "front" if width > front_min else "oblique"
-    return f"lying_{plane}" if 55.0 < lean < 125.0 else plane
+    return _view_of(width, lean, side_max, front_min, lying)
 
 
-def _view_of(width: float, lean: float, side_max: float, front_min: float) -> str:
+def _view_of(width: float, lean: float, side_max: float, front_min: float,
+             lying: bool = False) -> str:
+    """The view of a body ``width`` wide (:func:`body_width_ratio`) whose trunk leans ``lean``°.
+
+    A lying body filmed from its feet or head (``lying`` known) shows its trunk
+    upright or upside down in the picture, shortened: the camera looks along it,
+    and how wide it looks says nothing about the side it is seen from.
+    """
+    if lying and not 55.0 < lean < 125.0:
+        return "lying_front"
     plane = "side" if width < side_max else "front" if width > front_min else "oblique"
     return f"lying_{plane}" if 55.0 < lean < 125.0 else plane
 
 
 def view_segments(xy: np.ndarray, t: np.ndarray, min_segment_s: float = 2.5,
                   window_s: float = 1.5, margin: float = 0.06,
-                  side_max: float = 0.2, front_min: float = 0.45) -> list[tuple[int, int, str]]:
+                  side_max: float = 0.2, front_min: float = 0.45,
+                  lying: bool = False) -> list[tuple[int, int, str]]:
     """Split a recording ``(T, 33, 2)`` at times ``t`` ``(T,)`` into camera-view segments.
 
     The view may change within a recording (a person turning, a handheld camera
@@ -282,6 +320,7 @@ def view_segments(xy: np.ndarray, t: np.ndarray, min_segment_s: float = 2.5,
     when the new one holds, clear of the boundary by ``margin`` (width ratio; 10°
     of lean), for at least ``min_segment_s``. Returns ``(start, stop, view)``
     index ranges covering all frames (one segment when the view never changes).
+    ``lying``: as in :func:`estimate_view`.
     """
     n = len(t)
     if n == 0:
@@ -300,8 +339,8 @@ def view_segments(xy: np.ndarray, t: np.ndarray, min_segment_s: float = 2.5,
     for i in range(n):
         if not np.isfinite(w_med[i]):
             continue
-        inner = _view_of(w_med[i], l_med[i], side_max - margin, front_min + margin)
-        outer = _view_of(w_med[i], l_med[i], side_max + margin, front_min - margin)
+        inner = _view_of(w_med[i], l_med[i], side_max - margin, front_min + margin, lying)
+        outer = _view_of(w_med[i], l_med[i], side_max + margin, front_min - margin, lying)
         lean_clear = abs(l_med[i] - 55.0) > 10 and abs(l_med[i] - 125.0) > 10
         if inner == outer and lean_clear:
             clear[i] = inner
@@ -323,10 +362,10 @@ def view_segments(xy: np.ndarray, t: np.ndarray, min_segment_s: float = 2.5,
             merged.append(r)
     if len(merged) <= 1:
         ok = np.isfinite(width)
-        return [(0, n, estimate_view(xy[ok]) if ok.any() else "unknown")]
+        return [(0, n, estimate_view(xy[ok], lying=lying) if ok.any() else "unknown")]
     # Boundaries half-way between clear runs; the ends stretch to the recording's.
     cuts = [0] + [(a[1] + b[0]) // 2 for a, b in zip(merged, merged[1:], strict=False)] + [n]
-    return [(cuts[j], cuts[j + 1], estimate_view(xy[cuts[j]:cuts[j + 1]]))
+    return [(cuts[j], cuts[j + 1], estimate_view(xy[cuts[j]:cuts[j + 1]], lying=lying))
             for j in range(len(merged))]
 
 

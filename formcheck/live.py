@@ -391,8 +391,10 @@ class LiveSession:
         turn = self._turn_deg if view in VIEWS_TURNED else None
 
         def measure(x: np.ndarray, w: np.ndarray | None) -> np.ndarray:
-            return compute_measures(x, vis, self.settings.side, tr.min_visibility_count,
-                                    self.front_sign, w, turn, self._elevation_deg)[name]
+            out = compute_measures(x, vis, self.settings.side, tr.min_visibility_count,
+                                   self.front_sign, w, turn, self._elevation_deg)
+            # A signal derived after calibration from no one measure has no noise read.
+            return out.get(name, np.full(len(x), np.nan))
 
         noise = signal_noise_deg(measure(xys, world), measure, xys, world)
         if not math.isfinite(noise):
@@ -471,7 +473,7 @@ class LiveSession:
 
         if not (whole("left") or whole("right")):
             return text("live.step_back", self.lang)
-        view = estimate_view(frame.pixel_xy())
+        view = estimate_view(frame.pixel_xy(), lying=self.spec.posture == "lying")
         if view not in self.spec.views:
             return text("warnings.wrong_view", self.lang, seen=text(f"views.{view}", self.lang),
                         wanted=text(f"views.{self.spec.best_view}", self.lang))
@@ -495,7 +497,8 @@ class LiveSession:
                     self._worlds.append(frame.world_xyz)  # type: ignore[union-attr]
                 st.message, st.message_is_fault = text("live.hold_position", self.lang), False
                 if t - self._phase_since >= PLACEMENT_S:
-                    st.view = estimate_view(np.stack(self._views))
+                    st.view = estimate_view(np.stack(self._views),
+                                            lying=self.spec.posture == "lying")
                     sign, self._elevation_deg = turned_camera(
                         np.array(self._worlds).reshape(-1, N_LANDMARKS, 3), self.tr)
                     self._turn_deg = sign * camera_turn_deg(np.stack(self._views))

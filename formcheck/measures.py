@@ -63,6 +63,13 @@ def front_sign_of(xy: np.ndarray) -> float:
     return float(np.sign(np.nanmedian(s[finite])) or 1.0) if finite.any() else 1.0
 
 
+SLIDE_SIGNAL = "knee_flexion_slide"
+"""The knee read from the heel's slide towards the hip (see :func:`calibrated`)."""
+SLIDE_REST_PERCENTILE = 90
+"""The straight leg's hip–ankle distance in the picture: this percentile of the recording's
+(the calibration window's, live). The heel slide starts and ends with the leg straight;
+the leg's longest readings include the model's jitter, which would read a straight leg
+bent (a 1 % shorter reach is a 16° bend), so not the very longest."""
 VIEWS_3D = ("front", "lying_front")
 """Views where hip and knee flexion come from the 3-D world landmarks."""
 VIEWS_TURNED = ("oblique",)
@@ -123,14 +130,15 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
     Returns:
         dict of ``(T,)`` arrays: ``hip_flexion``, ``hip_extension``, ``knee_flexion``,
     ``hip_abduction``, ``thigh_elevation``, ``trunk_lean_forward``, ``trunk_lean_back``,
-    ``trunk_lean_side_signed``, ``heel_x``, ``heel_y``, ``shank``, ``foot_pitch``,
-    ``knee_width_ratio``, ``knee_past_midline``, each leg measure also ``*_other``;
-    :data:`LEG_FRAME` per leg (NaN unless measured in 2-D); ``trunk_tilt`` (the
-    trunk from the image vertical, 0–180°, uncalibrated), ``trunk_dx``, ``trunk_dy``
-    (the trunk's axis, shoulders to hips, in the picture), ``hip_x`` (the hips'
-    horizontal position) and ``trunk_length``, for telling the exercise from
-    walking or bending down; ``hip_height`` (the hips above the ankles in the
-    picture), for a squat's depth; and the qualities
+    ``trunk_lean_side_signed``, ``heel_x``, ``heel_y``, ``shank``, ``hip_ankle`` (the
+    hip–ankle distance in the picture), ``foot_pitch``, ``knee_width_ratio``,
+    ``knee_past_midline``, each leg measure also ``*_other``; :data:`LEG_FRAME` per leg
+    (NaN unless measured in 2-D); ``trunk_tilt`` (the trunk from the image vertical,
+    0–180°, uncalibrated), ``trunk_dx``, ``trunk_dy`` (the trunk's axis, shoulders to
+    hips, in the picture), ``hip_x``, ``hip_y`` (the hips' position), ``ankle_x``,
+    ``ankle_y`` (each leg's ankle) and ``trunk_length``, for telling the exercise from
+    walking, bending down or (a heel slide) a bridge; ``hip_height`` (the hips above the
+    ankles in the picture), for a squat's depth; and the qualities
     (0–1) ``quality``, ``quality_other`` (each leg), ``legs_quality`` (both)
     and ``trunk_quality``.
 
@@ -162,6 +170,10 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
         out["heel_x" + suffix] = g("heel", heel[..., 0])
         out["heel_y" + suffix] = g("heel", heel[..., 1])
         out["shank" + suffix] = g("heel", k.shank_length(xy, leg))
+        out["hip_ankle" + suffix] = g("knee_flexion", k.hip_ankle_distance(xy, leg))
+        ankle = xy[..., side_landmark(leg, "ankle"), :]
+        out["ankle_x" + suffix] = g("knee_flexion", ankle[..., 0])
+        out["ankle_y" + suffix] = g("knee_flexion", ankle[..., 1])
         out["foot_pitch" + suffix] = g("foot_pitch", k.foot_pitch_deg(xy, leg))
         out["knee_past_midline" + suffix] = g("knee_past_midline", k.knee_past_midline(xy, leg))
         out["quality" + suffix] = leg_quality(vis, leg).astype(float)
@@ -180,7 +192,7 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
     out["trunk_lean_side_signed"] = trunk_ok(k.trunk_lean_deg(xy))
     out["trunk_tilt"] = trunk_ok(np.abs(k.trunk_lean_deg(xy)))
     hip = k.mid_hip(xy)
-    out["hip_x"] = trunk_ok(hip[..., 0])
+    out["hip_x"], out["hip_y"] = trunk_ok(hip[..., 0]), trunk_ok(hip[..., 1])
     axis = k.trunk_axis(xy)
     out["trunk_dx"], out["trunk_dy"] = trunk_ok(axis[..., 0]), trunk_ok(axis[..., 1])
     out["trunk_length"] = trunk_ok(np.linalg.norm(axis, axis=-1))
@@ -245,6 +257,8 @@ class Calibration:
         method: ``start`` (neutral start pose), ``resting_level`` (only the
             movement signal, from its resting level) or ``none``.
         knee_flexion_start: knee flexion of the operated leg at the start.
+        hip_ankle_rest: the hip–ankle distance in the picture of the leg lying straight
+            per leg key, the reference of ``knee_flexion_slide`` (:data:`SLIDE_REST_PERCENTILE`).
         hip_shift: trunk lengths the hips are moved towards the back before hip and
             knee flexion are measured (:func:`with_hip_shift`): lying, the model's
             misplacement of the hips, shown by a leg lying straight at the start or
@@ -260,6 +274,7 @@ class Calibration:
     knee_flexion_start: float = float("nan")
     method: str = "none"
     hip_shift: float = 0.0
+    hip_ankle_rest: dict[str, float] = field(default_factory=dict)
 
 
 def _leg_frame(raw: dict[str, np.ndarray], suffix: str,
@@ -403,6 +418,10 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
         hip = raw["hip_flexion" + leg]
         hip = hip[np.isfinite(hip)]
         cal.hip_flexion_rest[leg] = float(np.percentile(hip, 97)) if hip.size else np.nan
+        reach = raw["hip_ankle" + leg] if "hip_ankle" + leg in raw else np.array([])
+        reach = reach[np.isfinite(reach)]
+        cal.hip_ankle_rest[leg] = float(np.percentile(reach, SLIDE_REST_PERCENTILE)) \
+            if reach.size else np.nan
     if not spec.calibrate:
         return cal
     offsets = {}
@@ -450,7 +469,9 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
     """Measures with the calibration applied, plus the derived relative ones.
 
     Adds ``trunk_lean_side`` (|sideways lean| from the start), ``heel_rise``,
-    ``hip_lift`` and ``knee_bend`` (per leg) to the calibrated angles. ``knee_bend``
+    ``hip_lift``, ``knee_flexion_slide`` (:func:`kinematics.knee_flexion_from_slide`
+    against the straight leg's hip–ankle distance) and ``knee_bend`` (per leg) to the
+    calibrated angles. ``knee_bend``
     is the larger of the knee's flexion as measured for the view and its bend in the
     picture: from the front the model's 3-D knee misses much of a bend, and the
     picture shows a bend across the line of sight.
@@ -465,6 +486,9 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
             np.maximum(raw["shank" + suffix], 1e-9))
         out["hip_lift" + suffix] = cal.hip_flexion_rest.get(suffix, np.nan) - raw[
             "hip_flexion" + suffix]
+        if "hip_ankle" + suffix in raw:
+            out[SLIDE_SIGNAL + suffix] = k.knee_flexion_from_slide(
+                raw["hip_ankle" + suffix], cal.hip_ankle_rest.get(suffix, np.nan))
         out["knee_bend" + suffix] = np.fmax(out["knee_flexion" + suffix],
                                             out["knee_flexion_image" + suffix])
     return out

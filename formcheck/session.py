@@ -20,7 +20,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from .measures import quality_key
+from .measures import SLIDE_SIGNAL, quality_key
 from .protocol import ExerciseSpec, FaultRule, PatientSettings, Programme, default_programme
 
 
@@ -231,6 +231,12 @@ class HoldTimer:
         return self.current
 
 
+ALONG_BODY_VIEWS = ("lying_front",)
+"""Views looking along a lying body (from its feet or head): lying or sitting up with the
+legs out, its trunk is seen upright in the picture either way, so its tilt there does not
+tell the posture."""
+
+
 class BoutCheck:
     """Whether a movement cycle was the exercise: the body in its posture, not travelling.
 
@@ -246,7 +252,12 @@ class BoutCheck:
     That is judged only when both legs are seen with at least ``min_quality`` in
     most of those frames (a far leg hidden behind the near one cannot show it).
     :meth:`drop` tells how far the hips went down in the cycle, against the rest
-    before it (:meth:`rest`).
+    before it (:meth:`rest`). :attr:`tilt_shows_posture` is False in a view whose
+    picture cannot show the posture by the trunk's tilt (:data:`ALONG_BODY_VIEWS`).
+    Where the knee is read from the heel's slide towards the hip (:attr:`slide`, the
+    signal :data:`~formcheck.measures.SLIDE_SIGNAL`), the heel must move and the hips
+    stay: a cycle that reached its target with the hips moving more in the picture than
+    the heel (a bridge: the hips lift off the surface, the feet stay) is not the exercise.
     """
 
     REST_S = 3.0
@@ -258,6 +269,8 @@ class BoutCheck:
         self.posture, self.max_tilt_deg, self.max_travel = posture, max_tilt_deg, max_travel
         self.signal, self.legs_together, self.min_quality = signal, legs_together, min_quality
         self._rest: deque[tuple[float, float]] = deque(maxlen=300)  # (t, hip height)
+        self.tilt_shows_posture = True
+        self.slide = signal == SLIDE_SIGNAL
         self.reset()
 
     def reset(self) -> None:
@@ -267,6 +280,8 @@ class BoutCheck:
         self.length = 0.0
         self.legs: list[tuple[float, float, bool]] = []  # (more bent, less bent, seen)
         self.heights: list[float] = []   # hip heights of frames with the signal seen
+        self.boxes = {"hip": [math.inf, -math.inf, math.inf, -math.inf],
+                      "ankle": [math.inf, -math.inf, math.inf, -math.inf]}  # x, y ranges
         last = self._rest[-1][0] if self._rest else math.nan
         rest = sorted(h for t, h in self._rest if t >= last - self.REST_S)
         # Standing: the upper end of the rest (which may end on the last rep's way up).
@@ -292,13 +307,18 @@ class BoutCheck:
     def update(self, values: dict[str, float]) -> None:
         """Feed one frame's ``trunk_tilt``, ``hip_x``, ``trunk_length`` (and each leg's signal)."""
         tilt = values.get("trunk_tilt", math.nan)
-        if math.isfinite(tilt):
+        if math.isfinite(tilt) and self.tilt_shows_posture:
             off = abs(tilt - 90.0) if self.posture == "lying" else tilt
             self.tilt = max(self.tilt, off)
         x, length = values.get("hip_x", math.nan), values.get("trunk_length", math.nan)
         if math.isfinite(x) and math.isfinite(length):
             self.lo, self.hi = min(self.lo, x), max(self.hi, x)
             self.length = max(self.length, length)
+        if self.slide:
+            for part, box in self.boxes.items():
+                px, py = values.get(f"{part}_x", math.nan), values.get(f"{part}_y", math.nan)
+                if math.isfinite(px) and math.isfinite(py):
+                    box[:] = min(box[0], px), max(box[1], px), min(box[2], py), max(box[3], py)
         if self.legs_together > 0:
             a = values.get(self.signal + "_operated", math.nan)
             b = values.get(self.signal + "_other", math.nan)
@@ -321,6 +341,10 @@ class BoutCheck:
             return "posture"
         if self.length > 0 and self.hi - self.lo > self.max_travel * self.length:
             return "travel"
+        if reached and self.slide:
+            moved = {p: math.hypot(b[1] - b[0], b[3] - b[2]) for p, b in self.boxes.items()}
+            if moved["hip"] > moved["ankle"]:
+                return "posture"
         if reached and by_signal and self.legs_together > 0 and self.legs:
             peak = max(hi for hi, _, _ in self.legs)
             top = [(lo / hi, seen) for hi, lo, seen in self.legs if peak > 0 and hi >= 0.8 * peak]
@@ -457,6 +481,7 @@ class ExerciseSession:
                               self.tracking.max_travel_trunks, spec.signal,
                               spec.min_legs_together if spec.legs == "both" else 0.0,
                               self.tracking.min_visibility)
+        self.bout.tilt_shows_posture = view not in ALONG_BODY_VIEWS
         self.ignored: list[tuple[float, float, str]] = []
         self._next_view: tuple[ExerciseSpec, str] | None = None
         self.reps: list[Rep] = []
@@ -501,6 +526,9 @@ class ExerciseSession:
         self.hold.level = spec.target_deg - self.tracking.hold_margin_deg
         self.faults.rules = self.rules
         self.precautions.rules = tuple(r for r in self.rules if r.approaches)
+        self.bout.signal = spec.signal
+        self.bout.slide = spec.signal == SLIDE_SIGNAL
+        self.bout.tilt_shows_posture = view not in ALONG_BODY_VIEWS
 
     @property
     def rep_count(self) -> int:

@@ -286,3 +286,18 @@ def test_one_leg_at_a_time_is_not_counted_as_a_squat(clips_dir, clip, side):
     ignored = [w for w in res.warnings if w.code == "not_exercise"]
     assert ignored and all(m[2] == "one_leg" for m in ignored[0].data["movements"])
     assert "one leg at a time" in ignored[0].message
+
+
+@pytest.mark.clips
+def test_a_heel_slide_filmed_from_the_foot_end_is_read_from_the_heels_slide(clips_dir):
+    # Long-sitting in bed, the phone at the feet: the lying trunk is seen upright in the
+    # picture (a standing person's front view, as it was taken: wrong view, nothing
+    # counted). Known to lie, it is the view along the body, where the knee is read
+    # from how far the heel slid towards the hip.
+    for name, reps in (("belivan_older_heel_slide_reclined_front.mp4", 2),
+                       ("belivan_older_heel_slide_reclined_front_1rep.mp4", 1)):
+        track, _ = tracked(clips_dir, name)
+        res = analyze_track(track, "heel_slide", PatientSettings("left"), "en")
+        assert res.view == "lying_front" and res.spec.signal == "knee_flexion_slide"
+        assert res.rep_count == reps, [r.to_dict() for r in res.reps]
+        assert "wrong_view" not in {w.code for w in res.warnings}

@@ -135,6 +135,33 @@ def test_view_estimation():
     assert k.estimate_view(np.full((33, 2), np.nan)) == "unknown"
 
 
+def test_a_lying_body_seen_upright_in_the_picture_is_filmed_from_its_feet_or_head():
+    # Lying (or sitting with the legs out) and filmed from the foot end, the trunk is
+    # seen upright in the picture, like a standing person's from the front; from the
+    # head end, upside down. Known to lie, that is the view along the body.
+    upright, upside_down = front_view(), front_view()
+    upside_down[:, 1] *= -1
+    for xy in (upright, upside_down):
+        assert k.estimate_view(xy) == "front"
+        assert k.estimate_view(xy, lying=True) == "lying_front"
+    lying = standing_side(1)[:, ::-1].copy()
+    assert k.estimate_view(lying, lying=True) == "lying_side"
+    t = np.arange(60) / 10.0
+    assert k.view_segments(np.stack([upright] * 60), t, lying=True) == [(0, 60, "lying_front")]
+
+
+def test_knee_flexion_from_the_heels_slide_towards_the_hip():
+    # Thigh and shank 45 cm: the hip-ankle distance is 90 cm straight, 2 * 45 cos(k/2) bent.
+    for knee in (0.0, 30.0, 90.0, 120.0):
+        reach = 90 * np.cos(np.radians(knee / 2))
+        assert k.knee_flexion_from_slide(np.array(reach), 90.0) == pytest.approx(knee, abs=1e-6)
+    # The same at any scale the picture draws the surface with (a camera higher or lower),
+    # a reach beyond the straight one is straight, and no straight reach known reads NaN.
+    assert k.knee_flexion_from_slide(np.array([0.3 * 63.64]), 0.3 * 90) == pytest.approx(90, 0.01)
+    assert k.knee_flexion_from_slide(np.array(95.0), 90.0) == 0.0
+    assert np.isnan(k.knee_flexion_from_slide(np.array(80.0), np.nan))
+
+
 def test_moving_side():
     t = np.linspace(0, 10, 300)
     moving, still = 40 * np.clip(np.sin(t), 0, None), np.random.default_rng(0).normal(0, 1, 300)

@@ -324,6 +324,24 @@ def test_walking_or_bending_down_is_not_a_rep():
     assert len(reps) == 1 and [w for *_, w in s.ignored] == ["posture"]
 
 
+def test_from_the_foot_end_a_heel_slide_moves_the_heel_and_a_bridge_the_hips():
+    # Filmed from the feet, the knee is read from the heel's slide towards the hip, and
+    # the lying trunk looks upright in the picture (no posture problem). The hip-ankle
+    # distance also shrinks when the hips lift towards the camera's line of sight while
+    # the feet stay (a bridge): then the hips moved more than the heel, not a heel slide.
+    t, v = ramp([(0, 0)] + rep_knots(1, 100, hold=3.0) + rep_knots(8, 100, hold=3.0)
+                + [(14, 0)])
+    up = np.clip(v / 100, 0, 1)
+    still = {"trunk_tilt": np.full_like(t, 5.0), "trunk_length": np.full_like(t, 60.0),
+             "hip_x": np.full_like(t, 300.0), "ankle_x": np.full_like(t, 310.0)}
+    slide = dict(still, hip_y=np.full_like(t, 400.0), ankle_y=600 - 80 * up)
+    s, reps, _ = run("heel_slide", t, v, view="lying_front", extra=slide)
+    assert s.spec.signal == "knee_flexion_slide" and s.rep_count == 2 and not s.ignored
+    bridge = dict(still, hip_y=400 + 80 * up, ankle_y=np.full_like(t, 600.0))
+    s, reps, _ = run("heel_slide", t, v, view="lying_front", extra=bridge)
+    assert s.rep_count == 0 and [w for *_, w in s.ignored] == ["posture", "posture"]
+
+
 def test_a_squat_with_one_leg_at_a_time_is_not_a_rep():
     t, v = ramp([(0, 0)] + rep_knots(1, 60) + rep_knots(5, 60) + [(10, 0)])
     seen = {"quality_operated": np.full_like(t, 0.9), "quality_other": np.full_like(t, 0.9)}
