@@ -299,10 +299,12 @@ def _view_of(width: float, lean: float, side_max: float, front_min: float,
     """The view of a body ``width`` wide (:func:`body_width_ratio`) whose trunk leans ``lean``°.
 
     A lying body filmed from its feet or head (``lying`` known) shows its trunk
-    upright or upside down in the picture, shortened: the camera looks along it,
-    and how wide it looks says nothing about the side it is seen from.
+    upright or upside down in the picture, shortened while the shoulders and hips keep
+    their width (renders and real clips: 0.4-0.9): the camera looks along it. An
+    upright trunk seen narrow is still a side view (sitting up on the bed, filmed
+    side-on).
     """
-    if lying and not 55.0 < lean < 125.0:
+    if lying and not 55.0 < lean < 125.0 and width >= side_max:
         return "lying_front"
     plane = "side" if width < side_max else "front" if width > front_min else "oblique"
     return f"lying_{plane}" if 55.0 < lean < 125.0 else plane

@@ -146,6 +146,8 @@ def test_a_lying_body_seen_upright_in_the_picture_is_filmed_from_its_feet_or_hea
         assert k.estimate_view(xy, lying=True) == "lying_front"
     lying = standing_side(1)[:, ::-1].copy()
     assert k.estimate_view(lying, lying=True) == "lying_side"
+    # Sitting up on the bed, filmed side-on: upright and narrow, still the side.
+    assert k.estimate_view(standing_side(1), lying=True) == "side"
     t = np.arange(60) / 10.0
     assert k.view_segments(np.stack([upright] * 60), t, lying=True) == [(0, 60, "lying_front")]
 
