@@ -411,17 +411,20 @@ def warning(code: str, lang: str, **data: Any) -> Warning_:
 
 def session_warnings(lang: str, side: str, detection_rate: float, min_detection_rate: float,
                      unchecked: tuple[str, ...] | list[str],
-                     wrong_leg: list[tuple[float, float]]) -> list[Warning_]:
+                     wrong_leg: list[tuple[float, float]], hold_s: float = 0.0
+                     ) -> list[Warning_]:
     """Warnings any recording or live set can earn.
 
     Too little seen, limits the view cannot check, the wrong leg moving
-    (``wrong_leg``: ``(start_s, end_s)`` each).
+    (``wrong_leg``: ``(start_s, end_s)`` each). ``hold_s``: the exercise's hold, named
+    in its fault's message.
     """
     out = []
     if detection_rate < min_detection_rate:
         out.append(warning("low_detection", lang, rate=detection_rate))
     if unchecked:
-        names = ", ".join(text(f"faults.{c}", lang).rstrip(".") for c in unchecked)
+        names = ", ".join(text(f"faults.{c}", lang, hold_s=hold_s).rstrip(".")
+                          for c in unchecked)
         out.append(warning("fault_not_checked", lang, faults=names, codes=list(unchecked)))
     if wrong_leg:
         out.append(warning("wrong_leg", lang, count=len(wrong_leg),
@@ -468,7 +471,7 @@ def collect_warnings(res: AnalysisResult, session: ExerciseSession,
         add("view_swap_risk")
     out += session_warnings(lang, res.settings.side, res.detection_rate,
                             programme.tracking.min_detection_rate, session.unchecked,
-                            [(a, b) for a, b, _ in session.wrong_leg])
+                            [(a, b) for a, b, _ in session.wrong_leg], spec.hold_s)
     if spec.calibrate and not res.calibration.applied:
         add("calibration_skipped", method=res.calibration.method)
     if spec.legs == "operated":

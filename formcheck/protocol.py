@@ -93,6 +93,9 @@ class ExerciseSpec:
     hip_drop_target: float = 0.0
     enabled: bool = True
     view_thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
+    not_judged: tuple[str, ...] = ()
+    """Fault codes not judged (set per view in ``view_thresholds``): the view cannot show
+    them; a result then carries ``fault_not_checked`` for them instead of a guess."""
 
     def __post_init__(self) -> None:
         if not self.return_deg < self.start_deg < self.target_deg:
@@ -202,7 +205,11 @@ def _exercise(eid: str, raw: dict[str, Any]) -> ExerciseSpec:
         raw[key] = tuple(raw[key])
     if "start_knee_flexion_deg" in raw:
         raw["start_knee_flexion_deg"] = tuple(raw["start_knee_flexion_deg"])
-    raw["view_thresholds"] = {v: dict(t) for v, t in raw.get("view_thresholds", {}).items()}
+    raw["view_thresholds"] = {
+        v: {k: tuple(x) if isinstance(x, list) else x for k, x in t.items()}
+        for v, t in raw.get("view_thresholds", {}).items()}
+    if "not_judged" in raw:
+        raw["not_judged"] = tuple(raw["not_judged"])
     return ExerciseSpec(id=eid, faults=faults, **raw)
 
 

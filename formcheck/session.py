@@ -445,8 +445,10 @@ def checkable_rules(spec: ExerciseSpec, view: str, settings: PatientSettings,
     """Rules to check in ``view`` for this patient, and the codes the view can't check."""
     checks = programme.approaches[settings.approach].checks
     rules = [r for r in spec.faults if r.applies(settings.approach, checks)]
-    ok = tuple(r for r in rules if not r.views or view in r.views or view == "unknown")
-    skipped = tuple(sorted({r.code for r in rules} - {r.code for r in ok}))
+    ok = tuple(r for r in rules if (not r.views or view in r.views or view == "unknown")
+               and r.code not in spec.not_judged)
+    skipped = tuple(sorted(({r.code for r in rules} - {r.code for r in ok})
+                           | set(spec.not_judged)))
     return ok, skipped
 
 
@@ -681,6 +683,7 @@ class ExerciseSession:
                 faults.append("hold_too_short")
             if full_range_seconds(self._rep_t, self._rep_v) < self.spec.min_move_s:
                 faults.append("too_fast")
+        faults = [f for f in faults if f not in self.spec.not_judged]
         rep = Rep(len(self.reps) + 1, start, end, peak, hold, reached, faults, self.set_index,
                   dict(self.faults.worst))
         self.reps.append(rep)

@@ -301,3 +301,7 @@ def test_a_heel_slide_filmed_from_the_foot_end_is_read_from_the_heels_slide(clip
         assert res.view == "lying_front" and res.spec.signal == "knee_flexion_slide"
         assert res.rep_count == reps, [r.to_dict() for r in res.reps]
         assert "wrong_view" not in {w.code for w in res.warnings}
+        # The slide's reading is too rough for the hold and the tempo: said, not guessed.
+        assert not {"hold_too_short", "too_fast"} & {f for r in res.reps for f in r.faults}
+        unchecked = [w.data["codes"] for w in res.warnings if w.code == "fault_not_checked"]
+        assert unchecked and {"hold_too_short", "too_fast"} <= set(unchecked[0])

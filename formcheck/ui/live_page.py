@@ -418,9 +418,10 @@ def set_result(setup: LiveSetup, s: dict[str, Any]) -> dict[str, Any]:
             for i, r in enumerate(s["reps"], start=1)]
     detection = s["detected"] / s["frames"] if s["frames"] else 0.0
     min_rate = default_programme().tracking.min_detection_rate if s["frames"] else 0.0
+    hold_s = default_programme().exercise(s["exercise"]).hold_s
     warnings = [w.to_dict() for w in session_warnings(
         lang, settings.side, detection, min_rate, s["unchecked"],
-        [(a, b) for a, b in s["wrong_leg"]])]
+        [(a, b) for a, b in s["wrong_leg"]], hold_s)]
     return {
         "source": "live", "exercise": s["exercise"], "side": settings.side,
         "approach": settings.approach, "lang": lang,
