@@ -214,18 +214,16 @@ def above_line(p: np.ndarray, origin: np.ndarray, toward: np.ndarray) -> np.ndar
     return np.sum((p - origin) * n, axis=-1) / np.where(length > 0, length, np.nan)
 
 
-def heel_rise(xy: np.ndarray, side: str, rest_heel: np.ndarray, along: np.ndarray
+def heel_rise(heel: np.ndarray, shank: np.ndarray, rest_heel: np.ndarray, along: np.ndarray
               ) -> np.ndarray:
-    """Heel height off the line through its resting place ``rest_heel`` along ``along``.
+    """Heel ``(..., 2)`` height off the line through its resting place along ``along``.
 
-    In shank lengths. Lying, the heel slides along the surface, and the trunk
-    lies along it too: with ``along`` the trunk's axis in the picture, the heel
-    reads 0 while it slides, however the camera looks down on the bed, and only
-    a heel lifted off the surface leaves the line.
+    In lengths of the ``shank`` ``(...,)`` (:func:`shank_length`). Lying, the heel
+    slides along the surface, and the trunk lies along it too: with ``along`` the
+    trunk's axis in the picture, the heel reads 0 while it slides, however the camera
+    looks down on the bed, and only a heel lifted off the surface leaves the line.
     """
-    heel = xy[..., side_landmark(side, "heel"), :]
-    return above_line(heel, rest_heel, rest_heel + along) / np.maximum(
-        shank_length(xy, side), 1e-9)
+    return above_line(heel, rest_heel, rest_heel + along) / np.maximum(shank, 1e-9)
 
 
 def foot_pitch_deg(xy: np.ndarray, side: str) -> np.ndarray:

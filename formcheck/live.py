@@ -30,6 +30,7 @@ from .kinematics import (
     to_isotropic,
 )
 from .measures import (
+    STILL_SD_DEG,
     VIEWS_3D,
     VIEWS_TURNED,
     Calibration,
@@ -56,7 +57,6 @@ MAX_FPS = 120.0         # frame intervals shorter than this rate's are taken as 
 # The movement signal's own smoothing for a noisy pose model (_read_noise) works at any
 # rate its cut-off is under half of.
 SMOOTH_RATE_PER_CUTOFF = 3.0
-STILL_SD_DEG = 4.0      # calibrate's stillness limit for a steady pose model
 # The start pose is measured on a still window of ``calibration_s``; while the patient
 # moves the window slides on, up to this many seconds more, then the resting level of
 # what was seen is taken. (Calibrating on a movement left the 3-D knee's ~20° resting

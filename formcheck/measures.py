@@ -70,6 +70,9 @@ SLIDE_REST_PERCENTILE = 90
 (the calibration window's, live). The heel slide starts and ends with the leg straight;
 the leg's longest readings include the model's jitter, which would read a straight leg
 bent (a 1 % shorter reach is a 16° bend), so not the very longest."""
+STILL_SD_DEG = 4.0
+"""A start is still when its movement signal spreads less than this (SD, °) over the
+calibration window, for a steady pose model (:func:`calibrate`)."""
 VIEWS_3D = ("front", "lying_front")
 """Views where hip and knee flexion come from the 3-D world landmarks."""
 VIEWS_TURNED = ("oblique",)
@@ -365,7 +368,7 @@ def feet_flat_hip_shift(raw: dict[str, np.ndarray], window: np.ndarray,
 
 def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
               tracking: Tracking, rest_reference: dict[str, np.ndarray] | None = None,
-              still_sd_deg: float = 4.0) -> Calibration:
+              still_sd_deg: float = STILL_SD_DEG) -> Calibration:
     """Learn the start pose from the first ``calibration_s`` of usable frames.
 
     A still start whose movement signal reads within ``max_calibration_offset_deg``
@@ -481,9 +484,9 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
     out["trunk_lean_side"] = np.abs(out["trunk_lean_side_signed"])
     for suffix in ("", "_other"):
         heel = np.stack([raw["heel_x" + suffix], raw["heel_y" + suffix]], axis=-1)
-        rest = np.array(cal.heel_rest.get(suffix, (np.nan, np.nan)))
-        out["heel_rise" + suffix] = k.above_line(heel, rest, rest + cal.surface_dir) / (
-            np.maximum(raw["shank" + suffix], 1e-9))
+        out["heel_rise" + suffix] = k.heel_rise(
+            heel, raw["shank" + suffix], np.array(cal.heel_rest.get(suffix, (np.nan, np.nan))),
+            np.array(cal.surface_dir))
         out["hip_lift" + suffix] = cal.hip_flexion_rest.get(suffix, np.nan) - raw[
             "hip_flexion" + suffix]
         if "hip_ankle" + suffix in raw:

@@ -103,7 +103,8 @@ def test_bridge_line_and_heel_rise():
     xy[L.LEFT_ANKLE], xy[L.LEFT_HEEL] = (xy[L.LEFT_KNEE][0], 0), (xy[L.LEFT_KNEE][0], -9)
     shank = 45 * np.sin(np.radians(60))
     rest_heel = np.array([140.0, 0.0])
-    assert k.heel_rise(xy, "left", rest_heel, np.array([-1.0, 0])) == pytest.approx(9 / shank)
+    assert k.heel_rise(xy[L.LEFT_HEEL], k.shank_length(xy, "left"), rest_heel,
+                       np.array([-1.0, 0])) == pytest.approx(9 / shank)
     # Filmed from above at an angle the surface runs slanted across the picture:
     # sliding along it is no rise, leaving it upwards is.
     tilt = np.array([[np.cos(0.3), -np.sin(0.3)], [np.sin(0.3), np.cos(0.3)]])
