@@ -51,6 +51,12 @@ BROWSER_TEXTS |= {k: f"ui.{k}" for k in ("reps", "set", "hold", "good")}
 BROWSER_TEXTS["camera_denied"] = "live.camera_denied"
 
 
+def patient_spec(exercise: str, settings: PatientSettings) -> ExerciseSpec:
+    """``exercise`` with the patient's own limits (``settings.overrides``)."""
+    return apply_overrides(default_programme().exercise(exercise),
+                           settings.overrides.get(exercise))
+
+
 @dataclass(frozen=True)
 class LiveSetup:
     """What one live view runs: its state namespace ``key``, the exercise, who, the dosage."""
@@ -78,8 +84,7 @@ class LiveSetup:
     @property
     def spec(self) -> ExerciseSpec:
         """The exercise with the patient's own limits."""
-        return apply_overrides(default_programme().exercise(self.exercise),
-                               self.settings.overrides.get(self.exercise))
+        return patient_spec(self.exercise, self.settings)
 
     def fault(self, code: str) -> str:
         """A fault code as the sentence the patient reads."""
@@ -212,8 +217,7 @@ class StreamHolder:
             if self._config is None:
                 return {}
             exercise, settings, lang, goal = self._config
-            spec = apply_overrides(default_programme().exercise(exercise),
-                                   settings.overrides.get(exercise))
+            spec = patient_spec(exercise, settings)
             self.last_frame_at = time.monotonic()
             self.streaming = True
             return {"title": spec.title(lang), "goal": goal, "hold_required": spec.hold_s,
@@ -418,10 +422,9 @@ def set_result(setup: LiveSetup, s: dict[str, Any]) -> dict[str, Any]:
             for i, r in enumerate(s["reps"], start=1)]
     detection = s["detected"] / s["frames"] if s["frames"] else 0.0
     min_rate = default_programme().tracking.min_detection_rate if s["frames"] else 0.0
-    hold_s = default_programme().exercise(s["exercise"]).hold_s
     warnings = [w.to_dict() for w in session_warnings(
         lang, settings.side, detection, min_rate, s["unchecked"],
-        [(a, b) for a, b in s["wrong_leg"]], hold_s)]
+        [(a, b) for a, b in s["wrong_leg"]], patient_spec(s["exercise"], settings).hold_s)]
     return {
         "source": "live", "exercise": s["exercise"], "side": settings.side,
         "approach": settings.approach, "lang": lang,
