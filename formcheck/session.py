@@ -270,8 +270,17 @@ class BoutCheck:
         self.signal, self.legs_together, self.min_quality = signal, legs_together, min_quality
         self._rest: deque[tuple[float, float]] = deque(maxlen=300)  # (t, hip height)
         self.tilt_shows_posture = True
-        self.slide = signal == SLIDE_SIGNAL
         self.reset()
+
+    @property
+    def slide(self) -> bool:
+        """Whether the signal is the knee read from the heel's slide."""
+        return self.signal == SLIDE_SIGNAL
+
+    def for_view(self, signal: str, view: str) -> None:
+        """Judge cycles of ``signal`` as filmed from ``view``."""
+        self.signal = signal
+        self.tilt_shows_posture = view not in ALONG_BODY_VIEWS
 
     def reset(self) -> None:
         """Start a new movement cycle."""
@@ -483,7 +492,7 @@ class ExerciseSession:
                               self.tracking.max_travel_trunks, spec.signal,
                               spec.min_legs_together if spec.legs == "both" else 0.0,
                               self.tracking.min_visibility)
-        self.bout.tilt_shows_posture = view not in ALONG_BODY_VIEWS
+        self.bout.for_view(spec.signal, view)
         self.ignored: list[tuple[float, float, str]] = []
         self._next_view: tuple[ExerciseSpec, str] | None = None
         self.reps: list[Rep] = []
@@ -528,9 +537,7 @@ class ExerciseSession:
         self.hold.level = spec.target_deg - self.tracking.hold_margin_deg
         self.faults.rules = self.rules
         self.precautions.rules = tuple(r for r in self.rules if r.approaches)
-        self.bout.signal = spec.signal
-        self.bout.slide = spec.signal == SLIDE_SIGNAL
-        self.bout.tilt_shows_posture = view not in ALONG_BODY_VIEWS
+        self.bout.for_view(spec.signal, view)
 
     @property
     def rep_count(self) -> int:
