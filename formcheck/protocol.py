@@ -92,7 +92,7 @@ class ExerciseSpec:
     min_legs_together: float = 0.0
     hip_drop_target: float = 0.0
     enabled: bool = True
-    view_thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
+    view_thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
     not_judged: tuple[str, ...] = ()
     """Fault codes not judged (set per view in ``view_thresholds``): the view cannot show
     them; a result then carries ``fault_not_checked`` for them instead of a guess."""
