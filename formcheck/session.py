@@ -261,7 +261,8 @@ class BoutCheck:
     """
 
     REST_S = 3.0
-    """The rest a cycle's hip drop is measured from: the last this many seconds before it."""
+    """The rest before a cycle, the last this many seconds: its hip drop is measured from
+    it, and its tempo from the rest's lowest value (an older dip is another movement)."""
 
     def __init__(self, posture: str, max_tilt_deg: float, max_travel: float,
                  signal: str = "", legs_together: float = 0.0, min_quality: float = 0.0
@@ -507,7 +508,7 @@ class ExerciseSession:
         self._last_v_t = math.nan
         self._rep_t: list[float] = []
         self._rep_v: list[float] = []
-        self._recent: deque[tuple[float, float]] = deque(maxlen=90)
+        self._recent: deque[tuple[float, float]] = deque()  # the rest before a rep
         self._other_peak = -math.inf
         self._other_at_peak = -math.inf    # the other leg when this one was at its top
         self._opening: list[tuple[float, float]] | None = []
@@ -599,6 +600,8 @@ class ExerciseSession:
                 self._rep_v.append(v)
             else:
                 self._recent.append((t, v))
+                while self._recent[0][0] < t - BoutCheck.REST_S:
+                    self._recent.popleft()
         if not self.counter.active and state != "ended":
             self.bout.rest(t, values)
         if self.counter.active or state == "ended":

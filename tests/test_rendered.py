@@ -280,3 +280,22 @@ def test_front_squat_filmed_from_above_is_counted(tmp_path):
     res = analyze_video(out, "mini_squat", PatientSettings("left"), "en")
     assert res.view == "front"
     assert [r.completed for r in res.reps] == [True, True]
+
+
+def test_fast_raise_after_a_swing_past_the_midline_is_too_fast(tmp_path):
+    # The leg swung past the midline after the first raise; a later fast raise was
+    # timed from that older dip (its rest's lowest value, up to 9 s back) and read
+    # as slow. A rep's tempo is timed from the rest just before it.
+    from formcheck.synth.clip import ClipSpec, render_clip
+
+    spec = ClipSpec("hip_abduction", "right", "front", reps=3, seed=9002, body="heavier",
+                    faults="1:adduction_past_midline,3:too_fast", azimuth_deg=90.0,
+                    distance_m=3.07, elevation_deg=3.2, frame_wh=(640, 360), fit_frame=True,
+                    sway_deg=1.26, tremor_deg=2.38, tempo=1.337, room_seed=9002, fps=10,
+                    msaa=0, preset="ultrafast")
+    out = tmp_path / "abduction_swing.mp4"
+    render_clip(spec, out, log=False)
+    res = analyze_video(out, "hip_abduction", PatientSettings("right"), "en")
+    assert [r.completed for r in res.reps] == [True, True, True]
+    assert ["adduction_past_midline" in r.faults for r in res.reps] == [True, False, False]
+    assert ["too_fast" in r.faults for r in res.reps] == [False, False, True]
