@@ -201,6 +201,34 @@ def shank_length(xy: np.ndarray, side: str) -> np.ndarray:
     )
 
 
+def thigh_length(xy: np.ndarray, side: str) -> np.ndarray:
+    """Hip–knee distance of ``side``, ``(...,)``."""
+    return np.linalg.norm(
+        xy[..., side_landmark(side, "hip"), :] - xy[..., side_landmark(side, "knee"), :], axis=-1
+    )
+
+
+def knee_flexion_from_shank(to_thigh: np.ndarray, to_other: np.ndarray) -> np.ndarray:
+    """Knee flexion (°) from how much the shank shortened in the picture, ``(...,)``.
+
+    Seen from the front, a knee bending while the leg is raised sideways swings the
+    shank back along the line of sight: the picture shows it shortened to about
+    ``cos(flexion)`` of its length (more from a camera above, less from one below),
+    and hardly bent. ``to_thigh`` is the shank's length over the same leg's thigh
+    (a straight leg's two segments turn together, so their ratio stays whatever the
+    leg's pose and distance), ``to_other`` over the standing leg's shank (which the
+    model's knee landmark, sliding along the leg, does not change); each relative to
+    the same ratio at the still start. A bend shortens the shank against both; the
+    longer of the two is taken, so one alone does not read as a bend. At or beyond
+    the start's length: 0.
+
+    >>> round(float(knee_flexion_from_shank(np.array(0.5), np.array(0.6))), 1)
+    53.1
+    """
+    ratio = np.fmax(np.asarray(to_thigh, float), np.asarray(to_other, float))
+    return np.degrees(np.arccos(np.clip(ratio, 0.0, 1.0)))
+
+
 def above_line(p: np.ndarray, origin: np.ndarray, toward: np.ndarray) -> np.ndarray:
     """Signed distance of points ``p`` ``(..., 2)`` from the line ``origin`` → ``toward``.
 

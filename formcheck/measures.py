@@ -135,12 +135,14 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
         dict of ``(T,)`` arrays: ``hip_flexion``, ``hip_extension``, ``knee_flexion``,
     ``hip_abduction``, ``thigh_elevation``, ``trunk_lean_forward``, ``trunk_lean_back``,
     ``trunk_lean_side_signed``, ``heel_x``, ``heel_y``, ``shank``, ``hip_ankle`` (the
-    hip–ankle distance in the picture), ``foot_pitch``, ``knee_width_ratio``,
-    ``knee_past_midline``, each leg measure also ``*_other``; :data:`LEG_FRAME` per leg
-    (NaN unless measured in 2-D); ``trunk_tilt`` (the trunk from the image vertical,
-    0–180°, uncalibrated), ``trunk_dx``, ``trunk_dy`` (the trunk's axis, shoulders to
-    hips, in the picture), ``hip_x``, ``hip_y`` (the hips' position), ``ankle_x``,
-    ``ankle_y`` (each leg's ankle) and ``trunk_length``, for telling the exercise from
+    hip–ankle distance in the picture), ``shank_thigh``, ``shank_shank`` (the shank's
+    length in the picture over the thigh's and over the other leg's shank),
+    ``foot_pitch``, ``knee_width_ratio``, ``knee_past_midline``, each leg measure also
+    ``*_other``; :data:`LEG_FRAME` per leg (NaN unless measured in 2-D); ``trunk_tilt``
+    (the trunk from the image vertical, 0–180°, uncalibrated), ``trunk_dx``,
+    ``trunk_dy`` (the trunk's axis, shoulders to hips, in the picture), ``hip_x``,
+    ``hip_y`` (the hips' position), ``ankle_x``, ``ankle_y`` (each leg's ankle) and
+    ``trunk_length``, for telling the exercise from
     walking, bending down or (a heel slide) a bridge; ``hip_height`` (the hips above the
     ankles in the picture), for a squat's depth; and the qualities
     (0–1) ``quality``, ``quality_other`` (each leg), ``legs_quality`` (both)
@@ -175,6 +177,15 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
         out["heel_y" + suffix] = g("heel", heel[..., 1])
         out["shank" + suffix] = g("heel", k.shank_length(xy, leg))
         out["hip_ankle" + suffix] = g("knee_flexion", k.hip_ankle_distance(xy, leg))
+        # The shank's length in the picture against the thigh's and the standing leg's
+        # shank (:func:`knee_flexion_from_shank`).
+        shank = k.shank_length(xy, leg)
+        out["shank_thigh" + suffix] = g("knee_flexion", shank / k.thigh_length(xy, leg))
+        other = k.other_side(leg)
+        out["shank_shank" + suffix] = _gate(
+            shank / k.shank_length(xy, other), vis,
+            need["knee_flexion"] + (side_landmark(other, "knee"), side_landmark(other, "ankle")),
+            min_visibility)
         ankle = xy[..., side_landmark(leg, "ankle"), :]
         out["ankle_x" + suffix] = g("knee_flexion", ankle[..., 0])
         out["ankle_y" + suffix] = g("knee_flexion", ankle[..., 1])
@@ -267,6 +278,9 @@ class Calibration:
             knee flexion are measured (:func:`with_hip_shift`): lying, the model's
             misplacement of the hips, shown by a leg lying straight at the start or
             by feet on the surface (:func:`feet_flat_hip_shift`).
+        shank_rest: per leg key, the shank's length in the picture over the thigh's
+            (``shank_thigh``) and over the other leg's shank (``shank_shank``) at the
+            start, the references of ``knee_flexion_shank``.
 
     """
 
@@ -279,6 +293,7 @@ class Calibration:
     method: str = "none"
     hip_shift: float = 0.0
     hip_ankle_rest: dict[str, float] = field(default_factory=dict)
+    shank_rest: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def _leg_frame(raw: dict[str, np.ndarray], suffix: str,
@@ -426,6 +441,8 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
         reach = reach[np.isfinite(reach)]
         cal.hip_ankle_rest[leg] = float(np.percentile(reach, SLIDE_REST_PERCENTILE)) \
             if reach.size else np.nan
+        cal.shank_rest[leg] = (start("shank_thigh" + leg), start("shank_shank" + leg)) \
+            if "shank_thigh" + leg in raw else (np.nan, np.nan)
     if not spec.calibrate:
         return cal
     offsets = {}
@@ -500,8 +517,9 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
 
     Adds ``trunk_lean_side`` (|sideways lean| from the start), ``heel_rise``,
     ``hip_lift``, ``knee_flexion_slide`` (:func:`kinematics.knee_flexion_from_slide`
-    against the straight leg's hip–ankle distance) and ``knee_bend`` (per leg) to the
-    calibrated angles. ``knee_bend``
+    against the straight leg's hip–ankle distance), ``knee_flexion_shank``
+    (:func:`kinematics.knee_flexion_from_shank` against the start's shank) and
+    ``knee_bend`` (per leg) to the calibrated angles. ``knee_bend``
     is the larger of the knee's flexion as measured for the view and its bend in the
     picture: from the front the model's 3-D knee misses much of a bend, and the
     picture shows a bend across the line of sight.
@@ -521,4 +539,8 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
                 raw["hip_ankle" + suffix], cal.hip_ankle_rest.get(suffix, np.nan))
         out["knee_bend" + suffix] = np.fmax(out["knee_flexion" + suffix],
                                             out["knee_flexion_image" + suffix])
+        if "shank_thigh" + suffix in raw:
+            thigh0, other0 = cal.shank_rest.get(suffix, (np.nan, np.nan))
+            out["knee_flexion_shank" + suffix] = k.knee_flexion_from_shank(
+                raw["shank_thigh" + suffix] / thigh0, raw["shank_shank" + suffix] / other0)
     return out

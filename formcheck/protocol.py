@@ -33,7 +33,8 @@ class FaultRule:
     approaches: tuple[str, ...] = ()
     only_when_signal_above: float | None = None
     unreliable_when: dict[str, float] = field(default_factory=dict)
-    view_limits: dict[str, dict[str, float]] = field(default_factory=dict)
+    view_limits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    also_beyond: dict[str, float] = field(default_factory=dict)
 
     def for_view(self, view: str) -> FaultRule:
         """Return the rule with the limits the file sets for ``view`` (if any)."""
@@ -59,11 +60,18 @@ class FaultRule:
                 return False
         return True
 
-    def violated(self, value: float) -> bool:
-        """Whether ``value`` is beyond the limit."""
-        return (self.max is not None and value > self.max) or (
-            self.min is not None and value < self.min
-        )
+    def violated(self, value: float, values: dict[str, float] | None = None) -> bool:
+        """Whether ``value`` is beyond the limit, or an ``also_beyond`` measure beyond its own.
+
+        ``values``: the frame's measures, for ``also_beyond``: another reading of the
+        fault on its own scale (e.g. a knee's bend from its shank's length in the
+        picture, where the model's 3-D knee angle reads a fraction of it).
+        """
+        if (self.max is not None and value > self.max) or (
+                self.min is not None and value < self.min):
+            return True
+        return any(values.get(name, float("nan")) > limit
+                   for name, limit in self.also_beyond.items()) if values else False
 
 
 @dataclass(frozen=True)
@@ -198,6 +206,7 @@ def _exercise(eid: str, raw: dict[str, Any]) -> ExerciseSpec:
         FaultRule(**{**f, "views": tuple(f.get("views", ())),
                      "unreliable_when": dict(f.get("unreliable_when", {})),
                      "approaches": tuple(f.get("approaches", ())),
+                     "also_beyond": dict(f.get("also_beyond", {})),
                      "view_limits": {v: dict(x) for v, x in f.get("view_limits", {}).items()}})
         for f in raw.pop("faults", [])
     )

@@ -406,7 +406,7 @@ class FaultTracker:
             q = values.get(quality_key(rule.measure), 1.0)
             if not math.isfinite(v) or not q >= self.min_quality:
                 continue  # not seen well enough to judge
-            for name in (rule.measure, *ALSO_REPORTED.get(rule.measure, ())):
+            for name in (rule.measure, *ALSO_REPORTED.get(rule.measure, ()), *rule.also_beyond):
                 x = v if name == rule.measure else values.get(name, math.nan)
                 key = f"{name}_{'max' if rule.max is not None else 'min'}"
                 prev = self.worst.get(key, math.nan)
@@ -415,7 +415,7 @@ class FaultTracker:
             gated = (rule.only_when_signal_above is not None and not down and not (
                 math.isfinite(signal) and signal > rule.only_when_signal_above)
                 ) or not rule.judgeable(values)
-            if rule.violated(v) and not gated:
+            if rule.violated(v, values) and not gated:
                 self.run[rule.code] += dt
                 if self.run[rule.code] >= self.min_duration_s and rule.code not in self.flagged:
                     self.flagged.append(rule.code)

@@ -204,3 +204,22 @@ def test_the_knee_bend_takes_a_bend_the_picture_shows(turn, least):
         meas = calibrated(raw, calibrate(raw, t, spec, prog.tracking))
         assert meas["knee_flexion"][-1] == pytest.approx(model_knee, abs=0.5)
         assert bend[0] <= meas["knee_bend"][-1] <= bend[1]
+
+
+def test_the_shank_shortened_in_the_picture_reads_as_the_knee_bend():
+    # From the front, a knee bending while the leg is raised sideways swings the shank
+    # back along the line of sight: the picture shows it shortened to cos(bend) of its
+    # start length, against the thigh and against the standing leg's shank alike. A
+    # straight leg raised sideways keeps its shank's length against both.
+    prog = default_programme()
+    spec = prog.exercise("hip_abduction")
+    t = np.arange(0, 4.0, 0.1)
+    up = np.clip((t - 1.0) / 1.0, 0, 1)
+    vis = np.ones((len(t), 33))
+    for knee, want in ((0.0, 0.0), (35.0, 35.0)):
+        world = np.stack([standing_3d(knee * u, 25.0 * u) for u in up])
+        xy = np.stack([seen_from(x, 0.0) for x in world])
+        raw = compute_measures(xy, vis, "left", 0.2, 1.0, world=world)
+        meas = calibrated(raw, calibrate(raw, t, spec, prog.tracking))
+        assert meas["knee_flexion_shank"][-1] == pytest.approx(want, abs=0.5)
+        assert np.nanmax(meas["knee_flexion_shank_other"]) == pytest.approx(0.0, abs=0.5)

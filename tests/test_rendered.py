@@ -265,6 +265,27 @@ def test_heel_slide_filmed_from_above_flags_only_the_lifted_heel(tmp_path):
     assert ["heel_lift" in r.faults for r in res.reps] == [False, True]
 
 
+def test_knee_bent_in_a_side_raise_filmed_from_below_the_hips_is_flagged(tmp_path):
+    # From the front with the camera a little below the hips, the pose model's 3-D knee
+    # reads a 35° bend as 4-10° (under the front view's limit) and the picture shows no
+    # bend: the shank swings back along the line of sight. It does show the shank
+    # shortened (knee_flexion_shank, read here as ~30°): the bent rep is flagged, the
+    # straight one is not.
+    from formcheck.synth.clip import ClipSpec, render_clip
+
+    spec = ClipSpec("hip_abduction", "left", "front", reps=2, seed=41,
+                    faults="1:knee_not_straight", body="male_african", azimuth_deg=75.0,
+                    elevation_deg=-3.0, frame_wh=(480, 360), fit_frame=True, room_seed=41,
+                    fps=10, msaa=0, preset="ultrafast")
+    out = tmp_path / "side_raise_below.mp4"
+    render_clip(spec, out, log=False)
+    res = analyze_video(out, "hip_abduction", PatientSettings("left"), "en")
+    assert res.view == "front"
+    assert [r.completed for r in res.reps] == [True, True]
+    assert ["knee_not_straight" in r.faults for r in res.reps] == [True, False]
+    assert res.reps[0].metrics["knee_flexion_max"] < 10
+
+
 def test_front_squat_filmed_from_above_is_counted(tmp_path):
     # From the front and 25° above, one straight knee read past the calibration limit
     # at rest (the other not): left uncalibrated, it kept the fused knee above the
