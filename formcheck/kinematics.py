@@ -616,8 +616,9 @@ def planted_leg(stand: np.ndarray, rest: np.ndarray, known: float = 0.5,
     floor stays put whatever the pelvis does); ``rest`` ``(m, leg, point, 2)`` both
     legs' at rest around it. None when the legs' resting places lie less than
     ``apart`` apart (summed over the points: the legs cover each other), when fewer
-    than 3 rest frames show them, or when the planted leg is not nearer one of them
-    by ``known`` of that distance.
+    than 3 rest frames show them, when the planted leg is not nearer one of them
+    by ``known`` of that distance, or farther from the nearer than that distance (it
+    does not stand where either stood: the person or the camera moved).
 
     >>> leg = np.array([[0.0, 1.0], [0.0, 2.0], [-0.1, 2.1], [0.2, 2.1]])
     >>> rest = np.stack([leg + [0.1, 0.0], leg])[None].repeat(3, axis=0)
@@ -631,7 +632,7 @@ def planted_leg(stand: np.ndarray, rest: np.ndarray, known: float = 0.5,
     sep = float(np.linalg.norm(places[0] - places[1], axis=-1).sum())
     d0, d1 = (float(np.linalg.norm(at - p, axis=-1).sum()) for p in places)
     if not (np.isfinite(sep) and np.isfinite(d0) and np.isfinite(d1)) or sep < apart \
-            or abs(d0 - d1) < known * sep:
+            or abs(d0 - d1) < known * sep or min(d0, d1) > sep:
         return None
     return 0 if d0 < d1 else 1
 
