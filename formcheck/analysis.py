@@ -365,7 +365,7 @@ def consistent_legs(track: PoseTrack, xy: np.ndarray, segments: list[tuple[int, 
             swaps[a:b] = leg_label_swaps(xy[a:b], track.t[a:b])
             if planted:
                 fixed = swap_leg_labels(xy[a:b], swaps[a:b])
-                swaps[a:b] ^= planted_leg_swaps(fixed)
+                swaps[a:b] ^= planted_leg_swaps(fixed, track.t[a:b])
     if not swaps.any():
         return track
     return dataclasses.replace(

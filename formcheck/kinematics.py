@@ -566,19 +566,32 @@ class LegLabels:
         return bool(int(np.argmin(self._cost)) & 1)
 
 
-def planted_leg_swaps(xy: np.ndarray, together: float = 0.15, moved: float = 0.3,
-                      planted: float = 0.2) -> np.ndarray:
+#: Knee, ankle, heel and toe of each leg, ``(leg, point)``: where a planted leg stands.
+LEG_POINTS = np.array([[L.LEFT_KNEE, L.LEFT_ANKLE, L.LEFT_HEEL, L.LEFT_FOOT_INDEX],
+                       [L.RIGHT_KNEE, L.RIGHT_ANKLE, L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX]])
+
+
+def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, moved: float = 0.3,
+                      planted: float = 0.2, rest_s: float = 3.0, known: float = 0.5,
+                      apart: float = 0.1) -> np.ndarray:
     """Swaps ``(T,)`` that keep one leg's identity through each one-legged movement.
 
     In an exercise where one leg moves while the other stays planted, the pose
     model seen from the side may hand the moving leg's label to the planted one
-    and back, smoothly, mid-movement (no jump for continuity to see). The pair
-    of positions is right; only the names trade. So each bout (both legs away
-    from and back to the rest pose, where the legs are closest) in which one leg stays near rest
-    (within ``planted`` trunk lengths, knee plus ankle) and the other moves
-    beyond ``moved`` is given one identity: the label the moving leg carried in
-    most of the bout's frames. Bouts where both legs move (marching, high
-    knees) keep their labels. ``xy`` is ``(T, 33, 2)``.
+    and back, smoothly, mid-movement (no jump for continuity to see), or for the
+    whole movement. The pair of positions is right; only the names trade. So each
+    bout (both legs away from and back to the rest pose, where the legs are closest)
+    in which one leg stays near rest (within ``planted`` trunk lengths, knee plus
+    ankle) and the other moves beyond ``moved`` is given one identity.
+
+    Which leg moved is told by the one that did not: the planted leg stands where
+    it stood before and after the bout (:func:`planted_leg`), and the legs standing
+    side by side at rest are labelled the way the model sees them there (the far leg
+    partly hidden behind the near one), a pose it does not confuse as it may a raised
+    leg seen exactly side-on. Where the legs' resting places cannot be told apart, the
+    moving leg keeps the label it carried in most of the bout's frames. Bouts where
+    both legs move (marching, high knees) keep their labels. ``xy`` is ``(T, 33, 2)``
+    at times ``t`` ``(T,)``; ``rest_s``, ``known`` and ``apart``: see :func:`planted_leg`.
     """
     n = len(xy)
     out = np.zeros(n, bool)
@@ -600,6 +613,7 @@ def planted_leg_swaps(xy: np.ndarray, together: float = 0.15, moved: float = 0.3
     d = np.minimum(*(np.linalg.norm(pos - r, axis=-1).sum(axis=-1) for r in rest))  # (T, leg)
     ok = np.isfinite(d).all(axis=1)
     active = ok & (d.max(axis=1, initial=0.0, where=ok[:, None]) > moved)
+    points = xy[:, LEG_POINTS] / trunk  # (T, leg, point, 2): where each leg stands
     i = 0
     while i < n:
         if not active[i]:
@@ -612,10 +626,43 @@ def planted_leg_swaps(xy: np.ndarray, together: float = 0.15, moved: float = 0.3
         lo = d[bout].min(axis=1)
         if bout.size and np.mean(lo < planted) >= 0.8:
             mover = np.argmax(d[bout], axis=1)  # 0 = left label, 1 = right label
-            major = int(np.mean(mover) > 0.5)
+            near = rest_frames & ~active & (((t >= t[i] - rest_s) & (t < t[i]))
+                                            | ((t > t[j - 1]) & (t <= t[j - 1] + rest_s)))
+            stood = planted_leg(points[bout, 1 - mover], points[near], known, apart)
+            major = int(np.mean(mover) > 0.5) if stood is None else 1 - stood
             out[bout] = mover != major
         i = j
     return out
+
+
+def planted_leg(stand: np.ndarray, rest: np.ndarray, known: float = 0.5,
+                apart: float = 0.1) -> int | None:
+    """Which leg label (0 left, 1 right) stood at rest where the planted leg stands.
+
+    ``stand`` ``(n, point, 2)``: the planted leg's knee, ankle, heel and toe over a
+    movement (:data:`LEG_POINTS`, in trunk lengths, in the picture: a foot on the
+    floor stays put whatever the pelvis does); ``rest`` ``(m, leg, point, 2)`` both
+    legs' at rest around it. None when the legs' resting places lie less than
+    ``apart`` apart (summed over the points: the legs cover each other), when fewer
+    than 3 rest frames show them, when the planted leg is not nearer one of them
+    by ``known`` of that distance, or farther from the nearer than that distance (it
+    does not stand where either stood: the person or the camera moved).
+
+    >>> leg = np.array([[0.0, 1.0], [0.0, 2.0], [-0.1, 2.1], [0.2, 2.1]])
+    >>> rest = np.stack([leg + [0.1, 0.0], leg])[None].repeat(3, axis=0)
+    >>> planted_leg(leg[None], rest)
+    1
+    """
+    if len(rest) < 3 or len(stand) == 0:
+        return None
+    places = np.nanmedian(rest, axis=0)  # (leg, point, 2)
+    at = np.nanmedian(stand, axis=0)  # (point, 2)
+    sep = float(np.linalg.norm(places[0] - places[1], axis=-1).sum())
+    d0, d1 = (float(np.linalg.norm(at - p, axis=-1).sum()) for p in places)
+    if not (np.isfinite(sep) and np.isfinite(d0) and np.isfinite(d1)) or sep < apart \
+            or abs(d0 - d1) < known * sep or min(d0, d1) > sep:
+        return None
+    return 0 if d0 < d1 else 1
 
 
 def swap_leg_labels(arr: np.ndarray, swaps: np.ndarray) -> np.ndarray:

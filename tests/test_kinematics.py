@@ -345,3 +345,28 @@ def test_a_misplaced_lying_hip_is_found_on_the_straight_leg_and_moved_back():
     hip, knee = k.angles_with_hip_shift(k.leg_in_trunk_frame(bent, "left", s), shift)
     assert knee == pytest.approx(100.0, abs=0.5)
     assert hip == pytest.approx(50.0, abs=0.5)
+
+
+def test_the_raised_leg_is_the_one_not_standing_where_it_stood():
+    # Side-on, the far (left) leg stands 4 cm behind the near (right) one. The right knee
+    # rises; the model labels it right while the legs stand and for the first frames of
+    # the rise, then left for the rest of the lift (most of its frames). The standing leg
+    # stays where the left leg stood: the raised one is the right leg.
+    rest = standing_side()
+    for name in ("HIP", "KNEE", "ANKLE", "HEEL", "FOOT_INDEX"):
+        rest[L[f"LEFT_{name}"], 0] -= 4.0
+    t = np.arange(60) * 0.1
+    lift = np.clip(np.minimum(t - 2.0, 4.0 - t) / 0.4, 0.0, 1.0)  # 2-4 s, 0.4 s rise and fall
+    xy = np.repeat(rest[None], len(t), axis=0)
+    xy[:, L.RIGHT_KNEE] += lift[:, None] * [40.0, -35.0]
+    xy[:, [L.RIGHT_ANKLE, L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX]] += lift[:, None, None] * [40.0, -5.0]
+    traded = (t > 2.15) & (t < 3.85)
+    labelled = k.swap_leg_labels(xy, traded)
+    assert np.array_equal(k.planted_leg_swaps(labelled, t), traded)
+    # the same lift with the legs covering each other at rest (feet together, exactly
+    # side-on): their resting places tell nothing, and the lift keeps the label it
+    # carried in most of its frames (the frames before the trade are swapped to it)
+    for name in ("HIP", "KNEE", "ANKLE", "HEEL", "FOOT_INDEX"):
+        xy[:, L[f"LEFT_{name}"], 0] += 4.0
+    swaps = k.planted_leg_swaps(k.swap_leg_labels(xy, traded), t)
+    assert swaps.any() and not swaps[traded].any()

@@ -320,3 +320,27 @@ def test_fast_raise_after_a_swing_past_the_midline_is_too_fast(tmp_path):
     assert [r.completed for r in res.reps] == [True, True, True]
     assert ["adduction_past_midline" in r.faults for r in res.reps] == [True, False, False]
     assert ["too_fast" in r.faults for r in res.reps] == [False, False, True]
+
+
+def test_knee_lift_filmed_side_on_keeps_the_raised_leg_whose_label_the_model_moved(tmp_path):
+    # Exactly side-on (a little from behind and below) the pose model labels the
+    # legs right while they stand, then hands the raised near leg's label to the
+    # standing far leg for the whole lift: it read as the other leg moving (no rep,
+    # wrong_leg). The standing leg stays where it stood, which names the raised one.
+    from formcheck.analysis import analyze_track, track_video
+    from formcheck.synth.clip import ClipSpec, render_clip
+
+    spec = ClipSpec("hip_flexion", "right", "side", reps=1, seed=9033, body="slim_female",
+                    azimuth_deg=-12.2, distance_m=3.32, elevation_deg=-10.0,
+                    frame_wh=(480, 640), fit_frame=True, tempo=0.96, trunk_back_deg=18.8,
+                    room_seed=9033, fps=10, msaa=0, preset="ultrafast")
+    out = tmp_path / "knee_lift_side_on.mp4"
+    render_clip(spec, out, log=False)
+    truth = json.loads(out.with_suffix(".truth.json").read_text())
+    track = track_video(out)[0]
+    res = analyze_track(track, "hip_flexion", PatientSettings("right"), "en")
+    assert res.rep_count == truth["rep_count"] == 1
+    assert "wrong_leg" not in {w.code for w in res.warnings}
+    assert res.reps[0].peak_deg == pytest.approx(truth["reps"][0]["peak_deg"], abs=5.0)
+    other = analyze_track(track, "hip_flexion", PatientSettings("left"), "en")
+    assert other.rep_count == 0 and "wrong_leg" in {w.code for w in other.warnings}
