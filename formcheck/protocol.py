@@ -91,6 +91,9 @@ class ExerciseSpec:
     start_knee_flexion_deg: tuple[float, float] | None = None
     min_legs_together: float = 0.0
     hip_drop_target: float = 0.0
+    knee_from_hip_drop: bool = False
+    """Knee (and hip) flexion read from how far the hips went down (set per view in
+    ``view_thresholds``; see :func:`~formcheck.measures.calibrated`)."""
     enabled: bool = True
     view_thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
     not_judged: tuple[str, ...] = ()
@@ -146,6 +149,7 @@ class Tracking:
     smoothing_noise_deg: float = 0.0
     smoothing_min_cutoff_hz: float = 0.0
     noise_margin_sd: float = 0.0
+    hip_drop_noise: float = 0.0
 
 
 @dataclass(frozen=True)
