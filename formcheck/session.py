@@ -667,6 +667,12 @@ class ExerciseSession:
                 and self.bout.drop() >= self.spec.hip_drop_target:
             # From the front the 3-D knee reads a squat low; the hips going down show it.
             reached = True
+        if self.spec.hip_drop_min > 0 and abs(self.bout.drop()) < self.spec.hip_drop_min:
+            # The model's knee angle moved and the hips stayed at standing height: the
+            # 3-D knee seen from the front wobbling on a standing person, not a squat.
+            # (Hips read higher than standing show a change of the picture's scale, a
+            # person walking nearer: the drop then tells nothing.)
+            return None
         if not c.from_rest and c.rise < self.spec.target_deg - self.spec.start_deg:
             # Seen only coming back from a position held when the recording
             # started: not a movement the patient was seen to make.

@@ -123,6 +123,28 @@ def test_a_front_squat_keeps_its_knee_when_the_person_steps_nearer(analysed):
     assert np.nanpercentile(nearer.measures["knee_flexion"][standing], 90) < 15.0
 
 
+def test_a_front_squat_3d_knee_wobbling_while_standing_is_no_rep(analysed):
+    # Standing between two squats, the model's 3-D knees come forward (a depth wobble,
+    # as on real front-filmed standing frames: ~25° for 0.8 s) while the picture shows
+    # the hips at standing height: counted on that knee, it was one more squat.
+    truth, res = analysed
+    if truth["exercise"] != "mini_squat" or truth["view"] != "front":
+        pytest.skip("a squat filmed from the front")
+    from formcheck.analysis import analyze_track
+
+    reps = truth["reps"]
+    mid = (reps[0]["end_s"] + reps[1]["start_s"]) / 2
+    bump = np.clip(np.cos(np.pi * (res.track.t - mid) / 0.8), 0.0, None) \
+        * (np.abs(res.track.t - mid) < 0.4)
+    world = res.track.world_xyz.copy()
+    world[:, [25, 26], 2] -= 0.09 * bump[:, None]  # both knees towards the camera
+    wobbly = dataclasses.replace(res.track, world_xyz=world)
+    got = analyze_track(wobbly, truth["exercise"], PatientSettings(truth["side"]), "en")
+    assert np.nanmax(got.measures["knee_flexion_landmarks"][bump > 0.9]) > 20.0
+    assert got.rep_count == truth["rep_count"] and len(got.reps) == len(reps), \
+        [r.to_dict() for r in got.reps]
+
+
 WRONG_LEG = [p for p in CLIPS
              if json.loads(p.with_suffix(".truth.json").read_text()).get("wrong_leg_reps")]
 
