@@ -12,6 +12,7 @@ reference heel and bridge heights.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -108,6 +109,33 @@ def standing_hip_ankle(reach: np.ndarray, t: np.ndarray) -> np.ndarray:
     before, after = (rolling_percentile(reach, t, STANDING_WINDOW_S, STANDING_PERCENTILE, side)
                      for side in ("before", "after"))
     return np.fmin(before, after)
+
+
+class StandingReach:
+    """Live: each leg's hip–ankle distance standing, over the frames seen so far.
+
+    The causal half of :func:`standing_hip_ankle`: its :data:`STANDING_PERCENTILE` over
+    the last :data:`STANDING_WINDOW_S`, once that much has been seen (until then the
+    calibration's ``hip_ankle_rest`` stands). A person stepping nearer is followed
+    within half a second of standing there; stepping back, within most of the window.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[str, deque[tuple[float, float]]] = {"": deque(), "_other": deque()}
+
+    def update(self, t: float, values: dict[str, float]) -> dict[str, float]:
+        """Feed one frame's ``hip_ankle`` (each leg); the ``hip_ankle_standing`` known."""
+        out = {}
+        for suffix, seen in self._seen.items():
+            v = values.get("hip_ankle" + suffix, float("nan"))
+            if np.isfinite(v):
+                seen.append((t, v))
+            while seen and seen[0][0] < t - STANDING_WINDOW_S:
+                seen.popleft()
+            if seen and seen[-1][0] - seen[0][0] >= 0.9 * STANDING_WINDOW_S:
+                out["hip_ankle_standing" + suffix] = float(
+                    np.percentile([x for _, x in seen], STANDING_PERCENTILE))
+        return out
 
 
 def leg_quality(vis: np.ndarray, side: str) -> np.ndarray:

@@ -123,6 +123,35 @@ def test_a_front_squat_keeps_its_knee_when_the_person_steps_nearer(analysed):
     assert np.nanpercentile(nearer.measures["knee_flexion"][standing], 90) < 15.0
 
 
+def test_live_front_squat_reads_its_knee_from_the_hips_drop_after_a_step_nearer(analysed):
+    # The live engine (causal), fed the same poses after the patient stood still for
+    # placement, countdown and calibration: each squat's knee is read from the hips'
+    # drop against the standing of the last seconds, so a step nearer the camera
+    # between two squats (the body 10 % larger) does not make the later ones read small.
+    truth, res = analysed
+    if truth["exercise"] != "mini_squat" or truth["view"] != "front":
+        pytest.skip("a squat filmed from the front")
+    from formcheck.live import LiveSession
+
+    reps = truth["reps"]
+    step = (reps[0]["end_s"] + reps[1]["start_s"]) / 2
+    xyz = res.track.image_xyz.copy()
+    later = res.track.t >= step
+    feet = np.nanmedian(xyz[:, [27, 28], :2], axis=(0, 1))
+    xyz[later, :, :2] = feet + 1.1 * (xyz[later, :, :2] - feet)
+    track = dataclasses.replace(res.track, image_xyz=xyz)
+    live = LiveSession("mini_squat", PatientSettings(truth["side"]), "en", fs_hz=10.0)
+    for k in range(70):
+        live.process_pose(track.frame(0), k * 0.1)
+    for i in range(len(track)):
+        live.process_pose(track.frame(i), 7.0 + float(track.t[i]))
+    live.finish()
+    got = live.session.reps
+    assert live.state.view == "front" and len(got) == len(reps)
+    for rep, mine in zip(reps, got, strict=True):
+        assert abs(mine.peak_deg - rep["peak_deg"]) < 10.0, ([r.peak_deg for r in got], rep)
+
+
 def test_a_front_squat_3d_knee_wobbling_while_standing_is_no_rep(analysed):
     # Standing between two squats, the model's 3-D knees come forward (a depth wobble,
     # as on real front-filmed standing frames: ~25° for 0.8 s) while the picture shows
