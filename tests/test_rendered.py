@@ -83,14 +83,27 @@ def _median_error_bent(truth, res, name):
     return float(np.nanmedian(np.abs(res.measures[name][bent] - true[bent])))
 
 
-def test_a_front_squat_reads_its_knee_and_hip_from_the_hips_drop(analysed):
+def _is_front_squat(clip):
+    truth = json.loads(clip.with_suffix(".truth.json").read_text())
+    return truth["exercise"] == "mini_squat" and truth["view"] == "front"
+
+
+FRONT_SQUATS = [p for p in CLIPS if _is_front_squat(p)]
+
+
+@pytest.fixture(scope="module", params=FRONT_SQUATS, ids=[p.stem for p in FRONT_SQUATS])
+def front_squat(request):
+    truth = json.loads(request.param.with_suffix(".truth.json").read_text())
+    res = analyze_video(request.param, truth["exercise"], PatientSettings(truth["side"]), "en")
+    return truth, res
+
+
+def test_a_front_squat_reads_its_knee_and_hip_from_the_hips_drop(front_squat):
     # Seen from the front, the model's 3-D knee read a 60° squat as 12-27° (here 17-19°
     # at each rep's top; median error 41° in its bent half). Read from how far the hips
     # came down, and the hip from half that plus the trunk's lean, the measured and
     # reported knee and hip are near the truth; the count stays the same.
-    truth, res = analysed
-    if truth["exercise"] != "mini_squat" or truth["view"] != "front":
-        pytest.skip("a squat filmed from the front")
+    truth, res = front_squat
     assert _median_error_bent(truth, res, "knee_flexion") < 8.0
     assert _median_error_bent(truth, res, "hip_flexion") < 15.0
     got = [r.to_dict() for r in res.reps]
@@ -99,13 +112,11 @@ def test_a_front_squat_reads_its_knee_and_hip_from_the_hips_drop(analysed):
         assert abs(match["peak_deg"] - rep["peak_deg"]) < 10.0, (match, rep)
 
 
-def test_a_front_squat_keeps_its_knee_when_the_person_steps_nearer(analysed):
+def test_a_front_squat_keeps_its_knee_when_the_person_steps_nearer(front_squat):
     # Half-way, while standing between two squats, the person steps nearer the camera
     # (the body 10 % larger in the picture): still measured against the standing of the
     # moment, the standing frames do not read bent and the squats read as before.
-    truth, res = analysed
-    if truth["exercise"] != "mini_squat" or truth["view"] != "front":
-        pytest.skip("a squat filmed from the front")
+    truth, res = front_squat
     from formcheck.analysis import analyze_track
 
     reps = truth["reps"]
@@ -123,14 +134,12 @@ def test_a_front_squat_keeps_its_knee_when_the_person_steps_nearer(analysed):
     assert np.nanpercentile(nearer.measures["knee_flexion"][standing], 90) < 15.0
 
 
-def test_live_front_squat_reads_its_knee_from_the_hips_drop_after_a_step_nearer(analysed):
+def test_live_front_squat_reads_its_knee_from_the_hips_drop_after_a_step_nearer(front_squat):
     # The live engine (causal), fed the same poses after the patient stood still for
     # placement, countdown and calibration: each squat's knee is read from the hips'
     # drop against the standing of the last seconds, so a step nearer the camera
     # between two squats (the body 10 % larger) does not make the later ones read small.
-    truth, res = analysed
-    if truth["exercise"] != "mini_squat" or truth["view"] != "front":
-        pytest.skip("a squat filmed from the front")
+    truth, res = front_squat
     from formcheck.live import LiveSession
 
     reps = truth["reps"]
@@ -152,13 +161,11 @@ def test_live_front_squat_reads_its_knee_from_the_hips_drop_after_a_step_nearer(
         assert abs(mine.peak_deg - rep["peak_deg"]) < 10.0, ([r.peak_deg for r in got], rep)
 
 
-def test_a_front_squat_3d_knee_wobbling_while_standing_is_no_rep(analysed):
+def test_a_front_squat_3d_knee_wobbling_while_standing_is_no_rep(front_squat):
     # Standing between two squats, the model's 3-D knees come forward (a depth wobble,
     # as on real front-filmed standing frames: ~25° for 0.8 s) while the picture shows
     # the hips at standing height: counted on that knee, it was one more squat.
-    truth, res = analysed
-    if truth["exercise"] != "mini_squat" or truth["view"] != "front":
-        pytest.skip("a squat filmed from the front")
+    truth, res = front_squat
     from formcheck.analysis import analyze_track
 
     reps = truth["reps"]
