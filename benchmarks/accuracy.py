@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from formcheck.analysis import DEFAULT_ANALYSIS_FPS, analyze_track, smoothed_measures, track_video
-from formcheck.measures import calibrated
+from formcheck.measures import SLIDE_SIGNAL, calibrated
 from formcheck.protocol import FAULT_CODES, PatientSettings, default_programme
 from formcheck.track_io import TrackFileError, load_track, save_track
 
@@ -165,7 +165,7 @@ def evaluate_rendered(path: Path, use_cache: bool = True) -> dict:
     raw = smoothed_measures(res.track, truth["side"], default_programme(), res.view)
     cal = calibrated(raw, res.calibration)
     signal = res.spec.signal
-    if signal != "knee_flexion" and signal.startswith("knee_flexion") and signal in cal:
+    if signal == SLIDE_SIGNAL and signal in cal:
         # The knee as the view reads it (from the foot end: from the heel's slide).
         raw, cal = {**raw, "knee_flexion": cal[signal]}, {**cal, "knee_flexion": cal[signal]}
     faults = {c: {"tp": 0, "fp": 0, "fn": 0, "nc": 0} for c in FAULT_CODES}

@@ -426,8 +426,8 @@ def auc(pos: np.ndarray, neg: np.ndarray) -> float:
 
 
 def separation(res, labels: np.ndarray) -> dict[str, float]:
-    """How the engine's knee flexion tells down rows from up rows in one segment."""
-    knee = res.measures.get("knee_flexion")
+    """How the engine's movement signal (the knee) tells down rows from up rows in one segment."""
+    knee = res.measures.get(res.spec.signal)
     if knee is None:
         return {}
     down, up = knee[np.isin(labels, list(DOWN_LABELS))], knee[np.isin(labels, list(UP_LABELS))]
@@ -562,11 +562,11 @@ def markdown(run: str, main: list[dict], kimore: list[dict], sens: dict[str, dic
              "machine on standing rows (below).", "",
              "## Where the count goes wrong (labelled squats, left side)", "",
              f"- {len(stray)} of the {len(done)} completed reps span no down-labelled row: "
-             f"peaks {sorted(rep['peak_deg'] for rep in stray)}°, lasting "
+             f"peaks {sorted(rep['peak_deg'] for rep in stray)}° (the knee as reported, "
+             "read from the hips' drop), lasting "
              f"{sorted(round(rep['end_s'] - rep['start_s'], 1) for rep in stray)} s. They "
-             "are standing rows whose 3-D knee angle (from the model's depth) wobbles or "
-             "drifts past the front view's 14° target while the hips stay at standing "
-             "height.",
+             "are counted on the 3-D knee angle (from the model's depth) wobbling or "
+             "drifting past the front view's 14° target on rows labelled standing.",
              f"- Standing rows reading at or above the front start angle: "
              f"{_fmt(1 - float(np.median(up_ok)) if up_ok else None)} of them (median over "
              "videos), enough for the wobbles above.",

@@ -38,6 +38,7 @@ from .measures import (
     compute_measures,
     front_sign_of,
     fuse_legs,
+    standing_hip_ankle,
     turned_camera,
 )
 from .pose import SKELETON_EDGES, PoseEstimator, PoseFrame, PoseTrack
@@ -245,6 +246,11 @@ def smoothed_measures(track: PoseTrack, side: str, programme: Programme, view: s
         v = fill_gaps(v, track.t, tr.max_gap_s)
         out[key] = smooth_zero_lag(v, fs, cutoffs.get(key, cutoff))
     out["signal_noise"] = np.full(len(track), residual)
+    for suffix in ("", "_other"):
+        # Each leg's hip–ankle distance standing up, around each frame (a squat read
+        # from the hips' drop is measured against it: measures.with_knee_from_hip_drop).
+        out["hip_ankle_standing" + suffix] = standing_hip_ankle(out["hip_ankle" + suffix],
+                                                                track.t)
     return out
 
 

@@ -29,6 +29,42 @@ def fill_gaps(x: np.ndarray, t: np.ndarray, max_gap_s: float) -> np.ndarray:
     return out
 
 
+def rolling_percentile(x: np.ndarray, t: np.ndarray, window_s: float, q: float,
+                       side: str = "centre") -> np.ndarray:
+    """``(T,)``: the ``q``-th percentile of ``x`` ``(T,)`` over ``window_s`` around each sample.
+
+    ``side``: the window centred on the sample (cut short at the ends), or ending
+    (``before``) or starting (``after``) at it, then moved inside the recording where
+    it would reach past it (the first or last ``window_s``; the whole recording when
+    shorter). NaN samples are left out; NaN where the whole window is. The window is
+    counted in samples at the median sample interval.
+
+    >>> x, t = np.array([1.0, 5.0, 2.0, 8.0]), np.arange(4.0)
+    >>> rolling_percentile(x, t, 2.0, 100).tolist()
+    [5.0, 5.0, 8.0, 8.0]
+    >>> rolling_percentile(x, t, 2.0, 100, "before").tolist()
+    [5.0, 5.0, 5.0, 8.0]
+    """
+    x = np.asarray(x, float)
+    n = len(x)
+    if n < 2:
+        return x.copy()
+    half = max(int(round(window_s / 2.0 / float(np.median(np.diff(t))))), 1)
+    if side == "centre":
+        padded = np.concatenate([np.full(half, np.nan), x, np.full(half, np.nan)])
+        windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    else:
+        width = min(2 * half + 1, n)
+        first = np.arange(n) - (width - 1 if side == "before" else 0)
+        windows = np.lib.stride_tricks.sliding_window_view(x, width)[
+            np.clip(first, 0, n - width)]
+    seen = np.isfinite(windows).any(axis=1)
+    out = np.full(n, np.nan)
+    if seen.any():
+        out[seen] = np.nanpercentile(windows[seen], q, axis=1)
+    return out
+
+
 def butter_sos(cutoff_hz: float, fs_hz: float, order: int = 2) -> np.ndarray:
     """Low-pass Butterworth second-order sections (cut-off clipped below Nyquist)."""
     wn = min(cutoff_hz / (fs_hz / 2.0), 0.99)

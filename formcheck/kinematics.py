@@ -190,8 +190,32 @@ def knee_flexion_from_slide(reach: np.ndarray, straight: float) -> np.ndarray:
     >>> round(float(knee_flexion_from_slide(np.array(0.5 ** 0.5), 1.0)), 1)
     90.0
     """
-    ratio = np.asarray(reach, float) / (straight if straight > 0 else np.nan)
+    straight = np.asarray(straight, float)
+    ratio = np.asarray(reach, float) / np.where(straight > 0, straight, np.nan)
     return np.degrees(2.0 * np.arccos(np.clip(ratio, 0.0, 1.0)))
+
+
+def knee_flexion_from_hip_drop(reach: np.ndarray, standing: np.ndarray | float,
+                               noise: float = 0.0) -> np.ndarray:
+    """Knee flexion (°) of a squat on both feet from how far the hip came down, ``(...,)``.
+
+    ``reach`` is the hip–ankle distance in the picture, ``standing`` the same standing
+    up. Seen from the front, a squat bends the knee along the line of sight: the
+    model's 3-D knee misses most of it and the picture shows no angle, but the hip
+    comes down. With the thigh tilting forward as far as the shank (hip over the
+    ankle; a split of 20° and 40° reads 2° more) and both of one length,
+    ``reach / standing = cos(flexion / 2)``, as in a heel slide
+    (:func:`knee_flexion_from_slide`); the ratio is the same at any distance and, the
+    hip staying over the ankle, from a camera above or below (cos elevation cancels).
+    ``noise``: the share of the standing reach the landmarks' jitter moves it by;
+    a drop within it reads straight. A small bend is not seen this way (10° lowers the
+    hip by 0.4 %): without this a standing leg would read 5-10° bent from jitter alone.
+
+    >>> round(float(knee_flexion_from_hip_drop(np.array(0.866), 1.0)), 1)
+    60.0
+    """
+    standing = np.asarray(standing, float)
+    return knee_flexion_from_slide(np.asarray(reach, float) + noise * standing, standing)
 
 
 def shank_length(xy: np.ndarray, side: str) -> np.ndarray:

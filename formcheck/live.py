@@ -34,6 +34,7 @@ from .measures import (
     VIEWS_3D,
     VIEWS_TURNED,
     Calibration,
+    StandingReach,
     calibrate,
     calibrated,
     compute_measures,
@@ -186,6 +187,7 @@ class LiveSession:
         self.state = LiveState()
         self.session: ExerciseSession | None = None
         self.calibration = Calibration()
+        self._standing = StandingReach()    # a squat from the front: its standing reach
         self._lock = threading.Lock()
         self._smoother: CausalSmoother | None = None
         self._smoother_fs = fs_hz
@@ -568,7 +570,9 @@ class LiveSession:
         self._set_phase("counting", t)
         self.state.message = None
 
-    def _calibrated(self, values: dict[str, float]) -> dict[str, float]:
+    def _calibrated(self, t: float, values: dict[str, float]) -> dict[str, float]:
+        if self.calibration.knee_from_hip_drop:
+            values = {**values, **self._standing.update(t, values)}
         arrays = calibrated({k: np.array([v]) for k, v in values.items()}, self.calibration)
         if self.spec.legs == "both":
             arrays = fuse_legs(arrays, self.tr.min_visibility_count)
@@ -577,7 +581,7 @@ class LiveSession:
     def _count(self, t: float, values: dict[str, float] | None) -> None:
         st, session = self.state, self.session
         assert session is not None
-        cal = {} if values is None else self._calibrated(values)
+        cal = {} if values is None else self._calibrated(t, values)
         self._last_values = cal
         events = session.update(t, cal)
         self.all_events.extend(events)
@@ -661,7 +665,8 @@ class LiveSession:
                     # causal smoothing's delay (at 1 % landmark noise, a squat's last frame
                     # on the way up read 63 deg smoothed, 45 deg as recorded video reads it).
                     raw = {**self._last_raw, "signal_noise": self._signal_noise}
-                    events += session.update(self._last_raw_t, self._calibrated(raw))
+                    events += session.update(self._last_raw_t,
+                                             self._calibrated(self._last_raw_t, raw))
                 before = len(session.reps)
                 session.finish()
                 events += [Event(r.end_s, "rep_completed" if r.completed

@@ -12,12 +12,14 @@ reference heel and bridge heights.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.signal import find_peaks
 
 from . import kinematics as k
+from .filters import rolling_percentile
 from .pose import Landmark as L
 from .pose import side_landmark
 from .protocol import ExerciseSpec, Tracking
@@ -25,12 +27,13 @@ from .protocol import ExerciseSpec, Tracking
 # Angles whose neutral (standing or lying straight) value is 0°: calibration
 # subtracts the start pose's reading from them.
 ZERO_AT_NEUTRAL = (
-    "hip_flexion", "hip_extension", "knee_flexion", "knee_flexion_image", "hip_abduction",
+    "hip_flexion", "hip_extension", "knee_flexion", "knee_flexion_image",
+    "knee_flexion_landmarks", "hip_abduction",
     "thigh_elevation", "trunk_lean_forward", "trunk_lean_back", "trunk_lean_side_signed",
     "foot_pitch",
 )
 SAGITTAL_LEG_MEASURES = ("hip_flexion", "hip_extension", "knee_flexion", "thigh_elevation",
-                         "heel_rise", "hip_lift")
+                         "heel_rise", "hip_lift", "knee_flexion_landmarks")
 """Leg measures both legs share in a two-legged exercise (fused by :func:`fuse_legs`)."""
 TRUNK = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
 HIPS_FACING = 0.3
@@ -71,13 +74,69 @@ SLIDE_REST_PERCENTILE = 90
 (the calibration window's, live). The heel slide starts and ends with the leg straight;
 the leg's longest readings include the model's jitter, which would read a straight leg
 bent (a 1 % shorter reach is a 16° bend), so not the very longest."""
+STANDING_WINDOW_S = 5.0
+STANDING_PERCENTILE = 90
+"""A squat read from the hips' drop (:func:`with_knee_from_hip_drop`) is measured against
+the hip–ankle distance standing up around it (:func:`standing_hip_ankle`): this
+percentile of the distance over this long before, and after, each frame. A squat's
+cycle (down, up, a pause) lasts 3-6 s, so each window holds some standing."""
 STILL_SD_DEG = 4.0
 """A start is still when its movement signal spreads less than this (SD, °) over the
 calibration window, for a steady pose model (:func:`calibrate`)."""
+SHOWN_AS = {"knee_flexion_landmarks": "knee_flexion"}
+"""Movement signals that count a movement in place of the measure shown and reported for it
+(a rep's peak, the angle drawn on the video): seen from the front a squat is counted on the
+model's 3-D knee and the hips' drop as before, and its knee shown as read from the drop."""
 VIEWS_3D = ("front", "lying_front")
 """Views where hip and knee flexion come from the 3-D world landmarks."""
 VIEWS_TURNED = ("oblique",)
 """Views where 2-D sagittal angles are corrected for the camera's turn."""
+
+
+def standing_hip_ankle(reach: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``(T,)``: the hip–ankle distance ``reach`` ``(T,)`` of the leg standing, around each frame.
+
+    The smaller of its :data:`STANDING_PERCENTILE` over :data:`STANDING_WINDOW_S`
+    before and after the frame (near the recording's start or end, over its first or
+    last :data:`STANDING_WINDOW_S`). Local, so a person stepping nearer the camera
+    (the picture's scale growing) or farther is measured at the scale of the moment:
+    a standing frame just before a step forward is not measured against the larger
+    body after it, and a squat just before or after a step back is measured against
+    its own standing on the side away from the step, which the window still holds
+    when the person stood there at least a tenth of it (half a second) before the
+    step or after it before squatting. A recording that starts or ends in a squat is
+    measured against the standing after or before it.
+    """
+    before, after = (rolling_percentile(reach, t, STANDING_WINDOW_S, STANDING_PERCENTILE, side)
+                     for side in ("before", "after"))
+    return np.fmin(before, after)
+
+
+class StandingReach:
+    """Live: each leg's hip–ankle distance standing, over the frames seen so far.
+
+    The causal half of :func:`standing_hip_ankle`: its :data:`STANDING_PERCENTILE` over
+    the last :data:`STANDING_WINDOW_S`, once that much has been seen (until then the
+    calibration's ``hip_ankle_rest`` stands). A person stepping nearer is followed
+    within half a second of standing there; stepping back, within most of the window.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[str, deque[tuple[float, float]]] = {"": deque(), "_other": deque()}
+
+    def update(self, t: float, values: dict[str, float]) -> dict[str, float]:
+        """Feed one frame's ``hip_ankle`` (each leg); the ``hip_ankle_standing`` known."""
+        out = {}
+        for suffix, seen in self._seen.items():
+            v = values.get("hip_ankle" + suffix, float("nan"))
+            if np.isfinite(v):
+                seen.append((t, v))
+            while seen and seen[0][0] < t - STANDING_WINDOW_S:
+                seen.popleft()
+            if seen and seen[-1][0] - seen[0][0] >= 0.9 * STANDING_WINDOW_S:
+                out["hip_ankle_standing" + suffix] = float(
+                    np.percentile([x for _, x in seen], STANDING_PERCENTILE))
+        return out
 
 
 def leg_quality(vis: np.ndarray, side: str) -> np.ndarray:
@@ -133,6 +192,8 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
 
     Returns:
         dict of ``(T,)`` arrays: ``hip_flexion``, ``hip_extension``, ``knee_flexion``,
+    ``knee_flexion_landmarks`` (the same, kept where knee flexion is later read from
+    the hips' drop: :func:`with_knee_from_hip_drop`),
     ``hip_abduction``, ``thigh_elevation``, ``trunk_lean_forward``, ``trunk_lean_back``,
     ``trunk_lean_side_signed``, ``heel_x``, ``heel_y``, ``shank``, ``hip_ankle`` (the
     hip–ankle distance in the picture), ``shank_thigh``, ``shank_shank`` (the shank's
@@ -166,6 +227,8 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
         out["hip_flexion" + suffix] = g("hip_flexion", hip)
         out["hip_extension" + suffix] = -out["hip_flexion" + suffix]
         out["knee_flexion" + suffix] = g("knee_flexion", knee)
+        # The same, kept where knee flexion is then read otherwise (with_knee_from_hip_drop).
+        out["knee_flexion_landmarks" + suffix] = out["knee_flexion" + suffix]
         # The knee in the picture: a straight leg draws a straight line from any view,
         # so a bend seen here is a bend (one in the line of sight is not seen).
         out["knee_flexion_image" + suffix] = g("knee_flexion",
@@ -281,6 +344,9 @@ class Calibration:
         shank_rest: per leg key, the shank's length in the picture over the thigh's
             (``shank_thigh``) and over the other leg's shank (``shank_shank``) at the
             start, the references of ``knee_flexion_shank``.
+        knee_from_hip_drop: knee and hip flexion are read from the hips' drop
+            (:func:`with_knee_from_hip_drop`); ``hip_drop_noise``: a drop within this
+            share of the standing hip–ankle distance reads straight.
 
     """
 
@@ -294,6 +360,8 @@ class Calibration:
     hip_shift: float = 0.0
     hip_ankle_rest: dict[str, float] = field(default_factory=dict)
     shank_rest: dict[str, tuple[float, float]] = field(default_factory=dict)
+    knee_from_hip_drop: bool = False
+    hip_drop_noise: float = 0.0
 
 
 def _leg_frame(raw: dict[str, np.ndarray], suffix: str,
@@ -443,6 +511,8 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
             if reach.size else np.nan
         cal.shank_rest[leg] = (start("shank_thigh" + leg), start("shank_shank" + leg)) \
             if "shank_thigh" + leg in raw else (np.nan, np.nan)
+    cal.knee_from_hip_drop = spec.knee_from_hip_drop
+    cal.hip_drop_noise = tracking.hip_drop_noise
     if not spec.calibrate:
         return cal
     offsets = {}
@@ -519,7 +589,9 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
     ``hip_lift``, ``knee_flexion_slide`` (:func:`kinematics.knee_flexion_from_slide`
     against the straight leg's hip–ankle distance), ``knee_flexion_shank``
     (:func:`kinematics.knee_flexion_from_shank` against the start's shank) and
-    ``knee_bend`` (per leg) to the calibrated angles. ``knee_bend``
+    ``knee_bend`` (per leg) to the calibrated angles; where the calibration says so
+    (``knee_from_hip_drop``), knee and hip flexion read from the hips' drop
+    (:func:`with_knee_from_hip_drop`). ``knee_bend``
     is the larger of the knee's flexion as measured for the view and its bend in the
     picture: from the front the model's 3-D knee misses much of a bend, and the
     picture shows a bend across the line of sight.
@@ -537,10 +609,43 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
         if "hip_ankle" + suffix in raw:
             out[SLIDE_SIGNAL + suffix] = k.knee_flexion_from_slide(
                 raw["hip_ankle" + suffix], cal.hip_ankle_rest.get(suffix, np.nan))
+    if cal.knee_from_hip_drop:
+        out = with_knee_from_hip_drop(raw, out, cal)
+    for suffix in ("", "_other"):
         out["knee_bend" + suffix] = np.fmax(out["knee_flexion" + suffix],
                                             out["knee_flexion_image" + suffix])
         if "shank_thigh" + suffix in raw:
             thigh0, other0 = cal.shank_rest.get(suffix, (np.nan, np.nan))
             out["knee_flexion_shank" + suffix] = k.knee_flexion_from_shank(
                 raw["shank_thigh" + suffix] / thigh0, raw["shank_shank" + suffix] / other0)
+    return out
+
+
+def with_knee_from_hip_drop(raw: dict[str, np.ndarray], meas: dict[str, np.ndarray],
+                            cal: Calibration) -> dict[str, np.ndarray]:
+    """Calibrated ``meas`` with each leg's knee and hip flexion read from the hips' drop.
+
+    For a squat on both feet seen from the front, where the model's 3-D knee reads a
+    fraction of the bend (renders: a 60° squat 12-27°): the knee from how far the hip
+    came down towards the ankle (:func:`kinematics.knee_flexion_from_hip_drop`), against
+    ``hip_ankle_standing`` (:data:`STANDING_WINDOW_S`) where ``raw`` holds it, else the
+    calibration's ``hip_ankle_rest``. The thigh then tilts forward half the knee's bend
+    (``thigh_elevation``), and the hip flexes that much plus the trunk's own forward
+    lean, which the 3-D landmarks show (their hip flexion less their thigh's tilt,
+    calibrated; the model reads the trunk's lean nearer the truth than the thigh's).
+    The knee as the landmarks show it stays as ``knee_flexion_landmarks``.
+    """
+    out = dict(meas)
+    for suffix in ("", "_other"):
+        reach = raw.get("hip_ankle" + suffix)
+        if reach is None:
+            continue
+        standing = raw.get("hip_ankle_standing" + suffix,
+                           cal.hip_ankle_rest.get(suffix, np.nan))
+        knee = k.knee_flexion_from_hip_drop(reach, standing, cal.hip_drop_noise)
+        knee = np.where(np.isfinite(meas["knee_flexion" + suffix]), knee, np.nan)
+        trunk = meas["hip_flexion" + suffix] - meas["thigh_elevation" + suffix]
+        hip = knee / 2 + trunk
+        out["knee_flexion" + suffix], out["thigh_elevation" + suffix] = knee, knee / 2
+        out["hip_flexion" + suffix], out["hip_extension" + suffix] = hip, -hip
     return out

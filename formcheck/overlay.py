@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from .i18n import has, text
+from .measures import SHOWN_AS
 from .pose import SKELETON_EDGES, side_landmark
 from .protocol import ExerciseSpec
 
@@ -33,11 +34,11 @@ ANGLE_JOINTS = {
 
 
 def angle_anchors(spec: ExerciseSpec, side: str) -> dict[str, int]:
-    """The angles that matter for ``spec`` (its signal, then its faults' measures).
+    """The angles that matter for ``spec`` (its signal or what it shows, then faults' measures).
 
     Returns measure name → landmark index of the operated side to draw it at.
     """
-    names = [spec.signal] + [r.measure for r in spec.faults]
+    names = [SHOWN_AS.get(spec.signal, spec.signal)] + [r.measure for r in spec.faults]
     return {n: side_landmark(side, ANGLE_JOINTS[n]) for n in dict.fromkeys(names)
             if n in ANGLE_JOINTS}
 

@@ -99,6 +99,12 @@ class ExerciseSpec:
     start_knee_flexion_deg: tuple[float, float] | None = None
     min_legs_together: float = 0.0
     hip_drop_target: float = 0.0
+    hip_drop_min: float = 0.0
+    """A movement cycle whose hips went down less than this share of their standing height
+    is not the exercise (set per view in ``view_thresholds``)."""
+    knee_from_hip_drop: bool = False
+    """Knee (and hip) flexion read from how far the hips went down (set per view in
+    ``view_thresholds``; see :func:`~formcheck.measures.calibrated`)."""
     enabled: bool = True
     view_thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
     not_judged: tuple[str, ...] = ()
@@ -154,6 +160,7 @@ class Tracking:
     smoothing_noise_deg: float = 0.0
     smoothing_min_cutoff_hz: float = 0.0
     noise_margin_sd: float = 0.0
+    hip_drop_noise: float = 0.0
 
 
 @dataclass(frozen=True)

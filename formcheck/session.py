@@ -20,7 +20,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from .measures import SLIDE_SIGNAL, quality_key
+from .measures import SHOWN_AS, SLIDE_SIGNAL, quality_key
 from .protocol import ExerciseSpec, FaultRule, PatientSettings, Programme, default_programme
 
 
@@ -29,7 +29,9 @@ class Rep:
     """One movement cycle of the operated leg.
 
     ``completed`` is False for an attempt that never reached the target range
-    (it then carries ``incomplete_range``). ``peak_deg`` is the signal's extreme.
+    (it then carries ``incomplete_range``). ``peak_deg`` is the signal's extreme (of the
+    measure shown for it where the signal stands in for one:
+    :data:`~formcheck.measures.SHOWN_AS`).
     """
 
     index: int
@@ -511,6 +513,7 @@ class ExerciseSession:
         self._recent: deque[tuple[float, float]] = deque()  # the rest before a rep
         self._other_peak = -math.inf
         self._other_at_peak = -math.inf    # the other leg when this one was at its top
+        self._shown_peak = -math.inf       # the measure shown for the signal (SHOWN_AS)
         self._opening: list[tuple[float, float]] | None = []
         self._lead: list[tuple[float, float]] | None = None
 
@@ -592,7 +595,7 @@ class ExerciseSession:
             self.bout.reset()
             self._tail_rep = None
             self._hold_announced = False
-            self._other_peak = self._other_at_peak = -math.inf
+            self._other_peak = self._other_at_peak = self._shown_peak = -math.inf
             events.append(Event(t, "rep_started", {"index": len(self.reps) + 1}))
         if math.isfinite(v):
             if self.counter.active or state == "ended":
@@ -611,6 +614,9 @@ class ExerciseSession:
                 self._other_peak = max(self._other_peak, other)
             if math.isfinite(v) and v >= self.counter.peak:
                 self._other_at_peak = other if math.isfinite(other) else -math.inf
+            shown = values.get(SHOWN_AS.get(self.spec.signal, ""), math.nan)
+            if math.isfinite(shown):
+                self._shown_peak = max(self._shown_peak, shown)
             held = self.hold.update(t, v) if self.counter.reached else 0.0
             if self.spec.hold_s > 0 and self.counter.active and self.counter.reached:
                 events.append(Event(t, "hold", {"seconds": held, "required": self.spec.hold_s}))
@@ -664,6 +670,12 @@ class ExerciseSession:
                 and self.bout.drop() >= self.spec.hip_drop_target:
             # From the front the 3-D knee reads a squat low; the hips going down show it.
             reached = True
+        if self.spec.hip_drop_min > 0 and abs(self.bout.drop()) < self.spec.hip_drop_min:
+            # The model's knee angle moved and the hips stayed at standing height: the
+            # 3-D knee seen from the front wobbling on a standing person, not a squat.
+            # (Hips read higher than standing show a change of the picture's scale, a
+            # person walking nearer: the drop then tells nothing.)
+            return None
         if not c.from_rest and c.rise < self.spec.target_deg - self.spec.start_deg:
             # Seen only coming back from a position held when the recording
             # started: not a movement the patient was seen to make.
@@ -694,6 +706,8 @@ class ExerciseSession:
             if full_range_seconds(self._rep_t, self._rep_v) < self.spec.min_move_s:
                 faults.append("too_fast")
         faults = [f for f in faults if f not in self.spec.not_judged]
+        if self.spec.signal in SHOWN_AS and math.isfinite(self._shown_peak):
+            peak = self._shown_peak
         rep = Rep(len(self.reps) + 1, start, end, peak, hold, reached, faults, self.set_index,
                   dict(self.faults.worst))
         self.reps.append(rep)

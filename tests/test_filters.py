@@ -9,6 +9,7 @@ from formcheck.filters import (
     length_jitter,
     noise_cutoff_hz,
     noise_gain,
+    rolling_percentile,
     smooth_zero_lag,
 )
 
@@ -76,3 +77,14 @@ def test_noisier_signals_get_a_lower_cutoff_down_to_the_minimum():
     assert 2.0 < mid < 4.0 and 1.4 * noise_gain(fs, mid) <= 1.0
     assert noise_cutoff_hz(6.0, fs, 4.0, 2.0, 1.0) == 2.0     # very noisy: the minimum
     assert noise_cutoff_hz(float("nan"), fs, 4.0, 2.0, 1.0) == 4.0
+
+
+def test_rolling_percentile_before_after_and_around_each_sample():
+    t = np.arange(10) / 10.0
+    x = np.array([0, 1, 2, 3, 4, 5, 6, 7, np.nan, 9.0])
+    # 0.4 s: two samples either side, or four before or after, moved inside the recording
+    assert rolling_percentile(x, t, 0.4, 100).tolist() == [2, 3, 4, 5, 6, 7, 7, 9, 9, 9]
+    assert rolling_percentile(x, t, 0.4, 100, "before").tolist() == [4, 4, 4, 4, 4, 5, 6, 7, 7, 9]
+    assert rolling_percentile(x, t, 0.4, 0, "after").tolist() == [0, 1, 2, 3, 4, 5, 5, 5, 5, 5]
+    # a recording shorter than the window: all of it
+    assert rolling_percentile(x[:3], t[:3], 1.0, 100, "after").tolist() == [2, 2, 2]

@@ -165,6 +165,26 @@ def test_knee_flexion_from_the_heels_slide_towards_the_hip():
     assert np.isnan(k.knee_flexion_from_slide(np.array(80.0), np.nan))
 
 
+def test_knee_flexion_from_the_hips_drop_in_a_squat():
+    # Thigh and shank 45 cm, standing 90 cm hip over ankle. Tilted forward alike, the
+    # hip comes down to 2 * 45 cos(k/2): the knee reads true at any scale of the picture.
+    for knee in (0.0, 30.0, 60.0, 90.0):
+        reach = 90 * np.cos(np.radians(knee / 2))
+        assert k.knee_flexion_from_hip_drop(np.array(reach), 90.0) == pytest.approx(knee, abs=1e-6)
+        assert k.knee_flexion_from_hip_drop(np.array(0.4 * reach), 0.4 * 90) == pytest.approx(
+            knee, abs=1e-6)
+    # A 60° squat with the shank tilted 20° and the thigh 40° (hips further back) reads
+    # a little more.
+    reach = 45 * (np.cos(np.radians(20)) + np.cos(np.radians(40)))
+    assert 60 < k.knee_flexion_from_hip_drop(np.array(reach), 90.0) < 63
+    # A drop within the landmarks' jitter reads straight, a squat barely less; the
+    # standing reach may be a series (the standing around each frame).
+    assert k.knee_flexion_from_hip_drop(np.array(0.995 * 90), 90.0, noise=0.006) == 0.0
+    bent = k.knee_flexion_from_hip_drop(np.array([90 * np.cos(np.radians(30))]),
+                                        np.array([90.0]), noise=0.006)
+    assert 57 < bent[0] < 60
+
+
 def test_moving_side():
     t = np.linspace(0, 10, 300)
     moving, still = 40 * np.clip(np.sin(t), 0, None), np.random.default_rng(0).normal(0, 1, 300)

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from test_kinematics import lying_side
 
-from formcheck.measures import calibrate, calibrated, compute_measures, front_sign_of
+from formcheck import kinematics as k
+from formcheck.measures import (
+    calibrate,
+    calibrated,
+    compute_measures,
+    front_sign_of,
+    standing_hip_ankle,
+)
 from formcheck.pose import Landmark as L
 from formcheck.protocol import default_programme
 
@@ -223,3 +230,19 @@ def test_the_shank_shortened_in_the_picture_reads_as_the_knee_bend():
         meas = calibrated(raw, calibrate(raw, t, spec, prog.tracking))
         assert meas["knee_flexion_shank"][-1] == pytest.approx(want, abs=0.5)
         assert np.nanmax(meas["knee_flexion_shank_other"]) == pytest.approx(0.0, abs=0.5)
+
+
+@pytest.mark.parametrize("step", [1.1, 0.9])
+def test_a_squat_from_the_front_is_measured_against_the_standing_around_it(step):
+    # Squats of 60° (2.5 s down and up, 2.5 s standing), the recording starting at the
+    # bottom of one; half-way the person steps nearer the camera (the picture 10 %
+    # larger) or farther. Each frame's hip-ankle distance is measured against the
+    # standing of the moment: the knee reads true before and after the step, and a
+    # standing frame is not read bent against the larger body after it.
+    t = np.arange(0, 30, 0.1)
+    phase = (t + 1.25) % 5.0
+    knee = np.where(phase < 2.5, 60 * np.sin(np.pi * phase / 2.5), 0.0)
+    scale = np.where(t < 17.5, 1.0, step)  # while standing (16.25-18.75 s)
+    reach = scale * 90 * np.cos(np.radians(knee / 2))
+    got = k.knee_flexion_from_hip_drop(reach, standing_hip_ankle(reach, t))
+    assert np.max(np.abs(got - knee)) < 1.0

@@ -72,6 +72,115 @@ def test_lying_knee_bend_reads_near_its_true_angle(analysed):
     assert res.calibration.hip_shift > 0
 
 
+def _truth_at(truth, res, name):
+    t = np.asarray(truth["angles"]["t"])
+    return np.interp(res.track.t, t, truth["angles"][f"{name}_deg"][truth["side"]])
+
+
+def _median_error_bent(truth, res, name):
+    true = _truth_at(truth, res, name)
+    bent = true > 0.5 * true.max()
+    return float(np.nanmedian(np.abs(res.measures[name][bent] - true[bent])))
+
+
+def _is_front_squat(clip):
+    truth = json.loads(clip.with_suffix(".truth.json").read_text())
+    return truth["exercise"] == "mini_squat" and truth["view"] == "front"
+
+
+FRONT_SQUATS = [p for p in CLIPS if _is_front_squat(p)]
+
+
+@pytest.fixture(scope="module", params=FRONT_SQUATS, ids=[p.stem for p in FRONT_SQUATS])
+def front_squat(request):
+    truth = json.loads(request.param.with_suffix(".truth.json").read_text())
+    res = analyze_video(request.param, truth["exercise"], PatientSettings(truth["side"]), "en")
+    return truth, res
+
+
+def test_a_front_squat_reads_its_knee_and_hip_from_the_hips_drop(front_squat):
+    # Seen from the front, the model's 3-D knee read a 60° squat as 12-27° (here 17-19°
+    # at each rep's top; median error 41° in its bent half). Read from how far the hips
+    # came down, and the hip from half that plus the trunk's lean, the measured and
+    # reported knee and hip are near the truth; the count stays the same.
+    truth, res = front_squat
+    assert _median_error_bent(truth, res, "knee_flexion") < 8.0
+    assert _median_error_bent(truth, res, "hip_flexion") < 15.0
+    got = [r.to_dict() for r in res.reps]
+    for rep in truth["reps"]:
+        match = max(got, key=lambda g: overlap(rep, g))
+        assert abs(match["peak_deg"] - rep["peak_deg"]) < 10.0, (match, rep)
+
+
+def test_a_front_squat_keeps_its_knee_when_the_person_steps_nearer(front_squat):
+    # Half-way, while standing between two squats, the person steps nearer the camera
+    # (the body 10 % larger in the picture): still measured against the standing of the
+    # moment, the standing frames do not read bent and the squats read as before.
+    truth, res = front_squat
+    from formcheck.analysis import analyze_track
+
+    reps = truth["reps"]
+    step = (reps[0]["end_s"] + reps[1]["start_s"]) / 2
+    xyz = res.track.image_xyz.copy()
+    later = res.track.t >= step
+    feet = np.nanmedian(xyz[:, [27, 28], :2], axis=(0, 1))  # the ankles: where the person stands
+    xyz[later, :, :2] = feet + 1.1 * (xyz[later, :, :2] - feet)
+    nearer = analyze_track(dataclasses.replace(res.track, image_xyz=xyz), truth["exercise"],
+                           PatientSettings(truth["side"]), "en")
+    assert nearer.rep_count == truth["rep_count"]
+    assert _median_error_bent(truth, nearer, "knee_flexion") < 8.0
+    standing = _truth_at(truth, nearer, "knee_flexion") < 2.0
+    assert np.nanmedian(nearer.measures["knee_flexion"][standing]) < 5.0
+    assert np.nanpercentile(nearer.measures["knee_flexion"][standing], 90) < 15.0
+
+
+def test_live_front_squat_reads_its_knee_from_the_hips_drop_after_a_step_nearer(front_squat):
+    # The live engine (causal), fed the same poses after the patient stood still for
+    # placement, countdown and calibration: each squat's knee is read from the hips'
+    # drop against the standing of the last seconds, so a step nearer the camera
+    # between two squats (the body 10 % larger) does not make the later ones read small.
+    truth, res = front_squat
+    from formcheck.live import LiveSession
+
+    reps = truth["reps"]
+    step = (reps[0]["end_s"] + reps[1]["start_s"]) / 2
+    xyz = res.track.image_xyz.copy()
+    later = res.track.t >= step
+    feet = np.nanmedian(xyz[:, [27, 28], :2], axis=(0, 1))
+    xyz[later, :, :2] = feet + 1.1 * (xyz[later, :, :2] - feet)
+    track = dataclasses.replace(res.track, image_xyz=xyz)
+    live = LiveSession("mini_squat", PatientSettings(truth["side"]), "en", fs_hz=10.0)
+    for k in range(70):
+        live.process_pose(track.frame(0), k * 0.1)
+    for i in range(len(track)):
+        live.process_pose(track.frame(i), 7.0 + float(track.t[i]))
+    live.finish()
+    got = live.session.reps
+    assert live.state.view == "front" and len(got) == len(reps)
+    for rep, mine in zip(reps, got, strict=True):
+        assert abs(mine.peak_deg - rep["peak_deg"]) < 10.0, ([r.peak_deg for r in got], rep)
+
+
+def test_a_front_squat_3d_knee_wobbling_while_standing_is_no_rep(front_squat):
+    # Standing between two squats, the model's 3-D knees come forward (a depth wobble,
+    # as on real front-filmed standing frames: ~25° for 0.8 s) while the picture shows
+    # the hips at standing height: counted on that knee, it was one more squat.
+    truth, res = front_squat
+    from formcheck.analysis import analyze_track
+
+    reps = truth["reps"]
+    mid = (reps[0]["end_s"] + reps[1]["start_s"]) / 2
+    bump = np.clip(np.cos(np.pi * (res.track.t - mid) / 0.8), 0.0, None) \
+        * (np.abs(res.track.t - mid) < 0.4)
+    world = res.track.world_xyz.copy()
+    world[:, [25, 26], 2] -= 0.09 * bump[:, None]  # both knees towards the camera
+    wobbly = dataclasses.replace(res.track, world_xyz=world)
+    got = analyze_track(wobbly, truth["exercise"], PatientSettings(truth["side"]), "en")
+    assert np.nanmax(got.measures["knee_flexion_landmarks"][bump > 0.9]) > 20.0
+    assert got.rep_count == truth["rep_count"] and len(got.reps) == len(reps), \
+        [r.to_dict() for r in got.reps]
+
+
 WRONG_LEG = [p for p in CLIPS
              if json.loads(p.with_suffix(".truth.json").read_text()).get("wrong_leg_reps")]
 
