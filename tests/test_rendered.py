@@ -112,6 +112,21 @@ def test_a_front_squat_reads_its_knee_and_hip_from_the_hips_drop(front_squat):
         assert abs(match["peak_deg"] - rep["peak_deg"]) < 10.0, (match, rep)
 
 
+def test_the_report_plot_of_a_front_squat_draws_the_knee_its_reps_report(front_squat):
+    # The plot drew the counting signal (the model's 3-D knee, ~18° at each top) with
+    # the front view's thresholds on its scale, and marked each rep at its reported
+    # peak (~60°, from the hips' drop) far above the line. It now draws the reported
+    # knee, with the exercise's own start and target.
+    from formcheck.ui.report import angle_figure
+
+    _, res = front_squat
+    ax = angle_figure(res).axes[0]
+    curve = ax.lines[0].get_ydata()
+    assert np.nanmax(curve) == pytest.approx(max(r.peak_deg for r in res.reps), abs=0.5)
+    levels = sorted(line.get_ydata()[0] for line in ax.lines[1:3])
+    assert levels == [18, 35]  # the mini squat's start and target, not the front view's 8/14
+
+
 def test_a_front_squat_keeps_its_knee_when_the_person_steps_nearer(front_squat):
     # Half-way, while standing between two squats, the person steps nearer the camera
     # (the body 10 % larger in the picture): still measured against the standing of the

@@ -20,6 +20,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from .. import __version__  # noqa: E402
 from ..analysis import AnalysisResult  # noqa: E402
 from ..i18n import has, text  # noqa: E402
+from ..measures import SHOWN_AS  # noqa: E402
+from ..protocol import apply_overrides, default_programme  # noqa: E402
 
 FAULT_RED = "#c62828"
 OK_GREEN = "#2e7d32"
@@ -71,17 +73,26 @@ def reps_csv(result: AnalysisResult) -> str:
 
 def angle_figure(result: AnalysisResult, width_in: float = 9.0, height_in: float = 3.4
                  ) -> Figure:
-    """The key angle over time with the start/target thresholds; reps shaded, faulty in red."""
+    """The key angle over time with the start/target thresholds; reps shaded, faulty in red.
+
+    Where the view counts on a stand-in signal (:data:`~formcheck.measures.SHOWN_AS`: a
+    squat from the front, counted on the model's 3-D knee), the measure shown for it is
+    drawn, with the exercise's own start and target, on that measure's scale.
+    """
     lang, spec = result.lang, result.spec
     fig, ax = plt.subplots(figsize=(width_in, height_in), dpi=110)
     t = result.track.t
-    y = result.measures.get(spec.signal)
+    name = SHOWN_AS.get(spec.signal, spec.signal)
+    lines = spec if name == spec.signal else apply_overrides(
+        default_programme().exercise(result.exercise),
+        result.settings.overrides.get(result.exercise))
+    y = result.measures.get(name)
     if y is not None and len(t):
-        ax.plot(t, y, color="#1f4e79", lw=1.6, label=measure_name(spec.signal, lang))
-    ax.axhline(spec.start_deg, color="#888888", ls="--", lw=1,
-               label=_t("start_line", lang, deg=spec.start_deg))
-    ax.axhline(spec.target_deg, color=OK_GREEN, ls="--", lw=1,
-               label=_t("target_line", lang, deg=spec.target_deg))
+        ax.plot(t, y, color="#1f4e79", lw=1.6, label=measure_name(name, lang))
+    ax.axhline(lines.start_deg, color="#888888", ls="--", lw=1,
+               label=_t("start_line", lang, deg=lines.start_deg))
+    ax.axhline(lines.target_deg, color=OK_GREEN, ls="--", lw=1,
+               label=_t("target_line", lang, deg=lines.target_deg))
     shown: set[str] = set()
     for r in result.reps:
         faulty = bool(r.faults)
@@ -97,7 +108,7 @@ def angle_figure(result: AnalysisResult, width_in: float = 9.0, height_in: float
             ax.plot([(r.start_s + r.end_s) / 2], [r.peak_deg], marker="x", color=FAULT_RED,
                     ms=8, mew=2)
     ax.set_xlabel(_t("time_s", lang))
-    ax.set_ylabel(_t("degrees", lang, measure=measure_name(spec.signal, lang)))
+    ax.set_ylabel(_t("degrees", lang, measure=measure_name(name, lang)))
     ax.grid(alpha=0.3)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=5, fontsize=8, frameon=False)
     fig.tight_layout()
