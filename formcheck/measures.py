@@ -16,6 +16,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.signal import find_peaks
 
 from . import kinematics as k
 from .filters import rolling_percentile
@@ -541,18 +542,44 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
         # movement signal whatever it is, for the other angles only within the
         # model's usual offset (a hip flexed 80° while seated stays 80°).
         signals = (spec.signal, spec.signal + "_other")
+        rep_depth = spec.target_deg - spec.return_deg
         for name in dict.fromkeys((*signals, *offsets)):
-            v = raw[name][np.isfinite(raw[name])] if name in raw else np.array([])
-            low = float(np.percentile(v, 5)) if v.size > 10 else float("nan")
+            v = raw[name] if name in raw else np.array([])
+            low = resting_level(v, rep_depth if name in signals else 0.0)
             if name in signals and rest_reference is not None and name in rest_reference:
-                whole = rest_reference[name][np.isfinite(rest_reference[name])]
-                whole_low = float(np.percentile(whole, 5)) if whole.size > 10 else np.nan
+                whole_low = resting_level(rest_reference[name], rep_depth)
                 if low - whole_low > limit:
                     low = whole_low
             if np.isfinite(low) and (name in signals or abs(low) <= limit):
                 cal.offsets[name] = low
                 cal.method = "resting_level"
     return cal
+
+
+def resting_level(v: np.ndarray, rep_depth: float = 0.0) -> float:
+    """The level a signal ``(T,)`` rests at, without a still start to show it.
+
+    With ``rep_depth`` (how far a rep goes from its return level to its target):
+    the median of the troughs between its cycles, the minima at least that
+    deep below the movement on both sides (the recording's ends count as rising)
+    and in the lower half of its range (dips in a noisy held position are not
+    rests); a few frames misread low (a person turning, a misplaced leg) do not
+    move it. Never below the signal's 5th percentile, which it is without
+    ``rep_depth`` or with fewer than two such troughs.
+    NaN with 10 or fewer readings.
+    """
+    v = v[np.isfinite(v)]
+    if v.size <= 10:
+        return float("nan")
+    low = float(np.percentile(v, 5))
+    if rep_depth <= 0:
+        return low
+    edge = [float(v.max())]
+    padded = np.concatenate((edge, v, edge))
+    troughs, _ = find_peaks(-padded, prominence=rep_depth)
+    levels = padded[troughs]
+    levels = levels[levels <= (low + float(np.percentile(v, 95))) / 2]
+    return max(low, float(np.median(levels))) if len(levels) >= 2 else low
 
 
 def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.ndarray]:
