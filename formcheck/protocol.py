@@ -107,8 +107,8 @@ class ExerciseSpec:
     ``view_thresholds``; see :func:`~formcheck.measures.calibrated`)."""
     start_also: str = ""
     """A measure that also starts an attempt (and keeps it going) once past ``start_deg``,
-    while the signal reads at least ``start_also_signal_min``; "" = none."""
-    start_also_signal_min: float = 0.0
+    as far as it lies within ``start_also_within_deg`` of the signal; "" = none."""
+    start_also_within_deg: float = 0.0
     enabled: bool = True
     view_thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
     not_judged: tuple[str, ...] = ()

@@ -123,11 +123,12 @@ class RepCounter:
         ``also``: a second reading of the same movement (NaN: none) that starts an
         attempt and keeps it going as the signal does, where the model reads the
         signal short near its rest (a squat's knees) and this one true; whether the
-        target was reached, and the peak, stay the signal's.
+        target was reached, and the peak, stay the signal's, and a rep that reached
+        its target ends on the signal alone.
         """
         if not math.isfinite(v):
             return None
-        a = max(v, also) if math.isfinite(also) else v
+        a = max(v, also) if math.isfinite(also) and not (self.active and self.reached) else v
         if not self.active:
             if a <= self.ret or not math.isfinite(self._last_rest_t):
                 self._last_rest_t = t
@@ -666,16 +667,19 @@ class ExerciseSession:
     def _start_also(self, v: float, values: dict[str, float]) -> float:
         """The spec's ``start_also`` measure, a second reading that starts and keeps an attempt.
 
-        Used (see :meth:`RepCounter.update`) while the signal reads at least
-        ``start_also_signal_min`` and short of the target: past it the signal's own
+        Taken (see :meth:`RepCounter.update`) as far as it lies within
+        ``start_also_within_deg`` of the signal (the signal's known under-read: a bend
+        far beyond it is another movement, e.g. a bend at the hips over straight knees),
+        and only while the signal reads short of the target: past it the signal's own
         reading decides (seated, the trunk leaning forward to stand up is no new
         attempt). NaN otherwise, and for a pose model noisier than the thresholds were
         set for (a noise margin): only the signal is smoothed to that noise.
         """
         if not self.spec.start_also or self.counter.margin > 0 or not (
-                self.spec.start_also_signal_min <= v < self.spec.target_deg):
+                math.isfinite(v) and v < self.spec.target_deg):
             return math.nan
-        return values.get(self.spec.start_also, math.nan)
+        return min(values.get(self.spec.start_also, math.nan),
+                   v + self.spec.start_also_within_deg)
 
     def _hips_down(self, values: dict[str, float]) -> bool:
         """Whether the hips are half-way to ``hip_drop_target`` below the rest before the rep."""
