@@ -105,6 +105,10 @@ class ExerciseSpec:
     knee_from_hip_drop: bool = False
     """Knee (and hip) flexion read from how far the hips went down (set per view in
     ``view_thresholds``; see :func:`~formcheck.measures.calibrated`)."""
+    start_also: str = ""
+    """A measure that also starts an attempt (and keeps it going) once past ``start_deg``,
+    as far as it lies within ``start_also_within_deg`` of the signal; "" = none."""
+    start_also_within_deg: float = 0.0
     enabled: bool = True
     view_thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
     not_judged: tuple[str, ...] = ()

@@ -117,28 +117,36 @@ class RepCounter:
         self.first = math.nan
         self._trough = math.inf
 
-    def update(self, t: float, v: float) -> str | None:
-        """Feed one sample; NaN samples are ignored."""
+    def update(self, t: float, v: float, also: float = math.nan) -> str | None:
+        """Feed one sample; NaN samples are ignored.
+
+        ``also``: a second reading of the same movement (NaN: none) that starts an
+        attempt and keeps it going as the signal does, where the model reads the
+        signal short near its rest (a squat's knees) and this one true; whether the
+        target was reached, and the peak, stay the signal's, and a rep that reached
+        its target ends on the signal alone.
+        """
         if not math.isfinite(v):
             return None
+        a = max(v, also) if math.isfinite(also) and not (self.active and self.reached) else v
         if not self.active:
-            if v <= self.ret or not math.isfinite(self._last_rest_t):
+            if a <= self.ret or not math.isfinite(self._last_rest_t):
                 self._last_rest_t = t
             # After a rep that ended early (return_fraction) the signal may still
             # be falling: while it has not come back to the return level, a new one
             # starts only once it rises again by as much as from the return level to
             # the target (a wobble on the way down is not a new rep).
-            self._trough = min(self._trough, v)
+            self._trough = min(self._trough, a)
             start, target = self.start + self.margin, self.target + self.margin
             rise = target if self.last is not None and self._trough > self.ret else start
-            if v >= start and v >= self._trough + rise - self.ret:
+            if a >= start and a >= self._trough + rise - self.ret:
                 self.active, self.onset = True, self._last_rest_t
                 self.peak, self.reached = v, v >= target
                 self._stretch_t = self._at_target_t = t
                 self._up_stretch_t = self._up_t = t
                 self.from_rest, self.first = self._seen_below_start, v
                 return "started"
-            if v < self.start:
+            if a < self.start:
                 self._seen_below_start = True
             return None
         self.peak = max(self.peak, v)
@@ -149,7 +157,7 @@ class RepCounter:
                 self._stretch_t = t  # back at the target after a real dip: a new stretch
             self._at_target_t = t
         self.rise = self.peak - self.first
-        if v > self.ret + self.return_fraction * max(self.peak - self.target, 0.0):
+        if a > self.ret + self.return_fraction * max(self.peak - self.target, 0.0):
             if t - self._up_t >= self.min_return_s:
                 self._up_stretch_t = t
             self._up_t = t
@@ -171,7 +179,7 @@ class RepCounter:
         self.active = False
         self.last = (self.onset, end, self.peak, self.reached)
         self._last_rest_t = t
-        self._trough = v
+        self._trough = a
         self._seen_below_start = True
         return "ended"
 
@@ -585,7 +593,7 @@ class ExerciseSession:
             for c in (self.counter, self.other):
                 if not c.active:
                     c.margin = margin
-        state = self.counter.update(t, v)
+        state = self.counter.update(t, v, self._start_also(v, values))
         if state == "started":
             # The rep's samples start with the rest before it.
             self._rep_t = [a for a, _ in self._recent]
@@ -655,6 +663,23 @@ class ExerciseSession:
         if self.spec.legs == "operated":
             self._watch_other_leg(t, values, events)
         return events
+
+    def _start_also(self, v: float, values: dict[str, float]) -> float:
+        """The spec's ``start_also`` measure, a second reading that starts and keeps an attempt.
+
+        Taken (see :meth:`RepCounter.update`) as far as it lies within
+        ``start_also_within_deg`` of the signal (the signal's known under-read: a bend
+        far beyond it is another movement, e.g. a bend at the hips over straight knees),
+        and only while the signal reads short of the target: past it the signal's own
+        reading decides (seated, the trunk leaning forward to stand up is no new
+        attempt). NaN otherwise, and for a pose model noisier than the thresholds were
+        set for (a noise margin): only the signal is smoothed to that noise.
+        """
+        if not self.spec.start_also or self.counter.margin > 0 or not (
+                math.isfinite(v) and v < self.spec.target_deg):
+            return math.nan
+        return min(values.get(self.spec.start_also, math.nan),
+                   v + self.spec.start_also_within_deg)
 
     def _hips_down(self, values: dict[str, float]) -> bool:
         """Whether the hips are half-way to ``hip_drop_target`` below the rest before the rep."""

@@ -487,3 +487,31 @@ def test_knee_lift_filmed_side_on_keeps_the_raised_leg_whose_label_the_model_mov
     assert res.reps[0].peak_deg == pytest.approx(truth["reps"][0]["peak_deg"], abs=5.0)
     other = analyze_track(track, "hip_flexion", PatientSettings("left"), "en")
     assert other.rep_count == 0 and "wrong_leg" in {w.code for w in other.warnings}
+
+
+@pytest.mark.parametrize("azimuth", [0.0, 180.0], ids=["near_leg", "far_leg"])
+def test_small_squat_filmed_side_on_is_an_incomplete_attempt(tmp_path, azimuth):
+    # From the side the pose model reads a bent knee 5-7° short: the first squat's 23°
+    # (under the 35° target) read ~16°, under the 18° start, and the attempt was never
+    # seen. The hips, read within ~2°, bent past the start with the knees: it is shown
+    # as an incomplete attempt, and the full squat after it still counts.
+    from formcheck.synth.clip import ClipSpec, render_clip
+
+    spec = ClipSpec("mini_squat", "left", "side", reps=2, seed=9023, faults="1:incomplete_range",
+                    body="male", azimuth_deg=azimuth, distance_m=3.42, elevation_deg=-3.6,
+                    frame_wh=(360, 640), fit_frame=True, sway_deg=0.9, tremor_deg=1.58,
+                    tempo=1.149, room_seed=9023, fps=10, msaa=0, preset="ultrafast")
+    out = tmp_path / "small_squat_side.mp4"
+    render_clip(spec, out, log=False)
+    res = analyze_video(out, "mini_squat", PatientSettings("left"), "en")
+    assert res.view == "side"
+    assert [r.completed for r in res.reps] == [False, True]
+    assert res.reps[0].faults == ["incomplete_range"]
+    assert res.reps[0].peak_deg < spec_start("mini_squat")  # the knees alone read short
+    assert res.reps[1].faults == []
+
+
+def spec_start(exercise: str) -> float:
+    from formcheck.protocol import default_programme
+
+    return default_programme().exercise(exercise).for_view("side").start_deg
