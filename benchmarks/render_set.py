@@ -24,6 +24,7 @@ Usage: python benchmarks/render_set.py [DIR] [--set fixed|random [--seed N]] [--
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -222,6 +223,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dry-run", action="store_true", help="list the set, render nothing")
     ap.add_argument("--shard", default="0/1",
                     help="K/N: render only every N-th clip starting at K (run N in parallel)")
+    ap.add_argument("--backend", choices=["auto", "gl", "cv"], default=None,
+                    help="renderer for every clip: cv = the flat-shaded OpenCV painter, a "
+                         "different renderer from the GL one (e.g. --set random --seed 555 "
+                         "--shard 0/3 --backend cv into ~/.cache/formcheck/bench-cv555)")
     ap.add_argument("--prune", action="store_true",
                     help="delete clips in DIR rendered by this script but no longer in the set")
     args = ap.parse_args(argv)
@@ -230,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--seed is for --set random")
     clips = build_set() if args.set == "fixed" else (
         random_set() if args.seed is None else random_set(args.seed))
+    if args.backend is not None:
+        clips = {n: dataclasses.replace(s, backend=args.backend) for n, s in clips.items()}
     problems = check_set(clips)
     for p in problems:
         print(f"set problem: {p}", file=sys.stderr)
