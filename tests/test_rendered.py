@@ -127,6 +127,18 @@ def test_the_report_plot_of_a_front_squat_draws_the_knee_its_reps_report(front_s
     assert levels == [18, 35]  # the mini squat's start and target, not the front view's 8/14
 
 
+def _stepped_nearer(truth, track):
+    """``track`` with the person 10 % larger in the picture from between the first two reps
+    on (scaled about the ankles: where the person stands)."""
+    reps = truth["reps"]
+    step = (reps[0]["end_s"] + reps[1]["start_s"]) / 2
+    xyz = track.image_xyz.copy()
+    later = track.t >= step
+    feet = np.nanmedian(xyz[:, [27, 28], :2], axis=(0, 1))
+    xyz[later, :, :2] = feet + 1.1 * (xyz[later, :, :2] - feet)
+    return dataclasses.replace(track, image_xyz=xyz)
+
+
 def test_a_front_squat_keeps_its_knee_when_the_person_steps_nearer(front_squat):
     # Half-way, while standing between two squats, the person steps nearer the camera
     # (the body 10 % larger in the picture): still measured against the standing of the
@@ -134,13 +146,7 @@ def test_a_front_squat_keeps_its_knee_when_the_person_steps_nearer(front_squat):
     truth, res = front_squat
     from formcheck.analysis import analyze_track
 
-    reps = truth["reps"]
-    step = (reps[0]["end_s"] + reps[1]["start_s"]) / 2
-    xyz = res.track.image_xyz.copy()
-    later = res.track.t >= step
-    feet = np.nanmedian(xyz[:, [27, 28], :2], axis=(0, 1))  # the ankles: where the person stands
-    xyz[later, :, :2] = feet + 1.1 * (xyz[later, :, :2] - feet)
-    nearer = analyze_track(dataclasses.replace(res.track, image_xyz=xyz), truth["exercise"],
+    nearer = analyze_track(_stepped_nearer(truth, res.track), truth["exercise"],
                            PatientSettings(truth["side"]), "en")
     assert nearer.rep_count == truth["rep_count"]
     assert _median_error_bent(truth, nearer, "knee_flexion") < 8.0
@@ -158,12 +164,7 @@ def test_live_front_squat_reads_its_knee_from_the_hips_drop_after_a_step_nearer(
     from formcheck.live import LiveSession
 
     reps = truth["reps"]
-    step = (reps[0]["end_s"] + reps[1]["start_s"]) / 2
-    xyz = res.track.image_xyz.copy()
-    later = res.track.t >= step
-    feet = np.nanmedian(xyz[:, [27, 28], :2], axis=(0, 1))
-    xyz[later, :, :2] = feet + 1.1 * (xyz[later, :, :2] - feet)
-    track = dataclasses.replace(res.track, image_xyz=xyz)
+    track = _stepped_nearer(truth, res.track)
     live = LiveSession("mini_squat", PatientSettings(truth["side"]), "en", fs_hz=10.0)
     for k in range(70):
         live.process_pose(track.frame(0), k * 0.1)
