@@ -44,7 +44,7 @@ from .measures import (
 from .overlay import OverlayState, angle_anchors, annotate
 from .pose import N_LANDMARKS, PoseEstimator, PoseFrame, side_landmark
 from .protocol import PatientSettings, Programme, apply_overrides, default_programme
-from .session import Event, ExerciseSession
+from .session import Event, ExerciseSession, noise_margin
 
 PLACEMENT_S = 1.0       # the view must look right this long before the countdown
 COUNTDOWN_S = 3.0
@@ -532,17 +532,6 @@ class LiveSession:
         if math.isfinite(v):
             self._signal_seen.append(v)
 
-    def _noise_margin(self) -> float:
-        """How much farther a reading must go to be told from the pose model's noise.
-
-        As the rep counter's margin (:meth:`~formcheck.session.ExerciseSession.update`):
-        ``noise_margin_sd`` times the signal's noise beyond ``smoothing_noise_deg``.
-        """
-        noise, tr = self._signal_noise, self.tr
-        if not math.isfinite(noise):
-            return 0.0
-        return tr.noise_margin_sd * math.sqrt(max(noise ** 2 - tr.smoothing_noise_deg ** 2, 0.0))
-
     def _try_calibration(self, t: float) -> None:
         """Calibrate on the last ``calibration_s`` if still there; else wait (up to a limit)."""
         # The rows from the one just before the window on: ``calibrate`` takes its window
@@ -554,7 +543,7 @@ class LiveSession:
         raw = {k: np.array([self._cal_rows[i][k] for i in rows]) for k in self._names}
         # A noisy pose model's readings of a still start spread wider and dip lower: both
         # are judged beyond its noise, as the rep counter's start and target are.
-        margin = self._noise_margin()
+        margin = noise_margin(self._signal_noise, self.tr)  # as the rep counter's
         cal = calibrate(raw, np.array([self._cal_t[i] for i in rows]), self.spec, self.tr,
                         still_sd_deg=STILL_SD_DEG + margin)
         # Still, but the movement signal a repetition's start above the low of the readings

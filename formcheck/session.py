@@ -21,7 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .measures import SHOWN_AS, SLIDE_SIGNAL, quality_key
-from .protocol import ExerciseSpec, FaultRule, PatientSettings, Programme, default_programme
+from .protocol import (
+    ExerciseSpec,
+    FaultRule,
+    PatientSettings,
+    Programme,
+    Tracking,
+    default_programme,
+)
 
 
 @dataclass
@@ -435,6 +442,18 @@ class FaultTracker:
         return new
 
 
+def noise_margin(noise: float, tracking: Tracking) -> float:
+    """How much farther a reading must go to be told from the pose model's ``noise`` (°).
+
+    ``noise_margin_sd`` times the noise beyond ``smoothing_noise_deg``, the noise the
+    thresholds were set for; 0 where the noise is not measured (NaN).
+    """
+    if not math.isfinite(noise):
+        return 0.0
+    nominal = tracking.smoothing_noise_deg
+    return tracking.noise_margin_sd * math.sqrt(max(noise ** 2 - nominal ** 2, 0.0))
+
+
 def full_range_seconds(t: list[float], v: list[float]) -> float:
     """Time the movement of one rep would take over its full range, up and down.
 
@@ -588,8 +607,7 @@ class ExerciseSession:
         if math.isfinite(noise):
             # Noise beyond what the thresholds were set for: a rep must rise and
             # reach its target by that much more to be told from the noise.
-            nominal = self.tracking.smoothing_noise_deg
-            margin = self.tracking.noise_margin_sd * math.sqrt(max(noise ** 2 - nominal ** 2, 0.0))
+            margin = noise_margin(noise, self.tracking)
             for c in (self.counter, self.other):
                 if not c.active:
                     c.margin = margin
