@@ -169,11 +169,16 @@ def bridge_line_deg(xy: np.ndarray, side: str) -> np.ndarray:
     )
 
 
+def _joint_distance(xy: np.ndarray, side: str, a: str, b: str) -> np.ndarray:
+    """Distance between joints ``a`` and ``b`` of ``side``, ``(...,)``."""
+    return np.linalg.norm(
+        xy[..., side_landmark(side, a), :] - xy[..., side_landmark(side, b), :], axis=-1
+    )
+
+
 def hip_ankle_distance(xy: np.ndarray, side: str) -> np.ndarray:
     """Hip–ankle distance of ``side``, ``(...,)``."""
-    return np.linalg.norm(
-        xy[..., side_landmark(side, "ankle"), :] - xy[..., side_landmark(side, "hip"), :], axis=-1
-    )
+    return _joint_distance(xy, side, "hip", "ankle")
 
 
 def knee_flexion_from_slide(reach: np.ndarray, straight: float) -> np.ndarray:
@@ -220,16 +225,12 @@ def knee_flexion_from_hip_drop(reach: np.ndarray, standing: np.ndarray | float,
 
 def shank_length(xy: np.ndarray, side: str) -> np.ndarray:
     """Knee–ankle distance of ``side``, ``(...,)``."""
-    return np.linalg.norm(
-        xy[..., side_landmark(side, "knee"), :] - xy[..., side_landmark(side, "ankle"), :], axis=-1
-    )
+    return _joint_distance(xy, side, "knee", "ankle")
 
 
 def thigh_length(xy: np.ndarray, side: str) -> np.ndarray:
     """Hip–knee distance of ``side``, ``(...,)``."""
-    return np.linalg.norm(
-        xy[..., side_landmark(side, "hip"), :] - xy[..., side_landmark(side, "knee"), :], axis=-1
-    )
+    return _joint_distance(xy, side, "hip", "knee")
 
 
 def knee_flexion_from_shank(to_thigh: np.ndarray, to_other: np.ndarray) -> np.ndarray:

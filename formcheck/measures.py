@@ -238,11 +238,11 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
         heel = xy[..., side_landmark(leg, "heel"), :]
         out["heel_x" + suffix] = g("heel", heel[..., 0])
         out["heel_y" + suffix] = g("heel", heel[..., 1])
-        out["shank" + suffix] = g("heel", k.shank_length(xy, leg))
+        shank = k.shank_length(xy, leg)
+        out["shank" + suffix] = g("heel", shank)
         out["hip_ankle" + suffix] = g("knee_flexion", k.hip_ankle_distance(xy, leg))
         # The shank's length in the picture against the thigh's and the standing leg's
         # shank (:func:`knee_flexion_from_shank`).
-        shank = k.shank_length(xy, leg)
         out["shank_thigh" + suffix] = g("knee_flexion", shank / k.thigh_length(xy, leg))
         other = k.other_side(leg)
         out["shank_shank" + suffix] = _gate(
