@@ -23,6 +23,15 @@ def overlap(a, b):
     return min(a["end_s"], b["end_s"]) - max(a["start_s"], b["start_s"])
 
 
+def _rendered_and_analysed(tmp_path, spec):
+    """``spec`` (a ``ClipSpec``) rendered at test time and analysed through the real pipeline."""
+    from formcheck.synth.clip import render_clip
+
+    out = tmp_path / "clip.mp4"
+    render_clip(spec, out, log=False)
+    return analyze_video(out, spec.exercise, PatientSettings(spec.side), "en")
+
+
 @pytest.fixture(scope="module", params=CLIPS, ids=[p.stem for p in CLIPS])
 def analysed(request):
     truth = json.loads(request.param.with_suffix(".truth.json").read_text())
@@ -378,14 +387,12 @@ def test_live_path_reads_the_lying_knee_as_the_recorded_path_does():
 def test_heel_slide_filmed_from_above_flags_only_the_lifted_heel(tmp_path):
     # Filmed from above and towards the feet, a heel sliding along the bed also
     # moves up the picture; only the heel leaving the surface is a heel lift.
-    from formcheck.synth.clip import ClipSpec, render_clip
+    from formcheck.synth.clip import ClipSpec
 
     spec = ClipSpec("heel_slide", "right", "side", reps=2, seed=48, faults="2:heel_lift",
                     azimuth_deg=21.0, elevation_deg=22.0, frame_wh=(480, 360),
                     fit_frame=True, room_seed=48, fps=10, msaa=0, preset="ultrafast")
-    out = tmp_path / "heel_slide_above.mp4"
-    render_clip(spec, out, log=False)
-    res = analyze_video(out, "heel_slide", PatientSettings("right"), "en")
+    res = _rendered_and_analysed(tmp_path, spec)
     assert [r.completed for r in res.reps] == [True, True]
     assert ["heel_lift" in r.faults for r in res.reps] == [False, True]
 
@@ -396,15 +403,13 @@ def test_knee_bent_in_a_side_raise_filmed_from_below_the_hips_is_flagged(tmp_pat
     # bend: the shank swings back along the line of sight. It does show the shank
     # shortened (knee_flexion_shank, read here as ~30°): the bent rep is flagged, the
     # straight one is not.
-    from formcheck.synth.clip import ClipSpec, render_clip
+    from formcheck.synth.clip import ClipSpec
 
     spec = ClipSpec("hip_abduction", "left", "front", reps=2, seed=41,
                     faults="1:knee_not_straight", body="male_african", azimuth_deg=75.0,
                     elevation_deg=-3.0, frame_wh=(480, 360), fit_frame=True, room_seed=41,
                     fps=10, msaa=0, preset="ultrafast")
-    out = tmp_path / "side_raise_below.mp4"
-    render_clip(spec, out, log=False)
-    res = analyze_video(out, "hip_abduction", PatientSettings("left"), "en")
+    res = _rendered_and_analysed(tmp_path, spec)
     assert res.view == "front"
     assert [r.completed for r in res.reps] == [True, True]
     assert ["knee_not_straight" in r.faults for r in res.reps] == [True, False]
@@ -416,16 +421,14 @@ def test_held_knee_lift_filmed_side_on_is_not_split_by_the_models_slips(tmp_path
     # lift's frames and, after a frame it half-placed, the label continuity handed the
     # raised knee to the standing leg for 0.4 s: the lift read as two. A bout in which
     # one leg stands at rest in most of its frames keeps one identity (it took 80 %).
-    from formcheck.synth.clip import ClipSpec, render_clip
+    from formcheck.synth.clip import ClipSpec
 
     spec = ClipSpec("hip_flexion", "left", "side", reps=3, seed=9029, body="female",
                     faults="1:incomplete_range,2:hip_flexion_limit", azimuth_deg=3.7,
                     distance_m=3.24, elevation_deg=-4.2, frame_wh=(640, 480), fit_frame=True,
                     sway_deg=1.77, tempo=1.259, trunk_back_deg=27.7, room_seed=9029, fps=20,
                     msaa=0, preset="ultrafast")
-    out = tmp_path / "knee_lift_held_side_on.mp4"
-    render_clip(spec, out, log=False)
-    res = analyze_video(out, "hip_flexion", PatientSettings("left"), "en")
+    res = _rendered_and_analysed(tmp_path, spec)
     assert [r.completed for r in res.reps] == [False, True, True], [
         (r.start_s, r.end_s) for r in res.reps]
 
@@ -434,15 +437,13 @@ def test_front_squat_filmed_from_above_is_counted(tmp_path):
     # From the front and 25° above, one straight knee read past the calibration limit
     # at rest (the other not): left uncalibrated, it kept the fused knee above the
     # front view's start angle, and no squat was counted.
-    from formcheck.synth.clip import ClipSpec, render_clip
+    from formcheck.synth.clip import ClipSpec
 
     spec = ClipSpec("mini_squat", "left", "front", reps=2, seed=9020, body="heavier_female",
                     azimuth_deg=102.0, distance_m=2.8, elevation_deg=25.0,
                     frame_wh=(640, 480), fit_frame=True, sway_deg=0.69, tremor_deg=2.0,
                     tempo=1.133, room_seed=9020, fps=20, msaa=0, preset="ultrafast")
-    out = tmp_path / "squat_above.mp4"
-    render_clip(spec, out, log=False)
-    res = analyze_video(out, "mini_squat", PatientSettings("left"), "en")
+    res = _rendered_and_analysed(tmp_path, spec)
     assert res.view == "front"
     assert [r.completed for r in res.reps] == [True, True]
 
@@ -451,16 +452,14 @@ def test_fast_raise_after_a_swing_past_the_midline_is_too_fast(tmp_path):
     # The leg swung past the midline after the first raise; a later fast raise was
     # timed from that older dip (its rest's lowest value, up to 9 s back) and read
     # as slow. A rep's tempo is timed from the rest just before it.
-    from formcheck.synth.clip import ClipSpec, render_clip
+    from formcheck.synth.clip import ClipSpec
 
     spec = ClipSpec("hip_abduction", "right", "front", reps=3, seed=9002, body="heavier",
                     faults="1:adduction_past_midline,3:too_fast", azimuth_deg=90.0,
                     distance_m=3.07, elevation_deg=3.2, frame_wh=(640, 360), fit_frame=True,
                     sway_deg=1.26, tremor_deg=2.38, tempo=1.337, room_seed=9002, fps=10,
                     msaa=0, preset="ultrafast")
-    out = tmp_path / "abduction_swing.mp4"
-    render_clip(spec, out, log=False)
-    res = analyze_video(out, "hip_abduction", PatientSettings("right"), "en")
+    res = _rendered_and_analysed(tmp_path, spec)
     assert [r.completed for r in res.reps] == [True, True, True]
     assert ["adduction_past_midline" in r.faults for r in res.reps] == [True, False, False]
     assert ["too_fast" in r.faults for r in res.reps] == [False, False, True]
@@ -496,15 +495,13 @@ def test_small_squat_filmed_side_on_is_an_incomplete_attempt(tmp_path, azimuth):
     # (under the 35° target) read ~16°, under the 18° start, and the attempt was never
     # seen. The hips, read within ~2°, bent past the start with the knees: it is shown
     # as an incomplete attempt, and the full squat after it still counts.
-    from formcheck.synth.clip import ClipSpec, render_clip
+    from formcheck.synth.clip import ClipSpec
 
     spec = ClipSpec("mini_squat", "left", "side", reps=2, seed=9023, faults="1:incomplete_range",
                     body="male", azimuth_deg=azimuth, distance_m=3.42, elevation_deg=-3.6,
                     frame_wh=(360, 640), fit_frame=True, sway_deg=0.9, tremor_deg=1.58,
                     tempo=1.149, room_seed=9023, fps=10, msaa=0, preset="ultrafast")
-    out = tmp_path / "small_squat_side.mp4"
-    render_clip(spec, out, log=False)
-    res = analyze_video(out, "mini_squat", PatientSettings("left"), "en")
+    res = _rendered_and_analysed(tmp_path, spec)
     assert res.view == "side"
     assert [r.completed for r in res.reps] == [False, True]
     assert res.reps[0].faults == ["incomplete_range"]
