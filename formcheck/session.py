@@ -347,8 +347,9 @@ class BoutCheck:
                 if math.isfinite(px) and math.isfinite(py):
                     box[:] = min(box[0], px), max(box[1], px), min(box[2], py), max(box[3], py)
         if self.legs_together > 0:
-            a = values.get(self.signal + "_operated", math.nan)
-            b = values.get(self.signal + "_other", math.nan)
+            legs = SHOWN_AS.get(self.signal, self.signal)
+            a = values.get(legs + "_operated", math.nan)
+            b = values.get(legs + "_other", math.nan)
             q = min(values.get("quality_operated", math.nan),
                     values.get("quality_other", math.nan))
             if math.isfinite(a) and math.isfinite(b):

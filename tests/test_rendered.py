@@ -513,3 +513,20 @@ def spec_start(exercise: str) -> float:
     from formcheck.protocol import default_programme
 
     return default_programme().exercise(exercise).for_view("side").start_deg
+
+
+def test_squat_with_knees_caving_in_filmed_from_above_the_front_counts(tmp_path):
+    # From the front and 25° above, the model's 3-D knees read a 60° squat as 5-20°, one
+    # leg's far less than the other's when the knees cave in: judged on them, the squat
+    # looked like one leg bending (a step) and was not counted. Both legs' knees read from
+    # the hips' drop (what the front view shows) bend alike.
+    from formcheck.synth.clip import ClipSpec
+
+    spec = ClipSpec("mini_squat", "right", "front", reps=3, seed=9020,
+                    faults="2:knee_valgus,3:knee_valgus", body="male_african",
+                    azimuth_deg=90.0, elevation_deg=25.0, frame_wh=(720, 1280), fit_frame=True,
+                    room_seed=9020, fps=10, msaa=0, preset="ultrafast")
+    res = _rendered_and_analysed(tmp_path, spec)
+    assert res.view == "front"
+    assert [r.completed for r in res.reps] == [True, True, True]
+    assert ["knee_valgus" in r.faults for r in res.reps] == [False, True, True]
