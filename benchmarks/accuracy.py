@@ -29,7 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-from formcheck.analysis import DEFAULT_ANALYSIS_FPS, analyze_track, smoothed_measures, track_video
+from formcheck.analysis import (
+    DEFAULT_ANALYSIS_FPS,
+    analyze_tracked,
+    smoothed_measures,
+    track_video,
+)
 from formcheck.measures import SLIDE_SIGNAL, calibrated
 from formcheck.protocol import FAULT_CODES, PatientSettings, default_programme
 from formcheck.track_io import TrackFileError, load_track, save_track
@@ -158,8 +163,15 @@ def leg_swap_rate(track, truth: dict, cal: dict) -> float:
 def evaluate_rendered(path: Path, use_cache: bool = True) -> dict:
     truth = json.loads(path.with_suffix(".truth.json").read_text())
     started = time.perf_counter()
-    track, _ = cached_track(path, use_cache)
-    res = analyze_track(track, truth["exercise"], PatientSettings(truth["side"]), "en")
+    tracked = [cached_track(path, use_cache)]  # the last one analysed
+
+    def track_at(fps: float):  # noqa: ANN202
+        tracked.append(cached_track(path, use_cache, fps))
+        return tracked[-1]
+
+    res = analyze_tracked(tracked[0], track_at, truth["exercise"],
+                          PatientSettings(truth["side"]), "en")
+    track = tracked[-1][0]
     got = [r.to_dict() for r in res.reps]
     # res.track: the track as the engine measured it (legs' labels made consistent)
     raw = smoothed_measures(res.track, truth["side"], default_programme(), res.view)
@@ -219,10 +231,10 @@ def evaluate_real(use_cache: bool = True) -> list[dict]:
             path = REAL / case["clip"]
             if not path.is_file():
                 continue
-            track, truncated = cached_track(path, use_cache)
+            tracked = cached_track(path, use_cache)
             for side in case["sides"]:
-                res = analyze_track(track, case["exercise"], PatientSettings(side), "en",
-                                    truncated=truncated)
+                res = analyze_tracked(tracked, lambda fps, p=path: cached_track(p, use_cache, fps),
+                                      case["exercise"], PatientSettings(side), "en")
                 codes = {w.code for w in res.warnings}
                 flagged = {f for r in res.reps for f in r.faults}
                 said = case.get("or_warning") in codes and res.rep_count == 0

@@ -46,6 +46,7 @@ from .protocol import (
     ExerciseSpec,
     PatientSettings,
     Programme,
+    Tracking,
     apply_overrides,
     default_programme,
 )
@@ -518,17 +519,58 @@ def _absences(track: PoseTrack, min_s: float = 0.5) -> list[tuple[float, float]]
     return [(float(a), float(b)) for a, b in spans if b - a >= min_s]
 
 
+def finer_rate(result: AnalysisResult, tracking: Tracking) -> float:
+    """A higher frame rate the recording's reps need, or 0 when the track's own will do.
+
+    Completed reps (median, start to end) sampled by fewer than
+    ``tracking.min_rep_frames`` frames of the track need twice its rate, up to the
+    video's own (``track.meta``).
+    """
+    t, reps = result.track.t, [r for r in result.reps if r.completed]
+    if tracking.min_rep_frames <= 0 or len(reps) < 2 or len(t) < 3:
+        return 0.0
+    fps = 1.0 / float(np.median(np.diff(t)))
+    if float(np.median([r.end_s - r.start_s for r in reps])) * fps >= tracking.min_rep_frames:
+        return 0.0
+    rate = min(2.0 * fps, float(result.track.meta.get("fps") or 0.0))
+    return rate if rate >= 1.5 * fps else 0.0
+
+
+def analyze_tracked(tracked: tuple[PoseTrack, bool],
+                    track_at: Callable[[float], tuple[PoseTrack, bool]],
+                    exercise: str, settings: PatientSettings, lang: str = "nl",
+                    programme: Programme | None = None) -> AnalysisResult:
+    """:func:`analyze_track` on a ``(track, truncated)`` pair, at the rate its reps need.
+
+    When they were sampled too sparsely (:func:`finer_rate`) the video is tracked again
+    by ``track_at(fps)`` and that track is analysed instead.
+    """
+    programme = programme or default_programme()
+    result = analyze_track(tracked[0], exercise, settings, lang, programme, tracked[1])
+    rate = finer_rate(result, programme.tracking)
+    if rate:
+        track, truncated = track_at(rate)
+        result = analyze_track(track, exercise, settings, lang, programme, truncated)
+    return result
+
+
 def analyze_video(path: str | Path, exercise: str, settings: PatientSettings, lang: str = "nl",
                   progress: Progress | None = None, estimator: PoseEstimator | None = None,
                   programme: Programme | None = None,
                   analysis_fps: float = DEFAULT_ANALYSIS_FPS) -> AnalysisResult:
-    """Analyse a recorded video file (see :func:`track_video`, :func:`analyze_track`)."""
+    """Analyse a recorded video file (see :func:`track_video`, :func:`analyze_tracked`).
+
+    A recording of quick reps is tracked twice, the second time at the finer rate; the
+    progress then runs a second time.
+    """
     programme = programme or default_programme()
     programme.exercise(exercise)  # fail fast on an unknown id
-    track, truncated = track_video(path, estimator, progress, analysis_fps)
-    result = analyze_track(track, exercise, settings, lang, programme, truncated)
+    result = analyze_tracked(track_video(path, estimator, progress, analysis_fps),
+                             lambda fps: track_video(path, estimator, progress, fps),
+                             exercise, settings, lang, programme)
     result.source = str(path)
     return result
 
 
-__all__ = ["AnalysisResult", "VideoError", "analyze_track", "analyze_video", "track_video"]
+__all__ = ["AnalysisResult", "VideoError", "analyze_track", "analyze_tracked", "analyze_video",
+           "finer_rate", "track_video"]

@@ -78,8 +78,9 @@ def _probe(args: argparse.Namespace):  # noqa: ANN202 - VideoInfo
         raise _video_error(exc, args.lang) from None
 
 
-def _track(args: argparse.Namespace, desc: str):  # noqa: ANN202 - (PoseTrack, truncated)
-    fps = _check_fps(args)
+def _track(args: argparse.Namespace, desc: str,
+           fps: float | None = None):  # noqa: ANN202 - (PoseTrack, truncated)
+    fps = fps or _check_fps(args)
     _probe(args)
     from .pose import DEFAULT_MODEL
 
@@ -117,9 +118,15 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         track, truncated = _track(args, "pose")
     else:
         raise CliError(text("cli.need_input", args.lang), 2)
-    from .analysis import analyze_track
+    from .analysis import analyze_track, analyze_tracked
 
-    result = analyze_track(track, args.exercise, settings, args.lang, truncated=truncated)
+    if args.video and getattr(args, "fps", None) is None:
+        # Quick reps are tracked again at a finer rate (analysis.finer_rate).
+        result = analyze_tracked((track, truncated),
+                                 lambda fps: _track(args, f"pose ({fps:g}/s)", fps),
+                                 args.exercise, settings, args.lang)
+    else:
+        result = analyze_track(track, args.exercise, settings, args.lang, truncated=truncated)
     result.source = str(args.video or args.landmarks)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -165,6 +165,7 @@ class Tracking:
     smoothing_min_cutoff_hz: float = 0.0
     noise_margin_sd: float = 0.0
     hip_drop_noise: float = 0.0
+    min_rep_frames: float = 0.0
 
 
 @dataclass(frozen=True)
