@@ -121,6 +121,27 @@ def hip_flexion_deg(xy: np.ndarray, side: str, front_sign: np.ndarray | float | 
     return signed_angle_deg(trunk_axis(xy), knee - hip) * s
 
 
+def leg_line_flexion_deg(xy: np.ndarray, side: str,
+                         front_sign: np.ndarray | float | None = None) -> np.ndarray:
+    """The line hip → ankle of ``side`` from the trunk line, in the picture, ``(...,)``.
+
+    Like :func:`hip_flexion_deg` (negative = the leg behind the trunk line), with the
+    ankle in place of the knee. The pose model moves its hip landmark along with a
+    thigh that swings (back, with a leg put behind: renders show it ~15 px on a
+    ~180 px thigh), so the thigh's angle stays flat for the first degrees of the
+    movement and then catches up; the same misplacement turns a line twice as long
+    by half as much. For timing a movement, not for its size (a bent knee adds to it).
+
+    >>> xy = np.zeros((33, 2)); xy[[11, 12], 1] = 0.0; xy[[23, 24], 1] = 1.0
+    >>> xy[27] = (0.5, 2.0)
+    >>> round(float(leg_line_flexion_deg(xy, "left", 1.0)), 1)
+    -26.6
+    """
+    hip, ankle = (xy[..., side_landmark(side, n), :] for n in ("hip", "ankle"))
+    s = anterior_sign(xy) if front_sign is None else front_sign
+    return signed_angle_deg(trunk_axis(xy), ankle - hip) * s
+
+
 def knee_flexion_deg(xy: np.ndarray, side: str) -> np.ndarray:
     """Knee flexion of ``side``: 0 = straight, ``(...,)``."""
     hip = xy[..., side_landmark(side, "hip"), :]

@@ -513,3 +513,23 @@ def spec_start(exercise: str) -> float:
     from formcheck.protocol import default_programme
 
     return default_programme().exercise(exercise).for_view("side").start_deg
+
+
+def test_hip_extension_stretch_is_timed_on_the_legs_line_not_the_thighs(tmp_path):
+    # Side-on, the pose model moves its hip landmark back with a thigh swinging back:
+    # the hip extension read from the thigh stays flat for the first 3-5° of a clean
+    # rep (~1 s up, ~1 s down) and then catches up, and the rep looked too fast
+    # (timed at 1.2 s, under the 1.2 s limit). Timed on the hip-ankle line it is
+    # 1.5 s; the quick rep (0.4 s each way) is still too fast.
+    from formcheck.synth.clip import ClipSpec
+
+    spec = ClipSpec("hip_extension_stretch", "right", "side", reps=2, seed=9039,
+                    faults="1:trunk_lean,2:too_fast", body="male_african", azimuth_deg=-6.4,
+                    distance_m=3.43, elevation_deg=-0.4, frame_wh=(640, 480), fit_frame=True,
+                    sway_deg=2.29, tremor_deg=1.96, tempo=0.93, room_seed=9039, fps=10,
+                    msaa=0, preset="ultrafast")
+    res = _rendered_and_analysed(tmp_path, spec)
+    assert res.view == "side"
+    assert [r.completed for r in res.reps] == [True, True]
+    assert ["too_fast" in r.faults for r in res.reps] == [False, True]
+    assert "trunk_lean" in res.reps[0].faults
