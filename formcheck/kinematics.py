@@ -826,6 +826,42 @@ def sagittal_angles_deg(xy: np.ndarray, side: str, front_sign: np.ndarray | floa
     return thigh - trunk, thigh - shank
 
 
+LEG_LINE_STRAIGHT_KNEE_DEG = 10.0
+"""A knee read bent up to this much is taken as straight by :func:`hip_extension_from_leg_deg`:
+with a leg put behind the body the model moves its hip landmark back with the thigh, which
+reads as a knee bend of up to ~9° on a straight leg (renders, 6 sets, cameras from 30°
+behind to 35° in front of side-on)."""
+
+
+def hip_extension_from_leg_deg(xy: np.ndarray, side: str, front_sign: np.ndarray | float,
+                               turn_deg: float = 0.0, elevation_deg: float = 0.0,
+                               straight_knee_deg: float = LEG_LINE_STRAIGHT_KNEE_DEG
+                               ) -> np.ndarray:
+    """Hip extension of ``side`` read from the leg's line (hip → ankle), ``(...,)``.
+
+    The pose model moves its hip landmark back with a thigh swinging back (15-30 px on
+    a ~200 px thigh in renders; more with the camera behind side-on), so the thigh's
+    angle behind the trunk reads low (half the truth from 25-30° behind) and stays flat
+    for the first degrees. The hip–ankle line is twice as long: the same misplacement
+    turns it by half as much. A knee bent by ``k`` turns that line back by ``k / 2``
+    (thigh and shank about equally long) beyond the thigh; the bend read beyond
+    ``straight_knee_deg`` (the misplaced hip itself reads as a small bend) is taken
+    out. Segment inclinations as in :func:`sagittal_angles_deg` (a turned or raised
+    camera corrected alike).
+
+    >>> xy = np.zeros((33, 2)); xy[[11, 12]] = (0.0, 0.0); xy[[23, 24]] = (0.0, 1.0)
+    >>> xy[25], xy[27] = (0.1, 1.5), (0.2, 2.0)    # left knee and ankle, behind (+x)
+    >>> round(float(hip_extension_from_leg_deg(xy, "left", 1.0)), 1)
+    11.3
+    """
+    hip, knee, ankle = (xy[..., side_landmark(side, n), :] for n in ("hip", "knee", "ankle"))
+    args = (front_sign, turn_deg, elevation_deg)
+    trunk = segment_inclination_deg(mid_shoulder(xy), mid_hip(xy), *args)
+    line = segment_inclination_deg(hip, ankle, *args)
+    bend = segment_inclination_deg(hip, knee, *args) - segment_inclination_deg(knee, ankle, *args)
+    return trunk - line - 0.5 * np.maximum(bend - straight_knee_deg, 0.0)
+
+
 UPRIGHT_DEG = 20.0
 """Hip and knee angles (3-D) within which a body counts as standing upright."""
 

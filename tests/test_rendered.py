@@ -533,3 +533,20 @@ def test_hip_extension_stretch_is_timed_on_the_legs_line_not_the_thighs(tmp_path
     assert [r.completed for r in res.reps] == [True, True]
     assert ["too_fast" in r.faults for r in res.reps] == [False, True]
     assert "trunk_lean" in res.reps[0].faults
+
+
+def test_hip_extension_stretch_filmed_from_behind_side_on_counts_both_reps(tmp_path):
+    # From 25° behind side-on the pose model moves its hip landmark back with the thigh
+    # swinging back: the thigh's angle read the 17° stretches as 9-10°, one just reached
+    # the 10° target and the other was an incomplete attempt. The hip's extension read
+    # from the leg's line (hip → ankle, twice as long) reads them 13-15°.
+    from formcheck.synth.clip import ClipSpec
+
+    spec = ClipSpec("hip_extension_stretch", "right", "oblique", reps=2, seed=9041,
+                    body="heavier_female", azimuth_deg=-24.5, distance_m=3.03,
+                    elevation_deg=-10.0, frame_wh=(360, 640), fit_frame=True, sway_deg=2.5,
+                    tremor_deg=2.15, room_seed=9041, fps=10, msaa=0, preset="ultrafast")
+    res = _rendered_and_analysed(tmp_path, spec)
+    assert [r.completed for r in res.reps] == [True, True]
+    assert [r.faults for r in res.reps] == [[], []]
+    assert all(r.peak_deg > 12 for r in res.reps)
