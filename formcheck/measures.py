@@ -237,15 +237,15 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
         out["knee_flexion_image" + suffix] = g("knee_flexion",
                                                np.abs(k.knee_flexion_deg(xy, leg)))
         out["thigh_elevation" + suffix] = g("knee_flexion", thigh)
-        # The leg's line (hip → ankle) behind the trunk line in the picture, from any
-        # view: what a movement of the leg behind the body is timed on (its size is the
-        # hip extension's; see kinematics.leg_line_flexion_deg).
         # The hip's extension read from the leg's line (kinematics.hip_extension_from_leg_deg),
         # measured like the view's other 2-D angles (turned views corrected).
         turned = (turn_deg, elevation_deg) if turn_deg is not None else (0.0, 0.0)
         out["hip_extension_leg" + suffix] = _gate(
             k.hip_extension_from_leg_deg(xy, leg, front_sign, *turned), vis,
             TRUNK + need["knee_flexion"], min_visibility)
+        # The leg's line (hip → ankle) behind the trunk line in the picture, from any
+        # view: what a movement of the leg behind the body is timed on (its size is the
+        # hip extension's; see kinematics.leg_line_flexion_deg).
         out["leg_line_extension" + suffix] = _gate(
             -k.leg_line_flexion_deg(xy, leg, front_sign), vis,
             TRUNK + (side_landmark(leg, "ankle"),), min_visibility)
