@@ -121,6 +121,27 @@ def hip_flexion_deg(xy: np.ndarray, side: str, front_sign: np.ndarray | float | 
     return signed_angle_deg(trunk_axis(xy), knee - hip) * s
 
 
+def leg_line_flexion_deg(xy: np.ndarray, side: str,
+                         front_sign: np.ndarray | float | None = None) -> np.ndarray:
+    """The line hip → ankle of ``side`` from the trunk line, in the picture, ``(...,)``.
+
+    Like :func:`hip_flexion_deg` (negative = the leg behind the trunk line), with the
+    ankle in place of the knee. The pose model moves its hip landmark along with a
+    thigh that swings (back, with a leg put behind: renders show it ~15 px on a
+    ~180 px thigh), so the thigh's angle stays flat for the first degrees of the
+    movement and then catches up; the same misplacement turns a line twice as long
+    by half as much. For timing a movement, not for its size (a bent knee adds to it).
+
+    >>> xy = np.zeros((33, 2)); xy[[11, 12], 1] = 0.0; xy[[23, 24], 1] = 1.0
+    >>> xy[27] = (0.5, 2.0)
+    >>> round(float(leg_line_flexion_deg(xy, "left", 1.0)), 1)
+    -26.6
+    """
+    hip, ankle = (xy[..., side_landmark(side, n), :] for n in ("hip", "ankle"))
+    s = anterior_sign(xy) if front_sign is None else front_sign
+    return signed_angle_deg(trunk_axis(xy), ankle - hip) * s
+
+
 def knee_flexion_deg(xy: np.ndarray, side: str) -> np.ndarray:
     """Knee flexion of ``side``: 0 = straight, ``(...,)``."""
     hip = xy[..., side_landmark(side, "hip"), :]
@@ -803,6 +824,42 @@ def sagittal_angles_deg(xy: np.ndarray, side: str, front_sign: np.ndarray | floa
     thigh = segment_inclination_deg(hip, knee, *args)
     shank = segment_inclination_deg(knee, ankle, *args)
     return thigh - trunk, thigh - shank
+
+
+LEG_LINE_STRAIGHT_KNEE_DEG = 10.0
+"""A knee read bent up to this much is taken as straight by :func:`hip_extension_from_leg_deg`:
+with a leg put behind the body the model moves its hip landmark back with the thigh, which
+reads as a knee bend of up to ~9° on a straight leg (renders, 6 sets, cameras from 30°
+behind to 35° in front of side-on)."""
+
+
+def hip_extension_from_leg_deg(xy: np.ndarray, side: str, front_sign: np.ndarray | float,
+                               turn_deg: float = 0.0, elevation_deg: float = 0.0,
+                               straight_knee_deg: float = LEG_LINE_STRAIGHT_KNEE_DEG
+                               ) -> np.ndarray:
+    """Hip extension of ``side`` read from the leg's line (hip → ankle), ``(...,)``.
+
+    The pose model moves its hip landmark back with a thigh swinging back (15-30 px on
+    a ~200 px thigh in renders; more with the camera behind side-on), so the thigh's
+    angle behind the trunk reads low (half the truth from 25-30° behind) and stays flat
+    for the first degrees. The hip–ankle line is twice as long: the same misplacement
+    turns it by half as much. A knee bent by ``k`` turns that line back by ``k / 2``
+    (thigh and shank about equally long) beyond the thigh; the bend read beyond
+    ``straight_knee_deg`` (the misplaced hip itself reads as a small bend) is taken
+    out. Segment inclinations as in :func:`sagittal_angles_deg` (a turned or raised
+    camera corrected alike).
+
+    >>> xy = np.zeros((33, 2)); xy[[11, 12]] = (0.0, 0.0); xy[[23, 24]] = (0.0, 1.0)
+    >>> xy[25], xy[27] = (0.1, 1.5), (0.2, 2.0)    # left knee and ankle, behind (+x)
+    >>> round(float(hip_extension_from_leg_deg(xy, "left", 1.0)), 1)
+    11.3
+    """
+    hip, knee, ankle = (xy[..., side_landmark(side, n), :] for n in ("hip", "knee", "ankle"))
+    args = (front_sign, turn_deg, elevation_deg)
+    trunk = segment_inclination_deg(mid_shoulder(xy), mid_hip(xy), *args)
+    line = segment_inclination_deg(hip, ankle, *args)
+    bend = segment_inclination_deg(hip, knee, *args) - segment_inclination_deg(knee, ankle, *args)
+    return trunk - line - 0.5 * np.maximum(bend - straight_knee_deg, 0.0)
 
 
 UPRIGHT_DEG = 20.0

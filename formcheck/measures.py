@@ -30,7 +30,7 @@ ZERO_AT_NEUTRAL = (
     "hip_flexion", "hip_extension", "knee_flexion", "knee_flexion_image",
     "knee_flexion_landmarks", "hip_abduction",
     "thigh_elevation", "trunk_lean_forward", "trunk_lean_back", "trunk_lean_side_signed",
-    "foot_pitch",
+    "foot_pitch", "hip_extension_leg",
 )
 SAGITTAL_LEG_MEASURES = ("hip_flexion", "hip_extension", "knee_flexion", "thigh_elevation",
                          "heel_rise", "hip_lift", "knee_flexion_landmarks")
@@ -194,7 +194,10 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
         dict of ``(T,)`` arrays: ``hip_flexion``, ``hip_extension``, ``knee_flexion``,
     ``knee_flexion_landmarks`` (the same, kept where knee flexion is later read from
     the hips' drop: :func:`with_knee_from_hip_drop`),
-    ``hip_abduction``, ``thigh_elevation``, ``trunk_lean_forward``, ``trunk_lean_back``,
+    ``hip_abduction``, ``thigh_elevation``, ``leg_line_extension`` (the hip–ankle line
+    behind the trunk line in the picture, for timing), ``hip_extension_leg`` (the hip's
+    extension read from that line, the knee's bend taken out), ``trunk_lean_forward``,
+    ``trunk_lean_back``,
     ``trunk_lean_side_signed``, ``heel_x``, ``heel_y``, ``shank``, ``hip_ankle`` (the
     hip–ankle distance in the picture), ``shank_thigh``, ``shank_shank`` (the shank's
     length in the picture over the thigh's and over the other leg's shank),
@@ -234,6 +237,18 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
         out["knee_flexion_image" + suffix] = g("knee_flexion",
                                                np.abs(k.knee_flexion_deg(xy, leg)))
         out["thigh_elevation" + suffix] = g("knee_flexion", thigh)
+        # The hip's extension read from the leg's line (kinematics.hip_extension_from_leg_deg),
+        # measured like the view's other 2-D angles (turned views corrected).
+        turned = (turn_deg, elevation_deg) if turn_deg is not None else (0.0, 0.0)
+        out["hip_extension_leg" + suffix] = _gate(
+            k.hip_extension_from_leg_deg(xy, leg, front_sign, *turned), vis,
+            TRUNK + need["knee_flexion"], min_visibility)
+        # The leg's line (hip → ankle) behind the trunk line in the picture, from any
+        # view: what a movement of the leg behind the body is timed on (its size is the
+        # hip extension's; see kinematics.leg_line_flexion_deg).
+        out["leg_line_extension" + suffix] = _gate(
+            -k.leg_line_flexion_deg(xy, leg, front_sign), vis,
+            TRUNK + (side_landmark(leg, "ankle"),), min_visibility)
         out["hip_abduction" + suffix] = g("hip_abduction", k.hip_abduction_deg(xy, leg))
         heel = xy[..., side_landmark(leg, "heel"), :]
         out["heel_x" + suffix] = g("heel", heel[..., 0])

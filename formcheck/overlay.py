@@ -27,7 +27,8 @@ OK_BG = (20, 130, 60)
 
 # Where each angle is drawn: the joint it belongs to.
 ANGLE_JOINTS = {
-    "hip_flexion": "hip", "hip_extension": "hip", "hip_abduction": "hip", "hip_lift": "hip",
+    "hip_flexion": "hip", "hip_extension": "hip", "hip_extension_leg": "hip",
+    "hip_abduction": "hip", "hip_lift": "hip",
     "knee_flexion": "knee", "knee_bend": "knee", "trunk_lean_forward": "shoulder",
     "trunk_lean_back": "shoulder", "trunk_lean_side": "shoulder",
 }

@@ -109,6 +109,10 @@ class ExerciseSpec:
     """A measure that also starts an attempt (and keeps it going) once past ``start_deg``,
     as far as it lies within ``start_also_within_deg`` of the signal; "" = none."""
     start_also_within_deg: float = 0.0
+    tempo_signal: str = ""
+    """The measure a rep's tempo (``too_fast``) is timed on, where the pose model reads
+    the signal itself unevenly over the movement; "" = the signal. A rep it was not seen
+    through is not timed (reported as not checked)."""
     enabled: bool = True
     view_thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
     not_judged: tuple[str, ...] = ()

@@ -443,6 +443,10 @@ class FaultTracker:
         return new
 
 
+TEMPO_SEEN = 0.9
+"""Share of a rep's samples its tempo signal must be seen in for the rep to be timed on it."""
+
+
 def noise_margin(noise: float, tracking: Tracking) -> float:
     """How much farther a reading must go to be told from the pose model's ``noise`` (°).
 
@@ -538,7 +542,8 @@ class ExerciseSession:
         self._last_v_t = math.nan
         self._rep_t: list[float] = []
         self._rep_v: list[float] = []
-        self._recent: deque[tuple[float, float]] = deque()  # the rest before a rep
+        self._rep_tempo: list[float] = []  # the tempo signal (NaN where not seen)
+        self._recent: deque[tuple[float, float, float]] = deque()  # the rest before a rep
         self._other_peak = -math.inf
         self._other_at_peak = -math.inf    # the other leg when this one was at its top
         self._shown_peak = -math.inf       # the measure shown for the signal (SHOWN_AS)
@@ -615,8 +620,9 @@ class ExerciseSession:
         state = self.counter.update(t, v, self._start_also(v, values))
         if state == "started":
             # The rep's samples start with the rest before it.
-            self._rep_t = [a for a, _ in self._recent]
-            self._rep_v = [b for _, b in self._recent]
+            self._rep_t = [a for a, _, _ in self._recent]
+            self._rep_v = [b for _, b, _ in self._recent]
+            self._rep_tempo = [c for _, _, c in self._recent]
             self.hold.reset()
             self.faults.reset()
             self.bout.reset()
@@ -625,11 +631,14 @@ class ExerciseSession:
             self._other_peak = self._other_at_peak = self._shown_peak = -math.inf
             events.append(Event(t, "rep_started", {"index": len(self.reps) + 1}))
         if math.isfinite(v):
+            tempo = values.get(self.spec.tempo_signal, math.nan) if self.spec.tempo_signal \
+                else v
             if self.counter.active or state == "ended":
                 self._rep_t.append(t)
                 self._rep_v.append(v)
+                self._rep_tempo.append(tempo)
             else:
-                self._recent.append((t, v))
+                self._recent.append((t, v, tempo))
                 while self._recent[0][0] < t - BoutCheck.REST_S:
                     self._recent.popleft()
         if not self.counter.active and state != "ended":
@@ -747,7 +756,11 @@ class ExerciseSession:
         else:
             if self.spec.hold_s > 0 and hold < self.spec.hold_s:
                 faults.append("hold_too_short")
-            if full_range_seconds(self._rep_t, self._rep_v) < self.spec.min_move_s:
+            seconds = self._full_range_seconds()
+            if not math.isfinite(seconds):
+                # Not seen through the movement: its tempo is not judged, and said so.
+                self.unchecked = tuple(sorted(set(self.unchecked) | {"too_fast"}))
+            elif seconds < self.spec.min_move_s:
                 faults.append("too_fast")
         faults = [f for f in faults if f not in self.spec.not_judged]
         if self.spec.signal in SHOWN_AS and math.isfinite(self._shown_peak):
@@ -760,6 +773,21 @@ class ExerciseSession:
         self._tail_rep = rep
         kind = "rep_completed" if reached else "attempt_incomplete"
         return Event(end, kind, {"rep": rep.to_dict(), "count": self.rep_count})
+
+    def _full_range_seconds(self) -> float:
+        """The rep's :func:`full_range_seconds`, timed on the spec's ``tempo_signal``.
+
+        NaN when that signal was not seen in at least :data:`TEMPO_SEEN` of the rep's
+        samples (the rep cannot be timed on it).
+        """
+        if not self.spec.tempo_signal:
+            return full_range_seconds(self._rep_t, self._rep_v)
+        seen = [(t, c) for t, c in zip(self._rep_t, self._rep_tempo, strict=True)
+                if math.isfinite(c)]
+        if not seen or len(seen) < TEMPO_SEEN * len(self._rep_t):
+            return math.nan
+        t, c = (list(x) for x in zip(*seen, strict=True))
+        return full_range_seconds(t, c)
 
     def _watch_other_leg(self, t: float, values: dict[str, float], events: list[Event]) -> None:
         state = self.other.update(t, values.get(self.spec.signal + "_other", math.nan))
@@ -820,6 +848,9 @@ class ExerciseSession:
             shift = self._rep_t[-1] - lead_t[0] + step if self._rep_t else 0.0
             self._rep_t += [x + shift for x in lead_t]
             self._rep_v += lead_v
+            # (The tempo signal of that way back was not kept: a rep timed on its own
+            # tempo signal is then not timed.)
+            self._rep_tempo += [math.nan] * len(lead_v) if self.spec.tempo_signal else lead_v
             if self.spec.hold_s > 0:
                 joined = HoldTimer(self.hold.level, self.hold.band, self.hold.average_s,
                                    self.hold.tolerate_s)

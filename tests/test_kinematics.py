@@ -390,3 +390,26 @@ def test_the_raised_leg_is_the_one_not_standing_where_it_stood():
         xy[:, L[f"LEFT_{name}"], 0] += 4.0
     swaps = k.planted_leg_swaps(k.swap_leg_labels(xy, traded), t)
     assert swaps.any() and not swaps[traded].any()
+
+
+def test_hip_extension_from_the_legs_line_misses_less_of_a_hip_landmark_moved_back():
+    # A straight leg 20° behind a vertical trunk (thigh and shank 1 long), the hip landmark
+    # misplaced 0.1 back along with it (the trunk line tilts by half that): the thigh
+    # reads 13°, the leg's line 15.8°.
+    def pose(hip_x, knee_deg):
+        xy = np.zeros((33, 2))
+        xy[[11, 12]] = (0.0, -2.0)
+        xy[[23, 24]] = (0.0, 0.0)
+        th, sh = np.radians(20.0), np.radians(20.0 + knee_deg)
+        xy[25] = (np.sin(th), np.cos(th))                      # left knee, behind (+x)
+        xy[27] = xy[25] + (np.sin(sh), np.cos(sh))             # left ankle
+        xy[23, 0] = hip_x
+        return xy
+
+    thigh = -float(k.hip_flexion_deg(pose(0.1, 0.0), "left", 1.0))
+    line = float(k.hip_extension_from_leg_deg(pose(0.1, 0.0), "left", 1.0))
+    assert thigh == pytest.approx(13.0, abs=0.1) and line == pytest.approx(15.8, abs=0.1)
+    assert float(k.hip_extension_from_leg_deg(pose(0.0, 0.0), "left", 1.0)) == pytest.approx(20)
+    # A knee bent 40°: half the bend beyond the straight knee's 10° taken out.
+    bent = float(k.hip_extension_from_leg_deg(pose(0.0, 40.0), "left", 1.0))
+    assert bent == pytest.approx(20.0 + 20.0 - 15.0, abs=0.1)

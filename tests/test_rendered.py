@@ -530,3 +530,40 @@ def test_squat_with_knees_caving_in_filmed_from_above_the_front_counts(tmp_path)
     assert res.view == "front"
     assert [r.completed for r in res.reps] == [True, True, True]
     assert ["knee_valgus" in r.faults for r in res.reps] == [False, True, True]
+
+
+def test_hip_extension_stretch_is_timed_on_the_legs_line_not_the_thighs(tmp_path):
+    # Side-on, the pose model moves its hip landmark back with a thigh swinging back:
+    # the hip extension read from the thigh stays flat for the first 3-5° of a clean
+    # rep (~1 s up, ~1 s down) and then catches up, and the rep looked too fast
+    # (timed at 1.2 s, under the 1.2 s limit). Timed on the hip-ankle line it is
+    # 1.5 s; the quick rep (0.4 s each way) is still too fast.
+    from formcheck.synth.clip import ClipSpec
+
+    spec = ClipSpec("hip_extension_stretch", "right", "side", reps=2, seed=9039,
+                    faults="1:trunk_lean,2:too_fast", body="male_african", azimuth_deg=-6.4,
+                    distance_m=3.43, elevation_deg=-0.4, frame_wh=(640, 480), fit_frame=True,
+                    sway_deg=2.29, tremor_deg=1.96, tempo=0.93, room_seed=9039, fps=10,
+                    msaa=0, preset="ultrafast")
+    res = _rendered_and_analysed(tmp_path, spec)
+    assert res.view == "side"
+    assert [r.completed for r in res.reps] == [True, True]
+    assert ["too_fast" in r.faults for r in res.reps] == [False, True]
+    assert "trunk_lean" in res.reps[0].faults
+
+
+def test_hip_extension_stretch_filmed_from_behind_side_on_counts_both_reps(tmp_path):
+    # From 25° behind side-on the pose model moves its hip landmark back with the thigh
+    # swinging back: the thigh's angle read the 17° stretches as 9-10°, one just reached
+    # the 10° target and the other was an incomplete attempt. The hip's extension read
+    # from the leg's line (hip → ankle, twice as long) reads them 13-15°.
+    from formcheck.synth.clip import ClipSpec
+
+    spec = ClipSpec("hip_extension_stretch", "right", "oblique", reps=2, seed=9041,
+                    body="heavier_female", azimuth_deg=-24.5, distance_m=3.03,
+                    elevation_deg=-10.0, frame_wh=(360, 640), fit_frame=True, sway_deg=2.5,
+                    tremor_deg=2.15, room_seed=9041, fps=10, msaa=0, preset="ultrafast")
+    res = _rendered_and_analysed(tmp_path, spec)
+    assert [r.completed for r in res.reps] == [True, True]
+    assert [r.faults for r in res.reps] == [[], []]
+    assert all(r.peak_deg > 12 for r in res.reps)

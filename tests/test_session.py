@@ -153,6 +153,25 @@ def test_fast_rep_is_flagged():
     assert reps[0].faults == ["too_fast"] and reps[1].faults == []
 
 
+def test_rep_is_timed_on_the_tempo_signal_and_not_timed_where_it_was_not_seen():
+    # The hip extension read from the thigh jumps up late and quickly (the model's hip
+    # landmark moves with the thigh); the leg's line (tempo_signal) rises in 1.5 s.
+    knots = [(0, 0)] + rep_knots(1, 16, up=0.5, hold=9.0, down=0.5) + [(13, 0)]
+    t, v = ramp(knots)
+    _, leg = ramp([(0, 0)] + rep_knots(1, 18, up=1.5, hold=8.0, down=1.5) + [(13, 0)])
+    spec = default_programme().exercise("hip_extension_stretch")
+    s, reps, _ = run("hip_extension_stretch", t, v, extra={spec.tempo_signal: leg})
+    assert reps[0].completed and reps[0].faults == []
+    assert "too_fast" not in s.unchecked
+    # The leg's line not seen (the ankle hidden): the tempo is not judged, and said so.
+    s, reps, _ = run("hip_extension_stretch", t, v, extra={spec.tempo_signal: leg * np.nan})
+    assert reps[0].completed and reps[0].faults == []
+    assert "too_fast" in s.unchecked
+    # Seen and quick: too fast.
+    s, reps, _ = run("hip_extension_stretch", t, v, extra={spec.tempo_signal: v})
+    assert reps[0].faults == ["too_fast"]
+
+
 def test_small_movement_is_an_incomplete_attempt():
     knots = [(0, 0)] + rep_knots(1, 28) + rep_knots(6, 60) + [(11, 0)]
     t, v = ramp(knots)
