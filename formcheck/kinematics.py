@@ -254,25 +254,80 @@ def thigh_length(xy: np.ndarray, side: str) -> np.ndarray:
     return _joint_distance(xy, side, "hip", "knee")
 
 
-def knee_flexion_from_shank(to_thigh: np.ndarray, to_other: np.ndarray) -> np.ndarray:
+def knee_flexion_from_shank(to_thigh: np.ndarray, to_other: np.ndarray,
+                            elevation_deg: np.ndarray | float = 0.0,
+                            abduction_deg: np.ndarray | float = 0.0) -> np.ndarray:
     """Knee flexion (°) from how much the shank shortened in the picture, ``(...,)``.
 
     Seen from the front, a knee bending while the leg is raised sideways swings the
-    shank back along the line of sight: the picture shows it shortened to about
-    ``cos(flexion)`` of its length (more from a camera above, less from one below),
-    and hardly bent. ``to_thigh`` is the shank's length over the same leg's thigh
-    (a straight leg's two segments turn together, so their ratio stays whatever the
-    leg's pose and distance), ``to_other`` over the standing leg's shank (which the
-    model's knee landmark, sliding along the leg, does not change); each relative to
-    the same ratio at the still start. A bend shortens the shank against both; the
-    longer of the two is taken, so one alone does not read as a bend. At or beyond
-    the start's length: 0.
+    shank back along the line of sight: the picture shows it shortened, and hardly
+    bent. ``to_thigh`` is the shank's length over the same leg's thigh (a straight
+    leg's two segments turn together, so their ratio stays whatever the leg's pose
+    and distance), ``to_other`` over the standing leg's shank (which the model's knee
+    landmark, sliding along the leg, does not change); each relative to the same
+    ratio at the still start. A bend shortens the shank against both; the longer of
+    the two is taken, so one alone does not read as a bend. At or beyond the start's
+    length: 0.
+
+    From a level camera the shank shows ``cos(flexion)`` of its length. From a camera
+    ``elevation_deg`` above the body, looking down, the part of the shank that swings
+    back is also drawn higher, so the picture shortens it more for the same bend
+    (35° at 25° up: to 0.6 of its length, where a level camera shows 0.82); the thigh,
+    raised sideways (``abduction_deg``: its angle from the vertical in the picture), is
+    drawn shorter than standing too (a straight leg's ratios stay 1). With the thigh
+    along ``d = (sin a, cos a, 0)`` (sideways, down, towards the camera) and the shank
+    ``cos f · d + sin f · (0, 0, -1)``, the picture draws a vector ``(x, y, z)`` as
+    ``(x, y cos e + z sin e)``; this solves the shank's drawn length for ``f``. A
+    camera below the hips is taken as level (from below, a small bend lengthens the
+    shank in the picture: no length tells it).
 
     >>> round(float(knee_flexion_from_shank(np.array(0.5), np.array(0.6))), 1)
     53.1
+    >>> round(float(knee_flexion_from_shank(np.array(0.6), np.array(0.6), 25.0, 25.0)))
+    34
     """
-    ratio = np.fmax(np.asarray(to_thigh, float), np.asarray(to_other, float))
-    return np.degrees(np.arccos(np.clip(ratio, 0.0, 1.0)))
+    e = np.radians(np.clip(np.asarray(elevation_deg, float), 0.0, 89.0))
+    # The picture draws the thigh's sideways angle wider (tan drawn = tan a / cos e).
+    a = np.arctan(np.tan(np.radians(np.asarray(abduction_deg, float))) * np.cos(e))
+    thigh = np.hypot(np.sin(a), np.cos(a) * np.cos(e))  # the raised thigh's drawn length
+    # The shank's drawn length (a straight, standing shank: cos e), the longer reading.
+    shank = np.fmax(np.asarray(to_thigh, float) * thigh, np.asarray(to_other, float) * np.cos(e))
+    shank = np.clip(shank, 0.0, thigh)
+    # thigh² cos²f - 2 q sin f cos f + b² sin²f = shank², with q, b as below:
+    b2, q = np.sin(e) ** 2, np.cos(a) * np.cos(e) * np.sin(e)
+    half = (thigh ** 2 - b2) / 2
+    m = np.hypot(half, q)
+    phi = np.arctan2(q, half)
+    c = (shank ** 2 - (thigh ** 2 + b2) / 2) / np.where(m > 0, m, np.nan)
+    flexion = (np.arccos(np.clip(c, -1.0, 1.0)) - phi) / 2
+    return np.degrees(np.clip(flexion, 0.0, np.pi / 2))
+
+
+def toe_below_ankle(xy: np.ndarray, side: str) -> np.ndarray:
+    """How far the toe lies below the ankle in the picture, in shank lengths, ``(...,)``.
+
+    Standing, facing the camera, the foot points at it: a level camera draws the toe
+    below the ankle by the ankle's height, a camera above also by the foot's forward
+    length times ``sin(elevation)`` (see :func:`camera_elevation_from_feet`).
+    """
+    ankle = xy[..., side_landmark(side, "ankle"), :]
+    toe = xy[..., side_landmark(side, "foot_index"), :]
+    return (toe[..., 1] - ankle[..., 1]) / shank_length(xy, side)
+
+
+def camera_elevation_from_feet(toe_below: np.ndarray | float, level: float, per_tan: float
+                               ) -> np.ndarray:
+    """The camera's elevation (°, + = above) from a standing body's feet seen from the front.
+
+    ``toe_below``: :func:`toe_below_ankle` (shank lengths); the toe lies ``level`` below
+    the ankle seen from a level camera, and ``per_tan`` more per unit of
+    ``tan(elevation)`` (the foot's forward length, in shank lengths, as the model
+    places its landmarks).
+
+    >>> round(float(camera_elevation_from_feet(0.5, 0.3, 0.4)), 1)
+    26.6
+    """
+    return np.degrees(np.arctan((np.asarray(toe_below, float) - level) / per_tan))
 
 
 def above_line(p: np.ndarray, origin: np.ndarray, toward: np.ndarray) -> np.ndarray:

@@ -201,7 +201,8 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
     ``trunk_lean_side_signed``, ``heel_x``, ``heel_y``, ``shank``, ``hip_ankle`` (the
     hip–ankle distance in the picture), ``shank_thigh``, ``shank_shank`` (the shank's
     length in the picture over the thigh's and over the other leg's shank),
-    ``foot_pitch``, ``knee_width_ratio``, ``knee_past_midline``, each leg measure also
+    ``toe_below_ankle`` (:func:`kinematics.toe_below_ankle`), ``foot_pitch``,
+    ``knee_width_ratio``, ``knee_past_midline``, each leg measure also
     ``*_other``; :data:`LEG_FRAME` per leg (NaN unless measured in 2-D); ``trunk_tilt``
     (the trunk from the image vertical, 0–180°, uncalibrated), ``trunk_dx``,
     ``trunk_dy`` (the trunk's axis, shoulders to hips, in the picture), ``hip_x``,
@@ -260,6 +261,10 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
         # shank (:func:`knee_flexion_from_shank`).
         out["shank_thigh" + suffix] = g("knee_flexion", shank / k.thigh_length(xy, leg))
         other = k.other_side(leg)
+        # The toe below the ankle, for the camera's height (:func:`camera_elevation`).
+        out["toe_below_ankle" + suffix] = _gate(
+            k.toe_below_ankle(xy, leg), vis,
+            need["knee_flexion"] + (side_landmark(leg, "foot_index"),), min_visibility)
         out["shank_shank" + suffix] = _gate(
             shank / k.shank_length(xy, other), vis,
             need["knee_flexion"] + (side_landmark(other, "knee"), side_landmark(other, "ankle")),
@@ -359,6 +364,9 @@ class Calibration:
         shank_rest: per leg key, the shank's length in the picture over the thigh's
             (``shank_thigh``) and over the other leg's shank (``shank_shank``) at the
             start, the references of ``knee_flexion_shank``.
+        camera_elevation_deg: how far the camera looks down on a body standing at the
+            start, facing it, at the least (:func:`camera_elevation`; 0 when level, below
+            the hips or not known), for reading ``knee_flexion_shank``.
         knee_from_hip_drop: knee and hip flexion are read from the hips' drop
             (:func:`with_knee_from_hip_drop`); ``hip_drop_noise``: a drop within this
             share of the standing hip–ankle distance reads straight.
@@ -375,6 +383,7 @@ class Calibration:
     hip_shift: float = 0.0
     hip_ankle_rest: dict[str, float] = field(default_factory=dict)
     shank_rest: dict[str, tuple[float, float]] = field(default_factory=dict)
+    camera_elevation_deg: float = 0.0
     knee_from_hip_drop: bool = False
     hip_drop_noise: float = 0.0
 
@@ -465,6 +474,24 @@ def feet_flat_hip_shift(raw: dict[str, np.ndarray], window: np.ndarray,
     return shift
 
 
+def camera_elevation(toe_below: list[float], tracking: Tracking) -> float:
+    """How far (°) the camera looks down on a body standing at the start, from its feet.
+
+    ``toe_below``: each foot's :func:`kinematics.toe_below_ankle` at the still start
+    (their mean; NaN ones left out), read with ``tracking.camera_toe_level`` and
+    ``camera_toe_per_tan`` (:func:`kinematics.camera_elevation_from_feet`), less
+    ``camera_toe_margin_deg``: the elevation the feet show at the least (a person's
+    feet differ from the average the reading assumes). At least 0 (a camera below the
+    hips is taken as level), at most 35; 0 when off or not seen.
+    """
+    seen = [v for v in toe_below if np.isfinite(v)]
+    if tracking.camera_toe_per_tan <= 0 or not seen:
+        return 0.0
+    e = float(k.camera_elevation_from_feet(float(np.mean(seen)), tracking.camera_toe_level,
+                                           tracking.camera_toe_per_tan))
+    return float(np.clip(e - tracking.camera_toe_margin_deg, 0.0, 35.0))
+
+
 def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
               tracking: Tracking, rest_reference: dict[str, np.ndarray] | None = None,
               still_sd_deg: float = STILL_SD_DEG) -> Calibration:
@@ -526,6 +553,10 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
             if reach.size else np.nan
         cal.shank_rest[leg] = (start("shank_thigh" + leg), start("shank_shank" + leg)) \
             if "shank_thigh" + leg in raw else (np.nan, np.nan)
+    if spec.posture == "standing":
+        cal.camera_elevation_deg = camera_elevation(
+            [start("toe_below_ankle" + leg) for leg in ("", "_other")
+             if "toe_below_ankle" + leg in raw], tracking)
     cal.knee_from_hip_drop = spec.knee_from_hip_drop
     cal.hip_drop_noise = tracking.hip_drop_noise
     if not spec.calibrate:
@@ -603,7 +634,8 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
     Adds ``trunk_lean_side`` (|sideways lean| from the start), ``heel_rise``,
     ``hip_lift``, ``knee_flexion_slide`` (:func:`kinematics.knee_flexion_from_slide`
     against the straight leg's hip–ankle distance), ``knee_flexion_shank``
-    (:func:`kinematics.knee_flexion_from_shank` against the start's shank) and
+    (:func:`kinematics.knee_flexion_from_shank` against the start's shank, for the
+    camera's elevation and the thigh's abduction) and
     ``knee_bend`` (per leg) to the calibrated angles; where the calibration says so
     (``knee_from_hip_drop``), knee and hip flexion read from the hips' drop
     (:func:`with_knee_from_hip_drop`). ``knee_bend``
@@ -632,7 +664,8 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
         if "shank_thigh" + suffix in raw:
             thigh0, other0 = cal.shank_rest.get(suffix, (np.nan, np.nan))
             out["knee_flexion_shank" + suffix] = k.knee_flexion_from_shank(
-                raw["shank_thigh" + suffix] / thigh0, raw["shank_shank" + suffix] / other0)
+                raw["shank_thigh" + suffix] / thigh0, raw["shank_shank" + suffix] / other0,
+                cal.camera_elevation_deg, np.abs(out["hip_abduction" + suffix]))
     return out
 
 

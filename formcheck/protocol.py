@@ -165,6 +165,9 @@ class Tracking:
     lying_max_hip_shift: float = 0.0
     world_pitch_gain: float = 0.0
     world_pitch_offset_deg: float = 0.0
+    camera_toe_level: float = 0.0
+    camera_toe_per_tan: float = 0.0
+    camera_toe_margin_deg: float = 0.0
     smoothing_noise_deg: float = 0.0
     smoothing_min_cutoff_hz: float = 0.0
     noise_margin_sd: float = 0.0

@@ -382,7 +382,7 @@ class BoutCheck:
         return None
 
 
-ALSO_REPORTED = {"knee_bend": ("knee_flexion",)}
+ALSO_REPORTED = {"knee_bend": ("knee_flexion",), "knee_flexion_image": ("knee_flexion",)}
 """Fault measures whose rep metrics also carry the measure they grew from (the JSON
 result keeps the key it had before, e.g. ``knee_flexion_max`` beside ``knee_bend_max``)."""
 

@@ -413,3 +413,33 @@ def test_hip_extension_from_the_legs_line_misses_less_of_a_hip_landmark_moved_ba
     # A knee bent 40°: half the bend beyond the straight knee's 10° taken out.
     bent = float(k.hip_extension_from_leg_deg(pose(0.0, 40.0), "left", 1.0))
     assert bent == pytest.approx(20.0 + 20.0 - 15.0, abs=0.1)
+
+
+@pytest.mark.parametrize("elevation", [0.0, 10.0, 25.0])
+def test_knee_bend_read_from_the_shank_drawn_by_a_camera_above(elevation):
+    # A leg raised 25° sideways, its knee bent back, drawn by a camera in front looking
+    # down ``elevation``: the picture shows (x, y cos e + z sin e) of each segment (z
+    # towards the camera). Against the start (standing, drawn cos e long), the shank's
+    # drawn length gives the bend back; the thigh's angle in the picture is what the
+    # reading is given.
+    e, a = np.radians(elevation), np.radians(25.0)
+
+    def drawn(v):
+        return np.array([v[0], v[1] * np.cos(e) + v[2] * np.sin(e)])
+
+    thigh = np.array([np.sin(a), np.cos(a), 0.0])
+    level = {}
+    for bend in (0.0, 15.0, 25.0, 35.0):
+        f = np.radians(bend)
+        shank = np.cos(f) * thigh + np.sin(f) * np.array([0.0, 0.0, -1.0])
+        t2, s2 = drawn(thigh), drawn(shank)
+        to_thigh = np.linalg.norm(s2) / np.linalg.norm(t2)  # at the start: cos e / cos e
+        to_other = np.linalg.norm(s2) / np.cos(e)  # the standing shank: cos e
+        seen = np.degrees(np.arctan2(t2[0], t2[1]))
+        got = k.knee_flexion_from_shank(to_thigh, to_other, elevation, seen)
+        assert float(got) == pytest.approx(bend, abs=0.1)
+        level[bend] = float(k.knee_flexion_from_shank(to_thigh, to_other))
+    # Read as if level, a straight leg still reads straight, but from 25° above a 15°
+    # bend reads past the leaflet's 25°.
+    assert level[0.0] == pytest.approx(0.0, abs=0.1)
+    assert (level[15.0] > 25.0) == (elevation >= 25.0)

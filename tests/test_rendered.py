@@ -416,6 +416,27 @@ def test_knee_bent_in_a_side_raise_filmed_from_below_the_hips_is_flagged(tmp_pat
     assert res.reps[0].metrics["knee_flexion_max"] < 10
 
 
+def test_straight_leg_in_a_side_raise_filmed_from_above_is_not_flagged(tmp_path):
+    # From the front with the camera 25° above the hips, looking down, the pose model's
+    # 3-D knee reads a straight raised leg as 12-18° bent (past the front view's limit
+    # of 10; a straight standing leg already reads ~25° there): the front view judges
+    # the knee the picture draws, and the shank's shortening read for the camera's
+    # elevation, which the feet of the start pose show. The straight rep is clean, the
+    # bent one (35°) still flagged.
+    from formcheck.synth.clip import ClipSpec
+
+    spec = ClipSpec("hip_abduction", "left", "front", reps=2, seed=9003,
+                    faults="1:knee_not_straight", body="male", azimuth_deg=102.8,
+                    elevation_deg=25.0, frame_wh=(480, 360), fit_frame=True, room_seed=9003,
+                    fps=10, msaa=0, preset="ultrafast")
+    res = _rendered_and_analysed(tmp_path, spec)
+    assert res.view == "front"
+    assert [r.completed for r in res.reps] == [True, True]
+    assert ["knee_not_straight" in r.faults for r in res.reps] == [True, False]
+    assert res.reps[1].metrics["knee_flexion_max"] > 10  # the 3-D knee, not judged
+    assert res.calibration.camera_elevation_deg > 5
+
+
 def test_held_knee_lift_filmed_side_on_is_not_split_by_the_models_slips(tmp_path):
     # Exactly side-on, the model drew both knees between the legs in a third of a held
     # lift's frames and, after a frame it half-placed, the label continuity handed the
