@@ -24,7 +24,7 @@ import time
 import tomllib
 from pathlib import Path
 
-from formcheck.analysis import analyze_track, track_video
+from formcheck.analysis import analyze_tracked, track_video
 from formcheck.pose import PoseEstimator
 from formcheck.protocol import PatientSettings
 from formcheck.synth.capture import CONDITIONS, SWAPS_SIDES, degrade_video
@@ -69,9 +69,13 @@ def main() -> int:
                 else:
                     side = case["sides"][0]
                 est.reset()
-                track, truncated = track_video(path, estimator=est)
-                res = analyze_track(track, case["exercise"], PatientSettings(side), "en",
-                                    truncated=truncated)
+
+                def track_at(fps: float, path: Path = path):  # noqa: ANN202 - quick reps
+                    est.reset()
+                    return track_video(path, estimator=est, analysis_fps=fps)
+
+                res = analyze_tracked(track_video(path, estimator=est), track_at,
+                                      case["exercise"], PatientSettings(side), "en")
                 codes = [w.code for w in res.warnings]
                 ok = abs(res.rep_count - case["reps"]) <= case["tolerance"] \
                     or case.get("or_warning") in codes

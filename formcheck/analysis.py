@@ -565,8 +565,13 @@ def analyze_video(path: str | Path, exercise: str, settings: PatientSettings, la
     """
     programme = programme or default_programme()
     programme.exercise(exercise)  # fail fast on an unknown id
-    result = analyze_tracked(track_video(path, estimator, progress, analysis_fps),
-                             lambda fps: track_video(path, estimator, progress, fps),
+
+    def again(fps: float) -> tuple[PoseTrack, bool]:
+        if estimator is not None:
+            estimator.reset()  # a new pass over the video: its clock starts again
+        return track_video(path, estimator, progress, fps)
+
+    result = analyze_tracked(track_video(path, estimator, progress, analysis_fps), again,
                              exercise, settings, lang, programme)
     result.source = str(path)
     return result
