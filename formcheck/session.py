@@ -545,6 +545,7 @@ class ExerciseSession:
         self._rep_tempo: list[float] = []  # the tempo signal (NaN where not seen)
         self._recent: deque[tuple[float, float, float]] = deque()  # the rest before a rep
         self._other_peak = -math.inf
+        self._other_moves: deque[tuple[float, float, float]] = deque(maxlen=3)  # full ones
         self._other_at_peak = -math.inf    # the other leg when this one was at its top
         self._shown_peak = -math.inf       # the measure shown for the signal (SHOWN_AS)
         self._opening: list[tuple[float, float]] | None = []
@@ -744,6 +745,8 @@ class ExerciseSession:
             # and a much larger one); what the operated leg showed was that movement
             # bleeding into its landmarks, not one of its own (warned as ``wrong_leg``).
             return None
+        if self.spec.legs == "operated" and not reached and self._bled(start, end, peak):
+            return None
         problem = self.bout.problem(reached, by_signal)
         if problem:
             self.ignored.append((start, end, problem))
@@ -793,10 +796,41 @@ class ExerciseSession:
         state = self.other.update(t, values.get(self.spec.signal + "_other", math.nan))
         if state == "ended":
             start, end, peak, reached = self.other.last  # type: ignore[misc]
+            if reached:
+                self._other_moves.append((start, end, peak))
+                self._withdraw_bled()
             overlaps = any(r.start_s < end and start < r.end_s for r in self.reps[-2:])
-            if reached and not overlaps and not self.counter.active:
+            if reached and not overlaps and not (self.counter.active and self.counter.reached):
                 self.wrong_leg.append((start, end, peak))
                 events.append(Event(t, "wrong_leg", {"start_s": start, "end_s": end}))
+
+    def _bled(self, start: float, end: float, peak: float) -> bool:
+        """Whether a partial rise (``start``–``end``, up to ``peak``) was the other leg's.
+
+        It overlaps a full movement of the other leg ``bleed_ratio`` times larger (ended,
+        or going on at its target): that movement bleeding into the operated leg's
+        landmarks, which the model reads jumping with a far leg's bend, now high, now
+        low, so the other leg's reading during the rise itself need not show it.
+        """
+        moves = list(self._other_moves)
+        if self.other.active and self.other.reached:
+            moves.append((self.other.onset, math.inf, self.other.peak))
+        ratio = self.tracking.bleed_ratio
+        return any(a < end and start < b and peak * ratio <= p for a, b, p in moves)
+
+    def _withdraw_bled(self) -> None:
+        """Withdraw the partial rises counted before the other leg's full movement ended.
+
+        Those that turn out to have been it (:meth:`_bled`): the last attempts only.
+        """
+        bled = [r for r in self.reps
+                if not r.completed and self._bled(r.start_s, r.end_s, r.peak_deg)]
+        if not bled:
+            return
+        self.reps = [r for r in self.reps if r not in bled]
+        self._set_reps = max(self._set_reps - len(bled), 0)
+        if self._tail_rep in bled:
+            self._tail_rep = None
 
     def sets(self) -> list[dict[str, Any]]:
         """Sets so far: index, start, end, completed reps."""

@@ -588,3 +588,22 @@ def test_hip_extension_stretch_filmed_from_behind_side_on_counts_both_reps(tmp_p
     assert [r.completed for r in res.reps] == [True, True]
     assert [r.faults for r in res.reps] == [[], []]
     assert all(r.peak_deg > 12 for r in res.reps)
+
+
+def test_heel_slide_of_the_other_leg_is_said_not_counted_as_attempts(tmp_path):
+    # The second slide is the other leg's (the far one, from 18° towards the feet at bed
+    # height). The model reads that leg's bend jumping between 25° and 115° and bleeds it
+    # into the operated leg's landmarks as 20-35° rises: each one, judged at its own end,
+    # saw the other leg under its target and was shown as an incomplete attempt, and the
+    # other leg's movement overlapping them was not said. Rises overlapping a full
+    # movement of the other leg 1.5 times larger are that movement (wrong_leg).
+    from formcheck.synth.clip import ClipSpec
+
+    spec = ClipSpec("heel_slide", "left", "oblique", reps=3, seed=9046,
+                    faults="1:hold_too_short,2:wrong_leg", body="slim_female", azimuth_deg=17.5,
+                    distance_m=2.8, elevation_deg=0.0, frame_wh=(640, 480), fit_frame=True,
+                    tremor_deg=2.61, tempo=1.27, room_seed=9046, fps=10, msaa=0,
+                    preset="ultrafast")
+    res = _rendered_and_analysed(tmp_path, spec)
+    assert [r.completed for r in res.reps] == [True, True]
+    assert "wrong_leg" in {w.code for w in res.warnings}
