@@ -124,7 +124,8 @@ class RepCounter:
         self.first = math.nan
         self._trough = math.inf
 
-    def update(self, t: float, v: float, also: float = math.nan) -> str | None:
+    def update(self, t: float, v: float, also: float = math.nan,
+               up: float = math.nan) -> str | None:
         """Feed one sample; NaN samples are ignored.
 
         ``also``: a second reading of the same movement (NaN: none) that starts an
@@ -132,6 +133,12 @@ class RepCounter:
         signal short near its rest (a squat's knees) and this one true; whether the
         target was reached, and the peak, stay the signal's, and a rep that reached
         its target ends on the signal alone.
+
+        ``up``: the raised leg's reading in a one-legged exercise (NaN: none), which
+        the pose model may give the other leg's label for a while (side-on): once the
+        rep is held at its target, it stays at the target while that reading does (a
+        held lift read on the standing leg is still held). The other leg's own lift
+        reaches the target only after this leg left it: a new stretch, no longer held.
         """
         if not math.isfinite(v):
             return None
@@ -159,6 +166,9 @@ class RepCounter:
         self.peak = max(self.peak, v)
         if v >= self.target + self.margin and not self.reached:
             self.reached, self._stretch_t = True, t
+        if self.reached and math.isfinite(up) and up > v and up >= self.target \
+                and self._at_target_t - self._stretch_t >= self.min_return_s * 2:
+            v = a = up
         if v >= self.target:
             if t - self._at_target_t >= self.min_return_s:
                 self._stretch_t = t  # back at the target after a real dip: a new stretch
@@ -201,6 +211,11 @@ class HoldTimer:
     still limb wobbles by more than the band from frame to frame, while the
     average of a ramp ramps all the same. NaN samples neither count nor break
     it, nor do samples under ``level`` for less than ``tolerate_s``.
+
+    A sample may be a range, ``v`` to ``upper``, where the reading is known only
+    that far (a raised leg whose tilt the pose model split between both legs:
+    :func:`raised_leg_deg`): it is at ``level`` when its top is, and the stretch
+    is still while one ``band`` overlaps every (averaged) range.
     """
 
     def __init__(self, level: float, band: float, average_s: float = 0.0,
@@ -214,15 +229,16 @@ class HoldTimer:
         self.current = 0.0
         self.longest = 0.0
         self.total = 0.0
-        self._window: deque[tuple[float, float]] = deque()
-        self._recent: deque[tuple[float, float]] = deque()
+        self._window: deque[tuple[float, float, float]] = deque()
+        self._recent: deque[tuple[float, float, float]] = deque()
         self._below_since = math.nan
 
-    def update(self, t: float, v: float) -> float:
-        """Feed one sample; returns the current unbroken hold in seconds."""
+    def update(self, t: float, v: float, upper: float = math.nan) -> float:
+        """Feed one sample (``v`` to ``upper`` if higher); returns the unbroken hold (s)."""
         if not math.isfinite(v):
             return self.current
-        if v < self.level:
+        upper = max(v, upper) if math.isfinite(upper) else v
+        if upper < self.level:
             if not math.isfinite(self._below_since):
                 self._below_since = t
             if t - self._below_since < self.tolerate_s and self._window:
@@ -233,15 +249,15 @@ class HoldTimer:
             return self.current
         self._below_since = math.nan
         r = self._recent
-        r.append((t, v))
+        r.append((t, v, upper))
         while r[0][0] < t - self.average_s:
             r.popleft()
-        v = sum(x for _, x in r) / len(r)
+        lo, hi = sum(x for _, x, _ in r) / len(r), sum(x for _, _, x in r) / len(r)
         w = self._window
         if w:
             self.total += t - w[-1][0]
-        w.append((t, v))
-        while len(w) > 1 and max(x for _, x in w) - min(x for _, x in w) > self.band:
+        w.append((t, lo, hi))
+        while len(w) > 1 and max(x for _, x, _ in w) - min(x for _, _, x in w) > self.band:
             w.popleft()
         self.current = w[-1][0] - w[0][0]
         self.longest = max(self.longest, self.current)
@@ -459,6 +475,33 @@ def noise_margin(noise: float, tracking: Tracking) -> float:
     return tracking.noise_margin_sd * math.sqrt(max(noise ** 2 - nominal ** 2, 0.0))
 
 
+def raised_leg_deg(v: float, other: float, rest: float = 0.0,
+                   limit: float = math.inf) -> tuple[float, float]:
+    """The raised leg's reading in a one-legged exercise, as a range ``(low, high)``.
+
+    ``v``: the operated leg's reading, ``other``: the other leg's (both 0 at rest).
+    Seen from the side the legs overlap, and the pose model may trade a raised leg's
+    label with the planted one's for a few frames of a held pose or of the way up and
+    down, draw both knees between the legs (the raised one low by about as much as
+    the planted one reads raised), or draw only the planted knee forward. Whichever
+    label carries it, the raised leg reads at least the higher of the two readings
+    (``low``) and at most the two together (``high``: the model split its tilt
+    between them). A planted leg read at its rest (``other`` up to ``rest``: the rep's
+    return level) makes the range ``v`` alone, and so does an ``other`` beyond
+    ``limit`` (the operated leg never went that far: the other leg's own movement, a
+    step or a lunge) or NaN.
+
+    >>> raised_leg_deg(5.0, 70.0), raised_leg_deg(40.0, 30.0), raised_leg_deg(70.0, 4.0, 10.0)
+    ((70.0, 75.0), (40.0, 70.0), (70.0, 70.0))
+    >>> raised_leg_deg(5.0, 150.0, limit=90.0)
+    (5.0, 5.0)
+    """
+    if not (math.isfinite(v) and math.isfinite(other)) or not rest < other <= limit:
+        return v, v
+    hi, lo = max(v, other), min(v, other)
+    return hi, max(min(hi + lo, limit), hi)
+
+
 def full_range_seconds(t: list[float], v: list[float]) -> float:
     """Time the movement of one rep would take over its full range, up and down.
 
@@ -594,6 +637,15 @@ class ExerciseSession:
         v = values.get(self.spec.signal, math.nan)
         if math.isfinite(v):
             self._last_v, self._last_v_t = v, t
+        # One leg moves, the other stands: seen where the legs overlap (not from the
+        # front), a held pose, and whether it is still held, are judged on the leg that
+        # is up, whichever label the pose model gave it (raised_leg_deg), as far as it
+        # reads within the hold's range of the highest the operated leg went.
+        other_leg = values.get(self.spec.signal + "_other", math.nan) \
+            if self.spec.legs == "operated" and "front" not in self.view else math.nan
+        up, up_high = raised_leg_deg(v, other_leg, self.spec.return_deg,
+                                     self.counter.peak + self.hold.band) \
+            if self.counter.active else (v, v)
         if self._tail_rep is not None:
             if t - self._tail_rep.end_s > self.tracking.tail_s or self.counter.active:
                 self._tail_rep = None
@@ -618,7 +670,7 @@ class ExerciseSession:
             for c in (self.counter, self.other):
                 if not c.active:
                     c.margin = margin
-        state = self.counter.update(t, v, self._start_also(v, values))
+        state = self.counter.update(t, v, self._start_also(v, values), up)
         if state == "started":
             # The rep's samples start with the rest before it.
             self._rep_t = [a for a, _, _ in self._recent]
@@ -654,7 +706,7 @@ class ExerciseSession:
             shown = values.get(SHOWN_AS.get(self.spec.signal, ""), math.nan)
             if math.isfinite(shown):
                 self._shown_peak = max(self._shown_peak, shown)
-            held = self.hold.update(t, v) if self.counter.reached else 0.0
+            held = self.hold.update(t, up, up_high) if self.counter.reached else 0.0
             if self.spec.hold_s > 0 and self.counter.active and self.counter.reached:
                 events.append(Event(t, "hold", {"seconds": held, "required": self.spec.hold_s}))
                 if held >= self.spec.hold_s and not self._hold_announced:

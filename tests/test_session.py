@@ -443,6 +443,32 @@ def test_a_held_pose_misread_low_for_a_moment_is_one_rep_and_one_hold():
     assert len(reps) == 4 and all(r.completed for r in reps)
 
 
+def test_a_held_knee_lift_read_on_the_standing_leg_for_a_while_is_one_rep_and_one_hold():
+    # Side-on the model hands the raised leg's label to the standing leg for 1 s of a
+    # 3.4 s hold, and for 1.2 s draws both knees between the legs (the raised one low
+    # by about what the standing one reads raised): one rep, held all along.
+    t, v = ramp([(0, 0)] + rep_knots(1, 66, hold=3.4) + [(8, 0)])
+    other = np.zeros_like(v)
+    swapped = (t > 3.0) & (t < 4.0)
+    v[swapped], other[swapped] = 4.0, 66.0
+    split = (t > 4.2) & (t < 5.4)
+    v[split], other[split] = 42.0, 24.0
+    _, reps, _ = run("hip_flexion", t, v, view="side", extra={"thigh_elevation_other": other})
+    assert len(reps) == 1 and reps[0].hold_s >= 3.0 and reps[0].faults == []
+    # The other leg's own movement is not the held one: rising as this one comes down
+    # (alternating knee lifts), or going far beyond it (stepping back into a lunge).
+    lifts = [k for t0 in (1, 7, 13) for k in rep_knots(t0, 66, hold=1.0)]
+    t, v = ramp([(0, 0)] + lifts + [(20, 0)])
+    _, alone, _ = run("hip_flexion", t, v, view="side")
+    _, other = ramp([(0, 0)] + [(t0 + 2.6, x) for t0, x in lifts] + [(20, 0)])
+    lunge = np.where((t % 6 > 4.0) & (t % 6 < 5.5), 150.0, 0.0)
+    for series in (other, lunge):
+        _, reps, _ = run("hip_flexion", t, v, view="side",
+                         extra={"thigh_elevation_other": series})
+        assert len(reps) == len(alone) == 3
+        assert [r.end_s for r in reps] == pytest.approx([r.end_s for r in alone], abs=0.5)
+
+
 def test_an_attempt_held_short_of_the_target_misread_low_for_a_moment_is_one_attempt():
     # A hold that falls short of the target, read under the return level for a frame
     # here and there (seen on a rendered hip-extension stretch filmed 35° from behind):
