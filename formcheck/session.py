@@ -166,12 +166,15 @@ class RepCounter:
         self.peak = max(self.peak, v)
         if v >= self.target + self.margin and not self.reached:
             self.reached, self._stretch_t = True, t
-        if self.reached and math.isfinite(up) and up > v and up >= self.target \
-                and self._at_target_t - self._stretch_t >= self.min_return_s * 2:
+        carried = self.reached and math.isfinite(up) and up > v and up >= self.target \
+            and self._at_target_t - self._stretch_t >= self.min_return_s * 2
+        if carried:
             v = a = up
         if v >= self.target:
-            if t - self._at_target_t >= self.min_return_s:
-                self._stretch_t = t  # back at the target after a real dip: a new stretch
+            if t - self._at_target_t >= self.min_return_s and not carried:
+                # back at the target after a real dip: a new stretch (the held leg read
+                # on the other label carries the stretch it holds on)
+                self._stretch_t = t
             self._at_target_t = t
         self.rise = self.peak - self.first
         if a > self.ret + self.return_fraction * max(self.peak - self.target, 0.0):

@@ -564,3 +564,20 @@ def test_a_noisy_reading_must_rise_clear_of_its_noise_to_count():
     assert count(4.0) == 2
     assert count(float("nan")) == 3
     assert count(prog.tracking.smoothing_noise_deg) == 3
+
+
+def test_a_held_lift_carried_on_the_other_label_after_reading_just_under_the_target_holds_on():
+    # A held knee lift read a little under the target for 0.3 s (both knees drawn between
+    # the legs), then on the standing leg's label for a frame, then back. The raised leg
+    # read on the other label carries the stretch it holds on: not a fresh return to the
+    # target, after which one frame read at rest ended the rep (render seed 5150: 1 → 2).
+    t, v = ramp([(0, 0)] + rep_knots(1, 50, hold=4.0) + [(9, 0)])
+    other = np.zeros_like(v)
+    under = (t > 3.5) & (t < 3.8)
+    v[under], other[under] = 38.5, 25.0
+    carried = (t >= 3.8) & (t < 3.84)
+    v[carried], other[carried] = 22.0, 55.0
+    swapped = (t >= 3.84) & (t < 3.88)
+    v[swapped], other[swapped] = -2.0, 68.0
+    _, reps, _ = run("hip_flexion", t, v, view="side", extra={"thigh_elevation_other": other})
+    assert len(reps) == 1 and reps[0].completed
