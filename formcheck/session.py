@@ -124,8 +124,7 @@ class RepCounter:
         self.first = math.nan
         self._trough = math.inf
 
-    def update(self, t: float, v: float, also: float = math.nan,
-               up: float = math.nan) -> str | None:
+    def update(self, t: float, v: float, also: float = math.nan) -> str | None:
         """Feed one sample; NaN samples are ignored.
 
         ``also``: a second reading of the same movement (NaN: none) that starts an
@@ -133,12 +132,6 @@ class RepCounter:
         signal short near its rest (a squat's knees) and this one true; whether the
         target was reached, and the peak, stay the signal's, and a rep that reached
         its target ends on the signal alone.
-
-        ``up``: the raised leg's reading in a one-legged exercise (NaN: none), which
-        the pose model may give the other leg's label for a while (side-on): once the
-        rep is held at its target, it stays at the target while that reading does (a
-        held lift read on the standing leg is still held). The other leg's own lift
-        reaches the target only after this leg left it: a new stretch, no longer held.
         """
         if not math.isfinite(v):
             return None
@@ -166,15 +159,9 @@ class RepCounter:
         self.peak = max(self.peak, v)
         if v >= self.target + self.margin and not self.reached:
             self.reached, self._stretch_t = True, t
-        carried = self.reached and math.isfinite(up) and up > v and up >= self.target \
-            and self._at_target_t - self._stretch_t >= self.min_return_s * 2
-        if carried:
-            v = a = up
         if v >= self.target:
-            if t - self._at_target_t >= self.min_return_s and not carried:
-                # back at the target after a real dip: a new stretch (the held leg read
-                # on the other label carries the stretch it holds on)
-                self._stretch_t = t
+            if t - self._at_target_t >= self.min_return_s:
+                self._stretch_t = t  # back at the target after a real dip: a new stretch
             self._at_target_t = t
         self.rise = self.peak - self.first
         if a > self.ret + self.return_fraction * max(self.peak - self.target, 0.0):
@@ -641,9 +628,11 @@ class ExerciseSession:
         if math.isfinite(v):
             self._last_v, self._last_v_t = v, t
         # One leg moves, the other stands: seen where the legs overlap (not from the
-        # front), a held pose, and whether it is still held, are judged on the leg that
-        # is up, whichever label the pose model gave it (raised_leg_deg), as far as it
-        # reads within the hold's range of the highest the operated leg went.
+        # front), how long a pose is held is judged on the leg that is up, whichever
+        # label the pose model gave it (raised_leg_deg), as far as it reads within the
+        # hold's range of the highest the operated leg went. Not whether the rep goes on:
+        # live, in quick alternating knee lifts the other leg is up as this one comes
+        # down, and a rep carried on by it never ended (real high knees: 1 of 9).
         other_leg = values.get(self.spec.signal + "_other", math.nan) \
             if self.spec.legs == "operated" and "front" not in self.view else math.nan
         up, up_high = raised_leg_deg(v, other_leg, self.spec.return_deg,
@@ -673,7 +662,7 @@ class ExerciseSession:
             for c in (self.counter, self.other):
                 if not c.active:
                     c.margin = margin
-        state = self.counter.update(t, v, self._start_also(v, values), up)
+        state = self.counter.update(t, v, self._start_also(v, values))
         if state == "started":
             # The rep's samples start with the rest before it.
             self._rep_t = [a for a, _, _ in self._recent]
