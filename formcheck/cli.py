@@ -120,8 +120,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         raise CliError(text("cli.need_input", args.lang), 2)
     from .analysis import analyze_track, analyze_tracked
 
-    if args.video and getattr(args, "fps", None) is None:
-        # Quick reps are tracked again at a finer rate (analysis.finer_rate).
+    if args.video:
+        # Quick reps are tracked again at a finer rate (analysis.finer_rate), as uploads are.
         result = analyze_tracked((track, truncated),
                                  lambda fps: _track(args, f"pose ({fps:g}/s)", fps),
                                  args.exercise, settings, args.lang)
