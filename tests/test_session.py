@@ -568,9 +568,10 @@ def test_a_noisy_reading_must_rise_clear_of_its_noise_to_count():
 
 def test_a_held_lift_carried_on_the_other_label_after_reading_just_under_the_target_holds_on():
     # A held knee lift read a little under the target for 0.3 s (both knees drawn between
-    # the legs), then on the standing leg's label for a frame, then back. The raised leg
-    # read on the other label carries the stretch it holds on: not a fresh return to the
-    # target, after which one frame read at rest ended the rep (render seed 5150: 1 → 2).
+    # the legs), then on the standing leg's label for a frame, then back: one rep. (When
+    # the other leg's reading could carry a held rep on, that frame counted as a fresh
+    # return to the target, and the next, read at rest, ended the rep: render seed 5150,
+    # 1 → 2.)
     t, v = ramp([(0, 0)] + rep_knots(1, 50, hold=4.0) + [(9, 0)])
     other = np.zeros_like(v)
     under = (t > 3.5) & (t < 3.8)
