@@ -116,9 +116,7 @@ def hip_flexion_deg(xy: np.ndarray, side: str, front_sign: np.ndarray | float | 
     ``front_sign`` is :func:`anterior_sign` (computed per frame if not given;
     pass a clip-wide constant for stability).
     """
-    hip, knee = xy[..., side_landmark(side, "hip"), :], xy[..., side_landmark(side, "knee"), :]
-    s = anterior_sign(xy) if front_sign is None else front_sign
-    return signed_angle_deg(trunk_axis(xy), knee - hip) * s
+    return _from_trunk_line_deg(xy, side, "knee", front_sign)
 
 
 def leg_line_flexion_deg(xy: np.ndarray, side: str,
@@ -137,9 +135,15 @@ def leg_line_flexion_deg(xy: np.ndarray, side: str,
     >>> round(float(leg_line_flexion_deg(xy, "left", 1.0)), 1)
     -26.6
     """
-    hip, ankle = (xy[..., side_landmark(side, n), :] for n in ("hip", "ankle"))
+    return _from_trunk_line_deg(xy, side, "ankle", front_sign)
+
+
+def _from_trunk_line_deg(xy: np.ndarray, side: str, joint: str,
+                         front_sign: np.ndarray | float | None) -> np.ndarray:
+    """The line hip → ``joint`` of ``side`` from the trunk line, forward positive, ``(...,)``."""
+    hip, end = (xy[..., side_landmark(side, n), :] for n in ("hip", joint))
     s = anterior_sign(xy) if front_sign is None else front_sign
-    return signed_angle_deg(trunk_axis(xy), ankle - hip) * s
+    return signed_angle_deg(trunk_axis(xy), end - hip) * s
 
 
 def knee_flexion_deg(xy: np.ndarray, side: str) -> np.ndarray:
