@@ -865,13 +865,16 @@ class ExerciseSession:
     def _withdraw_bled(self) -> None:
         """Withdraw the partial rises counted before the other leg's full movement ended.
 
-        Those that turn out to have been it (:meth:`_bled`): the last attempts only.
+        Those that turn out to have been it (:meth:`_bled`); the reps left keep their
+        order and are numbered again from 1.
         """
         bled = [r for r in self.reps
                 if not r.completed and self._bled(r.start_s, r.end_s, r.peak_deg)]
         if not bled:
             return
         self.reps = [r for r in self.reps if r not in bled]
+        for i, rep in enumerate(self.reps, 1):
+            rep.index = i
         self._set_reps = max(self._set_reps - len(bled), 0)
         if self._tail_rep in bled:
             self._tail_rep = None
