@@ -136,10 +136,11 @@ def summary_pdf(result: AnalysisResult, pain: dict[str, Any] | None = None,
                 goal: int | None = None) -> bytes:
     """A one-page A4 summary: counts, the angle plot, the reps, the notes and the pain answer."""
     from fpdf import FPDF
+    from fpdf.fonts import FontFace
 
     lang, spec, s = result.lang, result.spec, result.settings
     pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(False)
+    pdf.set_auto_page_break(True, margin=26)  # a long table goes on; the footer stays clear
     pdf.set_margins(15, 15, 15)
     pdf.add_page()
     w = pdf.w - 30
@@ -167,23 +168,21 @@ def summary_pdf(result: AnalysisResult, pain: dict[str, Any] | None = None,
     pdf.ln(2)
     rows = result.reps[:18]
     if rows:
-        cols = [("col_rep", 18), ("col_peak", 30), ("col_hold", 28), ("col_completed", 18),
-                ("col_faults", w - 94)]
-        pdf.set_font("Helvetica", "B", 8.5)
-        for key, cw in cols:
-            pdf.cell(cw, 6, _latin1(_t(key, lang)), border="B")
-        pdf.ln()
+        red = FontFace(color=(198, 40, 40))
         pdf.set_font("Helvetica", "", 8.5)
-        for r in rows:
-            faults = " ".join(fault_text(result, c) for c in r.faults) or _t("none", lang)
-            vals = [str(r.index), f"{r.peak_deg:.0f}°", f"{r.hold_s:.1f}",
-                    _t("yes" if r.completed else "no", lang), faults]
-            for i, ((_, cw), v) in enumerate(zip(cols, vals, strict=True)):
-                red = bool(r.faults) and i == len(cols) - 1
-                pdf.set_text_color(*((198, 40, 40) if red else (0, 0, 0)))
-                pdf.cell(cw, 5.2, _latin1(v)[:95])
-            pdf.set_text_color(0, 0, 0)
-            pdf.ln()
+        with pdf.table(col_widths=(18, 30, 28, 18, w - 94), line_height=4.4, text_align="LEFT",
+                       borders_layout="HORIZONTAL_LINES", first_row_as_headings=True,
+                       headings_style=FontFace(emphasis="BOLD")) as table:
+            row = table.row()
+            for key in ("col_rep", "col_peak", "col_hold", "col_completed", "col_faults"):
+                row.cell(_latin1(_t(key, lang)))
+            for r in rows:
+                faults = " ".join(fault_text(result, c) for c in r.faults) or _t("none", lang)
+                row = table.row()
+                for v in (str(r.index), f"{r.peak_deg:.0f}°", f"{r.hold_s:.1f}",
+                          _t("yes" if r.completed else "no", lang)):
+                    row.cell(_latin1(v))
+                row.cell(_latin1(faults), style=red if r.faults else None)
         if len(result.reps) > len(rows):
             line(f"... (+{len(result.reps) - len(rows)})", 8.5)
     pdf.ln(2)
@@ -195,6 +194,7 @@ def summary_pdf(result: AnalysisResult, pain: dict[str, Any] | None = None,
         pdf.ln(1)
         line(_t("report_pain", lang, pain=pain["pain"],
                 swelling=_t("yes" if pain["swelling"] else "no", lang)), 9.5, "B")
+    pdf.set_auto_page_break(False)
     pdf.set_y(pdf.h - 22)
     line(_t("calm", lang) + " " + _t("reduce", lang), 7.5, "I", 3.8)
     line(_t("report_made", lang, version=__version__, date=date.today().isoformat()), 7.5, "",
