@@ -678,7 +678,8 @@ LEG_POINTS = np.array([[L.LEFT_KNEE, L.LEFT_ANKLE, L.LEFT_HEEL, L.LEFT_FOOT_INDE
 
 def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, moved: float = 0.3,
                       planted: float = 0.2, rest_s: float = 3.0, known: float = 0.5,
-                      apart: float = 0.1, share: float = 0.6) -> np.ndarray:
+                      apart: float = 0.1, share: float = 0.6, settled: float = 0.25
+                      ) -> np.ndarray:
     """Swaps ``(T,)`` that keep one leg's identity through each one-legged movement.
 
     In an exercise where one leg moves while the other stays planted, the pose
@@ -687,9 +688,12 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     whole movement. The pair of positions is right; only the names trade. So each
     bout (both legs away from and back to the rest pose, where the legs are closest)
     in which one leg stays near rest (within ``planted`` trunk lengths, knee plus
-    ankle) in at least ``share`` of its frames and the other moves beyond ``moved``
-    is given one identity. (Exactly side-on the model also draws both knees between
-    the legs now and then during a hold: a third of a held lift's frames, on one render.)
+    ankle, or within ``settled`` of the other leg's distance: with the trunk leaning
+    back the hips move forward over the feet, and a standing leg reads 0.2-0.45 from
+    its rest beside a raised one at 2-2.6) in at least ``share`` of its frames and the
+    other moves beyond ``moved`` is given one identity. (Exactly side-on the model also
+    draws both knees between the legs now and then during a hold: a third of a held
+    lift's frames, on one render.)
 
     Which leg moved is told by the one that did not: the planted leg stands where
     it stood before and after the bout (:func:`planted_leg`), and the legs standing
@@ -730,8 +734,8 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
         while j < n and (active[j] or not ok[j]):
             j += 1
         bout = np.arange(i, j)[ok[i:j]]
-        lo = d[bout].min(axis=1)
-        if bout.size and np.mean(lo < planted) >= share:
+        lo, hi = d[bout].min(axis=1), d[bout].max(axis=1)
+        if bout.size and np.mean((lo < planted) | (lo < settled * hi)) >= share:
             mover = np.argmax(d[bout], axis=1)  # 0 = left label, 1 = right label
             near = rest_frames & ~active & (((t >= t[i] - rest_s) & (t < t[i]))
                                             | ((t > t[j - 1]) & (t <= t[j - 1] + rest_s)))

@@ -472,6 +472,21 @@ def test_held_knee_lift_filmed_side_on_is_held_whichever_label_carries_the_raise
     assert [r.faults for r in res.reps] == [[], [], []], [r.hold_s for r in res.reps]
 
 
+def test_knee_lift_leaning_back_filmed_side_on_keeps_its_tempo(tmp_path):
+    # Side-on, a knee lift held with the trunk leaning back ~30°: the hips move forward
+    # over the feet, so the standing leg's knee and ankle read 0.2-0.45 trunk lengths
+    # from where they stood (relative to the hips) and the bout was not taken as one leg
+    # planted; the model's label flickers then restarted the lift mid-way, timed as too
+    # fast. The standing leg is the one that stays far nearer its rest than the other.
+    from formcheck.synth.randomised import random_set
+
+    spec = random_set(777)["r36_hip_flexion_side_azm4_elm4_1280x720_right"]
+    res = _rendered_and_analysed(tmp_path, spec)
+    assert [r.completed for r in res.reps] == [True, True]  # the third lift: the wrong leg
+    assert [r.faults for r in res.reps] == [[], ["trunk_lean"]], [
+        (r.start_s, r.end_s) for r in res.reps]
+
+
 def test_front_squat_filmed_from_above_is_counted(tmp_path):
     # From the front and 25° above, one straight knee read past the calibration limit
     # at rest (the other not): left uncalibrated, it kept the fused knee above the
