@@ -21,6 +21,7 @@ from .filters import fill_gaps, length_jitter, noise_cutoff_hz, noise_gain, smoo
 from .i18n import text
 from .kinematics import (
     camera_turn_deg,
+    knee_flexion_from_slide,
     leg_label_swaps,
     moving_side,
     other_side,
@@ -30,6 +31,8 @@ from .kinematics import (
     view_segments,
 )
 from .measures import (
+    SLIDE_REST_PERCENTILE,
+    SLIDE_SIGNAL,
     VIEWS_3D,
     VIEWS_TURNED,
     Calibration,
@@ -201,8 +204,26 @@ SEGMENTS = tuple(e for e in SKELETON_EDGES if 0 not in e and e not in ((27, 31),
 """Body segments (landmark index pairs) whose lengths show the pose model's noise: the
 skeleton's shoulders, hips, trunk sides, arms, thighs, shanks and feet (heel to ankle and to
 toe), not the face (a head turning changes them quickly)."""
-NOISE_OF = {"hip_lift": "hip_flexion"}
-"""Signals derived after calibration, and the raw measure whose noise they carry."""
+NOISE_OF = {"hip_lift": "hip_flexion", SLIDE_SIGNAL: "hip_ankle"}
+"""Signals derived after calibration, and the raw measure whose noise they carry (read in
+the signal's degrees by :func:`noise_in_degrees`)."""
+
+
+def noise_in_degrees(signal: str | None, reference: np.ndarray
+                     ) -> Callable[[np.ndarray], np.ndarray]:
+    """How readings of the measure behind ``signal`` (:data:`NOISE_OF`) read in its degrees.
+
+    The heel slide's knee (:data:`~formcheck.measures.SLIDE_SIGNAL`) comes from the
+    hip–ankle distance against the straight leg's (:data:`SLIDE_REST_PERCENTILE` of
+    ``reference``, that distance's readings ``(T,)``), so its noise in degrees is the
+    distance's jitter read through that (near straight, a 1 % shorter reach is a 16°
+    bend). Every other measure is in degrees already.
+    """
+    if signal != SLIDE_SIGNAL:
+        return lambda v: v
+    finite = reference[np.isfinite(reference)]
+    straight = float(np.percentile(finite, SLIDE_REST_PERCENTILE)) if finite.size else np.nan
+    return lambda v: knee_flexion_from_slide(v, straight)
 
 
 def smoothed_measures(track: PoseTrack, side: str, programme: Programme, view: str,
@@ -238,7 +259,8 @@ def smoothed_measures(track: PoseTrack, side: str, programme: Programme, view: s
     name = NOISE_OF.get(signal or "", signal)
     cutoffs, residual = {}, float("nan")
     if tr.smoothing_noise_deg > 0 and name in raw:
-        noise = signal_noise_deg(raw[name], lambda x, w: measures(x, w)[name], xy, world)
+        deg = noise_in_degrees(signal, raw[name])
+        noise = signal_noise_deg(deg(raw[name]), lambda x, w: deg(measures(x, w)[name]), xy, world)
         fc = noise_cutoff_hz(noise, fs, cutoff, tr.smoothing_min_cutoff_hz, tr.smoothing_noise_deg)
         cutoffs = {name: fc, name + "_other": fc}
         residual = noise * noise_gain(fs, fc)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .analysis import NOISE_OF, signal_noise_deg
+from .analysis import NOISE_OF, noise_in_degrees, signal_noise_deg
 from .filters import CausalSmoother, noise_cutoff_hz, noise_gain
 from .i18n import text
 from .kinematics import (
@@ -398,7 +398,9 @@ class LiveSession:
             # A signal derived after calibration from no one measure has no noise read.
             return out.get(name, np.full(len(x), np.nan))
 
-        noise = signal_noise_deg(measure(xys, world), measure, xys, world)
+        values = measure(xys, world)
+        deg = noise_in_degrees(self.spec.signal, values)
+        noise = signal_noise_deg(deg(values), lambda x, w: deg(measure(x, w)), xys, world)
         if not math.isfinite(noise):
             return
         fs = self.state.fps or self.fs
