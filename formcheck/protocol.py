@@ -109,6 +109,9 @@ class ExerciseSpec:
     """A measure that also starts an attempt (and keeps it going) once past ``start_deg``,
     as far as it lies within ``start_also_within_deg`` of the signal; "" = none."""
     start_also_within_deg: float = 0.0
+    hold_envelope_s: float = 0.0
+    """Seen where the legs overlap, a held raised leg reads the highest of its readings over
+    the last this long (0 = its reading as it is)."""
     tempo_signal: str = ""
     """The measure a rep's tempo (``too_fast``) is timed on, where the pose model reads
     the signal itself unevenly over the movement; "" = the signal. A rep it was not seen

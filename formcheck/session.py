@@ -577,6 +577,7 @@ class ExerciseSession:
         self._rep_v: list[float] = []
         self._rep_tempo: list[float] = []  # the tempo signal (NaN where not seen)
         self._recent: deque[tuple[float, float, float]] = deque()  # the rest before a rep
+        self._envelope: deque[tuple[float, float]] = deque()  # (t, raised leg's top)
         self._other_peak = -math.inf
         self._other_moves: deque[tuple[float, float, float]] = deque(maxlen=3)  # full ones
         self._other_at_peak = -math.inf    # the other leg when this one was at its top
@@ -638,6 +639,8 @@ class ExerciseSession:
         up, up_high = raised_leg_deg(v, other_leg, self.spec.return_deg,
                                      self.counter.peak + self.hold.band) \
             if self.counter.active else (v, v)
+        if math.isfinite(other_leg) and self.counter.active and self.spec.hold_envelope_s > 0:
+            up_high = self._held_envelope(t, up, up_high)
         if self._tail_rep is not None:
             if t - self._tail_rep.end_s > self.tracking.tail_s or self.counter.active:
                 self._tail_rep = None
@@ -669,6 +672,7 @@ class ExerciseSession:
             self._rep_v = [b for _, b, _ in self._recent]
             self._rep_tempo = [c for _, _, c in self._recent]
             self.hold.reset()
+            self._envelope.clear()
             self.faults.reset()
             self.bout.reset()
             self._tail_rep = None
@@ -820,6 +824,20 @@ class ExerciseSession:
         self._tail_rep = rep
         kind = "rep_completed" if reached else "attempt_incomplete"
         return Event(end, kind, {"rep": rep.to_dict(), "count": self.rep_count})
+
+    def _held_envelope(self, t: float, up: float, up_high: float) -> float:
+        """The top of the raised leg's range: its highest over the spec's ``hold_envelope_s``.
+
+        Side-on the pose model collapses a knee held high towards the other leg for a
+        few frames at a time, never lifting a held one: a hold's reading is its top.
+        """
+        top = max(up, up_high) if math.isfinite(up_high) else up
+        env = self._envelope
+        if math.isfinite(top):
+            env.append((t, top))
+        while env and env[0][0] < t - self.spec.hold_envelope_s:
+            env.popleft()
+        return max((x for _, x in env), default=top)
 
     def _full_range_seconds(self) -> float:
         """The rep's :func:`full_range_seconds`, timed on the spec's ``tempo_signal``.
