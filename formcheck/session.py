@@ -20,6 +20,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from .kinematics import knee_flexion_from_hip_drop
 from .measures import SHOWN_AS, SLIDE_SIGNAL, quality_key
 from .protocol import (
     ExerciseSpec,
@@ -777,6 +778,15 @@ class ExerciseSession:
             # 3-D knee seen from the front wobbling on a standing person, not a squat.
             # (Hips read higher than standing show a change of the picture's scale, a
             # person walking nearer: the drop then tells nothing.)
+            return None
+        if self.spec.hip_drop_min > 0 and self.spec.signal in SHOWN_AS \
+                and math.isfinite(self._shown_peak) and self._shown_peak < float(
+                    knee_flexion_from_hip_drop(1.0 - self.spec.hip_drop_min, 1.0,
+                                               self.tracking.hip_drop_noise)):
+            # The same told by the knee as reported: each leg's hip-ankle distance
+            # against its own standing length never came down by hip_drop_min, where
+            # the hips' height was read higher (the picture's scale changed) or not at
+            # all (hips not square to the camera).
             return None
         if not c.from_rest and c.rise < self.spec.target_deg - self.spec.start_deg:
             # Seen only coming back from a position held when the recording
