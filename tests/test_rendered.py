@@ -437,6 +437,25 @@ def test_straight_leg_in_a_side_raise_filmed_from_above_is_not_flagged(tmp_path)
     assert res.calibration.camera_elevation_deg > 5
 
 
+def test_side_raise_leaning_over_the_standing_leg_filmed_in_portrait_is_one_rep(tmp_path):
+    # The body leaning 22° sideways over its standing leg, the raised leg going with it,
+    # filmed from the front (16° off) in a portrait frame: the pose model draws the hips
+    # now a tenth of their width apart, now in the other order, and in a few frames takes
+    # the body for seen from behind and trades the legs' labels. Read with each frame's
+    # own hip order and labels, the rep was cut in three (one "past the midline", one
+    # "too fast"); with the order most frames show and the legs kept consistent, it is
+    # one rep, flagged for the lean alone.
+    from formcheck.synth.clip import ClipSpec
+
+    spec = ClipSpec("hip_abduction", "left", "oblique", reps=2, seed=9004,
+                    faults="1:trunk_lean", body="male_african", azimuth_deg=73.5,
+                    elevation_deg=-6.5, frame_wh=(1080, 1920), fit_frame=True,
+                    room_seed=9004, fps=10, msaa=0, preset="ultrafast", render_max_side=640)
+    res = _rendered_and_analysed(tmp_path, spec)
+    assert res.view == "front"
+    assert [(r.completed, r.faults) for r in res.reps] == [(True, ["trunk_lean"]), (True, [])]
+
+
 def test_held_knee_lift_filmed_side_on_is_not_split_by_the_models_slips(tmp_path):
     # Exactly side-on, the model drew both knees between the legs in a third of a held
     # lift's frames and, after a frame it half-placed, the label continuity handed the
