@@ -284,9 +284,12 @@ class LiveSession:
         """``(frame, swapped)``: the legs' labels made consistent with the frames before.
 
         Side-on or obliquely the model may trade the legs' labels (see
-        :class:`~formcheck.kinematics.LegLabels`); from the front its labels stand.
+        :class:`~formcheck.kinematics.LegLabels`); from the front its labels stand, except
+        in a standing exercise in which one leg moves (as the recorded path does:
+        :func:`~formcheck.analysis.consistent_legs`).
         """
-        if frame is None or "front" in self.state.view:
+        planted = self.spec.legs == "operated" and self.spec.posture == "standing"
+        if frame is None or ("front" in self.state.view and not planted):
             self._legs.reset()  # from the front the labels stand: a fresh path after
             return frame, False
         xy = to_isotropic(frame.image_xyz[None], frame.image_wh)[0]
