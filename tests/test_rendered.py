@@ -454,6 +454,19 @@ def test_side_raise_leaning_over_the_standing_leg_filmed_in_portrait_is_one_rep(
     res = _rendered_and_analysed(tmp_path, spec)
     assert res.view == "front"
     assert [(r.completed, r.faults) for r in res.reps] == [(True, ["trunk_lean"]), (True, [])]
+    # Streamed live (the order and width from the frames before): the same.
+    from formcheck.live import LiveSession
+
+    track, signal = res.track, res.measures[res.spec.signal]
+    ready = int(np.nanargmin(np.abs(signal) + np.abs(np.gradient(signal))))  # standing still
+    live = LiveSession(spec.exercise, PatientSettings(spec.side), "en", fs_hz=10.0)
+    still = 6.0  # placement, countdown and calibration on the still start pose
+    for t in np.arange(0, still, 0.1):
+        live.process_pose(track.frame(ready), t)
+    for i, t in enumerate(track.t):
+        live.process_pose(track.frame(i), still + float(t))
+    assert [(r["completed"], r["faults"]) for r in live.reps()] == [
+        (True, ["trunk_lean"]), (True, [])]
 
 
 def test_live_side_raise_from_the_front_undoes_the_models_trade_of_both_legs():
