@@ -383,14 +383,18 @@ def consistent_legs(track: PoseTrack, xy: np.ndarray, segments: list[tuple[int, 
                     planted: bool = False) -> PoseTrack:
     """``track`` with the legs' left/right labels made consistent over time.
 
-    Only where the camera sees the body from the side or obliquely (see
+    Where the camera sees the body from the side or obliquely (see
     :func:`~formcheck.kinematics.leg_label_swaps`); from the front the legs are
-    apart and the model's labels stand. ``planted``: an exercise in which one
-    leg moves and the other stays put (:func:`~formcheck.kinematics.planted_leg_swaps`).
+    apart and the model's labels stand, except in an exercise in which one leg moves
+    and the other stays put (``planted``, standing; also
+    :func:`~formcheck.kinematics.planted_leg_swaps`): a body leaning sideways over its
+    standing leg, the leg raised with it, the model may take for seen from behind and
+    trade the labels of both legs for a frame or a few (a render, front view, 22° lean:
+    4 frames of 1.9 s, the raised leg read as the standing one, and its rep cut in three).
     """
     swaps = np.zeros(len(track), bool)
     for a, b, v in segments:
-        if "front" not in v:
+        if "front" not in v or (planted and not v.startswith("lying")):
             swaps[a:b] = leg_label_swaps(xy[a:b], track.t[a:b])
             if planted:
                 fixed = swap_leg_labels(xy[a:b], swaps[a:b])

@@ -22,10 +22,15 @@ from .analysis import NOISE_OF, noise_in_degrees, signal_noise_deg
 from .filters import CausalSmoother, noise_cutoff_hz, noise_gain
 from .i18n import text
 from .kinematics import (
+    HIPS_ORDER_FRAMES,
     LegLabels,
     anterior_sign,
     camera_turn_deg,
     estimate_view,
+    hip_abduction_deg,
+    hip_order,
+    knee_past_midline,
+    other_side,
     swap_leg_labels,
     to_isotropic,
 )
@@ -204,6 +209,8 @@ class LiveSession:
         self._phase_since = math.nan
         self._cal_t: list[float] = []
         self._legs = LegLabels()           # the legs' labels kept consistent frame to frame
+        # The operated hip's side of the other in the last frames (kinematics.hips_apart).
+        self._hips: deque[float] = deque(maxlen=HIPS_ORDER_FRAMES)
         self._cal_rows: list[dict[str, float]] = []
         self._views: list[np.ndarray] = []
         self._worlds: list[np.ndarray] = []
@@ -284,9 +291,12 @@ class LiveSession:
         """``(frame, swapped)``: the legs' labels made consistent with the frames before.
 
         Side-on or obliquely the model may trade the legs' labels (see
-        :class:`~formcheck.kinematics.LegLabels`); from the front its labels stand.
+        :class:`~formcheck.kinematics.LegLabels`); from the front its labels stand, except
+        in a standing exercise in which one leg moves (as the recorded path does:
+        :func:`~formcheck.analysis.consistent_legs`).
         """
-        if frame is None or "front" in self.state.view:
+        planted = self.spec.legs == "operated" and self.spec.posture == "standing"
+        if frame is None or ("front" in self.state.view and not planted):
             self._legs.reset()  # from the front the labels stand: a fresh path after
             return frame, False
         xy = to_isotropic(frame.image_xyz[None], frame.image_wh)[0]
@@ -432,6 +442,7 @@ class LiveSession:
             if not self._names:
                 self._names = list(raw)
             values = np.array([raw[n][0] for n in self._names])
+        values = self._with_hips_held(frame, values)
         # The filter is designed for the frame rate actually processed: a slow
         # device or a loaded server may deliver 3 frames a second, where a filter
         # made for 30 would flatten every movement below its target.
@@ -463,6 +474,28 @@ class LiveSession:
         else:
             self._signal_smoother = None
         out["signal_noise"] = self._signal_noise
+        return out
+
+    def _with_hips_held(self, frame: PoseFrame, values: np.ndarray) -> np.ndarray:
+        """``values`` with the hips' order and width read from the frames before too.
+
+        As the recorded path reads them (:func:`~formcheck.kinematics.hips_apart`), from
+        the last :data:`~formcheck.kinematics.HIPS_ORDER_FRAMES` frames: a frame whose hips
+        the model drew together or crossed does not turn a raised leg into an adducted one.
+        """
+        xy = to_isotropic(frame.image_xyz[None], frame.image_wh)
+        side = self.settings.side
+        self._hips.append(float(hip_order(xy, side)[0]))
+        around = np.array(self._hips)
+        out = values.copy()
+        for suffix, leg in (("", side), ("_other", other_side(side))):
+            ahead = around if leg == side else -around
+            for name, measure in (("hip_abduction", hip_abduction_deg),
+                                  ("knee_past_midline", knee_past_midline)):
+                if name + suffix in self._names:
+                    i = self._names.index(name + suffix)
+                    if math.isfinite(out[i]):
+                        out[i] = float(measure(xy, leg, ahead)[0])
         return out
 
     def _placement_problem(self, frame: PoseFrame | None) -> str | None:

@@ -94,6 +94,22 @@ def test_knee_past_midline_and_width_ratio():
     assert k.knee_ankle_width_ratio(xy) == pytest.approx(0.6)
 
 
+def test_hips_drawn_together_or_crossed_in_a_frame_keep_the_order_of_the_frames_around():
+    # Left hip at +15, right at -15 (front_view); the left leg raised 30°. In the third
+    # frame the model drew the hips crossed and 3 cm apart (a body leaning over its
+    # standing leg, taken for seen from behind): that frame takes the order the frames
+    # around it show and, at least, half their width.
+    a = np.radians(30)
+    frames = np.stack([front_view() for _ in range(5)])
+    frames[:, L.LEFT_KNEE] = (15 + 45 * np.sin(a), 50 + 45 * np.cos(a))
+    frames[2, L.LEFT_HIP, 0], frames[2, L.RIGHT_HIP, 0] = -1.5, 1.5
+    frames[2, L.LEFT_KNEE] = (-1.5 + 45 * np.sin(a), 50 + 45 * np.cos(a))
+    assert k.hip_abduction_deg(frames, "left") == pytest.approx([30] * 5)
+    assert k.knee_past_midline(frames, "left")[2] == pytest.approx(-(45 * np.sin(a) - 1.5) / 15)
+    # One frame alone is read as drawn.
+    assert k.hip_abduction_deg(frames[2], "left") == pytest.approx(-30)
+
+
 def test_bridge_line_and_heel_rise():
     xy = np.zeros((33, 2))
     xy[L.LEFT_SHOULDER], xy[L.LEFT_HIP], xy[L.LEFT_KNEE] = (0, 0), (50, 0), (95, 0)

@@ -437,6 +437,81 @@ def test_straight_leg_in_a_side_raise_filmed_from_above_is_not_flagged(tmp_path)
     assert res.calibration.camera_elevation_deg > 5
 
 
+def test_side_raise_leaning_over_the_standing_leg_filmed_in_portrait_is_one_rep(tmp_path):
+    # The body leaning 22° sideways over its standing leg, the raised leg going with it,
+    # filmed from the front (16° off) in a portrait frame: the pose model draws the hips
+    # now a tenth of their width apart, now in the other order, and in a few frames takes
+    # the body for seen from behind and trades the legs' labels. Read with each frame's
+    # own hip order and labels, the rep was cut in three (one "past the midline", one
+    # "too fast"); with the order most frames show and the legs kept consistent, it is
+    # one rep, flagged for the lean alone.
+    from formcheck.synth.clip import ClipSpec
+
+    spec = ClipSpec("hip_abduction", "left", "oblique", reps=2, seed=9004,
+                    faults="1:trunk_lean", body="male_african", azimuth_deg=73.5,
+                    elevation_deg=-6.5, frame_wh=(1080, 1920), fit_frame=True,
+                    room_seed=9004, fps=10, msaa=0, preset="ultrafast", render_max_side=640)
+    res = _rendered_and_analysed(tmp_path, spec)
+    assert res.view == "front"
+    assert [(r.completed, r.faults) for r in res.reps] == [(True, ["trunk_lean"]), (True, [])]
+    # Streamed live (the order and width from the frames before): the same.
+    from formcheck.live import LiveSession
+
+    track, signal = res.track, res.measures[res.spec.signal]
+    ready = int(np.nanargmin(np.abs(signal) + np.abs(np.gradient(signal))))  # standing still
+    live = LiveSession(spec.exercise, PatientSettings(spec.side), "en", fs_hz=10.0)
+    still = 6.0  # placement, countdown and calibration on the still start pose
+    for t in np.arange(0, still, 0.1):
+        live.process_pose(track.frame(ready), t)
+    for i, t in enumerate(track.t):
+        live.process_pose(track.frame(i), still + float(t))
+    assert [(r["completed"], r["faults"]) for r in live.reps()] == [
+        (True, ["trunk_lean"]), (True, [])]
+
+
+def test_live_side_raise_from_the_front_undoes_the_models_trade_of_both_legs():
+    # A side raise filmed from the front: the pose model may take the body for seen from
+    # behind for a few frames and trade both legs' labels (seen on a body leaning over its
+    # standing leg). Streamed to the live engine, the labels are swapped back as they come
+    # (as the recorded path does), so the raised leg's hold is not cut into reps: the
+    # same reps and faults as the untouched stream; analysed as a recording, too.
+    from formcheck.analysis import analyze_track, track_video
+    from formcheck.kinematics import swap_leg_labels
+    from formcheck.live import LiveSession
+    from formcheck.pose import PoseFrame
+
+    clip = SAMPLES / "hip_abduction_clean_front.mp4"
+    truth = json.loads(clip.with_suffix(".truth.json").read_text())
+    track = track_video(clip)[0]
+    traded = np.zeros(len(track), bool)
+    for rep in truth["reps"]:  # 0.3 s into the hold: its label goes to the standing leg
+        traded |= (track.t > rep["peak_start_s"] + 0.1) & (track.t < rep["peak_start_s"] + 0.4)
+    assert traded.sum() >= 2 * len(truth["reps"])
+
+    def stream(image_xyz, vis, world):
+        live = LiveSession(truth["exercise"], PatientSettings(truth["side"]), "en")
+        still = 6.0  # placement, countdown and calibration on the still start pose
+        for t in np.arange(0, still, 0.1):
+            live.process_pose(PoseFrame(t, image_xyz[0], vis[0], world[0], track.image_wh), t)
+        for i, t in enumerate(track.t):
+            live.process_pose(PoseFrame(t + still, image_xyz[i], vis[i], world[i],
+                                        track.image_wh), t + still)
+        return [(r["completed"], r["faults"]) for r in live.reps()]
+
+    swapped = [swap_leg_labels(a, traded) for a in (
+        track.image_xyz, track.visibility, track.world_xyz)]
+    want = stream(track.image_xyz, track.visibility, track.world_xyz)
+    assert len(want) == truth["rep_count"] and stream(*swapped) == want
+    # and the recorded path
+    settings = PatientSettings(truth["side"])
+    got = analyze_track(dataclasses.replace(track, image_xyz=swapped[0], visibility=swapped[1],
+                                            world_xyz=swapped[2]), truth["exercise"], settings,
+                        "en")
+    want = analyze_track(track, truth["exercise"], settings, "en")
+    assert [(r.completed, r.faults) for r in got.reps] == [
+        (r.completed, r.faults) for r in want.reps] and want.rep_count == truth["rep_count"]
+
+
 def test_held_knee_lift_filmed_side_on_is_not_split_by_the_models_slips(tmp_path):
     # Exactly side-on, the model drew both knees between the legs in a third of a held
     # lift's frames and, after a frame it half-placed, the label continuity handed the
