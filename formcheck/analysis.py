@@ -398,7 +398,10 @@ def consistent_legs(track: PoseTrack, xy: np.ndarray, segments: list[tuple[int, 
             swaps[a:b] = leg_label_swaps(xy[a:b], track.t[a:b])
             if planted:
                 fixed = swap_leg_labels(xy[a:b], swaps[a:b])
-                swaps[a:b] ^= planted_leg_swaps(fixed, track.t[a:b])
+                # From the front a body leaning over its standing leg moves the hips
+                # sideways over that foot: only its nearness to rest tells it planted.
+                near = {"settled": 0.0} if "front" in v else {}
+                swaps[a:b] ^= planted_leg_swaps(fixed, track.t[a:b], **near)
     if not swaps.any():
         return track
     return dataclasses.replace(
