@@ -757,8 +757,10 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     it stood before and after the bout (:func:`planted_leg`), and the legs standing
     side by side at rest are labelled the way the model sees them there (the far leg
     partly hidden behind the near one), a pose it does not confuse as it may a raised
-    leg seen exactly side-on. Where the legs' resting places cannot be told apart, the
-    moving leg keeps the label it carried in most of the bout's frames. Bouts where
+    leg seen exactly side-on. Where the legs' resting places cannot be told apart, or the
+    planted leg stands nearer the other's in the picture but not below the hips (the
+    picture moved: a handheld camera), the moving leg keeps the label it carried in most
+    of the bout's frames. Bouts where
     both legs move (marching, high knees) keep their labels. ``xy`` is ``(T, 33, 2)``
     at times ``t`` ``(T,)``; ``rest_s``, ``known`` and ``apart``: see :func:`planted_leg`.
     """
@@ -783,6 +785,7 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     ok = np.isfinite(d).all(axis=1)
     active = ok & (d.max(axis=1, initial=0.0, where=ok[:, None]) > moved)
     points = xy[:, LEG_POINTS] / trunk  # (T, leg, point, 2): where each leg stands
+    placed = points - hip[:, None, None, :] / trunk  # the same, from the hips
     i = 0
     while i < n:
         if not active[i]:
@@ -798,6 +801,11 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
             near = rest_frames & ~active & (((t >= t[i] - rest_s) & (t < t[i]))
                                             | ((t > t[j - 1]) & (t <= t[j - 1] + rest_s)))
             stood = planted_leg(points[bout, 1 - mover], points[near], known, apart)
+            if stood is not None and planted_leg(placed[bout, 1 - mover], placed[near],
+                                                 known, apart) not in (None, stood):
+                # Below the hips it stands where the other leg stood: the picture moved
+                # (a handheld camera), not the foot; which stood is not known.
+                stood = None
             major = int(np.mean(mover) > 0.5) if stood is None else 1 - stood
             out[bout] = mover != major
         i = j
