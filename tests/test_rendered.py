@@ -248,6 +248,22 @@ def test_view_change_mid_recording_is_judged_per_segment():
     assert any("knee_valgus" in r.faults for r in res.reps[len(side_reps):])
 
 
+def _live_reps(truth, track, image_xyz, vis, world):
+    """``(completed, faults)`` of each rep the live engine counts in ``track``'s poses
+    (these arrays), after its first pose held still for placement and calibration."""
+    from formcheck.live import LiveSession
+    from formcheck.pose import PoseFrame
+
+    live = LiveSession(truth["exercise"], PatientSettings(truth["side"]), "en")
+    still = 6.0  # placement, countdown and calibration on the still start pose
+    for t in np.arange(0, still, 0.1):
+        live.process_pose(PoseFrame(t, image_xyz[0], vis[0], world[0], track.image_wh), t)
+    for i, t in enumerate(track.t):
+        live.process_pose(PoseFrame(t + still, image_xyz[i], vis[i], world[i], track.image_wh),
+                          t + still)
+    return [(r["completed"], r["faults"]) for r in live.reps()]
+
+
 @pytest.fixture(scope="module")
 def flexion_oblique():
     from formcheck.analysis import track_video
@@ -304,8 +320,6 @@ def test_live_path_undoes_a_trade_mid_hold(flexion_oblique):
     # The same trade streamed to the live engine (as browser landmarks come):
     # the same reps and faults as the untouched stream.
     from formcheck.kinematics import swap_leg_labels
-    from formcheck.live import LiveSession
-    from formcheck.pose import PoseFrame
 
     truth, track = flexion_oblique
     traded = np.zeros(len(track), bool)
@@ -313,14 +327,7 @@ def test_live_path_undoes_a_trade_mid_hold(flexion_oblique):
         traded |= (track.t > rep["peak_start_s"] + 1.0) & (track.t < rep["peak_start_s"] + 2.0)
 
     def stream(image_xyz, vis, world):
-        live = LiveSession(truth["exercise"], PatientSettings(truth["side"]), "en")
-        still = 6.0  # placement, countdown and calibration on the still start pose
-        for t in np.arange(0, still, 0.1):
-            live.process_pose(PoseFrame(t, image_xyz[0], vis[0], world[0], track.image_wh), t)
-        for i, t in enumerate(track.t):
-            live.process_pose(PoseFrame(t + still, image_xyz[i], vis[i], world[i],
-                                        track.image_wh), t + still)
-        return [(r["completed"], r["faults"]) for r in live.reps()]
+        return _live_reps(truth, track, image_xyz, vis, world)
 
     want = stream(track.image_xyz, track.visibility, track.world_xyz)
     got = stream(*(swap_leg_labels(a, traded) for a in (
@@ -477,8 +484,6 @@ def test_live_side_raise_from_the_front_undoes_the_models_trade_of_both_legs():
     # same reps and faults as the untouched stream; analysed as a recording, too.
     from formcheck.analysis import analyze_track, track_video
     from formcheck.kinematics import swap_leg_labels
-    from formcheck.live import LiveSession
-    from formcheck.pose import PoseFrame
 
     clip = SAMPLES / "hip_abduction_clean_front.mp4"
     truth = json.loads(clip.with_suffix(".truth.json").read_text())
@@ -489,14 +494,7 @@ def test_live_side_raise_from_the_front_undoes_the_models_trade_of_both_legs():
     assert traded.sum() >= 2 * len(truth["reps"])
 
     def stream(image_xyz, vis, world):
-        live = LiveSession(truth["exercise"], PatientSettings(truth["side"]), "en")
-        still = 6.0  # placement, countdown and calibration on the still start pose
-        for t in np.arange(0, still, 0.1):
-            live.process_pose(PoseFrame(t, image_xyz[0], vis[0], world[0], track.image_wh), t)
-        for i, t in enumerate(track.t):
-            live.process_pose(PoseFrame(t + still, image_xyz[i], vis[i], world[i],
-                                        track.image_wh), t + still)
-        return [(r["completed"], r["faults"]) for r in live.reps()]
+        return _live_reps(truth, track, image_xyz, vis, world)
 
     swapped = [swap_leg_labels(a, traded) for a in (
         track.image_xyz, track.visibility, track.world_xyz)]
