@@ -31,7 +31,6 @@ from .kinematics import (
     view_segments,
 )
 from .measures import (
-    SLIDE_REST_PERCENTILE,
     SLIDE_SIGNAL,
     VIEWS_3D,
     VIEWS_TURNED,
@@ -42,6 +41,7 @@ from .measures import (
     front_sign_of,
     fuse_legs,
     standing_hip_ankle,
+    straight_reach,
     turned_camera,
 )
 from .pose import SKELETON_EDGES, PoseEstimator, PoseFrame, PoseTrack
@@ -214,15 +214,14 @@ def noise_in_degrees(signal: str | None, reference: np.ndarray
     """How readings of the measure behind ``signal`` (:data:`NOISE_OF`) read in its degrees.
 
     The heel slide's knee (:data:`~formcheck.measures.SLIDE_SIGNAL`) comes from the
-    hip–ankle distance against the straight leg's (:data:`SLIDE_REST_PERCENTILE` of
-    ``reference``, that distance's readings ``(T,)``), so its noise in degrees is the
+    hip–ankle distance against the straight leg's (:func:`~formcheck.measures.straight_reach`
+    of ``reference``, that distance's readings ``(T,)``), so its noise in degrees is the
     distance's jitter read through that (near straight, a 1 % shorter reach is a 16°
     bend). Every other measure is in degrees already.
     """
     if signal != SLIDE_SIGNAL:
         return lambda v: v
-    finite = reference[np.isfinite(reference)]
-    straight = float(np.percentile(finite, SLIDE_REST_PERCENTILE)) if finite.size else np.nan
+    straight = straight_reach(reference)
     return lambda v: knee_flexion_from_slide(v, straight)
 
 

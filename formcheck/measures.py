@@ -74,6 +74,17 @@ SLIDE_REST_PERCENTILE = 90
 (the calibration window's, live). The heel slide starts and ends with the leg straight;
 the leg's longest readings include the model's jitter, which would read a straight leg
 bent (a 1 % shorter reach is a 16° bend), so not the very longest."""
+
+
+def straight_reach(reach: np.ndarray) -> float:
+    """The straight leg's hip–ankle distance: :data:`SLIDE_REST_PERCENTILE` of ``reach`` ``(T,)``.
+
+    NaN where no reading is finite.
+    """
+    reach = reach[np.isfinite(reach)]
+    return float(np.percentile(reach, SLIDE_REST_PERCENTILE)) if reach.size else np.nan
+
+
 STANDING_WINDOW_S = 5.0
 STANDING_PERCENTILE = 90
 """A squat read from the hips' drop (:func:`with_knee_from_hip_drop`) is measured against
@@ -547,10 +558,7 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
         hip = raw["hip_flexion" + leg]
         hip = hip[np.isfinite(hip)]
         cal.hip_flexion_rest[leg] = float(np.percentile(hip, 97)) if hip.size else np.nan
-        reach = raw["hip_ankle" + leg] if "hip_ankle" + leg in raw else np.array([])
-        reach = reach[np.isfinite(reach)]
-        cal.hip_ankle_rest[leg] = float(np.percentile(reach, SLIDE_REST_PERCENTILE)) \
-            if reach.size else np.nan
+        cal.hip_ankle_rest[leg] = straight_reach(raw.get("hip_ankle" + leg, np.array([])))
         cal.shank_rest[leg] = (start("shank_thigh" + leg), start("shank_shank" + leg)) \
             if "shank_thigh" + leg in raw else (np.nan, np.nan)
     if spec.posture == "standing":
