@@ -163,6 +163,7 @@ class Tracking:
     hold_min_return_s: float = 0.0
     bleed_ratio: float = float("inf")
     end_position_s: float = 0.0
+    opening_rise_fraction: float = 0.0
     end_moving_s: float = 0.0
     lying_straight_knee_deg: float = 0.0
     lying_max_hip_shift: float = 0.0

@@ -788,9 +788,12 @@ class ExerciseSession:
             # the hips' height was read higher (the picture's scale changed) or not at
             # all (hips not square to the camera).
             return None
-        if not c.from_rest and c.rise < self.spec.target_deg - self.spec.start_deg:
+        if not c.from_rest and (
+                c.rise < self.spec.target_deg - self.spec.start_deg
+                or c.rise < self.tracking.opening_rise_fraction * (peak - self.spec.return_deg)):
             # Seen only coming back from a position held when the recording
-            # started: not a movement the patient was seen to make.
+            # started (or first seen near its top): not a movement the patient
+            # was seen to make.
             return None
         if not reached and start - self._last_end < self.tracking.settle_s:
             # A partial rise just after a rep ended is that rep's way down read
