@@ -109,6 +109,12 @@ class ExerciseSpec:
     """A measure that also starts an attempt (and keeps it going) once past ``start_deg``,
     as far as it lies within ``start_also_within_deg`` of the signal; "" = none."""
     start_also_within_deg: float = 0.0
+    start_also_from_deg: float = 0.0
+    """The ``start_also`` reading is taken only from this level up (0: from any)."""
+    start_also_legs_together: float = 0.0
+    """A cycle only the ``start_also`` reading showed (the signal stayed under
+    ``start_deg``) is one leg's movement, not the exercise, where at its top the less
+    bent leg shows under this share of the more bent one's angle (0: not judged)."""
     hold_envelope_s: float = 0.0
     """Seen where the legs overlap, a held raised leg reads the highest of its readings over
     the last this long (0 = its reading as it is)."""

@@ -365,12 +365,14 @@ class BoutCheck:
         if math.isfinite(s) and math.isfinite(h):
             self.heights.append(h)
 
-    def problem(self, reached: bool = True, by_signal: bool = True) -> str | None:
+    def problem(self, reached: bool = True, by_signal: bool = True,
+                legs_together: float = 0.0) -> str | None:
         """``posture``, ``travel`` or ``one_leg`` when the cycle was not the exercise, else None.
 
-        ``one_leg`` is judged only on a cycle that ``reached`` its target on the signal
+        ``one_leg`` is judged on a cycle that ``reached`` its target on the signal
         (``by_signal``; a squat seen reaching it by the hips going down has both legs bent,
-        however low the model reads the knees).
+        however low the model reads the knees), and on any cycle by ``legs_together``
+        where that is given.
         """
         if self.tilt > self.max_tilt_deg:
             return "posture"
@@ -380,11 +382,12 @@ class BoutCheck:
             moved = {p: math.hypot(b[1] - b[0], b[3] - b[2]) for p, b in self.boxes.items()}
             if moved["hip"] > moved["ankle"]:
                 return "posture"
-        if reached and by_signal and self.legs_together > 0 and self.legs:
+        need = max(self.legs_together if reached and by_signal else 0.0, legs_together)
+        if need > 0 and self.legs:
             peak = max(hi for hi, _, _ in self.legs)
             top = [(lo / hi, seen) for hi, lo, seen in self.legs if peak > 0 and hi >= 0.8 * peak]
             seen = [x for x, ok in top if ok]
-            if 2 * len(seen) >= len(top) > 0 and statistics.median(seen) < self.legs_together:
+            if 2 * len(seen) >= len(top) > 0 and statistics.median(seen) < need:
                 return "one_leg"
         return None
 
@@ -756,8 +759,10 @@ class ExerciseSession:
         if not self.spec.start_also or self.counter.margin > 0 or not (
                 math.isfinite(v) and v < self.spec.target_deg):
             return math.nan
-        return min(values.get(self.spec.start_also, math.nan),
-                   v + self.spec.start_also_within_deg)
+        also = values.get(self.spec.start_also, math.nan)
+        if not also >= self.spec.start_also_from_deg:
+            return math.nan
+        return min(also, v + self.spec.start_also_within_deg)
 
     def _hips_down(self, values: dict[str, float]) -> bool:
         """Whether the hips are half-way to ``hip_drop_target`` below the rest before the rep."""
@@ -808,7 +813,10 @@ class ExerciseSession:
             return None
         if self.spec.legs == "operated" and not reached and self._bled(start, end, peak):
             return None
-        problem = self.bout.problem(reached, by_signal)
+        # A cycle only the start_also reading showed (the signal never reached its start).
+        also_only = self.spec.start_also_legs_together > 0 and peak < c.start + c.margin
+        problem = self.bout.problem(reached, by_signal,
+                                    self.spec.start_also_legs_together if also_only else 0.0)
         if problem:
             self.ignored.append((start, end, problem))
             return Event(end, "not_exercise", {"start_s": start, "end_s": end, "why": problem})
