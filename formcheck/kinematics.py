@@ -749,12 +749,17 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     ankle, or within ``settled`` of the other leg's distance: with the trunk leaning
     back the hips move forward over the feet, and a standing leg reads 0.2-0.45 from
     its rest beside a raised one at 2-2.6) in at least ``share`` of its frames and the
-    other moves beyond ``moved`` is given one identity. (Exactly side-on the model also
-    draws both knees between the legs now and then during a hold: a third of a held
-    lift's frames, on one render.)
+    other moves beyond ``moved`` is given one identity. Exactly side-on the model also
+    draws both knees between the legs now and then during a hold (a third of a held
+    lift's frames, on one render; on another, 14 of a 5 s lift's 50 frames, and 12 more
+    with the standing leg drawn part-way to the raised one): a frame whose legs are drawn
+    nearer each other than either is to its rest place cannot show a planted leg either
+    way, and the share is taken over the frames that can (at least half the bout's).
 
     Which leg moved is told by the one that did not: the planted leg stands where
-    it stood before and after the bout (:func:`planted_leg`), and the legs standing
+    it stood before and after the bout (:func:`planted_leg`; where it stands is read in
+    the frames that draw it standing, not those that draw it drawn towards the raised
+    one), and the legs standing
     side by side at rest are labelled the way the model sees them there (the far leg
     partly hidden behind the near one), a pose it does not confuse as it may a raised
     leg seen exactly side-on. Where the legs' resting places cannot be told apart, or the
@@ -796,12 +801,19 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
             j += 1
         bout = np.arange(i, j)[ok[i:j]]
         lo, hi = d[bout].min(axis=1), d[bout].max(axis=1)
-        if bout.size and np.mean((lo < planted) | (lo < settled * hi)) >= share:
+        stands = (lo < planted) | (lo < settled * hi)
+        # Legs drawn nearer each other than either is to its rest place show no planted
+        # leg either way: both knees drawn between the legs, or legs crossing mid-way.
+        shows = gap[bout] >= lo
+        if 2 * shows.sum() >= bout.size > 0 and np.mean(stands[shows]) >= share:
             mover = np.argmax(d[bout], axis=1)  # 0 = left label, 1 = right label
             near = rest_frames & ~active & (((t >= t[i] - rest_s) & (t < t[i]))
                                             | ((t > t[j - 1]) & (t <= t[j - 1] + rest_s)))
-            stood = planted_leg(points[bout, 1 - mover], points[near], known, apart)
-            if stood is not None and planted_leg(placed[bout, 1 - mover], placed[near],
+            # Where it stands: read in the frames that draw it standing.
+            seen = stands & shows
+            k, leg = bout[seen], 1 - mover[seen]
+            stood = planted_leg(points[k, leg], points[near], known, apart)
+            if stood is not None and planted_leg(placed[k, leg], placed[near],
                                                  known, apart) not in (None, stood):
                 # Below the hips it stands where the other leg stood: the picture moved
                 # (a handheld camera), not the foot; which stood is not known.

@@ -587,6 +587,23 @@ def test_knee_held_above_the_hip_side_on_is_held_while_the_model_drops_it(tmp_pa
     assert "hold_too_short" not in res.reps[1].faults, res.reps[1].hold_s
 
 
+def test_held_knee_lift_leaning_back_side_on_is_one_rep_while_the_model_trades_and_merges_legs(
+        tmp_path):
+    # Side-on (9° in front, camera below the hips), a 69° knee lift held 3.2 s with the
+    # trunk leaning back 28°: the pose model handed the raised knee to the standing leg's
+    # label for 0.3-0.8 s at a time and drew both knees between the legs in 14 of the
+    # lift's 50 frames; the bout was not taken as one leg planted (48 % of its frames),
+    # and the lift read as two reps, each hold_too_short. Frames whose legs are drawn
+    # nearer each other than either is to its rest show no planted leg either way.
+    from formcheck.synth.randomised import random_set
+
+    spec = random_set()["r27_hip_flexion_side_az9_elm3_480x640_right"]
+    res = _rendered_and_analysed(tmp_path, spec)
+    assert [(r.completed, r.faults) for r in res.reps] == [
+        (True, ["trunk_lean"]), (False, ["incomplete_range"]), (True, [])], [
+        (r.start_s, r.end_s, r.faults) for r in res.reps]
+
+
 def test_front_squat_filmed_from_above_is_counted(tmp_path):
     # From the front and 25° above, one straight knee read past the calibration limit
     # at rest (the other not): left uncalibrated, it kept the fused knee above the
