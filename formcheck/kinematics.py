@@ -802,6 +802,8 @@ class PlantedLegs:
         assert d is not None
         # Both feet on the floor (ankles within ``floor`` of their height at rest)?
         grounded = bool(np.all(pos[:, 1, 1] > rest[:, 1, 1].mean() - self.floor))
+        # ... and clearly off it: twice as high (the model's jitter lifts no foot)
+        raised = bool(np.any(pos[:, 1, 1] < rest[:, 1, 1].mean() - 2 * self.floor))
         far, hi = int(np.argmax(d)), float(d.max())
         if self._mover is not None and self._lifted and grounded:
             # The raised leg was put down: the next lift starts when a foot leaves the
@@ -813,12 +815,13 @@ class PlantedLegs:
                 return False
             if self._down:  # after a lift put down: the leg whose foot left the floor
                 far = int(np.argmin(pos[:, 1, 1]))
-            self._mover, self._peak, self._lifted, self._down = far, hi, not grounded, False
+            self._mover, self._peak, self._lifted, self._down = far, hi, raised, False
             return False
         self._peak = max(self._peak, hi)
-        self._lifted |= not grounded
-        # A leg raised about as high as the lift was held is the leg that rose.
-        return hi >= self.held * self._peak and far != self._mover
+        self._lifted |= raised
+        # Once a foot was clearly off the floor, a leg raised about as high as the lift
+        # was held is the leg that rose.
+        return self._lifted and hi >= self.held * self._peak and far != self._mover
 
 
 #: Knee, ankle, heel and toe of each leg, ``(leg, point)``: where a planted leg stands.
