@@ -750,10 +750,12 @@ class PlantedLegs:
     vertical) and nearest each other (within ``together`` trunk lengths of the least
     distance lately); before any, it leaves the labels. A lift starts when a leg leaves
     its rest place by ``moved`` (knee plus ankle, trunk lengths; the leg that rose is the
-    one :class:`LegLabels` saw leave it) and ends when both legs are back, or, once a foot
-    has left the floor, when both ankles are within ``floor`` trunk lengths of their height
-    at rest (alternating lifts: the next leg may rise before the first is all the way
-    back); the next lift is then the leg whose foot leaves the floor next. Lifts with no
+    one :class:`LegLabels` saw leave it). Only once a foot was clearly off the floor (its
+    ankle twice ``floor`` trunk lengths above its height below the hips at rest: the
+    model's jitter lifts none) are labels swapped, and the lift ends when both legs are
+    back, or when both ankles are within ``floor`` of that height (alternating lifts: the
+    next leg may rise before the first is all the way back); the next lift is then the
+    leg whose foot leaves the floor next. Lifts with no
     frame with both feet down between them (hopping, running high knees) would be taken
     for one: those are not done from a still, upright rest, where this starts.
     """
