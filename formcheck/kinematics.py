@@ -28,6 +28,9 @@ Conventions (0° = standing straight, the anatomical position):
 
 from __future__ import annotations
 
+import math
+from collections import deque
+
 import numpy as np
 
 from .pose import Landmark as L
@@ -727,6 +730,100 @@ class LegLabels:
                                         self.carry)
         self._cost = self._cost - self._cost.min()
         return bool(int(np.argmin(self._cost)) & 1)
+
+
+class PlantedLegs:
+    """:func:`planted_leg_swaps` for a live stream: one frame at a time, no look-ahead.
+
+    Side-on, the pose model trades the labels of a held raised leg and the standing one
+    for 0.1-0.8 s at a time, and in between draws both knees at one place between the
+    legs or the standing leg part-way up towards the raised one (a 3 s held knee lift:
+    26 of its 50 frames drawn so), which continuity (:class:`LegLabels`) cannot see
+    through: the raised leg's hold read as up to three reps. But a raised leg comes down
+    only by bringing its foot back to the floor. Until then, in a frame with a leg raised
+    at least ``held`` as far from its rest place as the lift has been, that leg is the
+    one that rose; other frames keep the labels :class:`LegLabels` gave.
+
+    ``update`` takes one frame's ``(33, 2)`` landmarks, labels already made consistent by
+    :class:`LegLabels`, and tells whether to swap them. The legs' places at rest are read
+    from frames with both legs upright (thigh and shank within ``upright`` degrees of the
+    vertical) and nearest each other (within ``together`` trunk lengths of the least
+    distance lately); before any, it leaves the labels. A lift starts when a leg leaves
+    its rest place by ``moved`` (knee plus ankle, trunk lengths; the leg that rose is the
+    one :class:`LegLabels` saw leave it). Only once a foot was clearly off the floor (its
+    ankle twice ``floor`` trunk lengths above its height below the hips at rest: the
+    model's jitter lifts none) are labels swapped, and the lift ends when both legs are
+    back, or when both ankles are within ``floor`` of that height (alternating lifts: the
+    next leg may rise before the first is all the way back); the next lift is then the
+    leg whose foot leaves the floor next. Lifts with no
+    frame with both feet down between them (hopping, running high knees) would be taken
+    for one: those are not done from a still, upright rest, where this starts.
+    """
+
+    def __init__(self, together: float = 0.15, moved: float = 0.3, held: float = 2 / 3,
+                 floor: float = 0.1, upright: float = 25.0, rest_frames: int = 30,
+                 gap_frames: int = 300) -> None:
+        self.together, self.moved = together, moved
+        self.held, self.floor, self.upright = held, floor, upright
+        self._gaps: deque[float] = deque(maxlen=gap_frames)
+        self._rest: deque[np.ndarray] = deque(maxlen=rest_frames)
+        self._mover: int | None = None   # the label (0 left, 1 right) of the leg that rose
+        self._peak = 0.0       # how far the leg rose (knee plus ankle from rest)
+        self._lifted = False   # a foot has left the floor in the lift under way
+        self._down = False     # a lift was put down, the legs not yet back at rest
+
+    def reset(self) -> None:
+        """Forget the lift under way (the places at rest are kept)."""
+        self._mover, self._down = None, False
+
+    def update(self, xy: np.ndarray) -> bool:
+        """Whether the legs of this frame ``(33, 2)`` are to be swapped."""
+        hip = mid_hip(xy)
+        trunk = float(np.linalg.norm(mid_shoulder(xy) - hip))
+        pos = (xy[KNEE_ANKLE] - hip) / trunk if trunk > 0 else np.full((2, 2, 2), np.nan)
+        if not np.isfinite(pos).all():
+            self.reset()
+            return False
+        gap = float(np.linalg.norm(pos[0] - pos[1], axis=-1).sum())
+        self._gaps.append(gap)
+        d = None
+        if self._rest:
+            rest = np.median(np.array(self._rest), axis=0)  # (leg, joint, 2)
+            # How far each leg is from rest: from the nearer of the two legs' rest places.
+            d = np.minimum(*(np.linalg.norm(pos - r, axis=-1).sum(axis=-1) for r in rest))
+        active = d is not None and float(d.max()) > self.moved
+        if not active:
+            self._mover, self._down = None, False
+            thigh, shank = pos[:, 0], pos[:, 1] - pos[:, 0]
+            steep = math.tan(math.radians(self.upright))
+            upright = all(bool(np.all((v[:, 1] > 0) & (np.abs(v[:, 0]) < steep * v[:, 1])))
+                          for v in (thigh, shank))
+            if upright and gap < np.percentile(self._gaps, 10) + self.together:
+                self._rest.append(pos)
+            return False
+        assert d is not None
+        # Both feet on the floor (ankles within ``floor`` of their height at rest)?
+        grounded = bool(np.all(pos[:, 1, 1] > rest[:, 1, 1].mean() - self.floor))
+        # ... and clearly off it: twice as high (the model's jitter lifts no foot)
+        raised = bool(np.any(pos[:, 1, 1] < rest[:, 1, 1].mean() - 2 * self.floor))
+        far, hi = int(np.argmax(d)), float(d.max())
+        if self._mover is not None and self._lifted and grounded:
+            # The raised leg was put down: the next lift starts when a foot leaves the
+            # floor (not on the way down of this one).
+            self._mover, self._down = None, True
+            return False
+        if self._mover is None:
+            if self._down and grounded:
+                return False
+            if self._down:  # after a lift put down: the leg whose foot left the floor
+                far = int(np.argmin(pos[:, 1, 1]))
+            self._mover, self._peak, self._lifted, self._down = far, hi, raised, False
+            return False
+        self._peak = max(self._peak, hi)
+        self._lifted |= raised
+        # Once a foot was clearly off the floor, a leg raised about as high as the lift
+        # was held is the leg that rose.
+        return self._lifted and hi >= self.held * self._peak and far != self._mover
 
 
 #: Knee, ankle, heel and toe of each leg, ``(leg, point)``: where a planted leg stands.

@@ -24,6 +24,7 @@ from .i18n import text
 from .kinematics import (
     HIPS_ORDER_FRAMES,
     LegLabels,
+    PlantedLegs,
     anterior_sign,
     camera_turn_deg,
     estimate_view,
@@ -209,6 +210,7 @@ class LiveSession:
         self._phase_since = math.nan
         self._cal_t: list[float] = []
         self._legs = LegLabels()           # the legs' labels kept consistent frame to frame
+        self._planted = PlantedLegs()      # ... and through a held one-legged lift
         # The operated hip's side of the other in the last frames (kinematics.hips_apart).
         self._hips: deque[float] = deque(maxlen=HIPS_ORDER_FRAMES)
         self._cal_rows: list[dict[str, float]] = []
@@ -298,9 +300,19 @@ class LiveSession:
         planted = self.spec.legs == "operated" and self.spec.posture == "standing"
         if frame is None or ("front" in self.state.view and not planted):
             self._legs.reset()  # from the front the labels stand: a fresh path after
+            self._planted.reset()
             return frame, False
         xy = to_isotropic(frame.image_xyz[None], frame.image_wh)[0]
-        if not self._legs.update(xy, t):
+        swap = self._legs.update(xy, t)
+        if planted and self.spec.foot_off_floor and "front" not in self.state.view:
+            # Side-on or obliquely, one leg held raised: the leg that rose stays raised
+            # until its foot is back on the floor (the recorded path:
+            # :func:`~formcheck.kinematics.planted_leg_swaps`).
+            swap ^= self._planted.update(
+                swap_leg_labels(xy[None], np.ones(1, bool))[0] if swap else xy)
+        else:
+            self._planted.reset()
+        if not swap:
             return frame, False
         one = np.ones(1, bool)
         world = frame.world_xyz

@@ -118,6 +118,11 @@ class ExerciseSpec:
     hold_envelope_s: float = 0.0
     """Seen where the legs overlap, a held raised leg reads the highest of its readings over
     the last this long (0 = its reading as it is)."""
+    foot_off_floor: bool = False
+    """The moving leg is raised with its foot off the floor (a knee lift): live, seen
+    side-on or obliquely, the leg that rose keeps its label until its foot is back on the
+    floor (:class:`~formcheck.kinematics.PlantedLegs`). Not for a leg stretched back with
+    its foot on the floor, whose ankle also comes nearer the hips' height."""
     tempo_signal: str = ""
     """The measure a rep's tempo (``too_fast``) is timed on, where the pose model reads
     the signal itself unevenly over the movement; "" = the signal. A rep it was not seen

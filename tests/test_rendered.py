@@ -604,6 +604,26 @@ def test_held_knee_lift_leaning_back_side_on_is_one_rep_while_the_model_trades_a
         (r.start_s, r.end_s, r.faults) for r in res.reps]
 
 
+
+def test_live_held_knee_lift_leaning_back_side_on_is_one_rep_while_the_model_trades_legs(
+        tmp_path):
+    # The same render streamed to the live engine: label continuity followed the model's
+    # trades through frames drawing both knees between the legs or the standing leg
+    # part-way up, and the held lift read as three reps (each hold_too_short), the last
+    # lift as two. The leg that rose stays raised until its foot is back on the floor
+    # (kinematics.PlantedLegs).
+    from formcheck.analysis import track_video
+    from formcheck.synth.clip import render_clip
+    from formcheck.synth.randomised import random_set
+
+    spec = random_set()["r27_hip_flexion_side_az9_elm3_480x640_right"]
+    render_clip(spec, tmp_path / "clip.mp4", log=False)
+    truth = json.loads((tmp_path / "clip.truth.json").read_text())
+    track = track_video(tmp_path / "clip.mp4")[0]
+    got = _live_reps(truth, track, track.image_xyz, track.visibility, track.world_xyz)
+    assert got == [(True, ["trunk_lean"]), (False, ["incomplete_range"]), (True, [])], got
+
+
 def test_front_squat_filmed_from_above_is_counted(tmp_path):
     # From the front and 25° above, one straight knee read past the calibration limit
     # at rest (the other not): left uncalibrated, it kept the fused knee above the
