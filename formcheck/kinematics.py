@@ -1215,3 +1215,21 @@ def angles_with_hip_shift(leg: np.ndarray, shift: float) -> tuple[np.ndarray, np
     knee = np.degrees(np.abs(np.arctan2(t_u * shank[..., 1] - t_n * shank[..., 0],
                                         t_u * shank[..., 0] + t_n * shank[..., 1])))
     return hip, knee
+
+
+def hip_flexion_from_joint(leg: np.ndarray, shift: float, below: float) -> np.ndarray:
+    """Hip flexion ``(...,)`` from a hip joint placed off the model's hip landmark.
+
+    ``leg`` is :func:`leg_in_trunk_frame` ``(..., 2, 2)``. The joint lies ``shift``
+    trunk lengths behind the landmark (along the trunk's normal, both hips alike, so
+    the trunk line turns with them, as in :func:`angles_with_hip_shift`) and ``below``
+    thigh lengths (the thigh's length in the picture) down the trunk's axis. A standing
+    leg hides a joint below the landmark (it lies along the thigh); with the thigh
+    raised to 90° it turns the thigh by ``atan(below)``. With both 0 equal to
+    :func:`hip_flexion_deg`.
+    """
+    thigh = leg[..., 0, :]
+    t_u = thigh[..., 0] - below * np.linalg.norm(thigh, axis=-1)
+    t_n = thigh[..., 1] + shift
+    hip = np.degrees(np.arctan2(t_n, t_u) - np.arctan2(-shift, 1.0))
+    return (hip + 180.0) % 360.0 - 180.0

@@ -98,6 +98,10 @@ SHOWN_AS = {"knee_flexion_landmarks": "knee_flexion"}
 """Movement signals that count a movement in place of the measure shown and reported for it
 (a rep's peak, the angle drawn on the video): seen from the front a squat is counted on the
 model's 3-D knee and the hips' drop as before, and its knee shown as read from the drop."""
+STANDING_STRAIGHT_KNEE_DEG = 12.0
+"""A standing leg whose knee reads within this of straight at the still start shows the hip
+landmark's place in front of the joint (:func:`straight_leg_hip_shift`; standing, the knees
+read 0-5° off straight side-on)."""
 VIEWS_3D = ("front", "lying_front")
 """Views where hip and knee flexion come from the 3-D world landmarks."""
 VIEWS_TURNED = ("oblique",)
@@ -378,6 +382,10 @@ class Calibration:
         camera_elevation_deg: how far the camera looks down on a body standing at the
             start, facing it, at the least (:func:`camera_elevation`; 0 when level, below
             the hips or not known), for reading ``knee_flexion_shank``.
+        standing_hip: standing, ``(shift, below)`` of the hip joint from the model's hip
+            landmark (:func:`with_standing_hip`): trunk lengths behind it, as the still
+            start's straight leg shows, and thigh lengths below it (``Tracking``'s
+            ``standing_hip_below``); ``(0, 0)`` when not standing or not calibrated.
         knee_from_hip_drop: knee and hip flexion are read from the hips' drop
             (:func:`with_knee_from_hip_drop`); ``hip_drop_noise``: a drop within this
             share of the standing hip–ankle distance reads straight.
@@ -397,6 +405,7 @@ class Calibration:
     camera_elevation_deg: float = 0.0
     knee_from_hip_drop: bool = False
     hip_drop_noise: float = 0.0
+    standing_hip: tuple[float, float] = (0.0, 0.0)
 
 
 def _leg_frame(raw: dict[str, np.ndarray], suffix: str,
@@ -429,6 +438,29 @@ def with_hip_shift(raw: dict[str, np.ndarray], shift: float) -> dict[str, np.nda
         knee = np.where(np.isfinite(knee), knee, raw["knee_flexion" + suffix])
         out["knee_flexion" + suffix] = np.where(np.isfinite(raw["knee_flexion" + suffix]),
                                                 knee, np.nan)
+    return out
+
+
+def with_standing_hip(raw: dict[str, np.ndarray], shift: float, below: float
+                      ) -> dict[str, np.ndarray]:
+    """``raw`` with the hip flexion (each leg) measured from where a standing hip joint lies.
+
+    :func:`kinematics.hip_flexion_from_joint`: the hips moved ``shift`` trunk lengths
+    towards the back and ``below`` thigh lengths down the trunk's axis. Needs the
+    :data:`LEG_FRAME` series (2-D side views); elsewhere, and with both 0, ``raw`` as it is.
+    Knee flexion stays as measured.
+    """
+    if not shift and not below:
+        return raw
+    out = dict(raw)
+    for suffix in ("", "_other"):
+        leg = _leg_frame(raw, suffix)
+        if leg is None or "hip_flexion" + suffix not in raw:
+            continue
+        hip = k.hip_flexion_from_joint(leg, shift, below)
+        hip = np.where(np.isfinite(hip), hip, raw["hip_flexion" + suffix])
+        hip = np.where(np.isfinite(raw["hip_flexion" + suffix]), hip, np.nan)
+        out["hip_flexion" + suffix], out["hip_extension" + suffix] = hip, -hip
     return out
 
 
@@ -552,6 +584,15 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
         # start pose is then the knee's own, and no longer subtracted as a constant).
         cal.hip_shift = straight_leg_hip_shift(raw, window, tracking.lying_straight_knee_deg)
         raw = with_hip_shift(raw, cal.hip_shift)
+    elif spec.calibrate and spec.posture == "standing" and tracking.standing_hip_below > 0:
+        # Standing: the hip landmark's misplacement is a position, not an angle (see
+        # Tracking.standing_hip_below): its part in front of the leg's line the start
+        # shows; the part above the joint, which a straight leg hides, the model's own.
+        shift = straight_leg_hip_shift(raw, window, STANDING_STRAIGHT_KNEE_DEG)
+        if abs(shift) > tracking.standing_max_hip_shift:
+            shift = 0.0
+        cal.standing_hip = (shift, tracking.standing_hip_below)
+        raw = with_standing_hip(raw, *cal.standing_hip)
     cal.surface_dir = (start("trunk_dx"), start("trunk_dy"))
     for leg in ("", "_other"):
         cal.heel_rest[leg] = (start("heel_x" + leg), start("heel_y" + leg))
@@ -651,7 +692,7 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
     picture: from the front the model's 3-D knee misses much of a bend, and the
     picture shows a bend across the line of sight.
     """
-    raw = with_hip_shift(raw, cal.hip_shift)
+    raw = with_standing_hip(with_hip_shift(raw, cal.hip_shift), *cal.standing_hip)
     out = {n: v - cal.offsets.get(n, 0.0) for n, v in raw.items()}
     out["trunk_lean_side"] = np.abs(out["trunk_lean_side_signed"])
     for suffix in ("", "_other"):

@@ -178,6 +178,8 @@ class Tracking:
     end_moving_s: float = 0.0
     lying_straight_knee_deg: float = 0.0
     lying_max_hip_shift: float = 0.0
+    standing_hip_below: float = 0.0
+    standing_max_hip_shift: float = 0.0
     world_pitch_gain: float = 0.0
     world_pitch_offset_deg: float = 0.0
     camera_toe_level: float = 0.0

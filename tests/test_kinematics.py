@@ -459,3 +459,31 @@ def test_knee_bend_read_from_the_shank_drawn_by_a_camera_above(elevation):
     # bend reads past the leaflet's 25°.
     assert level[0.0] == pytest.approx(0.0, abs=0.1)
     assert (level[15.0] > 25.0) == (elevation >= 25.0)
+
+
+@pytest.mark.parametrize("flexion", [0.0, 45.0, 95.0])
+def test_hip_flexion_from_a_joint_behind_and_below_the_landmark(flexion):
+    # A standing body side-on (trunk 1.0, thigh 0.9 trunk lengths, facing -x): the
+    # model's hip landmarks sit 0.05 trunk lengths in front of the joints and 0.1 thigh
+    # lengths above them (along the trunk). Standing, only the part in front shows (as
+    # an angle); with the thigh raised the part above turns it short. Measured from the
+    # joint placed back there, the hip reads its angle at every flexion.
+    a = np.radians(flexion)
+    joint = np.array([0.0, 1.0])
+    knee = joint + 0.9 * np.array([-np.sin(a), np.cos(a)])
+    landmark = joint + np.array([-0.05, -0.09])   # in front (-x) and above (-y)
+    xy = np.zeros((33, 2))
+    xy[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER]] = (0.0, 0.0)   # the trunk upright over the joint
+    xy[[L.LEFT_HIP, L.RIGHT_HIP]] = landmark
+    xy[L.LEFT_KNEE] = knee
+    xy[L.LEFT_ANKLE] = knee + (0.0, 0.9)
+    s = 1.0   # facing -x
+    leg = k.leg_in_trunk_frame(xy, "left", s)
+    trunk = float(np.linalg.norm(k.trunk_axis(xy)))
+    thigh_len = float(np.linalg.norm(knee - landmark)) / trunk
+    read = float(k.hip_flexion_deg(xy, "left", s))
+    fixed = float(k.hip_flexion_from_joint(leg, 0.05 / trunk, 0.09 / trunk / thigh_len))
+    assert float(k.hip_flexion_from_joint(leg, 0.0, 0.0)) == pytest.approx(read)
+    assert fixed == pytest.approx(flexion, abs=1.0)
+    if flexion > 90:
+        assert read < flexion - 5.0   # the landmark read it short

@@ -700,6 +700,28 @@ def test_small_squat_filmed_side_on_is_an_incomplete_attempt(tmp_path, azimuth):
     assert res.reps[1].faults == []
 
 
+def test_slim_squat_past_90_degrees_filmed_side_on_is_flagged(tmp_path):
+    # Side-on the model's hip landmark sits off the joint, in front of it and above it in
+    # a body-dependent mix; a slim body's mostly above, where a straight leg hides it
+    # and a bent thigh turns ~6° short. Calibrated as an angle, this 95° squat's hip read
+    # 90° and the limit (90°) was missed. Measured from the joint placed behind the
+    # landmark (as the start's straight leg shows) and below it, the hip reads within
+    # a few degrees and the rep is flagged; the 57° squat after it stays clean.
+    from formcheck.synth.clip import ClipSpec
+
+    spec = ClipSpec("mini_squat", "right", "side", reps=2, seed=9013,
+                    faults="1:hip_flexion_limit", body="slim_female", azimuth_deg=-10.7,
+                    distance_m=3.05, elevation_deg=1.7, frame_wh=(640, 360), fit_frame=True,
+                    tempo=1.2, room_seed=9013, fps=10, msaa=0, preset="ultrafast")
+    res = _rendered_and_analysed(tmp_path, spec)
+    truth = json.loads((tmp_path / "clip.truth.json").read_text())
+    assert res.view == "side" and res.rep_count == 2
+    assert [r.faults for r in res.reps] == [["hip_flexion_limit"], []]
+    deep = (res.track.t >= res.reps[0].start_s) & (res.track.t <= res.reps[0].end_s)
+    true = truth["reps"][0]["peaks"]["hip_flexion_deg"]["max"]
+    assert np.nanmax(res.measures["hip_flexion"][deep]) == pytest.approx(true, abs=4.0)
+
+
 def spec_start(exercise: str) -> float:
     from formcheck.protocol import default_programme
 
