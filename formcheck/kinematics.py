@@ -21,7 +21,9 @@ Conventions (0° = standing straight, the anatomical position):
   does (leaning back or bending forward changes hip flexion, not this).
 * ``bridge_line_deg``: 180° minus the shoulder–hip–knee angle; 0 = in line.
 * ``heel_rise``: how far the heel rose off the line it slides along (lying: from
-  its resting place along the trunk), in shank lengths (knee–ankle distance).
+  its resting place along the trunk), in shank lengths (knee–ankle distance); a heel
+  drawn nearer the knee than with the leg straight is first put back out along the
+  shank (``heel_out_to_reach``).
 * ``foot_pitch_deg``: the foot's tilt (heel → toe) below the horizontal; heel
   up = positive.
 """
@@ -404,16 +406,40 @@ def above_line(p: np.ndarray, origin: np.ndarray, toward: np.ndarray) -> np.ndar
     return np.sum((p - origin) * n, axis=-1) / np.where(length > 0, length, np.nan)
 
 
-def heel_rise(heel: np.ndarray, shank: np.ndarray, rest_heel: np.ndarray, along: np.ndarray
-              ) -> np.ndarray:
+def heel_rise(heel: np.ndarray, shank: np.ndarray, rest_heel: np.ndarray, along: np.ndarray,
+              knee: np.ndarray | None = None, reach: float = float("nan")) -> np.ndarray:
     """Heel ``(..., 2)`` height off the line through its resting place along ``along``.
 
     In lengths of the ``shank`` ``(...,)`` (:func:`shank_length`). Lying, the heel
     slides along the surface, and the trunk lies along it too: with ``along`` the
     trunk's axis in the picture, the heel reads 0 while it slides, however the camera
     looks down on the bed, and only a heel lifted off the surface leaves the line.
+    With the ``knee`` ``(..., 2)`` and ``reach``, the heel's distance from the knee in
+    the picture with the leg straight: a heel drawn nearer the knee than that is
+    first put back out along the knee → heel line to it (:func:`heel_out_to_reach`).
     """
+    if knee is not None:
+        heel = heel_out_to_reach(heel, knee, reach)
     return above_line(heel, rest_heel, rest_heel + along) / np.maximum(shank, 1e-9)
+
+
+def heel_out_to_reach(heel: np.ndarray, knee: np.ndarray, reach: float) -> np.ndarray:
+    """``heel`` ``(..., 2)`` moved out along the line from ``knee`` to at least ``reach``.
+
+    The pose model draws the heel of a deeply bent leg nearer the knee than it is:
+    with the knee bent 90-120° in a heel slide, the knee–heel distance in the picture
+    reads 0.74-0.95 of the straight leg's where the knee–ankle distance of the joints
+    shows 0.93-1.07 (renders, side-on to 35° towards the feet; 37 clips). The shank
+    then stands steeply, so a heel pulled up it reads as a heel lifted off the surface
+    (up to 0.14 shank lengths).
+    The line's direction is kept, only its length is restored; a heel farther out
+    (seen from the head's side, the steep shank is foreshortened less than the lying
+    one) stays where it is, as it does with ``reach`` NaN.
+    """
+    v = np.asarray(heel, float) - knee
+    d = np.linalg.norm(v, axis=-1)
+    scale = np.fmax(d, reach) / np.where(d > 0, d, np.nan)
+    return knee + v * np.where(np.isfinite(scale), scale, 1.0)[..., None]
 
 
 def foot_pitch_deg(xy: np.ndarray, side: str) -> np.ndarray:

@@ -213,7 +213,8 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
     behind the trunk line in the picture, for timing), ``hip_extension_leg`` (the hip's
     extension read from that line, the knee's bend taken out), ``trunk_lean_forward``,
     ``trunk_lean_back``,
-    ``trunk_lean_side_signed``, ``heel_x``, ``heel_y``, ``shank``, ``hip_ankle`` (the
+    ``trunk_lean_side_signed``, ``heel_x``, ``heel_y``, ``knee_x``, ``knee_y`` (both
+    gated like the heel), ``shank``, ``hip_ankle`` (the
     hip–ankle distance in the picture), ``shank_thigh``, ``shank_shank`` (the shank's
     length in the picture over the thigh's and over the other leg's shank),
     ``toe_below_ankle`` (:func:`kinematics.toe_below_ankle`), ``foot_pitch``,
@@ -269,6 +270,9 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
         heel = xy[..., side_landmark(leg, "heel"), :]
         out["heel_x" + suffix] = g("heel", heel[..., 0])
         out["heel_y" + suffix] = g("heel", heel[..., 1])
+        knee_xy = xy[..., side_landmark(leg, "knee"), :]
+        out["knee_x" + suffix] = g("heel", knee_xy[..., 0])
+        out["knee_y" + suffix] = g("heel", knee_xy[..., 1])
         shank = k.shank_length(xy, leg)
         out["shank" + suffix] = g("heel", shank)
         out["hip_ankle" + suffix] = g("knee_flexion", k.hip_ankle_distance(xy, leg))
@@ -363,7 +367,10 @@ class Calibration:
         heel_rest: the heel's resting place in the picture ``(x, y)`` per leg key
             ``""`` / ``"_other"``; ``surface_dir`` the trunk's axis at rest. Lying,
             the trunk lies along the surface, so ``heel_rise`` is the heel's height
-            off the line through its resting place along that axis.
+            off the line through its resting place along that axis; ``heel_reach`` per
+            leg key the heel's distance from the knee there (the leg straight), to
+            which a heel drawn nearer the knee is put back out
+            (:func:`kinematics.heel_out_to_reach`).
         hip_flexion_rest: resting (most flexed) hip flexion per leg key, the
             reference of ``hip_lift``.
         applied: whether a still neutral start pose calibrated all angles.
@@ -395,6 +402,7 @@ class Calibration:
     offsets: dict[str, float] = field(default_factory=dict)
     heel_rest: dict[str, tuple[float, float]] = field(default_factory=dict)
     surface_dir: tuple[float, float] = (float("nan"), float("nan"))
+    heel_reach: dict[str, float] = field(default_factory=dict)
     hip_flexion_rest: dict[str, float] = field(default_factory=dict)
     applied: bool = False
     knee_flexion_start: float = float("nan")
@@ -596,6 +604,11 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
     cal.surface_dir = (start("trunk_dx"), start("trunk_dy"))
     for leg in ("", "_other"):
         cal.heel_rest[leg] = (start("heel_x" + leg), start("heel_y" + leg))
+        if "knee_x" + leg in raw:
+            reach = np.hypot(raw["heel_x" + leg] - raw["knee_x" + leg],
+                             raw["heel_y" + leg] - raw["knee_y" + leg])[window]
+            reach = reach[np.isfinite(reach)]
+            cal.heel_reach[leg] = float(np.median(reach)) if reach.size else np.nan
         hip = raw["hip_flexion" + leg]
         hip = hip[np.isfinite(hip)]
         cal.hip_flexion_rest[leg] = float(np.percentile(hip, 97)) if hip.size else np.nan
@@ -697,9 +710,11 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
     out["trunk_lean_side"] = np.abs(out["trunk_lean_side_signed"])
     for suffix in ("", "_other"):
         heel = np.stack([raw["heel_x" + suffix], raw["heel_y" + suffix]], axis=-1)
+        knee = np.stack([raw["knee_x" + suffix], raw["knee_y" + suffix]], axis=-1) \
+            if "knee_x" + suffix in raw else None
         out["heel_rise" + suffix] = k.heel_rise(
             heel, raw["shank" + suffix], np.array(cal.heel_rest.get(suffix, (np.nan, np.nan))),
-            np.array(cal.surface_dir))
+            np.array(cal.surface_dir), knee, cal.heel_reach.get(suffix, np.nan))
         out["hip_lift" + suffix] = cal.hip_flexion_rest.get(suffix, np.nan) - raw[
             "hip_flexion" + suffix]
         if "hip_ankle" + suffix in raw:

@@ -131,6 +131,23 @@ def test_bridge_line_and_heel_rise():
     assert on == pytest.approx(0, abs=1e-9) and up == pytest.approx(9)
 
 
+def test_heel_drawn_up_the_shank_is_put_back_out_to_its_reach():
+    # Lying, the knee bent: the shank stands 60° off the surface (image y down).
+    knee = np.array([100.0, -40.0 * np.sin(np.radians(60))])
+    on_surface = knee + 40.0 * np.array([np.cos(np.radians(60)), np.sin(np.radians(60))])
+    pulled_up = knee + 0.8 * (on_surface - knee)  # drawn nearer the knee, 0.8 of the way
+    rest_heel, along = np.array([140.0, 0.0]), np.array([-1.0, 0.0])
+    assert k.heel_rise(pulled_up, 40.0, rest_heel, along) == pytest.approx(
+        0.2 * np.sin(np.radians(60)))
+    assert k.heel_rise(pulled_up, 40.0, rest_heel, along, knee, 40.0) == pytest.approx(0, abs=1e-9)
+    # A heel farther out keeps its place, and so does any heel without a reach.
+    lifted = knee + 40.0 * np.array([np.cos(np.radians(30)), np.sin(np.radians(30))])
+    assert np.allclose(k.heel_out_to_reach(lifted, knee, 30.0), lifted)
+    assert np.allclose(k.heel_out_to_reach(pulled_up, knee, np.nan), pulled_up)
+    assert k.heel_rise(lifted, 40.0, rest_heel, along, knee, 40.0) == pytest.approx(
+        (40.0 * np.sin(np.radians(60)) - 40.0 * np.sin(np.radians(30))) / 40.0)
+
+
 def test_vectorised_over_sequences():
     seq = np.stack([standing_side(1)] * 5)
     seq[2, L.LEFT_KNEE] = (45, 50)  # thigh horizontal: 90°
