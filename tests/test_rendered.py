@@ -736,6 +736,25 @@ def test_slim_squat_past_90_degrees_filmed_side_on_is_flagged(tmp_path):
     assert np.nanmax(res.measures["hip_flexion"][deep]) == pytest.approx(true, abs=4.0)
 
 
+def test_heavier_squat_just_under_90_degrees_is_not_flagged_and_past_it_is(tmp_path):
+    # The other side of the standing hip's joint placement: calibrated as an angle, a
+    # heavier body's hip read 1-2° over the truth at the bottom of a squat (its landmark
+    # lies far in front of the joint standing), and an 89° squat was flagged past 90°.
+    # Measured from the joint, it reads within a degree and only the 100° squat is.
+    from formcheck.synth.clip import ClipSpec
+
+    spec = ClipSpec("mini_squat", "right", "side", reps=2, seed=501,
+                    faults="1:hip_flexion_limit,2:hip_flexion_limit", body="heavier",
+                    azimuth_deg=0.0, elevation_deg=3.0, frame_wh=(640, 480), fit_frame=True,
+                    room_seed=701, fps=10, msaa=0, preset="ultrafast", rep_scale=(0.89, 1.0))
+    res = _rendered_and_analysed(tmp_path, spec)
+    truth = json.loads((tmp_path / "clip.truth.json").read_text())
+    peaks = [r["peaks"]["hip_flexion_deg"]["max"] for r in truth["reps"]]
+    assert peaks[0] < 90 < peaks[1]
+    assert res.view == "side" and res.rep_count == 2
+    assert [r.faults for r in res.reps] == [[], ["hip_flexion_limit"]]
+
+
 def spec_start(exercise: str) -> float:
     from formcheck.protocol import default_programme
 

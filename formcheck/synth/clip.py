@@ -68,7 +68,9 @@ class ClipSpec:
     ``render_max_side`` renders larger frames at most this big and scales them up to
     ``frame_wh`` (cheaper; the pose model sees ~640 px frames anyway); ``fps`` is the
     frame rate;
-    ``msaa`` the GL renderer's anti-aliasing samples (0 = none, about twice as fast).
+    ``msaa`` the GL renderer's anti-aliasing samples (0 = none, about twice as fast);
+    ``rep_scale``, one per rep, sets each movement's size exactly as a share of its
+    planned size (no amplitude jitter; e.g. a squat past 90° made to peak at 86°).
     """
 
     exercise: str
@@ -96,12 +98,13 @@ class ClipSpec:
     render_max_side: int | None = None
     fps: int = FPS
     msaa: int = 4
+    rep_scale: tuple[float, ...] = ()
 
     def variation(self) -> dict:
         """The randomised settings that differ from the defaults (empty for a plain clip)."""
         base = ClipSpec(self.exercise)
         keys = ("elevation_deg", "frame_wh", "fit_frame", "sway_deg", "tremor_deg", "tempo",
-                "trunk_back_deg", "room_seed")
+                "trunk_back_deg", "room_seed", "rep_scale")
         return {k: getattr(self, k) for k in keys if getattr(self, k) != getattr(base, k)}
 
 
@@ -136,6 +139,12 @@ def pose_frames(spec: ClipSpec) -> tuple[ClipFrames, object]:
     side = {"left": "l", "right": "r"}[spec.side]
     timeline = plan_timeline(spec.exercise, spec.reps, parse_faults(spec.faults), rng,
                              tempo=spec.tempo, trunk_back_deg=spec.trunk_back_deg)
+    if spec.rep_scale:
+        if len(spec.rep_scale) != spec.reps:
+            raise ValueError(f"rep_scale needs one size per rep ({spec.reps})")
+        timeline = replace(timeline, reps=tuple(
+            replace(r, scale=r.scale * k, amplitude_jitter=1.0)
+            for r, k in zip(timeline.reps, spec.rep_scale, strict=True)))
     n = int(round(timeline.duration_s * spec.fps))
     t = np.arange(n) / spec.fps
     build = BUILDERS[spec.exercise]
