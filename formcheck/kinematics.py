@@ -35,6 +35,7 @@ from collections import deque
 
 import numpy as np
 
+from .filters import length_jitter
 from .pose import Landmark as L
 from .pose import side_landmark
 
@@ -608,6 +609,12 @@ LEG_PAIRS = tuple((int(L[f"LEFT_{n}"]), int(L[f"RIGHT_{n}"]))
                   for n in ("HIP", "KNEE", "ANKLE", "HEEL", "FOOT_INDEX"))
 #: Knee and ankle of each leg, ``(leg, joint)``: what tells the two legs apart.
 KNEE_ANKLE = np.array([[L.LEFT_KNEE, L.LEFT_ANKLE], [L.RIGHT_KNEE, L.RIGHT_ANKLE]])
+#: Segments whose lengths show the noise of the points :class:`PlantedLegs` reads (trunk
+#: sides, thighs, shanks; see :func:`~formcheck.filters.length_jitter`). Not the hips'
+#: width: side-on it is short, and a length shorter than the noise jitters less than it.
+NOISE_SEGMENTS = ((L.LEFT_SHOULDER, L.LEFT_HIP), (L.RIGHT_SHOULDER, L.RIGHT_HIP),
+                  (L.LEFT_HIP, L.LEFT_KNEE), (L.RIGHT_HIP, L.RIGHT_KNEE),
+                  (L.LEFT_KNEE, L.LEFT_ANKLE), (L.RIGHT_KNEE, L.RIGHT_ANKLE))
 
 
 def _trunk_scale(xy: np.ndarray) -> float | None:
@@ -784,15 +791,27 @@ class PlantedLegs:
     leg whose foot leaves the floor next. Lifts with no
     frame with both feet down between them (hopping, running high knees) would be taken
     for one: those are not done from a still, upright rest, where this starts.
+
+    Those margins are for a steady pose model. A noisy one (a webcam in dim light) moves a
+    standing leg's knee and ankle, read from the hips in trunk lengths, by far more: its
+    noise is read from the last ``noise_frames`` frames (:meth:`_height_noise`, from how
+    the trunk's, thighs' and shanks' lengths jitter), and a leg has moved, a foot is
+    clearly off the floor, only beyond four such noises too; which leg rose is told only
+    when it is that much farther from rest than the other (after a lift put down: its foot
+    clearly off the floor or that much higher than the other). Otherwise a noisy frame at a
+    lift's start could show the standing leg leaving first, and the raised leg be given
+    its label for the whole lift.
     """
 
     def __init__(self, together: float = 0.15, moved: float = 0.3, held: float = 2 / 3,
                  floor: float = 0.1, upright: float = 25.0, rest_frames: int = 30,
-                 gap_frames: int = 300) -> None:
+                 gap_frames: int = 300, noise_frames: int = 20) -> None:
         self.together, self.moved = together, moved
         self.held, self.floor, self.upright = held, floor, upright
         self._gaps: deque[float] = deque(maxlen=gap_frames)
         self._rest: deque[np.ndarray] = deque(maxlen=rest_frames)
+        self._recent: deque[np.ndarray] = deque(maxlen=noise_frames)  # for the noise
+        self.noise = 0.0       # the noise of a foot's height from the hips (trunk lengths)
         self._mover: int | None = None   # the label (0 left, 1 right) of the leg that rose
         self._peak = 0.0       # how far the leg rose (knee plus ankle from rest)
         self._lifted = False   # a foot has left the floor in the lift under way
@@ -802,6 +821,22 @@ class PlantedLegs:
         """Forget the lift under way (the places at rest are kept)."""
         self._mover, self._down = None, False
 
+    def _height_noise(self, height: float, trunk: float) -> float:
+        """The noise of a foot's height ``height`` trunk lengths below the hips, in trunk lengths.
+
+        Read from the recent frames (:func:`~formcheck.filters.length_jitter`: ``s`` on each
+        landmark coordinate); 0 until there are ``noise_frames`` of them. The height is the
+        ankle's less the hips' midpoint's, over the trunk's length (mid-shoulder to mid-hip),
+        so it carries all three's noise: ``s / trunk * sqrt(1 + h**2 / 2 + (1 + h)**2 / 2)``
+        (about twice ``s / trunk`` at 1.2 trunk lengths below the hips).
+        """
+        if len(self._recent) < (self._recent.maxlen or 0):
+            return 0.0
+        s = length_jitter(np.array(self._recent), NOISE_SEGMENTS)
+        if not math.isfinite(s):
+            return 0.0
+        return s / trunk * math.sqrt(1 + height ** 2 / 2 + (1 + height) ** 2 / 2)
+
     def update(self, xy: np.ndarray) -> bool:
         """Whether the legs of this frame ``(33, 2)`` are to be swapped."""
         hip = mid_hip(xy)
@@ -810,14 +845,21 @@ class PlantedLegs:
         if not np.isfinite(pos).all():
             self.reset()
             return False
+        self._recent.append(xy)
         gap = float(np.linalg.norm(pos[0] - pos[1], axis=-1).sum())
         self._gaps.append(gap)
-        d = None
+        d, moved, floor = None, self.moved, self.floor
+        raise_ = 2 * floor
         if self._rest:
             rest = np.median(np.array(self._rest), axis=0)  # (leg, joint, 2)
             # How far each leg is from rest: from the nearer of the two legs' rest places.
             d = np.minimum(*(np.linalg.norm(pos - r, axis=-1).sum(axis=-1) for r in rest))
-        active = d is not None and float(d.max()) > self.moved
+            self.noise = self._height_noise(float(rest[:, 1, 1].mean()), trunk)
+            # A foot seldom reads four noises above its height at rest while on the floor,
+            # and a leg at rest, knee plus ankle, seldom four from its rest place (two on
+            # average): clearly off the floor and moved only beyond that too.
+            raise_, moved = max(2 * floor, 4.0 * self.noise), max(moved, 4.0 * self.noise)
+        active = d is not None and float(d.max()) > moved
         if not active:
             self._mover, self._down = None, False
             thigh, shank = pos[:, 0], pos[:, 1] - pos[:, 0]
@@ -829,9 +871,12 @@ class PlantedLegs:
             return False
         assert d is not None
         # Both feet on the floor (ankles within ``floor`` of their height at rest)?
-        grounded = bool(np.all(pos[:, 1, 1] > rest[:, 1, 1].mean() - self.floor))
-        # ... and clearly off it: twice as high (the model's jitter lifts no foot)
-        raised = bool(np.any(pos[:, 1, 1] < rest[:, 1, 1].mean() - 2 * self.floor))
+        grounded = bool(np.all(pos[:, 1, 1] > rest[:, 1, 1].mean() - floor))
+        # ... and clearly off it: twice as high, and beyond the noise (the model's jitter
+        # lifts no foot). (A lift ends at the first frame with both feet read on the
+        # floor: under noise that comes as soon as the foot is down, and a margin widened
+        # for it would only let a shallow lift's raised foot read as put down.)
+        raised = bool(np.any(pos[:, 1, 1] < rest[:, 1, 1].mean() - raise_))
         far, hi = int(np.argmax(d)), float(d.max())
         if self._mover is not None and self._lifted and grounded:
             # The raised leg was put down: the next lift starts when a foot leaves the
@@ -841,8 +886,14 @@ class PlantedLegs:
         if self._mover is None:
             if self._down and grounded:
                 return False
-            if self._down:  # after a lift put down: the leg whose foot left the floor
+            if self._down:  # after a lift put down: the leg whose foot left the floor,
                 far = int(np.argmin(pos[:, 1, 1]))
+                # told once clearly off the floor or higher than the other beyond the noise
+                told = raised or float(np.ptp(pos[:, 1, 1])) > 4.0 * self.noise
+            else:  # the leg that left its rest place, farther than the other beyond the noise
+                told = hi - float(d.min()) > 4.0 * self.noise
+            if not told:
+                return False
             self._mover, self._peak, self._lifted, self._down = far, hi, raised, False
             return False
         self._peak = max(self._peak, hi)
