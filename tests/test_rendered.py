@@ -605,6 +605,26 @@ def test_held_knee_lift_leaning_back_side_on_is_one_rep_while_the_model_trades_a
 
 
 
+def test_held_knee_lift_filmed_obliquely_is_one_rep_while_the_model_trades_and_drops_it(
+        tmp_path):
+    # 17° off side-on, a 90° knee lift held 3 s: the pose model handed the raised knee to
+    # the standing leg's label for 0.2-0.3 s twice, and for seconds drew the standing knee
+    # part-way up towards the raised one (both read ~30°), its foot where it stood. From
+    # the hips the standing leg did not stay near its rest place, so the bout was not taken
+    # as one leg planted and the trades split it; and two-frame dips under the target (the
+    # raised knee drawn part-way down, above the return level) kept the lift from counting
+    # as held, so one frame read low ended it. It read as three reps (hold_too_short,
+    # too_fast). The standing foot stays where it stood in the picture, and a held knee
+    # drawn part-way down is still held.
+    from formcheck.synth.randomised import random_set
+
+    spec = random_set(8888)["r27_hip_flexion_oblique_az17_elm1_640x480_right"]
+    res = _rendered_and_analysed(tmp_path, spec)
+    assert [(r.completed, r.faults) for r in res.reps] == [
+        (True, ["trunk_lean"]), (True, ["trunk_lean"]), (True, [])], [
+        (r.start_s, r.end_s, r.faults) for r in res.reps]
+
+
 def test_live_held_knee_lift_leaning_back_side_on_is_one_rep_while_the_model_trades_legs(
         tmp_path):
     # The same render streamed to the live engine: label continuity followed the model's
