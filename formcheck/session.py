@@ -91,7 +91,9 @@ class RepCounter:
     rest for twice ``min_return_s``): a hold near ``start`` dips under the return
     level on noise. The time at the target is one stretch across dips under it
     shorter than ``min_return_s``, and across those up to ``sag_s`` that stay above
-    the return level.
+    the return level. Any other cycle (with ``min_return_s``) ends at its second
+    sample back unless the other leg is up (above the return level) at the first:
+    one sample back with both legs down is a frame the pose model drew wrong.
     The return level rises with the cycle's peak (``return_fraction`` of the
     excursion beyond the target): a deep rep whose next one starts before the
     person is fully back up still ends. :attr:`first` is the cycle's first
@@ -113,6 +115,7 @@ class RepCounter:
         self.sag_s = max(sag_s, min_return_s)
         self.margin = 0.0
         self._back_since = math.nan
+        self._back_n = 0  # samples back under the return level since it came back
         self._stretch_t = math.nan
         self._at_target_t = math.nan
         self._came_down = False  # back under the return level since last at the target
@@ -130,14 +133,16 @@ class RepCounter:
         self.first = math.nan
         self._trough = math.inf
 
-    def update(self, t: float, v: float, also: float = math.nan) -> str | None:
+    def update(self, t: float, v: float, also: float = math.nan,
+               other: float = math.nan) -> str | None:
         """Feed one sample; NaN samples are ignored.
 
         ``also``: a second reading of the same movement (NaN: none) that starts an
         attempt and keeps it going as the signal does, where the model reads the
         signal short near its rest (a squat's knees) and this one true; whether the
         target was reached, and the peak, stay the signal's, and a rep that reached
-        its target ends on the signal alone.
+        its target ends on the signal alone. ``other``: the other leg's reading (NaN:
+        none), which tells a sample back from a frame misread (see the class).
         """
         if not math.isfinite(v):
             return None
@@ -179,7 +184,8 @@ class RepCounter:
             self._back_since = math.nan
             return None
         if not math.isfinite(self._back_since):
-            self._back_since = t
+            self._back_since, self._back_n = t, 0
+        self._back_n += 1
         self._came_down = True
         # Held: at the target (an attempt short of it: up from rest) for a while, up to
         # the moment it left it (a quick rep's way down, sampled sparsely, is no hold
@@ -192,6 +198,11 @@ class RepCounter:
         held = stretch >= self.min_return_s * 2
         if held and t - self._back_since < self.min_return_s:
             return None  # a held pose back only for a moment: a frame or two misread
+        if self.min_return_s > 0 and self._back_n < 2 and not other > self.ret:
+            # One sample back, the other leg not up either: a frame the model drew wrong
+            # (side-on, a leg held back drawn with its knee in front of the hip, or both
+            # legs together). Alternating quick lifts raise the other leg meanwhile.
+            return None
         end, self._back_since = self._back_since, math.nan
         self.active = False
         self.last = (self.onset, end, self.peak, self.reached)
@@ -681,7 +692,9 @@ class ExerciseSession:
             for c in (self.counter, self.other):
                 if not c.active:
                     c.margin = margin
-        state = self.counter.update(t, v, self._start_also(v, values))
+        other = values.get(self.spec.signal + "_other", math.nan) \
+            if self.spec.legs == "operated" else math.nan
+        state = self.counter.update(t, v, self._start_also(v, values), other)
         if state == "started":
             # The rep's samples start with the rest before it.
             self._rep_t = [a for a, _, _ in self._recent]
