@@ -910,8 +910,8 @@ LEG_POINTS = np.array([[L.LEFT_KNEE, L.LEFT_ANKLE, L.LEFT_HEEL, L.LEFT_FOOT_INDE
 
 def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, moved: float = 0.3,
                       planted: float = 0.2, rest_s: float = 3.0, known: float = 0.5,
-                      apart: float = 0.1, share: float = 0.6, settled: float = 0.25
-                      ) -> np.ndarray:
+                      apart: float = 0.1, share: float = 0.6, settled: float = 0.25,
+                      foot_still: float = 0.1) -> np.ndarray:
     """Swaps ``(T,)`` that keep one leg's identity through each one-legged movement.
 
     In an exercise where one leg moves while the other stays planted, the pose
@@ -929,6 +929,18 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     with the standing leg drawn part-way to the raised one): a frame whose legs are drawn
     nearer each other than either is to its rest place cannot show a planted leg either
     way, and the share is taken over the frames that can (at least half the bout's).
+    A bout whose standing leg does not stay near its rest place from the hips may still
+    show it in the picture: a foot on the floor stays where it stood whatever the pelvis
+    and the model's knee do (renders: a knee lift held 17° off side-on, the model drew the
+    standing knee part-way up towards the raised one for seconds, its foot where it stood;
+    a leg stepped back and held, the hips move forward over the standing foot and its knee
+    reads 0.45 trunk lengths from rest beside the moving leg's 0.6; the standing foot's
+    points lay a median 0.04-0.08 from their rest places, the moving foot's 0.6). So a bout
+    also counts when, in ``share`` of the frames that can show it, one foot (ankle, heel
+    and toe) lies within ``foot_still`` trunk lengths (mean over those points) of where a
+    foot stood in the picture at rest around the bout (or within ``settled`` of the other
+    foot's distance); the moving leg is then the one whose foot moved. A handheld camera
+    moves both feet in the picture: such bouts are left as before.
 
     Which leg moved is told by the one that did not: the planted leg stands where
     it stood before and after the bout (:func:`planted_leg`; where it stands is read in
@@ -964,6 +976,7 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     ok = np.isfinite(d).all(axis=1)
     active = ok & (d.max(axis=1, initial=0.0, where=ok[:, None]) > moved)
     points = xy[:, LEG_POINTS] / trunk  # (T, leg, point, 2): where each leg stands
+    feet = points[:, :, 1:]  # ankle, heel and toe: a foot on the floor stays put
     placed = points - hip[:, None, None, :] / trunk  # the same, from the hips
     i = 0
     while i < n:
@@ -974,15 +987,24 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
         while j < n and (active[j] or not ok[j]):
             j += 1
         bout = np.arange(i, j)[ok[i:j]]
+        near = rest_frames & ~active & (((t >= t[i] - rest_s) & (t < t[i]))
+                                        | ((t > t[j - 1]) & (t <= t[j - 1] + rest_s)))
         lo, hi = d[bout].min(axis=1), d[bout].max(axis=1)
         stands = (lo < planted) | (lo < settled * hi)
         # Legs drawn nearer each other than either is to its rest place show no planted
         # leg either way: both knees drawn between the legs, or legs crossing mid-way.
         shows = gap[bout] >= lo
+        moved_by = d[bout]
+        if not (2 * shows.sum() >= bout.size > 0 and np.mean(stands[shows]) >= share) \
+                and foot_still > 0 and near.sum() >= 3:
+            # The feet in the picture: one stays where a foot stood at rest.
+            still = np.nanmedian(feet[near], axis=0)  # (leg, point, 2)
+            moved_by = np.minimum(*(np.linalg.norm(feet[bout] - r, axis=-1).mean(axis=-1)
+                                    for r in still))  # (n, leg)
+            lo, hi = moved_by.min(axis=1), moved_by.max(axis=1)
+            stands = np.isfinite(lo) & ((lo < foot_still) | (lo < settled * hi))
         if 2 * shows.sum() >= bout.size > 0 and np.mean(stands[shows]) >= share:
-            mover = np.argmax(d[bout], axis=1)  # 0 = left label, 1 = right label
-            near = rest_frames & ~active & (((t >= t[i] - rest_s) & (t < t[i]))
-                                            | ((t > t[j - 1]) & (t <= t[j - 1] + rest_s)))
+            mover = np.argmax(moved_by, axis=1)  # 0 = left label, 1 = right label
             # Where it stands: read in the frames that draw it standing.
             seen = stands & shows
             k, leg = bout[seen], 1 - mover[seen]

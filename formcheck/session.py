@@ -89,7 +89,11 @@ class RepCounter:
     held pose misread low for a frame or two is not the end of the rep, while
     quick reps end at once. So does an attempt held short of the target (up from
     rest for twice ``min_return_s``): a hold near ``start`` dips under the return
-    level on noise.
+    level on noise. The time at the target is one stretch across dips under it
+    shorter than ``min_return_s``, and across those up to ``sag_s`` that stay above
+    the return level. Any other cycle (with ``min_return_s``) ends at its second
+    sample back unless the other leg is up (above the return level) at the first:
+    one sample back with both legs down is a frame the pose model drew wrong.
     The return level rises with the cycle's peak (``return_fraction`` of the
     excursion beyond the target): a deep rep whose next one starts before the
     person is fully back up still ends. :attr:`first` is the cycle's first
@@ -103,14 +107,18 @@ class RepCounter:
     """
 
     def __init__(self, start: float, target: float, ret: float,
-                 return_fraction: float = 0.0, min_return_s: float = 0.0) -> None:
+                 return_fraction: float = 0.0, min_return_s: float = 0.0,
+                 sag_s: float = 0.0) -> None:
         self.start, self.target, self.ret = start, target, ret
         self.return_fraction = return_fraction
         self.min_return_s = min_return_s
+        self.sag_s = max(sag_s, min_return_s)
         self.margin = 0.0
         self._back_since = math.nan
+        self._back_n = 0  # samples back under the return level since it came back
         self._stretch_t = math.nan
         self._at_target_t = math.nan
+        self._came_down = False  # back under the return level since last at the target
         self._up_stretch_t = math.nan
         self._up_t = math.nan
         self.active = False
@@ -125,14 +133,16 @@ class RepCounter:
         self.first = math.nan
         self._trough = math.inf
 
-    def update(self, t: float, v: float, also: float = math.nan) -> str | None:
+    def update(self, t: float, v: float, also: float = math.nan,
+               other: float = math.nan) -> str | None:
         """Feed one sample; NaN samples are ignored.
 
         ``also``: a second reading of the same movement (NaN: none) that starts an
         attempt and keeps it going as the signal does, where the model reads the
         signal short near its rest (a squat's knees) and this one true; whether the
         target was reached, and the peak, stay the signal's, and a rep that reached
-        its target ends on the signal alone.
+        its target ends on the signal alone. ``other``: the other leg's reading (NaN:
+        none), which tells a sample back from a frame misread (see the class).
         """
         if not math.isfinite(v):
             return None
@@ -151,6 +161,7 @@ class RepCounter:
                 self.active, self.onset = True, self._last_rest_t
                 self.peak, self.reached = v, v >= target
                 self._stretch_t = self._at_target_t = t
+                self._came_down = False
                 self._up_stretch_t = self._up_t = t
                 self.from_rest, self.first = self._seen_below_start, v
                 return "started"
@@ -161,9 +172,10 @@ class RepCounter:
         if v >= self.target + self.margin and not self.reached:
             self.reached, self._stretch_t = True, t
         if v >= self.target:
-            if t - self._at_target_t >= self.min_return_s:
+            dip = t - self._at_target_t
+            if dip >= self.sag_s or (self._came_down and dip >= self.min_return_s):
                 self._stretch_t = t  # back at the target after a real dip: a new stretch
-            self._at_target_t = t
+            self._at_target_t, self._came_down = t, False
         self.rise = self.peak - self.first
         if a > self.ret + self.return_fraction * max(self.peak - self.target, 0.0):
             if t - self._up_t >= self.min_return_s:
@@ -172,17 +184,25 @@ class RepCounter:
             self._back_since = math.nan
             return None
         if not math.isfinite(self._back_since):
-            self._back_since = t
+            self._back_since, self._back_n = t, 0
+        self._back_n += 1
+        self._came_down = True
         # Held: at the target (an attempt short of it: up from rest) for a while, up to
         # the moment it left it (a quick rep's way down, sampled sparsely, is no hold
         # however long it took), in one stretch (dips under the target shorter than
-        # min_return_s do not break it; after longer ones a pose merged from two quick
-        # lifts is no hold).
+        # min_return_s do not break it, nor ones up to sag_s that stay above the return
+        # level: the pose model draws a held knee part-way down for a few frames at a
+        # time; after longer ones a pose merged from two quick lifts is no hold).
         stretch = (self._at_target_t - self._stretch_t if self.reached
                    else self._up_t - self._up_stretch_t)
         held = stretch >= self.min_return_s * 2
         if held and t - self._back_since < self.min_return_s:
             return None  # a held pose back only for a moment: a frame or two misread
+        if self.min_return_s > 0 and self._back_n < 2 and not other > self.ret:
+            # One sample back, the other leg not up either: a frame the model drew wrong
+            # (side-on, a leg held back drawn with its knee in front of the hip, or both
+            # legs together). Alternating quick lifts raise the other leg meanwhile.
+            return None
         end, self._back_since = self._back_since, math.nan
         self.active = False
         self.last = (self.onset, end, self.peak, self.reached)
@@ -549,7 +569,8 @@ class ExerciseSession:
         self.rules, self.unchecked = checkable_rules(spec, view, settings, self.programme)
         frac = self.tracking.return_fraction
         dwell = self.tracking.hold_min_return_s if spec.hold_s > 0 else 0.0
-        self.counter = RepCounter(spec.start_deg, spec.target_deg, spec.return_deg, frac, dwell)
+        self.counter = RepCounter(spec.start_deg, spec.target_deg, spec.return_deg, frac, dwell,
+                                  spec.hold_envelope_s if dwell else 0.0)
         self.other = RepCounter(spec.start_deg, spec.target_deg, spec.return_deg, frac)
         self.hold = HoldTimer(spec.target_deg - self.tracking.hold_margin_deg,
                               2 * self.tracking.hold_margin_deg, self.tracking.hold_average_s,
@@ -610,6 +631,8 @@ class ExerciseSession:
         self.unchecked = tuple(sorted(set(self.unchecked) | set(unchecked)))
         for c in (self.counter, self.other):
             c.start, c.target, c.ret = spec.start_deg, spec.target_deg, spec.return_deg
+        if self.counter.min_return_s > 0:
+            self.counter.sag_s = max(spec.hold_envelope_s, self.counter.min_return_s)
         self.hold.level = spec.target_deg - self.tracking.hold_margin_deg
         self.faults.rules = self.rules
         self.precautions.rules = tuple(r for r in self.rules if r.approaches)
@@ -669,7 +692,9 @@ class ExerciseSession:
             for c in (self.counter, self.other):
                 if not c.active:
                     c.margin = margin
-        state = self.counter.update(t, v, self._start_also(v, values))
+        other = values.get(self.spec.signal + "_other", math.nan) \
+            if self.spec.legs == "operated" else math.nan
+        state = self.counter.update(t, v, self._start_also(v, values), other)
         if state == "started":
             # The rep's samples start with the rest before it.
             self._rep_t = [a for a, _, _ in self._recent]

@@ -619,6 +619,44 @@ def test_held_knee_lift_leaning_back_side_on_is_one_rep_while_the_model_trades_a
 
 
 
+def test_held_knee_lift_filmed_obliquely_is_one_rep_while_the_model_trades_and_drops_it(
+        tmp_path):
+    # 17° off side-on, a 90° knee lift held 3 s: the pose model handed the raised knee to
+    # the standing leg's label for 0.2-0.3 s twice, and for seconds drew the standing knee
+    # part-way up towards the raised one (both read ~30°), its foot where it stood. From
+    # the hips the standing leg did not stay near its rest place, so the bout was not taken
+    # as one leg planted and the trades split it; and two-frame dips under the target (the
+    # raised knee drawn part-way down, above the return level) kept the lift from counting
+    # as held, so one frame read low ended it. It read as three reps (hold_too_short,
+    # too_fast). The standing foot stays where it stood in the picture, and a held knee
+    # drawn part-way down is still held.
+    from formcheck.synth.randomised import random_set
+
+    spec = random_set(8888)["r27_hip_flexion_oblique_az17_elm1_640x480_right"]
+    res = _rendered_and_analysed(tmp_path, spec)
+    assert [(r.completed, r.faults) for r in res.reps] == [
+        (True, ["trunk_lean"]), (True, ["trunk_lean"]), (True, [])], [
+        (r.start_s, r.end_s, r.faults) for r in res.reps]
+
+
+def test_held_hip_extension_stretch_from_below_the_hips_is_one_rep_while_the_model_slips(
+        tmp_path):
+    # Side-on from 6° below the hips, a leg stepped back and held 8 s: the hips move
+    # forward over the standing foot (its knee reads 0.45 trunk lengths from rest beside
+    # the stepped-back leg's 0.6), so the bout was not taken as one leg planted and the
+    # model's trade of the legs for two frames stood; it also drew the stepped-back knee in
+    # front of the hip, or both legs together, one frame at a time (one sample under the
+    # return level, the other leg at rest too). The hold read as three reps
+    # (hold_too_short, too_fast). The standing foot stays where it stood in the picture,
+    # and one sample back with both legs down is no return.
+    from formcheck.synth.randomised import random_set
+
+    spec = random_set(8888)["r37_hip_extension_stretch_side_az4_elm6_1280x720_left"]
+    res = _rendered_and_analysed(tmp_path, spec)
+    assert [(r.completed, r.faults) for r in res.reps if r.completed] == [(True, [])], [
+        (r.start_s, r.end_s, r.faults) for r in res.reps]
+
+
 def test_live_held_knee_lift_leaning_back_side_on_is_one_rep_while_the_model_trades_legs(
         tmp_path):
     # The same render streamed to the live engine: label continuity followed the model's
