@@ -425,6 +425,17 @@ def _leg_frame(raw: dict[str, np.ndarray], suffix: str,
     return np.stack([raw[n][frames] for n in names], axis=-1).reshape(-1, 2, 2)
 
 
+def _set_hip(out: dict[str, np.ndarray], raw: dict[str, np.ndarray], suffix: str,
+             hip: np.ndarray) -> None:
+    """Put a leg's hip flexion measured anew, and its extension, into ``out``.
+
+    NaN where ``raw``'s was; ``raw``'s where the new one is not known.
+    """
+    was = raw["hip_flexion" + suffix]
+    hip = np.where(np.isfinite(was), np.where(np.isfinite(hip), hip, was), np.nan)
+    out["hip_flexion" + suffix], out["hip_extension" + suffix] = hip, -hip
+
+
 def with_hip_shift(raw: dict[str, np.ndarray], shift: float) -> dict[str, np.ndarray]:
     """``raw`` with hip and knee flexion (each leg) measured with the hips moved ``shift``.
 
@@ -440,9 +451,7 @@ def with_hip_shift(raw: dict[str, np.ndarray], shift: float) -> dict[str, np.nda
         if leg is None or "hip_flexion" + suffix not in raw:
             continue
         hip, knee = k.angles_with_hip_shift(leg, shift)
-        hip = np.where(np.isfinite(hip), hip, raw["hip_flexion" + suffix])
-        hip = np.where(np.isfinite(raw["hip_flexion" + suffix]), hip, np.nan)
-        out["hip_flexion" + suffix], out["hip_extension" + suffix] = hip, -hip
+        _set_hip(out, raw, suffix, hip)
         knee = np.where(np.isfinite(knee), knee, raw["knee_flexion" + suffix])
         out["knee_flexion" + suffix] = np.where(np.isfinite(raw["knee_flexion" + suffix]),
                                                 knee, np.nan)
@@ -465,10 +474,7 @@ def with_standing_hip(raw: dict[str, np.ndarray], shift: float, below: float
         leg = _leg_frame(raw, suffix)
         if leg is None or "hip_flexion" + suffix not in raw:
             continue
-        hip = k.hip_flexion_from_joint(leg, shift, below)
-        hip = np.where(np.isfinite(hip), hip, raw["hip_flexion" + suffix])
-        hip = np.where(np.isfinite(raw["hip_flexion" + suffix]), hip, np.nan)
-        out["hip_flexion" + suffix], out["hip_extension" + suffix] = hip, -hip
+        _set_hip(out, raw, suffix, k.hip_flexion_from_joint(leg, shift, below))
     return out
 
 

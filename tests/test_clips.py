@@ -152,6 +152,32 @@ def test_quick_reps_are_analysed_again_at_a_finer_rate(clips_dir, tmp_path):
     assert squats.rep_count == 8 and finer_rate(squats, tracking) == 0
 
 
+def _live_reps_under_noise(clips_dir, clip: str, side: str) -> tuple[dict, int]:
+    """The clip's case and its live count under a noisy pose model.
+
+    Its most start-like pose held still for 7 s, then the clip; every frame shaken by
+    1 % of the frame, each on its own.
+    """
+    import dataclasses
+
+    from formcheck.live import LiveSession
+    from formcheck.synth.capture import jittered
+
+    case = next(c for c, s in CASES if c["clip"] == clip and s == side)
+    track, _ = tracked(clips_dir, case["clip"])
+    offline = analyze_track(track, case["exercise"], PatientSettings(side), "en")
+    signal = offline.measures[offline.spec.signal]
+    ready = int(np.nanargmin(np.abs(signal) + np.abs(np.gradient(signal))))
+    held = [ready] * 70 + list(range(len(track)))  # 7 s still, then the clip
+    stream = jittered(dataclasses.replace(
+        track, t=np.concatenate([np.arange(70) * 0.1, 7.0 + track.t - track.t[0]]),
+        **{k: getattr(track, k)[held] for k in ("image_xyz", "visibility", "world_xyz",
+                                                 "n_people")}), 0.01)
+    live = LiveSession(case["exercise"], PatientSettings(side), "en", fs_hz=10.0)
+    for i in range(len(stream)):
+        live.process_pose(stream.frame(i), float(stream.t[i]))
+    return case, live.finish().rep_count
+
 @pytest.mark.clips
 def test_live_engine_counts_quick_real_knee_lifts(clips_dir):
     # The live page's engine (causal: no look-ahead for the legs' names, the smoothing or
@@ -173,26 +199,9 @@ def test_live_knee_lifts_under_a_noisy_pose_model_are_not_given_to_the_other_leg
     # clean model, a noisy frame at a lift's start showed the standing leg leaving its rest
     # place first, and the raised leg was then given the standing leg's label: left 1,
     # right 5 for 3. Its margins now follow the noise read from the recent frames.
-    import dataclasses
-
-    from formcheck.live import LiveSession
-    from formcheck.synth.capture import jittered
-
-    case = next(c for c, s in CASES
-                if c["clip"] == "ndnam_banded_knee_drives_oblique.mp4" and s == side)
-    track, _ = tracked(clips_dir, case["clip"])
-    offline = analyze_track(track, case["exercise"], PatientSettings(side), "en")
-    signal = offline.measures[offline.spec.signal]
-    ready = int(np.nanargmin(np.abs(signal) + np.abs(np.gradient(signal))))
-    held = [ready] * 70 + list(range(len(track)))  # 7 s still, then the clip
-    stream = jittered(dataclasses.replace(
-        track, t=np.concatenate([np.arange(70) * 0.1, 7.0 + track.t - track.t[0]]),
-        **{k: getattr(track, k)[held] for k in ("image_xyz", "visibility", "world_xyz",
-                                                 "n_people")}), 0.01)
-    live = LiveSession(case["exercise"], PatientSettings(side), "en", fs_hz=10.0)
-    for i in range(len(stream)):
-        live.process_pose(stream.frame(i), float(stream.t[i]))
-    assert live.finish().rep_count == case["reps"]
+    case, reps = _live_reps_under_noise(clips_dir, "ndnam_banded_knee_drives_oblique.mp4",
+                                        side)
+    assert reps == case["reps"]
 
 
 @pytest.mark.clips
@@ -203,26 +212,8 @@ def test_live_engine_calibrates_a_still_start_under_a_noisy_pose_model(clips_dir
     # calibrated only once its wait ran out, on the resting level of what it had seen
     # (real side leg raises, left leg: 2 for 3). Both are now judged beyond the noise, as
     # the rep counter's start and target are.
-    import dataclasses
-
-    from formcheck.live import LiveSession
-    from formcheck.synth.capture import jittered
-
-    case = next(c for c, side in CASES
-                if c["clip"] == "be23_standing_side_leg_raise.mp4" and side == "left")
-    track, _ = tracked(clips_dir, case["clip"])
-    offline = analyze_track(track, case["exercise"], PatientSettings("left"), "en")
-    signal = offline.measures[offline.spec.signal]
-    ready = int(np.nanargmin(np.abs(signal) + np.abs(np.gradient(signal))))
-    held = [ready] * 70 + list(range(len(track)))  # 7 s still, then the clip
-    stream = jittered(dataclasses.replace(
-        track, t=np.concatenate([np.arange(70) * 0.1, 7.0 + track.t - track.t[0]]),
-        **{k: getattr(track, k)[held] for k in ("image_xyz", "visibility", "world_xyz",
-                                                 "n_people")}), 0.01)
-    live = LiveSession(case["exercise"], PatientSettings("left"), "en", fs_hz=10.0)
-    for i in range(len(stream)):
-        live.process_pose(stream.frame(i), float(stream.t[i]))
-    assert live.finish().rep_count == case["reps"]
+    case, reps = _live_reps_under_noise(clips_dir, "be23_standing_side_leg_raise.mp4", "left")
+    assert reps == case["reps"]
 
 
 @pytest.mark.clips
