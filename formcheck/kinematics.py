@@ -994,16 +994,16 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
         # Legs drawn nearer each other than either is to its rest place show no planted
         # leg either way: both knees drawn between the legs, or legs crossing mid-way.
         shows = gap[bout] >= lo
+        enough = 2 * shows.sum() >= bout.size > 0  # frames that can show a planted leg
         moved_by = d[bout]
-        if not (2 * shows.sum() >= bout.size > 0 and np.mean(stands[shows]) >= share) \
-                and foot_still > 0 and near.sum() >= 3:
+        if enough and np.mean(stands[shows]) < share and foot_still > 0 and near.sum() >= 3:
             # The feet in the picture: one stays where a foot stood at rest.
             still = np.nanmedian(feet[near], axis=0)  # (leg, point, 2)
             moved_by = np.minimum(*(np.linalg.norm(feet[bout] - r, axis=-1).mean(axis=-1)
                                     for r in still))  # (n, leg)
             lo, hi = moved_by.min(axis=1), moved_by.max(axis=1)
             stands = np.isfinite(lo) & ((lo < foot_still) | (lo < settled * hi))
-        if 2 * shows.sum() >= bout.size > 0 and np.mean(stands[shows]) >= share:
+        if enough and np.mean(stands[shows]) >= share:
             mover = np.argmax(moved_by, axis=1)  # 0 = left label, 1 = right label
             # Where it stands: read in the frames that draw it standing.
             seen = stands & shows
@@ -1309,8 +1309,7 @@ def angles_with_hip_shift(leg: np.ndarray, shift: float) -> tuple[np.ndarray, np
     """
     thigh, shank = leg[..., 0, :], leg[..., 1, :]
     t_u, t_n = thigh[..., 0], thigh[..., 1] + shift
-    hip = np.degrees(np.arctan2(t_n, t_u) - np.arctan2(-shift, 1.0))
-    hip = (hip + 180.0) % 360.0 - 180.0
+    hip = hip_flexion_from_joint(leg, shift, 0.0)
     knee = np.degrees(np.abs(np.arctan2(t_u * shank[..., 1] - t_n * shank[..., 0],
                                         t_u * shank[..., 0] + t_n * shank[..., 1])))
     return hip, knee

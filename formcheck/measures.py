@@ -13,6 +13,7 @@ reference heel and bridge heights.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -425,6 +426,14 @@ def _leg_frame(raw: dict[str, np.ndarray], suffix: str,
     return np.stack([raw[n][frames] for n in names], axis=-1).reshape(-1, 2, 2)
 
 
+def _leg_frames(raw: dict[str, np.ndarray]) -> Iterator[tuple[str, np.ndarray]]:
+    """``(suffix, leg)`` for each leg with a hip flexion and a :func:`_leg_frame`."""
+    for suffix in ("", "_other"):
+        leg = _leg_frame(raw, suffix)
+        if leg is not None and "hip_flexion" + suffix in raw:
+            yield suffix, leg
+
+
 def _set_hip(out: dict[str, np.ndarray], raw: dict[str, np.ndarray], suffix: str,
              hip: np.ndarray) -> None:
     """Put a leg's hip flexion measured anew, and its extension, into ``out``.
@@ -446,10 +455,7 @@ def with_hip_shift(raw: dict[str, np.ndarray], shift: float) -> dict[str, np.nda
     if not shift:
         return raw
     out = dict(raw)
-    for suffix in ("", "_other"):
-        leg = _leg_frame(raw, suffix)
-        if leg is None or "hip_flexion" + suffix not in raw:
-            continue
+    for suffix, leg in _leg_frames(raw):
         hip, knee = k.angles_with_hip_shift(leg, shift)
         _set_hip(out, raw, suffix, hip)
         knee = np.where(np.isfinite(knee), knee, raw["knee_flexion" + suffix])
@@ -470,10 +476,7 @@ def with_standing_hip(raw: dict[str, np.ndarray], shift: float, below: float
     if not shift and not below:
         return raw
     out = dict(raw)
-    for suffix in ("", "_other"):
-        leg = _leg_frame(raw, suffix)
-        if leg is None or "hip_flexion" + suffix not in raw:
-            continue
+    for suffix, leg in _leg_frames(raw):
         _set_hip(out, raw, suffix, k.hip_flexion_from_joint(leg, shift, below))
     return out
 

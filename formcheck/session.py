@@ -112,7 +112,7 @@ class RepCounter:
         self.start, self.target, self.ret = start, target, ret
         self.return_fraction = return_fraction
         self.min_return_s = min_return_s
-        self.sag_s = max(sag_s, min_return_s)
+        self.sag_s = sag_s
         self.margin = 0.0
         self._back_since = math.nan
         self._back_n = 0  # samples back under the return level since it came back
@@ -173,7 +173,8 @@ class RepCounter:
             self.reached, self._stretch_t = True, t
         if v >= self.target:
             dip = t - self._at_target_t
-            if dip >= self.sag_s or (self._came_down and dip >= self.min_return_s):
+            sag = max(self.sag_s, self.min_return_s) if self.min_return_s > 0 else 0.0
+            if dip >= sag or (self._came_down and dip >= self.min_return_s):
                 self._stretch_t = t  # back at the target after a real dip: a new stretch
             self._at_target_t, self._came_down = t, False
         self.rise = self.peak - self.first
@@ -570,7 +571,7 @@ class ExerciseSession:
         frac = self.tracking.return_fraction
         dwell = self.tracking.hold_min_return_s if spec.hold_s > 0 else 0.0
         self.counter = RepCounter(spec.start_deg, spec.target_deg, spec.return_deg, frac, dwell,
-                                  spec.hold_envelope_s if dwell else 0.0)
+                                  spec.hold_envelope_s)
         self.other = RepCounter(spec.start_deg, spec.target_deg, spec.return_deg, frac)
         self.hold = HoldTimer(spec.target_deg - self.tracking.hold_margin_deg,
                               2 * self.tracking.hold_margin_deg, self.tracking.hold_average_s,
@@ -631,8 +632,7 @@ class ExerciseSession:
         self.unchecked = tuple(sorted(set(self.unchecked) | set(unchecked)))
         for c in (self.counter, self.other):
             c.start, c.target, c.ret = spec.start_deg, spec.target_deg, spec.return_deg
-        if self.counter.min_return_s > 0:
-            self.counter.sag_s = max(spec.hold_envelope_s, self.counter.min_return_s)
+        self.counter.sag_s = spec.hold_envelope_s
         self.hold.level = spec.target_deg - self.tracking.hold_margin_deg
         self.faults.rules = self.rules
         self.precautions.rules = tuple(r for r in self.rules if r.approaches)
