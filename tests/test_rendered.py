@@ -601,18 +601,28 @@ def test_knee_held_above_the_hip_side_on_is_held_while_the_model_drops_it(tmp_pa
     assert "hold_too_short" not in res.reps[1].faults, res.reps[1].hold_s
 
 
+@pytest.fixture(scope="module")
+def leaning_knee_lift(tmp_path_factory):
+    """Random-set r27 (a held knee lift leaning back, side-on from below the hips), rendered
+    once for the offline and the live test: its path and truth."""
+    from formcheck.synth.clip import render_clip
+    from formcheck.synth.randomised import random_set
+
+    out = tmp_path_factory.mktemp("r27") / "clip.mp4"
+    render_clip(random_set()["r27_hip_flexion_side_az9_elm3_480x640_right"], out, log=False)
+    return out, json.loads(out.with_suffix(".truth.json").read_text())
+
+
 def test_held_knee_lift_leaning_back_side_on_is_one_rep_while_the_model_trades_and_merges_legs(
-        tmp_path):
+        leaning_knee_lift):
     # Side-on (9° in front, camera below the hips), a 69° knee lift held 3.2 s with the
     # trunk leaning back 28°: the pose model handed the raised knee to the standing leg's
     # label for 0.3-0.8 s at a time and drew both knees between the legs in 14 of the
     # lift's 50 frames; the bout was not taken as one leg planted (48 % of its frames),
     # and the lift read as two reps, each hold_too_short. Frames whose legs are drawn
     # nearer each other than either is to its rest show no planted leg either way.
-    from formcheck.synth.randomised import random_set
-
-    spec = random_set()["r27_hip_flexion_side_az9_elm3_480x640_right"]
-    res = _rendered_and_analysed(tmp_path, spec)
+    clip, truth = leaning_knee_lift
+    res = analyze_video(clip, truth["exercise"], PatientSettings(truth["side"]), "en")
     assert [(r.completed, r.faults) for r in res.reps] == [
         (True, ["trunk_lean"]), (False, ["incomplete_range"]), (True, [])], [
         (r.start_s, r.end_s, r.faults) for r in res.reps]
@@ -658,20 +668,16 @@ def test_held_hip_extension_stretch_from_below_the_hips_is_one_rep_while_the_mod
 
 
 def test_live_held_knee_lift_leaning_back_side_on_is_one_rep_while_the_model_trades_legs(
-        tmp_path):
+        leaning_knee_lift):
     # The same render streamed to the live engine: label continuity followed the model's
     # trades through frames drawing both knees between the legs or the standing leg
     # part-way up, and the held lift read as three reps (each hold_too_short), the last
     # lift as two. The leg that rose stays raised until its foot is back on the floor
     # (kinematics.PlantedLegs).
     from formcheck.analysis import track_video
-    from formcheck.synth.clip import render_clip
-    from formcheck.synth.randomised import random_set
 
-    spec = random_set()["r27_hip_flexion_side_az9_elm3_480x640_right"]
-    render_clip(spec, tmp_path / "clip.mp4", log=False)
-    truth = json.loads((tmp_path / "clip.truth.json").read_text())
-    track = track_video(tmp_path / "clip.mp4")[0]
+    clip, truth = leaning_knee_lift
+    track = track_video(clip)[0]
     got = _live_reps(truth, track, track.image_xyz, track.visibility, track.world_xyz)
     assert got == [(True, ["trunk_lean"]), (False, ["incomplete_range"]), (True, [])], got
 
