@@ -388,8 +388,10 @@ class LiveSession:
         The movement signal's noise (:func:`~formcheck.analysis.signal_noise_deg`, from
         the jitter of body segment lengths over the recent frames) sets its cut-off
         (lowered until that noise is smoothed to ``smoothing_noise_deg``, not below
-        ``smoothing_min_cutoff_hz``) and the noise left, which a rep must rise clear of.
-        Changed only between reps.
+        ``smoothing_min_cutoff_hz``) and the noise left, which a rep must rise clear of
+        (the session takes that in only between reps). Read during a rep too: a signal
+        noisier than its smoothing keeps a rep from ever coming back under its return
+        level, and a rep that never ends would never let the noise be read.
         """
         tr = self.tr
         name = NOISE_OF.get(self.spec.signal, self.spec.signal)
@@ -399,8 +401,7 @@ class LiveSession:
         self._noise_frames.append((t, xy, frame.visibility, frame.world_xyz))
         while self._noise_frames and self._noise_frames[0][0] < t - NOISE_WINDOW_S:
             self._noise_frames.popleft()
-        if t - self._noise_t < NOISE_EVERY_S or len(self._noise_frames) < NOISE_MIN_FRAMES \
-                or (self.session is not None and self.session.counter.active):
+        if t - self._noise_t < NOISE_EVERY_S or len(self._noise_frames) < NOISE_MIN_FRAMES:
             return
         self._noise_t = t
         view = self.state.view
