@@ -226,7 +226,8 @@ def noise_in_degrees(signal: str | None, reference: np.ndarray
 
 
 def smoothed_measures(track: PoseTrack, side: str, programme: Programme, view: str,
-                      signal: str | None = None) -> dict[str, np.ndarray]:
+                      signal: str | None = None, hip_noise: bool = False
+                      ) -> dict[str, np.ndarray]:
     """Raw measures of a whole track, gaps filled and smoothed without lag.
 
     With ``signal`` (the movement signal) and ``smoothing_noise_deg`` set, the
@@ -237,7 +238,9 @@ def smoothed_measures(track: PoseTrack, side: str, programme: Programme, view: s
     ``smoothing_noise_deg``. A steady pose model keeps the default cut-off, and
     the other measures (faults) keep it always. ``signal_noise`` ``(T,)`` holds the
     noise left in the signal after that smoothing (degrees; NaN when not measured),
-    which the rep counter must rise clear of.
+    which the rep counter must rise clear of. With ``hip_noise``, ``hip_height_noise``
+    ``(T,)`` holds the noise left in ``hip_height`` after its smoothing, as a share of
+    it (:func:`hip_height_noise`), which a squat's hip drop must go clear of.
     """
     tr = programme.tracking
     xy = to_isotropic(track.image_xyz, track.image_wh)
@@ -268,6 +271,9 @@ def smoothed_measures(track: PoseTrack, side: str, programme: Programme, view: s
         v = fill_gaps(v, track.t, tr.max_gap_s)
         out[key] = smooth_zero_lag(v, fs, cutoffs.get(key, cutoff))
     out["signal_noise"] = np.full(len(track), residual)
+    if hip_noise:
+        share = hip_height_noise(raw["hip_height"], lambda x: measures(x, None)["hip_height"], xy)
+        out["hip_height_noise"] = np.full(len(track), share * noise_gain(fs, cutoff))
     for suffix in ("", "_other"):
         # Each leg's hip–ankle distance standing up, around each frame (a squat read
         # from the hips' drop is measured against it: measures.with_knee_from_hip_drop).
@@ -298,6 +304,19 @@ def signal_noise_deg(signal: np.ndarray,
     if change.size < 10:
         return float("nan")
     return float(1.4826 * np.median(np.abs(change - np.median(change))))
+
+
+def hip_height_noise(hips: np.ndarray, measure: Callable[[np.ndarray], np.ndarray],
+                     xy: np.ndarray) -> float:
+    """Frame-to-frame noise of ``hip_height`` ``(T,)`` as a share of its median height.
+
+    Read as :func:`signal_noise_deg` reads a signal's (``measure(xy)`` gives the hip
+    height of landmarks ``xy``); NaN where the hips' height is not seen.
+    """
+    seen = hips[np.isfinite(hips)]
+    if not seen.size:
+        return float("nan")
+    return signal_noise_deg(hips, lambda x, _: measure(x), xy, None) / float(np.median(seen))
 
 
 def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
@@ -421,7 +440,8 @@ def _segment_measures(track: PoseTrack, side: str, programme: Programme,
     meas: dict[str, np.ndarray] = {}
     first: Calibration | None = None
     for v in dict.fromkeys(s[2] for s in segments):
-        raw_v = smoothed_measures(track, side, programme, v, specs[v].signal)
+        raw_v = smoothed_measures(track, side, programme, v, specs[v].signal,
+                                  specs[v].hip_drop_target > 0)
         mask = np.zeros(len(track), bool)
         for a, b, sv in segments:
             mask[a:b] |= sv == v

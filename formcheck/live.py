@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .analysis import NOISE_OF, noise_in_degrees, signal_noise_deg
+from .analysis import NOISE_OF, hip_height_noise, noise_in_degrees, signal_noise_deg
 from .filters import CausalSmoother, noise_cutoff_hz, noise_gain
 from .i18n import text
 from .kinematics import (
@@ -207,6 +207,7 @@ class LiveSession:
         self._signal_smoother: CausalSmoother | None = None
         self._signal_fs = fs_hz
         self._signal_noise = math.nan
+        self._hip_noise = math.nan          # hip_height's, a share of it (a front squat's drop)
         self._phase_since = math.nan
         self._cal_t: list[float] = []
         self._legs = LegLabels()           # the legs' labels kept consistent frame to frame
@@ -388,8 +389,10 @@ class LiveSession:
         The movement signal's noise (:func:`~formcheck.analysis.signal_noise_deg`, from
         the jitter of body segment lengths over the recent frames) sets its cut-off
         (lowered until that noise is smoothed to ``smoothing_noise_deg``, not below
-        ``smoothing_min_cutoff_hz``) and the noise left, which a rep must rise clear of.
-        Changed only between reps.
+        ``smoothing_min_cutoff_hz``) and the noise left, which a rep must rise clear of
+        (the session takes that in only between reps). Read during a rep too: a signal
+        noisier than its smoothing keeps a rep from ever coming back under its return
+        level, and a rep that never ends would never let the noise be read.
         """
         tr = self.tr
         name = NOISE_OF.get(self.spec.signal, self.spec.signal)
@@ -399,8 +402,7 @@ class LiveSession:
         self._noise_frames.append((t, xy, frame.visibility, frame.world_xyz))
         while self._noise_frames and self._noise_frames[0][0] < t - NOISE_WINDOW_S:
             self._noise_frames.popleft()
-        if t - self._noise_t < NOISE_EVERY_S or len(self._noise_frames) < NOISE_MIN_FRAMES \
-                or (self.session is not None and self.session.counter.active):
+        if t - self._noise_t < NOISE_EVERY_S or len(self._noise_frames) < NOISE_MIN_FRAMES:
             return
         self._noise_t = t
         view = self.state.view
@@ -423,9 +425,22 @@ class LiveSession:
         values = measure(xys, world)
         deg = noise_in_degrees(self.spec.signal, values)
         noise = signal_noise_deg(deg(values), lambda x, w: deg(measure(x, w)), xys, world)
+        fs = self.state.fps or self.fs
+        if self.spec.hip_drop_target > 0:
+            # The hips' height as the session sees it: smoothed with the other measures
+            # (at smoothing_cutoff_hz) only from SMOOTH_RATE_PER_CUTOFF times it.
+            def hips(x: np.ndarray) -> np.ndarray:
+                return compute_measures(x, vis, self.settings.side, tr.min_visibility_count,
+                                        self.front_sign, None, turn,
+                                        self._elevation_deg)["hip_height"]
+
+            share = hip_height_noise(hips(xys), hips, xys)
+            if math.isfinite(share):
+                smoothed = fs >= SMOOTH_RATE_PER_CUTOFF * tr.smoothing_cutoff_hz
+                self._hip_noise = share * (noise_gain(fs, tr.smoothing_cutoff_hz, causal=True)
+                                           if smoothed else 1.0)
         if not math.isfinite(noise):
             return
-        fs = self.state.fps or self.fs
         if fs <= 2 * tr.smoothing_min_cutoff_hz:   # too few frames for any cut-off
             self._signal_cutoff, self._signal_noise = tr.smoothing_cutoff_hz, noise
             return
@@ -486,6 +501,7 @@ class LiveSession:
         else:
             self._signal_smoother = None
         out["signal_noise"] = self._signal_noise
+        out["hip_height_noise"] = self._hip_noise
         return out
 
     def _with_hips_held(self, frame: PoseFrame, values: np.ndarray) -> np.ndarray:
@@ -700,7 +716,8 @@ class LiveSession:
                     # No frame comes after: the last one is read as it is, without the
                     # causal smoothing's delay (at 1 % landmark noise, a squat's last frame
                     # on the way up read 63 deg smoothed, 45 deg as recorded video reads it).
-                    raw = {**self._last_raw, "signal_noise": self._signal_noise}
+                    raw = {**self._last_raw, "signal_noise": self._signal_noise,
+                           "hip_height_noise": self._hip_noise}
                     events += session.update(self._last_raw_t,
                                              self._calibrated(self._last_raw_t, raw))
                 before = len(session.reps)

@@ -478,15 +478,16 @@ TEMPO_SEEN = 0.9
 """Share of a rep's samples its tempo signal must be seen in for the rep to be timed on it."""
 
 
-def noise_margin(noise: float, tracking: Tracking) -> float:
+def noise_margin(noise: float, tracking: Tracking, nominal: float | None = None) -> float:
     """How much farther a reading must go to be told from the pose model's ``noise`` (°).
 
-    ``noise_margin_sd`` times the noise beyond ``smoothing_noise_deg``, the noise the
-    thresholds were set for; 0 where the noise is not measured (NaN).
+    ``noise_margin_sd`` times the noise beyond ``nominal`` (default
+    ``smoothing_noise_deg``), the noise the thresholds were set for; 0 where the noise
+    is not measured (NaN).
     """
     if not math.isfinite(noise):
         return 0.0
-    nominal = tracking.smoothing_noise_deg
+    nominal = tracking.smoothing_noise_deg if nominal is None else nominal
     return tracking.noise_margin_sd * math.sqrt(max(noise ** 2 - nominal ** 2, 0.0))
 
 
@@ -609,6 +610,7 @@ class ExerciseSession:
         self._other_at_peak = -math.inf    # the other leg when this one was at its top
         self._shown_peak = -math.inf       # the measure shown for the signal (SHOWN_AS)
         self._opening: list[tuple[float, float]] | None = []
+        self._drop_margin = 0.0   # noise_margin of the hips' height (share), between reps
         self._lead: list[tuple[float, float]] | None = None
 
     def set_view(self, spec: ExerciseSpec, view: str) -> None:
@@ -692,6 +694,12 @@ class ExerciseSession:
             for c in (self.counter, self.other):
                 if not c.active:
                     c.margin = margin
+        hip_noise = values.get("hip_height_noise", math.nan)
+        if math.isfinite(hip_noise) and not self.counter.active:
+            # The same for the hips' drop (a front squat's): the rest's top and the
+            # cycle's lowest readings of a noisy hip height lie apart by the noise alone.
+            self._drop_margin = noise_margin(hip_noise, self.tracking,
+                                             self.tracking.hip_drop_noise)
         other = values.get(self.spec.signal + "_other", math.nan) \
             if self.spec.legs == "operated" else math.nan
         state = self.counter.update(t, v, self._start_also(v, values), other)
@@ -800,7 +808,7 @@ class ExerciseSession:
         c = self.counter
         by_signal = reached
         if not reached and self.spec.hip_drop_target > 0 \
-                and self.bout.drop() >= self.spec.hip_drop_target:
+                and self.bout.drop() >= self.spec.hip_drop_target + self._drop_margin:
             # From the front the 3-D knee reads a squat low; the hips going down show it.
             reached = True
         if self.spec.hip_drop_min > 0 and abs(self.bout.drop()) < self.spec.hip_drop_min:

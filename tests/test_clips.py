@@ -217,17 +217,23 @@ def test_live_engine_calibrates_a_still_start_under_a_noisy_pose_model(clips_dir
 
 
 @pytest.mark.clips
-def test_live_engine_at_ten_frames_a_second_smooths_a_noisy_deep_squat(clips_dir):
+@pytest.mark.parametrize("clip,side", [("rohanx01_deep_squat_side.mp4", "right"),
+                                       ("kanat_squat_front_two_variants.mp4", "left")])
+def test_live_engine_at_ten_frames_a_second_smooths_a_noisy_deep_squat(clips_dir, clip, side):
     # At 10 frames a second (a slow browser; the benchmarks' rate) the live smoothing sat on
     # its frame-rate limit and went on and off with the measured rate (9.99 / 10.01), the
     # noise adaptation with it: with every landmark shaken by 1 % of the frame, the right
     # knee's deep squat dipped under the return level for one unsmoothed frame and counted
     # 3 for 2. Now the movement signal is smoothed as its noise needs at any such rate.
+    # From the front (kanat), the person turning between two variants of the squat read as
+    # a squat reaching its target by the hips' drop: the unsmoothed hip height's noise alone
+    # (~3 % of it) put the rest's top and the turn's lowest readings 12 % apart (5 for 4).
+    # The drop a squat needs now lies beyond that noise, as the signal's target does.
     from formcheck.synth.capture import jittered
 
-    case = next(c for c, _ in CASES if c["clip"] == "rohanx01_deep_squat_side.mp4")
+    case = next(c for c, _ in CASES if c["clip"] == clip)
     track, _ = tracked(clips_dir, case["clip"])
-    assert live_count(jittered(track, 0.01), case["exercise"], "right") == case["reps"]
+    assert live_count(jittered(track, 0.01), case["exercise"], side) == case["reps"]
 
 
 @pytest.mark.clips
