@@ -305,6 +305,8 @@ class BoutCheck:
     the heel (a bridge: the hips lift off the surface, the feet stay) is not the exercise.
     """
 
+    LOW_N = 3
+    """Readings of the hips' height a cycle's low is the mean of (:meth:`drop`)."""
     REST_S = 3.0
     """The rest before a cycle, the last this many seconds: its hip drop is measured from
     it, and its tempo from the rest's lowest value (an older dip is another movement)."""
@@ -351,12 +353,13 @@ class BoutCheck:
     def drop(self) -> float:
         """Share of the rest's hip height the hips went down in the cycle (NaN: unseen).
 
-        The cycle's low: the mean of its three lowest readings (one misread frame is
-        not a squat).
+        The cycle's low: the mean of its :attr:`LOW_N` lowest readings (one misread
+        frame is not a squat); with fewer readings (the hips seen square to the camera
+        for a moment, e.g. turning to sit down) it is unseen.
         """
-        if not (self.rest_height > 0) or not self.heights:
+        if not (self.rest_height > 0) or len(self.heights) < self.LOW_N:
             return math.nan
-        low = sorted(self.heights)[:3]
+        low = sorted(self.heights)[: self.LOW_N]
         return 1.0 - sum(low) / len(low) / self.rest_height
 
     def update(self, values: dict[str, float]) -> None:

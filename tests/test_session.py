@@ -396,6 +396,15 @@ def test_a_front_view_squat_read_low_by_the_knee_is_reached_by_the_hips_going_do
     # From the side the knee is read well: the hips do not stand in for it.
     s, reps, _ = run("mini_squat", t, v, view="side", extra={"hip_height": hips})
     assert s.rep_count == 0
+    # Hips seen square to the camera in only two frames of each cycle (turning to sit
+    # down), one read low: not seen going down (a real box squat filmed from far, 3 for 1).
+    frame = np.round(t * FS).astype(int)
+    seen = np.isin(frame, [round(x * FS) for x in (3.4, 3.5, 7.4, 7.5)])
+    low = np.isin(frame, [round(x * FS) for x in (3.5, 7.5)])
+    turned = np.where(v > 3, np.where(seen, np.where(low, 0.8, 1.0) * standing, np.nan),
+                      standing)
+    s, reps, _ = run("mini_squat", t, v, view="front", extra={"hip_height": turned})
+    assert [r.completed for r in reps] == [False, False]
     # Knees drifting inward while the hips are down is valgus, however low (here hardly
     # over 8°, where valgus was judged) the knee reads.
     t, v = ramp([(0, 0)] + rep_knots(2, 8.3) + rep_knots(6, 8.3) + [(10, 0)])
