@@ -911,7 +911,7 @@ LEG_POINTS = np.array([[L.LEFT_KNEE, L.LEFT_ANKLE, L.LEFT_HEEL, L.LEFT_FOOT_INDE
 def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, moved: float = 0.3,
                       planted: float = 0.2, rest_s: float = 3.0, known: float = 0.5,
                       apart: float = 0.1, share: float = 0.6, settled: float = 0.25,
-                      foot_still: float = 0.1) -> np.ndarray:
+                      foot_still: float = 0.1, max_gap_s: float = math.inf) -> np.ndarray:
     """Swaps ``(T,)`` that keep one leg's identity through each one-legged movement.
 
     In an exercise where one leg moves while the other stays planted, the pose
@@ -952,8 +952,13 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     planted leg stands nearer the other's in the picture but not below the hips (the
     picture moved: a handheld camera), the moving leg keeps the label it carried in most
     of the bout's frames. Bouts where
-    both legs move (marching, high knees) keep their labels. ``xy`` is ``(T, 33, 2)``
-    at times ``t`` ``(T,)``; ``rest_s``, ``known`` and ``apart``: see :func:`planted_leg`.
+    both legs move (marching, high knees) keep their labels. A bout runs on through
+    frames where nobody was found only up to ``max_gap_s`` (from the last frame seen to
+    the next): in a longer run the legs may have come back to rest unseen, and the next
+    leg's lift is its own bout (one alternating lift after another, the rest between them
+    unseen, read as one bout gave the second leg's lift to the first). ``xy`` is
+    ``(T, 33, 2)`` at times ``t`` ``(T,)``; ``rest_s``, ``known`` and ``apart``: see
+    :func:`planted_leg`.
     """
     n = len(xy)
     out = np.zeros(n, bool)
@@ -985,6 +990,12 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
             continue
         j = i
         while j < n and (active[j] or not ok[j]):
+            if not ok[j]:
+                k = j + int(np.argmax(ok[j:])) if ok[j:].any() else n
+                if k == n or t[k] - t[j - 1] > max_gap_s:
+                    break  # unseen too long to be one movement
+                j = k
+                continue
             j += 1
         bout = np.arange(i, j)[ok[i:j]]
         near = rest_frames & ~active & (((t >= t[i] - rest_s) & (t < t[i]))
