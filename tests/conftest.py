@@ -1,7 +1,9 @@
-"""Shared fixtures: paths to the real clips and the bundled samples, a CLI runner."""
+"""Shared fixtures: paths to the real clips and the bundled samples, a CLI runner, videos
+tracked once a session."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -46,6 +48,46 @@ def _run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
 def run_cli():
     """Run ``formcheck ARGS…`` as a user would, in a subprocess."""
     return _run_cli
+
+
+_TRACKS: dict[tuple[str, float], tuple] = {}
+
+
+def _tracked(path: str | Path, fps: float | None = None) -> tuple:
+    """``track_video(path, analysis_fps=fps)`` (default rate when ``None``), run once a session
+    per video and rate; each call gets its own copy."""
+    from formcheck.analysis import DEFAULT_ANALYSIS_FPS, track_video
+
+    fps = DEFAULT_ANALYSIS_FPS if fps is None else fps
+    key = (str(Path(path).resolve()), fps)
+    if key not in _TRACKS:
+        _TRACKS[key] = track_video(path, analysis_fps=fps)
+    return copy.deepcopy(_TRACKS[key])
+
+
+def _analysed(path: str | Path, exercise: str, settings, lang: str = "nl"):
+    """``analyze_video(path, exercise, settings, lang)`` on the session's tracks of ``path``
+    (the same steps: the default rate, again at a finer one where the reps need it)."""
+    from formcheck.analysis import analyze_tracked
+
+    result = analyze_tracked(_tracked(path), lambda fps: _tracked(path, fps), exercise,
+                             settings, lang)
+    result.source = str(path)
+    return result
+
+
+@pytest.fixture(scope="session")
+def tracked():
+    """``tracked(path, fps=None)``: a video's ``(track, truncated)``, the pose model run on it
+    once a session (tests that track the same unchanged video share it)."""
+    return _tracked
+
+
+@pytest.fixture(scope="session")
+def analysed_video():
+    """``analysed_video(path, exercise, settings, lang)``: ``analyze_video`` on the
+    session's tracks of the video (see :func:`tracked`)."""
+    return _analysed
 
 
 def _repeat_clip(src: Path, out: Path, times: int) -> Path:

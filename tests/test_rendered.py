@@ -33,9 +33,9 @@ def _rendered_and_analysed(tmp_path, spec):
 
 
 @pytest.fixture(scope="module", params=CLIPS, ids=[p.stem for p in CLIPS])
-def analysed(request):
+def analysed(request, analysed_video):
     truth = json.loads(request.param.with_suffix(".truth.json").read_text())
-    res = analyze_video(request.param, truth["exercise"], PatientSettings(truth["side"]), "en")
+    res = analysed_video(request.param, truth["exercise"], PatientSettings(truth["side"]), "en")
     return truth, res
 
 
@@ -101,9 +101,9 @@ FRONT_SQUATS = [p for p in CLIPS if _is_front_squat(p)]
 
 
 @pytest.fixture(scope="module", params=FRONT_SQUATS, ids=[p.stem for p in FRONT_SQUATS])
-def front_squat(request):
+def front_squat(request, analysed_video):
     truth = json.loads(request.param.with_suffix(".truth.json").read_text())
-    res = analyze_video(request.param, truth["exercise"], PatientSettings(truth["side"]), "en")
+    res = analysed_video(request.param, truth["exercise"], PatientSettings(truth["side"]), "en")
     return truth, res
 
 
@@ -211,9 +211,9 @@ WRONG_LEG = [p for p in CLIPS
 
 
 @pytest.mark.parametrize("clip", WRONG_LEG, ids=[p.stem for p in WRONG_LEG])
-def test_wrong_leg_movements_are_warned_and_not_counted(clip):
+def test_wrong_leg_movements_are_warned_and_not_counted(clip, analysed_video):
     truth = json.loads(clip.with_suffix(".truth.json").read_text())
-    res = analyze_video(clip, truth["exercise"], PatientSettings(truth["side"]), "en")
+    res = analysed_video(clip, truth["exercise"], PatientSettings(truth["side"]), "en")
     assert "wrong_leg" in {w.code for w in res.warnings}
     assert res.rep_count == truth["rep_count"]
 
@@ -231,14 +231,14 @@ def _joined(a, b, gap_s=0.5):
                      a.image_wh)
 
 
-def test_view_change_mid_recording_is_judged_per_segment():
+def test_view_change_mid_recording_is_judged_per_segment(tracked):
     # A squat set filmed from the side, then the camera moved to the front:
     # each part is measured and counted with its own view's thresholds.
-    from formcheck.analysis import analyze_track, track_video
+    from formcheck.analysis import analyze_track
 
     side, front = SAMPLES / "mini_squat_clean_side.mp4", SAMPLES / "mini_squat_valgus_front.mp4"
     truths = [json.loads(p.with_suffix(".truth.json").read_text()) for p in (side, front)]
-    joined = _joined(track_video(side)[0], track_video(front)[0])
+    joined = _joined(tracked(side)[0], tracked(front)[0])
     res = analyze_track(joined, "mini_squat", PatientSettings(truths[0]["side"]), "en")
     assert [v["view"] for v in res.to_dict()["views"]] == ["side", "front"]
     assert res.rep_count == sum(t["rep_count"] for t in truths)
@@ -265,11 +265,9 @@ def _live_reps(truth, track, image_xyz, vis, world):
 
 
 @pytest.fixture(scope="module")
-def flexion_oblique():
-    from formcheck.analysis import track_video
-
+def flexion_oblique(tracked):
     clip = SAMPLES / "hip_flexion_clean_oblique.mp4"
-    return json.loads(clip.with_suffix(".truth.json").read_text()), track_video(clip)[0]
+    return json.loads(clip.with_suffix(".truth.json").read_text()), tracked(clip)[0]
 
 
 def test_leg_labels_traded_by_the_model_do_not_change_the_verdict(flexion_oblique):
@@ -362,17 +360,17 @@ def test_live_path_takes_frames_stamped_almost_together(flexion_oblique):
     assert stream(True) == want
 
 
-def test_live_path_reads_the_lying_knee_as_the_recorded_path_does():
+def test_live_path_reads_the_lying_knee_as_the_recorded_path_does(tracked):
     # Live, the start pose is calibrated on its own window and the frames are
     # smoothed causally; the hips' misplacement is learnt there too, so a heel
     # slide's held knee reads the same, near its true angle.
-    from formcheck.analysis import analyze_track, track_video
+    from formcheck.analysis import analyze_track
     from formcheck.live import LiveSession
     from formcheck.pose import PoseFrame
 
     clip = SAMPLES / "heel_slide_faults_side.mp4"
     truth = json.loads(clip.with_suffix(".truth.json").read_text())
-    track = track_video(clip)[0]
+    track = tracked(clip)[0]
     settings = PatientSettings(truth["side"])
     live = LiveSession(truth["exercise"], settings, "en")
     still = 6.0  # placement, countdown and calibration on the still start pose
@@ -490,18 +488,18 @@ def test_side_raise_leaning_over_the_standing_leg_filmed_in_portrait_is_one_rep(
         (True, ["trunk_lean"]), (True, [])]
 
 
-def test_live_side_raise_from_the_front_undoes_the_models_trade_of_both_legs():
+def test_live_side_raise_from_the_front_undoes_the_models_trade_of_both_legs(tracked):
     # A side raise filmed from the front: the pose model may take the body for seen from
     # behind for a few frames and trade both legs' labels (seen on a body leaning over its
     # standing leg). Streamed to the live engine, the labels are swapped back as they come
     # (as the recorded path does), so the raised leg's hold is not cut into reps: the
     # same reps and faults as the untouched stream; analysed as a recording, too.
-    from formcheck.analysis import analyze_track, track_video
+    from formcheck.analysis import analyze_track
     from formcheck.kinematics import swap_leg_labels
 
     clip = SAMPLES / "hip_abduction_clean_front.mp4"
     truth = json.loads(clip.with_suffix(".truth.json").read_text())
-    track = track_video(clip)[0]
+    track = tracked(clip)[0]
     traded = np.zeros(len(track), bool)
     for rep in truth["reps"]:  # 0.3 s into the hold: its label goes to the standing leg
         traded |= (track.t > rep["peak_start_s"] + 0.1) & (track.t < rep["peak_start_s"] + 0.4)
@@ -604,7 +602,8 @@ def test_knee_held_above_the_hip_side_on_is_held_while_the_model_drops_it(tmp_pa
 @pytest.fixture(scope="module")
 def leaning_knee_lift(tmp_path_factory):
     """Random-set r27 (a held knee lift leaning back, side-on from below the hips), rendered
-    once for the offline and the live test: its path and truth."""
+    (and tracked: conftest ``tracked``) once for the offline and the live test: its path and
+    truth."""
     from formcheck.synth.clip import render_clip
     from formcheck.synth.randomised import random_set
 
@@ -614,7 +613,7 @@ def leaning_knee_lift(tmp_path_factory):
 
 
 def test_held_knee_lift_leaning_back_side_on_is_one_rep_while_the_model_trades_and_merges_legs(
-        leaning_knee_lift):
+        leaning_knee_lift, analysed_video):
     # Side-on (9° in front, camera below the hips), a 69° knee lift held 3.2 s with the
     # trunk leaning back 28°: the pose model handed the raised knee to the standing leg's
     # label for 0.3-0.8 s at a time and drew both knees between the legs in 14 of the
@@ -622,7 +621,7 @@ def test_held_knee_lift_leaning_back_side_on_is_one_rep_while_the_model_trades_a
     # and the lift read as two reps, each hold_too_short. Frames whose legs are drawn
     # nearer each other than either is to its rest show no planted leg either way.
     clip, truth = leaning_knee_lift
-    res = analyze_video(clip, truth["exercise"], PatientSettings(truth["side"]), "en")
+    res = analysed_video(clip, truth["exercise"], PatientSettings(truth["side"]), "en")
     assert [(r.completed, r.faults) for r in res.reps] == [
         (True, ["trunk_lean"]), (False, ["incomplete_range"]), (True, [])], [
         (r.start_s, r.end_s, r.faults) for r in res.reps]
@@ -668,16 +667,14 @@ def test_held_hip_extension_stretch_from_below_the_hips_is_one_rep_while_the_mod
 
 
 def test_live_held_knee_lift_leaning_back_side_on_is_one_rep_while_the_model_trades_legs(
-        leaning_knee_lift):
+        leaning_knee_lift, tracked):
     # The same render streamed to the live engine: label continuity followed the model's
     # trades through frames drawing both knees between the legs or the standing leg
     # part-way up, and the held lift read as three reps (each hold_too_short), the last
     # lift as two. The leg that rose stays raised until its foot is back on the floor
     # (kinematics.PlantedLegs).
-    from formcheck.analysis import track_video
-
     clip, truth = leaning_knee_lift
-    track = track_video(clip)[0]
+    track = tracked(clip)[0]
     got = _live_reps(truth, track, track.image_xyz, track.visibility, track.world_xyz)
     assert got == [(True, ["trunk_lean"]), (False, ["incomplete_range"]), (True, [])], got
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from formcheck.analysis import analyze_video
 from formcheck.protocol import PatientSettings
 from formcheck.ui import report
 
@@ -20,11 +19,11 @@ def _words(s: str) -> str:
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
-def test_every_fault_sentence_is_printed_whole(lang):
+def test_every_fault_sentence_is_printed_whole(lang, analysed_video):
     """A rep with several faults: each sentence is in the PDF in full (wrapped, not cut)."""
     clip = SAMPLES / "hip_flexion_faults_oblique.mp4"
     truth = json.loads(clip.with_suffix(".truth.json").read_text())
-    result = analyze_video(str(clip), truth["exercise"], PatientSettings(truth["side"]), lang)
+    result = analysed_video(str(clip), truth["exercise"], PatientSettings(truth["side"]), lang)
     assert result.reps, "the sample's reps are found"
     faulty = next(r for r in result.reps if r.faults)
     faulty.faults = ["hold_too_short", "trunk_lean", "too_fast", "hip_flexion_limit"]

@@ -206,13 +206,12 @@ def test_batch_on_sqlite_runs_local_workers(tmp_path, monkeypatch, capsys):
 
 
 def test_clinic_upload_lands_in_the_patients_record(db_url, make_clinician, tmp_path,
-                                                    monkeypatch):
+                                                    monkeypatch, analysed_video):
     """An upload job for a clinic patient ends with its set in that patient's record.
 
     Saved as the direct analysis (patient's side, approach and own limits) would be, without
     a pain score until it is answered; the session keeps its video, the job's copy is gone.
     """
-    from formcheck.analysis import analyze_video
     from formcheck.clinic import records
     from formcheck.clinic.models import ExerciseSet
     from formcheck.jobs import uploads
@@ -241,7 +240,7 @@ def test_clinic_upload_lands_in_the_patients_record(db_url, make_clinician, tmp_
     assert uploads.session_jobs(screening.id, db_url)[0].set_id == final.set_id
     (saved,) = records.set_records(db, anna, "HIP-042")
     assert (saved.set_id, saved.session_id, saved.pain) == (final.set_id, screening.id, None)
-    direct = analyze_video(clip, "mini_squat", settings, "en")
+    direct = analysed_video(clip, "mini_squat", settings, "en")
     direct.source = clip.name
     want = records.stored_result(direct.to_dict(series=False))
     with db.transaction() as s:
