@@ -10,14 +10,17 @@ and condition, and how many are within the clip's expectation, to
 
 Usage: python benchmarks/capture.py [CLIP_STEM ...] [--all] [--conditions C,C,...]
 (default clips: a squat, knee lifts, a sit-to-stand, a bridge and an abduction clip;
-``--all``: every clip with an expectation). After a condition that mirrors the
-picture, the clip is analysed with the other leg named as operated.
+``--all``: every clip with an expectation; ``--cache DIR``: keep the degraded videos and
+their pose tracks in DIR, so that a run after an engine change needs no pose model).
+After a condition that mirrors the picture, the clip is analysed with the other leg named
+as operated.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import sys
 import tempfile
 import time
@@ -45,6 +48,8 @@ def main() -> int:
     ap.add_argument("--all", action="store_true", help="every clip with an expectation")
     ap.add_argument("--conditions", default=",".join(["original", *CONDITIONS]))
     ap.add_argument("--name", default="capture", help="results file name (without suffix)")
+    ap.add_argument("--cache", type=Path, help="keep each degraded video and its pose tracks "
+                    "here: a run after an engine change then needs no pose model")
     args = ap.parse_args()
     conditions = args.conditions.split(",")
     cases = tomllib.loads((REPO / "tests" / "data" / "real_clips.toml").read_text())["case"]
@@ -57,24 +62,36 @@ def main() -> int:
     est = PoseEstimator()
     t_start = time.time()
     with tempfile.TemporaryDirectory() as tmp:
+        where = args.cache or Path(tmp)
+        where.mkdir(parents=True, exist_ok=True)
         for case in selected:
             stem = Path(case["clip"]).stem
-            side = case["sides"][0]
             for condition in conditions:
                 src = CLIPS / case["clip"]
-                path = src if condition == "original" else degrade_video(
-                    src, Path(tmp) / f"{stem}_{condition}.mp4", condition)
+                path = src if condition == "original" else where / f"{stem}_{condition}.mp4"
                 if condition in SWAPS_SIDES:
                     side = {"left": "right", "right": "left"}[case["sides"][0]]
                 else:
                     side = case["sides"][0]
-                est.reset()
 
-                def track_at(fps: float, path: Path = path):  # noqa: ANN202 - quick reps
+                def track_at(fps: float | None = None, path: Path = path, src: Path = src,
+                             condition: str = condition,
+                             key: str = f"{stem}_{condition}"):  # noqa: ANN202
+                    """The video's pose track at ``fps`` (default rate: None), from the
+                    cache when kept there."""
+                    kept = where / f"{key}_{'default' if fps is None else round(fps, 3)}.pkl"
+                    if args.cache and kept.is_file():
+                        return pickle.loads(kept.read_bytes())
+                    if not path.is_file():
+                        degrade_video(src, path, condition)
                     est.reset()
-                    return track_video(path, estimator=est, analysis_fps=fps)
+                    out = track_video(path, estimator=est) if fps is None else \
+                        track_video(path, estimator=est, analysis_fps=fps)
+                    if args.cache:
+                        kept.write_bytes(pickle.dumps(out))
+                    return out
 
-                res = analyze_tracked(track_video(path, estimator=est), track_at,
+                res = analyze_tracked(track_at(), track_at,
                                       case["exercise"], PatientSettings(side), "en")
                 codes = [w.code for w in res.warnings]
                 ok = abs(res.rep_count - case["reps"]) <= case["tolerance"] \
