@@ -533,7 +533,8 @@ def collect_warnings(res: AnalysisResult, session: ExerciseSession,
                             [(a, b) for a, b, _ in session.wrong_leg], spec.hold_s)
     if spec.calibrate and not res.calibration.applied:
         add("calibration_skipped", method=res.calibration.method)
-    if spec.legs == "operated":
+    if spec.legs == "operated" and res.view in spec.views:
+        # Which leg moved is read on the exercise's signal: not in a view that cannot show it.
         moving = moving_side(raw.get(spec.signal, np.array([])),
                              raw.get(spec.signal + "_other", np.array([])))
         if moving and moving != res.settings.side and not session.wrong_leg \

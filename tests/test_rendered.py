@@ -887,3 +887,19 @@ def test_front_squat_whose_3d_knees_stay_straight_is_counted_and_judged(tmp_path
     assert res.view == "front"
     assert [r.completed for r in res.reps] == [True, True, True]
     assert ["knee_valgus" in r.faults for r in res.reps] == [False, True, False]
+
+
+def test_knee_lift_filmed_from_the_front_asks_for_the_view_not_the_other_leg(tmp_path):
+    # A right knee lift filmed 60° off side-on (read as a front view, which cannot show the
+    # lift): the knee lifts were told apart on the same unreliable signal, and the patient
+    # was told the left leg was exercising. In a view that cannot show the exercise only
+    # the view is said.
+    from formcheck.synth.clip import ClipSpec
+
+    spec = ClipSpec("hip_flexion", "right", "side", reps=2, seed=501, body="female",
+                    azimuth_deg=60.0, elevation_deg=3.0, frame_wh=(640, 480), fit_frame=True,
+                    room_seed=701, fps=10, msaa=0, preset="ultrafast")
+    res = _rendered_and_analysed(tmp_path, spec)
+    codes = [w.code for w in res.warnings]
+    assert res.view == "front" and "wrong_view" in codes
+    assert "side_mismatch" not in codes, [w.message for w in res.warnings]
