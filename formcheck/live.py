@@ -416,11 +416,13 @@ class LiveSession:
             world = np.stack([f[3] for f in frames])
         turn = self._turn_deg if view in VIEWS_TURNED else None
 
+        def measured(x: np.ndarray, w: np.ndarray | None) -> dict[str, np.ndarray]:
+            return compute_measures(x, vis, self.settings.side, tr.min_visibility_count,
+                                    self.front_sign, w, turn, self._elevation_deg)
+
         def measure(x: np.ndarray, w: np.ndarray | None) -> np.ndarray:
-            out = compute_measures(x, vis, self.settings.side, tr.min_visibility_count,
-                                   self.front_sign, w, turn, self._elevation_deg)
             # A signal derived after calibration from no one measure has no noise read.
-            return out.get(name, np.full(len(x), np.nan))
+            return measured(x, w).get(name, np.full(len(x), np.nan))
 
         values = measure(xys, world)
         deg = noise_in_degrees(self.spec.signal, values)
@@ -430,9 +432,7 @@ class LiveSession:
             # The hips' height as the session sees it: smoothed with the other measures
             # (at smoothing_cutoff_hz) only from SMOOTH_RATE_PER_CUTOFF times it.
             def hips(x: np.ndarray) -> np.ndarray:
-                return compute_measures(x, vis, self.settings.side, tr.min_visibility_count,
-                                        self.front_sign, None, turn,
-                                        self._elevation_deg)["hip_height"]
+                return measured(x, None)["hip_height"]
 
             share = hip_height_noise(hips(xys), hips, xys)
             if math.isfinite(share):
