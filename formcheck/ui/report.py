@@ -42,6 +42,12 @@ def measure_name(name: str, lang: str) -> str:
     return text(key, lang) if has(key) else name
 
 
+def peak_heading(result: AnalysisResult) -> str:
+    """The heading of a rep's peak: which measure it is (a squat's knee, not its hip)."""
+    name = SHOWN_AS.get(result.spec.signal, result.spec.signal)
+    return _t("col_peak_of", result.lang, measure=measure_name(name, result.lang))
+
+
 def rep_rows(result: AnalysisResult) -> list[dict[str, Any]]:
     """One row per rep with translated column names and faults."""
     lang = result.lang
@@ -50,7 +56,7 @@ def rep_rows(result: AnalysisResult) -> list[dict[str, Any]]:
         rows.append({
             _t("col_rep", lang): r.index, _t("col_set", lang): r.set,
             _t("col_start", lang): round(r.start_s, 1), _t("col_end", lang): round(r.end_s, 1),
-            _t("col_peak", lang): round(r.peak_deg, 1), _t("col_hold", lang): round(r.hold_s, 1),
+            peak_heading(result): round(r.peak_deg, 1), _t("col_hold", lang): round(r.hold_s, 1),
             _t("col_completed", lang): _t("yes" if r.completed else "no", lang),
             _t("col_faults", lang): " ".join(fault_text(result, c) for c in r.faults)
             or _t("none", lang),
@@ -174,8 +180,9 @@ def summary_pdf(result: AnalysisResult, pain: dict[str, Any] | None = None,
                        borders_layout="HORIZONTAL_LINES", first_row_as_headings=True,
                        headings_style=FontFace(emphasis="BOLD")) as table:
             row = table.row()
-            for key in ("col_rep", "col_peak", "col_hold", "col_completed", "col_faults"):
-                row.cell(_latin1(_t(key, lang)))
+            for heading in (_t("col_rep", lang), peak_heading(result), _t("col_hold", lang),
+                            _t("col_completed", lang), _t("col_faults", lang)):
+                row.cell(_latin1(heading))
             for r in rows:
                 faults = " ".join(fault_text(result, c) for c in r.faults) or _t("none", lang)
                 row = table.row()
