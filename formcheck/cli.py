@@ -151,6 +151,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 def summary(result) -> str:  # noqa: ANN001 - AnalysisResult
     """A few human-readable lines about an analysis."""
     from .clinic.texts import fault_name
+    from .i18n import peak_measure_name
 
     lang = result.lang
     spec = result.spec
@@ -163,10 +164,11 @@ def summary(result) -> str:  # noqa: ANN001 - AnalysisResult
         f"  ·  {text('cli.view', lang)}: {view}"
         f"  ·  {text('cli.detection', lang)}: {result.detection_rate:.0%}",
     ]
+    peak = text("cli.peak_of", lang, measure=peak_measure_name(spec, lang))
     for r in result.reps:
         faults = ", ".join(fault_name(lang, f) for f in r.faults) or text("cli.rep_ok", lang)
         lines.append(f"  {text('ui.rep', lang)} {r.index}: {r.start_s:5.1f}–{r.end_s:5.1f} s  "
-                     f"{text('cli.peak', lang)} {r.peak_deg:5.1f}°  "
+                     f"{peak} {r.peak_deg:5.1f}°  "
                      f"{text('cli.hold', lang)} {r.hold_s:4.1f} s  {faults}")
     lines += [f"! {w.message}" for w in result.warnings]
     return "\n".join(lines)

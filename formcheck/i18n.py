@@ -37,3 +37,19 @@ def has(key: str) -> bool:
             return False
         node = node[part]
     return True
+
+
+def measure_name(name: str, lang: str) -> str:
+    """A measure's name for people (falls back to the code)."""
+    key = f"app.measures.{name}"
+    return text(key, lang) if has(key) else name
+
+
+def peak_measure_name(spec: Any, lang: str) -> str:
+    """The measure a rep's peak is given in (a squat's knee, not its hip).
+
+    That is the measure shown for the exercise's signal (:data:`~formcheck.measures.SHOWN_AS`).
+    """
+    from .measures import SHOWN_AS
+
+    return measure_name(SHOWN_AS.get(spec.signal, spec.signal), lang)

@@ -97,3 +97,5 @@ def test_analysing_a_video_prints_no_runtime_chatter(tmp_path, run_cli):
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip() == "", proc.stderr[:500]
     assert json.loads(out.read_text())["rep_count"] > 0
+    # Each rep's peak names its measure (a squat's peak is its knee's, not the hip's).
+    assert "Rep 1:" in proc.stdout and "Hip abduction (sideways) peak" in proc.stdout

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from .. import __version__  # noqa: E402
 from ..analysis import AnalysisResult  # noqa: E402
-from ..i18n import has, text  # noqa: E402
+from ..i18n import measure_name, peak_measure_name, text  # noqa: E402
 from ..measures import SHOWN_AS  # noqa: E402
 from ..protocol import apply_overrides, default_programme  # noqa: E402
 
@@ -36,16 +36,9 @@ def fault_text(result: AnalysisResult, code: str) -> str:
     return text(f"faults.{code}", result.lang, hold_s=result.spec.hold_s)
 
 
-def measure_name(name: str, lang: str) -> str:
-    """A measure's name for people (falls back to the code)."""
-    key = f"app.measures.{name}"
-    return text(key, lang) if has(key) else name
-
-
 def peak_heading(result: AnalysisResult) -> str:
     """The heading of a rep's peak: which measure it is (a squat's knee, not its hip)."""
-    name = SHOWN_AS.get(result.spec.signal, result.spec.signal)
-    return _t("col_peak_of", result.lang, measure=measure_name(name, result.lang))
+    return _t("col_peak_of", result.lang, measure=peak_measure_name(result.spec, result.lang))
 
 
 def rep_rows(result: AnalysisResult) -> list[dict[str, Any]]:
