@@ -11,24 +11,13 @@ import numpy as np
 import pytest
 
 from formcheck.analysis import (
-    DEFAULT_ANALYSIS_FPS,
     analyze_track,
     analyze_tracked,
-    track_video,
 )
 from formcheck.protocol import FAULT_CODES, PatientSettings
 
 CASES_FILE = Path(__file__).parent / "data" / "real_clips.toml"
 CASES = [(c, side) for c in tomllib.loads(CASES_FILE.read_text())["case"] for side in c["sides"]]
-
-_tracks: dict = {}
-
-
-def tracked(clips_dir, name, fps=DEFAULT_ANALYSIS_FPS):
-    if (name, fps) not in _tracks:
-        _tracks[name, fps] = track_video(clips_dir / name, analysis_fps=fps)
-    return _tracks[name, fps]
-
 
 def live_count(track, exercise, side, view=None):
     """The live engine's count on ``track``'s poses, after its stillest start-like picture
@@ -58,10 +47,10 @@ def live_count(track, exercise, side, view=None):
 @pytest.mark.clips
 @pytest.mark.parametrize("case,side", CASES,
                          ids=[f"{c['clip'].split('.')[0]}-{c['exercise']}-{s}" for c, s in CASES])
-def test_every_real_clip_gives_its_expected_analysis(clips_dir, case, side):
+def test_every_real_clip_gives_its_expected_analysis(clips_dir, case, side, tracked):
     # at the rate the clip's reps need, as every entry point analyses a video
-    res = analyze_tracked(tracked(clips_dir, case["clip"]),
-                          lambda fps: tracked(clips_dir, case["clip"], fps),
+    res = analyze_tracked(tracked(clips_dir / case["clip"]),
+                          lambda fps: tracked(clips_dir / case["clip"], fps),
                           case["exercise"], PatientSettings(side), "en")
     codes = {w.code for w in res.warnings}
     why = case.get("why", "")
@@ -93,9 +82,9 @@ def test_the_expectations_cover_every_clip_in_the_folder(clips_dir):
 
 
 @pytest.mark.clips
-def test_wrong_view_counts_nothing_and_says_what_to_change(clips_dir):
+def test_wrong_view_counts_nothing_and_says_what_to_change(clips_dir, tracked):
     # Side view of a one-legged calf raise, analysed as hip abduction (needs the front).
-    track, _ = tracked(clips_dir, "kanat_standing_knee_curl_side.mp4")
+    track, _ = tracked(clips_dir / "kanat_standing_knee_curl_side.mp4")
     res = analyze_track(track, "hip_abduction", PatientSettings("left"), "nl")
     assert res.rep_count == 0 and res.reps == []
     wrong = [w for w in res.warnings if w.code == "wrong_view"]
@@ -103,9 +92,9 @@ def test_wrong_view_counts_nothing_and_says_what_to_change(clips_dir):
 
 
 @pytest.mark.clips
-def test_body_half_out_of_frame_is_reported(clips_dir):
+def test_body_half_out_of_frame_is_reported(clips_dir, tracked):
     # Head and torso out of frame most of the time: the "not visible" path.
-    track, _ = tracked(clips_dir, "renyun_single_leg_stance_brace.mp4")
+    track, _ = tracked(clips_dir / "renyun_single_leg_stance_brace.mp4")
     res = analyze_track(track, "hip_flexion", PatientSettings("left"), "en")
     codes = {w.code for w in res.warnings}
     assert codes & {"low_detection", "left_frame", "no_person"}, codes
@@ -115,13 +104,13 @@ def test_body_half_out_of_frame_is_reported(clips_dir):
 @pytest.mark.parametrize("case,side", [(c, s) for c, s in CASES if c["clip"] in (
     "venkat_high_knees.mp4", "be23_squat.mp4", "ndnam_banded_knee_drives_oblique.mp4")],
     ids=lambda v: v["clip"].split(".")[0] if isinstance(v, dict) else v)
-def test_the_count_holds_at_half_the_analysed_frame_rate(clips_dir, case, side):
+def test_the_count_holds_at_half_the_analysed_frame_rate(clips_dir, case, side, tracked):
     # A slow phone or browser delivers 5 frames a second: quick knee lifts then
     # come and go between frames, and nothing may be built on frame-to-frame
     # continuity that is no longer there.
     import dataclasses
 
-    track, truncated = tracked(clips_dir, case["clip"])
+    track, truncated = tracked(clips_dir / case["clip"])
     half = dataclasses.replace(track, **{k: getattr(track, k)[::2] for k in (
         "t", "image_xyz", "visibility", "world_xyz", "n_people")})
     res = analyze_track(half, case["exercise"], PatientSettings(side), "en", truncated=truncated)
@@ -129,7 +118,7 @@ def test_the_count_holds_at_half_the_analysed_frame_rate(clips_dir, case, side):
 
 
 @pytest.mark.clips
-def test_quick_reps_are_analysed_again_at_a_finer_rate(clips_dir, tmp_path):
+def test_quick_reps_are_analysed_again_at_a_finer_rate(clips_dir, tmp_path, tracked):
     # Fast high knees (0.5 s a rep) re-encoded at 60 frames a second: at 10 frames a
     # second the 4-6 poses of each rep fall elsewhere than in the original, and 7 of
     # the right leg's 9 lifts were counted. Their reps being that short, the video is
@@ -147,12 +136,12 @@ def test_quick_reps_are_analysed_again_at_a_finer_rate(clips_dir, tmp_path):
     assert abs(res.rep_count - case["reps"]) <= case["tolerance"], res.rep_count
     assert 1 / np.median(np.diff(res.track.t)) == pytest.approx(20, abs=1)
     tracking = default_programme().tracking
-    squats = analyze_track(tracked(clips_dir, "be23_squat.mp4")[0], "mini_squat",
+    squats = analyze_track(tracked(clips_dir / "be23_squat.mp4")[0], "mini_squat",
                            PatientSettings("left"), "en")
     assert squats.rep_count == 8 and finer_rate(squats, tracking) == 0
 
 
-def _live_reps_under_noise(clips_dir, clip: str, side: str) -> tuple[dict, int]:
+def _live_reps_under_noise(tracked, clips_dir, clip: str, side: str) -> tuple[dict, int]:
     """The clip's case and its live count under a noisy pose model.
 
     Its most start-like pose held still for 7 s, then the clip; every frame shaken by
@@ -164,7 +153,7 @@ def _live_reps_under_noise(clips_dir, clip: str, side: str) -> tuple[dict, int]:
     from formcheck.synth.capture import jittered
 
     case = next(c for c, s in CASES if c["clip"] == clip and s == side)
-    track, _ = tracked(clips_dir, case["clip"])
+    track, _ = tracked(clips_dir / case["clip"])
     offline = analyze_track(track, case["exercise"], PatientSettings(side), "en")
     signal = offline.measures[offline.spec.signal]
     ready = int(np.nanargmin(np.abs(signal) + np.abs(np.gradient(signal))))
@@ -179,47 +168,49 @@ def _live_reps_under_noise(clips_dir, clip: str, side: str) -> tuple[dict, int]:
     return case, live.finish().rep_count
 
 @pytest.mark.clips
-def test_live_engine_counts_quick_real_knee_lifts(clips_dir):
+def test_live_engine_counts_quick_real_knee_lifts(clips_dir, tracked):
     # The live page's engine (causal: no look-ahead for the legs' names, the smoothing or
     # the count), fed the poses of a real clip of quick alternating knee lifts after the
     # patient stood still for placement, countdown and calibration, counts what the
     # recording holds (benchmarks/live_real.py does this for every real clip).
     case = next(c for c, side in CASES if c["clip"] == "venkat_high_knees.mp4" and side == "left")
-    track, _ = tracked(clips_dir, case["clip"])
+    track, _ = tracked(clips_dir / case["clip"])
     assert abs(live_count(track, case["exercise"], "left") - case["reps"]) <= case["tolerance"]
 
 
 @pytest.mark.clips
 @pytest.mark.parametrize("side", ["left", "right"])
 def test_live_knee_lifts_under_a_noisy_pose_model_are_not_given_to_the_other_leg(clips_dir,
-                                                                                  side):
+                                                                                  side, tracked):
     # Real alternating knee drives, filmed obliquely, every landmark shaken by 1 % of the
     # frame (the held start pose too, each frame on its own). Live, the leg that rose is
     # kept raised until its foot is down (kinematics.PlantedLegs); with margins made for a
     # clean model, a noisy frame at a lift's start showed the standing leg leaving its rest
     # place first, and the raised leg was then given the standing leg's label: left 1,
     # right 5 for 3. Its margins now follow the noise read from the recent frames.
-    case, reps = _live_reps_under_noise(clips_dir, "ndnam_banded_knee_drives_oblique.mp4",
+    case, reps = _live_reps_under_noise(tracked, clips_dir, "ndnam_banded_knee_drives_oblique.mp4",
                                         side)
     assert reps == case["reps"]
 
 
 @pytest.mark.clips
-def test_live_engine_calibrates_a_still_start_under_a_noisy_pose_model(clips_dir):
+def test_live_engine_calibrates_a_still_start_under_a_noisy_pose_model(clips_dir, tracked):
     # A noisy pose model (every landmark shaken by 1 % of the frame, each frame on its own)
     # shakes the held start pose too: its reading spread past the calibration's stillness
     # limit or its lowest reading lay far under the pose ("raised"), so the live engine
     # calibrated only once its wait ran out, on the resting level of what it had seen
     # (real side leg raises, left leg: 2 for 3). Both are now judged beyond the noise, as
     # the rep counter's start and target are.
-    case, reps = _live_reps_under_noise(clips_dir, "be23_standing_side_leg_raise.mp4", "left")
+    case, reps = _live_reps_under_noise(tracked, clips_dir, "be23_standing_side_leg_raise.mp4",
+                                        "left")
     assert reps == case["reps"]
 
 
 @pytest.mark.clips
 @pytest.mark.parametrize("clip,side", [("rohanx01_deep_squat_side.mp4", "right"),
                                        ("kanat_squat_front_two_variants.mp4", "left")])
-def test_live_engine_at_ten_frames_a_second_smooths_a_noisy_deep_squat(clips_dir, clip, side):
+def test_live_engine_at_ten_frames_a_second_smooths_a_noisy_deep_squat(clips_dir, clip, side,
+                                                                      tracked):
     # At 10 frames a second (a slow browser; the benchmarks' rate) the live smoothing sat on
     # its frame-rate limit and went on and off with the measured rate (9.99 / 10.01), the
     # noise adaptation with it: with every landmark shaken by 1 % of the frame, the right
@@ -232,25 +223,25 @@ def test_live_engine_at_ten_frames_a_second_smooths_a_noisy_deep_squat(clips_dir
     from formcheck.synth.capture import jittered
 
     case = next(c for c, _ in CASES if c["clip"] == clip)
-    track, _ = tracked(clips_dir, case["clip"])
+    track, _ = tracked(clips_dir / case["clip"])
     assert live_count(jittered(track, 0.01), case["exercise"], side) == case["reps"]
 
 
 @pytest.mark.clips
 @pytest.mark.parametrize("clip", ["kratika_squat_front.mp4", "kanat_squat_front_two_variants.mp4"])
-def test_live_stream_ending_on_the_way_up_from_the_last_squat_counts_it(clips_dir, clip):
+def test_live_stream_ending_on_the_way_up_from_the_last_squat_counts_it(clips_dir, clip, tracked):
     # Both real squat clips end on the way up from their last squat. The recorded analysis
     # counts such a rep (session end rule: more than half-way back and still coming back);
     # the live engine had no end and left it in progress: 9 for 10, 3 for 4. Live, the
     # patient is still there: when the stream ends (LiveSession.finish, called by the page
     # when the camera stops) the same rule closes the set.
     case = next(c for c, _ in CASES if c["clip"] == clip)
-    track, _ = tracked(clips_dir, case["clip"])
+    track, _ = tracked(clips_dir / case["clip"])
     assert live_count(track, case["exercise"], "left") == case["reps"]
 
 
 @pytest.mark.clips
-def test_live_engine_on_a_noisy_pose_model_does_not_split_squats(clips_dir):
+def test_live_engine_on_a_noisy_pose_model_does_not_split_squats(clips_dir, tracked):
     # The live engine fed a real squat clip with every landmark shaken by 1 % of the frame
     # (a webcam in dim light): with the smoothing fixed for a steady model it counted 8 for
     # 5 squats. Live, too, the signal's smoothing and the rise a rep needs now follow the
@@ -261,14 +252,14 @@ def test_live_engine_on_a_noisy_pose_model_does_not_split_squats(clips_dir):
     from formcheck.synth.capture import jittered
 
     case = next(c for c, _ in CASES if c["clip"] == "douyin_squat_tutorial.mp4")
-    track, _ = tracked(clips_dir, case["clip"])
+    track, _ = tracked(clips_dir / case["clip"])
     noisy = jittered(track, 0.01)
     got = live_count(noisy, case["exercise"], "left", view="side")
     assert abs(got - case["reps"]) <= case["tolerance"]
 
 
 @pytest.mark.clips
-def test_a_slower_patient_seated_longer_is_counted_the_same(clips_dir):
+def test_a_slower_patient_seated_longer_is_counted_the_same(clips_dir, tracked):
     # An older man stands up from a box, turned half away from the camera. Played at
     # 0.4x (a slower patient, filmed at the analysis rate) the seated part is long
     # enough to be judged a view of its own; that stretch never returns to rest, so
@@ -277,7 +268,7 @@ def test_a_slower_patient_seated_longer_is_counted_the_same(clips_dir):
     from formcheck.synth.capture import retimed
 
     case = next(c for c, _ in CASES if c["clip"].startswith("belivan_older_box_squat"))
-    track, _ = tracked(clips_dir, case["clip"])
+    track, _ = tracked(clips_dir / case["clip"])
     slow = retimed(track, 0.4, rate_hz=10.0)
     assert slow.t[-1] > 2.4 * track.t[-1] - 1.0 and np.allclose(np.diff(slow.t), 0.1)
     res = analyze_track(slow, case["exercise"], PatientSettings("left"), "en")
@@ -286,7 +277,7 @@ def test_a_slower_patient_seated_longer_is_counted_the_same(clips_dir):
 
 
 @pytest.mark.clips
-def test_knee_drives_with_the_rest_between_them_unseen_keep_their_legs(clips_dir):
+def test_knee_drives_with_the_rest_between_them_unseen_keep_their_legs(clips_dir, tracked):
     # Real alternating knee drives, filmed obliquely, nobody found for 0.5 s every 4 s
     # (passing behind furniture); one gap covers the rest between a right and a left
     # drive. Read as one bout, the left drive was given to the right leg (left 2 of 3):
@@ -296,14 +287,14 @@ def test_knee_drives_with_the_rest_between_them_unseen_keep_their_legs(clips_dir
 
     case = next(c for c, side in CASES if c["clip"].startswith("ndnam_banded_knee_drives")
                 and side == "left")
-    track, _ = tracked(clips_dir, case["clip"])
+    track, _ = tracked(clips_dir / case["clip"])
     gaps = without_person(track, (track.t - track.t[0]) % 4.0 >= 3.5)
     res = analyze_track(gaps, case["exercise"], PatientSettings("left"), "en")
     assert res.rep_count == case["reps"], [(r.start_s, r.peak_deg) for r in res.reps]
 
 
 @pytest.mark.clips
-def test_a_faster_patient_without_a_still_start_is_counted_the_same(clips_dir):
+def test_a_faster_patient_without_a_still_start_is_counted_the_same(clips_dir, tracked):
     # Four front-view squats with a turn to the side between the pairs. Played twice as
     # fast (filmed at the analysis rate), the still start is too short to calibrate on;
     # the knee's resting level was then its 5th percentile, which the frames read low
@@ -313,7 +304,7 @@ def test_a_faster_patient_without_a_still_start_is_counted_the_same(clips_dir):
     from formcheck.synth.capture import retimed
 
     case = next(c for c, _ in CASES if c["clip"].startswith("kanat_squat_front"))
-    track, _ = tracked(clips_dir, case["clip"])
+    track, _ = tracked(clips_dir / case["clip"])
     fast = retimed(track, 2.0, rate_hz=10.0)
     res = analyze_track(fast, case["exercise"], PatientSettings("left"), "en")
     assert res.calibration.method == "resting_level"
@@ -321,14 +312,14 @@ def test_a_faster_patient_without_a_still_start_is_counted_the_same(clips_dir):
 
 
 @pytest.mark.clips
-def test_a_shakier_pose_model_does_not_add_reps(clips_dir):
+def test_a_shakier_pose_model_does_not_add_reps(clips_dir, tracked):
     # The box sit-to-stand with every landmark shaken by 0.6 % of the frame (about five
     # times the model's own shake on it): a wobble on the way back up from the deep
     # first rep, still above the return level, was counted as a rep of its own.
     from formcheck.synth.capture import jittered
 
     case = next(c for c, _ in CASES if c["clip"].startswith("belivan_older_box_squat"))
-    track, _ = tracked(clips_dir, case["clip"])
+    track, _ = tracked(clips_dir / case["clip"])
     for seed in (0, 1):
         res = analyze_track(jittered(track, 0.006, seed), case["exercise"],
                             PatientSettings("left"), "en")
@@ -337,7 +328,8 @@ def test_a_shakier_pose_model_does_not_add_reps(clips_dir):
 
 
 @pytest.mark.clips
-def test_a_shakier_pose_model_does_not_split_a_heel_slide_filmed_from_the_foot_end(clips_dir):
+def test_a_shakier_pose_model_does_not_split_a_heel_slide_filmed_from_the_foot_end(clips_dir,
+                                                                                   tracked):
     # Read from the heel's slide (the hip-ankle distance against the straight leg's), a
     # 0.6 % shake of the landmarks is a 10° shake of the knee: the opening slide broke
     # in two. The slide's noise is read in its own degrees and smoothed like any signal.
@@ -345,14 +337,14 @@ def test_a_shakier_pose_model_does_not_split_a_heel_slide_filmed_from_the_foot_e
 
     case = next(c for c, _ in CASES
                 if c["clip"] == "belivan_older_heel_slide_reclined_front.mp4")
-    track, _ = tracked(clips_dir, case["clip"])
+    track, _ = tracked(clips_dir / case["clip"])
     for level in (0.006, 0.01):
         res = analyze_track(jittered(track, level), "heel_slide", PatientSettings("left"), "en")
         assert res.rep_count == case["reps"], (level, [(r.start_s, r.end_s) for r in res.reps])
 
 
 @pytest.mark.clips
-def test_a_noisy_pose_model_does_not_split_front_view_squats(clips_dir):
+def test_a_noisy_pose_model_does_not_split_front_view_squats(clips_dir, tracked):
     # Front-view squats with every landmark shaken by 1 % of the frame: the 3-D knee
     # angle then wobbles by ~6° from frame to frame, across the low front-view
     # thresholds (start 8°, target 14°), and 4 squats were counted as 8 and 6. The
@@ -360,7 +352,7 @@ def test_a_noisy_pose_model_does_not_split_front_view_squats(clips_dir):
     from formcheck.synth.capture import jittered
 
     case = next(c for c, s in CASES if c["clip"].startswith("kanat_squat_front") and s == "left")
-    track, _ = tracked(clips_dir, case["clip"])
+    track, _ = tracked(clips_dir / case["clip"])
     for seed in (0, 1):
         res = analyze_track(jittered(track, 0.01, seed), case["exercise"],
                             PatientSettings("left"), "en")
@@ -368,20 +360,20 @@ def test_a_noisy_pose_model_does_not_split_front_view_squats(clips_dir):
 
 
 @pytest.mark.clips
-def test_noise_does_not_take_short_knee_lifts_past_their_target(clips_dir):
+def test_noise_does_not_take_short_knee_lifts_past_their_target(clips_dir, tracked):
     # Seated knee lifts of ~33°, short of the 40° target (attempts, not reps), with
     # every landmark shaken by 1 % of the frame: the noise read the peaks 41-44° and
     # counted them. A rep must now reach its target clear of the measured noise.
     from formcheck.synth.capture import jittered
 
     case = next(c for c, _ in CASES if c["clip"] == "askdrjo_seated_hip_flexion.mp4")
-    track, _ = tracked(clips_dir, case["clip"])
+    track, _ = tracked(clips_dir / case["clip"])
     res = analyze_track(jittered(track, 0.01), case["exercise"], PatientSettings("right"), "en")
     assert res.rep_count == 0 and len(res.reps) == 3, [r.to_dict() for r in res.reps]
 
 
 @pytest.mark.clips
-def test_frames_without_a_person_do_not_merge_quick_reps(clips_dir):
+def test_frames_without_a_person_do_not_merge_quick_reps(clips_dir, tracked):
     # Quick knee lifts with nobody found for 0.5 s every 4 s (a person passing behind
     # a chair): the lifts hidden in a gap are lost, but two lifts run together across
     # a gap were taken for a held pose, and every quick lift after it for part of that
@@ -389,7 +381,7 @@ def test_frames_without_a_person_do_not_merge_quick_reps(clips_dir):
     from formcheck.synth.capture import without_person
 
     case = next(c for c, s in CASES if c["clip"] == "venkat_high_knees.mp4" and s == "left")
-    track, _ = tracked(clips_dir, case["clip"])
+    track, _ = tracked(clips_dir / case["clip"])
     lost = without_person(track, (track.t - track.t[0]) % 4.0 >= 3.5)
     res = analyze_track(lost, case["exercise"], PatientSettings("left"), "en")
     assert abs(res.rep_count - case["reps"]) <= case["tolerance"], [
@@ -399,10 +391,10 @@ def test_frames_without_a_person_do_not_merge_quick_reps(clips_dir):
 @pytest.mark.clips
 @pytest.mark.parametrize("clip,side", [("kanat_standing_knee_curl_side.mp4", "left"),
                                        ("venkat_high_knees.mp4", "right")])
-def test_one_leg_at_a_time_is_not_counted_as_a_squat(clips_dir, clip, side):
+def test_one_leg_at_a_time_is_not_counted_as_a_squat(clips_dir, clip, side, tracked):
     # Knee curls and high knees bend one knee far past a squat's target while the
     # other stays straight: not a squat, and said so (a walk or a step is the same).
-    track, _ = tracked(clips_dir, clip)
+    track, _ = tracked(clips_dir / clip)
     res = analyze_track(track, "mini_squat", PatientSettings(side), "en")
     assert res.rep_count == 0, [r.to_dict() for r in res.reps]
     ignored = [w for w in res.warnings if w.code == "not_exercise"]
@@ -411,14 +403,14 @@ def test_one_leg_at_a_time_is_not_counted_as_a_squat(clips_dir, clip, side):
 
 
 @pytest.mark.clips
-def test_a_heel_slide_filmed_from_the_foot_end_is_read_from_the_heels_slide(clips_dir):
+def test_a_heel_slide_filmed_from_the_foot_end_is_read_from_the_heels_slide(clips_dir, tracked):
     # Long-sitting in bed, the phone at the feet: the lying trunk is seen upright in the
     # picture (a standing person's front view, as it was taken: wrong view, nothing
     # counted). Known to lie, it is the view along the body, where the knee is read
     # from how far the heel slid towards the hip.
     for name, reps in (("belivan_older_heel_slide_reclined_front.mp4", 2),
                        ("belivan_older_heel_slide_reclined_front_1rep.mp4", 1)):
-        track, _ = tracked(clips_dir, name)
+        track, _ = tracked(clips_dir / name)
         res = analyze_track(track, "heel_slide", PatientSettings("left"), "en")
         assert res.view == "lying_front" and res.spec.signal == "knee_flexion_slide"
         assert res.rep_count == reps, [r.to_dict() for r in res.reps]
