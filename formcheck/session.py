@@ -92,8 +92,10 @@ class RepCounter:
     level on noise. The time at the target is one stretch across dips under it
     shorter than ``min_return_s``, and across those up to ``sag_s`` that stay above
     the return level. Any other cycle (with ``min_return_s``) ends at its second
-    sample back unless the other leg is up (above the return level) at the first:
-    one sample back with both legs down is a frame the pose model drew wrong.
+    sample back unless the other leg is up at the first, at the target (alternating
+    lifts): one sample back with both legs down is a frame the pose model drew wrong,
+    and so is one with the other leg read up only part of the way (the legs' labels
+    mixed for that frame).
     The return level rises with the cycle's peak (``return_fraction`` of the
     excursion beyond the target): a deep rep whose next one starts before the
     person is fully back up still ends. :attr:`first` is the cycle's first
@@ -199,10 +201,15 @@ class RepCounter:
         held = stretch >= self.min_return_s * 2
         if held and t - self._back_since < self.min_return_s:
             return None  # a held pose back only for a moment: a frame or two misread
-        if self.min_return_s > 0 and self._back_n < 2 and not other > self.ret:
+        if self.min_return_s > 0 and self._back_n < 2 and not other >= self.target:
             # One sample back, the other leg not up either: a frame the model drew wrong
             # (side-on, a leg held back drawn with its knee in front of the hip, or both
-            # legs together). Alternating quick lifts raise the other leg meanwhile.
+            # legs together). Alternating quick lifts raise the other leg meanwhile, to a
+            # lift of its own (its target; real high knees: 47-110° for a 40° target). One
+            # read up short of that in the frame this one dropped is the legs' labels
+            # mixed for a frame (a render from 35° behind: a leg being stepped back read
+            # 3.6° then -3.3°, the other leg 6° in that frame only, target 10°: an attempt
+            # split off the rep it began).
             return None
         end, self._back_since = self._back_since, math.nan
         self.active = False
