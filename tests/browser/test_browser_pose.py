@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from formcheck.browser_live import FRAME_BYTES, HEADER, SOCKET_PATH, parse_frame
+from formcheck.browser_live import FRAME_BYTES, HEADER, SOCKET_PATH, parse_frame, runtime_installed
 from formcheck.i18n import text
 
 from .conftest import write_y4m
@@ -27,6 +27,13 @@ METRIC = '[data-testid="stMetricValue"]'
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
 SETTLE_S = 10.0          # placement + countdown + calibration, stream seconds
 SAFETY_CAP_S = 600       # wall clock: only against a hang, never what the test waits for
+
+
+@pytest.fixture(autouse=True)
+def _runtime_installed():
+    """Fail at once, not at the hang cap, where the page has no model runtime to load."""
+    if not runtime_installed():
+        pytest.fail("the browser pose runtime is not installed: run `npm ci` (scripts/test does)")
 
 
 def _pose_frame(page):
