@@ -285,6 +285,28 @@ def knee_flexion_from_slide(reach: np.ndarray, straight: float) -> np.ndarray:
     return np.degrees(2.0 * np.arccos(np.clip(ratio, 0.0, 1.0)))
 
 
+def knee_from_slide_and_landmarks(landmarks: np.ndarray, slide: np.ndarray,
+                                  reach_noise: float, knee_noise_deg: float) -> np.ndarray:
+    """Knee flexion (°) of a heel slide from its landmark angle and its slide together, ``(...,)``.
+
+    ``landmarks``: the hip–knee–ankle angle; ``slide``: :func:`knee_flexion_from_slide`.
+    As the knee bends the pose model draws the lying leg straighter than it is: the hip
+    landmark further towards the ceiling (than the straight start leg shows) and the knee
+    landmark into the bend (renders, side-on: ~0.1 and ~0.07 thigh lengths at 90-140°),
+    so the angle reads 5-10° short. Both displacements are across the hip–ankle line
+    (the heel slides along the surface), which the slide's reading does not see; its
+    jitter does: a share ``reach_noise`` of the straight reach moves it by
+    ``2 reach_noise / sin(flexion / 2)`` radians, a lot near straight, little bent. Each
+    reading is weighted by the inverse of its noise (the landmark angle's
+    ``knee_noise_deg``), the flexion judged on the landmark angle (steady near straight).
+    Where the slide is not known, the landmark angle.
+    """
+    half = np.radians(np.clip(np.nan_to_num(landmarks, nan=0.0), 1.0, 180.0)) / 2
+    slide_var = np.degrees(2.0 * reach_noise / np.sin(half)) ** 2
+    w = knee_noise_deg ** 2 / (knee_noise_deg ** 2 + slide_var)
+    return np.where(np.isfinite(slide), w * slide + (1 - w) * landmarks, landmarks)
+
+
 def knee_flexion_from_hip_drop(reach: np.ndarray, standing: np.ndarray | float,
                                noise: float = 0.0) -> np.ndarray:
     """Knee flexion (°) of a squat on both feet from how far the hip came down, ``(...,)``.

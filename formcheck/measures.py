@@ -397,6 +397,9 @@ class Calibration:
         knee_from_hip_drop: knee and hip flexion are read from the hips' drop
             (:func:`with_knee_from_hip_drop`); ``hip_drop_noise``: a drop within this
             share of the standing hip–ankle distance reads straight.
+        knee_from_slide: the knee is read from its landmarks and the heel's slide together
+            (:func:`kinematics.knee_from_slide_and_landmarks`, the reach's noise
+            ``hip_drop_noise``, the angle's ``knee_noise_deg``).
 
     """
 
@@ -414,6 +417,8 @@ class Calibration:
     camera_elevation_deg: float = 0.0
     knee_from_hip_drop: bool = False
     hip_drop_noise: float = 0.0
+    knee_from_slide: bool = False
+    knee_noise_deg: float = 0.0
     standing_hip: tuple[float, float] = (0.0, 0.0)
 
 
@@ -641,6 +646,8 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
              if "toe_below_ankle" + leg in raw], tracking)
     cal.knee_from_hip_drop = spec.knee_from_hip_drop
     cal.hip_drop_noise = tracking.hip_drop_noise
+    cal.knee_from_slide = spec.knee_from_slide
+    cal.knee_noise_deg = tracking.smoothing_noise_deg
     if not spec.calibrate:
         return cal
     offsets = {}
@@ -720,7 +727,8 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
     camera's elevation and the thigh's abduction) and
     ``knee_bend`` (per leg) to the calibrated angles; where the calibration says so
     (``knee_from_hip_drop``), knee and hip flexion read from the hips' drop
-    (:func:`with_knee_from_hip_drop`). ``knee_bend``
+    (:func:`with_knee_from_hip_drop`), and (``knee_from_slide``) the knee from its
+    landmarks and the heel's slide together. ``knee_bend``
     is the larger of the knee's flexion as measured for the view and its bend in the
     picture: from the front the model's 3-D knee misses much of a bend, and the
     picture shows a bend across the line of sight.
@@ -742,6 +750,12 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
                 raw["hip_ankle" + suffix], cal.hip_ankle_rest.get(suffix, np.nan))
     if cal.knee_from_hip_drop:
         out = with_knee_from_hip_drop(raw, out, cal)
+    if cal.knee_from_slide and cal.hip_drop_noise > 0 and cal.knee_noise_deg > 0:
+        for suffix in ("", "_other"):
+            if SLIDE_SIGNAL + suffix in out:
+                out["knee_flexion" + suffix] = k.knee_from_slide_and_landmarks(
+                    out["knee_flexion" + suffix], out[SLIDE_SIGNAL + suffix],
+                    cal.hip_drop_noise, cal.knee_noise_deg)
     for suffix in ("", "_other"):
         out["knee_bend" + suffix] = np.fmax(out["knee_flexion" + suffix],
                                             out["knee_flexion_image" + suffix])

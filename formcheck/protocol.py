@@ -105,6 +105,10 @@ class ExerciseSpec:
     knee_from_hip_drop: bool = False
     """Knee (and hip) flexion read from how far the hips went down (set per view in
     ``view_thresholds``; see :func:`~formcheck.measures.calibrated`)."""
+    knee_from_slide: bool = False
+    """Lying with the heel on the surface (a heel slide): the knee read from the landmarks
+    and from the heel's slide towards the hip together (see
+    :func:`~formcheck.kinematics.knee_from_slide_and_landmarks`)."""
     start_also: str = ""
     """A measure that also starts an attempt (and keeps it going) once past ``start_deg``,
     as far as it lies within ``start_also_within_deg`` of the signal; "" = none."""

@@ -68,8 +68,10 @@ def test_injected_faults_flagged_in_their_reps_and_clean_reps_clean(analysed):
 def test_lying_knee_bend_reads_near_its_true_angle(analysed):
     # Lying on the back the pose model puts the hips towards the ceiling; measured
     # with the hips where the straight start leg shows them, a heel slide's bent knee
-    # reads within 11° of its angle (with the start reading subtracted as a constant
-    # angle it read 13-20° low on these renders; the rest is the model's own).
+    # read within 11° of its angle (with the start reading subtracted as a constant
+    # angle it read 13-20° low on these renders; the rest, 7-9° low, the model drawing
+    # the bent leg straighter). Read with the heel's slide towards the hip, which that
+    # does not change, within 7° (3-6°).
     truth, res = analysed
     if truth["exercise"] != "heel_slide":
         pytest.skip("a lying exercise that starts with the leg straight")
@@ -77,7 +79,7 @@ def test_lying_knee_bend_reads_near_its_true_angle(analysed):
     true = np.interp(res.track.t, t, truth["angles"]["knee_flexion_deg"][truth["side"]])
     bent = true > 0.5 * true.max()
     err = res.measures["knee_flexion"][bent] - true[bent]
-    assert np.nanmedian(np.abs(err)) < 11.0, np.nanmedian(err)
+    assert np.nanmedian(np.abs(err)) < 7.0, np.nanmedian(err)
     assert res.calibration.hip_shift > 0
 
 
