@@ -330,6 +330,27 @@ def knee_flexion_from_hip_drop(reach: np.ndarray, standing: np.ndarray | float,
     return knee_flexion_from_slide(np.asarray(reach, float) + noise * standing, standing)
 
 
+def picture_scale(xy: np.ndarray, xyz: np.ndarray) -> np.ndarray:
+    """Pixels per metre at the body, ``(...,)``, from isotropic ``xy`` and world ``xyz``.
+
+    The hips' and shoulders' widths in the picture over the same widths in the
+    model's world landmarks (metres, axes along the camera's) seen across the line of
+    sight (their x-y part): a body turning narrows both alike, a squat neither, and a
+    camera zooming (or a person stepping nearer) only the picture's.
+
+    >>> xyz = np.zeros((33, 3)); xyz[[11, 23], 0] = 0.2
+    >>> float(picture_scale(xyz[:, :2] * 300, xyz))
+    300.0
+    """
+    def widths(p: np.ndarray) -> np.ndarray:
+        return (np.linalg.norm(p[..., L.LEFT_HIP, :2] - p[..., L.RIGHT_HIP, :2], axis=-1)
+                + np.linalg.norm(p[..., L.LEFT_SHOULDER, :2] - p[..., L.RIGHT_SHOULDER, :2],
+                                 axis=-1))
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return widths(xy) / widths(xyz)
+
+
 def shank_length(xy: np.ndarray, side: str) -> np.ndarray:
     """Knee–ankle distance of ``side``, ``(...,)``."""
     return _joint_distance(xy, side, "knee", "ankle")

@@ -226,7 +226,9 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
     ``hip_y`` (the hips' position), ``ankle_x``, ``ankle_y`` (each leg's ankle) and
     ``trunk_length``, for telling the exercise from
     walking, bending down or (a heel slide) a bridge; ``hip_height`` (the hips above the
-    ankles in the picture), for a squat's depth; and the qualities
+    ankles in the picture), for a squat's depth, and ``hip_height_scaled`` (the same over
+    the picture's scale, :func:`kinematics.picture_scale`; NaN without ``world``); and the
+    qualities
     (0–1) ``quality``, ``quality_other`` (each leg), ``legs_quality`` (both)
     and ``trunk_quality``.
 
@@ -322,6 +324,11 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
     facing = hip_width >= HIPS_FACING * out["trunk_length"]
     out["hip_height"] = np.where(facing, _gate(ankles_y - hip[..., 1], vis, hips_ankles,
                                                min_visibility), np.nan)
+    # The same in metres at the body where the world landmarks are given (the picture's
+    # scale, kinematics.picture_scale): a handheld camera zooming out lowers the
+    # picture's hip height, not this one.
+    out["hip_height_scaled"] = out["hip_height"] / k.picture_scale(xy, world) \
+        if world is not None else np.full(xy.shape[:-2], np.nan)
     out["trunk_quality"] = np.min(vis[..., list(TRUNK)], axis=-1).astype(float)
     out["legs_quality"] = np.minimum(out["quality"], out["quality_other"])
     knees = (L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -289,6 +290,12 @@ legs out, its trunk is seen upright in the picture either way, so its tilt there
 tell the posture."""
 
 
+def _upper(values: Iterable[float]) -> float:
+    """The 90th percentile of ``values`` (NaN: none): a rest's standing height."""
+    v = sorted(values)
+    return v[int(0.9 * (len(v) - 1))] if v else math.nan
+
+
 class BoutCheck:
     """Whether a movement cycle was the exercise: the body in its posture, not travelling.
 
@@ -319,11 +326,13 @@ class BoutCheck:
     it, and its tempo from the rest's lowest value (an older dip is another movement)."""
 
     def __init__(self, posture: str, max_tilt_deg: float, max_travel: float,
-                 signal: str = "", legs_together: float = 0.0, min_quality: float = 0.0
-                 ) -> None:
+                 signal: str = "", legs_together: float = 0.0, min_quality: float = 0.0,
+                 max_gap_s: float = math.inf) -> None:
         self.posture, self.max_tilt_deg, self.max_travel = posture, max_tilt_deg, max_travel
         self.signal, self.legs_together, self.min_quality = signal, legs_together, min_quality
-        self._rest: deque[tuple[float, float]] = deque(maxlen=300)  # (t, hip height)
+        self.max_gap_s = max_gap_s
+        # (t, hip height, the same in metres: hip_height_scaled)
+        self._rest: deque[tuple[float, float, float]] = deque(maxlen=300)
         self.tilt_shows_posture = True
         self.reset()
 
@@ -344,30 +353,43 @@ class BoutCheck:
         self.length = 0.0
         self.legs: list[tuple[float, float, bool]] = []  # (more bent, less bent, seen)
         self.heights: list[float] = []   # hip heights of frames with the signal seen
+        self.scaled: list[float] = []    # their hip_height_scaled, where given
         self.boxes = {"hip": [math.inf, -math.inf, math.inf, -math.inf],
                       "ankle": [math.inf, -math.inf, math.inf, -math.inf]}  # x, y ranges
         last = self._rest[-1][0] if self._rest else math.nan
-        rest = sorted(h for t, h in self._rest if t >= last - self.REST_S)
+        recent = [(h, m) for t, h, m in self._rest if t >= last - self.REST_S]
         # Standing: the upper end of the rest (which may end on the last rep's way up).
-        self.rest_height = rest[int(0.9 * (len(rest) - 1))] if rest else math.nan
+        self.rest_height = _upper(h for h, _ in recent)
+        self.rest_scaled = _upper(m for _, m in recent if math.isfinite(m))
 
     def rest(self, t: float, values: dict[str, float]) -> None:
-        """Feed one frame between cycles (its ``hip_height``)."""
-        h = values.get("hip_height", math.nan)
-        if math.isfinite(h):
-            self._rest.append((t, h))
+        """Feed one frame between cycles (its ``hip_height``).
 
-    def drop(self) -> float:
+        Hips unseen between cycles for longer than ``max_gap_s`` (turned away from the
+        camera, or out of the picture) end the rest: standing after a turn is another
+        height in the picture (turning, the hips read higher; a step changes the
+        distance), so it is learnt again.
+        """
+        h = values.get("hip_height", math.nan)
+        if not math.isfinite(h) and self._rest and t - self._rest[-1][0] > self.max_gap_s:
+            self._rest.clear()
+        if math.isfinite(h):
+            self._rest.append((t, h, values.get("hip_height_scaled", math.nan)))
+
+    def drop(self, scaled: bool = False) -> float:
         """Share of the rest's hip height the hips went down in the cycle (NaN: unseen).
 
         The cycle's low: the mean of its :attr:`LOW_N` lowest readings (one misread
         frame is not a squat); with fewer readings (the hips seen square to the camera
-        for a moment, e.g. turning to sit down) it is unseen.
+        for a moment, e.g. turning to sit down) it is unseen. ``scaled``: of the hips'
+        height in metres (``hip_height_scaled``), which a camera's zoom leaves alone.
         """
-        if not (self.rest_height > 0) or len(self.heights) < self.LOW_N:
+        heights, rest = (self.scaled, self.rest_scaled) if scaled else \
+            (self.heights, self.rest_height)
+        if not (rest > 0) or len(heights) < self.LOW_N:
             return math.nan
-        low = sorted(self.heights)[: self.LOW_N]
-        return 1.0 - sum(low) / len(low) / self.rest_height
+        low = sorted(heights)[: self.LOW_N]
+        return 1.0 - sum(low) / len(low) / rest
 
     def update(self, values: dict[str, float]) -> None:
         """Feed one frame's ``trunk_tilt``, ``hip_x``, ``trunk_length`` (and each leg's signal)."""
@@ -395,6 +417,9 @@ class BoutCheck:
         s, h = values.get(self.signal, math.nan), values.get("hip_height", math.nan)
         if math.isfinite(s) and math.isfinite(h):
             self.heights.append(h)
+            m = values.get("hip_height_scaled", math.nan)
+            if math.isfinite(m):
+                self.scaled.append(m)
 
     def problem(self, reached: bool = True, by_signal: bool = True,
                 legs_together: float = 0.0) -> str | None:
@@ -596,7 +621,7 @@ class ExerciseSession:
         self.bout = BoutCheck(spec.posture, self.tracking.max_posture_tilt_deg,
                               self.tracking.max_travel_trunks, spec.signal,
                               spec.min_legs_together if spec.legs == "both" else 0.0,
-                              self.tracking.min_visibility)
+                              self.tracking.min_visibility, self.tracking.max_gap_s)
         self.bout.for_view(spec.signal, view)
         self.ignored: list[tuple[float, float, str]] = []
         self._next_view: tuple[ExerciseSpec, str] | None = None
@@ -817,9 +842,12 @@ class ExerciseSession:
         start, end, peak, reached = self.counter.last  # type: ignore[misc]
         c = self.counter
         by_signal = reached
-        if not reached and self.spec.hip_drop_target > 0 \
-                and self.bout.drop() >= self.spec.hip_drop_target + self._drop_margin:
-            # From the front the 3-D knee reads a squat low; the hips going down show it.
+        need = self.spec.hip_drop_target + self._drop_margin
+        if not reached and self.spec.hip_drop_target > 0 and self.bout.drop() >= need \
+                and not self.bout.drop(scaled=True) < need:
+            # From the front the 3-D knee reads a squat low; the hips going down show it,
+            # in the picture and in metres (where known): a camera zooming out lowers the
+            # picture's hips alone (a handheld phone: a standing person's 11-16 %).
             reached = True
         if self.spec.hip_drop_min > 0 and abs(self.bout.drop()) < self.spec.hip_drop_min:
             # The model's knee angle moved and the hips stayed at standing height: the

@@ -405,6 +405,19 @@ def test_a_front_view_squat_read_low_by_the_knee_is_reached_by_the_hips_going_do
                       standing)
     s, reps, _ = run("mini_squat", t, v, view="front", extra={"hip_height": turned})
     assert [r.completed for r in reps] == [False, False]
+    # A handheld camera zooming out lowers the hips in the picture, not their height in
+    # metres (hip_height_scaled): no squat (a real clip: a standing person read 11-16 %).
+    s, reps, _ = run("mini_squat", t, v, view="front",
+                     extra={"hip_height": hips, "hip_height_scaled": np.full_like(hips, 0.8)})
+    assert [r.completed for r in reps] == [False, False]
+    s, reps, _ = run("mini_squat", t, v, view="front",
+                     extra={"hip_height": hips, "hip_height_scaled": hips / 250})
+    assert [r.completed for r in reps] == [True, True]
+    # Hips read higher while turning, then unseen (turned away) for 0.8 s: the standing
+    # height is learnt again after the turn, and the hips dip 3 % from it.
+    after_turn = np.where(t < 1.0, 1.2 * standing, np.where(t < 1.8, np.nan, flat))
+    s, reps, _ = run("mini_squat", t, v, view="front", extra={"hip_height": after_turn})
+    assert [r.completed for r in reps] == [False, False]
     # Knees drifting inward while the hips are down is valgus, however low (here hardly
     # over 8°, where valgus was judged) the knee reads.
     t, v = ramp([(0, 0)] + rep_knots(2, 8.3) + rep_knots(6, 8.3) + [(10, 0)])
