@@ -101,7 +101,9 @@ class RepCounter:
     excursion beyond the target): a deep rep whose next one starts before the
     person is fully back up still ends. :attr:`first` is the cycle's first
     value, :attr:`from_rest` tells whether the
-    signal was seen under ``start`` before the cycle began and :attr:`rise` how
+    signal was seen under ``start`` before the cycle began (before the first cycle,
+    for ``rest_s`` unbroken: one frame read there as the recording starts is the pose
+    model settling) and :attr:`rise` how
     far it rose within it: a recording that starts in the bottom position and
     only comes back up has not shown a rep.
     :attr:`margin` (degrees, set between cycles) raises the start and the target
@@ -111,8 +113,10 @@ class RepCounter:
 
     def __init__(self, start: float, target: float, ret: float,
                  return_fraction: float = 0.0, min_return_s: float = 0.0,
-                 sag_s: float = 0.0) -> None:
+                 sag_s: float = 0.0, rest_s: float = 0.0) -> None:
         self.start, self.target, self.ret = start, target, ret
+        self.rest_s = rest_s
+        self._below_t = math.nan  # since when under start, before the first cycle
         self.return_fraction = return_fraction
         self.min_return_s = min_return_s
         self.sag_s = sag_s
@@ -169,7 +173,11 @@ class RepCounter:
                 self.from_rest, self.first = self._seen_below_start, v
                 return "started"
             if a < self.start:
-                self._seen_below_start = True
+                if not math.isfinite(self._below_t):
+                    self._below_t = t
+                self._seen_below_start |= t - self._below_t >= self.rest_s
+            else:
+                self._below_t = math.nan
             return None
         self.peak = max(self.peak, v)
         if v >= self.target + self.margin and not self.reached:
@@ -607,7 +615,7 @@ class ExerciseSession:
         frac = self.tracking.return_fraction
         dwell = self.tracking.hold_min_return_s if spec.hold_s > 0 else 0.0
         self.counter = RepCounter(spec.start_deg, spec.target_deg, spec.return_deg, frac, dwell,
-                                  spec.hold_envelope_s)
+                                  spec.hold_envelope_s, self.tracking.end_position_s)
         self.other = RepCounter(spec.start_deg, spec.target_deg, spec.return_deg, frac)
         self.hold = HoldTimer(spec.target_deg - self.tracking.hold_margin_deg,
                               2 * self.tracking.hold_margin_deg, self.tracking.hold_average_s,
@@ -637,6 +645,7 @@ class ExerciseSession:
         self._last_v_t = math.nan
         self._rep_t: list[float] = []
         self._rep_v: list[float] = []
+        self._rep_from = 0  # index in them of the rep's first own sample
         self._rep_tempo: list[float] = []  # the tempo signal (NaN where not seen)
         self._recent: deque[tuple[float, float, float]] = deque()  # the rest before a rep
         self._envelope: deque[tuple[float, float]] = deque()  # (t, raised leg's top)
@@ -741,6 +750,7 @@ class ExerciseSession:
         if state == "started":
             # The rep's samples start with the rest before it.
             self._rep_t = [a for a, _, _ in self._recent]
+            self._rep_from = len(self._rep_t)  # the rep's own samples from here
             self._rep_v = [b for _, b, _ in self._recent]
             self._rep_tempo = [c for _, _, c in self._recent]
             self.hold.reset()
@@ -832,6 +842,28 @@ class ExerciseSession:
             return math.nan
         return min(also, v + self.spec.start_also_within_deg)
 
+    def _opening_rise(self) -> float:
+        """How far a cycle the recording opened in was seen rising to its peak (degrees).
+
+        From its first sample, or from a position held on the way up: the signal still
+        (within twice ``hold_margin_deg``) for ``end_position_s``, more than that under
+        the peak. The recording then opened in that position (lying with the knee bent,
+        which the pose model's first frames read straighter), and going further from it
+        was no rep seen being made (a heel slide from the foot end: held at 80-90° for
+        0.6 s, then 95-107°).
+        """
+        t, v = self._rep_t[self._rep_from:], self._rep_v[self._rep_from:]
+        if not v:
+            return self.counter.rise
+        top = v.index(max(v))
+        band, base, s = 2 * self.tracking.hold_margin_deg, v[0], 0
+        for k in range(top):
+            while max(v[s:k + 1]) - min(v[s:k + 1]) > band:
+                s += 1
+            if t[k] - t[s] >= self.tracking.end_position_s and max(v[s:k + 1]) < v[top] - band:
+                base = max(base, min(v[s:k + 1]))
+        return v[top] - base
+
     def _hips_down(self, values: dict[str, float]) -> bool:
         """Whether the hips are half-way to ``hip_drop_target`` below the rest before the rep."""
         target, rest = self.spec.hip_drop_target, self.bout.rest_height
@@ -864,9 +896,10 @@ class ExerciseSession:
             # the hips' height was read higher (the picture's scale changed) or not at
             # all (hips not square to the camera).
             return None
+        rise = c.rise if c.from_rest else self._opening_rise()
         if not c.from_rest and (
-                c.rise < self.spec.target_deg - self.spec.start_deg
-                or c.rise < self.tracking.opening_rise_fraction * (peak - self.spec.return_deg)):
+                rise < self.spec.target_deg - self.spec.start_deg
+                or rise < self.tracking.opening_rise_fraction * (peak - self.spec.return_deg)):
             # Seen only coming back from a position held when the recording
             # started (or first seen near its top): not a movement the patient
             # was seen to make.

@@ -76,6 +76,17 @@ def test_a_recording_that_starts_in_the_bottom_position_adds_no_rep():
     t, v = ramp([(0, 30), (1.0, 65), (2.5, 0)] + rep_knots(3, 60) + [(8, 0)])
     _, reps, _ = run("mini_squat", t, v)
     assert [r.completed for r in reps] == [True, True]
+    # A heel slide filmed from the foot end that opens lying with the knee bent, held
+    # (~85°), then bent a little further: the pose model's first frames read the knee
+    # straighter (57°, 67°; or 34.9°, just under the start, as if at rest). Not a rep
+    # seen being made (a real clip under 3 capture conditions: 3 for 2).
+    t, v = ramp([(0, 85), (0.8, 85), (1.1, 104), (1.3, 95), (2.0, 0)]
+                + rep_knots(3, 100, hold=3) + [(9, 0)])
+    for first in ([57, 67], [34.9]):
+        settling = v.copy()
+        settling[:len(first)] = first
+        _, reps, _ = run("heel_slide", t, settling, view="lying_front")
+        assert [r.completed for r in reps] == [True]
 
 
 def test_filmed_from_seated_to_seated_every_stand_up_counts_once():
