@@ -101,9 +101,8 @@ class RepCounter:
     excursion beyond the target): a deep rep whose next one starts before the
     person is fully back up still ends. :attr:`first` is the cycle's first
     value, :attr:`from_rest` tells whether the
-    signal was seen under ``start`` before the cycle began (before the first cycle,
-    for ``rest_s`` unbroken: one frame read there as the recording starts is the pose
-    model settling) and :attr:`rise` how
+    signal was seen under ``start`` before the cycle began (before the first cycle, in
+    :attr:`REST_N` samples in a row) and :attr:`rise` how
     far it rose within it: a recording that starts in the bottom position and
     only comes back up has not shown a rep.
     :attr:`margin` (degrees, set between cycles) raises the start and the target
@@ -111,12 +110,15 @@ class RepCounter:
     of the noise.
     """
 
+    REST_N = 2
+    """Samples in a row under ``start`` that show a recording starting at rest: one is a
+    frame misread (the pose model's first frame reads a knee held bent ~85° as 35°)."""
+
     def __init__(self, start: float, target: float, ret: float,
                  return_fraction: float = 0.0, min_return_s: float = 0.0,
-                 sag_s: float = 0.0, rest_s: float = 0.0) -> None:
+                 sag_s: float = 0.0) -> None:
         self.start, self.target, self.ret = start, target, ret
-        self.rest_s = rest_s
-        self._below_t = math.nan  # since when under start, before the first cycle
+        self._below_n = 0  # samples in a row under start, before the first cycle
         self.return_fraction = return_fraction
         self.min_return_s = min_return_s
         self.sag_s = sag_s
@@ -172,12 +174,8 @@ class RepCounter:
                 self._up_stretch_t = self._up_t = t
                 self.from_rest, self.first = self._seen_below_start, v
                 return "started"
-            if a < self.start:
-                if not math.isfinite(self._below_t):
-                    self._below_t = t
-                self._seen_below_start |= t - self._below_t >= self.rest_s
-            else:
-                self._below_t = math.nan
+            self._below_n = self._below_n + 1 if a < self.start else 0
+            self._seen_below_start |= self._below_n >= self.REST_N
             return None
         self.peak = max(self.peak, v)
         if v >= self.target + self.margin and not self.reached:
@@ -615,7 +613,7 @@ class ExerciseSession:
         frac = self.tracking.return_fraction
         dwell = self.tracking.hold_min_return_s if spec.hold_s > 0 else 0.0
         self.counter = RepCounter(spec.start_deg, spec.target_deg, spec.return_deg, frac, dwell,
-                                  spec.hold_envelope_s, self.tracking.end_position_s)
+                                  spec.hold_envelope_s)
         self.other = RepCounter(spec.start_deg, spec.target_deg, spec.return_deg, frac)
         self.hold = HoldTimer(spec.target_deg - self.tracking.hold_margin_deg,
                               2 * self.tracking.hold_margin_deg, self.tracking.hold_average_s,
@@ -845,24 +843,28 @@ class ExerciseSession:
     def _opening_rise(self) -> float:
         """How far a cycle the recording opened in was seen rising to its peak (degrees).
 
-        From its first sample, or from a position held on the way up: the signal still
-        (within twice ``hold_margin_deg``) for ``end_position_s``, more than that under
-        the peak. The recording then opened in that position (lying with the knee bent,
-        which the pose model's first frames read straighter), and going further from it
-        was no rep seen being made (a heel slide from the foot end: held at 80-90° for
-        0.6 s, then 95-107°).
+        From its first sample (:attr:`RepCounter.rise`), or less: where the recording
+        opens in a position held still (the signal within twice ``hold_margin_deg`` for
+        ``end_position_s``, from its first readings: the pose model's first frame or two
+        may be read elsewhere) more than that band under the peak, from that position's
+        lowest reading. Going further from it was no rep seen being made (a heel slide
+        from the foot end, opening held at 80-90°, first frames read 57° and 67°, then
+        bent to 95-107°).
         """
         t, v = self._rep_t[self._rep_from:], self._rep_v[self._rep_from:]
         if not v:
             return self.counter.rise
-        top = v.index(max(v))
-        band, base, s = 2 * self.tracking.hold_margin_deg, v[0], 0
-        for k in range(top):
-            while max(v[s:k + 1]) - min(v[s:k + 1]) > band:
-                s += 1
-            if t[k] - t[s] >= self.tracking.end_position_s and max(v[s:k + 1]) < v[top] - band:
-                base = max(base, min(v[s:k + 1]))
-        return v[top] - base
+        top, band = v.index(max(v)), 2 * self.tracking.hold_margin_deg
+        hold = self.tracking.end_position_s
+        for s in range(top):
+            if t[s] - t[0] > hold:
+                break
+            k = s
+            while k + 1 < top and max(v[s:k + 2]) - min(v[s:k + 2]) <= band:
+                k += 1
+            if t[k] - t[s] >= hold and max(v[s:k + 1]) < v[top] - band:
+                return min(self.counter.rise, v[top] - min(v[s:k + 1]))
+        return self.counter.rise
 
     def _hips_down(self, values: dict[str, float]) -> bool:
         """Whether the hips are half-way to ``hip_drop_target`` below the rest before the rep."""
