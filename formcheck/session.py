@@ -559,14 +559,16 @@ def raised_leg_deg(v: float, other: float, rest: float = 0.0,
     return hi, max(min(hi + lo, limit), hi)
 
 
-def full_range_seconds(t: list[float], v: list[float]) -> float:
+def full_range_seconds(t: list[float], v: list[float], floor: float = -math.inf) -> float:
     """Time the movement of one rep would take over its full range, up and down.
 
     ``t``, ``v``: the rep's samples, starting at rest (the lowest value before
     the peak is the baseline). Each phase is timed
     between 10 % and 90 % of the excursion (or from the last sample of the rep
     when the signal has not yet come that far back) and scaled to the whole
-    range, so the estimate does not depend on the rep thresholds.
+    range, so the estimate does not depend on the rep thresholds. ``floor``: a
+    reading up to which the signal shows no movement (a stand-in's wander at rest);
+    a phase is then timed from that reading, where it is above 10 %, not from 10 %.
     """
     if len(v) < 3:
         return math.inf
@@ -575,10 +577,11 @@ def full_range_seconds(t: list[float], v: list[float]) -> float:
     if span <= 0:
         return math.inf
     f = [(x - base) / span for x in v]
+    low = min(max(0.1, (floor - base) / span), 0.5)
     i90 = next(i for i, x in enumerate(f) if x >= 0.9)
-    i10 = max((i for i in range(i90) if f[i] <= 0.1), default=0)
+    i10 = max((i for i in range(i90) if f[i] <= low), default=0)
     j90 = max(i for i, x in enumerate(f) if x >= 0.9)
-    j10 = next((i for i in range(j90, len(f)) if f[i] <= 0.1), len(f) - 1)
+    j10 = next((i for i in range(j90, len(f)) if f[i] <= low), len(f) - 1)
     up = (t[i90] - t[i10]) / max(0.9 - f[i10], 0.1)
     down = (t[j10] - t[j90]) / max(0.9 - f[j10], 0.1)
     return up + down
@@ -979,7 +982,15 @@ class ExerciseSession:
         if not seen or len(seen) < TEMPO_SEEN * len(self._rep_t):
             return math.nan
         t, c = (list(x) for x in zip(*seen, strict=True))
-        return full_range_seconds(t, c)
+        floor = -math.inf
+        if self.spec.knee_from_hip_drop and self.spec.hip_drop_min > 0 \
+                and self.spec.tempo_signal == SHOWN_AS.get(self.spec.signal):
+            # The knee read from the hips' drop: a drop under hip_drop_min is a standing
+            # person's wander (~1 %, read ~10°, rising for a second before a squat at
+            # times), which timed from 10 % of the range made a quick squat look slow.
+            floor = float(knee_flexion_from_hip_drop(1.0 - self.spec.hip_drop_min, 1.0,
+                                                     self.tracking.hip_drop_noise))
+        return full_range_seconds(t, c, floor)
 
     def _watch_other_leg(self, t: float, values: dict[str, float], events: list[Event]) -> None:
         state = self.other.update(t, values.get(self.spec.signal + "_other", math.nan))
