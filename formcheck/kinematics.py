@@ -1361,12 +1361,24 @@ def angles_with_hip_shift(leg: np.ndarray, shift: float) -> tuple[np.ndarray, np
     with them). With ``shift`` 0 equal to :func:`hip_flexion_deg` and
     :func:`knee_flexion_deg`.
     """
+    return angles_from_joint(leg, shift, 0.0)
+
+
+def angles_from_joint(leg: np.ndarray, shift: float, below: float
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Hip and knee flexion ``(...,)`` each from a hip joint placed off the model's landmark.
+
+    The joint as in :func:`hip_flexion_from_joint` (``shift`` trunk lengths behind the
+    landmark, ``below`` thigh lengths down the trunk's axis); the knee is the angle
+    between the thigh from that joint and the shank. With both 0 equal to
+    :func:`hip_flexion_deg` and :func:`knee_flexion_deg`.
+    """
     thigh, shank = leg[..., 0, :], leg[..., 1, :]
-    t_u, t_n = thigh[..., 0], thigh[..., 1] + shift
-    hip = hip_flexion_from_joint(leg, shift, 0.0)
+    t_u = thigh[..., 0] - below * np.linalg.norm(thigh, axis=-1)
+    t_n = thigh[..., 1] + shift
     knee = np.degrees(np.abs(np.arctan2(t_u * shank[..., 1] - t_n * shank[..., 0],
                                         t_u * shank[..., 0] + t_n * shank[..., 1])))
-    return hip, knee
+    return hip_flexion_from_joint(leg, shift, below), knee
 
 
 def hip_flexion_from_joint(leg: np.ndarray, shift: float, below: float) -> np.ndarray:

@@ -457,6 +457,14 @@ def _set_hip(out: dict[str, np.ndarray], raw: dict[str, np.ndarray], suffix: str
     out["hip_flexion" + suffix], out["hip_extension" + suffix] = hip, -hip
 
 
+def _set_knee(out: dict[str, np.ndarray], raw: dict[str, np.ndarray], suffix: str,
+              knee: np.ndarray) -> None:
+    """Put a leg's knee flexion measured anew into ``out`` (NaN, fallback: :func:`_set_hip`)."""
+    was = raw["knee_flexion" + suffix]
+    out["knee_flexion" + suffix] = np.where(np.isfinite(was),
+                                            np.where(np.isfinite(knee), knee, was), np.nan)
+
+
 def with_hip_shift(raw: dict[str, np.ndarray], shift: float) -> dict[str, np.ndarray]:
     """``raw`` with hip and knee flexion (each leg) measured with the hips moved ``shift``.
 
@@ -470,26 +478,29 @@ def with_hip_shift(raw: dict[str, np.ndarray], shift: float) -> dict[str, np.nda
     for suffix, leg in _leg_frames(raw):
         hip, knee = k.angles_with_hip_shift(leg, shift)
         _set_hip(out, raw, suffix, hip)
-        knee = np.where(np.isfinite(knee), knee, raw["knee_flexion" + suffix])
-        out["knee_flexion" + suffix] = np.where(np.isfinite(raw["knee_flexion" + suffix]),
-                                                knee, np.nan)
+        _set_knee(out, raw, suffix, knee)
     return out
 
 
 def with_standing_hip(raw: dict[str, np.ndarray], shift: float, below: float
                       ) -> dict[str, np.ndarray]:
-    """``raw`` with the hip flexion (each leg) measured from where a standing hip joint lies.
+    """``raw`` with hip and knee flexion (each leg) measured from where a standing hip joint lies.
 
-    :func:`kinematics.hip_flexion_from_joint`: the hips moved ``shift`` trunk lengths
-    towards the back and ``below`` thigh lengths down the trunk's axis. Needs the
+    :func:`kinematics.angles_from_joint`: the hips moved ``shift`` trunk lengths
+    towards the back and ``below`` thigh lengths down the trunk's axis. The knee too:
+    its thigh runs from the joint, not from the landmark. A landmark above the joint
+    turns a thigh raised towards 90° (a knee lift, a squat) away from the shank, so a
+    bent knee read from the landmark reads a few degrees short, which a straight start
+    leg cannot show (subtracted as a constant, its reading made that worse). Needs the
     :data:`LEG_FRAME` series (2-D side views); elsewhere, and with both 0, ``raw`` as it is.
-    Knee flexion stays as measured.
     """
     if not shift and not below:
         return raw
     out = dict(raw)
     for suffix, leg in _leg_frames(raw):
-        _set_hip(out, raw, suffix, k.hip_flexion_from_joint(leg, shift, below))
+        hip, knee = k.angles_from_joint(leg, shift, below)
+        _set_hip(out, raw, suffix, hip)
+        _set_knee(out, raw, suffix, knee)
     return out
 
 

@@ -504,3 +504,9 @@ def test_hip_flexion_from_a_joint_behind_and_below_the_landmark(flexion):
     assert fixed == pytest.approx(flexion, abs=1.0)
     if flexion > 90:
         assert read < flexion - 5.0   # the landmark read it short
+    # The knee (shank vertical: it bends as far as the thigh rose) from the same joint.
+    hip, knee = k.angles_from_joint(leg, 0.05 / trunk, 0.09 / trunk / thigh_len)
+    assert float(hip) == pytest.approx(fixed)
+    assert float(knee) == pytest.approx(flexion, abs=1.0)
+    if flexion > 90:
+        assert float(k.knee_flexion_deg(xy, "left")) < flexion - 4.0   # the landmark: short
