@@ -491,7 +491,10 @@ def with_standing_hip(raw: dict[str, np.ndarray], shift: float, below: float
     its thigh runs from the joint, not from the landmark. A landmark above the joint
     turns a thigh raised towards 90° (a knee lift, a squat) away from the shank, so a
     bent knee read from the landmark reads a few degrees short, which a straight start
-    leg cannot show (subtracted as a constant, its reading made that worse). Needs the
+    leg cannot show (subtracted as a constant, its reading made that worse). The knee
+    gets the joint's difference added to its own reading, not replaced: the knee may be
+    smoothed harder than the leg's series (live, for its noise), and the difference,
+    from the same leg twice, carries little of the leg's noise. Needs the
     :data:`LEG_FRAME` series (2-D side views); elsewhere, and with both 0, ``raw`` as it is.
     """
     if not shift and not below:
@@ -500,7 +503,8 @@ def with_standing_hip(raw: dict[str, np.ndarray], shift: float, below: float
     for suffix, leg in _leg_frames(raw):
         hip, knee = k.angles_from_joint(leg, shift, below)
         _set_hip(out, raw, suffix, hip)
-        _set_knee(out, raw, suffix, knee)
+        _set_knee(out, raw, suffix,
+                  raw["knee_flexion" + suffix] + knee - k.angles_from_joint(leg, 0.0, 0.0)[1])
     return out
 
 
