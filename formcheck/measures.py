@@ -494,14 +494,18 @@ def with_standing_hip(raw: dict[str, np.ndarray], shift: float, below: float
     leg cannot show (subtracted as a constant, its reading made that worse). The knee
     gets the joint's difference added to its own reading, not replaced: the knee may be
     smoothed harder than the leg's series (live, for its noise), and the difference,
-    from the same leg twice, carries little of the leg's noise. Needs the
+    from the same leg twice, carries little of the leg's noise. The knee's joint is
+    never put in front of the landmark (``shift`` < 0): the model's landmark lies in
+    front of the joint, so a start leg showing it behind its line shows the pose (hips
+    back, knees soft), not the landmark's misplacement. Needs the
     :data:`LEG_FRAME` series (2-D side views); elsewhere, and with both 0, ``raw`` as it is.
     """
     if not shift and not below:
         return raw
     out = dict(raw)
     for suffix, leg in _leg_frames(raw):
-        hip, knee = k.angles_from_joint(leg, shift, below)
+        hip = k.angles_from_joint(leg, shift, below)[0]
+        knee = k.angles_from_joint(leg, max(shift, 0.0), below)[1]
         _set_hip(out, raw, suffix, hip)
         _set_knee(out, raw, suffix,
                   raw["knee_flexion" + suffix] + knee - k.angles_from_joint(leg, 0.0, 0.0)[1])

@@ -284,3 +284,6 @@ def test_standing_knee_from_the_joint_keeps_the_knee_s_own_smoothing():
     step = np.abs(np.diff(got))
     assert np.median(step) < 1.0
     assert np.median(np.abs(got - bend)) < np.median(np.abs(clean["knee_flexion"] - bend))
+    # A start leg showing the landmark behind its line: the knee's joint stays under it.
+    behind = with_standing_hip(raw, -0.05, 0.1)["knee_flexion"]
+    assert behind == pytest.approx(with_standing_hip(raw, 0.0, 0.1)["knee_flexion"])
