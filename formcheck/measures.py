@@ -504,9 +504,8 @@ def with_standing_hip(raw: dict[str, np.ndarray], shift: float, below: float
         return raw
     out = dict(raw)
     for suffix, leg in _leg_frames(raw):
-        hip = k.angles_from_joint(leg, shift, below)[0]
         knee = k.angles_from_joint(leg, max(shift, 0.0), below)[1]
-        _set_hip(out, raw, suffix, hip)
+        _set_hip(out, raw, suffix, k.hip_flexion_from_joint(leg, shift, below))
         _set_knee(out, raw, suffix,
                   raw["knee_flexion" + suffix] + knee - k.angles_from_joint(leg, 0.0, 0.0)[1])
     return out
