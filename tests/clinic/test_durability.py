@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import signal
 import subprocess
 import sys
-import time
+import threading
 
 from sqlalchemy.orm import selectinload
 
@@ -58,22 +57,21 @@ def test_sigkill_mid_set_keeps_finished_sets(db, db_url, anna, make_result, repo
         text=True,
         env=env,
     )
+    # Blocking reads until the child stalls mid-third (select on the pipe would miss lines
+    # already in the reader's buffer, when two arrive together); the timer only stops a hang.
+    hang_cap = threading.Timer(120, child.kill)
+    hang_cap.start()
     lines = []
-    deadline = time.monotonic() + 30
     try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([child.stdout], [], [], 1.0)
-            if ready:
-                line = child.stdout.readline().strip()
-                if not line:
-                    break
-                lines.append(line)
-                if line == "MID-THIRD":
-                    break
-        assert lines == ["SAVED 1", "SAVED 2", "MID-THIRD"], child.stderr.read()
+        for line in child.stdout:
+            lines.append(line.strip())
+            if lines[-1] == "MID-THIRD":
+                break
     finally:
+        hang_cap.cancel()
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=10)
+    assert lines == ["SAVED 1", "SAVED 2", "MID-THIRD"], child.stderr.read()
     assert child.returncode == -signal.SIGKILL
 
     reopened = open_db(db_url)
