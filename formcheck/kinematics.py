@@ -1397,3 +1397,63 @@ def hip_flexion_from_joint(leg: np.ndarray, shift: float, below: float) -> np.nd
     t_n = thigh[..., 1] + shift
     hip = np.degrees(np.arctan2(t_n, t_u) - np.arctan2(-shift, 1.0))
     return (hip + 180.0) % 360.0 - 180.0
+
+
+def thigh_from_joint(leg: np.ndarray, shift: float, below: float) -> np.ndarray:
+    """The thigh ``(..., 2)`` from a hip joint placed off the landmark to the knee.
+
+    The joint as in :func:`hip_flexion_from_joint`; in :func:`leg_in_trunk_frame`'s
+    frame (trunk lengths).
+    """
+    thigh = leg[..., 0, :]
+    return np.stack([thigh[..., 0] - below * np.linalg.norm(thigh, axis=-1),
+                     thigh[..., 1] + shift], axis=-1)
+
+
+def thigh_length_from_joint(leg: np.ndarray, shift: float, below: float) -> np.ndarray:
+    """The length ``(...,)`` of :func:`thigh_from_joint`."""
+    return np.linalg.norm(thigh_from_joint(leg, shift, below), axis=-1)
+
+
+def joint_to_ankle(leg: np.ndarray, shift: float, below: float) -> np.ndarray:
+    """The line ``(..., 2)`` from the hip joint (as in :func:`thigh_from_joint`) to the ankle."""
+    return thigh_from_joint(leg, shift, below) + leg[..., 1, :]
+
+
+def angles_from_leg_lengths(leg: np.ndarray, shift: float, below: float, thigh: float,
+                            shank: float, straight: float) -> tuple[np.ndarray, np.ndarray]:
+    """Hip and knee flexion ``(...,)`` each from the hip–ankle line and the segments' lengths.
+
+    Without the knee landmark: ``leg`` is :func:`leg_in_trunk_frame`, the joint as in
+    :func:`hip_flexion_from_joint`; ``thigh`` and ``shank`` the segments' lengths and
+    ``straight`` the joint–ankle distance, standing straight (trunk lengths). Side-on the
+    picture draws a leg moving
+    in its own plane at one scale, so the knee bends as far as the hip–ankle distance
+    says (the triangle of thigh, shank and that distance, its sides scaled so that the
+    straight leg reads 0) and lies in front of that line (a knee flexes backwards): the
+    thigh is the line turned forward by the triangle's angle at the hip.
+
+    >>> leg = np.array([[0.0, 1.0], [1.0, 0.0]])   # thigh forward, shank down: 90°, 90°
+    >>> [round(float(a), 1) for a in angles_from_leg_lengths(leg, 0.0, 0.0, 1.0, 1.0, 2.0)]
+    [90.0, 90.0]
+    """
+    line = joint_to_ankle(leg, shift, below)
+    r_u, r_n = line[..., 0], line[..., 1]
+    reach = np.hypot(r_u, r_n)
+    scale = straight / (thigh + shank)
+    a, c = thigh * scale, shank * scale
+    knee = 180.0 - np.degrees(np.arccos(np.clip((a * a + c * c - reach * reach) / (2 * a * c),
+                                                -1.0, 1.0)))
+    at_hip = np.degrees(np.arccos(np.clip((a * a + reach * reach - c * c)
+                                          / (2 * a * np.where(reach > 0, reach, np.nan)),
+                                          -1.0, 1.0)))
+    hip = np.degrees(np.arctan2(r_n, r_u) - np.arctan2(-shift, 1.0)) + at_hip
+    return (hip + 180.0) % 360.0 - 180.0, knee
+
+
+def thigh_shrink_weight(ratio: np.ndarray, low: float, high: float) -> np.ndarray:
+    """How far a thigh's length over its standing length lies below ``high``, ``(...,)``.
+
+    0 at or above ``high``, 1 at or below ``low``, linear between; NaN stays NaN.
+    """
+    return np.clip((high - np.asarray(ratio, float)) / (high - low), 0.0, 1.0)

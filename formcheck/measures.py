@@ -108,6 +108,12 @@ VIEWS_3D = ("front", "lying_front")
 VIEWS_TURNED = ("oblique",)
 """Views where 2-D sagittal angles are corrected for the camera's turn."""
 
+RAISED_THIGH_DEG = 30.0
+"""A thigh raised this far forward of the trunk line (from the hip joint) or more is read
+from the leg's lengths where the model drew it short (:func:`with_leg_lengths`); less raised,
+less of it; not at all behind the line (a leg put back, where the short thigh is not the
+knee landmark's)."""
+
 
 def standing_hip_ankle(reach: np.ndarray, t: np.ndarray) -> np.ndarray:
     """``(T,)``: the hip–ankle distance ``reach`` ``(T,)`` of the leg standing, around each frame.
@@ -401,6 +407,10 @@ class Calibration:
             landmark (:func:`with_standing_hip`): trunk lengths behind it, as the still
             start's straight leg shows, and thigh lengths below it (``Tracking``'s
             ``standing_hip_below``); ``(0, 0)`` when not standing or not calibrated.
+        standing_leg: per leg key, the start's thigh (from that joint) and shank
+            lengths and joint–ankle distance, trunk lengths: the references of
+            :func:`with_leg_lengths`; ``thigh_shrink``: its ``(low, high)`` shares
+            (``Tracking``'s ``standing_thigh_shrink_*``).
         knee_from_hip_drop: knee and hip flexion are read from the hips' drop
             (:func:`with_knee_from_hip_drop`); ``hip_drop_noise``: a drop within this
             share of the standing hip–ankle distance reads straight.
@@ -427,6 +437,8 @@ class Calibration:
     knee_from_slide: bool = False
     knee_noise_deg: float = 0.0
     standing_hip: tuple[float, float] = (0.0, 0.0)
+    standing_leg: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    thigh_shrink: tuple[float, float] = (0.0, 0.0)
 
 
 def _leg_frame(raw: dict[str, np.ndarray], suffix: str,
@@ -508,6 +520,66 @@ def with_standing_hip(raw: dict[str, np.ndarray], shift: float, below: float
         _set_hip(out, raw, suffix, k.hip_flexion_from_joint(leg, shift, below))
         _set_knee(out, raw, suffix,
                   raw["knee_flexion" + suffix] + knee - k.angles_from_joint(leg, 0.0, 0.0)[1])
+    return out
+
+
+def standing_leg_lengths(raw: dict[str, np.ndarray], window: np.ndarray, shift: float,
+                         below: float, max_knee_deg: float
+                         ) -> dict[str, tuple[float, float, float]]:
+    """Per leg key, ``(thigh, shank, joint–ankle distance)`` over the frames ``window``.
+
+    Medians in trunk lengths, the thigh and the distance from the hip joint placed
+    ``shift``, ``below`` as in :func:`with_standing_hip`, of the legs standing straight
+    there (the knee within ``max_knee_deg``: a start seated or with the knees bent
+    shows no straight leg's reach); other legs are left out.
+    """
+    out = {}
+    for suffix in ("", "_other"):
+        leg = _leg_frame(raw, suffix, window)
+        knee = raw["knee_flexion" + suffix][window]
+        knee = knee[np.isfinite(knee)]
+        if leg is None or knee.size < 3 or not np.median(np.abs(knee)) <= max_knee_deg:
+            continue
+        thigh = k.thigh_length_from_joint(leg, shift, below)
+        shank = np.linalg.norm(leg[:, 1, :], axis=-1)
+        reach = np.linalg.norm(k.joint_to_ankle(leg, shift, below), axis=-1)
+        ok = np.isfinite(thigh) & np.isfinite(shank) & np.isfinite(reach)
+        if ok.sum() >= 3:
+            out[suffix] = (float(np.median(thigh[ok])), float(np.median(shank[ok])),
+                           float(np.median(reach[ok])))
+    return out
+
+
+def with_leg_lengths(raw: dict[str, np.ndarray], meas: dict[str, np.ndarray],
+                     cal: Calibration) -> dict[str, np.ndarray]:
+    """Calibrated ``meas``, each leg's hip and knee read from its lengths where the thigh is short.
+
+    From the hip–ankle line and the start's segment lengths. Standing side-on the
+    picture draws the thigh at its standing length whatever the pose; a thigh drawn
+    shorter (below ``cal.thigh_shrink``'s high share of ``cal.standing_leg``'s) shows the
+    model's knee landmark pulled back along it, and the angles are read more and more
+    (all at the low share) from :func:`kinematics.angles_from_leg_lengths`, which does
+    not use it. ``raw``: the measures with the hip joint placed (:func:`with_standing_hip`).
+    """
+    out = dict(meas)
+    shift, below = cal.standing_hip
+    low, high = cal.thigh_shrink
+    for suffix, (thigh, shank, straight) in cal.standing_leg.items():
+        leg = _leg_frame(raw, suffix)
+        if leg is None or not thigh > 0:
+            continue
+        hip, knee = k.angles_from_leg_lengths(leg, shift, below, thigh, shank, straight)
+        w = k.thigh_shrink_weight(k.thigh_length_from_joint(leg, shift, below) / thigh,
+                                  low, high)
+        # a thigh raised forward (a knee lift, a squat): not a leg put behind
+        w = w * np.clip(k.hip_flexion_from_joint(leg, shift, below) / RAISED_THIGH_DEG, 0, 1)
+        use = np.isfinite(w) & (w > 0) & np.isfinite(hip) & np.isfinite(knee)
+        w = np.where(use, w, 0.0)
+        for name, new in (("hip_flexion", hip), ("knee_flexion", knee)):
+            was = out[name + suffix]
+            out[name + suffix] = np.where(use, (1 - w) * was + w * new, was)
+        out["hip_extension" + suffix] = np.where(use, -out["hip_flexion" + suffix],
+                                                 out["hip_extension" + suffix])
     return out
 
 
@@ -640,6 +712,11 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
             shift = 0.0
         cal.standing_hip = (shift, tracking.standing_hip_below)
         raw = with_standing_hip(raw, *cal.standing_hip)
+        if tracking.standing_thigh_shrink_high > 0:
+            cal.standing_leg = standing_leg_lengths(raw, window, *cal.standing_hip,
+                                                    STANDING_STRAIGHT_KNEE_DEG)
+            cal.thigh_shrink = (tracking.standing_thigh_shrink_low,
+                                tracking.standing_thigh_shrink_high)
     cal.surface_dir = (start("trunk_dx"), start("trunk_dy"))
     for leg in ("", "_other"):
         cal.heel_rest[leg] = (start("heel_x" + leg), start("heel_y" + leg))
@@ -749,6 +826,8 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
     """
     raw = with_standing_hip(with_hip_shift(raw, cal.hip_shift), *cal.standing_hip)
     out = {n: v - cal.offsets.get(n, 0.0) for n, v in raw.items()}
+    if cal.standing_leg:
+        out = with_leg_lengths(raw, out, cal)
     out["trunk_lean_side"] = np.abs(out["trunk_lean_side_signed"])
     for suffix in ("", "_other"):
         heel = np.stack([raw["heel_x" + suffix], raw["heel_y" + suffix]], axis=-1)

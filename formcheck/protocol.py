@@ -184,6 +184,8 @@ class Tracking:
     lying_max_hip_shift: float = 0.0
     standing_hip_below: float = 0.0
     standing_max_hip_shift: float = 0.0
+    standing_thigh_shrink_low: float = 0.0
+    standing_thigh_shrink_high: float = 0.0
     world_pitch_gain: float = 0.0
     world_pitch_offset_deg: float = 0.0
     camera_toe_level: float = 0.0

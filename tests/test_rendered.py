@@ -595,6 +595,22 @@ def test_front_squat_is_timed_on_the_knee_it_reports(tmp_path, seed, name, fault
     assert [r.faults for r in res.reps] == faults
 
 
+def test_knee_lift_side_on_whose_knee_the_model_pulls_back_is_read_from_the_leg(tmp_path):
+    # A knee lift filmed side-on from 8° below the hips, the trunk leaning back 27°: at the
+    # top the pose model draws the knee landmark back along the raised thigh (0.29 trunk
+    # lengths; the thigh 0.67 of its standing length), and from the landmarks hip and knee
+    # read 16° and 36° short. Where the thigh is drawn short they are read from the
+    # hip–ankle line and the start's segment lengths.
+    from formcheck.synth.randomised import random_set
+
+    spec = random_set(4242)["r32_hip_flexion_side_azm5_elm8_1080x1920_right"]
+    res = _rendered_and_analysed(tmp_path, spec)
+    truth = json.loads((tmp_path / "clip.truth.json").read_text())
+    assert res.view == "side" and res.rep_count == truth["rep_count"]
+    assert _median_error_bent(truth, res, "hip_flexion") < 6.0
+    assert _median_error_bent(truth, res, "knee_flexion") < 12.0
+
+
 def test_knee_held_above_the_hip_side_on_is_held_while_the_model_drops_it(tmp_path):
     # A knee lift held 3.2 s at 97° exactly side-on: the pose model drew the raised knee
     # collapsing towards the other for 0.2-0.6 s at a time, 2-3 times a second (30-97°),
