@@ -712,7 +712,7 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
             shift = 0.0
         cal.standing_hip = (shift, tracking.standing_hip_below)
         raw = with_standing_hip(raw, *cal.standing_hip)
-        if tracking.standing_thigh_shrink_high > 0:
+        if spec.thigh_from_leg_lengths and tracking.standing_thigh_shrink_high > 0:
             cal.standing_leg = standing_leg_lengths(raw, window, *cal.standing_hip,
                                                     STANDING_STRAIGHT_KNEE_DEG)
             cal.thigh_shrink = (tracking.standing_thigh_shrink_low,

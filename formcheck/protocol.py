@@ -109,6 +109,10 @@ class ExerciseSpec:
     """Lying with the heel on the surface (a heel slide): the knee read from the landmarks
     and from the heel's slide towards the hip together (see
     :func:`~formcheck.kinematics.knee_from_slide_and_landmarks`)."""
+    thigh_from_leg_lengths: bool = False
+    """Standing, the leg moving in its own plane (a knee lift): side-on, where the model
+    draws the raised thigh short, hip and knee are read from the hip–ankle line and the
+    start's segment lengths (see :func:`~formcheck.measures.with_leg_lengths`)."""
     start_also: str = ""
     """A measure that also starts an attempt (and keeps it going) once past ``start_deg``,
     as far as it lies within ``start_also_within_deg`` of the signal; "" = none."""
