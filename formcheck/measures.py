@@ -576,8 +576,12 @@ def with_leg_lengths(raw: dict[str, np.ndarray], meas: dict[str, np.ndarray],
         use = np.isfinite(w) & (w > 0) & np.isfinite(hip) & np.isfinite(knee)
         w = np.where(use, w, 0.0)
         for name, new in (("hip_flexion", hip), ("knee_flexion", knee)):
+            # Only ever more flexed: the knee landmark pulled back along a raised thigh
+            # turns the thigh down and the shank forward, so both read short; a smaller
+            # reading from the lengths is something else (a turned camera shortening the
+            # thigh in the picture: a real knee drive filmed obliquely, its hip past 90°).
             was = out[name + suffix]
-            out[name + suffix] = np.where(use, (1 - w) * was + w * new, was)
+            out[name + suffix] = np.where(use, np.fmax(was, (1 - w) * was + w * new), was)
         out["hip_extension" + suffix] = np.where(use, -out["hip_flexion" + suffix],
                                                  out["hip_extension" + suffix])
     return out
