@@ -1373,9 +1373,8 @@ def angles_from_joint(leg: np.ndarray, shift: float, below: float
     between the thigh from that joint and the shank. With both 0 equal to
     :func:`hip_flexion_deg` and :func:`knee_flexion_deg`.
     """
-    thigh, shank = leg[..., 0, :], leg[..., 1, :]
-    t_u = thigh[..., 0] - below * np.linalg.norm(thigh, axis=-1)
-    t_n = thigh[..., 1] + shift
+    thigh, shank = thigh_from_joint(leg, shift, below), leg[..., 1, :]
+    t_u, t_n = thigh[..., 0], thigh[..., 1]
     knee = np.degrees(np.abs(np.arctan2(t_u * shank[..., 1] - t_n * shank[..., 0],
                                         t_u * shank[..., 0] + t_n * shank[..., 1])))
     return hip_flexion_from_joint(leg, shift, below), knee
@@ -1392,10 +1391,8 @@ def hip_flexion_from_joint(leg: np.ndarray, shift: float, below: float) -> np.nd
     raised to 90° it turns the thigh by ``atan(below)``. With both 0 equal to
     :func:`hip_flexion_deg`.
     """
-    thigh = leg[..., 0, :]
-    t_u = thigh[..., 0] - below * np.linalg.norm(thigh, axis=-1)
-    t_n = thigh[..., 1] + shift
-    hip = np.degrees(np.arctan2(t_n, t_u) - np.arctan2(-shift, 1.0))
+    thigh = thigh_from_joint(leg, shift, below)
+    hip = np.degrees(np.arctan2(thigh[..., 1], thigh[..., 0]) - np.arctan2(-shift, 1.0))
     return (hip + 180.0) % 360.0 - 180.0
 
 

@@ -536,9 +536,11 @@ def standing_leg_lengths(raw: dict[str, np.ndarray], window: np.ndarray, shift: 
     out = {}
     for suffix in ("", "_other"):
         leg = _leg_frame(raw, suffix, window)
+        if leg is None:
+            continue
         knee = raw["knee_flexion" + suffix][window]
         knee = knee[np.isfinite(knee)]
-        if leg is None or knee.size < 3 or not np.median(np.abs(knee)) <= max_knee_deg:
+        if knee.size < 3 or not np.median(np.abs(knee)) <= max_knee_deg:
             continue
         thigh = k.thigh_length_from_joint(leg, shift, below)
         shank = np.linalg.norm(leg[:, 1, :], axis=-1)
@@ -571,10 +573,9 @@ def with_leg_lengths(raw: dict[str, np.ndarray], meas: dict[str, np.ndarray],
         hip, knee = k.angles_from_leg_lengths(leg, shift, below, thigh, shank, straight)
         w = k.thigh_shrink_weight(k.thigh_length_from_joint(leg, shift, below) / thigh,
                                   low, high)
-        # a thigh raised forward (a knee lift, a squat): not a leg put behind
+        # a thigh raised forward (a knee lift): not a leg put behind
         w = w * np.clip(k.hip_flexion_from_joint(leg, shift, below) / RAISED_THIGH_DEG, 0, 1)
         use = np.isfinite(w) & (w > 0) & np.isfinite(hip) & np.isfinite(knee)
-        w = np.where(use, w, 0.0)
         for name, new in (("hip_flexion", hip), ("knee_flexion", knee)):
             # Only ever more flexed: the knee landmark pulled back along a raised thigh
             # turns the thigh down and the shank forward, so both read short; a smaller
