@@ -1159,26 +1159,39 @@ def camera_turn_deg(xy: np.ndarray, max_deg: float = 50.0) -> float:
     return float(min(np.degrees(np.arcsin(np.clip(r / FRONT_WIDTH_RATIO, 0.0, 1.0))), max_deg))
 
 
+def to_body_plane(xy: np.ndarray, front_sign: np.ndarray | float, turn_deg: float = 0.0,
+                  elevation_deg: float = 0.0) -> np.ndarray:
+    """Picture points or vectors ``(..., 2)`` as drawn in the body's own (sagittal) plane.
+
+    A camera turned ``turn_deg`` from side-on draws the body's forward direction
+    shortened by cos turn; this stretches it back. A camera also above the body
+    (``elevation_deg``, looking down) draws what comes towards it lower and the
+    vertical shorter: turned towards the body's front (``turn_deg`` > 0) the forward
+    part comes towards it (behind the body, away from it); this undoes that too
+    (seen down = true down · cos e + forward · sin turn · sin e). Linear, so lines stay
+    lines; the identity side-on and level. Axes as the picture's (``front_sign`` as in
+    :func:`hip_flexion_deg`).
+    """
+    xy = np.asarray(xy, float)
+    a = np.radians(turn_deg)
+    x = xy[..., 0] / np.cos(a)
+    down = xy[..., 1]
+    if elevation_deg:
+        e = np.radians(elevation_deg)
+        forward = -np.asarray(front_sign) * x  # facing +x has front_sign -1
+        down = (down - forward * np.sin(a) * np.sin(e)) / np.cos(e)
+    return np.stack([x, down], axis=-1)
+
+
 def segment_inclination_deg(top: np.ndarray, bottom: np.ndarray, front_sign: np.ndarray | float,
                             turn_deg: float = 0.0, elevation_deg: float = 0.0) -> np.ndarray:
     """Forward tilt of the segment ``top``→``bottom`` from the vertical, in the body's plane.
 
-    Positive when ``bottom`` lies in front of ``top``. A sagittal angle seen with
-    the camera turned ``turn_deg`` from side-on is foreshortened
-    (tan seen = tan true · cos turn); this undoes that. A camera also above the
-    body (``elevation_deg``, looking down) draws what comes towards it lower and
-    the vertical shorter: turned towards the body's front (``turn_deg`` > 0) the
-    forward part of a segment comes towards it (behind the body, away from it);
-    this undoes that too (seen down = true down · cos e + forward · sin turn · sin e).
+    Positive when ``bottom`` lies in front of ``top``; a turned or raised camera
+    corrected (:func:`to_body_plane`).
     """
-    v = bottom - top
-    a = np.radians(turn_deg)
-    forward = -np.asarray(front_sign) * v[..., 0] / np.cos(a)  # facing +x has front_sign -1
-    down = v[..., 1]
-    if elevation_deg:
-        e = np.radians(elevation_deg)
-        down = (down - forward * np.sin(a) * np.sin(e)) / np.cos(e)
-    return np.degrees(np.arctan2(forward, down))
+    v = to_body_plane(bottom - top, front_sign, turn_deg, elevation_deg)
+    return np.degrees(np.arctan2(-np.asarray(front_sign) * v[..., 0], v[..., 1]))
 
 
 def thigh_elevation_deg(xy: np.ndarray, side: str, front_sign: np.ndarray | float,
@@ -1206,7 +1219,7 @@ def sagittal_angles_deg(xy: np.ndarray, side: str, front_sign: np.ndarray | floa
     """Hip flexion and knee flexion of ``side`` from segment inclinations, ``(...,)`` each.
 
     Equal to :func:`hip_flexion_deg` and :func:`knee_flexion_deg` seen side-on
-    (``turn_deg`` 0, knee bending forward); corrected for foreshortening otherwise
+    (``turn_deg`` 0; the knee, like it, unsigned); corrected for foreshortening otherwise
     (:func:`segment_inclination_deg`).
     """
     hip, knee, ankle = (xy[..., side_landmark(side, n), :] for n in ("hip", "knee", "ankle"))
@@ -1214,7 +1227,7 @@ def sagittal_angles_deg(xy: np.ndarray, side: str, front_sign: np.ndarray | floa
     trunk = segment_inclination_deg(mid_shoulder(xy), mid_hip(xy), *args)
     thigh = segment_inclination_deg(hip, knee, *args)
     shank = segment_inclination_deg(knee, ankle, *args)
-    return thigh - trunk, thigh - shank
+    return thigh - trunk, np.abs(thigh - shank)
 
 
 LEG_LINE_STRAIGHT_KNEE_DEG = 10.0

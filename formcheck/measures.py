@@ -226,7 +226,8 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
     length in the picture over the thigh's and over the other leg's shank),
     ``toe_below_ankle`` (:func:`kinematics.toe_below_ankle`), ``foot_pitch``,
     ``knee_width_ratio``, ``knee_past_midline``, each leg measure also
-    ``*_other``; :data:`LEG_FRAME` per leg (NaN unless measured in 2-D); ``trunk_tilt``
+    ``*_other``; :data:`LEG_FRAME` per leg (NaN unless measured in 2-D; with ``turn_deg``
+    in the body's plane, :func:`kinematics.to_body_plane`); ``trunk_tilt``
     (the trunk from the image vertical, 0–180°, uncalibrated), ``trunk_dx``,
     ``trunk_dy`` (the trunk's axis, shoulders to hips, in the picture), ``hip_x``,
     ``hip_y`` (the hips' position), ``ankle_x``, ``ankle_y`` (each leg's ankle) and
@@ -304,9 +305,12 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
         out["knee_past_midline" + suffix] = g("knee_past_midline", k.knee_past_midline(xy, leg))
         out["quality" + suffix] = leg_quality(vis, leg).astype(float)
         # The same names in every view (a live stream keeps its first frame's names):
-        # NaN where hip and knee flexion do not come from the 2-D image landmarks.
-        if world is None and turn_deg is None:
-            frame = k.leg_in_trunk_frame(xy, leg, front_sign).reshape(xy.shape[:-2] + (4,))
+        # NaN where hip and knee flexion do not come from the 2-D image landmarks; a
+        # turned camera's picture taken into the body's plane first.
+        if world is None:
+            plane = xy if turn_deg is None else k.to_body_plane(xy, front_sign, turn_deg,
+                                                                 elevation_deg)
+            frame = k.leg_in_trunk_frame(plane, leg, front_sign).reshape(xy.shape[:-2] + (4,))
         else:
             frame = np.full(xy.shape[:-2] + (4,), np.nan)
         for j, name in enumerate(LEG_FRAME):
@@ -482,7 +486,7 @@ def with_hip_shift(raw: dict[str, np.ndarray], shift: float) -> dict[str, np.nda
 
     See :func:`kinematics.angles_with_hip_shift`; needs the :data:`LEG_FRAME`
     series (else ``raw`` is returned as it is). Values stay NaN where they were,
-    and as measured where the leg's frame is not known (a 3-D or turned view).
+    and as measured where the leg's frame is not known (a 3-D view).
     """
     if not shift:
         return raw
@@ -510,7 +514,8 @@ def with_standing_hip(raw: dict[str, np.ndarray], shift: float, below: float
     never put in front of the landmark (``shift`` < 0): the model's landmark lies in
     front of the joint, so a start leg showing it behind its line shows the pose (hips
     back, knees soft), not the landmark's misplacement. Needs the
-    :data:`LEG_FRAME` series (2-D side views); elsewhere, and with both 0, ``raw`` as it is.
+    :data:`LEG_FRAME` series (2-D views, a turned one taken into the body's plane:
+    :func:`kinematics.to_body_plane`); elsewhere, and with both 0, ``raw`` as it is.
     """
     if not shift and not below:
         return raw
