@@ -138,6 +138,32 @@ def test_the_report_plot_of_a_front_squat_draws_the_knee_its_reps_report(front_s
     assert levels == [18, 35]  # the mini squat's start and target, not the front view's 8/14
 
 
+@pytest.mark.parametrize("clip, drawn", [("mini_squat_faults_side", True),
+                                         ("mini_squat_valgus_front", False)])
+def test_the_report_plot_draws_the_hip_precaution_where_it_is_judged(
+        analysed_video, clip, drawn):
+    # A squat is counted and drawn on its knee, but the leaflet's precaution limits the
+    # hip (trunk to thigh) to 90°: where the view judges it, the plot draws that angle and
+    # its limit, so a rep flagged for it shows how far past it went. From the front the
+    # hip is not judged (warned), and neither is drawn.
+    from formcheck.ui.report import angle_figure
+
+    path = SAMPLES / f"{clip}.mp4"
+    truth = json.loads(path.with_suffix(".truth.json").read_text())
+    res = analysed_video(path, truth["exercise"], PatientSettings(truth["side"]), "en")
+    ax = angle_figure(res).axes[0]
+    limits = [line for line in ax.lines if list(line.get_ydata()) == [90, 90]]
+    hip = [line for line in ax.lines if len(line.get_ydata()) == len(res.track.t)
+           and np.allclose(line.get_ydata(), res.measures["hip_flexion"], equal_nan=True)]
+    assert (len(limits), len(hip)) == ((1, 1) if drawn else (0, 0))
+    if drawn:
+        flagged = [r for r in res.reps if "hip_flexion_limit" in r.faults]
+        assert flagged and all(
+            np.nanmax(res.measures["hip_flexion"][(res.track.t >= r.start_s)
+                                                  & (res.track.t <= r.end_s)]) > 90
+            for r in flagged)
+
+
 def _stepped_nearer(truth, track):
     """``track`` with the person 10 % larger in the picture from between the first two reps
     on (scaled about the ankles: where the person stands)."""

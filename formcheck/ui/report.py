@@ -21,10 +21,13 @@ from .. import __version__  # noqa: E402
 from ..analysis import AnalysisResult  # noqa: E402
 from ..i18n import measure_name, peak_measure_name, text  # noqa: E402
 from ..measures import SHOWN_AS  # noqa: E402
-from ..protocol import apply_overrides, default_programme  # noqa: E402
+from ..protocol import FaultRule, apply_overrides, default_programme  # noqa: E402
+from ..session import checkable_rules  # noqa: E402
 
 FAULT_RED = "#c62828"
 OK_GREEN = "#2e7d32"
+PRECAUTION_MEASURE = "hip_flexion"
+"""The angle the leaflet's hip precaution limits (trunk to thigh), drawn with its limit."""
 
 
 def _t(key: str, lang: str, **values: Any) -> str:
@@ -92,6 +95,17 @@ def angle_figure(result: AnalysisResult, width_in: float = 9.0, height_in: float
                label=_t("start_line", lang, deg=lines.start_deg))
     ax.axhline(lines.target_deg, color=OK_GREEN, ls="--", lw=1,
                label=_t("target_line", lang, deg=lines.target_deg))
+    for rule in precautions(result):
+        if rule.measure != name:
+            # the precaution's own measure (a knee lift is counted on the thigh's rise
+            # and a squat on the knee; the 90° precaution is the trunk-thigh angle)
+            limit = result.measures.get(rule.measure)
+            if limit is None or not len(t):
+                continue
+            ax.plot(t, limit, color=FAULT_RED, lw=1.0, alpha=0.7,
+                    label=_t("precaution_measure", lang))
+        ax.axhline(rule.max, color=FAULT_RED, ls=":", lw=1.2,
+                   label=_t("limit_line", lang, deg=rule.max))
     shown: set[str] = set()
     for r in result.reps:
         faulty = bool(r.faults)
@@ -112,6 +126,13 @@ def angle_figure(result: AnalysisResult, width_in: float = 9.0, height_in: float
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=5, fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
+
+
+def precautions(result: AnalysisResult) -> list[FaultRule]:
+    """The hip flexion precautions (a ``max`` on ``hip_flexion``) checked in the result's view."""
+    rules, _ = checkable_rules(result.spec, result.view, result.settings, default_programme())
+    return [r.for_view(result.view) for r in rules
+            if r.measure == PRECAUTION_MEASURE and r.max is not None]
 
 
 def figure_png(fig: Figure) -> bytes:
