@@ -246,10 +246,7 @@ def smoothed_measures(track: PoseTrack, side: str, programme: Programme, view: s
     xy = to_isotropic(track.image_xyz, track.image_wh)
     front = front_sign_of(xy[track.detected]) if track.detected.any() else 1.0
     world = track.world_xyz if view in VIEWS_3D else None
-    turn, elevation = None, 0.0
-    if view in VIEWS_TURNED:
-        sign, elevation = turned_camera(track.world_xyz[track.detected], tr)
-        turn = sign * camera_turn_deg(xy[track.detected])
+    turn, elevation = camera_turn(track, view, tr)
 
     def measures(xy: np.ndarray, world: np.ndarray | None) -> dict[str, np.ndarray]:
         return compute_measures(xy, track.visibility, side, tr.min_visibility_count, front, world,
@@ -280,6 +277,20 @@ def smoothed_measures(track: PoseTrack, side: str, programme: Programme, view: s
         out["hip_ankle_standing" + suffix] = standing_hip_ankle(out["hip_ankle" + suffix],
                                                                 track.t)
     return out
+
+
+def camera_turn(track: PoseTrack, view: str, tracking: Tracking
+                ) -> tuple[float | None, float]:
+    """``(turn °, elevation °)`` of the camera in a turned view (:data:`VIEWS_TURNED`).
+
+    The turn from side-on from the body's width (> 0 towards its front, the side from the
+    world landmarks: :func:`measures.turned_camera`); ``(None, 0)`` in other views.
+    """
+    if view not in VIEWS_TURNED:
+        return None, 0.0
+    sign, elevation = turned_camera(track.world_xyz[track.detected], tracking)
+    xy = to_isotropic(track.image_xyz, track.image_wh)
+    return sign * camera_turn_deg(xy[track.detected]), elevation
 
 
 def signal_noise_deg(signal: np.ndarray,
@@ -451,7 +462,8 @@ def _segment_measures(track: PoseTrack, side: str, programme: Programme,
             mask[a:b] |= sv == v
         own = {k: np.where(mask, x, np.nan) for k, x in raw_v.items()}
         cal_v = calibrate(own, track.t, specs[v], programme.tracking,
-                          rest_reference=raw_v if len(segments) > 1 else None)
+                          rest_reference=raw_v if len(segments) > 1 else None,
+                          turn_deg=camera_turn(track, v, programme.tracking)[0] or 0.0)
         meas_v = calibrated(raw_v, cal_v)
         if specs[v].legs == "both":
             meas_v = fuse_legs(meas_v, programme.tracking.min_visibility_count)

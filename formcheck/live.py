@@ -607,8 +607,9 @@ class LiveSession:
         # A noisy pose model's readings of a still start spread wider and dip lower: both
         # are judged beyond its noise, as the rep counter's start and target are.
         margin = noise_margin(self._signal_noise, self.tr)  # as the rep counter's
+        turn = self._turn_deg if self.state.view in VIEWS_TURNED else 0.0
         cal = calibrate(raw, np.array([self._cal_t[i] for i in rows]), self.spec, self.tr,
-                        still_sd_deg=STILL_SD_DEG + margin)
+                        still_sd_deg=STILL_SD_DEG + margin, turn_deg=turn)
         # Still, but the movement signal a repetition's start above the low of the readings
         # since the countdown (their 5th percentile: the lowest of many noisy readings lies
         # far under the pose): a held leg, not the start pose.

@@ -99,6 +99,9 @@ SHOWN_AS = {"knee_flexion_landmarks": "knee_flexion"}
 """Movement signals that count a movement in place of the measure shown and reported for it
 (a rep's peak, the angle drawn on the video): seen from the front a squat is counted on the
 model's 3-D knee and the hips' drop as before, and its knee shown as read from the drop."""
+FRONT_TURN_DEG = 30.0
+"""A camera turned this far towards the body's front places a standing hip joint fully
+``Tracking.standing_hip_below_front`` below the landmark (:func:`standing_hip_below`)."""
 STANDING_STRAIGHT_KNEE_DEG = 12.0
 """A standing leg whose knee reads within this of straight at the still start shows the hip
 landmark's place in front of the joint (:func:`straight_leg_hip_shift`; standing, the knees
@@ -664,9 +667,22 @@ def camera_elevation(toe_below: list[float], tracking: Tracking) -> float:
     return float(np.clip(e - tracking.camera_toe_margin_deg, 0.0, 35.0))
 
 
+def standing_hip_below(tracking: Tracking, turn_deg: float) -> float:
+    """How far (thigh lengths) a standing hip joint lies below the landmark.
+
+    For a camera turned ``turn_deg`` from side-on (> 0 towards the body's front):
+    ``tracking.standing_hip_below`` side-on and from behind, ``standing_hip_below_front``
+    from 30° in front on, in proportion between (when set).
+    """
+    side, front = tracking.standing_hip_below, tracking.standing_hip_below_front
+    if front <= 0:
+        return side
+    return side + (front - side) * float(np.clip(turn_deg / FRONT_TURN_DEG, 0.0, 1.0))
+
+
 def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
               tracking: Tracking, rest_reference: dict[str, np.ndarray] | None = None,
-              still_sd_deg: float = STILL_SD_DEG) -> Calibration:
+              still_sd_deg: float = STILL_SD_DEG, turn_deg: float = 0.0) -> Calibration:
     """Learn the start pose from the first ``calibration_s`` of usable frames.
 
     A still start whose movement signal reads within ``max_calibration_offset_deg``
@@ -682,7 +698,8 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
     patient turning while seated) then takes the recording's resting level where
     its own lies more than ``max_calibration_offset_deg`` above it.
     ``still_sd_deg``: the signal's spread over the window under which the start is still
-    (a noisy pose model's still start spreads wider).
+    (a noisy pose model's still start spreads wider). ``turn_deg``: the camera's turn from
+    side-on (> 0 towards the body's front; :func:`standing_hip_below`).
     """
     suffix = ""
     if spec.legs == "both" and "quality_other" in raw:
@@ -720,7 +737,7 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
         shift = straight_leg_hip_shift(raw, window, STANDING_STRAIGHT_KNEE_DEG)
         if abs(shift) > tracking.standing_max_hip_shift:
             shift = 0.0
-        cal.standing_hip = (shift, tracking.standing_hip_below)
+        cal.standing_hip = (shift, standing_hip_below(tracking, turn_deg))
         raw = with_standing_hip(raw, *cal.standing_hip)
         if spec.thigh_from_leg_lengths and tracking.standing_thigh_shrink_high > 0:
             cal.standing_leg = standing_leg_lengths(raw, window, *cal.standing_hip,

@@ -187,6 +187,7 @@ class Tracking:
     lying_straight_knee_deg: float = 0.0
     lying_max_hip_shift: float = 0.0
     standing_hip_below: float = 0.0
+    standing_hip_below_front: float = 0.0
     standing_max_hip_shift: float = 0.0
     standing_thigh_shrink_low: float = 0.0
     standing_thigh_shrink_high: float = 0.0
