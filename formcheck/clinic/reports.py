@@ -113,7 +113,11 @@ def _fault_summary(faults: Counter[str], lang: str) -> str:
 def session_report(
     db: Database, clinician: Clinician, session_id: int, path: str | Path, lang: str = "nl"
 ) -> Path:
-    """Write a one-page session PDF: per exercise sets, reps, faults, peak angle, pain."""
+    """Write a session PDF: per exercise sets, reps, faults, peak angle, pain.
+
+    Then, where reps had faults, which: each such rep's set, number, peak angle, hold
+    and faults (a clinician sees which rep went past the 90° limit, not only how many).
+    """
     check_lang(lang)
     with db.transaction() as s:
         screening = session_in_clinic(s, session_id, clinician)
@@ -130,7 +134,21 @@ def session_report(
             by_exercise.setdefault(exercise_set.exercise, []).append(exercise_set)
         rows = []
         advice = []
+        faulty_reps = []
         for exercise, group in sorted(by_exercise.items(), key=lambda kv: _order(kv[0])):
+            faulty_reps += [
+                [
+                    exercise_name(lang, exercise),
+                    str(x.set_number),
+                    str(r.index),
+                    _fmt_deg(r.peak_deg),
+                    "-" if r.hold_s is None else f"{r.hold_s:.1f}",
+                    ", ".join(fault_name(lang, f) for f in r.faults),
+                ]
+                for x in group
+                for r in sorted(x.reps, key=lambda r: r.index)
+                if r.faults
+            ]
             faults: Counter[str] = Counter(f for x in group for r in x.reps for f in r.faults)
             peaks = [r.peak_deg for x in group for r in x.reps if r.peak_deg is not None]
             pains = [
@@ -168,6 +186,11 @@ def session_report(
         pdf.line_text(label(lang, "no_sets"))
     for code in dict.fromkeys(advice):
         pdf.line_text(advice_text(lang, code), bold=True)
+    if faulty_reps:
+        pdf.ln(2)
+        pdf.line_text(label(lang, "faulty_reps"), bold=True)
+        header = [label(lang, k) for k in ("exercise", "set", "rep", "peak", "held", "faults")]
+        pdf.grid(header, faulty_reps, widths=(48, 12, 16, 18, 18, 68))
     path = Path(path)
     pdf.output(str(path))
     return path

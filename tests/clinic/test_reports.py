@@ -61,6 +61,29 @@ def test_session_pdf_rep_counts_and_pain_advice(sqlite_db, make_clinician, make_
     assert "verminder dan tijdelijk de oefeningsintensiteit" in text
 
 
+def test_session_pdf_lists_the_reps_with_a_fault(sqlite_db, make_clinician, make_result,
+                                                  tmp_path):
+    # The summary row says how many reps went past the 90° limit; the clinician also
+    # sees which, with its peak and hold. A session without faults has no such list.
+    anna = make_clinician(sqlite_db, "Noord", "anna")
+    records.add_patient(sqlite_db, anna, "P-9", "posterolateral", "left")
+    screening = records.start_session(sqlite_db, anna, "P-9")
+    result = make_result("hip_flexion", reps=3, peak=88.0,
+                         faults={3: ["hip_flexion_limit", "hold_too_short"]})
+    records.save_set(sqlite_db, screening.id, result, 1, False, clinician=anna)
+    text = _text(reports.session_report(sqlite_db, anna, screening.id, tmp_path / "s.pdf", "en"))
+    listed = text.split("Repetitions with a fault", 1)[1]
+    assert "90°" in listed and "0.4" in listed  # rep 3: peak 88 + 1.5, held 0.4 s
+    assert "89°" not in listed and "88°" not in listed  # reps 1 and 2 had no fault
+    assert "hip" in listed.lower() and "hold" in listed.lower()
+
+    clean = records.start_session(sqlite_db, anna, "P-9")
+    records.save_set(sqlite_db, clean.id, make_result("hip_flexion", reps=3), 1, False,
+                     clinician=anna)
+    text = _text(reports.session_report(sqlite_db, anna, clean.id, tmp_path / "c.pdf", "en"))
+    assert "Repetitions with a fault" not in text
+
+
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_progress_pdf_with_chart(filled, tmp_path, lang, at):
     db, anna, _ = filled
