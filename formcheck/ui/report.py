@@ -99,10 +99,10 @@ def angle_figure(result: AnalysisResult, width_in: float = 9.0, height_in: float
         if rule.measure != name:
             # the precaution's own measure (a knee lift is counted on the thigh's rise
             # and a squat on the knee; the 90° precaution is the trunk-thigh angle)
-            limit = result.measures.get(rule.measure)
-            if limit is None or not len(t):
+            angle = result.measures.get(rule.measure)
+            if angle is None or not len(t):
                 continue
-            ax.plot(t, limit, color=FAULT_RED, lw=1.0, alpha=0.7,
+            ax.plot(t, angle, color=FAULT_RED, lw=1.0, alpha=0.7,
                     label=_t("precaution_measure", lang))
         ax.axhline(rule.max, color=FAULT_RED, ls=":", lw=1.2,
                    label=_t("limit_line", lang, deg=rule.max))
@@ -129,10 +129,12 @@ def angle_figure(result: AnalysisResult, width_in: float = 9.0, height_in: float
 
 
 def precautions(result: AnalysisResult) -> list[FaultRule]:
-    """The hip flexion precautions (a ``max`` on ``hip_flexion``) checked in the result's view."""
+    """The hip flexion precautions (a ``max`` on ``hip_flexion``) checked in the result's view.
+
+    ``result.spec`` is the view's own (its rules' view limits applied).
+    """
     rules, _ = checkable_rules(result.spec, result.view, result.settings, default_programme())
-    return [r.for_view(result.view) for r in rules
-            if r.measure == PRECAUTION_MEASURE and r.max is not None]
+    return [r for r in rules if r.measure == PRECAUTION_MEASURE and r.max is not None]
 
 
 def figure_png(fig: Figure) -> bytes:
