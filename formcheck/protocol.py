@@ -35,6 +35,8 @@ class FaultRule:
     unreliable_when: dict[str, float] = field(default_factory=dict)
     view_limits: dict[str, dict[str, Any]] = field(default_factory=dict)
     also_beyond: dict[str, float] = field(default_factory=dict)
+    min_duration_s: float | None = None
+    """How long the limit must stay crossed to flag (default: ``Tracking.fault_min_duration_s``)."""
 
     def for_view(self, view: str) -> FaultRule:
         """Return the rule with the limits the file sets for ``view`` (if any)."""

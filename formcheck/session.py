@@ -464,21 +464,47 @@ class FaultTracker:
 
     Frames whose measure is not seen well enough (its quality, see
     :func:`~formcheck.measures.quality_key`, under ``min_quality``) are skipped.
+    A rule with its own, longer ``min_duration_s`` (a held posture judged over a stretch
+    of the hold, not a frame or two the model misdraws) is flagged in a rep whose top
+    (the signal at ``top_level`` or beyond) lasted under twice that, too, if its limit
+    stayed crossed for half that top: :meth:`on_short_top`, at the rep's end.
     """
 
+    SHORT_TOP_SHARE = 0.5
+
     def __init__(self, rules: tuple[FaultRule, ...], min_duration_s: float,
-                 min_quality: float = 0.0) -> None:
+                 min_quality: float = 0.0, top_level: float = math.inf) -> None:
         self.rules = rules
         self.min_duration_s = min_duration_s
         self.min_quality = min_quality
+        self.top_level = top_level
         self.reset()
 
     def reset(self) -> None:
         """Start a new rep."""
         self.run = {r.code: 0.0 for r in self.rules}
+        self.longest = dict(self.run)
+        self.top_s = 0.0
         self.flagged: list[str] = []
         self.worst: dict[str, float] = {}
         self._prev_t: float | None = None
+
+    def _need(self, rule: FaultRule) -> float:
+        return self.min_duration_s if rule.min_duration_s is None else rule.min_duration_s
+
+    def on_short_top(self) -> list[str]:
+        """Codes of rules with a longer ``min_duration_s`` crossed for half a short top.
+
+        Adds them to :attr:`flagged`; call once the rep has ended.
+        """
+        new = []
+        for rule in self.rules:
+            need = max(self.min_duration_s,
+                       min(self._need(rule), self.SHORT_TOP_SHARE * self.top_s))
+            if rule.code not in self.flagged and self.longest.get(rule.code, 0.0) >= need:
+                self.flagged.append(rule.code)
+                new.append(rule.code)
+        return new
 
     def update(self, t: float, values: dict[str, float], signal: float,
                down: bool = False) -> list[str]:
@@ -490,6 +516,8 @@ class FaultTracker:
         """
         dt = 0.0 if self._prev_t is None else t - self._prev_t
         self._prev_t = t
+        if signal >= self.top_level:
+            self.top_s += dt
         new = []
         for rule in self.rules:
             v = values.get(rule.measure, math.nan)
@@ -507,7 +535,9 @@ class FaultTracker:
                 ) or not rule.judgeable(values)
             if rule.violated(v, values) and not gated:
                 self.run[rule.code] += dt
-                if self.run[rule.code] >= self.min_duration_s and rule.code not in self.flagged:
+                self.longest[rule.code] = max(self.longest.get(rule.code, 0.0),
+                                              self.run[rule.code])
+                if self.run[rule.code] >= self._need(rule) and rule.code not in self.flagged:
                     self.flagged.append(rule.code)
                     new.append(rule.code)
             else:
@@ -622,7 +652,7 @@ class ExerciseSession:
                               2 * self.tracking.hold_margin_deg, self.tracking.hold_average_s,
                               self.tracking.hold_min_return_s)
         self.faults = FaultTracker(self.rules, self.tracking.fault_min_duration_s,
-                                   self.tracking.min_visibility)
+                                   self.tracking.min_visibility, spec.target_deg)
         self.precautions = FaultTracker(tuple(r for r in self.rules if r.approaches),
                                         self.tracking.fault_min_duration_s,
                                         self.tracking.min_visibility)
@@ -681,7 +711,7 @@ class ExerciseSession:
             c.start, c.target, c.ret = spec.start_deg, spec.target_deg, spec.return_deg
         self.counter.sag_s = spec.hold_envelope_s
         self.hold.level = spec.target_deg - self.tracking.hold_margin_deg
-        self.faults.rules = self.rules
+        self.faults.rules, self.faults.top_level = self.rules, spec.target_deg
         self.precautions.rules = tuple(r for r in self.rules if r.approaches)
         self.bout.for_view(spec.signal, view)
 
@@ -929,7 +959,8 @@ class ExerciseSession:
         if problem:
             self.ignored.append((start, end, problem))
             return Event(end, "not_exercise", {"start_s": start, "end_s": end, "why": problem})
-        faults = list(dict.fromkeys(self._pending + self.faults.flagged))
+        faults = list(dict.fromkeys(self._pending + self.faults.flagged
+                                    + self.faults.on_short_top()))
         self._pending = []
         hold = self.hold.longest
         if not reached:

@@ -941,6 +941,26 @@ def test_hip_extension_stretch_filmed_from_behind_side_on_counts_both_reps(tmp_p
     assert all(r.peak_deg > 12 for r in res.reps)
 
 
+@pytest.mark.parametrize(("seed", "name"), [
+    (1414, "r39_hip_extension_stretch_side_azm8_elm4_640x480_left"),
+    (2718, "r43_hip_extension_stretch_oblique_azm26_el11_1280x720_left"),
+])
+def test_hip_extension_stretch_held_with_a_bent_knee_is_flagged(tmp_path, seed, name):
+    # A stretch held 8 s with the knee bent 30°, side-on (8° behind) and from 26° behind:
+    # with the hip joint placed below its landmark the knee read 22-24° at most, under
+    # the 25° limit (straight legs held back read up to 22° for a moment where the model
+    # slips). The model's own knee angle, held for a second, reads 19-34° for 30° bends
+    # and at most 13° for straight legs (10 render sets): limit 17° over 1 s.
+    import dataclasses
+
+    from formcheck.synth.randomised import random_set
+
+    spec = dataclasses.replace(random_set(seed)[name], fps=10)
+    res = _rendered_and_analysed(tmp_path, spec)
+    assert [r.completed for r in res.reps] == [True, True], res.reps
+    assert ["knee_not_straight" in r.faults for r in res.reps] == [True, False], res.reps
+
+
 def test_heel_slide_of_the_other_leg_is_said_not_counted_as_attempts(tmp_path):
     # The second slide is the other leg's (the far one, from 18° towards the feet at bed
     # height). The model reads that leg's bend jumping between 25° and 115° and bleeds it

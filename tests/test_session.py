@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from formcheck.protocol import PatientSettings, apply_overrides, default_programme
-from formcheck.session import ExerciseSession, HoldTimer, RepCounter
+from formcheck.session import ExerciseSession, FaultTracker, HoldTimer, RepCounter
 
 FS = 30.0
 
@@ -615,3 +615,23 @@ def test_a_held_lift_carried_on_the_other_label_after_reading_just_under_the_tar
     v[swapped], other[swapped] = -2.0, 68.0
     _, reps, _ = run("hip_flexion", t, v, view="side", extra={"thigh_elevation_other": other})
     assert len(reps) == 1 and reps[0].completed
+
+
+def test_a_held_posture_rule_needs_its_own_time_or_half_a_short_top():
+    rule = next(r for r in default_programme().exercise("hip_extension_stretch").faults
+                if r.code == "knee_not_straight")
+    assert rule.min_duration_s and rule.min_duration_s > 0.2
+
+    def run(knee, signal, dt=0.1):
+        tracker = FaultTracker((rule,), 0.2, top_level=10.0)
+        for i, (k, v) in enumerate(zip(knee, signal, strict=True)):
+            tracker.update(i * dt, {rule.measure: k}, v)
+        return list(tracker.flagged), tracker.on_short_top()
+
+    bent = rule.max + 5
+    # A long hold: a moment past the limit is not the posture, a second of it is.
+    assert run([0, bent, bent, bent, 0] + [0] * 60, [20] * 65) == ([], [])
+    assert run([0] + [bent] * 12 + [0] * 50, [20] * 63)[0] == [rule.code]
+    # A quick rep whose top lasts 0.5 s: crossed for most of it.
+    assert run([0, 0, bent, bent, bent, bent, 0, 0], [0, 8, 12, 14, 14, 12, 8, 0]) == (
+        [], [rule.code])
