@@ -33,6 +33,9 @@ ZERO_AT_NEUTRAL = (
     "thigh_elevation", "trunk_lean_forward", "trunk_lean_back", "trunk_lean_side_signed",
     "foot_pitch", "hip_extension_leg",
 )
+DEGREES = ZERO_AT_NEUTRAL + ("knee_bend", "trunk_lean_side", "knee_flexion_shank",
+                             "knee_flexion_slide")
+"""Measures in degrees (the others are shares of a length): what an angle plot can draw."""
 SAGITTAL_LEG_MEASURES = ("hip_flexion", "hip_extension", "knee_flexion", "thigh_elevation",
                          "heel_rise", "hip_lift", "knee_flexion_landmarks")
 """Leg measures both legs share in a two-legged exercise (fused by :func:`fuse_legs`)."""

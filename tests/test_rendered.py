@@ -164,6 +164,28 @@ def test_the_report_plot_draws_the_hip_precaution_where_it_is_judged(
             for r in flagged)
 
 
+@pytest.mark.parametrize("clip", ["hip_abduction_faults_front", "hip_abduction_clean_front"])
+def test_the_report_plot_draws_the_angle_of_a_flagged_fault_and_its_limit(analysed_video, clip):
+    # A rep flagged for leaning the trunk sideways: the plot draws the trunk's lean and its
+    # limit beside the counted abduction, so it shows how far past the limit it went; a
+    # clean set draws no more than the signal.
+    from formcheck.ui.report import angle_figure
+
+    path = SAMPLES / f"{clip}.mp4"
+    truth = json.loads(path.with_suffix(".truth.json").read_text())
+    res = analysed_video(path, truth["exercise"], PatientSettings(truth["side"]), "en")
+    ax = angle_figure(res).axes[0]
+    lean = [line for line in ax.lines if len(line.get_ydata()) == len(res.track.t)
+            and np.allclose(line.get_ydata(), res.measures["trunk_lean_side"], equal_nan=True)]
+    limit = [line for line in ax.lines if list(line.get_ydata()) == [12, 12]]
+    flagged = [r for r in res.reps if "trunk_lean" in r.faults]
+    assert bool(flagged) == ("faults" in clip)
+    assert (len(lean), len(limit)) == ((1, 1) if flagged else (0, 0))
+    t = res.track.t
+    assert all(np.nanmax(res.measures["trunk_lean_side"][(t >= r.start_s) & (t <= r.end_s)])
+               > 12 for r in flagged)
+
+
 def _stepped_nearer(truth, track):
     """``track`` with the person 10 % larger in the picture from between the first two reps
     on (scaled about the ankles: where the person stands)."""

@@ -20,12 +20,14 @@ from matplotlib.figure import Figure  # noqa: E402
 from .. import __version__  # noqa: E402
 from ..analysis import AnalysisResult  # noqa: E402
 from ..i18n import measure_name, peak_measure_name, text  # noqa: E402
-from ..measures import SHOWN_AS  # noqa: E402
+from ..measures import DEGREES, SHOWN_AS  # noqa: E402
 from ..protocol import FaultRule, apply_overrides, default_programme  # noqa: E402
 from ..session import checkable_rules  # noqa: E402
 
 FAULT_RED = "#c62828"
 OK_GREEN = "#2e7d32"
+FAULT_ANGLES = ("#e65100", "#6a1b9a", "#00838f")
+"""Colours of the flagged faults' angles and limits (:func:`flagged_angles`), in turn."""
 PRECAUTION_MEASURE = "hip_flexion"
 """The angle the leaflet's hip precaution limits (trunk to thigh), drawn with its limit."""
 
@@ -106,6 +108,14 @@ def angle_figure(result: AnalysisResult, width_in: float = 9.0, height_in: float
                     label=_t("precaution_measure", lang))
         ax.axhline(rule.max, color=FAULT_RED, ls=":", lw=1.2,
                    label=_t("limit_line", lang, deg=rule.max))
+    for rule, colour in zip(flagged_angles(result), FAULT_ANGLES, strict=False):
+        measure = measure_name(rule.measure, lang)
+        if rule.measure != name:
+            ax.plot(t, result.measures[rule.measure], color=colour, lw=1.0, alpha=0.8,
+                    label=measure)
+        ax.axhline(rule.max, color=colour, ls=":", lw=1.2,
+                   label=_t("fault_limit_line", lang, measure=measure[:1].lower() + measure[1:],
+                            deg=rule.max))
     shown: set[str] = set()
     for r in result.reps:
         faulty = bool(r.faults)
@@ -123,7 +133,7 @@ def angle_figure(result: AnalysisResult, width_in: float = 9.0, height_in: float
     ax.set_xlabel(_t("time_s", lang))
     ax.set_ylabel(_t("degrees", lang, measure=measure_name(name, lang)))
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=5, fontsize=8, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=4, fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -135,6 +145,24 @@ def precautions(result: AnalysisResult) -> list[FaultRule]:
     """
     rules, _ = checkable_rules(result.spec, result.view, result.settings, default_programme())
     return [r for r in rules if r.measure == PRECAUTION_MEASURE and r.max is not None]
+
+
+def flagged_angles(result: AnalysisResult) -> list[FaultRule]:
+    """The rules, other than the hip precaution, whose limit on an angle some rep crossed.
+
+    One per measure (the first rule on it), each measured in the result (the view's own
+    rules: ``result.spec``), so the plot shows how far past its limit the rep went. Not a
+    rule that also flags on another reading (``also_beyond``): its own need not cross.
+    """
+    flagged = {c for r in result.reps for c in r.faults}
+    rules, _ = checkable_rules(result.spec, result.view, result.settings, default_programme())
+    out: dict[str, FaultRule] = {}
+    for r in rules:
+        if (r.code in flagged and r.max is not None and not r.also_beyond
+                and r.measure in DEGREES and r.measure != PRECAUTION_MEASURE
+                and r.measure in result.measures):
+            out.setdefault(r.measure, r)
+    return list(out.values())
 
 
 def figure_png(fig: Figure) -> bytes:
