@@ -29,7 +29,8 @@ OK_BG = (20, 130, 60)
 ANGLE_JOINTS = {
     "hip_flexion": "hip", "hip_extension": "hip", "hip_extension_leg": "hip",
     "hip_abduction": "hip", "hip_lift": "hip",
-    "knee_flexion": "knee", "knee_bend": "knee", "trunk_lean_forward": "shoulder",
+    "knee_flexion": "knee", "knee_bend": "knee", "knee_flexion_landmarks": "knee",
+    "trunk_lean_forward": "shoulder",
     "trunk_lean_back": "shoulder", "trunk_lean_side": "shoulder",
 }
 

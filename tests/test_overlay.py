@@ -63,3 +63,15 @@ def test_an_angle_just_under_zero_is_drawn_as_0_not_minus_0():
              for deg in (-0.3, 0.3, 1.0)]
     assert np.array_equal(drawn[0], drawn[1])
     assert not np.array_equal(drawn[1], drawn[2])  # the label is drawn at all
+
+
+def test_the_stretchs_knee_is_labelled_where_its_fault_is_judged():
+    # The hip-extension stretch's knee fault is judged on the model's own knee angle
+    # (knee_flexion_landmarks): the video labels that angle at the knee, as it did the
+    # knee it was judged on before.
+    from formcheck.overlay import angle_anchors
+    from formcheck.pose import side_landmark
+
+    spec = default_programme().exercise("hip_extension_stretch")
+    rule = next(r for r in spec.faults if r.code == "knee_not_straight")
+    assert angle_anchors(spec, "left")[rule.measure] == side_landmark("left", "knee")
