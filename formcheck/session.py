@@ -456,8 +456,6 @@ class BoutCheck:
 
 ALSO_REPORTED = {"knee_bend": ("knee_flexion",), "knee_flexion_image": ("knee_flexion",),
                  "knee_flexion_landmarks": ("knee_flexion",)}
-"""Measures whose rep metrics (``<name>_max``) are kept beside a rule's own, for the
-knee as the engine reads it everywhere else."""
 """Fault measures whose rep metrics also carry the measure they grew from (the JSON
 result keeps the key it had before, e.g. ``knee_flexion_max`` beside ``knee_bend_max``)."""
 
