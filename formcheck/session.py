@@ -590,11 +590,20 @@ def raised_leg_deg(v: float, other: float, rest: float = 0.0,
     return hi, max(min(hi + lo, limit), hi)
 
 
-def full_range_seconds(t: list[float], v: list[float], floor: float = -math.inf) -> float:
+TEMPO_REST_S = 1.0
+"""How far back before a rep's first own sample its tempo's baseline is looked for (s)."""
+
+
+def full_range_seconds(t: list[float], v: list[float], floor: float = -math.inf,
+                       start: int | None = None) -> float:
     """Time the movement of one rep would take over its full range, up and down.
 
     ``t``, ``v``: the rep's samples, starting at rest (the lowest value before
-    the peak is the baseline). Each phase is timed
+    the peak is the baseline). With ``start``, the index of the rep's first own sample
+    (the rest before it comes first), the baseline is the lowest value the signal rose
+    from into it: walking back from there for up to :data:`TEMPO_REST_S`, and not past
+    where the rest rose again by a tenth of the rep's span (an earlier movement in that
+    rest, a leg brought across the midline, is not this rep's start). Each phase is timed
     between 10 % and 90 % of the excursion (or from the last sample of the rep
     when the signal has not yet come that far back) and scaled to the whole
     range, so the estimate does not depend on the rep thresholds. ``floor``: a
@@ -603,14 +612,26 @@ def full_range_seconds(t: list[float], v: list[float], floor: float = -math.inf)
     """
     if len(v) < 3:
         return math.inf
-    base, peak = min(v[: v.index(max(v)) + 1]), max(v)
+    first = 0 if start is None else min(start, len(v) - 1)
+    top = max(range(first, len(v)), key=v.__getitem__)  # the rep's own top
+    peak, low_at = v[top], min(range(top + 1), key=v.__getitem__)
+    if start is not None:
+        low_at = first
+        for k in range(first - 1, -1, -1):
+            if t[first] - t[k] > TEMPO_REST_S:
+                break
+            if v[k] < v[low_at]:
+                low_at = k
+            elif v[k] > v[low_at] + 0.1 * (peak - v[low_at]):
+                break
+    base = v[low_at]
     span = peak - base
     if span <= 0:
         return math.inf
     f = [(x - base) / span for x in v]
     low = min(max(0.1, (floor - base) / span), 0.5)
-    i90 = next(i for i, x in enumerate(f) if x >= 0.9)
-    i10 = max((i for i in range(i90) if f[i] <= low), default=0)
+    i90 = next(i for i in range(low_at, top + 1) if f[i] >= 0.9)
+    i10 = max((i for i in range(low_at, i90) if f[i] <= low), default=low_at)
     j90 = max(i for i, x in enumerate(f) if x >= 0.9)
     j10 = next((i for i in range(j90, len(f)) if f[i] <= low), len(f) - 1)
     up = (t[i90] - t[i10]) / max(0.9 - f[i10], 0.1)
@@ -1008,11 +1029,12 @@ class ExerciseSession:
         samples (the rep cannot be timed on it).
         """
         if not self.spec.tempo_signal:
-            return full_range_seconds(self._rep_t, self._rep_v)
+            return full_range_seconds(self._rep_t, self._rep_v, start=self._rep_from)
         seen = [(t, c) for t, c in zip(self._rep_t, self._rep_tempo, strict=True)
                 if math.isfinite(c)]
         if not seen or len(seen) < TEMPO_SEEN * len(self._rep_t):
             return math.nan
+        start = sum(math.isfinite(c) for c in self._rep_tempo[: self._rep_from])
         t, c = (list(x) for x in zip(*seen, strict=True))
         floor = -math.inf
         if self.spec.knee_from_hip_drop and self.spec.hip_drop_min > 0 \
@@ -1022,7 +1044,7 @@ class ExerciseSession:
             # times), which timed from 10 % of the range made a quick squat look slow.
             floor = float(knee_flexion_from_hip_drop(1.0 - self.spec.hip_drop_min, 1.0,
                                                      self.tracking.hip_drop_noise))
-        return full_range_seconds(t, c, floor)
+        return full_range_seconds(t, c, floor, min(start, len(c) - 1))
 
     def _watch_other_leg(self, t: float, values: dict[str, float], events: list[Event]) -> None:
         state = self.other.update(t, values.get(self.spec.signal + "_other", math.nan))

@@ -308,6 +308,22 @@ def test_tempo_is_judged_on_the_full_range_not_the_thresholds():
     assert full_range_seconds(list(t[: v.size]), list(v)) == pytest.approx(2.0, abs=0.2)
 
 
+def test_tempo_is_timed_from_the_rest_the_rep_rose_from():
+    from formcheck.session import full_range_seconds
+
+    t = np.arange(0, 6, 1 / FS)
+    start = int(3.1 * FS)  # the rep's first own sample; the rest before it comes first
+    # 0.4 s up and 0.4 s down from a rest at -3°, after the leg was brought across the
+    # midline (-18°) 2 s before: timed from -18° the rise looked 3 s long
+    v = np.interp(t, [0, 0.5, 1.0, 1.5, 3.0, 3.4, 3.8, 6], [0, -18, -18, -3, -3, 25, -3, -3])
+    assert full_range_seconds(list(t), list(v), start=start) == pytest.approx(0.8, abs=0.15)
+    # seated (at the rep's top) before standing up and sitting down again: that rest is
+    # not where the rep's way down starts
+    v = np.interp(t, [0, 1, 2, 3.0, 4.0, 5.0, 6], [85, 85, 0, 0, 85, 85, 85])
+    assert full_range_seconds(list(t), list(v), start=int(3.2 * FS)) == pytest.approx(
+        1.0, abs=0.2)
+
+
 def test_small_state_machines():
     c = RepCounter(10, 20, 5)
     states = [c.update(float(i), v) for i, v in enumerate([0, 12, 25, 12, 4, 3])]
