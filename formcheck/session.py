@@ -614,8 +614,10 @@ def full_range_seconds(t: list[float], v: list[float], floor: float = -math.inf,
         return math.inf
     first = 0 if start is None else min(start, len(v) - 1)
     top = max(range(first, len(v)), key=v.__getitem__)  # the rep's own top
-    peak, low_at = v[top], min(range(top + 1), key=v.__getitem__)
-    if start is not None:
+    peak = v[top]
+    if start is None:
+        low_at = min(range(top + 1), key=v.__getitem__)
+    else:
         low_at = first
         for k in range(first - 1, -1, -1):
             if t[first] - t[k] > TEMPO_REST_S:
@@ -1044,7 +1046,7 @@ class ExerciseSession:
             # times), which timed from 10 % of the range made a quick squat look slow.
             floor = float(knee_flexion_from_hip_drop(1.0 - self.spec.hip_drop_min, 1.0,
                                                      self.tracking.hip_drop_noise))
-        return full_range_seconds(t, c, floor, min(start, len(c) - 1))
+        return full_range_seconds(t, c, floor, start)
 
     def _watch_other_leg(self, t: float, values: dict[str, float], events: list[Event]) -> None:
         state = self.other.update(t, values.get(self.spec.signal + "_other", math.nan))
