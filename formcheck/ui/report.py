@@ -143,8 +143,12 @@ def precautions(result: AnalysisResult) -> list[FaultRule]:
 
     ``result.spec`` is the view's own (its rules' view limits applied).
     """
-    rules, _ = checkable_rules(result.spec, result.view, result.settings, default_programme())
-    return [r for r in rules if r.measure == PRECAUTION_MEASURE and r.max is not None]
+    return [r for r in _checked(result) if r.measure == PRECAUTION_MEASURE and r.max is not None]
+
+
+def _checked(result: AnalysisResult) -> tuple[FaultRule, ...]:
+    """The fault rules checked in the result's view for its patient."""
+    return checkable_rules(result.spec, result.view, result.settings, default_programme())[0]
 
 
 def flagged_angles(result: AnalysisResult) -> list[FaultRule]:
@@ -155,9 +159,8 @@ def flagged_angles(result: AnalysisResult) -> list[FaultRule]:
     rule that also flags on another reading (``also_beyond``): its own need not cross.
     """
     flagged = {c for r in result.reps for c in r.faults}
-    rules, _ = checkable_rules(result.spec, result.view, result.settings, default_programme())
     out: dict[str, FaultRule] = {}
-    for r in rules:
+    for r in _checked(result):
         if (r.code in flagged and r.max is not None and not r.also_beyond
                 and r.measure in DEGREES and r.measure != PRECAUTION_MEASURE
                 and r.measure in result.measures):
