@@ -262,6 +262,17 @@ class PoseTrack:
             people[i] = f.n_people
         return cls(np.asarray(times, float), image, vis, world, people, image_wh)
 
+    def part(self, start: int, stop: int, restart: bool = False) -> PoseTrack:
+        """Frames ``start:stop``, a recording started or stopped there.
+
+        With ``restart`` their times start again at 0.
+        """
+        t = self.t[start:stop]
+        return dataclasses.replace(
+            self, t=t - t[0] if restart and len(t) else t,
+            **{k: getattr(self, k)[start:stop]
+               for k in ("image_xyz", "visibility", "world_xyz", "n_people")})
+
     def frame(self, i: int) -> PoseFrame | None:
         """The ``i``-th frame, or None where no person was found."""
         if not self.detected[i]:

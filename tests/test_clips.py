@@ -419,3 +419,29 @@ def test_a_heel_slide_filmed_from_the_foot_end_is_read_from_the_heels_slide(clip
         assert not {"hold_too_short", "too_fast"} & {f for r in res.reps for f in r.faults}
         unchecked = [w.data["codes"] for w in res.warnings if w.code == "fault_not_checked"]
         assert unchecked and {"hold_too_short", "too_fast"} <= set(unchecked[0])
+
+
+@pytest.mark.clips
+@pytest.mark.parametrize("clip", ["be23_squat", "kratika_squat_front", "venkat_lunges"])
+def test_a_recording_started_or_stopped_mid_rep_counts_the_reps_it_shows(clips_dir, clip,
+                                                                         tracked):
+    # A patient presses record when ready, not at a rest between squats, and a recording
+    # is stopped mid-squat. Cut half-way through the middle rep, the recording counts the
+    # whole recording's reps on its side of the cut, and the rep cut in two at most once.
+    # benchmarks/trimmed.py cuts every real clip at every rep.
+    case = next(c for c, _ in CASES if c["clip"].startswith(clip))
+    track, _ = tracked(clips_dir / case["clip"])
+    whole = analyze_track(track, case["exercise"], PatientSettings("left"), "en")
+    reps = [r for r in whole.reps if r.completed]
+    assert len(reps) >= 3
+    mid = reps[len(reps) // 2]
+    at = (mid.start_s + mid.end_s) / 2
+    i = int(np.searchsorted(track.t, at))
+    after = analyze_track(track.part(i, len(track), restart=True), case["exercise"],
+                          PatientSettings("left"), "en")
+    before = analyze_track(track.part(0, i), case["exercise"], PatientSettings("left"), "en")
+    later = sum(r.start_s >= at for r in reps)
+    earlier = sum(r.end_s <= at for r in reps)
+    assert later <= after.rep_count <= later + 1, [(r.start_s, r.peak_deg) for r in after.reps]
+    assert earlier <= before.rep_count <= earlier + 1, [
+        (r.start_s, r.peak_deg) for r in before.reps]
