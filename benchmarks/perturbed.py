@@ -17,7 +17,9 @@ perturbed and analysed again:
   the clips that move slowly enough to tell it from the movement);
 * ``lost15``: nobody found in a random 15 % of the frames (motion blur);
   ``gaps``: nobody found for 0.5 s every 4 s (passing behind furniture; reps
-  within a gap cannot be seen).
+  within a gap cannot be seen);
+* ``rate5``: every other pose (5 a second), as from a slow phone or a video of that
+  frame rate: no finer rate to track it at.
 
 Each clip is analysed as a recording is (:func:`~formcheck.analysis.analyze_tracked`):
 quick reps sampled too sparsely are analysed again on the track at the finer rate,
@@ -65,6 +67,14 @@ def backwards(track: PoseTrack) -> PoseTrack:
                                    "image_xyz", "visibility", "world_xyz", "n_people")})
 
 
+def every_other(track: PoseTrack) -> PoseTrack:
+    """Every other pose, as from a video of that rate (so no finer rate to track it at)."""
+    t = track.t[::2]
+    rate = 1.0 / float(np.median(np.diff(t))) if len(t) > 1 else 0.0
+    return dataclasses.replace(track, t=t, meta={**track.meta, "fps": rate}, **{
+        k: getattr(track, k)[::2] for k in ("image_xyz", "visibility", "world_xyz", "n_people")})
+
+
 PERTURBATIONS: dict[str, Callable[[PoseTrack], PoseTrack]] = {
     "fast1.5": lambda tr: retimed(tr, 1.5),
     "slow0.6": lambda tr: retimed(tr, 0.6, RATE_HZ),
@@ -75,6 +85,7 @@ PERTURBATIONS: dict[str, Callable[[PoseTrack], PoseTrack]] = {
     "noise1.0": lambda tr: jittered(tr, 0.010),
     "lost15": lambda tr: without_person(tr, np.random.default_rng(0).random(len(tr)) < 0.15),
     "gaps": lambda tr: without_person(tr, (tr.t - tr.t[0]) % 4.0 >= 3.5),
+    "rate5": every_other,
 }
 SYMMETRIC = {"mini_squat"}
 """Exercises whose movement reads the same backwards (no hold at the top)."""
