@@ -37,7 +37,7 @@ DEGREES = ZERO_AT_NEUTRAL + ("knee_bend", "trunk_lean_side", "knee_flexion_shank
                              "knee_flexion_slide")
 """Measures in degrees (the others are shares of a length): what an angle plot can draw."""
 SAGITTAL_LEG_MEASURES = ("hip_flexion", "hip_extension", "knee_flexion", "thigh_elevation",
-                         "heel_rise", "hip_lift", "knee_flexion_landmarks")
+                         "heel_rise", "hip_lift", "knee_flexion_landmarks", "knee_flexion_tempo")
 """Leg measures both legs share in a two-legged exercise (fused by :func:`fuse_legs`)."""
 TRUNK = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
 HIPS_FACING = 0.3
@@ -845,7 +845,8 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
     ``hip_lift``, ``knee_flexion_slide`` (:func:`kinematics.knee_flexion_from_slide`
     against the straight leg's hip–ankle distance), ``knee_flexion_shank``
     (:func:`kinematics.knee_flexion_from_shank` against the start's shank, for the
-    camera's elevation and the thigh's abduction) and
+    camera's elevation and the thigh's abduction), ``knee_flexion_tempo`` (per leg, the
+    knee a rep is timed on: :func:`with_knee_from_hip_drop`, else the knee) and
     ``knee_bend`` (per leg) to the calibrated angles; where the calibration says so
     (``knee_from_hip_drop``), knee and hip flexion read from the hips' drop
     (:func:`with_knee_from_hip_drop`), and (``knee_from_slide``) the knee from its
@@ -880,6 +881,10 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
                     out["knee_flexion" + suffix], out[SLIDE_SIGNAL + suffix],
                     cal.hip_drop_noise, cal.knee_noise_deg)
     for suffix in ("", "_other"):
+        # The knee a rep is timed on: as the drop reads it where that is how it is read
+        # (above), else the knee itself (a rep filmed partly from the front and partly
+        # from the side is timed on both).
+        out.setdefault("knee_flexion_tempo" + suffix, out["knee_flexion" + suffix])
         out["knee_bend" + suffix] = np.fmax(out["knee_flexion" + suffix],
                                             out["knee_flexion_image" + suffix])
         if "shank_thigh" + suffix in raw:
@@ -902,7 +907,10 @@ def with_knee_from_hip_drop(raw: dict[str, np.ndarray], meas: dict[str, np.ndarr
     (``thigh_elevation``), and the hip flexes that much plus the trunk's own forward
     lean, which the 3-D landmarks show (their hip flexion less their thigh's tilt,
     calibrated; the model reads the trunk's lean nearer the truth than the thigh's).
-    The knee as the landmarks show it stays as ``knee_flexion_landmarks``.
+    The knee as the landmarks show it stays as ``knee_flexion_landmarks``; the knee the
+    drop reads without the jitter allowance is ``knee_flexion_tempo``, what a squat is
+    timed on: the allowance reads a 21° bend as 6° and a 29° one as 24°, so a squat timed
+    on the knee as reported came down later and went back up sooner than it did.
     """
     out = dict(meas)
     for suffix in ("", "_other"):
@@ -911,8 +919,11 @@ def with_knee_from_hip_drop(raw: dict[str, np.ndarray], meas: dict[str, np.ndarr
             continue
         standing = raw.get("hip_ankle_standing" + suffix,
                            cal.hip_ankle_rest.get(suffix, np.nan))
-        knee = k.knee_flexion_from_hip_drop(reach, standing, cal.hip_drop_noise)
-        knee = np.where(np.isfinite(meas["knee_flexion" + suffix]), knee, np.nan)
+        seen = np.isfinite(meas["knee_flexion" + suffix])
+        knee = np.where(seen, k.knee_flexion_from_hip_drop(reach, standing, cal.hip_drop_noise),
+                        np.nan)
+        out["knee_flexion_tempo" + suffix] = np.where(
+            seen, k.knee_flexion_from_hip_drop(reach, standing), np.nan)
         trunk = meas["hip_flexion" + suffix] - meas["thigh_elevation" + suffix]
         hip = knee / 2 + trunk
         out["knee_flexion" + suffix], out["thigh_elevation" + suffix] = knee, knee / 2

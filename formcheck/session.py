@@ -1039,13 +1039,15 @@ class ExerciseSession:
         start = sum(math.isfinite(c) for c in self._rep_tempo[: self._rep_from])
         t, c = (list(x) for x in zip(*seen, strict=True))
         floor = -math.inf
+        drop = {SHOWN_AS.get(self.spec.signal): self.tracking.hip_drop_noise,
+                "knee_flexion_tempo": 0.0}
         if self.spec.knee_from_hip_drop and self.spec.hip_drop_min > 0 \
-                and self.spec.tempo_signal == SHOWN_AS.get(self.spec.signal):
+                and self.spec.tempo_signal in drop:
             # The knee read from the hips' drop: a drop under hip_drop_min is a standing
             # person's wander (~1 %, read ~10°, rising for a second before a squat at
             # times), which timed from 10 % of the range made a quick squat look slow.
             floor = float(knee_flexion_from_hip_drop(1.0 - self.spec.hip_drop_min, 1.0,
-                                                     self.tracking.hip_drop_noise))
+                                                     drop[self.spec.tempo_signal]))
         return full_range_seconds(t, c, floor, start)
 
     def _watch_other_leg(self, t: float, values: dict[str, float], events: list[Event]) -> None:
