@@ -354,8 +354,10 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
     for a, b, v in segments:
         seconds[v] = seconds.get(v, 0.0) + float(track.t[b - 1] - track.t[a]) + 1e-6
     view = max(seconds, key=seconds.__getitem__) if seconds else "unknown"
-    specs = {v: apply_overrides(base.for_view(v), overrides) for v in seconds}
-    spec = specs.get(view) or apply_overrides(base.for_view(view), overrides)
+    behind = bool(base.not_judged_from_behind) and track.detected.any() and turned_camera(
+        track.world_xyz[track.detected], programme.tracking)[0] < 0
+    specs = {v: apply_overrides(base.for_view(v, behind), overrides) for v in seconds}
+    spec = specs.get(view) or apply_overrides(base.for_view(view, behind), overrides)
     judged = {v for v in specs if v in base.views or v == "unknown"}
     raw, meas, cal = _segment_measures(track, settings.side, programme, segments, specs)
     session = ExerciseSession(specs[segments[0][2]] if segments else spec, settings,

@@ -568,7 +568,7 @@ class LiveSession:
                         np.array(self._worlds).reshape(-1, N_LANDMARKS, 3), self.tr)
                     self._turn_deg = sign * camera_turn_deg(np.stack(self._views))
                     self.spec = apply_overrides(
-                        self.programme.exercise(self.spec.id).for_view(st.view),
+                        self.programme.exercise(self.spec.id).for_view(st.view, sign < 0),
                         self.settings.overrides.get(self.spec.id))
                     self._set_phase("countdown", t)
         elif st.phase == "countdown":

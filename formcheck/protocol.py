@@ -142,14 +142,24 @@ class ExerciseSpec:
     not_judged: tuple[str, ...] = ()
     """Fault codes not judged (set per view in ``view_thresholds``): the view cannot show
     them; a result then carries ``fault_not_checked`` for them instead of a guess."""
+    not_judged_from_behind: tuple[str, ...] = ()
+    """Fault codes not judged from the front views when the camera sees the body's back
+    (:func:`~formcheck.measures.turned_camera`): the model cannot show them from there."""
 
     def __post_init__(self) -> None:
         if not self.return_deg < self.start_deg < self.target_deg:
             raise ValueError(f"{self.id}: need return_deg < start_deg < target_deg")
 
-    def for_view(self, view: str) -> ExerciseSpec:
-        """Return the spec with the thresholds and limits the file sets for ``view``."""
-        extra = self.view_thresholds.get(view, {})
+    def for_view(self, view: str, behind: bool = False) -> ExerciseSpec:
+        """Return the spec with the thresholds and limits the file sets for ``view``.
+
+        ``behind``: the camera sees the body's back (from a front view, the
+        ``not_judged_from_behind`` codes are not judged either).
+        """
+        extra = dict(self.view_thresholds.get(view, {}))
+        if behind and view == "front" and self.not_judged_from_behind:
+            extra["not_judged"] = tuple(dict.fromkeys(
+                (*extra.get("not_judged", self.not_judged), *self.not_judged_from_behind)))
         faults = tuple(r.for_view(view) for r in self.faults)
         return dataclasses.replace(self, faults=faults, **extra)
 
@@ -266,8 +276,9 @@ def _exercise(eid: str, raw: dict[str, Any]) -> ExerciseSpec:
     raw["view_thresholds"] = {
         v: {k: tuple(x) if isinstance(x, list) else x for k, x in t.items()}
         for v, t in raw.get("view_thresholds", {}).items()}
-    if "not_judged" in raw:
-        raw["not_judged"] = tuple(raw["not_judged"])
+    for key in ("not_judged", "not_judged_from_behind"):
+        if key in raw:
+            raw[key] = tuple(raw[key])
     return ExerciseSpec(id=eid, faults=faults, **raw)
 
 

@@ -1030,3 +1030,27 @@ def test_knee_lift_filmed_from_the_front_asks_for_the_view_not_the_other_leg(tmp
     codes = [w.code for w in res.warnings]
     assert res.view == "front" and "wrong_view" in codes
     assert "side_mismatch" not in codes, [w.message for w in res.warnings]
+
+
+def test_abduction_filmed_from_behind_counts_and_does_not_judge_the_knee(tmp_path):
+    # Seen from behind (the camera sees the back), the model draws a knee bent 35° during
+    # the raise as a straight leg: 5 of 5 bent knees passed on renders there. The count
+    # and the trunk's lean hold, so they are judged; the knee is reported as not checked,
+    # in the recording's analysis and live.
+    from formcheck.live import LiveSession
+    from formcheck.synth.clip import ClipSpec
+
+    spec = ClipSpec("hip_abduction", "right", "front", reps=3, seed=202, body="female",
+                    faults="1:knee_not_straight,3:trunk_lean", azimuth_deg=262.0, fps=10,
+                    msaa=0, preset="ultrafast", render_max_side=640)
+    res = _rendered_and_analysed(tmp_path, spec)
+    assert res.view == "front" and res.rep_count == 3
+    assert [r.faults for r in res.reps] == [[], [], ["trunk_lean"]]
+    unchecked = [w for w in res.warnings if w.code == "fault_not_checked"]
+    assert unchecked and "knee_not_straight" in unchecked[0].data["codes"]
+    live = LiveSession("hip_abduction", PatientSettings("right"), "en", fs_hz=10.0)
+    still = next(i for i in range(len(res.track)) if res.track.frame(i) is not None)
+    for k in range(70):  # placed, counted down and calibrated on the first picture
+        live.process_pose(res.track.frame(still), k * 0.1)
+    assert live.state.phase == "counting"
+    assert "knee_not_straight" in live.spec.not_judged
