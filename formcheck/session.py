@@ -595,7 +595,7 @@ TEMPO_REST_S = 1.0
 
 
 def full_range_seconds(t: list[float], v: list[float], floor: float = -math.inf,
-                       start: int | None = None) -> float:
+                       start: int | None = None, rest: float | None = None) -> float:
     """Time the movement of one rep would take over its full range, up and down.
 
     ``t``, ``v``: the rep's samples, starting at rest (the lowest value before
@@ -609,6 +609,10 @@ def full_range_seconds(t: list[float], v: list[float], floor: float = -math.inf,
     range, so the estimate does not depend on the rep thresholds. ``floor``: a
     reading up to which the signal shows no movement (a stand-in's wander at rest);
     a phase is then timed from that reading, where it is above 10 %, not from 10 %.
+    ``rest``: the reading at rest where it is known (a knee read from the hips' drop:
+    0°), the baseline under the lowest reading (a standing wander read 11° would
+    otherwise start the range there, and the part of the way timed be taken for more
+    of it than it was).
     """
     if len(v) < 3:
         return math.inf
@@ -626,7 +630,7 @@ def full_range_seconds(t: list[float], v: list[float], floor: float = -math.inf,
                 low_at = k
             elif v[k] > v[low_at] + 0.1 * (peak - v[low_at]):
                 break
-    base = v[low_at]
+    base = v[low_at] if rest is None else min(v[low_at], rest)
     span = peak - base
     if span <= 0:
         return math.inf
@@ -1038,7 +1042,7 @@ class ExerciseSession:
             return math.nan
         start = sum(math.isfinite(c) for c in self._rep_tempo[: self._rep_from])
         t, c = (list(x) for x in zip(*seen, strict=True))
-        floor = -math.inf
+        floor, rest = -math.inf, None
         drop = {SHOWN_AS.get(self.spec.signal): self.tracking.hip_drop_noise,
                 "knee_flexion_tempo": 0.0}
         if self.spec.knee_from_hip_drop and self.spec.hip_drop_min > 0 \
@@ -1046,9 +1050,11 @@ class ExerciseSession:
             # The knee read from the hips' drop: a drop under hip_drop_min is a standing
             # person's wander (~1 %, read ~10°, rising for a second before a squat at
             # times), which timed from 10 % of the range made a quick squat look slow.
+            # The knee straight reads 0° (the standing reach's own), whatever it wanders.
             floor = float(knee_flexion_from_hip_drop(1.0 - self.spec.hip_drop_min, 1.0,
                                                      drop[self.spec.tempo_signal]))
-        return full_range_seconds(t, c, floor, start)
+            rest = 0.0
+        return full_range_seconds(t, c, floor, start, rest)
 
     def _watch_other_leg(self, t: float, values: dict[str, float], events: list[Event]) -> None:
         state = self.other.update(t, values.get(self.spec.signal + "_other", math.nan))

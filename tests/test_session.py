@@ -324,6 +324,25 @@ def test_tempo_is_timed_from_the_rest_the_rep_rose_from():
         1.0, abs=0.2)
 
 
+def test_a_squat_read_from_the_hips_drop_is_timed_from_its_straight_knee():
+    # From the front the knee is read from the hips' drop: the first ~20° of a bend drop
+    # the hips less than a standing person's wander, so the reading starts late and a
+    # standing knee may read ~11°. Timed from that wander as the rest, the part of the
+    # way seen (from 23°, where a drop shows) was taken for more of it than it was, and
+    # a clean 2.3 s squat (renders from behind) read 1.3 s, too fast. Its rest is 0°.
+    from formcheck.session import full_range_seconds
+
+    t = np.arange(0, 6, 1 / FS)
+    true = np.interp(t, [0, 2.0, 3.0, 3.5, 4.5, 6], [0, 0, 60, 60, 0, 0])
+    seen = np.where(true < 20, 11.0, true)  # the wander, then the drop's reading
+    start = int(2.0 * FS)
+    truth = full_range_seconds(list(t), list(true), start=start)
+    assert truth == pytest.approx(2.0, abs=0.1)
+    assert full_range_seconds(list(t), list(seen), 23.0, start) < 0.85 * truth  # as before
+    assert full_range_seconds(list(t), list(seen), 23.0, start, rest=0.0) == pytest.approx(
+        truth, rel=0.1)
+
+
 def test_small_state_machines():
     c = RepCounter(10, 20, 5)
     states = [c.update(float(i), v) for i, v in enumerate([0, 12, 25, 12, 4, 3])]
