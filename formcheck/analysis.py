@@ -44,7 +44,7 @@ from .measures import (
     straight_reach,
     turned_camera,
 )
-from .pose import SKELETON_EDGES, PoseEstimator, PoseFrame, PoseTrack
+from .pose import SKELETON_EDGES, PoseEstimator, PoseFrame, PoseTrack, in_frame
 from .protocol import (
     ExerciseSpec,
     PatientSettings,
@@ -61,6 +61,13 @@ Progress = Callable[[float], None]
 
 DEFAULT_ANALYSIS_FPS = 10.0
 POSE_MAX_SIDE = 640
+ZOOM_BELOW = 0.5
+"""A recording whose person the pose model finds in fewer of its frames than this share is
+searched for zoomed in (:func:`zoom_window`): the model's person detector sees the whole
+frame at 224 pixels, where a body small in the picture (lying on a bed across a room: a
+body 300 pixels long in 1280) is not found at all, and found in every frame zoomed in 2x."""
+ZOOM = 2.0
+ZOOM_SAMPLES = 8
 
 
 @dataclass
@@ -168,19 +175,43 @@ def track_video(path: str | Path, estimator: PoseEstimator | None = None,
     Frames are taken at about ``analysis_fps`` (every frame if the video is
     slower), using the container's timestamps. Returns the track and whether
     the video broke off early (truncated). Raises :class:`VideoError` when the
-    file cannot be read at all.
+    file cannot be read at all. A person found in fewer than :data:`ZOOM_BELOW` of
+    the frames is searched for zoomed in (:func:`zoom_window`); where found there, the
+    video is tracked again in that window (the progress runs a second time).
     """
     info = probe(path)
+    track, truncated = _tracked(path, info, estimator, progress, analysis_fps)
+    if len(track) and track.detected.mean() < ZOOM_BELOW:
+        window = zoom_window(path, info)
+        if window is not None:
+            zoomed, cut = _tracked(path, info, None, progress, analysis_fps, window)
+            if zoomed.detected.mean() > track.detected.mean():
+                track, truncated = zoomed, cut
+    return track, truncated
+
+
+def _tracked(path: str | Path, info: Any, estimator: PoseEstimator | None,
+             progress: Progress | None, analysis_fps: float,
+             window: tuple[float, float, float, float] | None = None
+             ) -> tuple[PoseTrack, bool]:
+    """:func:`track_video`'s pass over the frames, or over a ``window`` of each.
+
+    ``window``: a crop (shares of the frame), decoded at :data:`ZOOM` times the resolution.
+    """
     own = estimator is None
     est = estimator or PoseEstimator()
     frames: list[PoseFrame | None] = []
     times: list[float] = []
     wh = (info.width, info.height)
     truncated = False
+    side = POSE_MAX_SIDE if window is None else int(POSE_MAX_SIDE * ZOOM)
     try:
-        for t, rgb in prefetched(read_frames(path, max_side=POSE_MAX_SIDE,
-                                             max_fps=analysis_fps)):
-            frames.append(est.detect(rgb, t))
+        for t, rgb in prefetched(read_frames(path, max_side=side, max_fps=analysis_fps)):
+            if window is None:
+                frames.append(est.detect(rgb, t))
+            else:
+                found = est.detect(_crop(rgb, window), t)
+                frames.append(None if found is None else in_frame(found, window, wh))
             times.append(t)
             if progress and info.duration_s > 0:
                 progress(min(t / info.duration_s, 1.0))
@@ -197,7 +228,53 @@ def track_video(path: str | Path, estimator: PoseEstimator | None = None,
     track.source = str(path)
     track.meta = {"fps": info.fps, "rotation_deg": info.rotation_deg,
                   "duration_s": info.duration_s}
+    if window is not None:
+        track.meta["zoom_window"] = [round(v, 3) for v in window]
     return track, truncated
+
+
+def _crop(rgb: np.ndarray, window: tuple[float, float, float, float]) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    x0, y0, x1, y1 = window
+    return np.ascontiguousarray(rgb[round(y0 * h):round(y1 * h), round(x0 * w):round(x1 * w)])
+
+
+def zoom_window(path: str | Path, info: Any) -> tuple[float, float, float, float] | None:
+    """Where in the picture the pose model finds the person zoomed in :data:`ZOOM` times.
+
+    Windows of ``1 / ZOOM`` of the frame's width and height, centred at a quarter, half
+    and three quarters of each, are searched on :data:`ZOOM_SAMPLES` frames spread over
+    the video; the one the person is found in most often (in at least half of them),
+    grown to hold every landmark found there with a margin, is returned as ``(x0, y0,
+    x1, y1)`` shares of the frame. None when the person is not found zoomed in either.
+    """
+    rate = ZOOM_SAMPLES / info.duration_s if info.duration_s > 0 else None
+    try:
+        samples = list(read_frames(path, max_side=int(POSE_MAX_SIDE * ZOOM), max_fps=rate))
+    except VideoError:
+        return None
+    samples = samples[:: max(1, len(samples) // ZOOM_SAMPLES)][:ZOOM_SAMPLES]
+    half = 1.0 / ZOOM
+    best: tuple[int, list[np.ndarray], tuple[float, float, float, float]] | None = None
+    for cy in (0.25, 0.5, 0.75):
+        for cx in (0.25, 0.5, 0.75):
+            x0, y0 = (max(0.0, min(c - half / 2, 1 - half)) for c in (cx, cy))
+            window = (x0, y0, x0 + half, y0 + half)
+            with PoseEstimator(count_people_every_s=None) as est:
+                found = [est.detect(_crop(rgb, window), t) for t, rgb in samples]
+            xy = [in_frame(f, window, (info.width, info.height)).image_xyz[:, :2]
+                  for f in found if f is not None]
+            if len(xy) * 2 >= len(samples) and (best is None or len(xy) > best[0]):
+                best = (len(xy), xy, window)
+    if best is None:
+        return None
+    pts = np.concatenate(best[1])
+    lo, hi = np.nanmin(pts, axis=0), np.nanmax(pts, axis=0)
+    margin = 0.5 * (hi - lo)
+    x0, y0 = np.clip(lo - margin, 0.0, 1.0)
+    x1, y1 = np.clip(hi + margin, 0.0, 1.0)
+    w0, h0, w1, h1 = best[2]
+    return (float(min(x0, w0)), float(min(y0, h0)), float(max(x1, w1)), float(max(y1, h1)))
 
 
 SEGMENTS = tuple(e for e in SKELETON_EDGES if 0 not in e and e not in ((27, 31), (28, 32)))

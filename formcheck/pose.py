@@ -458,6 +458,22 @@ class PoseEstimator:
         return found
 
 
+def in_frame(frame: PoseFrame, window: tuple[float, float, float, float],
+             frame_wh: tuple[int, int]) -> PoseFrame:
+    """``frame``, found in a crop of the frame, with its landmarks in the whole frame.
+
+    ``window``: the crop ``(x0, y0, x1, y1)``, shares of the whole frame of ``frame_wh``
+    pixels. x and y are placed back in the window; z, on the scale of the image's width, shrinks
+    with it. The world landmarks do not depend on the picture.
+    """
+    x0, y0, x1, y1 = window
+    xyz = frame.image_xyz.copy()
+    xyz[:, 0] = x0 + xyz[:, 0] * (x1 - x0)
+    xyz[:, 1] = y0 + xyz[:, 1] * (y1 - y0)
+    xyz[:, 2] *= x1 - x0
+    return dataclasses.replace(frame, image_xyz=xyz, image_wh=frame_wh)
+
+
 def _pose_xy(pose: list) -> np.ndarray:
     """``(33, 2)`` normalised image positions of one pose the landmarker returned."""
     return np.array([[p.x, p.y] for p in pose])

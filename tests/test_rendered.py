@@ -1054,3 +1054,19 @@ def test_abduction_filmed_from_behind_counts_and_does_not_judge_the_knee(tmp_pat
         live.process_pose(res.track.frame(still), k * 0.1)
     assert live.state.phase == "counting"
     assert "knee_not_straight" in live.spec.not_judged
+
+
+def test_a_body_small_in_the_picture_is_found_zoomed_in(tmp_path):
+    # A bridge on a bed filmed from across the room (1280x720, the body ~300 pixels
+    # long): the pose model's person detector, which sees the whole frame at 224 pixels,
+    # found nobody in any frame. Searched for zoomed in 2x, it is found, and the video is
+    # tracked in that window: every bridge counted, the landmarks in the whole frame.
+    from formcheck.synth.randomised import random_set
+
+    spec = random_set(9091)["r59_bridge_oblique_az30_el17_1280x720_right"]
+    res = _rendered_and_analysed(tmp_path, spec)
+    truth = json.loads((tmp_path / "clip.truth.json").read_text())
+    assert res.detection_rate > 0.9 and "zoom_window" in res.track.meta
+    assert res.rep_count == truth["rep_count"]
+    hips = res.track.image_xyz[res.track.detected][:, 23:25, :2]
+    assert 0.3 < np.nanmedian(hips[..., 0]) < 0.7 and 0.3 < np.nanmedian(hips[..., 1]) < 0.7
