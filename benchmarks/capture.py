@@ -3,9 +3,11 @@
 Each real clip (``../shared/clips``, expectations from
 ``tests/data/real_clips.toml``) is re-encoded under each condition of
 :data:`formcheck.synth.capture.CONDITIONS` (dim light with noise, held frames,
-a 60 fps container, a handheld camera, a burned-in overlay, dim and handheld)
-and analysed through the real pipeline. Prints and writes the count per clip
-and condition, and how many are within the clip's expectation, to
+a 60 fps container, a handheld camera, a burned-in overlay, dim and handheld,
+mirrored, head or feet cut, far away, very far away, low resolution) and analysed through
+the real pipeline (``zoomed``: the person was found only zoomed in, ``track_video``).
+Prints and writes the count per clip and condition, and how many are within the clip's
+expectation, to
 ``benchmarks/results/capture.json`` / ``capture.md``.
 
 Usage: python benchmarks/capture.py [CLIP_STEM ...] [--all] [--conditions C,C,...]
@@ -102,17 +104,20 @@ def main() -> int:
                        "reps": res.rep_count, "as_expected": ok,
                        "exact": res.rep_count == case["reps"],
                        "detection_rate": round(res.detection_rate, 3),
+                       "zoomed": "zoom_window" in res.track.meta,
                        "warnings": codes}
                 rows.append(row)
                 print(f"{stem[:34]:34s} {condition:13s} {res.rep_count:3d} / {case['reps']}"
                       f"±{case['tolerance']}  {'ok' if ok else 'MISS'}  "
-                      f"det {res.detection_rate:.2f}", flush=True)
+                      f"det {res.detection_rate:.2f}"
+                      f"{' (zoomed in)' if row['zoomed'] else ''}", flush=True)
     est.close()
     summary = {}
     for condition in conditions:
         sel = [r for r in rows if r["condition"] == condition]
         summary[condition] = {"clips": len(sel), "as_expected": sum(r["as_expected"] for r in sel),
-                              "exact": sum(r["exact"] for r in sel)}
+                              "exact": sum(r["exact"] for r in sel),
+                              "zoomed": sum(r["zoomed"] for r in sel)}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{args.name}.json").write_text(json.dumps(
         {"run": time.strftime("%Y-%m-%d %H:%M"), "seconds": round(time.time() - t_start),
@@ -121,12 +126,14 @@ def main() -> int:
              f"Run {time.strftime('%Y-%m-%d %H:%M')} by `benchmarks/capture.py`: each clip "
              "re-encoded under each condition (formcheck/synth/capture.py) and analysed "
              "through the real pipeline; expectations from tests/data/real_clips.toml.", "",
-             "| condition | clips | as expected | exact |", "|---|---|---|---|"]
-    lines += [f"| {c} | {s['clips']} | {s['as_expected']} | {s['exact']} |"
+             "`zoomed`: found only zoomed in (`analysis.zoom_window`).", "",
+             "| condition | clips | as expected | exact | zoomed |", "|---|---|---|---|---|"]
+    lines += [f"| {c} | {s['clips']} | {s['as_expected']} | {s['exact']} | {s['zoomed']} |"
               for c, s in summary.items()]
-    lines += ["", "| clip | condition | expected | got |", "|---|---|---|---|"]
+    lines += ["", "| clip | condition | expected | got | detected |", "|---|---|---|---|---|"]
     lines += [f"| {r['clip']} | {r['condition']} | {r['expected']}±{r['tolerance']} | "
-              f"{r['reps']}{'' if r['as_expected'] else ' (miss)'} |" for r in rows]
+              f"{r['reps']}{'' if r['as_expected'] else ' (miss)'} | {r['detection_rate']:.0%}"
+              f"{' (zoomed)' if r['zoomed'] else ''} |" for r in rows]
     (RESULTS / f"{args.name}.md").write_text("\n".join(lines) + "\n")
     for c, s in summary.items():
         n = s["clips"]

@@ -165,6 +165,7 @@ CONDITIONS: dict[str, Callable[[Frames, float], Frames]] = {
     "head_cut": lambda f, fps: cropped(f, top=0.12),
     "feet_cut": lambda f, fps: cropped(f, bottom=0.06),
     "far": lambda f, fps: far(f),
+    "very_far": lambda f, fps: far(f, scale=0.3),
     "low_resolution": lambda f, fps: low_resolution(f),
 }
 """Condition name → frames transform (given the source frame rate)."""
