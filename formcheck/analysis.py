@@ -61,11 +61,14 @@ Progress = Callable[[float], None]
 
 DEFAULT_ANALYSIS_FPS = 10.0
 POSE_MAX_SIDE = 640
-ZOOM_BELOW = 0.5
+ZOOM_BELOW = 0.9
 """A recording whose person the pose model finds in fewer of its frames than this share is
 searched for zoomed in (:func:`zoom_window`): the model's person detector sees the whole
 frame at 224 pixels, where a body small in the picture (lying on a bed across a room: a
-body 300 pixels long in 1280) is not found at all, and found in every frame zoomed in 2x."""
+body 300 pixels long in 1280) is not found at all, and found in every frame zoomed in 2x.
+Real clips shrunk to 0.3 of the frame were found in 66-81 % of their frames where not in
+all (3 lost a rep: 2 for 3, 4 for 5), and in 93-100 % zoomed in (every count right). The
+zoomed track is kept only where it finds the person more often."""
 ZOOM = 2.0
 ZOOM_SAMPLES = 8
 
