@@ -62,17 +62,14 @@ RATE_HZ = 10.0
 
 def backwards(track: PoseTrack) -> PoseTrack:
     """Played backwards."""
-    return dataclasses.replace(track, t=track.t[-1] - track.t[::-1],
-                               **{k: getattr(track, k)[::-1] for k in (
-                                   "image_xyz", "visibility", "world_xyz", "n_people")})
+    return dataclasses.replace(track.take(slice(None, None, -1)), t=track.t[-1] - track.t[::-1])
 
 
 def every_other(track: PoseTrack) -> PoseTrack:
     """Every other pose, as from a video of that rate (so no finer rate to track it at)."""
-    t = track.t[::2]
-    rate = 1.0 / float(np.median(np.diff(t))) if len(t) > 1 else 0.0
-    return dataclasses.replace(track, t=t, meta={**track.meta, "fps": rate}, **{
-        k: getattr(track, k)[::2] for k in ("image_xyz", "visibility", "world_xyz", "n_people")})
+    half = track.take(slice(None, None, 2))
+    rate = 1.0 / float(np.median(np.diff(half.t))) if len(half) > 1 else 0.0
+    return dataclasses.replace(half, meta={**track.meta, "fps": rate})
 
 
 PERTURBATIONS: dict[str, Callable[[PoseTrack], PoseTrack]] = {

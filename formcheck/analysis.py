@@ -187,7 +187,9 @@ def track_video(path: str | Path, estimator: PoseEstimator | None = None,
     if len(track) and track.detected.mean() < ZOOM_BELOW:
         window = zoom_window(path, info)
         if window is not None:
-            zoomed, cut = _tracked(path, info, None, progress, analysis_fps, window)
+            if estimator is not None:
+                estimator.reset()  # a new pass over the video: its clock starts again
+            zoomed, cut = _tracked(path, info, estimator, progress, analysis_fps, window)
             if zoomed.detected.mean() > track.detected.mean():
                 track, truncated = zoomed, cut
     return track, truncated
@@ -259,16 +261,17 @@ def zoom_window(path: str | Path, info: Any) -> tuple[float, float, float, float
     samples = samples[:: max(1, len(samples) // ZOOM_SAMPLES)][:ZOOM_SAMPLES]
     half = 1.0 / ZOOM
     best: tuple[int, list[np.ndarray], tuple[float, float, float, float]] | None = None
-    for cy in (0.25, 0.5, 0.75):
-        for cx in (0.25, 0.5, 0.75):
-            x0, y0 = (max(0.0, min(c - half / 2, 1 - half)) for c in (cx, cy))
-            window = (x0, y0, x0 + half, y0 + half)
-            with PoseEstimator(count_people_every_s=None) as est:
+    with PoseEstimator(count_people_every_s=None) as est:
+        for cy in (0.25, 0.5, 0.75):
+            for cx in (0.25, 0.5, 0.75):
+                x0, y0 = (max(0.0, min(c - half / 2, 1 - half)) for c in (cx, cy))
+                window = (x0, y0, x0 + half, y0 + half)
+                est.reset()  # each window is a video of its own
                 found = [est.detect(_crop(rgb, window), t) for t, rgb in samples]
-            xy = [in_frame(f, window, (info.width, info.height)).image_xyz[:, :2]
-                  for f in found if f is not None]
-            if len(xy) * 2 >= len(samples) and (best is None or len(xy) > best[0]):
-                best = (len(xy), xy, window)
+                xy = [in_frame(f, window, (info.width, info.height)).image_xyz[:, :2]
+                      for f in found if f is not None]
+                if len(xy) * 2 >= len(samples) and (best is None or len(xy) > best[0]):
+                    best = (len(xy), xy, window)
     if best is None:
         return None
     pts = np.concatenate(best[1])

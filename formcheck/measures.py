@@ -36,8 +36,11 @@ ZERO_AT_NEUTRAL = (
 DEGREES = ZERO_AT_NEUTRAL + ("knee_bend", "trunk_lean_side", "knee_flexion_shank",
                              "knee_flexion_slide")
 """Measures in degrees (the others are shares of a length): what an angle plot can draw."""
+KNEE_TEMPO = "knee_flexion_tempo"
+"""The knee a rep is timed on (per leg): from the hips' drop without its jitter allowance
+where the knee is read from the drop (:func:`with_knee_from_hip_drop`), else the knee."""
 SAGITTAL_LEG_MEASURES = ("hip_flexion", "hip_extension", "knee_flexion", "thigh_elevation",
-                         "heel_rise", "hip_lift", "knee_flexion_landmarks", "knee_flexion_tempo")
+                         "heel_rise", "hip_lift", "knee_flexion_landmarks", KNEE_TEMPO)
 """Leg measures both legs share in a two-legged exercise (fused by :func:`fuse_legs`)."""
 TRUNK = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
 HIPS_FACING = 0.3
@@ -884,7 +887,7 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
         # The knee a rep is timed on: as the drop reads it where that is how it is read
         # (above), else the knee itself (a rep filmed partly from the front and partly
         # from the side is timed on both).
-        out.setdefault("knee_flexion_tempo" + suffix, out["knee_flexion" + suffix])
+        out.setdefault(KNEE_TEMPO + suffix, out["knee_flexion" + suffix])
         out["knee_bend" + suffix] = np.fmax(out["knee_flexion" + suffix],
                                             out["knee_flexion_image" + suffix])
         if "shank_thigh" + suffix in raw:
@@ -922,7 +925,7 @@ def with_knee_from_hip_drop(raw: dict[str, np.ndarray], meas: dict[str, np.ndarr
         seen = np.isfinite(meas["knee_flexion" + suffix])
         knee = np.where(seen, k.knee_flexion_from_hip_drop(reach, standing, cal.hip_drop_noise),
                         np.nan)
-        out["knee_flexion_tempo" + suffix] = np.where(
+        out[KNEE_TEMPO + suffix] = np.where(
             seen, k.knee_flexion_from_hip_drop(reach, standing), np.nan)
         trunk = meas["hip_flexion" + suffix] - meas["thigh_elevation" + suffix]
         hip = knee / 2 + trunk

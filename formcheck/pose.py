@@ -262,16 +262,18 @@ class PoseTrack:
             people[i] = f.n_people
         return cls(np.asarray(times, float), image, vis, world, people, image_wh)
 
+    def take(self, index: slice | np.ndarray | list[int]) -> PoseTrack:
+        """The frames at ``index`` (a slice or frame numbers), with their own times."""
+        return dataclasses.replace(self, **{k: getattr(self, k)[index] for k in (
+            "t", "image_xyz", "visibility", "world_xyz", "n_people")})
+
     def part(self, start: int, stop: int, restart: bool = False) -> PoseTrack:
         """Frames ``start:stop``, a recording started or stopped there.
 
         With ``restart`` their times start again at 0.
         """
-        t = self.t[start:stop]
-        return dataclasses.replace(
-            self, t=t - t[0] if restart and len(t) else t,
-            **{k: getattr(self, k)[start:stop]
-               for k in ("image_xyz", "visibility", "world_xyz", "n_people")})
+        out = self.take(slice(start, stop))
+        return dataclasses.replace(out, t=out.t - out.t[0]) if restart and len(out) else out
 
     def frame(self, i: int) -> PoseFrame | None:
         """The ``i``-th frame, or None where no person was found."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .kinematics import knee_flexion_from_hip_drop
-from .measures import SHOWN_AS, SLIDE_SIGNAL, quality_key
+from .measures import KNEE_TEMPO, SHOWN_AS, SLIDE_SIGNAL, quality_key
 from .protocol import (
     ExerciseSpec,
     FaultRule,
@@ -1042,19 +1042,15 @@ class ExerciseSession:
             return math.nan
         start = sum(math.isfinite(c) for c in self._rep_tempo[: self._rep_from])
         t, c = (list(x) for x in zip(*seen, strict=True))
-        floor, rest = -math.inf, None
-        drop = {SHOWN_AS.get(self.spec.signal): self.tracking.hip_drop_noise,
-                "knee_flexion_tempo": 0.0}
         if self.spec.knee_from_hip_drop and self.spec.hip_drop_min > 0 \
-                and self.spec.tempo_signal in drop:
+                and self.spec.tempo_signal == KNEE_TEMPO:
             # The knee read from the hips' drop: a drop under hip_drop_min is a standing
             # person's wander (~1 %, read ~10°, rising for a second before a squat at
             # times), which timed from 10 % of the range made a quick squat look slow.
             # The knee straight reads 0° (the standing reach's own), whatever it wanders.
-            floor = float(knee_flexion_from_hip_drop(1.0 - self.spec.hip_drop_min, 1.0,
-                                                     drop[self.spec.tempo_signal]))
-            rest = 0.0
-        return full_range_seconds(t, c, floor, start, rest)
+            floor = float(knee_flexion_from_hip_drop(1.0 - self.spec.hip_drop_min, 1.0))
+            return full_range_seconds(t, c, floor, start, rest=0.0)
+        return full_range_seconds(t, c, start=start)
 
     def _watch_other_leg(self, t: float, values: dict[str, float], events: list[Event]) -> None:
         state = self.other.update(t, values.get(self.spec.signal + "_other", math.nan))
