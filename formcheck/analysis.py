@@ -20,6 +20,7 @@ from . import __version__
 from .filters import fill_gaps, length_jitter, noise_cutoff_hz, noise_gain, smooth_zero_lag
 from .i18n import text
 from .kinematics import (
+    camera_roll_deg,
     camera_turn_deg,
     knee_flexion_from_slide,
     leg_label_swaps,
@@ -28,6 +29,7 @@ from .kinematics import (
     planted_leg_swaps,
     swap_leg_labels,
     to_isotropic,
+    turned_upright,
     view_segments,
 )
 from .measures import (
@@ -431,6 +433,13 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
     lying = base.posture == "lying"
     segments = view_segments(xy, track.t, lying=lying) if track.detected.any() \
         else [(0, n, "unknown")]
+    roll = front_camera_roll(xy, segments) if base.posture == "standing" else float("nan")
+    level = not abs(roll) >= programme.tracking.camera_roll_min_deg > 0
+    if not level:
+        track = turned(track, roll)
+        track.meta = {**track.meta, "camera_roll_deg": round(roll, 1)}
+        xy = to_isotropic(track.image_xyz, track.image_wh)
+        segments = view_segments(xy, track.t, lying=lying)
     track = consistent_legs(track, xy, segments, planted=base.legs == "operated",
                             max_gap_s=programme.tracking.max_gap_s)
     seconds: dict[str, float] = {}
@@ -483,7 +492,8 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
     result = AnalysisResult(
         exercise=exercise, settings=settings, lang=lang, reps=reps, view=view,
         detection_rate=float(track.detected.mean()) if n else 0.0,
-        duration_s=float(track.t[-1]) if n else 0.0, warnings=[], track=track,
+        duration_s=float(track.t[-1]) if n else 0.0, warnings=[],
+        track=track if level else turned(track, -roll),
         measures=meas, calibration=cal, events=events, frames=FrameState(count, hold, fault),
         spec=spec, sets=session.sets(), source=track.source,
         views=[{"start_s": round(float(track.t[a]), 3), "end_s": round(float(track.t[b - 1]), 3),
@@ -492,6 +502,34 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
     result.warnings = collect_warnings(result, session, raw, programme, truncated,
                                        wrong_view_movements)
     return result
+
+
+def front_camera_roll(xy: np.ndarray, segments: list[tuple[int, int, str]]) -> float:
+    """The camera's roll over the frames of ``xy`` ``(T, 33, 2)`` filmed from the front.
+
+    :func:`~formcheck.kinematics.camera_roll_deg`; NaN without enough of them. Only
+    from the front is a body standing on both feet symmetric about the plumb line
+    through them; from the side its weight lies ahead of the ankles and a stance may be
+    split (renders from the side: up to 8°).
+    """
+    front = np.zeros(len(xy), bool)
+    for a, b, v in segments:
+        front[a:b] = v == "front"
+    return camera_roll_deg(xy[front]) if front.any() else float("nan")
+
+
+def turned(track: PoseTrack, roll_deg: float) -> PoseTrack:
+    """``track`` as a camera turned back by ``roll_deg`` about its axis would have seen it.
+
+    :func:`~formcheck.kinematics.turned_upright`: the picture's landmarks about its
+    centre, the world landmarks about their origin between the hips.
+    """
+    wh = np.asarray(track.image_wh, float)
+    image = track.image_xyz.copy()
+    image[..., :2] = turned_upright(image[..., :2] * wh, roll_deg, wh / 2.0) / wh
+    world = track.world_xyz.copy()
+    world[..., :2] = turned_upright(world[..., :2], roll_deg, np.zeros(2))
+    return dataclasses.replace(track, image_xyz=image, world_xyz=world)
 
 
 def consistent_legs(track: PoseTrack, xy: np.ndarray, segments: list[tuple[int, int, str]],
@@ -604,6 +642,8 @@ def collect_warnings(res: AnalysisResult, session: ExerciseSession,
         add("truncated", seconds=res.duration_s)
     if track.meta.get("rotation_deg") == 180:
         add("upside_down")
+    if "camera_roll_deg" in track.meta:
+        add("camera_tilted", degrees=abs(track.meta["camera_roll_deg"]))
     if not track.detected.any():
         add("no_person")
         return out

@@ -231,6 +231,51 @@ def hips_apart(xy: np.ndarray, side: str, around: np.ndarray | None = None
     return outward, np.where(width < least, least, width)
 
 
+STANDING_STRAIGHT_DEG = 20.0
+"""Frames whose hips and knees are all bent less than this in the picture show a person
+standing straight (for :func:`camera_roll_deg`)."""
+
+
+def camera_roll_deg(xy: np.ndarray, min_frames: int = 10) -> float:
+    """How far the camera is turned about its own axis, from a person standing, ``(T, 33, 2)``.
+
+    A body standing still keeps its weight over its feet: the line from between the
+    ankles to the middle of the hips and shoulders is plumb, whichever way the camera
+    looks at it. Its median tilt from the picture's vertical over the frames that show
+    both legs straight (hips and knees within :data:`STANDING_STRAIGHT_DEG`) is the
+    camera's roll, positive when the picture shows the body's top towards +x
+    (clockwise). NaN with fewer than ``min_frames`` such frames.
+    """
+    bends = [knee_flexion_deg(xy, s) for s in ("left", "right")]
+    for s in ("left", "right"):
+        hip = xy[..., side_landmark(s, "hip"), :]
+        bends.append(180.0 - joint_angle_deg(mid_shoulder(xy), hip,
+                                             xy[..., side_landmark(s, "knee"), :]))
+    straight = np.all(np.stack(bends) < STANDING_STRAIGHT_DEG, axis=0)
+    feet = _mid(xy, L.LEFT_ANKLE, L.RIGHT_ANKLE)
+    up = (mid_shoulder(xy) + mid_hip(xy)) / 2.0 - feet
+    tilt = np.degrees(np.arctan2(up[..., 0], -up[..., 1]))[straight & np.isfinite(
+        up).all(axis=-1)]
+    return float(np.median(tilt)) if tilt.size >= min_frames else float("nan")
+
+
+def turned_upright(xy: np.ndarray, roll_deg: float, centre: np.ndarray) -> np.ndarray:
+    """Points ``(..., 2)`` (y down) turned about ``centre`` ``(2,)`` to undo a camera roll.
+
+    ``roll_deg`` as :func:`camera_roll_deg` gives it: a line tilted by it comes out plumb.
+
+    >>> p = np.array([[0.0, 0.0], [np.sin(np.radians(10)), -np.cos(np.radians(10))]])
+    >>> np.round(turned_upright(p, 10.0, np.zeros(2)), 6) + 0.0
+    array([[ 0.,  0.],
+           [ 0., -1.]])
+    """
+    a = np.radians(roll_deg)
+    c, s = np.cos(a), np.sin(a)
+    d = xy - centre
+    return np.stack([c * d[..., 0] + s * d[..., 1], -s * d[..., 0] + c * d[..., 1]],
+                    axis=-1) + centre
+
+
 def trunk_lean_deg(xy: np.ndarray) -> np.ndarray:
     """Trunk angle from the image vertical, positive towards image +x, ``(...,)``."""
     up = mid_shoulder(xy) - mid_hip(xy)

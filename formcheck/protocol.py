@@ -213,6 +213,7 @@ class Tracking:
     noise_margin_sd: float = 0.0
     hip_drop_noise: float = 0.0
     min_rep_frames: float = 0.0
+    camera_roll_min_deg: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,19 @@ def shaken(frames: Frames, shift: float = 0.04, turn_deg: float = 3.0, zoom: flo
                                 borderMode=cv2.BORDER_CONSTANT)
 
 
+def tilted(frames: Frames, roll_deg: float = 12.0) -> Frames:
+    """A camera propped at a slant.
+
+    The whole picture turned by ``roll_deg`` (counter-clockwise), its corners filled
+    black, its size kept.
+    """
+    for t, rgb in frames:
+        h, w = rgb.shape[:2]
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), float(roll_deg), 1.0)
+        yield t, cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_CONSTANT)
+
+
 def overlaid(frames: Frames, seed: int = 0) -> Frames:
     """A burned-in overlay: a caption bar with moving text, a bright arrow sweeping."""
     rng = np.random.default_rng(seed)
@@ -167,6 +180,8 @@ CONDITIONS: dict[str, Callable[[Frames, float], Frames]] = {
     "far": lambda f, fps: far(f),
     "very_far": lambda f, fps: far(f, scale=0.3),
     "low_resolution": lambda f, fps: low_resolution(f),
+    "tilted": lambda f, fps: tilted(f),
+    "tilted_cw": lambda f, fps: tilted(f, roll_deg=-12.0),
 }
 """Condition name → frames transform (given the source frame rate)."""
 
