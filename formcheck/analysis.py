@@ -518,17 +518,29 @@ def front_camera_roll(xy: np.ndarray, segments: list[tuple[int, int, str]]) -> f
     return camera_roll_deg(xy[front]) if front.any() else float("nan")
 
 
-def turned(track: PoseTrack, roll_deg: float) -> PoseTrack:
-    """``track`` as a camera turned back by ``roll_deg`` about its axis would have seen it.
+def turned_landmarks(image_xyz: np.ndarray, world_xyz: np.ndarray | None,
+                     image_wh: tuple[int, int], roll_deg: float
+                     ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Landmarks ``(..., 33, 3)`` as a camera turned back by ``roll_deg`` would see them.
 
-    :func:`~formcheck.kinematics.turned_upright`: the picture's landmarks about its
-    centre, the world landmarks about their origin between the hips.
+    Turned about the camera's axis (:func:`~formcheck.kinematics.turned_upright`): the
+    picture's landmarks about its centre, the world landmarks (None: none) about their
+    origin between the hips.
     """
-    wh = np.asarray(track.image_wh, float)
-    image = track.image_xyz.copy()
+    wh = np.asarray(image_wh, float)
+    image = image_xyz.copy()
     image[..., :2] = turned_upright(image[..., :2] * wh, roll_deg, wh / 2.0) / wh
-    world = track.world_xyz.copy()
+    if world_xyz is None:
+        return image, None
+    world = world_xyz.copy()
     world[..., :2] = turned_upright(world[..., :2], roll_deg, np.zeros(2))
+    return image, world
+
+
+def turned(track: PoseTrack, roll_deg: float) -> PoseTrack:
+    """``track`` as a camera turned back by ``roll_deg`` would see it (:func:`turned_landmarks`)."""
+    image, world = turned_landmarks(track.image_xyz, track.world_xyz, track.image_wh,
+                                    roll_deg)
     return dataclasses.replace(track, image_xyz=image, world_xyz=world)
 
 
@@ -605,15 +617,18 @@ def warning(code: str, lang: str, **data: Any) -> Warning_:
 
 def session_warnings(lang: str, side: str, detection_rate: float, min_detection_rate: float,
                      unchecked: tuple[str, ...] | list[str],
-                     wrong_leg: list[tuple[float, float]], hold_s: float = 0.0
-                     ) -> list[Warning_]:
+                     wrong_leg: list[tuple[float, float]], hold_s: float = 0.0,
+                     camera_roll_deg: float | None = None) -> list[Warning_]:
     """Warnings any recording or live set can earn.
 
     Too little seen, limits the view cannot check, the wrong leg moving
-    (``wrong_leg``: ``(start_s, end_s)`` each). ``hold_s``: the exercise's hold, named
-    in its fault's message.
+    (``wrong_leg``: ``(start_s, end_s)`` each), a camera measured as if level
+    (``camera_roll_deg``: its roll). ``hold_s``: the exercise's hold, named in its
+    fault's message.
     """
     out = []
+    if camera_roll_deg is not None:
+        out.append(warning("camera_tilted", lang, degrees=abs(camera_roll_deg)))
     if detection_rate < min_detection_rate:
         out.append(warning("low_detection", lang, rate=detection_rate))
     if unchecked:
@@ -642,8 +657,6 @@ def collect_warnings(res: AnalysisResult, session: ExerciseSession,
         add("truncated", seconds=res.duration_s)
     if track.meta.get("rotation_deg") == 180:
         add("upside_down")
-    if "camera_roll_deg" in track.meta:
-        add("camera_tilted", degrees=abs(track.meta["camera_roll_deg"]))
     if not track.detected.any():
         add("no_person")
         return out
@@ -667,7 +680,8 @@ def collect_warnings(res: AnalysisResult, session: ExerciseSession,
         add("view_swap_risk")
     out += session_warnings(lang, res.settings.side, res.detection_rate,
                             programme.tracking.min_detection_rate, session.unchecked,
-                            [(a, b) for a, b, _ in session.wrong_leg], spec.hold_s)
+                            [(a, b) for a, b, _ in session.wrong_leg], spec.hold_s,
+                            track.meta.get("camera_roll_deg"))
     if spec.calibrate and not res.calibration.applied:
         add("calibration_skipped", method=res.calibration.method)
     if spec.legs == "operated" and res.view in spec.views:

@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .analysis import NOISE_OF, hip_height_noise, noise_in_degrees, signal_noise_deg
+from .analysis import (
+    NOISE_OF,
+    hip_height_noise,
+    noise_in_degrees,
+    signal_noise_deg,
+    turned_landmarks,
+)
 from .filters import CausalSmoother, noise_cutoff_hz, noise_gain
 from .i18n import text
 from .kinematics import (
@@ -26,6 +32,7 @@ from .kinematics import (
     LegLabels,
     PlantedLegs,
     anterior_sign,
+    camera_roll_deg,
     camera_turn_deg,
     estimate_view,
     hip_abduction_deg,
@@ -230,6 +237,9 @@ class LiveSession:
         self._last_raw_t: float | None = None
         self.front_sign = 1.0
         self._turn_deg = 0.0
+        # The camera's roll read from the front at placement (kinematics.camera_roll_deg),
+        # when it reads ``camera_roll_min_deg`` or more: every frame after is turned back.
+        self.camera_roll_deg: float | None = None
         # What the overlay shows as (count, set number); by default the engine's own. A page
         # that closes sets itself (at the goal, by a button) passes its numbers here.
         self.shown_counts: Callable[[], tuple[int, int]] | None = None
@@ -240,10 +250,15 @@ class LiveSession:
         started = time.perf_counter()
         if self._estimator is None:   # loaded on the first image: never for browser poses
             self._estimator = PoseEstimator(count_people_every_s=None)
-        frame = self._estimator.detect(rgb, t)
+        found = self._estimator.detect(rgb, t)
         with self._lock:
-            frame, _ = self._consistent(frame, t)
+            roll = self.camera_roll_deg
+            frame, _ = self._consistent(self._upright(found), t)
             self._step(frame, t)
+            if frame is not None and roll is not None:
+                # Drawn where the picture shows it, with the legs' labels as measured.
+                frame = dataclasses.replace(frame, image_xyz=turned_landmarks(
+                    frame.image_xyz, None, frame.image_wh, -roll)[0])
             overlay = self._overlay(frame.pixel_xy() if frame is not None else None)
         out = annotate(rgb, overlay)
         with self._lock:
@@ -258,7 +273,7 @@ class LiveSession:
         """
         started = time.perf_counter()
         with self._lock:
-            frame, _ = self._consistent(frame, t)
+            frame, _ = self._consistent(self._upright(frame), t)
             self._step(frame, t)
             self.state.latency_ms = (time.perf_counter() - started) * 1000
         return self.snapshot()
@@ -274,9 +289,10 @@ class LiveSession:
         """
         started = time.perf_counter()
         with self._lock:
-            fixed = [(*self._consistent(f, t), t) for f, t in frames]
-            if any(swapped for _, swapped, _ in fixed):
-                measured = None  # measured on the frames as labelled: measure them again
+            fixed = [(*self._consistent(self._upright(f), t), t) for f, t in frames]
+            if any(swapped for _, swapped, _ in fixed) or self.camera_roll_deg is not None:
+                # Measured on the frames as labelled and as filmed: measure them again.
+                measured = None
             frames = [(f, t) for f, _, t in fixed]
             if measured is not None and measured.key == self._measure_key_locked():
                 view, turn = self.state.view, measured.key[4]
@@ -289,6 +305,14 @@ class LiveSession:
                 self._step(frame, t, pre)
             self.state.latency_ms = (time.perf_counter() - started) * 1000
         return self.snapshot()
+
+    def _upright(self, frame: PoseFrame | None) -> PoseFrame | None:
+        """``frame`` as a level camera would see it (:attr:`camera_roll_deg`)."""
+        if frame is None or self.camera_roll_deg is None:
+            return frame
+        image, world = turned_landmarks(frame.image_xyz, frame.world_xyz, frame.image_wh,
+                                        self.camera_roll_deg)
+        return dataclasses.replace(frame, image_xyz=image, world_xyz=world)
 
     def _consistent(self, frame: PoseFrame | None, t: float) -> tuple[PoseFrame | None, bool]:
         """``(frame, swapped)``: the legs' labels made consistent with the frames before.
@@ -567,6 +591,13 @@ class LiveSession:
                     sign, self._elevation_deg = turned_camera(
                         np.array(self._worlds).reshape(-1, N_LANDMARKS, 3), self.tr)
                     self._turn_deg = sign * camera_turn_deg(np.stack(self._views))
+                    roll = camera_roll_deg(np.stack(self._views)) \
+                        if st.view == "front" and self.spec.posture == "standing" else math.nan
+                    if abs(roll) >= self.tr.camera_roll_min_deg > 0:
+                        # Measured from here on as if level (the recorded path: analysis.turned).
+                        self.camera_roll_deg = round(roll, 1)
+                        self._legs.reset()
+                        self._planted.reset()
                     self.spec = apply_overrides(
                         self.programme.exercise(self.spec.id).for_view(st.view, sign < 0),
                         self.settings.overrides.get(self.spec.id))

@@ -157,3 +157,23 @@ def test_a_tilted_camera_is_read_as_level(clips_dir, tmp_path, roll):
     level = analyze_track(track_video(clips_dir / clip)[0], case["exercise"],
                           PatientSettings(case["sides"][0]), "en")
     assert "camera_tilted" not in [w.code for w in level.warnings]
+    # Live, the roll is read while the patient stands straight in place before the
+    # countdown: the stillest picture with both legs down and straight (hips and knees
+    # within STANDING_STRAIGHT_DEG), held 7 s, then the clip's poses.
+    from formcheck.kinematics import camera_roll_deg, to_isotropic
+    from formcheck.live import LiveSession
+
+    xy = to_isotropic(track.image_xyz, track.image_wh)
+    straight = np.array([np.isfinite(camera_roll_deg(xy[i:i + 1], min_frames=1))
+                         for i in range(len(track))])
+    legs = sum(np.abs(res.measures[k]) for k in (res.spec.signal, res.spec.signal + "_other"))
+    ready = int(np.nanargmin(np.where(straight, legs + np.abs(np.gradient(legs)), np.nan)))
+    live = LiveSession(case["exercise"], PatientSettings(case["sides"][0]), "en", fs_hz=10.0)
+    for k in range(70):
+        live.process_pose(track.frame(ready), k * 0.1)
+    for i in range(len(track)):
+        live.process_pose(track.frame(i), 7.0 + float(track.t[i] - track.t[0]))
+    live.finish()
+    assert live.camera_roll_deg is not None and 8 < abs(live.camera_roll_deg) < 16
+    assert live.state.rep_count == case["reps"]
+    assert not any("adduction_past_midline" in r["faults"] for r in live.reps())

@@ -141,6 +141,7 @@ class StreamHolder:
         self.wrong_leg: list[tuple[float, float]] = []
         self.view = "unknown"
         self.unchecked: tuple[str, ...] = ()
+        self.camera_roll_deg: float | None = None  # the live session's, when it turned frames
         self.last_frame_at = 0.0
         self.failed = False
         self.streaming = False     # a browser's landmark socket is open
@@ -166,6 +167,7 @@ class StreamHolder:
                 self._end_locked()
                 if self._config is not None and config[:2] != self._config[:2]:
                     self.view, self.unchecked = "unknown", ()
+                    self.camera_roll_deg = None
                 self._config = config
 
     def process(self, rgb: np.ndarray, t: float) -> np.ndarray:
@@ -255,6 +257,7 @@ class StreamHolder:
             self.view = live.state.view
         if live.session is not None:
             self.unchecked = tuple(live.session.unchecked)
+            self.camera_roll_deg = live.camera_roll_deg
         self.frames += 1
         self.last_frame_at = time.monotonic()
 
@@ -388,6 +391,7 @@ def close_set(setup: LiveSetup, holder: StreamHolder, how: str) -> bool:
         "watched_s": mark.watched_s - before.watched_s,
         "wrong_leg": holder.wrong_leg[before.wrong_leg:mark.wrong_leg],
         "view": holder.view, "unchecked": holder.unchecked,
+        "camera_roll_deg": holder.camera_roll_deg,
     })
     st.session_state[setup.k("boundary")] = len(reps)
     st.session_state[setup.k("mark")] = mark
@@ -424,7 +428,8 @@ def set_result(setup: LiveSetup, s: dict[str, Any]) -> dict[str, Any]:
     min_rate = default_programme().tracking.min_detection_rate if s["frames"] else 0.0
     warnings = [w.to_dict() for w in session_warnings(
         lang, settings.side, detection, min_rate, s["unchecked"],
-        [(a, b) for a, b in s["wrong_leg"]], patient_spec(s["exercise"], settings).hold_s)]
+        [(a, b) for a, b in s["wrong_leg"]], patient_spec(s["exercise"], settings).hold_s,
+        s.get("camera_roll_deg"))]
     return {
         "source": "live", "exercise": s["exercise"], "side": settings.side,
         "approach": settings.approach, "lang": lang,
