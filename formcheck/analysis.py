@@ -25,6 +25,7 @@ from .kinematics import (
     knee_flexion_from_slide,
     leg_label_swaps,
     moving_side,
+    other_person,
     other_side,
     planted_leg_swaps,
     swap_leg_labels,
@@ -429,6 +430,12 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
     base = programme.exercise(exercise)
     overrides = settings.overrides.get(exercise)
     xy = to_isotropic(track.image_xyz, track.image_wh)
+    others = track.detected & other_person(xy, track.t)
+    if others.any():
+        # Someone else in the picture in the person's place: nobody found there.
+        track = track.without(others)
+        track.meta = {**track.meta, "other_person": _runs(track.t, others)}
+        xy = to_isotropic(track.image_xyz, track.image_wh)
     n = len(track)
     lying = base.posture == "lying"
     segments = view_segments(xy, track.t, lying=lying) if track.detected.any() \
@@ -502,6 +509,13 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
     result.warnings = collect_warnings(result, session, raw, programme, truncated,
                                        wrong_view_movements)
     return result
+
+
+def _runs(t: np.ndarray, mask: np.ndarray) -> list[list[float]]:
+    """``[start_s, end_s]`` of each run of True in ``mask`` ``(T,)``."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(int), [0]])))
+    return [[round(float(t[a]), 2), round(float(t[b - 1]), 2)]
+            for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def front_camera_roll(xy: np.ndarray, segments: list[tuple[int, int, str]]) -> float:
@@ -660,7 +674,13 @@ def collect_warnings(res: AnalysisResult, session: ExerciseSession,
     if not track.detected.any():
         add("no_person")
         return out
-    gaps = _absences(track)
+    other = track.meta.get("other_person", [])
+    if other:
+        add("other_person", count=len(other), seconds=sum(b - a for a, b in other),
+            spans=other)
+    # Not where someone else stood in the person's place (said above).
+    gaps = [(a, b) for a, b in _absences(track)
+            if not any(a <= y and x <= b for x, y in other)]
     if gaps:
         add("left_frame", count=len(gaps), seconds=sum(b - a for a, b in gaps))
     multi = float(np.mean(track.n_people >= 2))

@@ -231,6 +231,64 @@ def hips_apart(xy: np.ndarray, side: str, around: np.ndarray | None = None
     return outward, np.where(width < least, least, width)
 
 
+def other_person(xy: np.ndarray, t: np.ndarray, jump: float = 0.4, speed: float = 1.5,
+               back_speed: float = 3.0, longest_s: float = 4.0) -> np.ndarray:
+    """Which frames of ``xy`` ``(T, 33, 2)`` show someone else in the person's place, ``(T,)``.
+
+    A body moves on continuously: between two frames ``dt`` apart its hips move less
+    than ``jump + speed * dt`` trunk lengths (the median's; real clips' sit-to-stand
+    0.2 at 10 frames a second). The pose model follows one person, but someone passing
+    in front takes its place: the hips jump to where that one is, and jump back when
+    the person is seen again. So a stretch of frames (up to ``longest_s``) that the
+    hips jumped into and out of, back near where they were before it (within ``jump +
+    back_speed`` trunk lengths a second of it: the person moved on meanwhile), is
+    someone else, when shorter than the stretch before it (the person's). A jump with no
+    way back (a video cut to another camera place) is not.
+    """
+    n = len(xy)
+    other = np.zeros(n, bool)
+    hips = mid_hip(xy)
+    seen = np.flatnonzero(np.isfinite(hips).all(axis=-1))
+    if seen.size < 3:
+        return other
+    unit = float(np.nanmedian(np.linalg.norm(trunk_axis(xy[seen]), axis=-1)))
+    if not unit > 0:
+        return other
+
+    def apart(i: int, j: int) -> float:
+        return float(np.linalg.norm(hips[j] - hips[i])) / unit
+
+    runs: list[list[int]] = [[int(seen[0])]]
+    for i in seen[1:]:
+        i = int(i)
+        last = runs[-1][-1]
+        if apart(last, i) <= jump + speed * float(t[i] - t[last]):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    last, count = runs[0][-1], len(runs[0])   # the person's last frame, frames so far
+    k = 1
+    while k < len(runs):
+        back = None
+        for m in range(k + 1, len(runs)):   # the first run back near the person
+            first = runs[m][0]
+            if float(t[first] - t[last]) > longest_s:
+                break
+            if apart(last, first) <= jump + back_speed * float(t[first] - t[last]):
+                back = m
+                break
+        away = runs[k:back]
+        if back is not None and sum(map(len, away)) < count:
+            for r in away:
+                other[r] = True
+            k = back
+        else:
+            count = 0                        # the picture is someone else's from here
+        last, count = runs[k][-1], count + len(runs[k])
+        k += 1
+    return other
+
+
 STANDING_STRAIGHT_DEG = 20.0
 """Frames whose hips and knees are all bent less than this in the picture show a person
 standing straight (for :func:`camera_roll_deg`)."""

@@ -267,6 +267,14 @@ class PoseTrack:
         return dataclasses.replace(self, **{k: getattr(self, k)[index] for k in (
             "t", "image_xyz", "visibility", "world_xyz", "n_people")})
 
+    def without(self, lost: np.ndarray) -> PoseTrack:
+        """The track with nobody found where ``lost`` ``(T,)`` is True."""
+        image, world = self.image_xyz.copy(), self.world_xyz.copy()
+        image[lost], world[lost] = np.nan, np.nan
+        return dataclasses.replace(self, image_xyz=image, world_xyz=world,
+                                   visibility=np.where(lost[:, None], 0.0, self.visibility),
+                                   n_people=np.where(lost, 0, self.n_people))
+
     def part(self, start: int, stop: int, restart: bool = False) -> PoseTrack:
         """Frames ``start:stop``, a recording started or stopped there.
 

@@ -97,6 +97,36 @@ def tilted(frames: Frames, roll_deg: float = 12.0) -> Frames:
                                 borderMode=cv2.BORDER_CONSTANT)
 
 
+def passer_by(frames: Frames, fps: float, start_s: float = 3.0, cross_s: float = 2.0,
+              lag_s: float = 2.0, width: float = 0.4) -> Frames:
+    """Someone walking through the picture in front of the person.
+
+    From ``start_s``, a strip of the picture's middle (``width`` of it, mirrored, as it
+    was ``lag_s`` earlier: the person in it, at another moment of their movement) slides
+    across the whole picture in ``cross_s``, hiding the person as it passes.
+    """
+    lag = max(1, round(lag_s * fps))
+    past: list[np.ndarray] = []
+    for t, rgb in frames:
+        past.append(rgb)
+        if len(past) > lag + 1:
+            past.pop(0)
+        u = (t - start_s) / cross_s
+        if not 0.0 <= u <= 1.0 or len(past) <= lag:
+            yield t, rgb
+            continue
+        h, w = rgb.shape[:2]
+        sw = int(w * width)
+        x0 = (w - sw) // 2
+        strip = past[0][:, x0:x0 + sw][:, ::-1]
+        left = int(round(-sw + u * (w + sw)))
+        img = rgb.copy()
+        a, b = max(left, 0), min(left + sw, w)
+        if b > a:
+            img[:, a:b] = strip[:, a - left:b - left]
+        yield t, img
+
+
 def overlaid(frames: Frames, seed: int = 0) -> Frames:
     """A burned-in overlay: a caption bar with moving text, a bright arrow sweeping."""
     rng = np.random.default_rng(seed)
@@ -182,6 +212,7 @@ CONDITIONS: dict[str, Callable[[Frames, float], Frames]] = {
     "low_resolution": lambda f, fps: low_resolution(f),
     "tilted": lambda f, fps: tilted(f),
     "tilted_cw": lambda f, fps: tilted(f, roll_deg=-12.0),
+    "passer_by": lambda f, fps: passer_by(f, fps),
 }
 """Condition name → frames transform (given the source frame rate)."""
 
@@ -255,8 +286,4 @@ def jittered(track: PoseTrack, sigma: float, seed: int = 0) -> PoseTrack:
 
 def without_person(track: PoseTrack, lost: np.ndarray) -> PoseTrack:
     """``track`` with nobody found where ``lost`` ``(T,)`` is True (blur, furniture)."""
-    image, world = track.image_xyz.copy(), track.world_xyz.copy()
-    image[lost], world[lost] = np.nan, np.nan
-    return dataclasses.replace(track, image_xyz=image, world_xyz=world,
-                               visibility=np.where(lost[:, None], 0.0, track.visibility),
-                               n_people=np.where(lost, 0, track.n_people))
+    return track.without(lost)
