@@ -28,6 +28,7 @@ from .kinematics import (
     other_person,
     other_side,
     planted_leg_swaps,
+    quarter_turn_deg,
     swap_leg_labels,
     to_isotropic,
     turned_upright,
@@ -438,6 +439,12 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
         xy = to_isotropic(track.image_xyz, track.image_wh)
     n = len(track)
     lying = base.posture == "lying"
+    quarter = quarter_turn_deg(xy) if base.posture == "standing" else 0
+    if quarter:
+        # A picture on its side or upside down, its file silent about it: stood upright.
+        track = turned(track, quarter)
+        track.meta = {**track.meta, "turned_deg": quarter}
+        xy = to_isotropic(track.image_xyz, track.image_wh)
     segments = view_segments(xy, track.t, lying=lying) if track.detected.any() \
         else [(0, n, "unknown")]
     roll = front_camera_roll(xy, segments) if base.posture == "standing" else float("nan")
@@ -447,6 +454,7 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
         track.meta = {**track.meta, "camera_roll_deg": round(roll, 1)}
         xy = to_isotropic(track.image_xyz, track.image_wh)
         segments = view_segments(xy, track.t, lying=lying)
+    shown = quarter + (0.0 if level else roll)   # the picture as filmed, to draw on
     track = consistent_legs(track, xy, segments, planted=base.legs == "operated",
                             max_gap_s=programme.tracking.max_gap_s)
     seconds: dict[str, float] = {}
@@ -500,7 +508,7 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
         exercise=exercise, settings=settings, lang=lang, reps=reps, view=view,
         detection_rate=float(track.detected.mean()) if n else 0.0,
         duration_s=float(track.t[-1]) if n else 0.0, warnings=[],
-        track=track if level else turned(track, -roll),
+        track=turned(track, -shown) if shown else track,
         measures=meas, calibration=cal, events=events, frames=FrameState(count, hold, fault),
         spec=spec, sets=session.sets(), source=track.source,
         views=[{"start_s": round(float(track.t[a]), 3), "end_s": round(float(track.t[b - 1]), 3),
@@ -671,6 +679,8 @@ def collect_warnings(res: AnalysisResult, session: ExerciseSession,
         add("truncated", seconds=res.duration_s)
     if track.meta.get("rotation_deg") == 180:
         add("upside_down")
+    if track.meta.get("turned_deg"):
+        add("turned_upright", degrees=abs(track.meta["turned_deg"]))
     if not track.detected.any():
         add("no_person")
         return out

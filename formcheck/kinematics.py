@@ -317,6 +317,34 @@ def camera_roll_deg(xy: np.ndarray, min_frames: int = 10) -> float:
     return float(np.median(tilt)) if tilt.size >= min_frames else float("nan")
 
 
+QUARTER_WITHIN_DEG = 30.0
+"""A body's up read within this of a quarter turn from the picture's up (for
+:func:`quarter_turn_deg`; real clips read up to 48° off upright: a body half out of the
+picture, its feet guessed)."""
+
+
+def quarter_turn_deg(xy: np.ndarray) -> int:
+    """The quarter turn (0, 90, 180 or -90) that stands a picture of a standing body upright.
+
+    ``xy`` ``(T, 33, 2)``. The direction from between the ankles to between the
+    shoulders, averaged over the frames (as unit vectors), is the body's up; a standing
+    body's lies near the picture's up unless the picture itself lies on its side or
+    upside down (a video whose file does not say how it was filmed): turned when within
+    :data:`QUARTER_WITHIN_DEG` of a quarter turn. In degrees as :func:`camera_roll_deg`;
+    0 when no frame shows the body.
+    """
+    up = mid_shoulder(xy) - _mid(xy, L.LEFT_ANKLE, L.RIGHT_ANKLE)
+    up = up[np.isfinite(up).all(axis=-1)]
+    if not len(up):
+        return 0
+    u = up / np.maximum(np.linalg.norm(up, axis=-1, keepdims=True), 1e-9)
+    tilt = math.degrees(math.atan2(float(u[:, 0].mean()), float(-u[:, 1].mean())))
+    quarter = int(90 * round(tilt / 90.0))
+    if abs((tilt - quarter + 180.0) % 360.0 - 180.0) > QUARTER_WITHIN_DEG:
+        return 0     # a body at a slant: not told which way the picture lies
+    return -90 if quarter == 270 else (180 if quarter == -180 else quarter)
+
+
 def turned_upright(xy: np.ndarray, roll_deg: float, centre: np.ndarray) -> np.ndarray:
     """Points ``(..., 2)`` (y down) turned about ``centre`` ``(2,)`` to undo a camera roll.
 

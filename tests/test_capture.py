@@ -196,3 +196,22 @@ def test_someone_passing_in_front_is_not_measured_as_the_person(clips_dir, tmp_p
     other = next(w for w in res.warnings if w.code == "other_person")
     assert all(3.0 <= a <= b <= 5.0 for a, b in other.data["spans"])  # while it passed
     assert res.rep_count == case["reps"]
+
+
+@pytest.mark.clips
+def test_a_video_on_its_side_is_stood_upright(clips_dir, tmp_path):
+    # A phone held sideways whose file does not say so: the squats are filmed lying on
+    # their side in the picture. Read as they lie, the view was refused and nothing was
+    # counted; a standing body's up shows the quarter turn, and the video is analysed
+    # upright, the user told.
+    clip = "kratika_squat_front.mp4"
+    case = CASES[clip]
+    path = degrade_video(clips_dir / clip, tmp_path / "sideways.mp4", "sideways",
+                         max_side=640)
+    track, truncated = track_video(path)
+    res = analyze_track(track, case["exercise"], PatientSettings(case["sides"][0]), "en",
+                        truncated=truncated)
+    codes = [w.code for w in res.warnings]
+    assert "turned_upright" in codes and "wrong_view" not in codes
+    assert res.rep_count == case["reps"]
+    np.testing.assert_allclose(res.track.image_xyz, track.image_xyz, atol=1e-9)

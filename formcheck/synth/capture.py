@@ -127,6 +127,15 @@ def passer_by(frames: Frames, fps: float, start_s: float = 3.0, cross_s: float =
         yield t, img
 
 
+def sideways(frames: Frames) -> Frames:
+    """The picture on its side, as from a phone held sideways whose file does not say so.
+
+    Turned a quarter counter-clockwise; width and height trade places.
+    """
+    for t, rgb in frames:
+        yield t, np.ascontiguousarray(np.rot90(rgb))
+
+
 def overlaid(frames: Frames, seed: int = 0) -> Frames:
     """A burned-in overlay: a caption bar with moving text, a bright arrow sweeping."""
     rng = np.random.default_rng(seed)
@@ -213,6 +222,7 @@ CONDITIONS: dict[str, Callable[[Frames, float], Frames]] = {
     "tilted": lambda f, fps: tilted(f),
     "tilted_cw": lambda f, fps: tilted(f, roll_deg=-12.0),
     "passer_by": lambda f, fps: passer_by(f, fps),
+    "sideways": lambda f, fps: sideways(f),
 }
 """Condition name → frames transform (given the source frame rate)."""
 
