@@ -4,7 +4,8 @@ What phones and webcams do to the picture, independent of the person: dim
 light with sensor noise, a frame rate the camera cannot deliver (each frame
 held for several), a doubled container rate, a handheld camera that shakes and
 drifts, a burned-in overlay, a mirrored selfie picture, head or feet out of
-frame, a person filmed from far away, an old low-resolution webcam. Used to
+frame, a person filmed from far away or too close, an old low-resolution webcam, a
+camera propped at a slant, a picture on its side, someone walking through. Used to
 check that a real clip's count survives them (``benchmarks/capture.py``,
 ``tests/test_capture.py``). And, on a pose track, the person's own pace (the
 same movements played faster or slower, :func:`retimed`), a shakier pose model
@@ -194,6 +195,19 @@ def far(frames: Frames, scale: float = 0.5) -> Frames:
         yield t, img
 
 
+def close(frames: Frames, zoom: float = 1.4) -> Frames:
+    """Filmed from too close.
+
+    The middle of the picture enlarged ``zoom`` times to fill it, so a person filling
+    its height loses head and feet at its edges.
+    """
+    for t, rgb in frames:
+        h, w = rgb.shape[:2]
+        ch, cw = int(round(h / zoom)), int(round(w / zoom))
+        y, x = (h - ch) // 2, (w - cw) // 2
+        yield t, cv2.resize(rgb[y:y + ch, x:x + cw], (w, h), interpolation=cv2.INTER_LINEAR)
+
+
 def low_resolution(frames: Frames, height: int = 240) -> Frames:
     """An old webcam: the picture taken at ``height`` lines and scaled back up."""
     for t, rgb in frames:
@@ -218,6 +232,7 @@ CONDITIONS: dict[str, Callable[[Frames, float], Frames]] = {
     "feet_cut": lambda f, fps: cropped(f, bottom=0.06),
     "far": lambda f, fps: far(f),
     "very_far": lambda f, fps: far(f, scale=0.3),
+    "close": lambda f, fps: close(f),
     "low_resolution": lambda f, fps: low_resolution(f),
     "tilted": lambda f, fps: tilted(f),
     "tilted_cw": lambda f, fps: tilted(f, roll_deg=-12.0),
