@@ -323,6 +323,13 @@ QUARTER_WITHIN_DEG = 30.0
 picture, its feet guessed)."""
 
 
+QUARTER_STRAIGHT_DEG = 45.0
+"""A body whose thighs are never (in a tenth of its frames) within this of its trunk's
+line in the picture is not standing in any of them (on all fours: 68°; standing
+exercises' real clips: at most 34°, quick knee lifts), so its picture is not turned
+(:func:`quarter_turn_deg`)."""
+
+
 def quarter_turn_deg(xy: np.ndarray) -> int:
     """The quarter turn (0, 90, 180 or -90) that stands a picture of a standing body upright.
 
@@ -330,9 +337,16 @@ def quarter_turn_deg(xy: np.ndarray) -> int:
     shoulders, averaged over the frames (as unit vectors), is the body's up; a standing
     body's lies near the picture's up unless the picture itself lies on its side or
     upside down (a video whose file does not say how it was filmed): turned when within
-    :data:`QUARTER_WITHIN_DEG` of a quarter turn. In degrees as :func:`camera_roll_deg`;
-    0 when no frame shows the body.
+    :data:`QUARTER_WITHIN_DEG` of a quarter turn, and the body stands straight at times
+    (:data:`QUARTER_STRAIGHT_DEG`: a body on all fours lies across any picture). In
+    degrees as :func:`camera_roll_deg`; 0 when no frame shows the body.
     """
+    bends = [180.0 - joint_angle_deg(mid_shoulder(xy), xy[..., side_landmark(s, "hip"), :],
+                                     xy[..., side_landmark(s, "knee"), :])
+             for s in ("left", "right")]
+    bend = np.fmax(*bends)
+    if not np.isfinite(bend).any() or np.nanpercentile(bend, 10) >= QUARTER_STRAIGHT_DEG:
+        return 0     # never standing straight (on all fours, sitting): lying as it is
     up = mid_shoulder(xy) - _mid(xy, L.LEFT_ANKLE, L.RIGHT_ANKLE)
     up = up[np.isfinite(up).all(axis=-1)]
     if not len(up):
