@@ -31,22 +31,45 @@ def _interp_xy(result: AnalysisResult, t: float, scale: np.ndarray) -> np.ndarra
     return xy * scale
 
 
+def _upright(rgb: np.ndarray, xy: np.ndarray | None, quarter: int
+             ) -> tuple[np.ndarray, np.ndarray | None]:
+    """A frame and its landmark pixels ``(33, 2)`` turned to stand upright.
+
+    ``quarter``: 0, 90, -90 or 180°, as :func:`~formcheck.kinematics.quarter_turn_deg`
+    gives it.
+    """
+    k = {90: 1, -90: -1, 180: 2}.get(quarter, 0)
+    if not k:
+        return rgb, xy
+    h, w = rgb.shape[:2]
+    turned = np.ascontiguousarray(np.rot90(rgb, k))
+    if xy is None:
+        return turned, None
+    x, y = xy[:, 0], xy[:, 1]
+    new = {1: (y, w - x), -1: (h - y, x), 2: (w - x, h - y)}[k]
+    return turned, np.stack(new, axis=-1)
+
+
 def write_annotated_video(result: AnalysisResult, video: str | Path, out: str | Path,
                           progress: Progress | None = None) -> Path:
-    """Decode ``video`` again and write it with the overlay to ``out`` (MP4, H.264)."""
+    """Decode ``video`` again and write it with the overlay to ``out`` (MP4, H.264).
+
+    A video the analysis found on its side or upside down is written upright.
+    """
     info = probe(video)
     lang, spec, tr = result.lang, result.spec, result.track
     anchors = angle_anchors(result.spec, result.settings.side)
     title = spec.title(lang)
     writer: VideoWriter | None = None
     try:
+        quarter = int(tr.meta.get("turned_deg", 0))
         for t, rgb in prefetched(read_frames(video, max_side=OUT_MAX_SIDE)):
-            if writer is None:
-                writer = VideoWriter(out, rgb.shape[1], rgb.shape[0], info.fps)
             i = min(int(np.searchsorted(tr.t, t + 1e-6)) - 1, len(tr) - 1)
             i = max(i, 0)
             scale = np.array([rgb.shape[1], rgb.shape[0]], float)
-            xy = _interp_xy(result, t, scale)
+            rgb, xy = _upright(rgb, _interp_xy(result, t, scale), quarter)
+            if writer is None:
+                writer = VideoWriter(out, rgb.shape[1], rgb.shape[0], info.fps)
             fault = result.frames.fault[i] if len(tr) else None
             message = text(f"faults.{fault}", lang, hold_s=spec.hold_s) if fault else None
             if xy is None:

@@ -215,3 +215,9 @@ def test_a_video_on_its_side_is_stood_upright(clips_dir, tmp_path):
     assert "turned_upright" in codes and "wrong_view" not in codes
     assert res.rep_count == case["reps"]
     np.testing.assert_allclose(res.track.image_xyz, track.image_xyz, atol=1e-9)
+    # The annotated video is written upright: as wide as the clip was filmed.
+    from formcheck.annotated_video import write_annotated_video
+    from formcheck.video import probe
+
+    out = write_annotated_video(res, path, tmp_path / "annotated.mp4")
+    assert probe(path).width < probe(path).height and probe(out).width > probe(out).height
