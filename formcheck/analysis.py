@@ -430,31 +430,12 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
     programme = programme or default_programme()
     base = programme.exercise(exercise)
     overrides = settings.overrides.get(exercise)
+    track, shown = as_measured(track, base.posture, programme.tracking)
     xy = to_isotropic(track.image_xyz, track.image_wh)
-    others = track.detected & other_person(xy, track.t)
-    if others.any():
-        # Someone else in the picture in the person's place: nobody found there.
-        track = track.without(others)
-        track.meta = {**track.meta, "other_person": _runs(track.t, others)}
-        xy = to_isotropic(track.image_xyz, track.image_wh)
     n = len(track)
     lying = base.posture == "lying"
-    quarter = quarter_turn_deg(xy) if base.posture == "standing" else 0
-    if quarter:
-        # A picture on its side or upside down, its file silent about it: stood upright.
-        track = turned(track, quarter)
-        track.meta = {**track.meta, "turned_deg": quarter}
-        xy = to_isotropic(track.image_xyz, track.image_wh)
     segments = view_segments(xy, track.t, lying=lying) if track.detected.any() \
         else [(0, n, "unknown")]
-    roll = front_camera_roll(xy, segments) if base.posture == "standing" else float("nan")
-    level = not abs(roll) >= programme.tracking.camera_roll_min_deg > 0
-    if not level:
-        track = turned(track, roll)
-        track.meta = {**track.meta, "camera_roll_deg": round(roll, 1)}
-        xy = to_isotropic(track.image_xyz, track.image_wh)
-        segments = view_segments(xy, track.t, lying=lying)
-    shown = quarter + (0.0 if level else roll)   # the picture as filmed, to draw on
     track = consistent_legs(track, xy, segments, planted=base.legs == "operated",
                             max_gap_s=programme.tracking.max_gap_s)
     seconds: dict[str, float] = {}
@@ -517,6 +498,38 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
     result.warnings = collect_warnings(result, session, raw, programme, truncated,
                                        wrong_view_movements)
     return result
+
+
+def as_measured(track: PoseTrack, posture: str, tracking: Tracking) -> tuple[PoseTrack, float]:
+    """``track`` as the engine measures it, and the turn (°) that gives back the picture.
+
+    Frames in which someone else stood in the person's place hold nobody
+    (:func:`~formcheck.kinematics.other_person`, ``meta["other_person"]``: their spans).
+    A standing body is stood upright when the picture lies on its side or upside down
+    (:func:`~formcheck.kinematics.quarter_turn_deg`, ``meta["turned_deg"]``) and seen as
+    from a level camera when one filmed from the front is tilted by
+    ``tracking.camera_roll_min_deg`` or more (:func:`front_camera_roll`,
+    ``meta["camera_roll_deg"]``).
+    """
+    xy = to_isotropic(track.image_xyz, track.image_wh)
+    others = track.detected & other_person(xy, track.t)
+    if others.any():
+        track = track.without(others)
+        track.meta = {**track.meta, "other_person": _runs(track.t, others)}
+        xy = to_isotropic(track.image_xyz, track.image_wh)
+    if posture != "standing" or not track.detected.any():
+        return track, 0.0
+    quarter = quarter_turn_deg(xy)
+    if quarter:
+        track = turned(track, quarter)
+        track.meta = {**track.meta, "turned_deg": quarter}
+        xy = to_isotropic(track.image_xyz, track.image_wh)
+    roll = front_camera_roll(xy, view_segments(xy, track.t))
+    if not abs(roll) >= tracking.camera_roll_min_deg > 0:
+        return track, float(quarter)
+    track = turned(track, roll)
+    track.meta = {**track.meta, "camera_roll_deg": round(roll, 1)}
+    return track, quarter + roll
 
 
 def _runs(t: np.ndarray, mask: np.ndarray) -> list[list[float]]:
