@@ -133,6 +133,18 @@ def test_a_real_clip_keeps_its_count_under_capture_conditions(clips_dir, tmp_pat
         condition, res.rep_count, case["reps"], [r.to_dict() for r in res.reps])
 
 
+def _degraded(clips_dir: Path, tmp_path: Path, clip: str, condition: str):
+    """``(path, track, result)``: ``clip`` under ``condition`` (640 pixels at most),
+    tracked and analysed for its first expected side."""
+    case = CASES[clip]
+    path = degrade_video(clips_dir / clip, tmp_path / f"{condition}.mp4", condition,
+                         max_side=640)
+    track, truncated = track_video(path)
+    res = analyze_track(track, case["exercise"], PatientSettings(case["sides"][0]), "en",
+                        truncated=truncated)
+    return path, track, res
+
+
 @pytest.mark.clips
 @pytest.mark.parametrize("roll", [12.0, -12.0])
 def test_a_tilted_camera_is_read_as_level(clips_dir, tmp_path, roll):
@@ -143,11 +155,7 @@ def test_a_tilted_camera_is_read_as_level(clips_dir, tmp_path, roll):
     # if the camera were level, the user told so.
     clip = "be23_standing_side_leg_raise.mp4"
     case = CASES[clip]
-    path = degrade_video(clips_dir / clip, tmp_path / "tilted.mp4",
-                         "tilted" if roll > 0 else "tilted_cw", max_side=640)
-    track, truncated = track_video(path)
-    res = analyze_track(track, case["exercise"], PatientSettings(case["sides"][0]), "en",
-                        truncated=truncated)
+    _, track, res = _degraded(clips_dir, tmp_path, clip, "tilted" if roll > 0 else "tilted_cw")
     tilted = next(w for w in res.warnings if w.code == "camera_tilted")
     assert 8 < tilted.data["degrees"] < 16  # read from the body, not told
     assert res.rep_count == case["reps"]
@@ -187,15 +195,10 @@ def test_someone_passing_in_front_is_not_measured_as_the_person(clips_dir, tmp_p
     # were measured as the person's and a squat was lost (9 for 10). They are now left
     # out as someone else's, and the user is told.
     clip = "kratika_squat_front.mp4"
-    case = CASES[clip]
-    path = degrade_video(clips_dir / clip, tmp_path / "passer_by.mp4", "passer_by",
-                         max_side=640)
-    track, truncated = track_video(path)
-    res = analyze_track(track, case["exercise"], PatientSettings(case["sides"][0]), "en",
-                        truncated=truncated)
+    _, _, res = _degraded(clips_dir, tmp_path, clip, "passer_by")
     other = next(w for w in res.warnings if w.code == "other_person")
     assert all(3.0 <= a <= b <= 5.0 for a, b in other.data["spans"])  # while it passed
-    assert res.rep_count == case["reps"]
+    assert res.rep_count == CASES[clip]["reps"]
 
 
 @pytest.mark.clips
@@ -205,15 +208,10 @@ def test_a_video_on_its_side_is_stood_upright(clips_dir, tmp_path):
     # counted; a standing body's up shows the quarter turn, and the video is analysed
     # upright, the user told.
     clip = "kratika_squat_front.mp4"
-    case = CASES[clip]
-    path = degrade_video(clips_dir / clip, tmp_path / "sideways.mp4", "sideways",
-                         max_side=640)
-    track, truncated = track_video(path)
-    res = analyze_track(track, case["exercise"], PatientSettings(case["sides"][0]), "en",
-                        truncated=truncated)
+    path, track, res = _degraded(clips_dir, tmp_path, clip, "sideways")
     codes = [w.code for w in res.warnings]
     assert "turned_upright" in codes and "wrong_view" not in codes
-    assert res.rep_count == case["reps"]
+    assert res.rep_count == CASES[clip]["reps"]
     np.testing.assert_allclose(res.track.image_xyz, track.image_xyz, atol=1e-9)
     # The annotated video is written upright: as wide as the clip was filmed.
     from formcheck.annotated_video import write_annotated_video
