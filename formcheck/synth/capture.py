@@ -5,7 +5,8 @@ light with sensor noise, a frame rate the camera cannot deliver (each frame
 held for several), a doubled container rate, a handheld camera that shakes and
 drifts, a burned-in overlay, a mirrored selfie picture, head or feet out of
 frame, a person filmed from far away or too close, an old low-resolution webcam, a
-camera propped at a slant, a picture on its side, someone walking through. Used to
+camera propped at a slant, a picture on its side, someone walking through, a slow
+shutter, a messaging app's compression. Used to
 check that a real clip's count survives them (``benchmarks/capture.py``,
 ``tests/test_capture.py``). And, on a pose track, the person's own pace (the
 same movements played faster or slower, :func:`retimed`), a shakier pose model
@@ -208,6 +209,29 @@ def close(frames: Frames, zoom: float = 1.4) -> Frames:
         yield t, cv2.resize(rgb[y:y + ch, x:x + cw], (w, h), interpolation=cv2.INTER_LINEAR)
 
 
+def motion_blurred(frames: Frames, n: int = 3) -> Frames:
+    """A slow shutter in low light: each picture the mean of the last ``n`` frames."""
+    last: list[np.ndarray] = []
+    for t, rgb in frames:
+        last = [*last[-(n - 1):], rgb.astype(np.float32)]
+        yield t, (sum(last) / len(last)).astype(np.uint8)
+
+
+def messenger(frames: Frames, height: int = 360, quality: int = 20) -> Frames:
+    """Sent through a messaging app.
+
+    Scaled to ``height`` lines and compressed hard (JPEG ``quality``: blocks and smeared
+    edges), scaled back up.
+    """
+    for t, rgb in frames:
+        h, w = rgb.shape[:2]
+        small = cv2.resize(rgb, (max(1, round(w * height / h)), height),
+                           interpolation=cv2.INTER_AREA) if h > height else rgb
+        ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        small = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if ok else small
+        yield t, cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
 def low_resolution(frames: Frames, height: int = 240) -> Frames:
     """An old webcam: the picture taken at ``height`` lines and scaled back up."""
     for t, rgb in frames:
@@ -233,6 +257,8 @@ CONDITIONS: dict[str, Callable[[Frames, float], Frames]] = {
     "far": lambda f, fps: far(f),
     "very_far": lambda f, fps: far(f, scale=0.3),
     "close": lambda f, fps: close(f),
+    "motion_blur": lambda f, fps: motion_blurred(f),
+    "messenger": lambda f, fps: messenger(f),
     "low_resolution": lambda f, fps: low_resolution(f),
     "tilted": lambda f, fps: tilted(f),
     "tilted_cw": lambda f, fps: tilted(f, roll_deg=-12.0),
