@@ -17,7 +17,14 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .filters import fill_gaps, length_jitter, noise_cutoff_hz, noise_gain, smooth_zero_lag
+from .filters import (
+    fill_gaps,
+    length_jitter,
+    noise_cutoff_hz,
+    noise_gain,
+    runs,
+    smooth_zero_lag,
+)
 from .i18n import text
 from .kinematics import (
     camera_roll_deg,
@@ -515,7 +522,9 @@ def as_measured(track: PoseTrack, posture: str, tracking: Tracking) -> tuple[Pos
     others = track.detected & other_person(xy, track.t)
     if others.any():
         track = track.without(others)
-        track.meta = {**track.meta, "other_person": _runs(track.t, others)}
+        track.meta = {**track.meta, "other_person": [
+            [round(float(track.t[a]), 2), round(float(track.t[b - 1]), 2)]
+            for a, b in runs(others)]}
         xy = to_isotropic(track.image_xyz, track.image_wh)
     if posture != "standing" or not track.detected.any():
         return track, 0.0
@@ -530,13 +539,6 @@ def as_measured(track: PoseTrack, posture: str, tracking: Tracking) -> tuple[Pos
     track = turned(track, roll)
     track.meta = {**track.meta, "camera_roll_deg": round(roll, 1)}
     return track, quarter + roll
-
-
-def _runs(t: np.ndarray, mask: np.ndarray) -> list[list[float]]:
-    """``[start_s, end_s]`` of each run of True in ``mask`` ``(T,)``."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(int), [0]])))
-    return [[round(float(t[a]), 2), round(float(t[b - 1]), 2)]
-            for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def front_camera_roll(xy: np.ndarray, segments: list[tuple[int, int, str]]) -> float:

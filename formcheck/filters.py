@@ -6,7 +6,7 @@ import numpy as np
 from scipy import signal
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """``[start, stop)`` runs where the 1-D bool ``mask`` is True."""
     padded = np.concatenate([[False], mask, [False]]).astype(int)
     edges = np.flatnonzero(np.diff(padded))
@@ -22,7 +22,7 @@ def fill_gaps(x: np.ndarray, t: np.ndarray, max_gap_s: float) -> np.ndarray:
     flat = out.reshape(len(out), -1)
     for k in range(flat.shape[1]):
         col = flat[:, k]
-        for a, b in _runs(~np.isfinite(col)):
+        for a, b in runs(~np.isfinite(col)):
             if a == 0 or b == len(col) or t[b] - t[a - 1] > max_gap_s:
                 continue
             col[a:b] = np.interp(t[a:b], [t[a - 1], t[b]], [col[a - 1], col[b]])
@@ -83,7 +83,7 @@ def smooth_zero_lag(x: np.ndarray, fs_hz: float, cutoff_hz: float, order: int = 
     padlen = 3 * (2 * len(sos) + 1)
     for k in range(flat.shape[1]):
         col = flat[:, k]
-        for a, b in _runs(np.isfinite(col)):
+        for a, b in runs(np.isfinite(col)):
             if b - a > padlen:
                 col[a:b] = signal.sosfiltfilt(sos, col[a:b])
     return out

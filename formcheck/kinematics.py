@@ -289,6 +289,15 @@ def other_person(xy: np.ndarray, t: np.ndarray, jump: float = 0.4, speed: float 
     return other
 
 
+def _hip_bend_deg(xy: np.ndarray, side: str) -> np.ndarray:
+    """How far the thigh of ``side`` bends off the trunk's line in the picture, ``(...,)``.
+
+    Unsigned; the line runs from the shoulders' middle through that hip (0 = in line).
+    """
+    return 180.0 - joint_angle_deg(mid_shoulder(xy), xy[..., side_landmark(side, "hip"), :],
+                                   xy[..., side_landmark(side, "knee"), :])
+
+
 STANDING_STRAIGHT_DEG = 20.0
 """Frames whose hips and knees are all bent less than this in the picture show a person
 standing straight (for :func:`camera_roll_deg`)."""
@@ -304,11 +313,7 @@ def camera_roll_deg(xy: np.ndarray, min_frames: int = 10) -> float:
     camera's roll, positive when the picture shows the body's top towards +x
     (clockwise). NaN with fewer than ``min_frames`` such frames.
     """
-    bends = [knee_flexion_deg(xy, s) for s in ("left", "right")]
-    for s in ("left", "right"):
-        hip = xy[..., side_landmark(s, "hip"), :]
-        bends.append(180.0 - joint_angle_deg(mid_shoulder(xy), hip,
-                                             xy[..., side_landmark(s, "knee"), :]))
+    bends = [f(xy, s) for f in (knee_flexion_deg, _hip_bend_deg) for s in ("left", "right")]
     straight = np.all(np.stack(bends) < STANDING_STRAIGHT_DEG, axis=0)
     feet = _mid(xy, L.LEFT_ANKLE, L.RIGHT_ANKLE)
     up = (mid_shoulder(xy) + mid_hip(xy)) / 2.0 - feet
@@ -341,10 +346,7 @@ def quarter_turn_deg(xy: np.ndarray) -> int:
     (:data:`QUARTER_STRAIGHT_DEG`: a body on all fours lies across any picture). In
     degrees as :func:`camera_roll_deg`; 0 when no frame shows the body.
     """
-    bends = [180.0 - joint_angle_deg(mid_shoulder(xy), xy[..., side_landmark(s, "hip"), :],
-                                     xy[..., side_landmark(s, "knee"), :])
-             for s in ("left", "right")]
-    bend = np.fmax(*bends)
+    bend = np.fmax(_hip_bend_deg(xy, "left"), _hip_bend_deg(xy, "right"))
     if not np.isfinite(bend).any() or np.nanpercentile(bend, 10) >= QUARTER_STRAIGHT_DEG:
         return 0     # never standing straight (on all fours, sitting): lying as it is
     up = mid_shoulder(xy) - _mid(xy, L.LEFT_ANKLE, L.RIGHT_ANKLE)
