@@ -144,6 +144,8 @@ NEW_FIELDS = ("elevation_deg", "frame_wh", "fit_frame", "sway_deg", "tremor_deg"
               "trunk_back_deg", "room_seed", "preset", "render_max_side", "fps", "msaa")
 """ClipSpec fields added with the randomised set; a spec that leaves them all at their
 defaults is written without them, so clips of the fixed set rendered before stay current."""
+LATER_FIELDS = ("fov_deg",)
+"""Fields added later still: written only when not at their default."""
 
 
 def spec_doc(name: str, spec: ClipSpec) -> dict:
@@ -151,6 +153,9 @@ def spec_doc(name: str, spec: ClipSpec) -> dict:
     plain = ClipSpec(spec.exercise)
     if all(getattr(spec, k) == getattr(plain, k) for k in NEW_FIELDS):
         for k in NEW_FIELDS:
+            del d[k]
+    for k in LATER_FIELDS:
+        if getattr(spec, k) == getattr(plain, k):
             del d[k]
     # JSON round trip: tuples become lists, as in the file written
     return json.loads(json.dumps({"set_version": SET_VERSION, "name": name, "spec": d}))
@@ -218,6 +223,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=None,
                     help="random set only: another seed gives a held-out set of the same "
                          "design (e.g. --seed 4242 into ~/.cache/formcheck/bench-heldout)")
+    ap.add_argument("--lens", choices=["standard", "wide"], default="standard",
+                    help="random set only: wide = the same clips through phone-like wider "
+                         "lenses from closer by (e.g. --seed 7373 --lens wide into "
+                         "~/.cache/formcheck/bench-wide7373)")
     ap.add_argument("--force", action="store_true", help="re-render even if up to date")
     ap.add_argument("--only", default="", help="render only clips whose name contains this")
     ap.add_argument("--dry-run", action="store_true", help="list the set, render nothing")
@@ -234,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.seed is not None and args.set == "fixed":
         ap.error("--seed is for --set random")
     clips = build_set() if args.set == "fixed" else (
-        random_set() if args.seed is None else random_set(args.seed))
+        random_set(lens=args.lens) if args.seed is None else random_set(args.seed, args.lens))
     if args.backend is not None:
         clips = {n: dataclasses.replace(s, backend=args.backend) for n, s in clips.items()}
     problems = check_set(clips)

@@ -268,6 +268,24 @@ def test_random_set_deterministic_and_covers_ranges():
                                                                  "oblique", "front"))
 
 
+def test_the_wide_lens_set_films_the_same_clips_from_closer():
+    import dataclasses
+
+    from formcheck.synth.randomised import WIDE_FOV_DEG, random_set
+
+    plain, wide = random_set(7), random_set(7, lens="wide")
+    assert len(wide) == len(plain)
+    for (name, s), w in zip(plain.items(), wide.values(), strict=True):
+        portrait = s.frame_wh[1] > s.frame_wh[0]
+        lo, hi = WIDE_FOV_DEG["portrait" if portrait else "landscape"]
+        assert lo <= w.fov_deg <= hi and s.fov_deg == 45.0, name
+        assert w.distance_m < s.distance_m or w.fov_deg < 46, name
+        same = dataclasses.replace(w, fov_deg=s.fov_deg, distance_m=s.distance_m)
+        assert same == s, name  # nothing else changes
+    with pytest.raises(ValueError):
+        random_set(7, lens="fisheye")
+
+
 @pytest.fixture()
 def one_body(rig, monkeypatch):
     """Load the body once for the randomised-clip tests (loading costs seconds)."""

@@ -70,7 +70,9 @@ class ClipSpec:
     frame rate;
     ``msaa`` the GL renderer's anti-aliasing samples (0 = none, about twice as fast);
     ``rep_scale``, one per rep, sets each movement's size exactly as a share of its
-    planned size (no amplitude jitter; e.g. a squat past 90° made to peak at 86°).
+    planned size (no amplitude jitter; e.g. a squat past 90° made to peak at 86°);
+    ``fov_deg`` is the camera's vertical field of view (a phone's main lens held upright
+    sees about 70°; a wider lens is set up closer, with more perspective).
     """
 
     exercise: str
@@ -99,12 +101,13 @@ class ClipSpec:
     fps: int = FPS
     msaa: int = 4
     rep_scale: tuple[float, ...] = ()
+    fov_deg: float = 45.0
 
     def variation(self) -> dict:
         """The randomised settings that differ from the defaults (empty for a plain clip)."""
         base = ClipSpec(self.exercise)
         keys = ("elevation_deg", "frame_wh", "fit_frame", "sway_deg", "tremor_deg", "tempo",
-                "trunk_back_deg", "room_seed", "rep_scale")
+                "trunk_back_deg", "room_seed", "rep_scale", "fov_deg")
         return {k: getattr(self, k) for k in keys if getattr(self, k) != getattr(base, k)}
 
 
@@ -276,7 +279,7 @@ def camera_for(spec: ClipSpec, frames: ClipFrames) -> Camera:
         up = height if spec.elevation_deg is None else (
             target[1] + d * np.tan(np.radians(spec.elevation_deg)))
         return Camera(azimuth_deg=az, distance_m=d, height_m=float(up), target=target,
-                      lateral=lateral, width=int(w), height=int(h))
+                      lateral=lateral, width=int(w), height=int(h), fov_deg=spec.fov_deg)
 
     cam = make(dist)
     if spec.fit_frame:

@@ -17,6 +17,12 @@ always covers the ranges it promises:
 * about 60 % clean reps; each fault only in views where the engine is meant to judge
   it (exercises.toml ``views``), so a miss is the engine's, not the camera's.
 
+``lens="wide"`` gives the same clips (same draws) filmed through wider lenses from
+closer by, as phones and laptops film: vertical field of view 60–80° in portrait frames,
+45–65° in landscape ones (the rest: 45°), the camera brought nearer by the ratio of the
+lenses' tangents before it steps back to fit the body, so near and far limbs differ
+more in scale and the feet and head sit further off the lens axis.
+
 Tempo: clean reps are never faster than 1.15 × the exercise's ``min_move_s`` (so
 they are not ``too_fast`` by the leaflet's rule); slower reps go up to 1.35 × the
 default duration.
@@ -107,9 +113,20 @@ def _sizes(rng: np.random.Generator, n: int) -> list[tuple[int, int]]:
     return [pool[i] for i in rng.permutation(len(pool))[:n]]
 
 
-def random_set(seed: int = SEED) -> dict[str, ClipSpec]:
-    """Return the randomised benchmark set: clip name -> spec (same seed, same set)."""
+WIDE_FOV_DEG = {"portrait": (60.0, 80.0), "landscape": (45.0, 65.0)}
+"""``lens="wide"``: the range of the vertical field of view, by frame orientation."""
+STANDARD_FOV_DEG = 45.0
+
+
+def random_set(seed: int = SEED, lens: str = "standard") -> dict[str, ClipSpec]:
+    """Return the randomised benchmark set: clip name -> spec (same seed, same set).
+
+    ``lens="wide"``: the same set through wider lenses from closer by (see the module).
+    """
+    if lens not in ("standard", "wide"):
+        raise ValueError(f"lens must be 'standard' or 'wide', not {lens!r}")
     rng = np.random.default_rng(seed)
+    lens_rng = np.random.default_rng([seed, 1])  # its own draws: the set stays the same
     n_total = sum(p[0] for p in PLAN.values())
     sizes = _sizes(rng, n_total)
     bodies = sorted(BODY_PRESETS)
@@ -164,6 +181,10 @@ def random_set(seed: int = SEED) -> dict[str, ClipSpec]:
             side = str(rng.choice(["left", "right"]))
             body = str(rng.choice(bodies))
             w, h = sizes[k]
+            fov = STANDARD_FOV_DEG
+            if lens == "wide":
+                fov = float(lens_rng.uniform(*WIDE_FOV_DEG["portrait" if h > w else "landscape"]))
+                dist *= np.tan(np.radians(STANDARD_FOV_DEG / 2)) / np.tan(np.radians(fov / 2))
             spec = ClipSpec(
                 exercise=ex, side=side, view=view, reps=n_reps, faults=faults, seed=9000 + k,
                 body=body, azimuth_deg=round(float(az), 1), distance_m=round(dist, 2),
@@ -172,11 +193,12 @@ def random_set(seed: int = SEED) -> dict[str, ClipSpec]:
                 trunk_back_deg=round(float(rng.uniform(18.0, 30.0)), 1) if ex == "hip_flexion"
                 else 22.0,
                 room_seed=9000 + k, preset=PRESET, render_max_side=RENDER_MAX_SIDE,
-                fps=FPS, msaa=0)
+                fps=FPS, msaa=0, fov_deg=round(fov, 1))
             a = spec.azimuth_deg
             az_txt = f"m{-a:.0f}" if a < 0 else f"{a:.0f}"
             el_txt = f"m{-elev:.0f}" if elev < 0 else f"{elev:.0f}"
-            name = f"r{k:02d}_{ex}_{view}_az{az_txt}_el{el_txt}_{w}x{h}_{side}"
+            lens_txt = f"_fov{fov:.0f}" if lens == "wide" else ""
+            name = f"r{k:02d}_{ex}_{view}_az{az_txt}_el{el_txt}_{w}x{h}{lens_txt}_{side}"
             out[name] = spec
             k += 1
     return out
