@@ -227,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="random set only: wide = the same clips through phone-like wider "
                          "lenses from closer by (e.g. --seed 7373 --lens wide into "
                          "~/.cache/formcheck/bench-wide7373)")
+    ap.add_argument("--pace", choices=["normal", "slow"], default="normal",
+                    help="random set only: slow = the same clips moved 1.8-2.6x slower")
     ap.add_argument("--force", action="store_true", help="re-render even if up to date")
     ap.add_argument("--only", default="", help="render only clips whose name contains this")
     ap.add_argument("--dry-run", action="store_true", help="list the set, render nothing")
@@ -243,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.seed is not None and args.set == "fixed":
         ap.error("--seed is for --set random")
     clips = build_set() if args.set == "fixed" else (
-        random_set(lens=args.lens) if args.seed is None else random_set(args.seed, args.lens))
+        random_set(lens=args.lens, pace=args.pace) if args.seed is None
+        else random_set(args.seed, args.lens, args.pace))
     if args.backend is not None:
         clips = {n: dataclasses.replace(s, backend=args.backend) for n, s in clips.items()}
     problems = check_set(clips)

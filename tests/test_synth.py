@@ -268,7 +268,7 @@ def test_random_set_deterministic_and_covers_ranges():
                                                                  "oblique", "front"))
 
 
-def test_the_wide_lens_set_films_the_same_clips_from_closer():
+def test_the_wide_lens_and_slow_sets_film_the_same_clips():
     import dataclasses
 
     from formcheck.synth.randomised import WIDE_FOV_DEG, random_set
@@ -282,6 +282,10 @@ def test_the_wide_lens_set_films_the_same_clips_from_closer():
         assert w.distance_m < s.distance_m or w.fov_deg < 46, name
         same = dataclasses.replace(w, fov_deg=s.fov_deg, distance_m=s.distance_m)
         assert same == s, name  # nothing else changes
+    slow = random_set(7, pace="slow")
+    for (name, s), w in zip(plain.items(), slow.values(), strict=True):
+        assert 1.8 <= w.tempo / s.tempo <= 2.6, name
+        assert dataclasses.replace(w, tempo=s.tempo) == s, name
     with pytest.raises(ValueError):
         random_set(7, lens="fisheye")
 

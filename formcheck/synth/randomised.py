@@ -23,6 +23,9 @@ closer by, as phones and laptops film: vertical field of view 60–80° in portr
 lenses' tangents before it steps back to fit the body, so near and far limbs differ
 more in scale and the feet and head sit further off the lens axis.
 
+``pace="slow"`` gives the same clips moved 1.8–2.6 times slower (as patients told to
+move slowly do: 2–4 s up, 2–4 s down; ``too_fast`` reps stay fast).
+
 Tempo: clean reps are never faster than 1.15 × the exercise's ``min_move_s`` (so
 they are not ``too_fast`` by the leaflet's rule); slower reps go up to 1.35 × the
 default duration.
@@ -116,17 +119,24 @@ def _sizes(rng: np.random.Generator, n: int) -> list[tuple[int, int]]:
 WIDE_FOV_DEG = {"portrait": (60.0, 80.0), "landscape": (45.0, 65.0)}
 """``lens="wide"``: the range of the vertical field of view, by frame orientation."""
 STANDARD_FOV_DEG = 45.0
+SLOW_PACE = (1.8, 2.6)
+"""``pace="slow"``: the range of the factor on every clip's tempo."""
 
 
-def random_set(seed: int = SEED, lens: str = "standard") -> dict[str, ClipSpec]:
+def random_set(seed: int = SEED, lens: str = "standard",
+               pace: str = "normal") -> dict[str, ClipSpec]:
     """Return the randomised benchmark set: clip name -> spec (same seed, same set).
 
-    ``lens="wide"``: the same set through wider lenses from closer by (see the module).
+    ``lens="wide"``: the same set through wider lenses from closer by; ``pace="slow"``:
+    the same set moved about twice as slowly (see the module).
     """
     if lens not in ("standard", "wide"):
         raise ValueError(f"lens must be 'standard' or 'wide', not {lens!r}")
+    if pace not in ("normal", "slow"):
+        raise ValueError(f"pace must be 'normal' or 'slow', not {pace!r}")
     rng = np.random.default_rng(seed)
-    lens_rng = np.random.default_rng([seed, 1])  # its own draws: the set stays the same
+    lens_rng = np.random.default_rng([seed, 1])  # their own draws: the set stays the same
+    pace_rng = np.random.default_rng([seed, 2])
     n_total = sum(p[0] for p in PLAN.values())
     sizes = _sizes(rng, n_total)
     bodies = sorted(BODY_PRESETS)
@@ -175,6 +185,10 @@ def random_set(seed: int = SEED, lens: str = "standard") -> dict[str, ClipSpec]:
             faults = ",".join(f"{r + 1}:{c}" for r, cs in enumerate(plan) for c in cs)
             tempo_lo = max(0.8, 1.15 * MIN_MOVE_S[ex] / CLEAN_MOVE_PER_TEMPO_S)
             tempo = float(rng.uniform(tempo_lo, TEMPO_MAX))
+            pace_txt = ""
+            if pace == "slow":
+                tempo *= float(pace_rng.uniform(*SLOW_PACE))
+                pace_txt = f"_tempo{tempo:.1f}"
             sway = float(rng.uniform(0.5, 2.5)) if not lying and rng.random() < 0.7 else 0.0
             tremor = float(rng.uniform(1.0, 3.5)) if rng.random() < 0.7 else 0.0
             dist = float(rng.uniform(2.5, 3.5) if lying else rng.uniform(2.6, 3.8))
@@ -198,7 +212,7 @@ def random_set(seed: int = SEED, lens: str = "standard") -> dict[str, ClipSpec]:
             az_txt = f"m{-a:.0f}" if a < 0 else f"{a:.0f}"
             el_txt = f"m{-elev:.0f}" if elev < 0 else f"{elev:.0f}"
             lens_txt = f"_fov{fov:.0f}" if lens == "wide" else ""
-            name = f"r{k:02d}_{ex}_{view}_az{az_txt}_el{el_txt}_{w}x{h}{lens_txt}_{side}"
+            name = f"r{k:02d}_{ex}_{view}_az{az_txt}_el{el_txt}_{w}x{h}{lens_txt}{pace_txt}_{side}"
             out[name] = spec
             k += 1
     return out
