@@ -144,7 +144,7 @@ NEW_FIELDS = ("elevation_deg", "frame_wh", "fit_frame", "sway_deg", "tremor_deg"
               "trunk_back_deg", "room_seed", "preset", "render_max_side", "fps", "msaa")
 """ClipSpec fields added with the randomised set; a spec that leaves them all at their
 defaults is written without them, so clips of the fixed set rendered before stay current."""
-LATER_FIELDS = ("fov_deg",)
+LATER_FIELDS = ("fov_deg", "support")
 """Fields added later still: written only when not at their default."""
 
 
@@ -229,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
                          "~/.cache/formcheck/bench-wide7373)")
     ap.add_argument("--pace", choices=["normal", "slow"], default="normal",
                     help="random set only: slow = the same clips moved 1.8-2.6x slower")
+    ap.add_argument("--support", choices=["", "chair"], default="",
+                    help="random set only: chair = the same clips with a chair beside every "
+                         "standing person")
     ap.add_argument("--force", action="store_true", help="re-render even if up to date")
     ap.add_argument("--only", default="", help="render only clips whose name contains this")
     ap.add_argument("--dry-run", action="store_true", help="list the set, render nothing")
@@ -245,8 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.seed is not None and args.set == "fixed":
         ap.error("--seed is for --set random")
     clips = build_set() if args.set == "fixed" else (
-        random_set(lens=args.lens, pace=args.pace) if args.seed is None
-        else random_set(args.seed, args.lens, args.pace))
+        random_set(lens=args.lens, pace=args.pace, support=args.support) if args.seed is None
+        else random_set(args.seed, args.lens, args.pace, args.support))
     if args.backend is not None:
         clips = {n: dataclasses.replace(s, backend=args.backend) for n, s in clips.items()}
     problems = check_set(clips)

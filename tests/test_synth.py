@@ -268,9 +268,10 @@ def test_random_set_deterministic_and_covers_ranges():
                                                                  "oblique", "front"))
 
 
-def test_the_wide_lens_and_slow_sets_film_the_same_clips():
+def test_the_wide_lens_slow_and_chair_sets_film_the_same_clips():
     import dataclasses
 
+    from formcheck.synth.exercises import LYING
     from formcheck.synth.randomised import WIDE_FOV_DEG, random_set
 
     plain, wide = random_set(7), random_set(7, lens="wide")
@@ -286,6 +287,10 @@ def test_the_wide_lens_and_slow_sets_film_the_same_clips():
     for (name, s), w in zip(plain.items(), slow.values(), strict=True):
         assert 1.8 <= w.tempo / s.tempo <= 2.6, name
         assert dataclasses.replace(w, tempo=s.tempo) == s, name
+    chair = random_set(7, support="chair")
+    for (name, s), w in zip(plain.items(), chair.values(), strict=True):
+        assert w.support == ("" if s.exercise in LYING else "chair"), name
+        assert dataclasses.replace(w, support="") == s, name
     with pytest.raises(ValueError):
         random_set(7, lens="fisheye")
 

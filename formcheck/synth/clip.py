@@ -71,6 +71,9 @@ class ClipSpec:
     ``msaa`` the GL renderer's anti-aliasing samples (0 = none, about twice as fast);
     ``rep_scale``, one per rep, sets each movement's size exactly as a share of its
     planned size (no amplitude jitter; e.g. a squat past 90° made to peak at 86°);
+    ``support="chair"`` puts a chair beside a standing person on the non-operated side,
+    its backrest's top rail under that hand (the leaflet: stand at a table or chair to
+    lean on);
     ``fov_deg`` is the camera's vertical field of view (a phone's main lens held upright
     sees about 70°; a wider lens is set up closer, with more perspective).
     """
@@ -102,12 +105,13 @@ class ClipSpec:
     msaa: int = 4
     rep_scale: tuple[float, ...] = ()
     fov_deg: float = 45.0
+    support: str = ""
 
     def variation(self) -> dict:
         """The randomised settings that differ from the defaults (empty for a plain clip)."""
         base = ClipSpec(self.exercise)
         keys = ("elevation_deg", "frame_wh", "fit_frame", "sway_deg", "tremor_deg", "tempo",
-                "trunk_back_deg", "room_seed", "rep_scale", "fov_deg")
+                "trunk_back_deg", "room_seed", "rep_scale", "fov_deg", "support")
         return {k: getattr(self, k) for k in keys if getattr(self, k) != getattr(base, k)}
 
 
@@ -414,6 +418,30 @@ def knee_past_midline_m(joints: dict[str, np.ndarray], side: str) -> np.ndarray:
     return -np.sum((joints[f"knee_{side[0]}"] - mid) * outward, axis=-1)
 
 
+def chair_boxes(frames: ClipFrames, side: str, rng: np.random.Generator) -> tuple:
+    """Return a chair (render boxes) beside a standing person, on the non-operated side.
+
+    Its backrest's top rail runs along the person's facing direction just under that
+    hand at the start; the seat and front legs stand further out.
+    """
+    other = "r" if side == "left" else "l"
+    out = 1.0 if other == "l" else -1.0  # world +x is the person's left
+    wrist = frames.joints[f"wrist_{other}"][0]
+    x0 = float(wrist[0]) + out * 0.04  # the rail's inner face
+    top = float(wrist[1]) - 0.09  # the palm rests on it
+    zc = float(wrist[2])
+    rgb = tuple(float(c) for c in rng.uniform(0.15, 0.75, 3))
+
+    def box(xa: float, xb: float, ya: float, yb: float, za: float, zb: float):
+        xs = sorted((x0 + out * xa, x0 + out * xb))
+        return (np.array([xs[0], ya, zc + za]), np.array([xs[1], yb, zc + zb]), rgb)
+
+    legs = [box(xa, xa + 0.04, 0.0, yt, z, z + 0.04)
+            for xa, yt in ((0.0, top), (0.40, 0.44)) for z in (-0.22, 0.18)]
+    return (*legs, box(0.0, 0.04, top - 0.07, top, -0.22, 0.22),
+            box(0.0, 0.44, 0.42, 0.46, -0.22, 0.22))
+
+
 def render_clip(spec: ClipSpec, out: str | Path, log: bool = True) -> dict:
     """Render ``spec`` to ``out`` (MP4) and ``<stem>.truth.json`` beside it; return stats."""
     from formcheck.synth.video import write_mp4
@@ -435,7 +463,12 @@ def render_clip(spec: ClipSpec, out: str | Path, log: bool = True) -> dict:
         floor, wall = np.array([0.62, 0.55, 0.47]), np.array([0.84, 0.85, 0.80])
         room = {"floor_rgb": tuple(float(x) for x in 0.5 * floor + rr.uniform(0.1, 0.4, 3)),
                 "wall_rgb": tuple(float(x) for x in 0.5 * wall + rr.uniform(0.2, 0.5, 3))}
-    scene = make_scene(camera, bed=bed, **room)
+    props = ()
+    if spec.support == "chair" and spec.exercise not in LYING:
+        props = chair_boxes(frames, spec.side, np.random.default_rng(spec.seed + 2000))
+    elif spec.support:
+        raise ValueError(f"support must be '' or 'chair' (standing), not {spec.support!r}")
+    scene = make_scene(camera, bed=bed, props=props, **room)
     shrink = 1.0
     if spec.render_max_side and max(camera.width, camera.height) > spec.render_max_side:
         shrink = spec.render_max_side / max(camera.width, camera.height)

@@ -26,6 +26,10 @@ more in scale and the feet and head sit further off the lens axis.
 ``pace="slow"`` gives the same clips moved 1.8–2.6 times slower (as patients told to
 move slowly do: 2–4 s up, 2–4 s down; ``too_fast`` reps stay fast).
 
+``support="chair"`` gives the same clips with a chair beside every standing person
+(on the non-operated side, under that hand, as the leaflet has patients stand at a chair
+to lean on): more furniture near the legs, in front of them from the other flank.
+
 Tempo: clean reps are never faster than 1.15 × the exercise's ``min_move_s`` (so
 they are not ``too_fast`` by the leaflet's rule); slower reps go up to 1.35 × the
 default duration.
@@ -123,12 +127,13 @@ SLOW_PACE = (1.8, 2.6)
 """``pace="slow"``: the range of the factor on every clip's tempo."""
 
 
-def random_set(seed: int = SEED, lens: str = "standard",
-               pace: str = "normal") -> dict[str, ClipSpec]:
+def random_set(seed: int = SEED, lens: str = "standard", pace: str = "normal",
+               support: str = "") -> dict[str, ClipSpec]:
     """Return the randomised benchmark set: clip name -> spec (same seed, same set).
 
     ``lens="wide"``: the same set through wider lenses from closer by; ``pace="slow"``:
-    the same set moved about twice as slowly (see the module).
+    the same set moved about twice as slowly; ``support="chair"``: with a chair beside
+    every standing person (see the module).
     """
     if lens not in ("standard", "wide"):
         raise ValueError(f"lens must be 'standard' or 'wide', not {lens!r}")
@@ -137,6 +142,8 @@ def random_set(seed: int = SEED, lens: str = "standard",
     rng = np.random.default_rng(seed)
     lens_rng = np.random.default_rng([seed, 1])  # their own draws: the set stays the same
     pace_rng = np.random.default_rng([seed, 2])
+    if support not in ("", "chair"):
+        raise ValueError(f"support must be '' or 'chair', not {support!r}")
     n_total = sum(p[0] for p in PLAN.values())
     sizes = _sizes(rng, n_total)
     bodies = sorted(BODY_PRESETS)
@@ -207,12 +214,14 @@ def random_set(seed: int = SEED, lens: str = "standard",
                 trunk_back_deg=round(float(rng.uniform(18.0, 30.0)), 1) if ex == "hip_flexion"
                 else 22.0,
                 room_seed=9000 + k, preset=PRESET, render_max_side=RENDER_MAX_SIDE,
-                fps=FPS, msaa=0, fov_deg=round(fov, 1))
+                fps=FPS, msaa=0, fov_deg=round(fov, 1),
+                support="" if lying else support)
             a = spec.azimuth_deg
             az_txt = f"m{-a:.0f}" if a < 0 else f"{a:.0f}"
             el_txt = f"m{-elev:.0f}" if elev < 0 else f"{elev:.0f}"
             lens_txt = f"_fov{fov:.0f}" if lens == "wide" else ""
-            name = f"r{k:02d}_{ex}_{view}_az{az_txt}_el{el_txt}_{w}x{h}{lens_txt}{pace_txt}_{side}"
+            extra = lens_txt + pace_txt + ("_chair" if spec.support else "")
+            name = f"r{k:02d}_{ex}_{view}_az{az_txt}_el{el_txt}_{w}x{h}{extra}_{side}"
             out[name] = spec
             k += 1
     return out

@@ -118,10 +118,18 @@ def _box(lo: np.ndarray, hi: np.ndarray, color: tuple[float, float, float]) -> l
     return out
 
 
+Box = tuple[np.ndarray, np.ndarray, tuple[float, float, float]]
+"""An axis-aligned box: low corner (3,), high corner (3,), colour (RGB, 0..1)."""
+
+
 def make_scene(camera: Camera, bed: tuple[np.ndarray, np.ndarray] | None = None,
                floor_rgb: tuple[float, float, float] = (0.62, 0.55, 0.47),
-               wall_rgb: tuple[float, float, float] = (0.84, 0.85, 0.80)) -> Scene:
-    """Floor, a wall behind the person (facing the camera) and an optional bed box."""
+               wall_rgb: tuple[float, float, float] = (0.84, 0.85, 0.80),
+               props: tuple[Box, ...] = ()) -> Scene:
+    """Build the room: floor, a wall behind the person (facing the camera), a bed.
+
+    ``props``: furniture boxes (the OpenCV painter draws them behind the body).
+    """
     items: list[tuple] = []
     t = np.asarray(camera.target, dtype=float)
     back = t - camera.position
@@ -153,6 +161,8 @@ def make_scene(camera: Camera, bed: tuple[np.ndarray, np.ndarray] | None = None,
         items += _box(np.array([lo[0], 0.0, lo[2]]), np.array([hi[0], hi[1] - 0.12, hi[2]]),
                       (0.35, 0.30, 0.28))
         items += _box(np.array([lo[0], hi[1] - 0.12, lo[2]]), hi, (0.80, 0.86, 0.92))
+    for lo, hi, rgb in props:
+        items += _box(np.asarray(lo, float), np.asarray(hi, float), rgb)
     verts = np.array([i[0] for i in items], dtype=np.float32)
     normals = np.array([i[1] for i in items], dtype=np.float32)
     colors = np.array([i[2] for i in items], dtype=np.float32)
