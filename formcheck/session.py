@@ -155,7 +155,8 @@ class RepCounter:
         """
         if not math.isfinite(v):
             return None
-        a = max(v, also) if math.isfinite(also) and not (self.active and self.reached) else v
+        both = max(v, also) if math.isfinite(also) else v
+        a = v if self.active and self.reached else both
         if not self.active:
             if a <= self.ret or not math.isfinite(self._last_rest_t):
                 self._last_rest_t = t
@@ -222,7 +223,9 @@ class RepCounter:
         self.active = False
         self.last = (self.onset, end, self.peak, self.reached)
         self._last_rest_t = t
-        self._trough = a
+        # Where only the signal came back (a slow squat's 3-D knee straightens long before
+        # the hips are back up), the way on up is that rep's, not a new one's start.
+        self._trough = both
         self._seen_below_start = True
         return "ended"
 

@@ -1070,3 +1070,15 @@ def test_a_body_small_in_the_picture_is_found_zoomed_in(tmp_path):
     assert res.rep_count == truth["rep_count"]
     hips = res.track.image_xyz[res.track.detected][:, 23:25, :2]
     assert 0.3 < np.nanmedian(hips[..., 0]) < 0.7 and 0.3 < np.nanmedian(hips[..., 1]) < 0.7
+
+
+def test_slow_front_squats_count_once_each_while_the_hips_come_back_up(tmp_path):
+    # Squatting slowly (3 s down, 3.5 s up) from the front and 22° above, the model's 3-D
+    # knee, which counts, is straight again half-way up while the hips' drop still reads
+    # the knee 50° bent: the way on up started a second, "too fast" rep (3 squats → 5).
+    from formcheck.synth.randomised import random_set
+
+    spec = random_set(7373, pace="slow")["r18_mini_squat_front_az90_el22_1080x1920_tempo3.1_right"]
+    res = _rendered_and_analysed(tmp_path, dataclasses.replace(spec, reps=2))
+    assert res.view == "front"
+    assert [(r.completed, r.faults) for r in res.reps] == [(True, [])] * 2
