@@ -243,7 +243,9 @@ def other_person(xy: np.ndarray, t: np.ndarray, jump: float = 0.4, speed: float 
     hips jumped into and out of, back near where they were before it (within ``jump +
     back_speed`` trunk lengths a second of it: the person moved on meanwhile), is
     someone else, when shorter than the stretch before it (the person's). A jump with no
-    way back (a video cut to another camera place) is not.
+    way back (a video cut to another camera place) is not. Nor is one of the hips alone,
+    with the feet where they stood: the same person, between frames far apart in the
+    movement (a squat's bottom right after standing, where frames went missing).
     """
     n = len(xy)
     other = np.zeros(n, bool)
@@ -255,14 +257,16 @@ def other_person(xy: np.ndarray, t: np.ndarray, jump: float = 0.4, speed: float 
     if not unit > 0:
         return other
 
-    def apart(i: int, j: int) -> float:
-        return float(np.linalg.norm(hips[j] - hips[i])) / unit
+    def apart(i: int, j: int, at: np.ndarray = hips) -> float:
+        return float(np.linalg.norm(at[j] - at[i])) / unit
 
+    feet = _mid(xy, L.LEFT_ANKLE, L.RIGHT_ANKLE)
     runs: list[list[int]] = [[int(seen[0])]]
     for i in seen[1:]:
         i = int(i)
         last = runs[-1][-1]
-        if apart(last, i) <= jump + speed * float(t[i] - t[last]):
+        reach = jump + speed * float(t[i] - t[last])
+        if apart(last, i) <= reach or apart(last, i, feet) <= reach:
             runs[-1].append(i)
         else:
             runs.append([i])
