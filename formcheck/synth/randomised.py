@@ -19,7 +19,7 @@ always covers the ranges it promises:
 
 ``lens="wide"`` gives the same clips (same draws) filmed through wider lenses from
 closer by, as phones and laptops film: vertical field of view 60–80° in portrait frames,
-45–65° in landscape ones (the rest: 45°), the camera brought nearer by the ratio of the
+45–65° in landscape ones (the standard set: 45°), the camera brought nearer by the ratio of the
 lenses' tangents before it steps back to fit the body, so near and far limbs differ
 more in scale and the feet and head sit further off the lens axis.
 
