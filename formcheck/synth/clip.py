@@ -24,7 +24,7 @@ from formcheck.synth.exercises import (
     plan_timeline,
     progress,
 )
-from formcheck.synth.render import Camera, make_renderer, make_scene
+from formcheck.synth.render import Box, Camera, make_renderer, make_scene
 from formcheck.synth.skeleton import (
     JOINT_NAMES,
     Pose,
@@ -104,7 +104,7 @@ class ClipSpec:
     fps: int = FPS
     msaa: int = 4
     rep_scale: tuple[float, ...] = ()
-    fov_deg: float = 45.0
+    fov_deg: float = Camera.fov_deg
     support: str = ""
 
     def variation(self) -> dict:
@@ -418,7 +418,7 @@ def knee_past_midline_m(joints: dict[str, np.ndarray], side: str) -> np.ndarray:
     return -np.sum((joints[f"knee_{side[0]}"] - mid) * outward, axis=-1)
 
 
-def chair_boxes(frames: ClipFrames, side: str, rng: np.random.Generator) -> tuple:
+def chair_boxes(frames: ClipFrames, side: str, rng: np.random.Generator) -> tuple[Box, ...]:
     """Return a chair (render boxes) beside a standing person, on the non-operated side.
 
     Its backrest's top rail runs along the person's facing direction just under that

@@ -122,7 +122,7 @@ def _sizes(rng: np.random.Generator, n: int) -> list[tuple[int, int]]:
 
 WIDE_FOV_DEG = {"portrait": (60.0, 80.0), "landscape": (45.0, 65.0)}
 """``lens="wide"``: the range of the vertical field of view, by frame orientation."""
-STANDARD_FOV_DEG = 45.0
+STANDARD_FOV_DEG = ClipSpec.fov_deg
 SLOW_PACE = (1.8, 2.6)
 """``pace="slow"``: the range of the factor on every clip's tempo."""
 
