@@ -133,10 +133,12 @@ def ensure_body_data(root: Path | None = None) -> Path:
                 with zf.open(_PREFIX + rel) as src, open(out, "wb") as dst:
                     shutil.copyfileobj(src, dst)
         root.mkdir(parents=True, exist_ok=True)
-        for rel in NEEDED_FILES:
+        for rel in NEEDED_FILES:  # each file whole or absent: other processes may look
             dest = root / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(staging / rel, dest)
+            part = dest.with_name(f"{dest.name}.{os.getpid()}.part")
+            shutil.copyfile(staging / rel, part)
+            os.replace(part, dest)
     return root
 
 

@@ -6,7 +6,6 @@ import json
 import math
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from formcheck.serve import stop, wait_until_serving
+from tests.system_packages import apt_install
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = Path(os.environ.get("FORMCHECK_SAMPLES", REPO / "sample_videos"))
@@ -46,13 +46,9 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def chromium() -> Path:
     """Debian's Chromium; installed with apt-get when missing and running as root."""
-    if not CHROMIUM.exists():
-        if os.geteuid() != 0 or not shutil.which("apt-get"):
-            pytest.skip("Chromium not installed and not root: cannot install it")
-        subprocess.run("apt-get update -qq && apt-get install -y -qq chromium", shell=True,
-                       check=False, capture_output=True, timeout=900)
-        if not CHROMIUM.exists():
-            pytest.skip("Chromium could not be installed")
+    reason = apt_install("chromium", CHROMIUM.exists)
+    if reason:
+        pytest.skip(reason)
     pytest.importorskip("playwright.sync_api")
     return CHROMIUM
 

@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from formcheck.clinic import auth
 from formcheck.clinic.db import Database, init_db
 from formcheck.clinic.models import Clinician
+from tests.system_packages import apt_install
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
@@ -42,26 +43,6 @@ def _pg_bindir() -> Path | None:
         key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
     )
     return Path(found[-1]).parent if found else None
-
-
-def _install_postgres() -> str | None:
-    """Install Debian's postgresql as root; return a reason on failure."""
-    if os.geteuid() != 0:
-        return "PostgreSQL not installed and not root to install it"
-    if not shutil.which("apt-get"):
-        return "PostgreSQL not installed and no apt-get"
-    try:
-        subprocess.run(
-            "apt-get update -qq && apt-get install -y -qq postgresql",
-            shell=True,
-            check=True,
-            capture_output=True,
-            timeout=600,
-            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-        )
-    except (subprocess.SubprocessError, OSError) as error:
-        return f"installing postgresql failed: {error}"
-    return None
 
 
 def _free_port() -> int:
@@ -141,7 +122,7 @@ def pg_admin_url() -> Iterator[str]:
         return
     bindir = _pg_bindir()
     if bindir is None:
-        reason = _install_postgres()
+        reason = apt_install("postgresql", lambda: _pg_bindir() is not None)
         bindir = _pg_bindir()
         if bindir is None:
             pytest.skip(reason or "PostgreSQL binaries not found after install")
