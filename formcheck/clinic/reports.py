@@ -196,9 +196,21 @@ def session_report(
     return path
 
 
+def day_axis(axes, days: Sequence[dt.date]) -> None:
+    """Put whole days (day-month) on the x axis of ``axes``, about 8 labels at most.
+
+    Padded by a day either side, so a single day shows as a point in the middle.
+    """
+    from matplotlib.dates import DateFormatter, DayLocator
+
+    first, last = min(days), max(days)
+    axes.set_xlim(first - dt.timedelta(days=1), last + dt.timedelta(days=1))
+    axes.xaxis.set_major_locator(DayLocator(interval=max(1, -(-((last - first).days + 2) // 8))))
+    axes.xaxis.set_major_formatter(DateFormatter("%d-%m"))
+
+
 def _chart_png(progress: Sequence[DailyExerciseProgress], lang: str) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.dates import DateFormatter, DayLocator
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(7, 2.8), dpi=110)
@@ -215,10 +227,8 @@ def _chart_png(progress: Sequence[DailyExerciseProgress], lang: str) -> bytes:
     axes.set_ylabel(label(lang, "degrees"), fontsize=8)
     axes.tick_params(labelsize=7)
     axes.grid(alpha=0.3)
-    days = [p.day for p in progress]
-    span = (max(days) - min(days)).days if days else 0
-    axes.xaxis.set_major_locator(DayLocator(interval=max(1, span // 8)))
-    axes.xaxis.set_major_formatter(DateFormatter("%m-%d"))
+    if progress:
+        day_axis(axes, [p.day for p in progress])
     if axes.lines:
         axes.legend(fontsize=6, loc="best")
     figure.autofmt_xdate()

@@ -13,7 +13,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import streamlit as st  # noqa: E402
-from matplotlib.dates import AutoDateLocator, DateFormatter  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from ..clinic import export, records, reports  # noqa: E402
@@ -38,13 +37,6 @@ FAULT_RED = "#c62828"
 OK_GREEN = "#2e7d32"
 
 
-def _day_axis(ax: plt.Axes, days: Sequence[dt.date]) -> None:
-    """Dates on the x axis, padded by a day so one day still shows as a point in the middle."""
-    ax.set_xlim(min(days) - dt.timedelta(days=1), max(days) + dt.timedelta(days=1))
-    ax.xaxis.set_major_locator(AutoDateLocator(maxticks=8))
-    ax.xaxis.set_major_formatter(DateFormatter("%d-%m"))
-
-
 def exercise_figure(ctx: ClinicContext, days: Sequence[DailyExerciseProgress]) -> Figure:
     """Peak range of motion (line, left axis) and fault rate (bars, right axis) per day."""
     fig, ax = plt.subplots(figsize=(6.0, 2.8), dpi=100)
@@ -65,7 +57,7 @@ def exercise_figure(ctx: ClinicContext, days: Sequence[DailyExerciseProgress]) -
     ax.set_title(ctx.exercise(days[0].exercise), fontsize=10)
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.3)
-    _day_axis(ax, x)
+    reports.day_axis(ax, x)
     fig.tight_layout()
     return fig
 
@@ -85,7 +77,7 @@ def sessions_figure(ctx: ClinicContext, days: Sequence[DailySessions]) -> Figure
     ax.set_ylabel(ctx.t("chart_sessions"), fontsize=8)
     ax.tick_params(labelsize=7)
     ax.legend(fontsize=7, loc="upper left", frameon=False)
-    _day_axis(ax, [d.day for d in days])
+    reports.day_axis(ax, [d.day for d in days])
     fig.tight_layout()
     return fig
 

@@ -124,3 +124,24 @@ def test_export_other_clinic_not_found(filled, make_clinician, tmp_path):
     bert = make_clinician(db, "Zuid", "bert")
     with pytest.raises(records.NotFoundError):
         export.write_json(db, bert, "HIP-042", tmp_path / "x.json")
+
+
+@pytest.mark.parametrize("n_days", [1, 2, 5, 60])
+def test_progress_charts_label_each_day_once(n_days):
+    """The date axis of the progress charts (app and PDF): day-month labels on whole days,
+    none twice (a two-day span once showed every date twice, ticks every 12 hours)."""
+    import datetime as dt
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    days = [dt.date(2026, 11, 30) + dt.timedelta(days=i) for i in range(n_days)]
+    figure = Figure()
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.plot(days, range(n_days), marker="o")
+    reports.day_axis(axes, days)
+    figure.canvas.draw()
+    labels = [t.get_text() for t in axes.get_xticklabels()]
+    assert len(labels) == len(set(labels)) and 2 <= len(labels) <= 9, labels
+    assert "30-11" in labels or n_days > 8, labels
