@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..clinic import links, records
 from ..clinic.models import Patient
 from ..clinic.progress import SetRecord, daily_progress, day_of, sessions_per_day
+from ..clinic.protocol import SESSIONS_PER_DAY_MAX, SESSIONS_PER_DAY_MIN
 from ..clinic.texts import exercise_name
 from ..i18n import text
 from ..jobs import uploads
@@ -97,7 +98,8 @@ def _programme(patient: Patient, lang: str, today: list[SetRecord]) -> None:
     if patient.limit_overrides:
         st.caption(_t("own_limits", lang))
     st.markdown(_t("today_sessions", lang,
-                   count=len({r.session_id for r in today})))
+                   count=len({r.session_id for r in today}), low=SESSIONS_PER_DAY_MIN,
+                   high=SESSIONS_PER_DAY_MAX))
 
 
 def _save(db: Any, grant: records.LinkGrant, result: dict[str, Any], lang: str,

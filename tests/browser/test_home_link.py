@@ -23,6 +23,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from formcheck.clinic import auth, links, records
+from formcheck.clinic.protocol import SESSIONS_PER_DAY_MAX, SESSIONS_PER_DAY_MIN
 from formcheck.clinic.texts import exercise_name
 from formcheck.i18n import text
 
@@ -49,6 +50,7 @@ SAFETY_CAP_S = 1200  # wall clock: only against a hang, never what the test wait
 UPLOAD_CODE = "HOME-UP-4"
 UPLOAD_INPUT = '[data-testid="stFileUploaderDropzoneInput"]'
 MAIN = '[data-testid="stMain"]'
+AIM = {"low": SESSIONS_PER_DAY_MIN, "high": SESSIONS_PER_DAY_MAX}  # the leaflet: 2 to 3 a day
 
 
 def c(key: str, **values) -> str:
@@ -176,7 +178,7 @@ def test_home_set_reaches_the_clinician(launch, home_url, clinic_store, live_sam
     patient.goto(link.replace("/home?", "/home?lang=en&"))
     wait_shown(patient, f"text={h('title')}", 60_000)
     patient.wait_for_function("() => !location.search.includes('link=')", timeout=30_000)
-    wait_shown(patient, f"text={h('today_sessions', count=0)}")
+    wait_shown(patient, f"text={h('today_sessions', count=0, **AIM)}")
     click_settled(patient.get_by_text(exercise_name("en", exercise), exact=True))
     patient.wait_for_selector('iframe[src*="/formcheck/pose/"]', timeout=60_000)
     _one_set_ends(patient, artifacts)
@@ -186,7 +188,7 @@ def test_home_set_reaches_the_clinician(launch, home_url, clinic_store, live_sam
     set_slider(form.get_by_role("slider"), 3)
     click_settled(form.get_by_role("button", name=h("answer")))
     wait_shown(patient, f"text={h('answered', pain=3, swelling='No')}")
-    expect(patient.locator(MAIN)).to_contain_text(h("today_sessions", count=1))
+    expect(patient.locator(MAIN)).to_contain_text(h("today_sessions", count=1, **AIM))
     wait_settled(patient)
     patient.screenshot(path=str(artifacts / "home_patient.png"), full_page=True)
     body = main_text(patient)
