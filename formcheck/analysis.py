@@ -55,7 +55,7 @@ from .measures import (
     straight_reach,
     turned_camera,
 )
-from .pose import SKELETON_EDGES, PoseEstimator, PoseFrame, PoseTrack, in_frame
+from .pose import SKELETON_EDGES, PoseEstimator, PoseFrame, PoseTrack, in_frame, side_landmark
 from .protocol import (
     ExerciseSpec,
     PatientSettings,
@@ -339,7 +339,7 @@ def smoothed_measures(track: PoseTrack, side: str, programme: Programme, view: s
     tr = programme.tracking
     xy = to_isotropic(track.image_xyz, track.image_wh)
     front = front_sign_of(xy[track.detected]) if track.detected.any() else 1.0
-    world = track.world_xyz if view in VIEWS_3D else None
+    world = track.world_xyz if view in VIEWS_3D and has_world(track) else None
     turn, elevation = camera_turn(track, view, tr)
 
     def measures(xy: np.ndarray, world: np.ndarray | None) -> dict[str, np.ndarray]:
@@ -371,6 +371,23 @@ def smoothed_measures(track: PoseTrack, side: str, programme: Programme, view: s
         out["hip_ankle_standing" + suffix] = standing_hip_ankle(out["hip_ankle" + suffix],
                                                                 track.t)
     return out
+
+
+LEG_LANDMARKS = [side_landmark(leg, joint) for leg in ("left", "right")
+                 for joint in ("hip", "knee", "ankle")]
+WORLD_SEEN = 0.5
+"""Share of the frames with a person that must carry world landmarks (the legs' joints) for
+a view measured in 3-D to use them: a landmark file may hold only the picture's."""
+
+
+def has_world(track: PoseTrack) -> bool:
+    """Whether ``track`` carries world landmarks of the legs (:data:`WORLD_SEEN`).
+
+    Without them (a landmark file of the picture's landmarks only) the views measured in
+    3-D are measured in the picture, as the others are.
+    """
+    legs = track.world_xyz[track.detected][:, LEG_LANDMARKS]
+    return bool(len(legs)) and float(np.mean(np.isfinite(legs).all(axis=(1, 2)))) >= WORLD_SEEN
 
 
 def camera_turn(track: PoseTrack, view: str, tracking: Tracking

@@ -65,3 +65,45 @@ def test_cli_landmarks_then_reanalyse_matches_the_video(tmp_path, run_cli):
         for ra, rb in zip(a["reps"], b["reps"], strict=True):
             assert ra["start_s"] == pytest.approx(rb["start_s"], abs=0.05)
             assert ra["peak_deg"] == pytest.approx(rb["peak_deg"], abs=0.5)
+
+
+def _without_world(track: PoseTrack, path: Path) -> Path:
+    """``track`` as a landmark CSV whose world cells are empty (the picture's landmarks only,
+    as other tools export them)."""
+    save_track(track, path)
+    lines = path.read_text().splitlines()
+    first_world = lines[0].split(",").index("wx0")
+    rows = [lines[0]] + [",".join(cells[:first_world] + [""] * (len(cells) - first_world))
+                         for cells in (line.split(",") for line in lines[1:])]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def _front_squats() -> list:
+    from tests.test_clips import CASES
+    from tests.test_rendered import FRONT_SQUATS
+
+    cases = [pytest.param(p, json.loads(p.with_suffix(".truth.json").read_text())["rep_count"],
+                          id=p.stem) for p in FRONT_SQUATS[:1]]
+    cases += [pytest.param(c["clip"], c["reps"], id=c["clip"], marks=pytest.mark.clips)
+              for c, side in CASES if c["clip"] == "kratika_squat_front.mp4" and side == "left"]
+    return cases
+
+
+@pytest.mark.parametrize(("clip", "reps"), _front_squats())
+def test_front_squats_count_from_a_landmark_file_without_world_landmarks(
+        clip, reps, tmp_path, run_cli, tracked, request):
+    """A front view is measured in 3-D from the world landmarks; a file of the picture's
+    landmarks only (world cells empty) is measured in the picture instead: the same count,
+    not none (0 of 10 on the real clip before)."""
+    if isinstance(clip, str):
+        clip = request.getfixturevalue("clips_dir") / clip
+    track, _ = tracked(clip)
+    path = _without_world(track, tmp_path / "picture_only.csv")
+    assert np.isnan(load_track(path).world_xyz).all()
+    out = run_cli("analyze", "--landmarks", str(path), "--exercise", "mini_squat", "--side",
+                  "left", "--lang", "en", "--json", str(tmp_path / "result.json"))
+    assert out.returncode == 0, out.stderr
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["view"] == "front"
+    assert result["rep_count"] == reps, [r["peak_deg"] for r in result["reps"]]
