@@ -740,6 +740,8 @@ def collect_warnings(res: AnalysisResult, session: ExerciseSession,
                     view=seg["view"], start_s=seg["start_s"], end_s=seg["end_s"])
     if spec.id == "hip_flexion" and res.view == "side":
         add("view_swap_risk")
+    if res.view in VIEWS_3D and not has_world(track):
+        add("picture_only")
     out += session_warnings(lang, res.settings.side, res.detection_rate,
                             programme.tracking.min_detection_rate, session.unchecked,
                             [(a, b) for a, b, _ in session.wrong_leg], spec.hold_s,

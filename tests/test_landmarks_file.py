@@ -107,3 +107,5 @@ def test_front_squats_count_from_a_landmark_file_without_world_landmarks(
     result = json.loads((tmp_path / "result.json").read_text())
     assert result["view"] == "front"
     assert result["rep_count"] == reps, [r["peak_deg"] for r in result["reps"]]
+    assert "picture_only" in {w["code"] for w in result["warnings"]}
+    assert "3-D (world) landmarks" in out.stdout   # said to the user, not only in the JSON
