@@ -742,6 +742,8 @@ def collect_warnings(res: AnalysisResult, session: ExerciseSession,
         add("view_swap_risk")
     if res.view in VIEWS_3D and not has_world(track):
         add("picture_only")
+    if track.meta.get("visibility_unknown"):
+        add("visibility_unknown")
     out += session_warnings(lang, res.settings.side, res.detection_rate,
                             programme.tracking.min_detection_rate, session.unchecked,
                             [(a, b) for a, b, _ in session.wrong_leg], spec.hold_s,

@@ -167,7 +167,9 @@ def validated_track(t: np.ndarray, image_xyz: np.ndarray, visibility: np.ndarray
 
     Shapes as in :class:`PoseTrack`, ``image_wh`` ``(2,)``. A frame whose image landmarks are
     not all finite becomes a frame without a person (NaN landmarks, visibility 0, nobody);
-    visibility is clipped to 0-1 and non-finite world values become NaN.
+    visibility is clipped to 0-1 and non-finite world values become NaN. A file without
+    visibility (none above 0 in any frame with a person) has it unknown: every landmark of
+    those frames is taken as seen (1.0) and ``meta["visibility_unknown"]`` is set.
     """
     t = np.asarray(t, float)
     if t.ndim != 1:
@@ -204,7 +206,15 @@ def validated_track(t: np.ndarray, image_xyz: np.ndarray, visibility: np.ndarray
         world[~(np.abs(world) <= MAX_LANDMARK)] = np.nan
     image[~seen] = np.nan
     world[~seen] = np.nan
+    # No visibility at all (every cell of every frame with a person empty or 0: a tool that
+    # exports positions only): unknown, so every landmark counts as seen, not as hidden.
+    unknown = bool(seen.any()) and not np.any(np.nan_to_num(vis[seen], nan=0.0) > 0)
     vis = np.clip(np.nan_to_num(vis, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+    if unknown:
+        vis[seen] = 1.0
     vis[~seen] = 0.0
     people[~seen & (people > 0)] = 0
-    return PoseTrack(t, image, vis, world, people, (int(wh[0]), int(wh[1])), source=source)
+    track = PoseTrack(t, image, vis, world, people, (int(wh[0]), int(wh[1])), source=source)
+    if unknown:
+        track.meta["visibility_unknown"] = True
+    return track
