@@ -2,12 +2,12 @@
 
 Public pose data and other apps' exports often carry MediaPipe's landmarks without all
 of what formcheck's own files hold: no world landmarks (only the picture's), no
-visibility, or neither. Each real clip (``../shared/clips``, expectations from
-``tests/data/real_clips.toml``; or, with ``--renders DIR``, rendered clips and their
-truth) is tracked once (the track cache of ``benchmarks/accuracy.py``), written as a
-landmark CSV in each of those forms, read back with :func:`formcheck.track_io.load_track`
-and analysed as ``formcheck analyze --landmarks`` would. The count of each form is set
-against the clip's expectation.
+visibility, or neither; or the picture's x and y in pixels without z. Each real clip
+(``../shared/clips``, expectations from ``tests/data/real_clips.toml``; or, with
+``--renders DIR``, rendered clips and their truth) is tracked once (the track cache of
+``benchmarks/accuracy.py``), written as a landmark CSV in each of those forms, read back
+with :func:`formcheck.track_io.load_track` and analysed as ``formcheck analyze
+--landmarks`` would. The count of each form is set against the clip's expectation.
 
 Prints a line per clip and side and writes ``benchmarks/results/landmark_files.json`` /
 ``.md`` (``--name``).
@@ -49,13 +49,22 @@ def _no_visibility(track: PoseTrack) -> PoseTrack:
     return dataclasses.replace(track, visibility=np.full_like(track.visibility, np.nan))
 
 
+def _pixels_no_z(track: PoseTrack) -> PoseTrack:
+    image = track.image_xyz.copy()
+    image[..., :2] *= track.image_wh
+    image[..., 2] = np.nan
+    return dataclasses.replace(track, image_xyz=image)
+
+
 FORMS = {
     "full": lambda tr: tr,
     "no world": _no_world,
     "no visibility": _no_visibility,
     "picture only": lambda tr: _no_visibility(_no_world(tr)),
+    "pixels, no z": _pixels_no_z,
 }
-"""What a file holds: everything; no world landmarks; no visibility; neither."""
+"""What a file holds: everything; no world landmarks; no visibility; neither; image x and
+y in pixels without z."""
 
 
 def through_a_file(track: PoseTrack, folder: Path) -> PoseTrack:
@@ -119,8 +128,9 @@ def main() -> int:
     lines = [f"# Landmark files without world landmarks or visibility "
              f"({'rendered' if args.renders else 'real'} clips)", "",
              f"Run {time.strftime('%Y-%m-%d %H:%M')} by `benchmarks/landmark_files.py`: each "
-             "clip's track written as a landmark CSV in four forms (everything; world cells "
-             f"empty; visibility cells empty; both empty) at {args.fps:g} rows a second, read "
+             "clip's track written as a landmark CSV in five forms (everything; world cells "
+             "empty; visibility cells empty; both empty; image x and y in pixels, z empty) at "
+             f"{args.fps:g} rows a second, read "
              "back and analysed as `formcheck analyze --landmarks` does (no finer re-tracking); "
              f"expectations from {args.renders or 'tests/data/real_clips.toml'}.", "",
              f"Within expectation: {summary_line}.", "",

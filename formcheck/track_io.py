@@ -33,6 +33,9 @@ MAX_TIME_S = 1e7
 MAX_PEOPLE = 1000
 MAX_LANDMARK = 1e3
 """Normalised image landmarks lie near 0-1 and world ones within metres: larger is corrupt."""
+PIXELS_ABOVE = 4.0
+"""Image x and y whose median size is above this are pixels, not normalised (a person's
+normalised landmarks have a median near 0.5)."""
 _CHUNK_ROWS = 4096
 _CELLS = 4 + N_LANDMARKS * 7
 
@@ -169,7 +172,9 @@ def validated_track(t: np.ndarray, image_xyz: np.ndarray, visibility: np.ndarray
     not all finite becomes a frame without a person (NaN landmarks, visibility 0, nobody);
     visibility is clipped to 0-1 and non-finite world values become NaN. A file without
     visibility (none above 0 in any frame with a person) has it unknown: every landmark of
-    those frames is taken as seen (1.0) and ``meta["visibility_unknown"]`` is set.
+    those frames is taken as seen (1.0) and ``meta["visibility_unknown"]`` is set. Image x
+    and y given in pixels (median above :data:`PIXELS_ABOVE`) are normalised by
+    ``image_wh`` (``meta["pixel_coordinates"]``); an image z left out (not measured) is 0.
     """
     t = np.asarray(t, float)
     if t.ndim != 1:
@@ -201,6 +206,13 @@ def validated_track(t: np.ndarray, image_xyz: np.ndarray, visibility: np.ndarray
     image = np.array(image_xyz, float)
     world = np.array(world_xyz, float)
     vis = np.array(visibility, float)
+    xy = image[..., :2]
+    placed = np.isfinite(xy).all(axis=(1, 2)) & (people > 0)
+    pixels = bool(placed.any()) and float(np.median(np.abs(xy[placed]))) > PIXELS_ABOVE
+    if pixels:  # x and y in pixels, as some tools export them: normalised by the frame
+        xy /= wh
+    # The picture's depth (z) is not measured: a file without it keeps its people.
+    image[..., 2][~np.isfinite(image[..., 2])] = 0.0
     with np.errstate(invalid="ignore"):
         seen = (people > 0) & np.all(np.abs(image) <= MAX_LANDMARK, axis=(1, 2))
         world[~(np.abs(world) <= MAX_LANDMARK)] = np.nan
@@ -217,4 +229,6 @@ def validated_track(t: np.ndarray, image_xyz: np.ndarray, visibility: np.ndarray
     track = PoseTrack(t, image, vis, world, people, (int(wh[0]), int(wh[1])), source=source)
     if unknown:
         track.meta["visibility_unknown"] = True
+    if pixels:
+        track.meta["pixel_coordinates"] = True
     return track

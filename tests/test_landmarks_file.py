@@ -1,5 +1,6 @@
 """Save a pose track once, re-analyse it without the model: same answer."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -67,15 +68,22 @@ def test_cli_landmarks_then_reanalyse_matches_the_video(tmp_path, run_cli):
             assert ra["peak_deg"] == pytest.approx(rb["peak_deg"], abs=0.5)
 
 
-def _exported(track: PoseTrack, path: Path, world: bool, visibility: bool) -> Path:
+def _exported(track: PoseTrack, path: Path, world: bool, visibility: bool,
+              pixels: bool = False) -> Path:
     """``track`` as a landmark CSV as other tools export one: the world cells empty unless
-    ``world``, the visibility cells empty unless ``visibility``."""
+    ``world``, the visibility cells empty unless ``visibility``; with ``pixels``, image x
+    and y in pixels and no image z."""
+    if pixels:
+        image = track.image_xyz.copy()
+        image[..., :2] *= track.image_wh
+        image[..., 2] = np.nan
+        track = dataclasses.replace(track, image_xyz=image)
     save_track(track, path)
     lines = path.read_text().splitlines()
     header = lines[0].split(",")
     dropped = {i for i, name in enumerate(header)
                if (not world and name[:2] in ("wx", "wy", "wz"))
-               or (not visibility and name[0] == "v")}
+               or (not visibility and name[0] == "v") or (pixels and name[0] == "z")}
     rows = [lines[0]] + [",".join("" if i in dropped else c for i, c in enumerate(line.split(",")))
                          for line in lines[1:]]
     path.write_text("\n".join(rows) + "\n")
@@ -94,24 +102,26 @@ def _squats() -> list:
     return cases
 
 
-FORMS = {"no world": (False, True, None),   # picture_only: said in the 3-D (front) views
-         "no visibility": (True, False, "visibility_unknown"),
-         "picture only": (False, False, "visibility_unknown")}
+FORMS = {"no world": (False, True, False, None),   # picture_only: said in the front views
+         "no visibility": (True, False, False, "visibility_unknown"),
+         "picture only": (False, False, False, "visibility_unknown"),
+         "pixels, no z": (True, True, True, None)}
 
 
 @pytest.mark.parametrize("form", FORMS)
 @pytest.mark.parametrize(("clip", "reps"), _squats())
-def test_squats_count_from_landmark_files_without_world_landmarks_or_visibility(
+def test_squats_count_from_landmark_files_as_other_tools_export_them(
         clip, reps, form, tmp_path, run_cli, tracked, request):
     """A front view is measured in 3-D from the world landmarks, and every view gates its
     measures on visibility: a file without world landmarks is measured in the picture, one
-    without visibility takes every landmark as seen, each said in a warning: the count of
-    the video, not none (0 of 10 and 0 of 8 on the real clips before)."""
+    without visibility takes every landmark as seen, each said in a warning; pixel x and y
+    are normalised and a missing image z is not needed: the count of the video, not none
+    (0 of 10 and 0 of 8 on the real clips before)."""
     if isinstance(clip, str):
         clip = request.getfixturevalue("clips_dir") / clip
-    world, visibility, warning = FORMS[form]
+    world, visibility, pixels, warning = FORMS[form]
     track, _ = tracked(clip)
-    path = _exported(track, tmp_path / "exported.csv", world, visibility)
+    path = _exported(track, tmp_path / "exported.csv", world, visibility, pixels)
     loaded = load_track(path)
     assert np.isnan(loaded.world_xyz).all() != world
     out = run_cli("analyze", "--landmarks", str(path), "--exercise", "mini_squat", "--side",
