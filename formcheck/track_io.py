@@ -33,6 +33,8 @@ MAX_TIME_S = 1e7
 MAX_PEOPLE = 1000
 MAX_LANDMARK = 1e3
 """Normalised image landmarks lie near 0-1 and world ones within metres: larger is corrupt."""
+MAX_ROW_STEP_S = 0.5
+"""Frames further apart than this (median) cannot show a repetition: 't' is not seconds."""
 PIXELS_ABOVE = 4.0
 """Image x and y whose median size is above this are pixels, not normalised (a person's
 normalised landmarks have a median near 0.5)."""
@@ -194,6 +196,10 @@ def validated_track(t: np.ndarray, image_xyz: np.ndarray, visibility: np.ndarray
         raise TrackFileError(f"frame times must be finite numbers within {MAX_TIME_S:g} s")
     if np.any(np.diff(t) <= 0):
         raise TrackFileError("frame times must increase from frame to frame")
+    step = float(np.median(np.diff(t)))
+    if step >= MAX_ROW_STEP_S:
+        raise TrackFileError(f"frames are a median {step:g} s apart: give 't' in seconds "
+                             "(frame numbers or milliseconds?)")
     wh = np.asarray(image_wh, float)
     if not (np.all(np.isfinite(wh)) and np.all(wh == np.round(wh))
             and np.all((wh >= 1) & (wh <= MAX_IMAGE_SIDE))):

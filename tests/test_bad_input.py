@@ -174,6 +174,8 @@ def _npz(path: Path, arrays: dict[str, np.ndarray]) -> Path:
     ({"t": np.zeros(40)}, "increase"),
     ({"t": np.arange(40)[::-1] / 10.0}, "increase"),
     ({"t": np.full(40, np.nan)}, "finite"),
+    ({"t": np.arange(40.0)}, "in seconds"),            # frame numbers
+    ({"t": np.arange(40) * 33.3}, "in seconds"),       # milliseconds
     ({"image_wh": np.array([640, 480, 3])}, "image_wh"),
     ({"image_wh": np.array([0, 0])}, "image_wh"),
     ({"image_wh": np.array([np.inf, 480])}, "image_wh"),
