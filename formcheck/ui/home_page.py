@@ -94,7 +94,8 @@ def _programme(patient: Patient, lang: str, today: list[SetRecord]) -> None:
                 + text(f"app.approach_{patient.approach}", lang))
     st.caption(f"**{text('app.precautions', lang)}:** "
                + (approach.precautions_nl if lang == "nl" else approach.precautions_en))
-    st.markdown(_t("dosage", lang, sets=patient.dosage_sets, reps=patient.dosage_reps))
+    st.markdown(_t("dosage", lang, sets=patient.dosage_sets, reps=patient.dosage_reps,
+                   low=SESSIONS_PER_DAY_MIN, high=SESSIONS_PER_DAY_MAX))
     if patient.limit_overrides:
         st.caption(_t("own_limits", lang))
     st.markdown(_t("today_sessions", lang,
