@@ -77,6 +77,23 @@ def cached_track(path: Path, use_cache: bool = True,
     return track, truncated
 
 
+def clip_cases(renders: Path | None = None) -> tuple[list[dict], Path] | None:
+    """``(cases, folder)``: the real clips' expectations (``tests/data/real_clips.toml``),
+    or with ``renders`` each rendered clip there with its truth as a case (exact count);
+    ``None`` when the real clips are not present."""
+    if renders is not None:
+        cases = []
+        for truth_file in sorted(renders.glob("*.truth.json")):
+            truth = json.loads(truth_file.read_text())
+            cases.append({"clip": truth_file.name.replace(".truth.json", ".mp4"),
+                          "exercise": truth["exercise"], "sides": [truth["side"]],
+                          "reps": truth["rep_count"], "tolerance": 0})
+        return cases, renders
+    if not (REAL / "clips.json").is_file():
+        return None
+    return tomllib.loads(REAL_CASES.read_text())["case"], REAL
+
+
 def view_label(truth: dict) -> str:
     """The truth view, ``side (far leg)`` when a two-legged exercise is filmed from the
     non-operated flank (operated leg hidden behind the other)."""

@@ -23,13 +23,12 @@ import json
 import sys
 import tempfile
 import time
-import tomllib
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import cached_track  # noqa: E402  (the shared track cache)
+from accuracy import cached_track, clip_cases  # noqa: E402  (the shared track cache)
 
 from formcheck.analysis import DEFAULT_ANALYSIS_FPS, analyze_track  # noqa: E402
 from formcheck.pose import PoseTrack  # noqa: E402
@@ -82,19 +81,11 @@ def main() -> int:
     ap.add_argument("--fps", type=float, default=DEFAULT_ANALYSIS_FPS,
                     help="rows a second in the files (the clip tracked at this rate)")
     args = ap.parse_args()
-    if args.renders is not None:
-        cases, folder = [], args.renders
-        for truth_file in sorted(folder.glob("*.truth.json")):
-            truth = json.loads(truth_file.read_text())
-            cases.append({"clip": truth_file.name.replace(".truth.json", ".mp4"),
-                          "exercise": truth["exercise"], "sides": [truth["side"]],
-                          "reps": truth["rep_count"], "tolerance": 0})
-    elif not (CLIPS / "clips.json").is_file():
+    found = clip_cases(args.renders)
+    if found is None:
         print(f"real clips not present at {CLIPS}")
         return 1
-    else:
-        folder = CLIPS
-        cases = tomllib.loads((REPO / "tests" / "data" / "real_clips.toml").read_text())["case"]
+    cases, folder = found
     rows, started = [], time.time()
     with tempfile.TemporaryDirectory() as tmp:
         for case in cases:

@@ -24,13 +24,12 @@ import dataclasses
 import json
 import sys
 import time
-import tomllib
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import cached_track  # noqa: E402  (the shared track cache)
+from accuracy import cached_track, clip_cases  # noqa: E402  (the shared track cache)
 
 from formcheck.analysis import analyze_track  # noqa: E402
 from formcheck.kinematics import estimate_view  # noqa: E402
@@ -118,19 +117,11 @@ def main() -> int:
                     help="with --noise, shake every frame of the lead-in too, each on its own "
                          "(by default the lead-in holds one shaken frame: no noise to read)")
     args = ap.parse_args()
-    if args.renders is not None:
-        cases, folder = [], args.renders
-        for truth_file in sorted(folder.glob("*.truth.json")):
-            truth = json.loads(truth_file.read_text())
-            cases.append({"clip": truth_file.name.replace(".truth.json", ".mp4"),
-                          "exercise": truth["exercise"], "sides": [truth["side"]],
-                          "reps": truth["rep_count"], "tolerance": 0})
-    elif not (CLIPS / "clips.json").is_file():
+    found = clip_cases(args.renders)
+    if found is None:
         print(f"real clips not present at {CLIPS}")
         return 1
-    else:
-        folder = CLIPS
-        cases = tomllib.loads((REPO / "tests" / "data" / "real_clips.toml").read_text())["case"]
+    cases, folder = found
     rows = []
     started = time.time()
     for case in cases:
