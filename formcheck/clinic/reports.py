@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -205,7 +206,8 @@ def day_axis(axes, days: Sequence[dt.date]) -> None:
 
     first, last = min(days), max(days)
     axes.set_xlim(first - dt.timedelta(days=1), last + dt.timedelta(days=1))
-    axes.xaxis.set_major_locator(DayLocator(interval=max(1, -(-((last - first).days + 2) // 8))))
+    shown = (last - first).days + 2  # days on the axis, the padding included
+    axes.xaxis.set_major_locator(DayLocator(interval=max(1, math.ceil(shown / 8))))
     axes.xaxis.set_major_formatter(DateFormatter("%d-%m"))
 
 
