@@ -1102,10 +1102,27 @@ LEG_POINTS = np.array([[L.LEFT_KNEE, L.LEFT_ANKLE, L.LEFT_HEEL, L.LEFT_FOOT_INDE
                        [L.RIGHT_KNEE, L.RIGHT_ANKLE, L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX]])
 
 
+def legs_out(xy: np.ndarray, trunk: float) -> np.ndarray:
+    """How far ``(T,)`` the farther-out leg's knee and ankle lie off its hip's trunk line.
+
+    In the picture (``xy`` ``(T, 33, 2)``, ``trunk`` its trunk length), across the
+    trunk's axis through each hip, in trunk lengths, summed over the knee and ankle:
+    near 0 for a straight leg in line with the trunk (standing, or lying) however the
+    camera turns; a leg raised or bent in any direction the camera does not look along
+    moves them out.
+    """
+    axis = trunk_axis(xy)
+    axis = axis / np.linalg.norm(axis, axis=-1, keepdims=True)  # (T, 2)
+    rel = xy[:, KNEE_ANKLE] - xy[:, [L.LEFT_HIP, L.RIGHT_HIP]][:, :, None]  # (T, leg, joint, 2)
+    out = np.abs(_cross(axis[:, None, None], rel)).sum(axis=-1) / trunk
+    return out.max(axis=1)  # NaN: a leg unseen
+
+
 def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, moved: float = 0.3,
                       planted: float = 0.2, rest_s: float = 3.0, known: float = 0.5,
                       apart: float = 0.1, share: float = 0.6, settled: float = 0.25,
-                      foot_still: float = 0.1, max_gap_s: float = math.inf) -> np.ndarray:
+                      foot_still: float = 0.1, hips_shown: float = 0.03,
+                      max_gap_s: float = math.inf) -> np.ndarray:
     """Swaps ``(T,)`` that keep one leg's identity through each one-legged movement.
 
     In an exercise where one leg moves while the other stays planted, the pose
@@ -1142,10 +1159,15 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     one), and the legs standing
     side by side at rest are labelled the way the model sees them there (the far leg
     partly hidden behind the near one), a pose it does not confuse as it may a raised
-    leg seen exactly side-on. Where the legs' resting places cannot be told apart, or the
+    leg seen exactly side-on; the rest pose is read where both legs hang in line with the
+    trunk (:func:`legs_out`) and lie closest together. Where the legs' resting places
+    cannot be told apart, the
     planted leg stands nearer the other's in the picture but not below the hips (the
-    picture moved: a handheld camera), the moving leg keeps the label it carried in most
-    of the bout's frames. Bouts where
+    picture moved: a handheld camera), or the legs at rest do not lie in the order of
+    hips ``hips_shown`` trunk lengths apart (:func:`legs_ordered_as_hips`: side-on, a
+    chair's posts behind the legs, the model drew the far ankle 0.1 trunk lengths back and
+    the raised leg was given to the other), the moving leg keeps the label it carried in
+    most of the bout's frames. Bouts where
     both legs move (marching, high knees) keep their labels. A bout runs on through
     frames where nobody was found only up to ``max_gap_s`` (from the last frame seen to
     the next): in a longer run the legs may have come back to rest unseen, and the next
@@ -1164,9 +1186,14 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
         return out
     pos = (xy[:, KNEE_ANKLE] - hip[:, None, None, :]) / trunk  # (T, leg, joint, 2)
     gap = np.linalg.norm(pos[:, 0] - pos[:, 1], axis=-1).sum(axis=-1)
-    if not np.isfinite(gap).any():
+    hang = legs_out(xy, trunk)
+    if not (np.isfinite(gap).any() and np.isfinite(hang).any()):
         return out
-    rest_frames = gap < np.nanpercentile(gap, 10) + together
+    # At rest both legs hang below their hips and lie closest together; filmed from in
+    # front of side-on a small lift brings the raised leg across the standing one in
+    # the picture, nearer it than at rest, but not below its hip.
+    hanging = hang < np.nanpercentile(hang, 10) + together
+    rest_frames = hanging & (gap < np.nanpercentile(gap[hanging], 10) + together)
     if rest_frames.sum() < 3:
         return out
     rest = np.nanmedian(pos[rest_frames], axis=0)  # (leg, joint, 2)
@@ -1219,10 +1246,28 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
                 # Below the hips it stands where the other leg stood: the picture moved
                 # (a handheld camera), not the foot; which stood is not known.
                 stood = None
+            if stood is not None and not legs_ordered_as_hips(xy[near], hips_shown):
+                stood = None  # the resting places tell how the model drew the legs, not who
             major = int(np.mean(mover) > 0.5) if stood is None else 1 - stood
             out[bout] = mover != major
         i = j
     return out
+
+
+def legs_ordered_as_hips(xy: np.ndarray, shown: float = 0.03) -> bool:
+    """Whether the legs of ``xy`` ``(n, 33, 2)`` (standing at rest) lie in the hips' order.
+
+    Across the picture, medians over the frames: the hips at least ``shown`` trunk lengths
+    apart, and the left leg's knee, ankle, heel and toe on the left hip's side of the
+    right leg's. Exactly side-on the hips cover each other, and the legs' places differ
+    only by how the model drew them; a leg drawn on the other hip's side is drawn mirrored.
+    """
+    trunk = _trunk_scale(xy)
+    if trunk is None:
+        return False
+    hips = float(np.nanmedian(xy[:, L.LEFT_HIP, 0] - xy[:, L.RIGHT_HIP, 0])) / trunk
+    legs = float(np.nanmedian(xy[:, LEG_POINTS[0], 0] - xy[:, LEG_POINTS[1], 0])) / trunk
+    return abs(hips) >= shown and hips * legs > 0
 
 
 def planted_leg(stand: np.ndarray, rest: np.ndarray, known: float = 0.5,

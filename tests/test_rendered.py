@@ -1089,3 +1089,20 @@ def test_slow_front_squats_count_once_each_while_the_hips_come_back_up(tmp_path)
     res = _rendered_and_analysed(tmp_path, dataclasses.replace(spec, reps=2))
     assert res.view == "front"
     assert [(r.completed, r.faults) for r in res.reps] == [(True, [])] * 2
+
+
+def test_knee_lift_filmed_in_front_of_side_on_after_a_small_lift_keeps_its_leg(tmp_path):
+    # A knee lift filmed 35° in front of side-on from 10° below the hips, through a wide
+    # lens: the first, small lift (27°) brings the raised knee across the standing one in
+    # the picture, the legs nearer each other there than standing side by side, and that
+    # held lift was taken for the rest pose: the next, 100° lift was then given to the
+    # other leg (wrong_leg, its hip_flexion_limit missed). At rest both legs hang in line
+    # with the trunk; a raised one does not.
+    from formcheck.synth.randomised import random_set
+
+    spec = random_set(4646, lens="wide")["r31_hip_flexion_oblique_az35_elm10_1280x720_fov59_left"]
+    res = _rendered_and_analysed(tmp_path, spec)
+    assert [r.completed for r in res.reps] == [False, True, True]
+    assert "hip_flexion_limit" in res.reps[1].faults
+    assert "wrong_leg" not in [w.code for w in res.warnings]
+
