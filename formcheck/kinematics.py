@@ -1010,6 +1010,7 @@ class PlantedLegs:
         self._peak = 0.0       # how far the leg rose (knee plus ankle from rest)
         self._lifted = False   # a foot has left the floor in the lift under way
         self._down = False     # a lift was put down, the legs not yet back at rest
+        self._last: np.ndarray | None = None  # the last frame's legs from rest, as labelled
 
     def reset(self) -> None:
         """Forget the lift under way (the places at rest are kept)."""
@@ -1040,6 +1041,7 @@ class PlantedLegs:
             self.reset()
             return False
         self._recent.append(xy)
+        last, self._last = self._last, None
         gap = float(np.linalg.norm(pos[0] - pos[1], axis=-1).sum())
         self._gaps.append(gap)
         d, moved, floor = None, self.moved, self.floor
@@ -1089,12 +1091,22 @@ class PlantedLegs:
             if not told:
                 return False
             self._mover, self._peak, self._lifted, self._down = far, hi, raised, False
+            self._last = d
             return False
-        self._peak = max(self._peak, hi)
+        before, self._peak = self._peak, max(self._peak, hi)
         self._lifted |= raised
         # Once a foot was clearly off the floor, a leg raised about as high as the lift
         # was held is the leg that rose.
-        return self._lifted and hi >= self.held * self._peak and far != self._mover
+        swap = self._lifted and hi >= self.held * self._peak and far != self._mover
+        if not swap and far != self._mover and last is not None:
+            # Before that (a knee lift's foot swings back under the body and leaves the
+            # floor late): the legs' places exchanged from one frame to the next, the
+            # raised leg back at rest as the standing one reaches its height, is a trade.
+            m, up = self._mover, self.held * before
+            swap = bool(last[m] >= max(up, 2 * moved) and d[m] < moved
+                        and last[1 - m] < up <= hi)
+        self._last = d[::-1] if swap else d
+        return swap
 
 
 #: Knee, ankle, heel and toe of each leg, ``(leg, point)``: where a planted leg stands.

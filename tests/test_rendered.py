@@ -1106,3 +1106,21 @@ def test_knee_lift_filmed_in_front_of_side_on_after_a_small_lift_keeps_its_leg(t
     assert "hip_flexion_limit" in res.reps[1].faults
     assert "wrong_leg" not in [w.code for w in res.warnings]
 
+
+def test_live_knee_lift_whose_legs_the_model_trades_for_a_frame_on_the_way_up_is_one(
+        tmp_path, tracked):
+    # A knee lift side-on from 15° above: on the way up (the raised knee at ~40°, its
+    # foot still near the floor: the shank swings back under the body) the model drew
+    # the raised leg where the standing one stands and the standing one up at the raised
+    # one's height for one frame. Live, the lift was cut in two there (3 reps for 2);
+    # the recorded analysis, which sees the whole lift, counted 2.
+    from formcheck.synth.clip import render_clip
+    from formcheck.synth.randomised import random_set
+
+    clip = tmp_path / "clip.mp4"
+    render_clip(random_set(4646)["r33_hip_flexion_side_azm6_el15_640x480_left"], clip,
+                log=False)
+    truth = json.loads(clip.with_suffix(".truth.json").read_text())
+    track = tracked(clip)[0]
+    reps = _live_reps(truth, track, track.image_xyz, track.visibility, track.world_xyz)
+    assert [completed for completed, _ in reps] == [True, True]
