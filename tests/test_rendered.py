@@ -1107,6 +1107,21 @@ def test_knee_lift_filmed_in_front_of_side_on_after_a_small_lift_keeps_its_leg(t
     assert "wrong_leg" not in [w.code for w in res.warnings]
 
 
+def test_stretch_side_on_whose_standing_legs_the_model_draws_apart_keeps_its_leg(tmp_path):
+    # A hip-extension stretch exactly side-on, a chair's posts behind the legs: standing,
+    # the model drew the far ankle 0.1 trunk lengths behind the near one, and the leg left
+    # standing in the stretch stood where the near (moving) leg had stood; the stretch
+    # was given to the other leg (1 rep for 2, wrong_leg). Side-on the hips cover each
+    # other: the legs' resting places show how the model drew them, not which is which.
+    from formcheck.synth.randomised import random_set
+
+    spec = random_set(7373, support="chair")[
+        "r40_hip_extension_stretch_side_az0_elm10_1280x720_chair_right"]
+    res = _rendered_and_analysed(tmp_path, spec)
+    assert [r.faults for r in res.reps] == [["heel_lift"], []]
+    assert "wrong_leg" not in [w.code for w in res.warnings]
+
+
 def test_live_knee_lift_whose_legs_the_model_trades_for_a_frame_on_the_way_up_is_one(
         tmp_path, tracked):
     # A knee lift side-on from 15° above: on the way up (the raised knee at ~40°, its
