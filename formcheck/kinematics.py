@@ -1279,18 +1279,21 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
 
 
 def legs_ordered_as_hips(xy: np.ndarray, shown: float = 0.03) -> bool:
-    """Whether the legs of ``xy`` ``(n, 33, 2)`` (standing at rest) lie in the hips' order.
+    """Whether the legs of ``xy`` ``(n, 33, 2)`` (at rest) lie in the hips' order.
 
-    Across the picture, medians over the frames: the hips at least ``shown`` trunk lengths
-    apart, and the left leg's knee, ankle, heel and toe on the left hip's side of the
-    right leg's. Exactly side-on the hips cover each other, and the legs' places differ
-    only by how the model drew them; a leg drawn on the other hip's side is drawn mirrored.
+    Across the trunk in the picture, medians over the frames: the hips at least ``shown``
+    trunk lengths apart, and the left leg's knee, ankle, heel and toe on the left hip's
+    side of the right leg's. Exactly side-on the hips cover each other, and the legs'
+    places differ only by how the model drew them; a leg drawn on the other hip's side is
+    drawn mirrored.
     """
     trunk = _trunk_scale(xy)
-    if trunk is None:
+    axis = np.nanmedian(trunk_axis(xy), axis=0)
+    if trunk is None or not np.isfinite(axis).all():
         return False
-    hips = float(np.nanmedian(xy[:, L.LEFT_HIP, 0] - xy[:, L.RIGHT_HIP, 0])) / trunk
-    legs = float(np.nanmedian(xy[:, LEG_POINTS[0], 0] - xy[:, LEG_POINTS[1], 0])) / trunk
+    across = np.array([-axis[1], axis[0]]) / trunk / np.linalg.norm(axis)
+    hips = float(np.nanmedian((xy[:, L.LEFT_HIP] - xy[:, L.RIGHT_HIP]) @ across))
+    legs = float(np.nanmedian((xy[:, LEG_POINTS[0]] - xy[:, LEG_POINTS[1]]) @ across))
     return abs(hips) >= shown and hips * legs > 0
 
 
