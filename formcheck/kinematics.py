@@ -1172,13 +1172,15 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     side by side at rest are labelled the way the model sees them there (the far leg
     partly hidden behind the near one), a pose it does not confuse as it may a raised
     leg seen exactly side-on; the rest pose is read where both legs hang in line with the
-    trunk (:func:`legs_out`) and lie closest together. Where the legs' resting places
-    cannot be told apart, the
+    trunk (:func:`legs_out`) and lie closest together. Side-on, the hips covering each
+    other, feet side by side lie apart in the picture only by depth (the far one higher,
+    nearer the horizon) and across only as the model drew them (a chair's posts behind
+    the legs: the far ankle drawn 0.1 trunk lengths back, and the stretch given to the
+    other leg), so only their places along the trunk are compared (:func:`rest_order`).
+    Where the legs' resting places cannot be told apart, lie against the order of the hips
+    (seen ``hips_shown`` trunk lengths apart or more: the legs drawn mirrored), or the
     planted leg stands nearer the other's in the picture but not below the hips (the
-    picture moved: a handheld camera), or the legs at rest do not lie in the order of
-    hips ``hips_shown`` trunk lengths apart (:func:`legs_ordered_as_hips`: side-on, a
-    chair's posts behind the legs, the model drew the far ankle 0.1 trunk lengths back and
-    the raised leg was given to the other), the moving leg keeps the label it carried in
+    picture moved: a handheld camera), the moving leg keeps the label it carried in
     most of the bout's frames; where the labels split, the moving leg carrying one in
     between ``unsure`` and 1 − ``unsure`` of them, it is the leg that moved in the nearest
     bout whose resting places told it (a set is done with one leg; a knee lift held 3 s,
@@ -1257,14 +1259,18 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
             # Where it stands: read in the frames that draw it standing.
             seen = stands & shows
             k, leg = bout[seen], 1 - mover[seen]
-            stood = planted_leg(points[k, leg], points[near], known, apart)
+            order, down = rest_order(xy[near], hips_shown)
+            at, places = points[k, leg], points[near]
+            if order == 0:
+                # Side-on, feet side by side lie apart in the picture only by depth (the
+                # far one higher, nearer the horizon); across, only as the model drew them.
+                at, places = ((p @ down)[..., None] * down for p in (at, places))
+            stood = planted_leg(at, places, known, apart) if order >= 0 else None
             if stood is not None and planted_leg(placed[k, leg], placed[near],
                                                  known, apart) not in (None, stood):
                 # Below the hips it stands where the other leg stood: the picture moved
                 # (a handheld camera), not the foot; which stood is not known.
                 stood = None
-            if stood is not None and not legs_ordered_as_hips(xy[near], hips_shown):
-                stood = None  # the resting places tell how the model drew the legs, not who
             bouts.append((bout, mover, None if stood is None else 1 - stood))
         i = j
     told = [(float(np.mean(t[b])), m) for b, _, m in bouts if m is not None]
@@ -1278,23 +1284,27 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     return out
 
 
-def legs_ordered_as_hips(xy: np.ndarray, shown: float = 0.03) -> bool:
-    """Whether the legs of ``xy`` ``(n, 33, 2)`` (at rest) lie in the hips' order.
+def rest_order(xy: np.ndarray, shown: float = 0.03) -> tuple[int, np.ndarray]:
+    """How the legs of ``xy`` ``(n, 33, 2)`` at rest lie across the trunk, and its axis.
 
-    Across the trunk in the picture, medians over the frames: the hips at least ``shown``
-    trunk lengths apart, and the left leg's knee, ankle, heel and toe on the left hip's
-    side of the right leg's. Exactly side-on the hips cover each other, and the legs'
-    places differ only by how the model drew them; a leg drawn on the other hip's side is
-    drawn mirrored.
+    Returns ``(order, down)``: ``order`` 1 where the hips lie at least ``shown`` trunk
+    lengths apart across the trunk in the picture (medians over the frames) and the left
+    leg's knee, ankle, heel and toe on the left hip's side of the right leg's, -1 where
+    on the other side (the legs drawn mirrored), 0 where the hips cover each other
+    (side-on: the legs' places across differ only by how the model drew them); ``down``
+    the trunk's unit axis (shoulders to hips), NaN where unknown (``order`` -1).
     """
-    trunk = _trunk_scale(xy)
-    axis = np.nanmedian(trunk_axis(xy), axis=0)
-    if trunk is None or not np.isfinite(axis).all():
-        return False
-    across = np.array([-axis[1], axis[0]]) / trunk / np.linalg.norm(axis)
+    axis = np.nanmedian(trunk_axis(xy), axis=0) if len(xy) else np.full(2, np.nan)
+    length = float(np.linalg.norm(axis))
+    if not (np.isfinite(length) and length > 0):
+        return -1, np.full(2, np.nan)
+    down = axis / length
+    across = np.array([-down[1], down[0]]) / length
     hips = float(np.nanmedian((xy[:, L.LEFT_HIP] - xy[:, L.RIGHT_HIP]) @ across))
+    if abs(hips) < shown:
+        return 0, down
     legs = float(np.nanmedian((xy[:, LEG_POINTS[0]] - xy[:, LEG_POINTS[1]]) @ across))
-    return abs(hips) >= shown and hips * legs > 0
+    return (1 if hips * legs > 0 else -1), down
 
 
 def planted_leg(stand: np.ndarray, rest: np.ndarray, known: float = 0.5,
