@@ -1134,7 +1134,8 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
                       planted: float = 0.2, rest_s: float = 3.0, known: float = 0.5,
                       apart: float = 0.1, share: float = 0.6, settled: float = 0.25,
                       foot_still: float = 0.1, hips_shown: float = 0.03,
-                      unsure: float = 1 / 3, max_gap_s: float = math.inf) -> np.ndarray:
+                      unsure: float = 1 / 3, hung: float = 0.3,
+                      max_gap_s: float = math.inf) -> np.ndarray:
     """Swaps ``(T,)`` that keep one leg's identity through each one-legged movement.
 
     In an exercise where one leg moves while the other stays planted, the pose
@@ -1172,7 +1173,9 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     side by side at rest are labelled the way the model sees them there (the far leg
     partly hidden behind the near one), a pose it does not confuse as it may a raised
     leg seen exactly side-on; the rest pose is read where both legs hang in line with the
-    trunk (:func:`legs_out`) and lie closest together. Side-on, the hips covering each
+    trunk (:func:`legs_out`; unless they never do within ``hung`` trunk lengths, as in
+    high knees run in place, whose quick lifts then run into one bout) and lie closest
+    together. Side-on, the hips covering each
     other, feet side by side lie apart in the picture only by depth (the far one higher,
     nearer the horizon) and across only as the model drew them (a chair's posts behind
     the legs: the far ankle drawn 0.1 trunk lengths back, and the stretch given to the
@@ -1210,7 +1213,9 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     # At rest both legs hang below their hips and lie closest together; filmed from in
     # front of side-on a small lift brings the raised leg across the standing one in
     # the picture, nearer it than at rest, but not below its hip.
-    hanging = hang < np.nanpercentile(hang, 10) + together
+    least = np.nanpercentile(hang, 10)
+    # (Legs that never hang in line, running in place, are at rest where closest.)
+    hanging = hang < least + together if least < hung else np.isfinite(hang)
     rest_frames = hanging & (gap < np.nanpercentile(gap[hanging], 10) + together)
     if rest_frames.sum() < 3:
         return out
