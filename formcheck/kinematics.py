@@ -976,13 +976,15 @@ class PlantedLegs:
     from frames with both legs upright (thigh and shank within ``upright`` degrees of the
     vertical) and nearest each other (within ``together`` trunk lengths of the least
     distance lately); before any, it leaves the labels. A lift starts when a leg leaves
-    its rest place by ``moved`` (knee plus ankle, trunk lengths; the leg that rose is the
-    one :class:`LegLabels` saw leave it). Only once a foot was clearly off the floor (its
-    ankle twice ``floor`` trunk lengths above its height below the hips at rest: the
-    model's jitter lifts none) are labels swapped, and the lift ends when both legs are
-    back, or when both ankles are within ``floor`` of that height (alternating lifts: the
-    next leg may rise before the first is all the way back); the next lift is then the
-    leg whose foot leaves the floor next. Lifts with no
+    its rest place by ``moved`` (knee plus ankle, trunk lengths); the leg that rose is the
+    one not standing where one leg stood at rest (:meth:`_place_mover`), or where the
+    places tell nothing the one :class:`LegLabels` saw leave rest first, farther than the
+    other by ``moved`` (the hips shift over the standing foot as a lift begins). Only once
+    a foot was clearly off the floor (its ankle twice ``floor`` trunk lengths above its
+    height below the hips at rest: the model's jitter lifts none) are labels swapped, and
+    the lift ends when both legs are back, or when both ankles are within ``floor`` of
+    that height (alternating lifts: the next leg may rise before the first is all the way
+    back); the next lift is then the leg whose foot leaves the floor next. Lifts with no
     frame with both feet down between them (hopping, running high knees) would be taken
     for one: those are not done from a still, upright rest, where this starts.
 
@@ -991,19 +993,23 @@ class PlantedLegs:
     noise is read from the last ``noise_frames`` frames (:meth:`_height_noise`, from how
     the trunk's, thighs' and shanks' lengths jitter), and a leg has moved, a foot is
     clearly off the floor, only beyond four such noises too; which leg rose is told only
-    when it is that much farther from rest than the other (after a lift put down: its foot
-    clearly off the floor or that much higher than the other). Otherwise a noisy frame at a
+    when it is that much farther from rest than the other too (after a lift put down: its
+    foot clearly off the floor or that much higher than the other). Otherwise a noisy frame at a
     lift's start could show the standing leg leaving first, and the raised leg be given
     its label for the whole lift.
     """
 
     def __init__(self, together: float = 0.15, moved: float = 0.3, held: float = 2 / 3,
                  floor: float = 0.1, upright: float = 25.0, rest_frames: int = 30,
-                 gap_frames: int = 300, noise_frames: int = 20) -> None:
+                 gap_frames: int = 300, noise_frames: int = 20, planted: float = 0.2,
+                 settled: float = 0.25, told_frames: int = 3) -> None:
         self.together, self.moved = together, moved
         self.held, self.floor, self.upright = held, floor, upright
+        self.planted, self.settled, self.told_frames = planted, settled, told_frames
         self._gaps: deque[float] = deque(maxlen=gap_frames)
         self._rest: deque[np.ndarray] = deque(maxlen=rest_frames)
+        self._rest_xy: deque[np.ndarray] = deque(maxlen=rest_frames)  # their landmarks
+        self._stand: list[np.ndarray] = []  # the standing leg's landmarks in the lift
         self._recent: deque[np.ndarray] = deque(maxlen=noise_frames)  # for the noise
         self.noise = 0.0       # the noise of a foot's height from the hips (trunk lengths)
         self._mover: int | None = None   # the label (0 left, 1 right) of the leg that rose
@@ -1015,6 +1021,7 @@ class PlantedLegs:
     def reset(self) -> None:
         """Forget the lift under way (the places at rest are kept)."""
         self._mover, self._down = None, False
+        self._stand = []
 
     def _height_noise(self, height: float, trunk: float) -> float:
         """The noise of a foot's height ``height`` trunk lengths below the hips, in trunk lengths.
@@ -1064,6 +1071,7 @@ class PlantedLegs:
                           for v in (thigh, shank))
             if upright and gap < np.percentile(self._gaps, 10) + self.together:
                 self._rest.append(pos)
+                self._rest_xy.append(xy)
             return False
         assert d is not None
         # Both feet on the floor (ankles within ``floor`` of their height at rest)?
@@ -1086,13 +1094,19 @@ class PlantedLegs:
                 far = int(np.argmin(pos[:, 1, 1]))
                 # told once clearly off the floor or higher than the other beyond the noise
                 told = raised or float(np.ptp(pos[:, 1, 1])) > 4.0 * self.noise
-            else:  # the leg that left its rest place, farther than the other beyond the noise
-                told = hi - float(d.min()) > 4.0 * self.noise
+            else:
+                # The leg that left its rest place, farther than the other by a move (and
+                # beyond the noise): the hips shift over the standing foot as a lift
+                # begins, and from them the standing leg moves first (0.33 trunk
+                # lengths to the lifted one's 0.2, a quick knee lift leaning back).
+                told = hi - float(d.min()) > moved
             if not told:
                 return False
             self._mover, self._peak, self._lifted, self._down = far, hi, raised, False
-            self._last = d
+            self._last, self._stand = d, []
+            self._place_mover(xy, d, gap)
             return False
+        self._place_mover(xy, d, gap)
         before, self._peak = self._peak, max(self._peak, hi)
         self._lifted |= raised
         # Once a foot was clearly off the floor, a leg raised about as high as the lift
@@ -1101,12 +1115,39 @@ class PlantedLegs:
         if not swap and far != self._mover and last is not None:
             # Before that (a knee lift's foot swings back under the body and leaves the
             # floor late): the legs' places exchanged from one frame to the next, the
-            # raised leg back at rest as the standing one reaches its height, is a trade.
+            # raised leg back at rest as the standing one reaches its height, is a trade
+            # (across frames that draw both legs nearer each other than either is to its
+            # rest, which show neither leg where it is).
             m, up = self._mover, self.held * before
             swap = bool(last[m] >= max(up, 2 * moved) and d[m] < moved
                         and last[1 - m] < up <= hi)
-        self._last = d[::-1] if swap else d
+        self._last = d[::-1] if swap else d if gap >= float(d.min()) else last
         return swap
+
+    def _place_mover(self, xy: np.ndarray, d: np.ndarray, gap: float) -> None:
+        """Tell the lift's leg by where the standing one stands, as the recorded path does.
+
+        The model may label a lift's raised leg as the standing one from its first frames
+        (a knee lift 20° behind side-on, from below: both lifts given to the standing leg,
+        0 reps for 2). A foot on the floor stays where it stood at rest: the standing leg,
+        in the frames that draw it standing (within ``planted`` of its rest place, or
+        ``settled`` of the raised leg's distance, and not drawn nearer the raised leg than
+        that), stands where one label's leg stood in the last frames at rest
+        (:func:`standing_leg`, read over the lift's first ``told_frames`` such frames); the
+        other is the one that rose. Where the places tell nothing: the leg that left its
+        rest place first.
+        """
+        lo, hi = float(d.min()), float(d.max())
+        if len(self._stand) >= self.told_frames or gap < lo \
+                or not (lo < self.planted or lo < self.settled * hi):
+            return
+        self._stand.append(xy[np.r_[LEG_POINTS[int(np.argmin(d))], L.LEFT_HIP, L.RIGHT_HIP]])
+        stand, rest = np.array(self._stand), np.array(self._rest_xy)
+        trunk = _trunk_scale(rest) if len(rest) else None
+        stood = None if trunk is None else standing_leg(
+            stand[:, :4], stand[:, 4:].mean(axis=1), rest, trunk)
+        if stood is not None:
+            self._mover = 1 - stood
 
 
 #: Knee, ankle, heel and toe of each leg, ``(leg, point)``: where a planted leg stands.
@@ -1226,9 +1267,7 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     d = np.minimum(*(np.linalg.norm(pos - r, axis=-1).sum(axis=-1) for r in rest))  # (T, leg)
     ok = np.isfinite(d).all(axis=1)
     active = ok & (d.max(axis=1, initial=0.0, where=ok[:, None]) > moved)
-    points = xy[:, LEG_POINTS] / trunk  # (T, leg, point, 2): where each leg stands
-    feet = points[:, :, 1:]  # ankle, heel and toe: a foot on the floor stays put
-    placed = points - hip[:, None, None, :] / trunk  # the same, from the hips
+    feet = xy[:, LEG_POINTS[:, 1:]] / trunk  # ankle, heel, toe: a foot on the floor stays put
     bouts: list[tuple[np.ndarray, np.ndarray, int | None]] = []  # frames, mover, told leg
     i = 0
     while i < n:
@@ -1266,18 +1305,8 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
             # Where it stands: read in the frames that draw it standing.
             seen = stands & shows
             k, leg = bout[seen], 1 - mover[seen]
-            order, down = rest_order(xy[near], hips_shown)
-            at, places = points[k, leg], points[near]
-            if order == 0:
-                # Side-on, feet side by side lie apart in the picture only by depth (the
-                # far one higher, nearer the horizon); across, only as the model drew them.
-                at, places = ((p @ down)[..., None] * down for p in (at, places))
-            stood = planted_leg(at, places, known, apart) if order >= 0 else None
-            if stood is not None and planted_leg(placed[k, leg], placed[near],
-                                                 known, apart) not in (None, stood):
-                # Below the hips it stands where the other leg stood: the picture moved
-                # (a handheld camera), not the foot; which stood is not known.
-                stood = None
+            stood = standing_leg(xy[k[:, None], LEG_POINTS[leg]], hip[k], xy[near], trunk, known,
+                                 apart, hips_shown)
             bouts.append((bout, mover, None if stood is None else 1 - stood))
         i = j
     told = [(float(np.mean(t[b])), m) for b, _, m in bouts if m is not None]
@@ -1289,6 +1318,36 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
                 major = min(told, key=lambda c: abs(c[0] - mid))[1]
         out[bout] = mover != major
     return out
+
+
+def standing_leg(at: np.ndarray, hips: np.ndarray, rest: np.ndarray, trunk: float,
+                 known: float = 0.5, apart: float = 0.1, hips_shown: float = 0.03
+                 ) -> int | None:
+    """Which leg label (0 left, 1 right) stood at rest where a standing leg stands, or None.
+
+    ``at`` ``(n, point, 2)``: the standing leg's :data:`LEG_POINTS` in the picture over
+    frames whose mid-hips are ``hips`` ``(n, 2)``; ``rest`` ``(m, 33, 2)``: landmarks at
+    rest around them; ``trunk``: the trunk's length. Side-on (:func:`rest_order` 0), feet
+    side by side lie apart in the picture only by depth (the far one higher, nearer the
+    horizon), across only as the model drew them: only places along the trunk are
+    compared. Legs at rest drawn against the order of the hips tell nothing, nor does a
+    leg that stands where the other stood below the hips (the picture moved: a handheld
+    camera, not the foot). ``known``, ``apart``: see :func:`planted_leg`.
+    """
+    order, down = rest_order(rest, hips_shown)
+    if order < 0:
+        return None
+    places = rest[:, LEG_POINTS] / trunk  # (m, leg, point, 2)
+    where = at / trunk
+    if order == 0:
+        where, places = ((p @ down)[..., None] * down for p in (where, places))
+    stood = planted_leg(where, places, known, apart)
+    if stood is not None and planted_leg(
+            (at - hips[:, None]) / trunk,
+            (rest[:, LEG_POINTS] - mid_hip(rest)[:, None, None]) / trunk,
+            known, apart) not in (None, stood):
+        return None  # below the hips it stands where the other leg stood
+    return stood
 
 
 def rest_order(xy: np.ndarray, shown: float = 0.03) -> tuple[int, np.ndarray]:
