@@ -714,6 +714,7 @@ class ExerciseSession:
         self._other_peak = -math.inf
         self._other_moves: deque[tuple[float, float, float]] = deque(maxlen=3)  # full ones
         self._other_at_peak = -math.inf    # the other leg when this one was at its top
+        self._other_above = [0, 0]         # the rep's frames with the other leg higher, all
         self._shown_peak = -math.inf       # the measure shown for the signal (SHOWN_AS)
         self._opening: list[tuple[float, float]] | None = []
         self._drop_margin = 0.0   # noise_margin of the hips' height (share), between reps
@@ -822,6 +823,7 @@ class ExerciseSession:
             self._tail_rep = None
             self._hold_announced = False
             self._other_peak = self._other_at_peak = self._shown_peak = -math.inf
+            self._other_above = [0, 0]
             events.append(Event(t, "rep_started", {"index": len(self.reps) + 1}))
         if math.isfinite(v):
             tempo = values.get(self.spec.tempo_signal, math.nan) if self.spec.tempo_signal \
@@ -843,6 +845,9 @@ class ExerciseSession:
                 self._other_peak = max(self._other_peak, other)
             if math.isfinite(v) and v >= self.counter.peak:
                 self._other_at_peak = other if math.isfinite(other) else -math.inf
+            if math.isfinite(v) and math.isfinite(other):
+                self._other_above[0] += other > v
+                self._other_above[1] += 1
             shown = values.get(SHOWN_AS.get(self.spec.signal, ""), math.nan)
             if math.isfinite(shown):
                 self._shown_peak = max(self._shown_peak, shown)
@@ -974,12 +979,16 @@ class ExerciseSession:
             # A partial rise just after a rep ended is that rep's way down read
             # unevenly (a frame or two dipping under the return level), not a try.
             return None
+        above, seen = self._other_above
         if self.spec.legs == "operated" and self._other_peak >= self.spec.target_deg and (
-                not reached or (self._other_at_peak >= peak
+                not reached or ((self._other_at_peak >= peak or 2 * above > seen)
                                 and self._other_peak >= self.tracking.bleed_ratio * peak)):
-            # The other leg made the full movement (higher than this one at its top,
-            # and a much larger one); what the operated leg showed was that movement
-            # bleeding into its landmarks, not one of its own (warned as ``wrong_leg``).
+            # The other leg made the full movement (higher than this one at its top, or
+            # in most of its frames: the top may be one frame the model drew the legs
+            # mixed, a heel slide of the other leg read 20-36° into this one's landmarks
+            # and 58° for a frame on the way back; and a much larger one); what the
+            # operated leg showed was that movement bleeding into its landmarks, not one
+            # of its own (warned as ``wrong_leg``).
             return None
         if self.spec.legs == "operated" and not reached and self._bled(start, end, peak):
             return None
