@@ -461,7 +461,7 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
     segments = view_segments(xy, track.t, lying=lying) if track.detected.any() \
         else [(0, n, "unknown")]
     track = consistent_legs(track, xy, segments, planted=base.legs == "operated",
-                            max_gap_s=programme.tracking.max_gap_s)
+                            max_gap_s=programme.tracking.max_gap_s, side=settings.side)
     seconds: dict[str, float] = {}
     for a, b, v in segments:
         seconds[v] = seconds.get(v, 0.0) + float(track.t[b - 1] - track.t[a]) + 1e-6
@@ -599,7 +599,8 @@ def turned(track: PoseTrack, roll_deg: float) -> PoseTrack:
 
 
 def consistent_legs(track: PoseTrack, xy: np.ndarray, segments: list[tuple[int, int, str]],
-                    planted: bool = False, max_gap_s: float = math.inf) -> PoseTrack:
+                    planted: bool = False, max_gap_s: float = math.inf,
+                    side: str | None = None) -> PoseTrack:
     """``track`` with the legs' left/right labels made consistent over time.
 
     Where the camera sees the body from the side or obliquely (see
@@ -611,7 +612,8 @@ def consistent_legs(track: PoseTrack, xy: np.ndarray, segments: list[tuple[int, 
     trade the labels of both legs for a frame or a few (a render, front view, 22° lean:
     4 frames of 1.9 s, the raised leg read as the standing one, and its rep cut in three).
     ``max_gap_s``: the longest run of frames without a person that one leg's movement
-    runs on through (the measures' own gap filling, ``tracking.max_gap_s``).
+    runs on through (the measures' own gap filling, ``tracking.max_gap_s``); ``side``: the
+    operated leg, the one a movement nothing else tells is given to.
     """
     swaps = np.zeros(len(track), bool)
     for a, b, v in segments:
@@ -622,8 +624,9 @@ def consistent_legs(track: PoseTrack, xy: np.ndarray, segments: list[tuple[int, 
                 # From the front a body leaning over its standing leg moves the hips
                 # sideways over that foot: only its nearness to rest tells it planted.
                 near = {"settled": 0.0} if "front" in v else {}
-                swaps[a:b] ^= planted_leg_swaps(fixed, track.t[a:b], max_gap_s=max_gap_s,
-                                                **near)
+                swaps[a:b] ^= planted_leg_swaps(
+                    fixed, track.t[a:b], max_gap_s=max_gap_s,
+                    operated=None if side is None else int(side == "right"), **near)
     if not swaps.any():
         return track
     return dataclasses.replace(

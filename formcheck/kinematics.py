@@ -1176,7 +1176,8 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
                       apart: float = 0.1, share: float = 0.6, settled: float = 0.25,
                       foot_still: float = 0.1, hips_shown: float = 0.03,
                       unsure: float = 1 / 3, hung: float = 0.3, telling: float = 1 / 3,
-                      max_gap_s: float = math.inf) -> np.ndarray:
+                      max_gap_s: float = math.inf, operated: int | None = None
+                      ) -> np.ndarray:
     """Swaps ``(T,)`` that keep one leg's identity through each one-legged movement.
 
     In an exercise where one leg moves while the other stays planted, the pose
@@ -1228,10 +1229,14 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     planted leg stands nearer the other's in the picture but not below the hips (the
     picture moved: a handheld camera), the moving leg keeps the label it carried in
     most of the bout's frames; where the labels split, the moving leg carrying one in
-    between ``unsure`` and 1 − ``unsure`` of them, it is the leg that moved in the nearest
-    bout whose resting places told it (a set is done with one leg; a knee lift held 3 s,
-    filmed 16° off side-on, the model trading the labels every second: 57 % of its frames
-    gave the lift to the standing leg). Bouts where
+    between ``unsure`` and 1 − ``unsure`` of them, it is the ``operated`` leg's label (0
+    left, 1 right: nothing tells otherwise, and the patient was asked to move that leg),
+    or where that is not given the leg that moved in the nearest bout whose resting places
+    told it (a set is done with one leg; a knee lift held 3 s, filmed 16° off side-on, the
+    model trading the labels every second: 57 % of its frames gave the lift to the
+    standing leg; but a lift made with the other leg mid-set may be the nearest, its
+    resting places telling it while those of the operated leg's lift beside it did
+    not). Bouts where
     both legs move (marching, high knees) keep their labels. A bout runs on through
     frames where nobody was found only up to ``max_gap_s`` (from the last frame seen to
     the next): in a longer run the legs may have come back to rest unseen, and the next
@@ -1313,7 +1318,9 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     for bout, mover, major in bouts:
         if major is None:
             major = int(np.mean(mover) > 0.5)
-            if told and unsure < np.mean(mover) < 1 - unsure:
+            if unsure < np.mean(mover) < 1 - unsure and operated is not None:
+                major = operated
+            elif told and unsure < np.mean(mover) < 1 - unsure:
                 mid = float(np.mean(t[bout]))
                 major = min(told, key=lambda c: abs(c[0] - mid))[1]
         out[bout] = mover != major
