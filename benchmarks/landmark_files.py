@@ -30,7 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import cached_track, clip_cases  # noqa: E402  (the shared track cache)
 
-from formcheck.analysis import DEFAULT_ANALYSIS_FPS, analyze_track  # noqa: E402
+from formcheck.analysis import DEFAULT_ANALYSIS_FPS, analyze_landmarks  # noqa: E402
 from formcheck.pose import PoseTrack  # noqa: E402
 from formcheck.protocol import PatientSettings  # noqa: E402
 from formcheck.track_io import load_track, save_track  # noqa: E402
@@ -96,7 +96,7 @@ def main() -> int:
                 row = {"clip": Path(case["clip"]).stem, "exercise": case["exercise"],
                        "side": side, "expected": case["reps"], "tolerance": case["tolerance"]}
                 for form, loaded in files.items():
-                    res = analyze_track(loaded, case["exercise"], PatientSettings(side), "en",
+                    res = analyze_landmarks(loaded, case["exercise"], PatientSettings(side), "en",
                                         truncated=truncated)
                     warned = case.get("or_warning") in {w.code for w in res.warnings}
                     row[form] = res.rep_count
@@ -122,7 +122,8 @@ def main() -> int:
              "clip's track written as a landmark CSV in five forms (everything; world cells "
              "empty; visibility cells empty; both empty; image x and y in pixels, z empty) at "
              f"{args.fps:g} rows a second, read "
-             "back and analysed as `formcheck analyze --landmarks` does (no finer re-tracking); "
+             "back and analysed as `formcheck analyze --landmarks` does (its rows taken at "
+             "the analysis rate, and again at a finer one for quick reps, up to the file's); "
              f"expectations from {args.renders or 'tests/data/real_clips.toml'}.", "",
              f"Within expectation: {summary_line}.", "",
              "| clip | side | exercise | expected | " + " | ".join(FORMS) + " |",

@@ -118,7 +118,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         track, truncated = _track(args, "pose")
     else:
         raise CliError(text("cli.need_input", args.lang), 2)
-    from .analysis import analyze_track, analyze_tracked
+    from .analysis import analyze_landmarks, analyze_tracked
 
     if args.video:
         # Quick reps are tracked again at a finer rate (analysis.finer_rate), as uploads are.
@@ -126,7 +126,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                                  lambda fps: _track(args, f"pose ({fps:g}/s)", fps),
                                  args.exercise, settings, args.lang)
     else:
-        result = analyze_track(track, args.exercise, settings, args.lang, truncated=truncated)
+        # A landmark file is read as a video of its poses would be (analysis.at_rate).
+        result = analyze_landmarks(track, args.exercise, settings, args.lang,
+                                   truncated=truncated)
     result.source = str(args.video or args.landmarks)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -126,7 +126,7 @@ def upright(rgb: np.ndarray, rotation_deg: float) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(rgb, k)) if k else rgb
 
 
-class _Pace:
+class Pace:
     """The ``max_fps`` rule of :func:`read_frames`: keep a frame once ``1 / max_fps`` has passed."""
 
     def __init__(self, max_fps: float | None) -> None:
@@ -178,7 +178,7 @@ def _kept_pts(path: str | Path, max_fps: float) -> set[int] | None:
         base = stream.time_base
     finally:
         container.close()
-    clock, pace = _Clock(), _Pace(max_fps)
+    clock, pace = _Clock(), Pace(max_fps)
     return {p for p in sorted(pts) if pace.keep(clock.time(float(p * base)))}
 
 
@@ -206,7 +206,7 @@ def read_frames(path: str | Path, max_side: int | None = None, max_fps: float | 
             # (about a tenth of the work next to the pose model) runs on one, which costs
             # less CPU in all, and lets it skip frames one by one.
             stream.thread_type = "AUTO"
-        clock, pace = _Clock(), _Pace(max_fps)
+        clock, pace = _Clock(), Pace(max_fps)
         # One scaler for the whole video, on this thread: ``frame.to_ndarray(width=…)``
         # would set up a new one (and its thread pool) for every frame, which cost as much
         # CPU as the scaling itself. The pixels are the same.

@@ -132,3 +132,20 @@ def test_squats_count_from_landmark_files_as_other_tools_export_them(
     codes = {w["code"] for w in result["warnings"]}
     assert warning is None or warning in codes, codes
     assert ("picture_only" in codes) == (not world and result["view"] == "front"), codes
+
+
+@pytest.mark.clips
+def test_a_landmark_file_at_a_videos_full_rate_counts_as_the_video_does(
+        tmp_path, run_cli, tracked, clips_dir):
+    """A landmark file of 30 rows a second is read as a video of its poses would be (its
+    rows at the analysis rate): read row by row, the real heel slide filmed from the foot
+    end, which opens held bent, counted 3 for 2 (the model reads the opening bend higher
+    at 30 frames a second, and its small rise from the held opening passed for a rep)."""
+    track, _ = tracked(clips_dir / "belivan_older_heel_slide_reclined_front.mp4", 30.0)
+    assert float(np.median(np.diff(track.t))) < 0.05  # the file holds 30 rows a second
+    path = tmp_path / "heel_slide.csv"
+    save_track(track, path)
+    out = run_cli("analyze", "--landmarks", str(path), "--exercise", "heel_slide", "--side",
+                  "left", "--lang", "en", "--json", str(tmp_path / "result.json"))
+    assert out.returncode == 0, out.stderr
+    assert json.loads((tmp_path / "result.json").read_text())["rep_count"] == 2
