@@ -959,6 +959,11 @@ class LegLabels:
         return bool(int(np.argmin(self._cost)) & 1)
 
 
+#: How far (degrees) from the picture's vertical a standing leg's thigh and shank lie at
+#: rest, at most (:class:`PlantedLegs`, :func:`planted_leg_swaps`).
+UPRIGHT_DEG = 25.0
+
+
 class PlantedLegs:
     """:func:`planted_leg_swaps` for a live stream: one frame at a time, no look-ahead.
 
@@ -1000,7 +1005,7 @@ class PlantedLegs:
     """
 
     def __init__(self, together: float = 0.15, moved: float = 0.3, held: float = 2 / 3,
-                 floor: float = 0.1, upright: float = 25.0, rest_frames: int = 30,
+                 floor: float = 0.1, upright: float = UPRIGHT_DEG, rest_frames: int = 30,
                  gap_frames: int = 300, noise_frames: int = 20, planted: float = 0.2,
                  settled: float = 0.25, told_frames: int = 3) -> None:
         self.together, self.moved = together, moved
@@ -1176,8 +1181,8 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
                       apart: float = 0.1, share: float = 0.6, settled: float = 0.25,
                       foot_still: float = 0.1, hips_shown: float = 0.03,
                       unsure: float = 1 / 3, hung: float = 0.3, telling: float = 1 / 3,
-                      max_gap_s: float = math.inf, operated: int | None = None
-                      ) -> np.ndarray:
+                      max_gap_s: float = math.inf, operated: int | None = None,
+                      upright: float = 0.0) -> np.ndarray:
     """Swaps ``(T,)`` that keep one leg's identity through each one-legged movement.
 
     In an exercise where one leg moves while the other stays planted, the pose
@@ -1219,7 +1224,8 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     leg seen exactly side-on; the rest pose is read where both legs hang in line with the
     trunk (:func:`legs_out`; unless they never do within ``hung`` trunk lengths, as in
     high knees run in place, whose quick lifts then run into one bout) and lie closest
-    together. Side-on, the hips covering each
+    together; standing (``upright`` > 0), with thighs and shanks also within ``upright``
+    degrees of the picture's vertical where any frames show them so. Side-on, the hips covering each
     other, feet side by side lie apart in the picture only by depth (the far one higher,
     nearer the horizon) and across only as the model drew them (a chair's posts behind
     the legs: the far ankle drawn 0.1 trunk lengths back, and the stretch given to the
@@ -1264,6 +1270,17 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     least = np.nanpercentile(hang, 10)
     # (Legs that never hang in line, running in place, are at rest where closest.)
     hanging = hang < least + together if least < hung else np.isfinite(hang)
+    if upright > 0:
+        # Standing, at rest both legs stand upright in the picture, whatever the trunk
+        # does: a trunk leaning back lies in line with legs the model draws both half-way
+        # up mid-lift (a knee lift 23° off side-on, leaning back 21°: those frames were
+        # taken for the rest, and its lifts cut in eight).
+        steep = math.tan(math.radians(upright))
+        thigh, shank = pos[:, :, 0], pos[:, :, 1] - pos[:, :, 0]  # (T, leg, 2)
+        up = np.all([(v[..., 1] > 0) & (np.abs(v[..., 0]) < steep * v[..., 1])
+                     for v in (thigh, shank)], axis=(0, 2))
+        if (hanging & up).sum() >= 3:
+            hanging &= up
     rest_frames = hanging & (gap < np.nanpercentile(gap[hanging], 10) + together)
     if rest_frames.sum() < 3:
         return out

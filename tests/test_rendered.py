@@ -1257,3 +1257,17 @@ def test_knee_lift_whose_leg_nothing_tells_is_the_operated_legs_beside_a_wrong_l
     res = _rendered_and_analysed(tmp_path, spec)
     assert [r.faults for r in res.reps] == [["trunk_lean"], []]
     assert "wrong_leg" in [w.code for w in res.warnings]
+
+
+def test_knee_lift_leaning_back_whose_knees_the_model_draws_half_way_keeps_its_rest_pose(
+        tmp_path):
+    # Knee lifts 23° off side-on from 11° above, the trunk leaning back 21° in the first
+    # and last: mid-lift the model drew both knees half-way up, in line with the leaning
+    # trunk and nearer each other than standing (23° off side-on the legs lie apart at
+    # rest). Those frames were taken for the rest pose, the lifts broke into bouts, and
+    # the set read 8 reps for 3. At rest the legs also stand upright in the picture.
+    from formcheck.synth.randomised import random_set
+
+    spec = random_set(8181)["r28_hip_flexion_oblique_az23_el11_1280x720_right"]
+    res = _rendered_and_analysed(tmp_path, spec)
+    assert [r.faults for r in res.reps] == [["trunk_lean"], [], ["trunk_lean"]]
