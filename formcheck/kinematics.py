@@ -983,8 +983,7 @@ class PlantedLegs:
     distance lately); before any, it leaves the labels. A lift starts when a leg leaves
     its rest place by ``moved`` (knee plus ankle, trunk lengths); the leg that rose is the
     one not standing where one leg stood at rest (:meth:`_place_mover`), or where the
-    places tell nothing the one :class:`LegLabels` saw leave rest first, farther than the
-    other by ``moved`` (the hips shift over the standing foot as a lift begins). Only once
+    places tell nothing the one :class:`LegLabels` saw leave its rest place first. Only once
     a foot was clearly off the floor (its ankle twice ``floor`` trunk lengths above its
     height below the hips at rest: the model's jitter lifts none) are labels swapped, and
     the lift ends when both legs are back, or when both ankles are within ``floor`` of
@@ -1100,11 +1099,13 @@ class PlantedLegs:
                 # told once clearly off the floor or higher than the other beyond the noise
                 told = raised or float(np.ptp(pos[:, 1, 1])) > 4.0 * self.noise
             else:
-                # The leg that left its rest place, farther than the other by a move (and
-                # beyond the noise): the hips shift over the standing foot as a lift
-                # begins, and from them the standing leg moves first (0.33 trunk
-                # lengths to the lifted one's 0.2, a quick knee lift leaning back).
-                told = hi - float(d.min()) > moved
+                # The leg that left its rest place first, farther than the other beyond
+                # the noise. (As a quick lift begins the hips may shift over the standing
+                # foot and move that leg first: a knee lift leaning back, 0.33 trunk
+                # lengths to the lifted one's 0.2, given to the standing leg. Waiting for
+                # a clearer lead, a full move's or the other leg at rest, lost quick lifts
+                # whose labels the model traded as they began, on two other renders.)
+                told = hi - float(d.min()) > 4.0 * self.noise
             if not told:
                 return False
             self._mover, self._peak, self._lifted, self._down = far, hi, raised, False
