@@ -27,7 +27,7 @@ from .filters import (
 )
 from .i18n import text
 from .kinematics import (
-    UPRIGHT_DEG,
+    LEGS_UPRIGHT_DEG,
     camera_roll_deg,
     camera_turn_deg,
     knee_flexion_from_slide,
@@ -626,7 +626,7 @@ def consistent_legs(track: PoseTrack, xy: np.ndarray, segments: list[tuple[int, 
                 # sideways over that foot: only its nearness to rest tells it planted.
                 near = {"settled": 0.0} if "front" in v else {}
                 if not v.startswith("lying"):
-                    near["upright"] = UPRIGHT_DEG
+                    near["upright"] = LEGS_UPRIGHT_DEG
                 swaps[a:b] ^= planted_leg_swaps(
                     fixed, track.t[a:b], max_gap_s=max_gap_s,
                     operated=None if side is None else int(side == "right"), **near)

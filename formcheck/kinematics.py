@@ -961,7 +961,7 @@ class LegLabels:
 
 #: How far (degrees) from the picture's vertical a standing leg's thigh and shank lie at
 #: rest, at most (:class:`PlantedLegs`, :func:`planted_leg_swaps`).
-UPRIGHT_DEG = 25.0
+LEGS_UPRIGHT_DEG = 25.0
 
 
 class PlantedLegs:
@@ -1004,7 +1004,7 @@ class PlantedLegs:
     """
 
     def __init__(self, together: float = 0.15, moved: float = 0.3, held: float = 2 / 3,
-                 floor: float = 0.1, upright: float = UPRIGHT_DEG, rest_frames: int = 30,
+                 floor: float = 0.1, upright: float = LEGS_UPRIGHT_DEG, rest_frames: int = 30,
                  gap_frames: int = 300, noise_frames: int = 20, planted: float = 0.2,
                  settled: float = 0.25, told_frames: int = 3) -> None:
         self.together, self.moved = together, moved
@@ -1225,10 +1225,11 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     leg seen exactly side-on; the rest pose is read where both legs hang in line with the
     trunk (:func:`legs_out`; unless they never do within ``hung`` trunk lengths, as in
     high knees run in place, whose quick lifts then run into one bout) and lie closest
-    together; standing (``upright`` > 0), with thighs and shanks also within ``upright``
-    degrees of the picture's vertical where any frames show them so. Side-on, the hips covering each
-    other, feet side by side lie apart in the picture only by depth (the far one higher,
-    nearer the horizon) and across only as the model drew them (a chair's posts behind
+    together; standing (``upright`` > 0), legs that do hang also with thighs and shanks
+    within ``upright`` degrees of the picture's vertical where any frames show them so.
+    Side-on, the hips covering each other, feet side by side lie apart in the picture
+    only by depth (the far one higher, nearer the horizon) and across only as the model
+    drew them (a chair's posts behind
     the legs: the far ankle drawn 0.1 trunk lengths back, and the stretch given to the
     other leg), so only their places along the trunk are compared (:func:`rest_order`).
     Where the legs' resting places cannot be told apart, lie against the order of the hips
@@ -1271,7 +1272,7 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     least = np.nanpercentile(hang, 10)
     # (Legs that never hang in line, running in place, are at rest where closest.)
     hanging = hang < least + together if least < hung else np.isfinite(hang)
-    if upright > 0:
+    if upright > 0 and least < hung:
         # Standing, at rest both legs stand upright in the picture, whatever the trunk
         # does: a trunk leaning back lies in line with legs the model draws both half-way
         # up mid-lift (a knee lift 23° off side-on, leaning back 21°: those frames were
