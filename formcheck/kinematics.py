@@ -997,8 +997,8 @@ class PlantedLegs:
     noise is read from the last ``noise_frames`` frames (:meth:`_height_noise`, from how
     the trunk's, thighs' and shanks' lengths jitter), and a leg has moved, a foot is
     clearly off the floor, only beyond four such noises too; which leg rose is told only
-    when it is that much farther from rest than the other too (after a lift put down: its
-    foot clearly off the floor or that much higher than the other). Otherwise a noisy frame at a
+    when it is that much farther from rest than the other (after a lift put down: its foot
+    clearly off the floor or that much higher than the other). Otherwise a noisy frame at a
     lift's start could show the standing leg leaving first, and the raised leg be given
     its label for the whole lift.
     """
@@ -1134,8 +1134,8 @@ class PlantedLegs:
         """Tell the lift's leg by where the standing one stands, as the recorded path does.
 
         The model may label a lift's raised leg as the standing one from its first frames
-        (a knee lift 20° behind side-on, from below: both lifts given to the standing leg,
-        0 reps for 2). A foot on the floor stays where it stood at rest: the standing leg,
+        (a knee lift held 5 s, 20° behind side-on from below: the whole lift given to the
+        standing leg). A foot on the floor stays where it stood at rest: the standing leg,
         in the frames that draw it standing (within ``planted`` of its rest place, or
         ``settled`` of the raised leg's distance, and not drawn nearer the raised leg than
         that), stands where one label's leg stood in the last frames at rest
