@@ -1134,7 +1134,7 @@ class PlantedLegs:
         """Tell the lift's leg by where the standing one stands, as the recorded path does.
 
         The model may label a lift's raised leg as the standing one from its first frames
-        (a knee lift held 5 s, 20° behind side-on from below: the whole lift given to the
+        (a held knee lift, 20° behind side-on from below: the whole lift given to the
         standing leg). A foot on the floor stays where it stood at rest: the standing leg,
         in the frames that draw it standing (within ``planted`` of its rest place, or
         ``settled`` of the raised leg's distance, and not drawn nearer the raised leg than
