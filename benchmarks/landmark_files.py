@@ -96,8 +96,8 @@ def main() -> int:
                 row = {"clip": Path(case["clip"]).stem, "exercise": case["exercise"],
                        "side": side, "expected": case["reps"], "tolerance": case["tolerance"]}
                 for form, loaded in files.items():
-                    res = analyze_landmarks(loaded, case["exercise"], PatientSettings(side), "en",
-                                        truncated=truncated)
+                    res = analyze_landmarks(loaded, case["exercise"], PatientSettings(side),
+                                            "en", truncated=truncated)
                     warned = case.get("or_warning") in {w.code for w in res.warnings}
                     row[form] = res.rep_count
                     row[form + " ok"] = abs(res.rep_count - case["reps"]) <= case["tolerance"] \

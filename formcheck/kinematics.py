@@ -964,6 +964,19 @@ class LegLabels:
 LEGS_UPRIGHT_DEG = 25.0
 
 
+def legs_upright(pos: np.ndarray, max_deg: float) -> np.ndarray:
+    """Whether both legs stand upright in the picture: ``(...)`` bool.
+
+    ``pos`` ``(..., leg, joint, 2)``: knee and ankle from the mid-hip (picture y down);
+    upright where each thigh (mid-hip to knee) and shank (knee to ankle) points down within
+    ``max_deg`` of the vertical. NaN: not upright.
+    """
+    steep = math.tan(math.radians(max_deg))
+    thigh, shank = pos[..., 0, :], pos[..., 1, :] - pos[..., 0, :]  # (..., leg, 2)
+    return np.all([(v[..., 1] > 0) & (np.abs(v[..., 0]) < steep * v[..., 1])
+                   for v in (thigh, shank)], axis=(0, -1))
+
+
 class PlantedLegs:
     """:func:`planted_leg_swaps` for a live stream: one frame at a time, no look-ahead.
 
@@ -1069,11 +1082,8 @@ class PlantedLegs:
         active = d is not None and float(d.max()) > moved
         if not active:
             self._mover, self._down = None, False
-            thigh, shank = pos[:, 0], pos[:, 1] - pos[:, 0]
-            steep = math.tan(math.radians(self.upright))
-            upright = all(bool(np.all((v[:, 1] > 0) & (np.abs(v[:, 0]) < steep * v[:, 1])))
-                          for v in (thigh, shank))
-            if upright and gap < np.percentile(self._gaps, 10) + self.together:
+            closest = gap < np.percentile(self._gaps, 10) + self.together
+            if closest and legs_upright(pos, self.upright):
                 self._rest.append(pos)
                 self._rest_xy.append(xy)
             return False
@@ -1280,10 +1290,7 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
         # does: a trunk leaning back lies in line with legs the model draws both half-way
         # up mid-lift (a knee lift 23° off side-on, leaning back 21°: those frames were
         # taken for the rest, and its lifts cut in eight).
-        steep = math.tan(math.radians(upright))
-        thigh, shank = pos[:, :, 0], pos[:, :, 1] - pos[:, :, 0]  # (T, leg, 2)
-        up = np.all([(v[..., 1] > 0) & (np.abs(v[..., 0]) < steep * v[..., 1])
-                     for v in (thigh, shank)], axis=(0, 2))
+        up = legs_upright(pos, upright)
         if (hanging & up).sum() >= 3:
             hanging &= up
     rest_frames = hanging & (gap < np.nanpercentile(gap[hanging], 10) + together)
@@ -1340,9 +1347,10 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     for bout, mover, major in bouts:
         if major is None:
             major = int(np.mean(mover) > 0.5)
-            if unsure < np.mean(mover) < 1 - unsure and operated is not None:
+            split = unsure < np.mean(mover) < 1 - unsure
+            if split and operated is not None:
                 major = operated
-            elif told and unsure < np.mean(mover) < 1 - unsure:
+            elif split and told:
                 mid = float(np.mean(t[bout]))
                 major = min(told, key=lambda c: abs(c[0] - mid))[1]
         out[bout] = mover != major
