@@ -1304,3 +1304,19 @@ def test_live_knee_lift_leaning_back_whose_legs_trade_on_the_way_up_is_one(tmp_p
     for i in range(len(track)):
         live.process_pose(track.frame(i), 7.0 + float(track.t[i]))
     assert live.finish().rep_count == 3
+
+
+def test_held_stretch_whose_legs_the_model_snaps_together_is_one_rep(tmp_path):
+    # A hip-extension stretch 12° off side-on from 10° below, the trunk leaning forward
+    # 24° over a bent front leg: in the first 8 s hold the model drew both legs swung in
+    # under the hips, both feet moved, for 1-8 frames at a time, eight times; the hold
+    # read as five reps (hold_too_short, too_fast in each). A standing body keeps a foot
+    # on the floor: those frames' legs are unseen (kinematics.SnappedLegs).
+    from formcheck.synth.randomised import random_set
+
+    spec = random_set(2323)["r38_hip_extension_stretch_side_az12_elm10_1280x720_right"]
+    res = _rendered_and_analysed(tmp_path, spec)
+    reps = [(r.start_s, r.end_s, r.completed, r.faults) for r in res.reps]
+    assert [r.completed for r in res.reps] == [True, True], reps
+    assert "trunk_lean" in res.reps[0].faults and res.reps[1].faults == [], reps
+    assert not {"hold_too_short", "too_fast"} & set(res.reps[0].faults), reps
