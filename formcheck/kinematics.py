@@ -1494,16 +1494,17 @@ class SnappedLegs:
     Side-on, a held split stance (a leg stretched back, the other forward) the model draws
     for 1-8 frames (0.1-0.8 s) at a time with both legs swung in under the hips within a
     frame, and back again (a render 12° off side-on, the trunk leaning forward 24° over a
-    bent front leg: eight times in an 8 s hold, which read as five reps). A standing body
+    bent front leg: nine times in an 8 s hold, which read as five reps). A standing body
     keeps a foot on the floor: a frame in which both thighs turned ``jump_deg`` towards
     the vertical and both feet moved ``feet`` trunk lengths more than the hips did, from
     a frame at most ``window_s`` earlier, is drawn snapped. (Either alone is a real
     movement: a quick sit-to-stand turns both thighs 21° in 0.1 s on planted feet, running
-    in place moves both feet 0.36 trunk lengths. Both at once: only that render, of 700
-    standing render clips and the real ones.) The snap lasts until both thighs are back
-    within half ``jump_deg`` of where they were, or ``max_s`` has passed (then it was no
-    snap: :attr:`timed_out`). ``update`` takes one frame's ``(33, 2)`` landmarks (NaN
-    thighs: the state stands) and tells whether that frame is drawn snapped.
+    in place moves both feet 0.36 trunk lengths. Both at once: only that render, of 585
+    standing clips in 13 render sets, and none of the real clips.) The snap lasts until
+    both thighs are back within half ``jump_deg`` of where they were, or ``max_s`` has
+    passed (then it was no snap: :attr:`timed_out`). ``update`` takes one frame's
+    ``(33, 2)`` landmarks (NaN thighs: the state stands) and tells whether that frame is
+    drawn snapped.
     """
 
     def __init__(self, jump_deg: float = SNAP_DEG, feet: float = SNAP_FEET,
