@@ -1345,3 +1345,19 @@ def test_live_held_stretch_whose_legs_the_model_snaps_together_is_one_rep(snappi
     got = _live_reps(truth, track, track.image_xyz, track.visibility, track.world_xyz)
     assert [completed for completed, _ in got] == [True, True], got
     assert "hold_too_short" not in got[0][1] and got[1][1] == [], got
+
+
+def test_held_heel_slide_side_on_whose_legs_the_model_trades_is_one_rep(tmp_path):
+    # A heel slide filmed exactly side-on (set 3434 r46; its first slide made with the
+    # other leg): held at 87°, the legs overlap and the model split the bend between
+    # both legs' labels, and for one frame gave it all to the other leg (operated 10°,
+    # other 74°). Taken for alternating lifts, that frame ended the rep at once: the held
+    # slide read as two, each too short and too fast. Lying, a leg read up as the operated
+    # one drops is their labels traded.
+    from formcheck.synth.randomised import random_set
+
+    spec = random_set(3434)["r46_heel_slide_side_az0_el0_640x480_left"]
+    res = _rendered_and_analysed(tmp_path, spec)
+    reps = [(r.start_s, r.end_s, r.completed, r.faults) for r in res.reps]
+    assert [r.faults for r in res.reps] == [[], ["heel_lift"]], reps
+    assert "wrong_leg" in [w.code for w in res.warnings]
