@@ -1448,6 +1448,120 @@ def swap_leg_labels(arr: np.ndarray, swaps: np.ndarray) -> np.ndarray:
     return out
 
 
+SNAP_DEG = 20.0
+"""How far (°) both thighs turn towards the vertical in a frame drawn snapped
+(:class:`SnappedLegs`)."""
+SNAP_FEET = 0.2
+"""... and how far both feet jump then, beyond the hips' own move (trunk lengths)."""
+SNAP_WINDOW_S = 0.1
+SNAP_MAX_S = 1.0
+"""The longest the pose model draws a stance snapped together before drawing it again (s)."""
+
+#: Landmarks of the legs below the hips, dropped where a frame drew them snapped together.
+LOWER_LEGS = np.array([int(L[f"{s}_{n}"]) for s in ("LEFT", "RIGHT")
+                       for n in ("KNEE", "ANKLE", "HEEL", "FOOT_INDEX")])
+
+
+def thigh_tilts_deg(xy: np.ndarray) -> np.ndarray:
+    """Each thigh's tilt (hip to knee) from the picture's downward vertical, ``(..., 2)``.
+
+    Unsigned, 0-180°, left leg first; NaN where a landmark is.
+    """
+    hips, knees = xy[..., [L.LEFT_HIP, L.RIGHT_HIP], :], xy[..., [L.LEFT_KNEE, L.RIGHT_KNEE], :]
+    d = knees - hips
+    return np.degrees(np.arctan2(np.abs(d[..., 0]), d[..., 1]))
+
+
+def feet_jump(xy: np.ndarray, before: np.ndarray) -> float:
+    """How far the nearer-moved foot (ankle) went from ``before``, beyond the hips' move.
+
+    ``xy``, ``before``: one frame's ``(33, 2)`` landmarks each; in trunk lengths (of
+    ``before``), whichever labels the model gave the feet in either frame.
+    """
+    feet = [L.LEFT_ANKLE, L.RIGHT_ANKLE]
+    now, then = xy[feet], before[feet]
+    kept = np.linalg.norm(now - then, axis=-1)
+    traded = np.linalg.norm(now - then[::-1], axis=-1)
+    moved = kept if kept.sum() <= traded.sum() else traded
+    hips = float(np.linalg.norm(mid_hip(xy) - mid_hip(before)))
+    trunk = float(np.linalg.norm(mid_shoulder(before) - mid_hip(before)))
+    return (float(moved.min()) - hips) / trunk
+
+
+class SnappedLegs:
+    """Frames in which the pose model drew a standing body's legs snapped together, one at a time.
+
+    Side-on, a held split stance (a leg stretched back, the other forward) the model draws
+    for 1-8 frames (0.1-0.8 s) at a time with both legs swung in under the hips within a
+    frame, and back again (a render 12° off side-on, the trunk leaning forward 24° over a
+    bent front leg: nine times in an 8 s hold, which read as five reps). A standing body
+    keeps a foot on the floor: a frame in which both thighs turned ``jump_deg`` towards
+    the vertical and both feet moved ``feet`` trunk lengths more than the hips did, from
+    a frame at most ``window_s`` earlier, is drawn snapped. (Either alone is a real
+    movement: a quick sit-to-stand turns both thighs 21° in 0.1 s on planted feet, running
+    in place moves both feet 0.36 trunk lengths. Both at once: only that render, of 585
+    standing clips in 13 render sets, and none of the real clips.) The snap lasts until
+    both thighs are back within half ``jump_deg`` of where they were, or ``max_s`` has
+    passed (then it was no snap: :attr:`timed_out`). ``update`` takes one frame's
+    ``(33, 2)`` landmarks (NaN thighs: the state stands) and tells whether that frame is
+    drawn snapped.
+    """
+
+    def __init__(self, jump_deg: float = SNAP_DEG, feet: float = SNAP_FEET,
+                 window_s: float = SNAP_WINDOW_S, max_s: float = SNAP_MAX_S) -> None:
+        self.jump_deg, self.feet, self.window_s, self.max_s = jump_deg, feet, window_s, max_s
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the frames seen (a new stream, or the picture turned)."""
+        self._recent: deque[tuple[float, np.ndarray, np.ndarray]] = deque()
+        self.since_t = math.nan  # time of the last frame drawn before the snap
+        self._before: np.ndarray | None = None
+        self.timed_out = False
+
+    def update(self, xy: np.ndarray, t: float) -> bool:
+        """Whether the frame at ``t`` is drawn with the legs snapped together."""
+        tilt = thigh_tilts_deg(xy)
+        if not np.isfinite(tilt).all():
+            return self._before is not None
+        if self._before is not None:
+            if np.all(np.abs(tilt - self._before) < self.jump_deg / 2):
+                self._before = None
+            elif t - self.since_t > self.max_s:
+                self._before, self.timed_out = None, True
+            else:
+                return True
+            self._recent.clear()
+        while self._recent and self._recent[0][0] < t - self.window_s - 1e-6:
+            self._recent.popleft()
+        for t0, before, pose in self._recent:
+            if np.all(before - tilt >= self.jump_deg) and feet_jump(xy, pose) >= self.feet:
+                self._before, self.since_t, self.timed_out = before, t0, False
+                return True
+        self._recent.append((t, tilt, xy))
+        return False
+
+
+def snapped_legs(xy: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """:class:`SnappedLegs` over a whole sequence, ``(T,)`` bool: a snap must end drawn again.
+
+    ``xy`` ``(T, 33, 2)``; a run that never came back within ``max_s`` (or the recording
+    ended in it) was a real movement, and the frames since the last one drawn before it
+    that a finer frame rate shows half-way belong to the snap.
+    """
+    snaps = SnappedLegs()
+    out = np.zeros(len(t), bool)
+    start = None
+    for i in range(len(t) + 1):
+        on = i < len(t) and snaps.update(xy[i], float(t[i]))
+        if on and start is None:
+            start = int(np.searchsorted(t, snaps.since_t, side="right"))
+        elif not on and start is not None:
+            out[start:i] = i < len(t) and not snaps.timed_out
+            start = None
+    return out
+
+
 # --- 3-D angles from world landmarks ``(..., 33, 3)`` (metres, y down) -------------
 # Used where the camera does not see the movement plane square-on (front and
 # oblique views): the flexion angles then stay true where 2-D ones foreshorten.

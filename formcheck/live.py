@@ -29,8 +29,10 @@ from .filters import CausalSmoother, noise_cutoff_hz, noise_gain
 from .i18n import text
 from .kinematics import (
     HIPS_ORDER_FRAMES,
+    LOWER_LEGS,
     LegLabels,
     PlantedLegs,
+    SnappedLegs,
     anterior_sign,
     camera_roll_deg,
     camera_turn_deg,
@@ -167,6 +169,16 @@ def measure_together(jobs: Sequence[tuple[MeasureKey | None, Sequence[PoseFrame 
     return out
 
 
+def without_lower_legs(frame: PoseFrame) -> PoseFrame:
+    """``frame`` with its knees, ankles and feet unseen (NaN, visibility 0)."""
+    image, vis = frame.image_xyz.copy(), frame.visibility.copy()
+    image[LOWER_LEGS], vis[LOWER_LEGS] = np.nan, 0.0
+    world = None if frame.world_xyz is None else frame.world_xyz.copy()
+    if world is not None:
+        world[LOWER_LEGS] = np.nan
+    return dataclasses.replace(frame, image_xyz=image, visibility=vis, world_xyz=world)
+
+
 @dataclass
 class LiveState:
     """What the UI shows next to the video: phase, counts, the current message."""
@@ -219,6 +231,7 @@ class LiveSession:
         self._cal_t: list[float] = []
         self._legs = LegLabels()           # the legs' labels kept consistent frame to frame
         self._planted = PlantedLegs()      # ... and through a held one-legged lift
+        self._snaps = SnappedLegs()        # frames drawn with the legs snapped together
         # The operated hip's side of the other in the last frames (kinematics.hips_apart).
         self._hips: deque[float] = deque(maxlen=HIPS_ORDER_FRAMES)
         self._cal_rows: list[dict[str, float]] = []
@@ -322,6 +335,9 @@ class LiveSession:
         in a standing exercise in which one leg moves (as the recorded path does:
         :func:`~formcheck.analysis.consistent_legs`).
         """
+        if frame is not None and self.spec.posture == "standing" and self._snaps.update(
+                to_isotropic(frame.image_xyz[None], frame.image_wh)[0], t):
+            frame = without_lower_legs(frame)  # the recorded path: analysis.without_snapped_legs
         planted = self.spec.legs == "operated" and self.spec.posture == "standing"
         if frame is None or ("front" in self.state.view and not planted):
             self._legs.reset()  # from the front the labels stand: a fresh path after
@@ -598,6 +614,7 @@ class LiveSession:
                         self.camera_roll_deg = round(roll, 1)
                         self._legs.reset()
                         self._planted.reset()
+                        self._snaps.reset()
                     self.spec = apply_overrides(
                         self.programme.exercise(self.spec.id).for_view(st.view, sign < 0),
                         self.settings.overrides.get(self.spec.id))

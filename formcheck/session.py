@@ -807,8 +807,11 @@ class ExerciseSession:
             # cycle's lowest readings of a noisy hip height lie apart by the noise alone.
             self._drop_margin = noise_margin(hip_noise, self.tracking,
                                              self.tracking.hip_drop_noise)
+        # The other leg tells alternating lifts (standing: marching, high knees) from a
+        # frame misread; lying, a leg read up as the operated one drops is their labels
+        # traded (side-on the legs overlap), not a movement of its own.
         other = values.get(self.spec.signal + "_other", math.nan) \
-            if self.spec.legs == "operated" else math.nan
+            if self.spec.legs == "operated" and self.spec.posture == "standing" else math.nan
         state = self.counter.update(t, v, self._start_also(v, values), other)
         if state == "started":
             # The rep's samples start with the rest before it.

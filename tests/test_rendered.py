@@ -1304,3 +1304,60 @@ def test_live_knee_lift_leaning_back_whose_legs_trade_on_the_way_up_is_one(tmp_p
     for i in range(len(track)):
         live.process_pose(track.frame(i), 7.0 + float(track.t[i]))
     assert live.finish().rep_count == 3
+
+
+
+@pytest.fixture(scope="module")
+def snapping_stretch(tmp_path_factory):
+    """Set 2323 r38 (a held stretch whose legs the model snaps together), rendered and tracked
+    once for the offline and the live test: its path and truth."""
+    from formcheck.synth.clip import render_clip
+    from formcheck.synth.randomised import random_set
+
+    out = tmp_path_factory.mktemp("r38") / "clip.mp4"
+    render_clip(random_set(2323)["r38_hip_extension_stretch_side_az12_elm10_1280x720_right"],
+                out, log=False)
+    return out, json.loads(out.with_suffix(".truth.json").read_text())
+
+
+def test_held_stretch_whose_legs_the_model_snaps_together_is_one_rep(snapping_stretch,
+                                                                     analysed_video):
+    # A hip-extension stretch 12° off side-on from 10° below, the trunk leaning forward
+    # 24° over a bent front leg: in the first 8 s hold the model drew both legs swung in
+    # under the hips, both feet moved, for 1-8 frames at a time, nine times; the hold
+    # read as five reps (hold_too_short, too_fast in each). A standing body keeps a foot
+    # on the floor: those frames' legs are unseen (kinematics.SnappedLegs).
+    clip, truth = snapping_stretch
+    res = analysed_video(clip, truth["exercise"], PatientSettings(truth["side"]), "en")
+    reps = [(r.start_s, r.end_s, r.completed, r.faults) for r in res.reps]
+    assert [r.completed for r in res.reps] == [True, True], reps
+    assert "trunk_lean" in res.reps[0].faults and res.reps[1].faults == [], reps
+    assert not {"hold_too_short", "too_fast"} & set(res.reps[0].faults), reps
+
+
+def test_live_held_stretch_whose_legs_the_model_snaps_together_is_one_rep(snapping_stretch,
+                                                                          tracked):
+    # The same render streamed to the live engine: nine reps for two. (Its first rep is
+    # still said too fast live: the live leg labels trade the legs for three frames as
+    # the hold ends, after a frame the model snapped the standing leg alone.)
+    clip, truth = snapping_stretch
+    track = tracked(clip)[0]
+    got = _live_reps(truth, track, track.image_xyz, track.visibility, track.world_xyz)
+    assert [completed for completed, _ in got] == [True, True], got
+    assert "hold_too_short" not in got[0][1] and got[1][1] == [], got
+
+
+def test_held_heel_slide_side_on_whose_legs_the_model_trades_is_one_rep(tmp_path):
+    # A heel slide filmed exactly side-on (set 3434 r46; its first slide made with the
+    # other leg): held at 87°, the legs overlap and the model split the bend between
+    # both legs' labels, and for one frame gave it all to the other leg (operated 10°,
+    # other 74°). Taken for alternating lifts, that frame ended the rep at once: the held
+    # slide read as two, each too short and too fast. Lying, a leg read up as the operated
+    # one drops is their labels traded.
+    from formcheck.synth.randomised import random_set
+
+    spec = random_set(3434)["r46_heel_slide_side_az0_el0_640x480_left"]
+    res = _rendered_and_analysed(tmp_path, spec)
+    reps = [(r.start_s, r.end_s, r.completed, r.faults) for r in res.reps]
+    assert [r.faults for r in res.reps] == [[], ["heel_lift"]], reps
+    assert "wrong_leg" in [w.code for w in res.warnings]
