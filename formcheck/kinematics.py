@@ -1473,7 +1473,7 @@ def thigh_tilts_deg(xy: np.ndarray) -> np.ndarray:
 
 
 def feet_jump(xy: np.ndarray, before: np.ndarray) -> float:
-    """How far the nearer-moved foot (ankle) went from ``before``, beyond the hips' move.
+    """How far the foot (ankle) that moved less went from ``before``, beyond the hips' move.
 
     ``xy``, ``before``: one frame's ``(33, 2)`` landmarks each; in trunk lengths (of
     ``before``), whichever labels the model gave the feet in either frame.

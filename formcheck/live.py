@@ -333,7 +333,8 @@ class LiveSession:
         Side-on or obliquely the model may trade the legs' labels (see
         :class:`~formcheck.kinematics.LegLabels`); from the front its labels stand, except
         in a standing exercise in which one leg moves (as the recorded path does:
-        :func:`~formcheck.analysis.consistent_legs`).
+        :func:`~formcheck.analysis.consistent_legs`). Standing, a frame drawn with the
+        legs snapped together first loses its legs (:class:`~formcheck.kinematics.SnappedLegs`).
         """
         if frame is not None and self.spec.posture == "standing" and self._snaps.update(
                 to_isotropic(frame.image_xyz[None], frame.image_wh)[0], t):
