@@ -1306,7 +1306,6 @@ def test_live_knee_lift_leaning_back_whose_legs_trade_on_the_way_up_is_one(tmp_p
     assert live.finish().rep_count == 3
 
 
-
 @pytest.fixture(scope="module")
 def snapping_stretch(tmp_path_factory):
     """Set 2323 r38 (a held stretch whose legs the model snaps together), rendered and tracked
@@ -1339,7 +1338,7 @@ def test_live_held_stretch_whose_legs_the_model_snaps_together_is_one_rep(snappi
                                                                           tracked):
     # The same render streamed to the live engine: nine reps for two. (Its first rep is
     # still said too fast live: the live leg labels trade the legs for three frames as
-    # the hold ends, after a frame the model snapped the standing leg alone.)
+    # the hold ends, after frames the model drew one leg alone swung in.)
     clip, truth = snapping_stretch
     track = tracked(clip)[0]
     got = _live_reps(truth, track, track.image_xyz, track.visibility, track.world_xyz)
