@@ -461,8 +461,11 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
     xy = to_isotropic(track.image_xyz, track.image_wh)
     n = len(track)
     lying = base.posture == "lying"
-    if base.posture == "standing":
-        track, xy = without_snapped_legs(track, xy)
+    if base.posture == "standing" and (snapped := snapped_legs(xy, track.t)).any():
+        # Legs the model drew snapped together are unseen there: the measures' gap
+        # filling carries the pose across them as across any short gap.
+        track = track.unseen(snapped, LOWER_LEGS)
+        xy = to_isotropic(track.image_xyz, track.image_wh)
     segments = view_segments(xy, track.t, lying=lying) if track.detected.any() \
         else [(0, n, "unknown")]
     track = consistent_legs(track, xy, segments, planted=base.legs == "operated",
@@ -601,22 +604,6 @@ def turned(track: PoseTrack, roll_deg: float) -> PoseTrack:
     image, world = turned_landmarks(track.image_xyz, track.world_xyz, track.image_wh,
                                     roll_deg)
     return dataclasses.replace(track, image_xyz=image, world_xyz=world)
-
-
-def without_snapped_legs(track: PoseTrack, xy: np.ndarray) -> tuple[PoseTrack, np.ndarray]:
-    """``(track, xy)`` without the legs of frames the model drew snapped together.
-
-    Their knees, ankles and feet become unseen (:func:`~formcheck.kinematics.snapped_legs`):
-    the measures' gap filling carries the pose across them as across any short gap.
-    """
-    snap = snapped_legs(xy, track.t)
-    if not snap.any():
-        return track, xy
-    cells = np.ix_(snap, LOWER_LEGS)
-    image, world, vis, xy = (a.copy() for a in (track.image_xyz, track.world_xyz,
-                                                track.visibility, xy))
-    image[cells], world[cells], vis[cells], xy[cells] = np.nan, np.nan, 0.0, np.nan
-    return dataclasses.replace(track, image_xyz=image, world_xyz=world, visibility=vis), xy
 
 
 def consistent_legs(track: PoseTrack, xy: np.ndarray, segments: list[tuple[int, int, str]],

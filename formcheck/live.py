@@ -169,16 +169,6 @@ def measure_together(jobs: Sequence[tuple[MeasureKey | None, Sequence[PoseFrame 
     return out
 
 
-def without_lower_legs(frame: PoseFrame) -> PoseFrame:
-    """``frame`` with its knees, ankles and feet unseen (NaN, visibility 0)."""
-    image, vis = frame.image_xyz.copy(), frame.visibility.copy()
-    image[LOWER_LEGS], vis[LOWER_LEGS] = np.nan, 0.0
-    world = None if frame.world_xyz is None else frame.world_xyz.copy()
-    if world is not None:
-        world[LOWER_LEGS] = np.nan
-    return dataclasses.replace(frame, image_xyz=image, visibility=vis, world_xyz=world)
-
-
 @dataclass
 class LiveState:
     """What the UI shows next to the video: phase, counts, the current message."""
@@ -338,7 +328,7 @@ class LiveSession:
         """
         if frame is not None and self.spec.posture == "standing" and self._snaps.update(
                 to_isotropic(frame.image_xyz[None], frame.image_wh)[0], t):
-            frame = without_lower_legs(frame)  # the recorded path: analysis.without_snapped_legs
+            frame = frame.unseen(LOWER_LEGS)  # as the recorded path (analysis.analyze_track)
         planted = self.spec.legs == "operated" and self.spec.posture == "standing"
         if frame is None or ("front" in self.state.view and not planted):
             self._legs.reset()  # from the front the labels stand: a fresh path after

@@ -196,6 +196,12 @@ class PoseFrame:
         """``(33, 2)`` landmark positions in pixels."""
         return self.image_xyz[:, :2] * np.asarray(self.image_wh, dtype=float)
 
+    def unseen(self, landmarks: np.ndarray) -> PoseFrame:
+        """The frame with ``landmarks`` (indices) unseen: NaN, visibility 0."""
+        image, world, vis = self.image_xyz.copy(), self.world_xyz.copy(), self.visibility.copy()
+        image[landmarks], world[landmarks], vis[landmarks] = np.nan, np.nan, 0.0
+        return dataclasses.replace(self, image_xyz=image, world_xyz=world, visibility=vis)
+
 
 @dataclass
 class PoseTrack:
@@ -274,6 +280,16 @@ class PoseTrack:
         return dataclasses.replace(self, image_xyz=image, world_xyz=world,
                                    visibility=np.where(lost[:, None], 0.0, self.visibility),
                                    n_people=np.where(lost, 0, self.n_people))
+
+    def unseen(self, frames: np.ndarray, landmarks: np.ndarray) -> PoseTrack:
+        """The track with ``landmarks`` (indices) unseen where ``frames`` ``(T,)`` is True.
+
+        The person is still found there (:meth:`without` loses the whole frame).
+        """
+        cells = np.ix_(frames, landmarks)
+        image, world, vis = self.image_xyz.copy(), self.world_xyz.copy(), self.visibility.copy()
+        image[cells], world[cells], vis[cells] = np.nan, np.nan, 0.0
+        return dataclasses.replace(self, image_xyz=image, world_xyz=world, visibility=vis)
 
     def part(self, start: int, stop: int, restart: bool = False) -> PoseTrack:
         """Frames ``start:stop``, a recording started or stopped there.
