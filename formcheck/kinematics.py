@@ -1465,11 +1465,10 @@ LOWER_LEGS = np.array([int(L[f"{s}_{n}"]) for s in ("LEFT", "RIGHT")
 def thigh_tilts_deg(xy: np.ndarray) -> np.ndarray:
     """Each thigh's tilt (hip to knee) from the picture's downward vertical, ``(..., 2)``.
 
-    Unsigned, 0-180°, left leg first; NaN where a landmark is.
+    Unsigned, 0-180°, left leg first (:func:`thigh_elevation_deg` as drawn, either way
+    forward); NaN where a landmark is.
     """
-    hips, knees = xy[..., [L.LEFT_HIP, L.RIGHT_HIP], :], xy[..., [L.LEFT_KNEE, L.RIGHT_KNEE], :]
-    d = knees - hips
-    return np.degrees(np.arctan2(np.abs(d[..., 0]), d[..., 1]))
+    return np.abs(np.stack([thigh_elevation_deg(xy, s, 1.0) for s in SIDES], axis=-1))
 
 
 def feet_jump(xy: np.ndarray, before: np.ndarray) -> float:
