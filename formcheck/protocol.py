@@ -137,6 +137,9 @@ class ExerciseSpec:
     """The measure a rep's tempo (``too_fast``) is timed on, where the pose model reads
     the signal itself unevenly over the movement; "" = the signal. A rep it was not seen
     through is not timed (reported as not checked)."""
+    support: bool = False
+    """The patient holds on to a table or chair (the leaflet's support): the camera hint
+    asks for it beside them, not between them and the camera."""
     enabled: bool = True
     view_thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
     not_judged: tuple[str, ...] = ()

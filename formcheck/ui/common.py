@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 
 from ..i18n import has, text
-from ..protocol import APPROACHES, PatientSettings, Programme, default_programme
+from ..protocol import APPROACHES, ExerciseSpec, PatientSettings, Programme, default_programme
 from ..video import VideoError, read_frames
 
 LANG_NAMES = {"nl": "Nederlands", "en": "English"}
@@ -38,6 +38,11 @@ class Choices:
     def programme(self) -> Programme:
         """The bundled exercise programme."""
         return default_programme()
+
+    def camera_hint(self, spec: ExerciseSpec) -> str:
+        """Where to put the camera for ``spec`` (and its support, if it has one)."""
+        hint = self.t("camera_view", view=text(f"views.{spec.best_view}", self.lang))
+        return hint + (" " + self.t("support_placement") if spec.support else "")
 
     def fault(self, code: str) -> str:
         """A fault code as the sentence the patient reads."""

@@ -600,7 +600,7 @@ def render(ch: Choices) -> None:
     setup = LiveSetup.from_choices(ch)
     st.header(ch.t("page_live"))
     st.markdown(f"**{setup.spec.title(ch.lang)}** · "
-                + ch.t("camera_view", view=text(f"views.{setup.spec.best_view}", ch.lang)))
+                + ch.camera_hint(setup.spec))
     st.caption(ch.t("live_intro"))
     sets = live_view(setup)
     for s in sets:

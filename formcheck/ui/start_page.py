@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..i18n import text
 from .common import Choices, exercise_picture
 
 
@@ -34,7 +33,7 @@ def render(ch: Choices) -> None:
                 st.markdown("\n".join(f"{i}. {s}" for i, s in enumerate(spec.steps(ch.lang), 1)))
                 if spec.hold_s:
                     st.markdown(ch.t("hold_counts", hold_s=spec.hold_s))
-                st.caption(ch.t("camera_view", view=text(f"views.{spec.best_view}", ch.lang)))
+                st.caption(ch.camera_hint(spec))
             with right:
                 picture = exercise_picture(eid)
                 if picture is not None:

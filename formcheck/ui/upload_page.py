@@ -152,7 +152,7 @@ def render(ch: Choices) -> None:
     st.header(ch.t("page_video"))
     spec = ch.programme.exercise(ch.exercise)
     st.caption(spec.title(ch.lang) + " · "
-               + ch.t("camera_view", view=text(f"views.{spec.best_view}", ch.lang)))
+               + ch.camera_hint(spec))
     src = _source(ch)
     if src is None:
         linked = st.query_params.get("job")  # back to an earlier upload by its link
