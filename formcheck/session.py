@@ -95,8 +95,8 @@ class RepCounter:
     the return level. Any other cycle (with ``min_return_s``) ends at its second
     sample back unless the other leg is up at the first, at the target (alternating
     lifts): one sample back with both legs down is a frame the pose model drew wrong,
-    and so is one with the other leg read up only part of the way (the legs' labels
-    mixed for that frame).
+    and so are those, up to ``min_return_s``, with the other leg read up only part of
+    the way (the legs' labels mixed).
     The return level rises with the cycle's peak (``return_fraction`` of the
     excursion beyond the target): a deep rep whose next one starts before the
     person is fully back up still ends. :attr:`first` is the cycle's first
@@ -209,7 +209,12 @@ class RepCounter:
         held = stretch >= self.min_return_s * 2
         if held and t - self._back_since < self.min_return_s:
             return None  # a held pose back only for a moment: a frame or two misread
-        if self.min_return_s > 0 and self._back_n < 2 and not other >= self.target:
+        # The other leg read part-way up (from its start to short of the target) while this
+        # one reads back: their labels mixed, for up to min_return_s (slow knee lifts, 23°
+        # behind side-on: on the way up the model drew the raised leg low and the standing
+        # one 19-30° up for four frames, and one rep read as an attempt and a rep).
+        mixed = self.start <= other < self.target and t - self._back_since < self.min_return_s
+        if self.min_return_s > 0 and (self._back_n < 2 or mixed) and not other >= self.target:
             # One sample back, the other leg not up either: a frame the model drew wrong
             # (side-on, a leg held back drawn with its knee in front of the hip, or both
             # legs together). Alternating quick lifts raise the other leg meanwhile, to a

@@ -5,6 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from formcheck.i18n import text
 from formcheck.protocol import PatientSettings, apply_overrides, default_programme
 from formcheck.session import ExerciseSession, FaultTracker, HoldTimer, RepCounter
 
@@ -356,6 +357,40 @@ def test_small_state_machines():
     for i in range(20):
         ramp_.update(i * 0.1, 10 + 2 * i)
     assert ramp_.longest < 0.3
+
+
+def test_a_lift_read_back_while_the_other_leg_reads_part_way_up_goes_on():
+    # The legs' labels mixed on the way up: this leg reads back for two samples while the
+    # other reads part-way up (from its start to short of its target), then goes on up:
+    # one rep. Both legs down for two samples, or the other leg at its target at the
+    # first (alternating lifts), still end it.
+    seq = [0, 15, 25, 9, 7, 30, 50, 60, 60, 30, 5, 3]
+
+    def ends(other):
+        c = RepCounter(20, 40, 12, min_return_s=0.25)
+        got = [c.update(i * 0.1, v, other=o)
+               for i, (v, o) in enumerate(zip(seq, other, strict=True))]
+        return got.count("ended"), c.last
+
+    n, last = ends([0, 0, 0, 26, 29] + [0] * 7)
+    assert n == 1 and last[2] == 60
+    assert ends([0] * 12)[0] == 2
+    assert ends([0, 0, 0, 45, 45] + [0] * 7)[0] == 2
+
+
+def test_exercises_done_holding_a_support_say_where_to_put_it():
+    # The leaflet's standing exercises start at a table or chair; a chair between the
+    # camera and the legs hides them (renders: a 55° squat's knees read 95°).
+    from formcheck.ui.common import Choices
+
+    for spec in default_programme().exercises.values():
+        held = "stoel" in spec.steps_nl[0]
+        assert spec.support == held, spec.id
+        for lang in ("nl", "en"):
+            hint = Choices(lang, spec.id, PatientSettings("left"), 3, 5).camera_hint(spec)
+            assert hint.startswith(text("app.camera_view", lang,
+                                        view=text(f"views.{spec.best_view}", lang)))
+            assert (text("app.support_placement", lang) in hint) == held, (spec.id, lang)
 
 
 def test_programme_data():
