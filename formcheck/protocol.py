@@ -139,7 +139,7 @@ class ExerciseSpec:
     through is not timed (reported as not checked)."""
     support: bool = False
     """The patient holds on to a table or chair (the leaflet's support): the camera hint
-    asks for it beside them, not between them and the camera."""
+    asks for it not between them and the camera."""
     enabled: bool = True
     view_thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
     not_judged: tuple[str, ...] = ()

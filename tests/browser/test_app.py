@@ -158,4 +158,3 @@ def test_start_page_lists_exercises(launch, app_url, artifacts):
     # The first exercise, shown open, is done holding a table or chair: where to put it.
     assert next(iter(default_programme().exercises.values())).support
     assert text("app.support_placement", "nl") in body
-
