@@ -1346,15 +1346,14 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
             # Where it stands: read in the frames that draw it standing.
             seen = stands & shows
             k, leg = bout[seen], 1 - mover[seen]
-            stood = standing_leg(xy[k[:, None], LEG_POINTS[leg]], hip[k], xy[near], trunk, known,
-                                 apart, hips_shown)
+            at, around = xy[k[:, None], LEG_POINTS[leg]], xy[near]
+            stood = standing_leg(at, hip[k], around, trunk, known, apart, hips_shown)
             labelled = float(np.mean(mover))
             if stood is not None and not unsure < labelled < 1 - unsure \
                     and 1 - stood != round(labelled):
                 # Against the label the model gave the moving leg throughout: only where
                 # the standing leg stands plainly where the other stood.
-                stood = standing_leg(xy[k[:, None], LEG_POINTS[leg]], hip[k], xy[near], trunk,
-                                     overrule, apart, hips_shown)
+                stood = standing_leg(at, hip[k], around, trunk, overrule, apart, hips_shown)
             bouts.append((bout, mover, None if stood is None else 1 - stood))
         i = j
     told = [(float(np.mean(t[b])), m) for b, _, m in bouts if m is not None]
