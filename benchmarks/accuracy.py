@@ -177,6 +177,46 @@ def leg_swap_rate(track, truth: dict, cal: dict) -> float:
     return float(np.mean(swapped[apart]))
 
 
+def true_peak(truth: dict, rep: dict, exercise: str) -> float:
+    """The rep's true value of what the engine reports as its peak (the exercise's signal).
+
+    Knee (squat, heel slide), the thigh's abduction from the vertical (the hip's plus the
+    trunk's side lean), the thigh's elevation (hip flexion less the
+    trunk's forward lean: knee lifts), the hip's lift from the rep's start (bridge) and
+    its extension (stretch), as the rendered body's joints give them over the rep.
+    """
+    side, a = truth["side"], truth["angles"]
+    t = np.asarray(a["t"])
+    inside = (t >= rep["start_s"]) & (t <= rep["end_s"])
+    if not inside.any():
+        return float("nan")
+    hip = np.asarray(a["hip_flexion_deg"][side], float)[inside]
+    if exercise in ("mini_squat", "heel_slide"):
+        return float(np.max(np.asarray(a["knee_flexion_deg"][side], float)[inside]))
+    if exercise == "hip_abduction":
+        # Against gravity, as the engine measures it: the pelvis tilts with a side lean.
+        return float(np.max(np.asarray(a["hip_abduction_deg"][side], float)[inside]
+                            + np.asarray(a["trunk_lean_side_deg"], float)[inside]))
+    if exercise == "hip_flexion":
+        return float(np.max(hip - np.asarray(a["trunk_lean_forward_deg"], float)[inside]))
+    if exercise == "bridge":
+        return float(hip[0] - np.min(hip))
+    if exercise == "hip_extension_stretch":
+        return float(-np.min(hip))
+    return float("nan")
+
+
+def peak_errors(truth: dict, pairs: list[tuple[dict | None, dict | None]]) -> list[float]:
+    """Reported minus true peak (degrees) for each rep completed in both truth and result."""
+    out = []
+    for tr, g in pairs:
+        if tr and g and tr.get("completed") and g.get("completed"):
+            true = true_peak(truth, tr, truth["exercise"])
+            if np.isfinite(true):
+                out.append(float(g["peak_deg"]) - true)
+    return out
+
+
 def evaluate_rendered(path: Path, use_cache: bool = True) -> dict:
     truth = json.loads(path.with_suffix(".truth.json").read_text())
     started = time.perf_counter()
@@ -201,7 +241,8 @@ def evaluate_rendered(path: Path, use_cache: bool = True) -> dict:
     unchecked = {c for w in res.warnings if w.code == "fault_not_checked"
                  for c in w.data.get("codes", [])}
     errors = []
-    for tr, g in match_reps(truth["reps"], got):
+    pairs = match_reps(truth["reps"], got)
+    for tr, g in pairs:
         t_f = set(tr["faults"]) if tr else set()
         g_f = set(g["faults"]) if g else set()
         at = f"{(tr or g)['start_s']:.1f}s"
@@ -224,6 +265,7 @@ def evaluate_rendered(path: Path, use_cache: bool = True) -> dict:
         "exact": res.rep_count == truth["rep_count"],
         "angles": angle_errors(track, truth, raw, cal), "faults": faults,
         "leg_swap_rate": leg_swap_rate(track, truth, cal),
+        "peak_errors": peak_errors(truth, pairs),
         "fault_errors": errors,
         "warnings": [w.code for w in res.warnings], "seconds": time.perf_counter() - started,
         "reps_true": [r["faults"] for r in truth["reps"]], "reps_got": [r["faults"] for r in got],
@@ -291,6 +333,22 @@ def per_view_lines(rendered: list[dict]) -> list[str]:
              for n in ANGLES]
     lines.append(f"| **all** | {len(rs)} | {sum(r['exact'] for r in rs)}/{len(rs)} | "
                  + " | ".join(cells) + " |")
+    return lines
+
+
+def peak_lines(rendered: list[dict]) -> list[str]:
+    """Markdown table: the reported peak's error per exercise and view (completed reps)."""
+    groups: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for r in rendered:
+        groups[(r["exercise"], r["view"])] += r.get("peak_errors", [])
+    lines = ["| exercise | view | reps | bias | median abs | 90th pct abs | largest abs |",
+             "|---|---|---|---|---|---|---|"]
+    for (ex, view), errs in sorted(groups.items()):
+        if errs:
+            e = np.abs(errs)
+            lines.append(f"| {ex} | {view} | {len(e)} | {fmt(float(np.mean(errs)))} | "
+                         f"{fmt(float(np.median(e)))} | {fmt(float(np.percentile(e, 90)))} | "
+                         f"{fmt(float(e.max()))} |")
     return lines
 
 
@@ -383,7 +441,13 @@ def markdown(rendered: list[dict], totals: dict, real: list[dict]) -> str:
     lines += per_view_lines(rendered)
     lines += ["", "Calibrated MAE over all frames (in brackets: over frames where the true "
               f"angle is > {MOVING_DEG:g}° from its start value), mean over clips.", "",
-              "## Per-rep faults", "",
+              "## Each rep's largest angle, as reported", "",
+              "Reported `peak_deg` minus the true value of the exercise's signal over the "
+              "rep (knee: squat, heel slide; the thigh's abduction from the vertical; the "
+              "thigh's elevation: knee lift; the hip's lift from its start: bridge; hip "
+              "extension: stretch), reps completed in both, degrees.", ""]
+    lines += peak_lines(rendered)
+    lines += ["", "## Per-rep faults", "",
               "FN (warned): misses of a fault the view could not show, for which the "
               "result carried a `fault_not_checked` warning; *recall where checked* "
               "leaves those out. Recall and F1 count every miss.", "",
