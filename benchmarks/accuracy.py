@@ -68,7 +68,7 @@ def cached_track(path: Path, use_cache: bool = True,
             pass  # re-track below
     track, truncated = track_video(path, analysis_fps=analysis_fps)
     TRACK_CACHE.mkdir(parents=True, exist_ok=True)
-    tmp = npz.with_name(npz.stem + ".partial.npz")
+    tmp = npz.with_name(f"{npz.stem}.{os.getpid()}.partial.npz")  # two runs at once
     save_track(track, tmp)
     tmp.replace(npz)
     meta.write_text(json.dumps({"clip": str(path), "truncated": truncated,
