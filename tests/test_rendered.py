@@ -1395,3 +1395,19 @@ def test_slow_knee_lift_whose_legs_the_model_mixes_on_the_way_up_is_one_rep(tmp_
     assert [r.completed for r in res.reps] == [True, True, True], reps
     assert "hip_flexion_limit" in res.reps[0].faults, reps
     assert not any("incomplete_range" in r.faults for r in res.reps), reps
+
+
+def test_heel_slide_with_the_other_leg_whose_labels_the_model_splits_is_not_counted(tmp_path):
+    # Heel slides 21° off side-on towards the feet (set 6161 r48), the first made with
+    # the other leg: the model named the sliding leg the operated one in 63 % of the
+    # slide's frames and the resting places, 0.18 trunk lengths apart, told nothing, so
+    # the slide went to the operated leg (3 reps for 2, the first too fast). As it left
+    # rest the model named it the other leg in every frame: that label is kept.
+    from formcheck.synth.randomised import random_set
+
+    spec = random_set(6161)["r48_heel_slide_oblique_az21_el10_480x640_left"]
+    res = _rendered_and_analysed(tmp_path, spec)
+    reps = [(r.start_s, r.end_s, r.completed, r.faults) for r in res.reps]
+    assert [r.completed for r in res.reps] == [True, True], reps
+    assert all(r.start_s > 8.0 for r in res.reps), reps
+    assert "wrong_leg" in [w.code for w in res.warnings]
