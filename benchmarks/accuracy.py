@@ -181,9 +181,9 @@ def true_peak(truth: dict, rep: dict, exercise: str) -> float:
     """The rep's true value of what the engine reports as its peak (the exercise's signal).
 
     Knee (squat, heel slide), the thigh's abduction from the vertical (the hip's plus the
-    trunk's side lean), the thigh's elevation (hip flexion less the
-    trunk's forward lean: knee lifts), the hip's lift from the rep's start (bridge) and
-    its extension (stretch), as the rendered body's joints give them over the rep.
+    trunk's side lean), the thigh's elevation (hip flexion less the trunk's forward lean:
+    knee lifts), the hip's lift from the rep's start (bridge) and its extension (stretch),
+    as the rendered body's joints give them over the rep.
     """
     side, a = truth["side"], truth["angles"]
     t = np.asarray(a["t"])
