@@ -1255,7 +1255,7 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     most of the bout's frames; where the labels split, the moving leg carrying one in
     between ``unsure`` and 1 − ``unsure`` of them, it is the label the model gave the
     moving leg in every frame of its first ``leaving_s`` as it left rest (as the live
-    tracker keeps it: renders, 21 sets, 10 such bouts: right in all 10, among them a heel
+    tracker keeps it: renders, 22 sets, 10 such bouts: right in all 10, among them a heel
     slide made with the other leg 21° off side-on, 37 % of whose frames named it; the
     operated leg would have been right in 9), else the ``operated`` leg's label (0
     left, 1 right: nothing tells otherwise, and the patient was asked to move that leg),
