@@ -425,6 +425,31 @@ def test_the_raised_leg_is_the_one_not_standing_where_it_stood():
     assert swaps.any() and not swaps[traded].any()
 
 
+def test_a_lift_whose_labels_the_model_split_is_the_leg_it_named_leaving_rest():
+    # Exactly side-on, feet together (the resting places tell nothing), the right knee
+    # rises; the model names it right as it leaves rest and for half the lift, left for the
+    # other half. The patient was asked to lift the left leg, but the lift is the right
+    # leg's: the label it left rest with. Where those first frames disagree, nothing tells,
+    # and it is the operated leg's.
+    rest = standing_side()
+    t = np.arange(60) * 0.1
+    lift = np.clip(np.minimum(t - 2.0, 4.0 - t) / 0.4, 0.0, 1.0)  # 2-4 s, 0.4 s rise and fall
+    xy = np.repeat(rest[None], len(t), axis=0)
+    xy[:, L.RIGHT_KNEE] += lift[:, None] * [40.0, -35.0]
+    xy[:, [L.RIGHT_ANKLE, L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX]] += lift[:, None, None] * [40.0, -5.0]
+    traded = (t > 2.55) & (t < 3.35)  # 8 of the lift's 19 frames
+    for operated in (0, 1):
+        swaps = k.planted_leg_swaps(k.swap_leg_labels(xy, traded), t, operated=operated)
+        assert np.array_equal(swaps, traded), operated
+    traded |= np.abs(t - 2.2) < 0.01  # one of its first 0.3 s named left too
+    in_lift = lift > 0
+    for operated in (0, 1):
+        swaps = k.planted_leg_swaps(k.swap_leg_labels(xy, traded), t, operated=operated)
+        right = np.array_equal(swaps, traded)
+        left = np.array_equal(swaps, in_lift & ~traded)
+        assert (right, left) == (operated == 1, operated == 0), operated
+
+
 def test_hip_extension_from_the_legs_line_misses_less_of_a_hip_landmark_moved_back():
     # A straight leg 20° behind a vertical trunk (thigh and shank 1 long), the hip landmark
     # misplaced 0.1 back along with it (the trunk line tilts by half that): the thigh
