@@ -1319,7 +1319,8 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     ok = np.isfinite(d).all(axis=1)
     active = ok & (d.max(axis=1, initial=0.0, where=ok[:, None]) > moved)
     feet = xy[:, LEG_POINTS[:, 1:]] / trunk  # ankle, heel, toe: a foot on the floor stays put
-    bouts: list[tuple[np.ndarray, np.ndarray, int | None]] = []  # frames, mover, told leg
+    # frames, mover, the leg the places told, the label the mover left rest with
+    bouts: list[tuple[np.ndarray, np.ndarray, int | None, int | None]] = []
     i = 0
     while i < n:
         if not active[i]:
@@ -1366,14 +1367,13 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
                 # left rest): only where the standing leg stands plainly where the other
                 # stood.
                 stood = standing_leg(at, hip[k], around, trunk, overrule, apart, hips_shown)
-            bouts.append((bout, mover, None if stood is None else 1 - stood))
+            bouts.append((bout, mover, None if stood is None else 1 - stood, left_rest))
         i = j
-    told = [(float(np.mean(t[b])), m) for b, _, m in bouts if m is not None]
-    for bout, mover, major in bouts:
+    told = [(float(np.mean(t[b])), m) for b, _, m, _ in bouts if m is not None]
+    for bout, mover, major, left_rest in bouts:
         if major is None:
             major = int(np.mean(mover) > 0.5)
             split = unsure < np.mean(mover) < 1 - unsure
-            left_rest = _leaving_label(mover, t[bout], leaving_s)
             if split and left_rest is not None:
                 major = left_rest
             elif split and operated is not None:
