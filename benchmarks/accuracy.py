@@ -177,7 +177,7 @@ def leg_swap_rate(track, truth: dict, cal: dict) -> float:
     return float(np.mean(swapped[apart]))
 
 
-def true_peak(truth: dict, rep: dict, exercise: str) -> float:
+def true_peak(truth: dict, rep: dict) -> float:
     """The rep's true value of what the engine reports as its peak (the exercise's signal).
 
     Knee (squat, heel slide), the thigh's abduction from the vertical (the hip's plus the
@@ -185,7 +185,7 @@ def true_peak(truth: dict, rep: dict, exercise: str) -> float:
     knee lifts), the hip's lift from the rep's start (bridge) and its extension (stretch),
     as the rendered body's joints give them over the rep.
     """
-    side, a = truth["side"], truth["angles"]
+    side, a, exercise = truth["side"], truth["angles"], truth["exercise"]
     t = np.asarray(a["t"])
     inside = (t >= rep["start_s"]) & (t <= rep["end_s"])
     if not inside.any():
@@ -211,7 +211,7 @@ def peak_errors(truth: dict, pairs: list[tuple[dict | None, dict | None]]) -> li
     out = []
     for tr, g in pairs:
         if tr and g and tr.get("completed") and g.get("completed"):
-            true = true_peak(truth, tr, truth["exercise"])
+            true = true_peak(truth, tr)
             if np.isfinite(true):
                 out.append(float(g["peak_deg"]) - true)
     return out
