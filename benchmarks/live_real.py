@@ -43,13 +43,19 @@ CLIPS = REPO.parent / "shared" / "clips"
 RESULTS = REPO / "benchmarks" / "results"
 
 
+STILL_DEG_S = 10.0
+"""A start picture's signal changes slower than this (degrees a second)."""
+
+
 def start_picture(track, result) -> int | None:
     """The frame most like the start pose: the (calibrated) movement signal nearest 0 and
     still, in a frame seen from the recording's main view (placed as for the set).
 
-    At rest means under the exercise's start level. When the main view never shows the
-    person at rest (a sit-to-stand seen side-on standing and obliquely seated), a frame
-    at rest from another view the exercise is filmed from is taken (the patient is placed
+    At rest means under the exercise's start level and still (:data:`STILL_DEG_S`): a slow
+    lift's way down passes under the start level, and a knee lift filmed obliquely may read
+    side-on (the main view) only with the knee up. When the main view never shows the
+    person at rest (a sit-to-stand seen side-on standing and obliquely seated), a frame at
+    rest from another view the exercise is filmed from is taken (the patient is placed
     that way live); only when there is none, the least raised frame of the main view.
     """
     signal = result.measures[result.spec.signal]
@@ -59,7 +65,9 @@ def start_picture(track, result) -> int | None:
              for f in map(track.frame, range(len(track)))]
     main = np.array([v == result.view for v in views])
     accepted = np.array([v in result.spec.views for v in views])
-    rest = ok & (np.abs(np.nan_to_num(signal, nan=np.inf)) < result.spec.start_deg)
+    rate = np.abs(np.gradient(signal, track.t)) if len(signal) > 1 else np.zeros(len(signal))
+    rest = ok & (np.abs(np.nan_to_num(signal, nan=np.inf)) < result.spec.start_deg) \
+        & (np.nan_to_num(rate, nan=np.inf) < STILL_DEG_S)
     for where in (rest & main, rest & accepted, ok & main, ok):
         if where.any():
             return int(np.flatnonzero(where)[np.argmin(score[where])])
