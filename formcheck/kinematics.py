@@ -987,7 +987,11 @@ class PlantedLegs:
     through: the raised leg's hold read as up to three reps. But a raised leg comes down
     only by bringing its foot back to the floor. Until then, in a frame with a leg raised
     at least ``held`` as far from its rest place as the lift has been, that leg is the
-    one that rose; other frames keep the labels :class:`LegLabels` gave.
+    one that rose, and so is the leg drawn farther from rest by ``moved`` in a frame that
+    draws neither leg within ``moved`` of its rest place (the standing leg stands: a lift
+    past 90° side-on, the raised leg drawn part-way up on the standing leg's label and the
+    standing leg off its place for 0.8 s of the hold); other frames keep the labels
+    :class:`LegLabels` gave.
 
     ``update`` takes one frame's ``(33, 2)`` landmarks, labels already made consistent by
     :class:`LegLabels`, and tells whether to swap them. The legs' places at rest are read
@@ -1128,6 +1132,11 @@ class PlantedLegs:
         # Once a foot was clearly off the floor, a leg raised about as high as the lift
         # was held is the leg that rose.
         swap = self._lifted and hi >= self.held * self._peak and far != self._mover
+        lo = float(d.min())
+        if not swap and self._lifted and far != self._mover:
+            # Neither leg drawn where it stood at rest: the standing leg stands, so the one
+            # drawn clearly farther from rest is the raised one.
+            swap = lo > moved and hi - lo > moved
         if not swap and far != self._mover and last is not None:
             # Before that (a knee lift's foot swings back under the body and leaves the
             # floor late): the legs' places exchanged from one frame to the next, the

@@ -794,6 +794,29 @@ def test_live_held_knee_lift_leaning_back_side_on_is_one_rep_while_the_model_tra
     assert got == [(True, ["trunk_lean"]), (False, ["incomplete_range"]), (True, [])], got
 
 
+def test_live_slow_knee_lift_past_90_degrees_side_on_is_one_rep_while_the_model_splits_legs(
+        tmp_path):
+    # Side-on from 10° behind and 8° below the hips, wide lens, three times the leaflet's
+    # pace: a knee lifted to 105° and held 3.2 s. For 0.8 s of the hold the pose model drew
+    # the raised leg on the standing leg's label, only part-way up (1.6 trunk lengths from
+    # rest, below two thirds of the lift's 2.7), and the standing leg off its rest place too
+    # (0.4-1.0): live, that read as the operated leg put down as the other rose, and the
+    # lift as two or three reps. A standing leg stands: where neither leg is drawn at its
+    # rest place, the one drawn clearly farther from it is the raised one.
+    from formcheck.analysis import track_video
+    from formcheck.synth.clip import render_clip
+    from formcheck.synth.randomised import random_set
+
+    spec = random_set(5353, lens="wide", pace="slow")[
+        "r34_hip_flexion_side_azm10_elm8_640x480_fov61_tempo3.0_left"]
+    out = tmp_path / "clip.mp4"
+    render_clip(spec, out, log=False)
+    truth = json.loads(out.with_suffix(".truth.json").read_text())
+    track = track_video(out)[0]
+    got = _live_reps(truth, track, track.image_xyz, track.visibility, track.world_xyz)
+    assert [completed for completed, _ in got] == [True, True, True], got
+
+
 def test_front_squat_filmed_from_above_is_counted(tmp_path):
     # From the front and 25° above, one straight knee read past the calibration limit
     # at rest (the other not): left uncalibrated, it kept the fused knee above the
