@@ -1145,9 +1145,10 @@ class PlantedLegs:
             # back: the raised leg drawn 0.34 trunk lengths from rest, 1.14 the frame
             # before, the standing one 0.94 from 0.17; across frames that draw both legs
             # nearer each other than either is to its rest, which show neither leg where
-            # it is).
+            # it is). From the lift's first steps (the raised leg ``moved`` from rest: a
+            # knee lift 23° off side-on traded 0.42 along, its foot still down).
             m, up = self._mover, self.held * before
-            swap = bool(last[m] >= max(up, 2 * moved) and 2 * d[m] < last[m] + last[1 - m]
+            swap = bool(last[m] >= max(up, moved) and 2 * d[m] < last[m] + last[1 - m]
                         and last[1 - m] < up <= hi)
         self._last = d[::-1] if swap else d if gap >= float(d.min()) else last
         return swap
