@@ -1150,7 +1150,7 @@ class PlantedLegs:
             m, up = self._mover, self.held * before
             swap = bool(last[m] >= max(up, moved) and 2 * d[m] < last[m] + last[1 - m]
                         and last[1 - m] < up <= hi)
-        self._last = d[::-1] if swap else d if gap >= float(d.min()) else last
+        self._last = d[::-1] if swap else d if gap >= lo else last
         return swap
 
     def _place_mover(self, xy: np.ndarray, d: np.ndarray, gap: float) -> None:
