@@ -1009,6 +1009,17 @@ class PlantedLegs:
     frame with both feet down between them (hopping, running high knees) would be taken
     for one: those are not done from a still, upright rest, where this starts.
 
+    A frame that draws neither leg within ``planted`` of its rest place, nor either
+    ``moved`` from it, shows no leg standing (the model drawing both legs between their
+    places as it trades their labels at a lift's start): it does not end the lift under
+    way. Legs that stand still (each leg's knee plus ankle within ``still`` trunk lengths
+    of where it is over the last ``still_s`` seconds), upright, both feet on the floor,
+    stand, wherever that is: a foot put down, or drawn, away from its rest place after a
+    lift (renders beside a chair: a leg drawn 0.3-0.45 trunk lengths along the floor from
+    it, still, for 1.6-2.9 s before the other leg rose) is no lift under way. Unless a
+    foot has left the floor in the lift under way, that place is the legs' rest place from
+    then on, and the lift, if any, is forgotten.
+
     Those margins are for a steady pose model. A noisy one (a webcam in dim light) moves a
     standing leg's knee and ankle, read from the hips in trunk lengths, by far more: its
     noise is read from the last ``noise_frames`` frames (:meth:`_height_noise`, from how
@@ -1023,8 +1034,11 @@ class PlantedLegs:
     def __init__(self, together: float = 0.15, moved: float = 0.3, held: float = 2 / 3,
                  floor: float = 0.1, upright: float = LEGS_UPRIGHT_DEG, rest_frames: int = 30,
                  gap_frames: int = 300, noise_frames: int = 20, planted: float = 0.2,
-                 settled: float = 0.25, told_frames: int = 3) -> None:
+                 settled: float = 0.25, told_frames: int = 3, still: float = 0.1,
+                 still_s: float = 1.0) -> None:
         self.together, self.moved = together, moved
+        self.still, self.still_s = still, still_s
+        self._still: deque[tuple[float, np.ndarray, np.ndarray]] = deque()  # (t, pos, xy)
         self.held, self.floor, self.upright = held, floor, upright
         self.planted, self.settled, self.told_frames = planted, settled, told_frames
         self._gaps: deque[float] = deque(maxlen=gap_frames)
@@ -1040,9 +1054,10 @@ class PlantedLegs:
         self._last: np.ndarray | None = None  # the last frame's legs from rest, as labelled
 
     def reset(self) -> None:
-        """Forget the lift under way (the places at rest are kept)."""
+        """Forget the lift under way and the last frames (the places at rest are kept)."""
         self._mover, self._down = None, False
         self._stand = []
+        self._still.clear()
 
     def _height_noise(self, height: float, trunk: float) -> float:
         """The noise of a foot's height ``height`` trunk lengths below the hips, in trunk lengths.
@@ -1060,8 +1075,8 @@ class PlantedLegs:
             return 0.0
         return s / trunk * math.sqrt(1 + height ** 2 / 2 + (1 + height) ** 2 / 2)
 
-    def update(self, xy: np.ndarray) -> bool:
-        """Whether the legs of this frame ``(33, 2)`` are to be swapped."""
+    def update(self, xy: np.ndarray, t: float) -> bool:
+        """Whether the legs of this frame ``(33, 2)`` at time ``t`` are to be swapped."""
         hip = mid_hip(xy)
         trunk = float(np.linalg.norm(mid_shoulder(xy) - hip))
         pos = (xy[KNEE_ANKLE] - hip) / trunk if trunk > 0 else np.full((2, 2, 2), np.nan)
@@ -1069,6 +1084,11 @@ class PlantedLegs:
             self.reset()
             return False
         self._recent.append(xy)
+        if self._still and t < self._still[-1][0]:
+            self._still.clear()  # a stream started afresh
+        self._still.append((t, pos, xy))
+        while self._still and self._still[0][0] < t - self.still_s:
+            self._still.popleft()
         last, self._last = self._last, None
         gap = float(np.linalg.norm(pos[0] - pos[1], axis=-1).sum())
         self._gaps.append(gap)
@@ -1084,6 +1104,20 @@ class PlantedLegs:
             # average): clearly off the floor and moved only beyond that too.
             raise_, moved = max(2 * floor, 4.0 * self.noise), max(moved, 4.0 * self.noise)
         active = d is not None and float(d.max()) > moved
+        if active and (self._mover is None or not self._lifted) \
+                and self._stands(pos, rest, moved):
+            # Still, upright, both feet down: where the legs stand is their rest place.
+            self._rest.clear()
+            self._rest_xy.clear()
+            for _, p, x in self._still:
+                self._rest.append(p)
+                self._rest_xy.append(x)
+            self._mover, self._down, self._stand = None, False, []
+            return False
+        if not active and self._mover is not None and d is not None \
+                and float(d.min()) > max(self.planted, 4.0 * self.noise):
+            self._last = last  # no leg drawn standing: the lift goes on
+            return False
         if not active:
             self._mover, self._down = None, False
             closest = gap < np.percentile(self._gaps, 10) + self.together
@@ -1152,6 +1186,22 @@ class PlantedLegs:
                         and last[1 - m] < up <= hi)
         self._last = d[::-1] if swap else d if gap >= lo else last
         return swap
+
+    def _stands(self, pos: np.ndarray, rest: np.ndarray, moved: float) -> bool:
+        """Whether the legs ``pos`` ``(leg, joint, 2)`` stand still, upright, feet down.
+
+        Over the last ``still_s`` (the frames kept, spanning at least nine tenths of it),
+        each leg's knee plus ankle within ``still`` (or a third of ``moved``, which the
+        noise widens) of where it is now; both ankles within ``floor`` of their height at
+        rest, ``rest`` ``(leg, joint, 2)``.
+        """
+        if len(self._still) < 3 or self._still[-1][0] - self._still[0][0] < 0.9 * self.still_s:
+            return False
+        past = np.array([p for _, p, _ in self._still])
+        shift = np.linalg.norm(past - pos, axis=-1).sum(axis=-1).max()
+        return bool(shift < max(self.still, moved / 3)
+                    and np.all(pos[:, 1, 1] > rest[:, 1, 1].mean() - self.floor)
+                    and legs_upright(pos, self.upright))
 
     def _place_mover(self, xy: np.ndarray, d: np.ndarray, gap: float) -> None:
         """Tell the lift's leg by where the standing one stands, as the recorded path does.

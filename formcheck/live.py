@@ -341,7 +341,7 @@ class LiveSession:
             # until its foot is back on the floor (the recorded path:
             # :func:`~formcheck.kinematics.planted_leg_swaps`).
             swap ^= self._planted.update(
-                swap_leg_labels(xy[None], np.ones(1, bool))[0] if swap else xy)
+                swap_leg_labels(xy[None], np.ones(1, bool))[0] if swap else xy, t)
         else:
             self._planted.reset()
         if not swap:

@@ -842,6 +842,48 @@ def test_live_knee_lift_filmed_obliquely_is_one_rep_when_the_model_trades_legs_e
     assert [completed for completed, _ in got] == [True, True, True], got
 
 
+def _cv_chair_1357(tmp_path, name):
+    """A clip of the OpenCV-painted randomised set 1357 (a chair beside standing people),
+    rendered and tracked: ``(truth, track)``."""
+    import dataclasses
+
+    from formcheck.analysis import track_video
+    from formcheck.synth.clip import render_clip
+    from formcheck.synth.randomised import random_set
+
+    spec = dataclasses.replace(random_set(1357, support="chair")[name], backend="cv")
+    out = tmp_path / "clip.mp4"
+    render_clip(spec, out, log=False)
+    return json.loads(out.with_suffix(".truth.json").read_text()), track_video(out)[0]
+
+
+def test_live_knee_lift_side_on_is_counted_when_the_model_trades_legs_as_it_begins(tmp_path):
+    # Side-on from 10° below, beside a chair: 0.1 s into the first lift (the raised leg 0.33
+    # trunk lengths from rest) the pose model drew both legs between their places, 0.27-0.29
+    # from rest, then the raised leg on the standing leg's label for 0.5 s. Live, the lift
+    # ended on the frame between, and began afresh on the traded labels: the whole lift was
+    # given to the other leg (wrong_leg, 2 reps for 3). A frame with no leg drawn standing
+    # does not end a lift.
+    truth, track = _cv_chair_1357(tmp_path, "r33_hip_flexion_side_az0_elm10_1280x720_chair_right")
+    got = _live_reps(truth, track, track.image_xyz, track.visibility, track.world_xyz,
+                     held_at_s=1.0)
+    assert [completed for completed, _ in got] == [True, True, True], got
+
+
+def test_live_knee_lift_with_the_other_leg_after_a_foot_drawn_elsewhere_is_not_counted(
+        tmp_path):
+    # 29° off side-on, portrait, beside a chair: after the operated (left) leg's lift the
+    # model drew that leg 0.45 trunk lengths along the floor from its rest place, still,
+    # foot down, for 2.9 s; live took that for a lift of the left leg under way, and the
+    # lift the right leg then made (the wrong leg) for the left's: counted. Legs standing
+    # still, upright, both feet down stand where they stand: that is their rest place.
+    truth, track = _cv_chair_1357(tmp_path, "r29_hip_flexion_oblique_az29_el6_1080x1920_chair_left")
+    assert truth["wrong_leg_reps"]
+    got = _live_reps(truth, track, track.image_xyz, track.visibility, track.world_xyz,
+                     held_at_s=1.0)
+    assert [completed for completed, _ in got] == [False, True], got
+
+
 def test_front_squat_filmed_from_above_is_counted(tmp_path):
     # From the front and 25° above, one straight knee read past the calibration limit
     # at rest (the other not): left uncalibrated, it kept the fused knee above the
