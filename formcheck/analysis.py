@@ -58,7 +58,15 @@ from .measures import (
     straight_reach,
     turned_camera,
 )
-from .pose import SKELETON_EDGES, PoseEstimator, PoseFrame, PoseTrack, in_frame, side_landmark
+from .pose import (
+    SKELETON_EDGES,
+    PoseEstimator,
+    PoseFrame,
+    PoseTrack,
+    in_frame,
+    legs_hidden,
+    side_landmark,
+)
 from .protocol import (
     ExerciseSpec,
     PatientSettings,
@@ -741,6 +749,10 @@ def collect_warnings(res: AnalysisResult, session: ExerciseSession,
     multi = float(np.mean(track.n_people >= 2))
     if multi > 0.05:
         add("multiple_people", share=multi)
+    hidden = float(np.mean(legs_hidden(track.image_xyz, track.visibility,
+                                       programme.tracking.min_visibility)[track.detected]))
+    if hidden >= programme.tracking.legs_hidden_share > 0:
+        add("legs_hidden", share=hidden)
     wanted = text(f"views.{spec.best_view}", lang)
     if res.view not in spec.views and res.view != "unknown":
         add("wrong_view", seen=text(f"views.{res.view}", lang), wanted=wanted, view=res.view,

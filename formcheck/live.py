@@ -57,7 +57,7 @@ from .measures import (
     turned_camera,
 )
 from .overlay import OverlayState, angle_anchors, annotate
-from .pose import N_LANDMARKS, PoseEstimator, PoseFrame, side_landmark
+from .pose import N_LANDMARKS, PoseEstimator, PoseFrame, legs_hidden, side_landmark
 from .protocol import PatientSettings, Programme, apply_overrides, default_programme
 from .session import Event, ExerciseSession, noise_margin
 
@@ -90,8 +90,6 @@ NOISE_WINDOW_S = 6.0
 NOISE_MIN_FRAMES = 15
 NOISE_MAX_FRAMES = 60
 FULL_BODY = ("shoulder", "hip", "knee", "ankle")
-
-
 @dataclass(frozen=True)
 class _Raw:
     """One frame's raw measures (``(n_measures,)``) and what they were computed with."""
@@ -568,7 +566,8 @@ class LiveSession:
                         and np.all((xy >= 0) & (xy <= 1)))
 
         if not (whole("left") or whole("right")):
-            return text("live.step_back", self.lang)
+            hidden = legs_hidden(frame.image_xyz, frame.visibility, self.tr.min_visibility)
+            return text("live.legs_hidden" if hidden else "live.step_back", self.lang)
         view = estimate_view(frame.pixel_xy(), lying=self.spec.posture == "lying")
         if view not in self.spec.views:
             return text("warnings.wrong_view", self.lang, seen=text(f"views.{view}", self.lang),

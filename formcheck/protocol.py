@@ -206,6 +206,7 @@ class Tracking:
     standing_max_hip_shift: float = 0.0
     standing_thigh_shrink_low: float = 0.0
     standing_thigh_shrink_high: float = 0.0
+    legs_hidden_share: float = 0.0
     world_pitch_gain: float = 0.0
     world_pitch_offset_deg: float = 0.0
     camera_toe_level: float = 0.0
