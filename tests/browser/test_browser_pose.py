@@ -164,3 +164,34 @@ def test_a_dim_room_is_lifted_for_the_model(launch, app_url, clips_dir, tmp_path
     stats = _wait_for(page, lambda s: s["processed"] >= 30, "30 frames through the model")
     assert stats["found"] >= 0.8 * stats["processed"], stats
     assert stats["stretched"] >= 0.8 * stats["processed"], stats
+
+
+def test_portrait_camera_with_legs_behind_a_chair_shows_the_whole_message(
+        launch, app_url, tmp_path, artifacts):
+    # A phone held upright films a squat side-on with the chair between camera and legs:
+    # live says the legs are hidden (pose.legs_hidden) and the overlay shows that long
+    # message whole, wrapped and made smaller to fit the portrait picture (it ran off its
+    # right edge on one line before), as the title and the count.
+    import dataclasses
+
+    from formcheck.synth.clip import render_clip
+    from formcheck.synth.randomised import random_set
+
+    spec = random_set(4321, lens="wide", support="chair")[
+        "r24_mini_squat_side_az180_el3_640x480_fov61_chair_right"]
+    clip = tmp_path / "chair.mp4"
+    render_clip(dataclasses.replace(spec, frame_wh=(360, 640)), clip, log=False)
+    y4m = write_y4m(clip, tmp_path / "camera.y4m", width=360, height=640)
+    browser = launch("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                     f"--use-file-for-fake-video-capture={y4m}")
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    page.goto(f"{app_url}/live?lang=nl&exercise=mini_squat&side=right")
+    want = text("live.legs_hidden", "nl")
+    stats = _wait_for(page, lambda s: (s["lastState"] or {}).get("message") == want
+                      and (s.get("overlay") or {}).get("message"), "the legs-hidden message")
+    page.screenshot(path=str(artifacts / "app_live_legs_hidden_portrait.png"))
+    overlay = stats["overlay"]
+    assert overlay["message"]["width"] == 360
+    assert 2 <= len(overlay["message"]["lines"]) <= 3
+    assert " ".join(overlay["message"]["lines"]) == want
+    assert all(overlay[k]["fits"] for k in ("title", "message", "count")), overlay

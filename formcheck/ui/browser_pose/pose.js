@@ -86,21 +86,28 @@ function drawOverlay(lm) {
       ctx.stroke();
     }
   }
-  const big = Math.round(h / 16), small = Math.round(h / 28), pad = Math.round(h / 60) + 4;
+  // Scaled by the smaller of the height and a 16:9 width: a 9:16 phone picture gets text that
+  // fits its width (as the annotated video, formcheck/overlay.py).
+  const unit = w < h ? Math.min(h, (w * 9) / 16) : h;
+  const big = Math.max(14, Math.round(unit / 16)), small = Math.max(11, Math.round(unit / 28));
+  const pad = Math.round(unit / 60) + 4;
+  const drawn = {};
+  const hold = (cfg.hold_required || 0) > 0 && state.hold_s > 0;
+  const title = fitLines(cfg.title || "", small, w - 2 * pad - (hold ? w / 3 + pad : 0), 1, "");
+  let count = null;
+  if ("count" in state) {
+    let label = `${state.count}${cfg.goal ? " / " + cfg.goal : ""} ${T.reps || ""}`;
+    if (state.set) label += `  ·  ${T.set || ""} ${state.set}`;
+    count = fitLines(label, big, w - 2 * pad, 1, "bold ");
+  }
   ctx.fillStyle = "rgba(0,0,0,0.6)";
   ctx.fillRect(0, 0, w, pad * 3 + big + small);
   ctx.fillStyle = "#fff";
   ctx.textBaseline = "top";
-  ctx.font = `${small}px sans-serif`;
-  ctx.fillText(cfg.title || "", pad, pad);
-  if ("count" in state) {
-    let count = `${state.count}${cfg.goal ? " / " + cfg.goal : ""} ${T.reps || ""}`;
-    if (state.set) count += `  ·  ${T.set || ""} ${state.set}`;
-    ctx.font = `bold ${big}px sans-serif`;
-    ctx.fillText(count, pad, pad * 2 + small);
-  }
-  const need = cfg.hold_required || 0;
-  if (need > 0 && state.hold_s > 0) {
+  drawn.title = drawLines(title, pad, pad, 0, w, false);
+  if (count) drawn.count = drawLines(count, pad, pad * 2 + small, 0, w, false);
+  if (hold) {
+    const need = cfg.hold_required;
     const frac = Math.min(state.hold_s / need, 1), left = Math.max(need - state.hold_s, 0);
     const x0 = w - w / 3 - pad, bw = w / 3, bh = small + 2 * pad;
     ctx.fillStyle = "rgba(60,60,60,0.7)";
@@ -113,14 +120,46 @@ function drawOverlay(lm) {
                  pad * 2);
   }
   if (state.message) {
-    const y = h - big - 3 * pad;
+    // Wrapped to at most three lines, the font made smaller until they fit the width.
+    const msg = fitLines(state.message, big, w - 2 * pad, 3, "bold ");
+    const lineH = Math.round(msg.size * 1.2);
+    const y = h - msg.lines.length * lineH - 2 * pad;
     ctx.fillStyle = state.fault ? "rgba(180,30,30,0.82)" : "rgba(20,130,60,0.82)";
     ctx.fillRect(0, y, w, h - y);
     ctx.fillStyle = "#fff";
-    ctx.font = `bold ${big}px sans-serif`;
-    const width = ctx.measureText(state.message).width;
-    ctx.fillText(state.message, Math.max(pad, (w - width) / 2), y + pad);
+    drawn.message = drawLines(msg, pad, y + pad, lineH, w, true);
   }
+  stats.overlay = drawn;
+}
+
+// ``text`` split into whole words on at most ``maxLines`` lines no wider than ``maxW``, the
+// font shrunk from ``size`` until they fit (not below 8 px): ``{lines, size, weight, maxW}``.
+function fitLines(text, size, maxW, maxLines, weight) {
+  for (;;) {
+    ctx.font = `${weight}${size}px sans-serif`;
+    const lines = [];
+    for (const word of text.split(/\s+/).filter(Boolean)) {
+      const trial = lines.length ? `${lines[lines.length - 1]} ${word}` : word;
+      if (lines.length && ctx.measureText(trial).width <= maxW) lines[lines.length - 1] = trial;
+      else lines.push(word);
+    }
+    const widest = Math.max(0, ...lines.map((l) => ctx.measureText(l).width));
+    if ((lines.length <= maxLines && widest <= maxW) || size <= 8) {
+      return { lines, size, weight, maxW, widest };
+    }
+    size = Math.max(8, Math.floor(size * 0.85));
+  }
+}
+
+// Draw fitted lines at ``x`` (centred in ``w`` when ``centre``) from ``y``, ``lineH`` apart;
+// returns what was drawn, for the browser tests.
+function drawLines(fit, x, y, lineH, w, centre) {
+  ctx.font = `${fit.weight}${fit.size}px sans-serif`;
+  fit.lines.forEach((line, i) => {
+    const left = centre ? Math.max(0, (w - ctx.measureText(line).width) / 2) : x;
+    ctx.fillText(line, left, y + i * lineH);
+  });
+  return { lines: fit.lines, size: fit.size, fits: fit.widest <= fit.maxW, width: w };
 }
 
 function onVideoFrame(now) {
