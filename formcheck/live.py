@@ -90,6 +90,8 @@ NOISE_WINDOW_S = 6.0
 NOISE_MIN_FRAMES = 15
 NOISE_MAX_FRAMES = 60
 FULL_BODY = ("shoulder", "hip", "knee", "ankle")
+
+
 @dataclass(frozen=True)
 class _Raw:
     """One frame's raw measures (``(n_measures,)``) and what they were computed with."""
