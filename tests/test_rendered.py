@@ -797,7 +797,7 @@ def test_live_held_knee_lift_leaning_back_side_on_is_one_rep_while_the_model_tra
 
 
 def test_live_slow_knee_lift_past_90_degrees_side_on_is_one_rep_while_the_model_splits_legs(
-        tmp_path):
+        tmp_path, tracked):
     # Side-on from 10° behind and 8° below the hips, wide lens, three times the leaflet's
     # pace: a knee lifted to 105° and held 3.2 s. For 0.8 s of the hold the pose model drew
     # the raised leg on the standing leg's label, only part-way up (1.6 trunk lengths from
@@ -805,21 +805,16 @@ def test_live_slow_knee_lift_past_90_degrees_side_on_is_one_rep_while_the_model_
     # (0.4-1.0): live, that read as the operated leg put down as the other rose, and the
     # lift as two or three reps. A standing leg stands: where neither leg is drawn at its
     # rest place, the one drawn clearly farther from it is the raised one.
-    from formcheck.analysis import track_video
-    from formcheck.synth.clip import render_clip
     from formcheck.synth.randomised import random_set
 
     spec = random_set(5353, lens="wide", pace="slow")[
         "r34_hip_flexion_side_azm10_elm8_640x480_fov61_tempo3.0_left"]
-    out = tmp_path / "clip.mp4"
-    render_clip(spec, out, log=False)
-    truth = json.loads(out.with_suffix(".truth.json").read_text())
-    track = track_video(out)[0]
-    got = _live_reps(truth, track, track.image_xyz, track.visibility, track.world_xyz)
+    _, got = _live_rendered(tmp_path, tracked, spec)
     assert [completed for completed, _ in got] == [True, True, True], got
 
 
-def test_live_knee_lift_filmed_obliquely_is_one_rep_when_the_model_trades_legs_early(tmp_path):
+def test_live_knee_lift_filmed_obliquely_is_one_rep_when_the_model_trades_legs_early(
+        knee_lift_8181, tracked):
     # 23° off side-on, 11° above: as the second lift began (the leg 0.4-0.5 trunk lengths
     # from rest, its foot not yet off the floor) the pose model put the raised leg on the
     # standing leg's label and the standing leg on the raised one's, for one frame: live,
@@ -828,59 +823,48 @@ def test_live_knee_lift_filmed_obliquely_is_one_rep_when_the_model_trades_legs_e
     # first steps, not only once it went twice as far. (Held still for the start: the
     # pose at 1 s, standing before the first lift; from the video's very first frame the
     # rest places read differently and the trade was followed by chance.)
-    from formcheck.analysis import track_video
-    from formcheck.synth.clip import render_clip
-    from formcheck.synth.randomised import random_set
-
-    spec = random_set(8181)["r28_hip_flexion_oblique_az23_el11_1280x720_right"]
-    out = tmp_path / "clip.mp4"
-    render_clip(spec, out, log=False)
-    truth = json.loads(out.with_suffix(".truth.json").read_text())
-    track = track_video(out)[0]
+    clip, truth = knee_lift_8181
+    track = tracked(clip)[0]
     got = _live_reps(truth, track, track.image_xyz, track.visibility, track.world_xyz,
                      held_at_s=1.0)
     assert [completed for completed, _ in got] == [True, True, True], got
 
 
-def _cv_chair_1357(tmp_path, name):
-    """A clip of the OpenCV-painted randomised set 1357 (a chair beside standing people),
-    rendered and tracked: ``(truth, track)``."""
+def _cv_chair_1357(name):
+    """The spec of a clip of the OpenCV-painted randomised set 1357 (a chair beside standing
+    people)."""
     import dataclasses
 
-    from formcheck.analysis import track_video
-    from formcheck.synth.clip import render_clip
     from formcheck.synth.randomised import random_set
 
-    spec = dataclasses.replace(random_set(1357, support="chair")[name], backend="cv")
-    out = tmp_path / "clip.mp4"
-    render_clip(spec, out, log=False)
-    return json.loads(out.with_suffix(".truth.json").read_text()), track_video(out)[0]
+    return dataclasses.replace(random_set(1357, support="chair")[name], backend="cv")
 
 
-def test_live_knee_lift_side_on_is_counted_when_the_model_trades_legs_as_it_begins(tmp_path):
+def test_live_knee_lift_side_on_is_counted_when_the_model_trades_legs_as_it_begins(
+        tmp_path, tracked):
     # Side-on from 10° below, beside a chair: 0.1 s into the first lift (the raised leg 0.33
     # trunk lengths from rest) the pose model drew both legs between their places, 0.27-0.29
     # from rest, then the raised leg on the standing leg's label for 0.5 s. Live, the lift
     # ended on the frame between, and began afresh on the traded labels: the whole lift was
     # given to the other leg (wrong_leg, 2 reps for 3). A frame with no leg drawn standing
     # does not end a lift.
-    truth, track = _cv_chair_1357(tmp_path, "r33_hip_flexion_side_az0_elm10_1280x720_chair_right")
-    got = _live_reps(truth, track, track.image_xyz, track.visibility, track.world_xyz,
-                     held_at_s=1.0)
+    _, got = _live_rendered(
+        tmp_path, tracked, _cv_chair_1357("r33_hip_flexion_side_az0_elm10_1280x720_chair_right"),
+        held_at_s=1.0)
     assert [completed for completed, _ in got] == [True, True, True], got
 
 
 def test_live_knee_lift_with_the_other_leg_after_a_foot_drawn_elsewhere_is_not_counted(
-        tmp_path):
+        tmp_path, tracked):
     # 29° off side-on, portrait, beside a chair: after the operated (left) leg's lift the
     # model drew that leg 0.45 trunk lengths along the floor from its rest place, still,
     # foot down, for 2.9 s; live took that for a lift of the left leg under way, and the
     # lift the right leg then made (the wrong leg) for the left's: counted. Legs standing
     # still, upright, both feet down stand where they stand: that is their rest place.
-    truth, track = _cv_chair_1357(tmp_path, "r29_hip_flexion_oblique_az29_el6_1080x1920_chair_left")
+    truth, got = _live_rendered(
+        tmp_path, tracked,
+        _cv_chair_1357("r29_hip_flexion_oblique_az29_el6_1080x1920_chair_left"), held_at_s=1.0)
     assert truth["wrong_leg_reps"]
-    got = _live_reps(truth, track, track.image_xyz, track.visibility, track.world_xyz,
-                     held_at_s=1.0)
     assert [completed for completed, _ in got] == [False, True], got
 
 
@@ -1322,8 +1306,9 @@ def test_held_knee_lift_whose_knees_the_model_draws_together_half_the_time_is_on
     assert [r.faults for r in res.reps] == [["hold_too_short"], ["trunk_lean"], []]
 
 
-def _live_rendered(tmp_path, tracked, spec, with_start=False):
-    """``(truth, live reps)`` of ``spec`` rendered at test time and fed to the live engine."""
+def _live_rendered(tmp_path, tracked, spec, with_start=False, held_at_s=0.0):
+    """``(truth, live reps)`` of ``spec`` rendered at test time and fed to the live engine
+    (:func:`_live_reps`)."""
     from formcheck.synth.clip import render_clip
 
     clip = tmp_path / "clip.mp4"
@@ -1331,7 +1316,20 @@ def _live_rendered(tmp_path, tracked, spec, with_start=False):
     truth = json.loads(clip.with_suffix(".truth.json").read_text())
     track = tracked(clip)[0]
     return truth, _live_reps(truth, track, track.image_xyz, track.visibility, track.world_xyz,
-                             with_start)
+                             with_start, held_at_s)
+
+
+@pytest.fixture(scope="module")
+def knee_lift_8181(tmp_path_factory):
+    """Set 8181 r28 (knee lifts 23° off side-on leaning back), rendered once for the offline
+    and the live tests: its path and truth."""
+    from formcheck.synth.clip import render_clip
+    from formcheck.synth.randomised import random_set
+
+    out = tmp_path_factory.mktemp("r28") / "clip.mp4"
+    render_clip(random_set(8181)["r28_hip_flexion_oblique_az23_el11_1280x720_right"], out,
+                log=False)
+    return out, json.loads(out.with_suffix(".truth.json").read_text())
 
 
 def test_live_knee_lift_whose_raised_leg_the_model_labels_standing_is_told_by_the_feet(
@@ -1399,20 +1397,18 @@ def test_knee_lift_whose_leg_nothing_tells_is_the_operated_legs_beside_a_wrong_l
 
 
 def test_knee_lift_leaning_back_whose_knees_the_model_draws_half_way_keeps_its_rest_pose(
-        tmp_path):
+        knee_lift_8181, analysed_video):
     # Knee lifts 23° off side-on from 11° above, the trunk leaning back 21° in the first
     # and last: mid-lift the model drew both knees half-way up, in line with the leaning
     # trunk and nearer each other than standing (23° off side-on the legs lie apart at
     # rest). Those frames were taken for the rest pose, the lifts broke into bouts, and
     # the set read 8 reps for 3. At rest the legs also stand upright in the picture.
-    from formcheck.synth.randomised import random_set
-
-    spec = random_set(8181)["r28_hip_flexion_oblique_az23_el11_1280x720_right"]
-    res = _rendered_and_analysed(tmp_path, spec)
+    res = analysed_video(knee_lift_8181[0], "hip_flexion", PatientSettings("right"), "en")
     assert [r.faults for r in res.reps] == [["trunk_lean"], [], ["trunk_lean"]]
 
 
-def test_live_knee_lift_leaning_back_whose_legs_trade_on_the_way_up_is_one(tmp_path, tracked):
+def test_live_knee_lift_leaning_back_whose_legs_trade_on_the_way_up_is_one(knee_lift_8181,
+                                                                           tracked):
     # The knee lifts 23° off side-on leaning back 21° (seed 8181 r28): on the way up of the
     # third the model drew the raised leg 0.34 trunk lengths from its rest (1.14 the frame
     # before) and the standing one 0.94 (from 0.17): a trade, but the raised leg not quite
@@ -1421,13 +1417,8 @@ def test_live_knee_lift_leaning_back_whose_legs_trade_on_the_way_up_is_one(tmp_p
     # between the second and third lifts; counting from the clip's first frame.
     from formcheck.live import LiveSession
     from formcheck.session import ExerciseSession
-    from formcheck.synth.clip import render_clip
-    from formcheck.synth.randomised import random_set
 
-    clip = tmp_path / "clip.mp4"
-    render_clip(random_set(8181)["r28_hip_flexion_oblique_az23_el11_1280x720_right"], clip,
-                log=False)
-    track = tracked(clip)[0]
+    track = tracked(knee_lift_8181[0])[0]
     ready = int(np.argmin(np.abs(track.t - 15.3)))
     live = LiveSession("hip_flexion", PatientSettings("right"), "en", fs_hz=10.0)
     for k in range(70):
