@@ -193,6 +193,9 @@ class Tracking:
     max_posture_tilt_deg: float
     max_travel_trunks: float
     hold_average_s: float = 0.0
+    hold_still_deg_s: float = 0.0
+    hold_still_share: float = 0.0
+    hold_still_s: float = 0.5
     settle_s: float = 0.0
     hold_min_return_s: float = 0.0
     bleed_ratio: float = float("inf")

@@ -250,12 +250,23 @@ class HoldTimer:
     that far (a raised leg whose tilt the pose model split between both legs:
     :func:`raised_leg_deg`): it is at ``level`` when its top is, and the stretch
     is still while one ``band`` overlaps every (averaged) range.
+
+    With ``still_deg_s``, the ends of that stretch where the (averaged) signal still
+    moves, on its way to the top or away from it, are not held: a slow way up spends
+    seconds within the band below the top. Moving is changing, over the last
+    ``still_s``, faster than ``still_share`` of the fastest it changed since it reached
+    ``level`` (how quickly this person moves), and than ``still_deg_s``. The hold runs
+    from the first slower sample, less the ``average_s`` its average looked back over (a
+    hold reached at once is timed from about its start) but not before the stretch, to
+    the last one; samples between them need not be slow (sway and jitter of a held pose).
     """
 
     def __init__(self, level: float, band: float, average_s: float = 0.0,
-                 tolerate_s: float = 0.0) -> None:
+                 tolerate_s: float = 0.0, still_deg_s: float = 0.0,
+                 still_share: float = 0.0, still_s: float = 0.5) -> None:
         self.level, self.band, self.average_s = level, band, average_s
-        self.tolerate_s = tolerate_s
+        self.tolerate_s, self.still_deg_s, self.still_s = tolerate_s, still_deg_s, still_s
+        self.still_share = still_share
         self.reset()
 
     def reset(self) -> None:
@@ -263,8 +274,10 @@ class HoldTimer:
         self.current = 0.0
         self.longest = 0.0
         self.total = 0.0
-        self._window: deque[tuple[float, float, float]] = deque()
+        self._window: deque[tuple[float, float, float, bool]] = deque()
         self._recent: deque[tuple[float, float, float]] = deque()
+        self._past: deque[tuple[float, float]] = deque()
+        self._fastest = 0.0
         self._below_since = math.nan
 
     def update(self, t: float, v: float, upper: float = math.nan) -> float:
@@ -279,6 +292,8 @@ class HoldTimer:
                 return self.current  # a moment's misreading, like a missing sample
             self._window.clear()
             self._recent.clear()
+            self._past.clear()
+            self._fastest = 0.0
             self.current = 0.0
             return self.current
         self._below_since = math.nan
@@ -290,12 +305,28 @@ class HoldTimer:
         w = self._window
         if w:
             self.total += t - w[-1][0]
-        w.append((t, lo, hi))
-        while len(w) > 1 and max(x for _, x, _ in w) - min(x for _, _, x in w) > self.band:
+        w.append((t, lo, hi, self._still(t, lo)))
+        while len(w) > 1 and max(x[1] for x in w) - min(x[2] for x in w) > self.band:
             w.popleft()
-        self.current = w[-1][0] - w[0][0]
+        still = [x[0] for x in w if x[3]]
+        self.current = still[-1] - max(still[0] - self.average_s, w[0][0]) if still else 0.0
         self.longest = max(self.longest, self.current)
         return self.current
+
+    def _still(self, t: float, lo: float) -> bool:
+        """Whether the averaged signal ``lo`` changed slowly over the last ``still_s``."""
+        if self.still_deg_s <= 0:
+            return True
+        p = self._past
+        p.append((t, lo))
+        while len(p) > 1 and p[1][0] <= t - self.still_s:
+            p.popleft()
+        dt = t - p[0][0]
+        if dt < 0.8 * self.still_s:
+            return False  # not seen long enough to tell
+        speed = abs(lo - p[0][1]) / dt
+        self._fastest = max(self._fastest, speed)
+        return speed < max(self.still_deg_s, self.still_share * self._fastest)
 
 
 ALONG_BODY_VIEWS = ("lying_front",)
@@ -686,7 +717,8 @@ class ExerciseSession:
         self.other = RepCounter(spec.start_deg, spec.target_deg, spec.return_deg, frac)
         self.hold = HoldTimer(spec.target_deg - self.tracking.hold_margin_deg,
                               2 * self.tracking.hold_margin_deg, self.tracking.hold_average_s,
-                              self.tracking.hold_min_return_s)
+                              self.tracking.hold_min_return_s, self.tracking.hold_still_deg_s,
+                              self.tracking.hold_still_share, self.tracking.hold_still_s)
         self.faults = FaultTracker(self.rules, self.tracking.fault_min_duration_s,
                                    self.tracking.min_visibility, spec.target_deg)
         self.precautions = FaultTracker(tuple(r for r in self.rules if r.approaches),
@@ -1170,7 +1202,8 @@ class ExerciseSession:
             self._rep_tempo += [math.nan] * len(lead_v) if self.spec.tempo_signal else lead_v
             if self.spec.hold_s > 0:
                 joined = HoldTimer(self.hold.level, self.hold.band, self.hold.average_s,
-                                   self.hold.tolerate_s)
+                                   self.hold.tolerate_s, self.hold.still_deg_s,
+                                   self.hold.still_share, self.hold.still_s)
                 for x, y in zip(self._rep_t, self._rep_v, strict=True):
                     joined.update(x, y)
                 self.hold.longest = max(self.hold.longest, joined.longest)
