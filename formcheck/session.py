@@ -255,7 +255,8 @@ class HoldTimer:
     moves, on its way to the top or away from it, are not held: a slow way up spends
     seconds within the band below the top. Moving is changing, over the last
     ``still_s``, faster than ``still_share`` of the fastest it changed since it reached
-    ``level`` (how quickly this person moves), and than ``still_deg_s``. The hold runs
+    ``level`` (how quickly this person moves), and than ``still_deg_s`` (a range's change:
+    the least its ranges then and now allow). The hold runs
     from the first slower sample, less the ``average_s`` its average looked back over (a
     hold reached at once is timed from about its start) but not before the stretch, to
     the last one; samples between them need not be slow (sway and jitter of a held pose).
@@ -276,7 +277,7 @@ class HoldTimer:
         self.total = 0.0
         self._window: deque[tuple[float, float, float, bool]] = deque()
         self._recent: deque[tuple[float, float, float]] = deque()
-        self._past: deque[tuple[float, float]] = deque()
+        self._past: deque[tuple[float, float, float]] = deque()
         self._fastest = 0.0
         self._below_since = math.nan
 
@@ -305,7 +306,7 @@ class HoldTimer:
         w = self._window
         if w:
             self.total += t - w[-1][0]
-        w.append((t, lo, hi, self._still(t, lo)))
+        w.append((t, lo, hi, self._still(t, lo, hi)))
         while len(w) > 1 and max(x[1] for x in w) - min(x[2] for x in w) > self.band:
             w.popleft()
         still = [x[0] for x in w if x[3]]
@@ -313,18 +314,21 @@ class HoldTimer:
         self.longest = max(self.longest, self.current)
         return self.current
 
-    def _still(self, t: float, lo: float) -> bool:
-        """Whether the averaged signal ``lo`` changed slowly over the last ``still_s``."""
+    def _still(self, t: float, lo: float, hi: float) -> bool:
+        """Whether the averaged signal (``lo`` to ``hi``) changed slowly over ``still_s``.
+
+        Its change is the least its ranges then and now allow.
+        """
         if self.still_deg_s <= 0:
             return True
         p = self._past
-        p.append((t, lo))
+        p.append((t, lo, hi))
         while len(p) > 1 and p[1][0] <= t - self.still_s:
             p.popleft()
-        dt = t - p[0][0]
-        if dt < 0.8 * self.still_s:
+        t0, lo0, hi0 = p[0]
+        if t - t0 < 0.8 * self.still_s:
             return False  # not seen long enough to tell
-        speed = abs(lo - p[0][1]) / dt
+        speed = max(lo - hi0, lo0 - hi, 0.0) / (t - t0)
         self._fastest = max(self._fastest, speed)
         return speed < max(self.still_deg_s, self.still_share * self._fastest)
 
