@@ -256,10 +256,10 @@ class HoldTimer:
     seconds within the band below the top. Moving is changing, over the last
     ``still_s``, faster than ``still_share`` of the fastest it changed since it reached
     ``level`` (how quickly this person moves), and than ``still_deg_s`` (a range's change:
-    the least its ranges then and now allow). The hold runs
-    from the first slower sample, less the ``average_s`` its average looked back over (a
-    hold reached at once is timed from about its start) but not before the stretch, to
-    the last one; samples between them need not be slow (sway and jitter of a held pose).
+    the least its ranges then and now allow). The hold runs from the first slower
+    sample, less the ``average_s`` its average looked back over (a hold reached at once
+    is timed from about its start) but not before the stretch, to the last one; samples
+    between them need not be slow (sway and jitter of a held pose).
     """
 
     def __init__(self, level: float, band: float, average_s: float = 0.0,
@@ -269,6 +269,11 @@ class HoldTimer:
         self.tolerate_s, self.still_deg_s, self.still_s = tolerate_s, still_deg_s, still_s
         self.still_share = still_share
         self.reset()
+
+    def blank(self) -> HoldTimer:
+        """A new timer with these settings."""
+        return HoldTimer(self.level, self.band, self.average_s, self.tolerate_s,
+                         self.still_deg_s, self.still_share, self.still_s)
 
     def reset(self) -> None:
         """Start a new rep."""
@@ -309,8 +314,12 @@ class HoldTimer:
         w.append((t, lo, hi, self._still(t, lo, hi)))
         while len(w) > 1 and max(x[1] for x in w) - min(x[2] for x in w) > self.band:
             w.popleft()
-        still = [x[0] for x in w if x[3]]
-        self.current = still[-1] - max(still[0] - self.average_s, w[0][0]) if still else 0.0
+        first = next((x[0] for x in w if x[3]), None)
+        if first is None:
+            self.current = 0.0
+        else:
+            last = next(x[0] for x in reversed(w) if x[3])
+            self.current = last - max(first - self.average_s, w[0][0])
         self.longest = max(self.longest, self.current)
         return self.current
 
@@ -523,6 +532,11 @@ class FaultTracker:
         self.min_quality = min_quality
         self.top_level = top_level
         self.reset()
+
+    def blank(self) -> HoldTimer:
+        """A new timer with these settings."""
+        return HoldTimer(self.level, self.band, self.average_s, self.tolerate_s,
+                         self.still_deg_s, self.still_share, self.still_s)
 
     def reset(self) -> None:
         """Start a new rep."""
@@ -1205,9 +1219,7 @@ class ExerciseSession:
             # tempo signal is then not timed.)
             self._rep_tempo += [math.nan] * len(lead_v) if self.spec.tempo_signal else lead_v
             if self.spec.hold_s > 0:
-                joined = HoldTimer(self.hold.level, self.hold.band, self.hold.average_s,
-                                   self.hold.tolerate_s, self.hold.still_deg_s,
-                                   self.hold.still_share, self.hold.still_s)
+                joined = self.hold.blank()
                 for x, y in zip(self._rep_t, self._rep_v, strict=True):
                     joined.update(x, y)
                 self.hold.longest = max(self.hold.longest, joined.longest)
