@@ -533,11 +533,6 @@ class FaultTracker:
         self.top_level = top_level
         self.reset()
 
-    def blank(self) -> HoldTimer:
-        """A new timer with these settings."""
-        return HoldTimer(self.level, self.band, self.average_s, self.tolerate_s,
-                         self.still_deg_s, self.still_share, self.still_s)
-
     def reset(self) -> None:
         """Start a new rep."""
         self.run = {r.code: 0.0 for r in self.rules}
