@@ -83,34 +83,13 @@ the leg's longest readings include the model's jitter, which would read a straig
 bent (a 1 % shorter reach is a 16° bend), so not the very longest."""
 
 
-OTHER_LEG_MOVING_DEG = 20.0
-"""In a one-legged exercise, the other leg's knee read bent this far (a heel slide's attempt
-starts at 20°) is that leg moving, not at rest: its frames do not show this leg's straight
-length (:func:`straight_reach`)."""
-
-
-def straight_reach(reach: np.ndarray, knee: np.ndarray | None = None,
-                   other_knee: np.ndarray | None = None) -> float:
+def straight_reach(reach: np.ndarray) -> float:
     """The straight leg's hip–ankle distance: :data:`SLIDE_REST_PERCENTILE` of ``reach`` ``(T,)``.
 
-    With this leg's ``knee`` and the other's ``other_knee`` ``(T,)`` (knee flexion, a
-    one-legged exercise), the frames in which the other leg moves (bent past
-    :data:`OTHER_LEG_MOVING_DEG`) while this one is not are left out, unless they are half
-    the recording, and as many of the longest readings as before stay above the value: the
-    other leg sliding up can draw this one's hip farther from its ankle (a render filmed 25°
-    from the head side: the straight leg 7 % longer while the other slid, so the leg at rest
-    read 43° bent against it). NaN where no reading is finite.
+    NaN where no reading is finite.
     """
-    percentile = SLIDE_REST_PERCENTILE
-    if knee is not None and other_knee is not None:
-        other_moving = (other_knee > OTHER_LEG_MOVING_DEG) & ~(knee > OTHER_LEG_MOVING_DEG)
-        seen = np.isfinite(reach)
-        kept = (seen & ~other_moving).sum()
-        if other_moving.any() and kept * 2 >= seen.sum() > 0:
-            percentile = 100.0 - (100.0 - SLIDE_REST_PERCENTILE) * seen.sum() / kept
-            reach = reach[~other_moving]
     reach = reach[np.isfinite(reach)]
-    return float(np.percentile(reach, percentile)) if reach.size else np.nan
+    return float(np.percentile(reach, SLIDE_REST_PERCENTILE)) if reach.size else np.nan
 
 
 STANDING_WINDOW_S = 5.0
@@ -782,10 +761,7 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
         hip = raw["hip_flexion" + leg]
         hip = hip[np.isfinite(hip)]
         cal.hip_flexion_rest[leg] = float(np.percentile(hip, 97)) if hip.size else np.nan
-        knees = (raw.get("knee_flexion" + leg), raw.get("knee_flexion" + (
-            "_other" if leg == "" else ""))) if spec.legs == "operated" else (None, None)
-        cal.hip_ankle_rest[leg] = straight_reach(raw.get("hip_ankle" + leg, np.array([])),
-                                                 *knees)
+        cal.hip_ankle_rest[leg] = straight_reach(raw.get("hip_ankle" + leg, np.array([])))
         cal.shank_rest[leg] = (start("shank_thigh" + leg), start("shank_shank" + leg)) \
             if "shank_thigh" + leg in raw else (np.nan, np.nan)
     if spec.posture == "standing":
