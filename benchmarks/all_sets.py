@@ -1,0 +1,143 @@
+"""Every committed render set's accuracy results together: the issue's goals over all of them.
+
+Reads the ``benchmarks/results/accuracy_*.json`` files that hold rendered clips (the
+domain-randomised sets, `render_set.py`, each measured by ``accuracy.py --out NAME``) and
+sums them: reps exact per set and per exercise, and per fault code TP, FP, FN (and FN the
+result warned ``fault_not_checked`` about), precision, recall and F1, with how many sets
+reach the issue's 0.9 for each. Each set was measured on the engine of its day (its run
+date is listed; the git history holds the engine); re-run a set to measure today's.
+Needs no clips, only the results files.
+
+Writes ``benchmarks/results/all_sets.json`` / ``.md`` (``--name``: another name).
+
+Usage: python benchmarks/all_sets.py [--name NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+GOAL = 0.9
+
+
+def ratio(a: int, b: int) -> float | None:
+    """``a / b``, None when ``b`` is 0."""
+    return a / b if b else None
+
+
+def fmt(x: float | None) -> str:
+    """Two decimals, or a dash."""
+    return "–" if x is None else f"{x:.2f}"
+
+
+def run_date(md: Path) -> str:
+    """The ``Run YYYY-MM-DD HH:MM`` line of a results page, or ''."""
+    if not md.is_file():
+        return ""
+    m = re.search(r"Run (\d{4}-\d\d-\d\d \d\d:\d\d)", md.read_text())
+    return m.group(1) if m else ""
+
+
+def load_sets() -> list[dict]:
+    """Each render set's name, run date, clips and fault totals."""
+    sets = []
+    for path in sorted(RESULTS.glob("accuracy_*.json")):
+        data = json.loads(path.read_text())
+        clips = [c for c in data.get("rendered", []) if "variation" in c]
+        if not clips:
+            continue
+        name = path.stem.removeprefix("accuracy_")
+        sets.append({"name": name, "run": run_date(path.with_suffix(".md")),
+                     "clips": clips, "faults": data.get("fault_totals", {})})
+    return sets
+
+
+def fault_rows(totals: dict[str, dict[str, int]]) -> dict[str, dict]:
+    """Per fault code: counts, precision, recall, F1."""
+    rows = {}
+    for code, t in totals.items():
+        p, r = ratio(t["tp"], t["tp"] + t["fp"]), ratio(t["tp"], t["tp"] + t["fn"])
+        f1 = 2 * p * r / (p + r) if p is not None and r is not None and p + r > 0 else None
+        rows[code] = {**t, "precision": p, "recall": r, "f1": f1}
+    return rows
+
+
+def summarise(sets: list[dict]) -> dict:
+    """The whole: per set, per exercise and per fault code."""
+    totals: dict[str, dict[str, int]] = defaultdict(lambda: {"tp": 0, "fp": 0, "fn": 0, "nc": 0})
+    per_ex: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    meeting: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # sets at the goal, sets judged
+    per_set = []
+    for s in sets:
+        exact = sum(bool(c["exact"]) for c in s["clips"])
+        per_set.append({"name": s["name"], "run": s["run"], "clips": len(s["clips"]),
+                        "exact": exact,
+                        "misses": [c["clip"] for c in s["clips"] if not c["exact"]]})
+        for c in s["clips"]:
+            per_ex[c["exercise"]][0] += bool(c["exact"])
+            per_ex[c["exercise"]][1] += 1
+        for code, row in fault_rows(s["faults"]).items():
+            for k in ("tp", "fp", "fn", "nc"):
+                totals[code][k] += row.get(k, 0)
+            if row["precision"] is not None or row["recall"] is not None:
+                meeting[code][1] += 1
+                meeting[code][0] += all(v is None or v >= GOAL
+                                        for v in (row["precision"], row["recall"]))
+    faults = fault_rows(dict(totals))
+    for code, row in faults.items():
+        row["sets_at_goal"], row["sets_judged"] = meeting[code]
+    clips = sum(p["clips"] for p in per_set)
+    return {"sets": per_set, "clips": clips, "exact": sum(p["exact"] for p in per_set),
+            "per_exercise": {k: {"exact": v[0], "clips": v[1]} for k, v in sorted(per_ex.items())},
+            "faults": faults, "goal": GOAL}
+
+
+def markdown(s: dict) -> str:
+    """The results page."""
+    lines = ["# Every render set together", "",
+             f"Written by `benchmarks/all_sets.py` from the {len(s['sets'])} render sets' "
+             "`accuracy_*.json` in this folder, each measured on the engine of its run date "
+             "(below). Renders only: the real clips are in `accuracy.md`.", "",
+             f"**Reps exact: {s['exact']} of {s['clips']} clips "
+             f"({s['exact'] / max(s['clips'], 1):.1%}).**", "",
+             "## Per fault code, all sets", "",
+             "FN (warned): misses the result warned `fault_not_checked` about (counted in FN). "
+             f"Sets at goal: sets where the code's precision and recall (where defined) are "
+             f"both ≥ {s['goal']}.", "",
+             "| fault | TP | FP | FN | FN (warned) | precision | recall | F1 | sets at goal |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for code, r in s["faults"].items():
+        lines.append(f"| {code} | {r['tp']} | {r['fp']} | {r['fn']} | {r['nc']} | "
+                     f"{fmt(r['precision'])} | {fmt(r['recall'])} | {fmt(r['f1'])} | "
+                     f"{r['sets_at_goal']}/{r['sets_judged']} |")
+    lines += ["", "## Reps exact per exercise", "", "| exercise | exact | clips |", "|---|---|---|"]
+    lines += [f"| {k} | {v['exact']} | {v['clips']} |" for k, v in s["per_exercise"].items()]
+    lines += ["", "## Per set", "", "| set | run | exact | clips | not exact |",
+              "|---|---|---|---|---|"]
+    lines += [f"| {p['name']} | {p['run']} | {p['exact']} | {p['clips']} | "
+              f"{', '.join(m.split('_')[0] for m in p['misses']) or '–'} |" for p in s["sets"]]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--name", default="all_sets", help="results file name (without suffix)")
+    args = ap.parse_args()
+    summary = summarise(load_sets())
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(summary, indent=1) + "\n")
+    (RESULTS / f"{args.name}.md").write_text(markdown(summary))
+    print(f"{len(summary['sets'])} sets, reps exact {summary['exact']}/{summary['clips']}")
+    for code, r in summary["faults"].items():
+        print(f"{code:24s} P {fmt(r['precision'])} R {fmt(r['recall'])} F1 {fmt(r['f1'])} "
+              f"at goal in {r['sets_at_goal']}/{r['sets_judged']} sets")
+    print(f"written: {RESULTS / args.name}.json, .md")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
