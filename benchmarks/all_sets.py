@@ -2,10 +2,12 @@
 
 Reads the ``benchmarks/results/accuracy_*.json`` files that hold rendered clips (the
 domain-randomised sets, `render_set.py`, each measured by ``accuracy.py --out NAME``) and
-sums them: reps exact per set and per exercise, and per fault code TP, FP, FN (and FN the
+sums them: reps exact per set and per exercise; per fault code TP, FP, FN (and FN the
 result warned ``fault_not_checked`` about), precision, recall and F1, with how many sets
-reach the issue's 0.9 for each. Each set was measured on the engine of its day (its run
-date is listed; the git history holds the engine); re-run a set to measure today's.
+reach the issue's 0.9 for each; and per exercise and view the clips' median angle error
+(calibrated MAE, over all frames and while moving), against the issue's 4°. Each set was
+measured on the engine of its day (its run date is listed; the git history holds the
+engine); re-run a set to measure today's.
 Needs no clips, only the results files.
 
 Writes ``benchmarks/results/all_sets.json`` / ``.md`` (``--name``: another name).
@@ -18,11 +20,14 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import statistics
 from collections import defaultdict
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
 GOAL = 0.9
+ANGLE_GOAL_DEG = 4.0
+ANGLES = ("hip_flexion", "knee_flexion", "hip_abduction")
 
 
 def ratio(a: int, b: int) -> float | None:
@@ -71,6 +76,7 @@ def summarise(sets: list[dict]) -> dict:
     """The whole: per set, per exercise and per fault code."""
     totals: dict[str, dict[str, int]] = defaultdict(lambda: {"tp": 0, "fp": 0, "fn": 0, "nc": 0})
     per_ex: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    angles: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     meeting: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # sets at the goal, sets judged
     per_set = []
     for s in sets:
@@ -81,6 +87,10 @@ def summarise(sets: list[dict]) -> dict:
         for c in s["clips"]:
             per_ex[c["exercise"]][0] += bool(c["exact"])
             per_ex[c["exercise"]][1] += 1
+            for name, e in c.get("angles", {}).items():
+                for key in ("mae_calibrated", "mae_moving"):
+                    if e.get(key) is not None and e[key] == e[key]:  # not NaN
+                        angles[(c["exercise"], c["view"])][f"{name}.{key}"].append(e[key])
         for code, row in fault_rows(s["faults"]).items():
             for k in ("tp", "fp", "fn", "nc"):
                 totals[code][k] += row.get(k, 0)
@@ -94,7 +104,11 @@ def summarise(sets: list[dict]) -> dict:
     clips = sum(p["clips"] for p in per_set)
     return {"sets": per_set, "clips": clips, "exact": sum(p["exact"] for p in per_set),
             "per_exercise": {k: {"exact": v[0], "clips": v[1]} for k, v in sorted(per_ex.items())},
-            "faults": faults, "goal": GOAL}
+            "faults": faults, "goal": GOAL,
+            "angles": [{"exercise": ex, "view": view, "clips": max(map(len, v.values())),
+                        **{k: float(statistics.median(x)) for k, x in sorted(v.items())}}
+                       for (ex, view), v in sorted(angles.items())],
+            "angle_goal_deg": ANGLE_GOAL_DEG}
 
 
 def markdown(s: dict) -> str:
@@ -117,6 +131,19 @@ def markdown(s: dict) -> str:
                      f"{r['sets_at_goal']}/{r['sets_judged']} |")
     lines += ["", "## Reps exact per exercise", "", "| exercise | exact | clips |", "|---|---|---|"]
     lines += [f"| {k} | {v['exact']} | {v['clips']} |" for k, v in s["per_exercise"].items()]
+    lines += ["", "## Angles per exercise and view", "",
+              "Median over the clips of each clip's calibrated MAE (°), over all frames / while "
+              f"moving (true angle > 5° from its start); **bold**: over the issue's "
+              f"{s['angle_goal_deg']:.0f}°.", "",
+              "| exercise | view | clips | hip flexion | knee flexion | abduction |",
+              "|---|---|---|---|---|---|"]
+
+    def cell(row: dict, name: str) -> str:
+        vals = [row.get(f"{name}.{k}") for k in ("mae_calibrated", "mae_moving")]
+        return " / ".join("–" if v is None else (f"**{v:.1f}**" if v > s["angle_goal_deg"]
+                                                 else f"{v:.1f}") for v in vals)
+    lines += [f"| {r['exercise']} | {r['view']} | {r['clips']} | "
+              + " | ".join(cell(r, n) for n in ANGLES) + " |" for r in s["angles"]]
     lines += ["", "## Per set", "", "| set | run | exact | clips | not exact |",
               "|---|---|---|---|---|"]
     lines += [f"| {p['name']} | {p['run']} | {p['exact']} | {p['clips']} | "
