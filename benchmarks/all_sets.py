@@ -19,25 +19,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import statistics
+import sys
 from collections import defaultdict
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from accuracy import fault_totals, fmt, prf  # noqa: E402  (the per-set page's own sums)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 GOAL = 0.9
 ANGLE_GOAL_DEG = 4.0
 ANGLES = ("hip_flexion", "knee_flexion", "hip_abduction")
-
-
-def ratio(a: int, b: int) -> float | None:
-    """``a / b``, None when ``b`` is 0."""
-    return a / b if b else None
-
-
-def fmt(x: float | None) -> str:
-    """Two decimals, or a dash."""
-    return "–" if x is None else f"{x:.2f}"
 
 
 def run_date(md: Path) -> str:
@@ -49,7 +44,7 @@ def run_date(md: Path) -> str:
 
 
 def load_sets() -> list[dict]:
-    """Each render set's name, run date, clips and fault totals."""
+    """Each render set's name, run date and clips."""
     sets = []
     for path in sorted(RESULTS.glob("accuracy_*.json")):
         data = json.loads(path.read_text())
@@ -57,24 +52,21 @@ def load_sets() -> list[dict]:
         if not clips:
             continue
         name = path.stem.removeprefix("accuracy_")
-        sets.append({"name": name, "run": run_date(path.with_suffix(".md")),
-                     "clips": clips, "faults": data.get("fault_totals", {})})
+        sets.append({"name": name, "run": run_date(path.with_suffix(".md")), "clips": clips})
     return sets
 
 
-def fault_rows(totals: dict[str, dict[str, int]]) -> dict[str, dict]:
-    """Per fault code: counts, precision, recall, F1."""
+def fault_rows(clips: list[dict]) -> dict[str, dict]:
+    """Per fault code over ``clips``: counts, precision, recall, F1 (None where undefined)."""
     rows = {}
-    for code, t in totals.items():
-        p, r = ratio(t["tp"], t["tp"] + t["fp"]), ratio(t["tp"], t["tp"] + t["fn"])
-        f1 = 2 * p * r / (p + r) if p is not None and r is not None and p + r > 0 else None
+    for code, t in fault_totals(clips).items():
+        p, r, f1 = (None if math.isnan(x) else x for x in prf(t))
         rows[code] = {**t, "precision": p, "recall": r, "f1": f1}
     return rows
 
 
 def summarise(sets: list[dict]) -> dict:
     """The whole: per set, per exercise and per fault code."""
-    totals: dict[str, dict[str, int]] = defaultdict(lambda: {"tp": 0, "fp": 0, "fn": 0, "nc": 0})
     per_ex: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     angles: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     meeting: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # sets at the goal, sets judged
@@ -91,14 +83,12 @@ def summarise(sets: list[dict]) -> dict:
                 for key in ("mae_calibrated", "mae_moving"):
                     if e.get(key) is not None and e[key] == e[key]:  # not NaN
                         angles[(c["exercise"], c["view"])][f"{name}.{key}"].append(e[key])
-        for code, row in fault_rows(s["faults"]).items():
-            for k in ("tp", "fp", "fn", "nc"):
-                totals[code][k] += row.get(k, 0)
+        for code, row in fault_rows(s["clips"]).items():
             if row["precision"] is not None or row["recall"] is not None:
                 meeting[code][1] += 1
                 meeting[code][0] += all(v is None or v >= GOAL
                                         for v in (row["precision"], row["recall"]))
-    faults = fault_rows(dict(totals))
+    faults = fault_rows([c for s in sets for c in s["clips"]])
     for code, row in faults.items():
         row["sets_at_goal"], row["sets_judged"] = meeting[code]
     clips = sum(p["clips"] for p in per_set)
@@ -127,7 +117,7 @@ def markdown(s: dict) -> str:
              "|---|---|---|---|---|---|---|---|---|"]
     for code, r in s["faults"].items():
         lines.append(f"| {code} | {r['tp']} | {r['fp']} | {r['fn']} | {r['nc']} | "
-                     f"{fmt(r['precision'])} | {fmt(r['recall'])} | {fmt(r['f1'])} | "
+                     f"{fmt(r['precision'], 2)} | {fmt(r['recall'], 2)} | {fmt(r['f1'], 2)} | "
                      f"{r['sets_at_goal']}/{r['sets_judged']} |")
     lines += ["", "## Reps exact per exercise", "", "| exercise | exact | clips |", "|---|---|---|"]
     lines += [f"| {k} | {v['exact']} | {v['clips']} |" for k, v in s["per_exercise"].items()]
@@ -160,7 +150,7 @@ def main() -> int:
     (RESULTS / f"{args.name}.md").write_text(markdown(summary))
     print(f"{len(summary['sets'])} sets, reps exact {summary['exact']}/{summary['clips']}")
     for code, r in summary["faults"].items():
-        print(f"{code:24s} P {fmt(r['precision'])} R {fmt(r['recall'])} F1 {fmt(r['f1'])} "
+        print(f"{code:24s} P {fmt(r['precision'], 2)} R {fmt(r['recall'], 2)} F1 {fmt(r['f1'], 2)} "
               f"at goal in {r['sets_at_goal']}/{r['sets_judged']} sets")
     print(f"written: {RESULTS / args.name}.json, .md")
     return 0
