@@ -109,10 +109,23 @@ def main_text(page) -> str:
     return page.inner_text('[data-testid="stMain"]')
 
 
-def wait_shown(page, selector: str, timeout: float = 30_000) -> None:
-    """Wait for ``selector``; fail at once if the page shows an exception instead."""
-    page.locator(selector).or_(page.get_by_test_id("stException")).first.wait_for(
-        timeout=timeout)
+def wait_shown(page, selector: str, timeout: float = 60_000) -> None:
+    """Wait for ``selector``; fail at once if the page shows an exception instead.
+
+    On a timeout the failure gives the page's text, and its screenshot is kept in
+    ``test-artifacts`` (what CI shows of a browser test is its failure message).
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.locator(selector).or_(page.get_by_test_id("stException")).first.wait_for(
+            timeout=timeout)
+    except PlaywrightTimeout:
+        ARTIFACTS.mkdir(exist_ok=True)
+        shot = ARTIFACTS / f"not_shown_{time.strftime('%H%M%S')}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        pytest.fail(f"{selector} not shown in {timeout / 1000:.0f} s ({shot.name}); "
+                    f"the page shows:\n{main_text(page)}")
     assert page.get_by_test_id("stException").count() == 0, main_text(page)
 
 
@@ -126,6 +139,52 @@ def click_settled(locator, timeout: float = 30_000) -> None:
 
     expect(locator).to_have_count(1, timeout=timeout)
     locator.click(timeout=timeout)
+
+
+def open_expander(expander, content, timeout: float = 60_000) -> None:
+    """Unfold ``expander`` (one ``stExpander``) until ``content`` inside it is visible.
+
+    A click on its summary unfolds it at once; a rerun that draws the expander anew draws it
+    folded again (seen in CI: the form under a clicked "Add patient" stayed hidden), so the
+    summary is clicked again while it is folded and the content hidden.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import expect
+
+    expect(expander).to_have_count(1, timeout=timeout)
+    details, summary = expander.locator("details"), expander.locator("summary")
+    deadline = time.monotonic() + timeout / 1000
+    while not content.is_visible():
+        if details.get_attribute("open", timeout=timeout) is None:
+            summary.click(timeout=timeout)
+        try:
+            content.wait_for(state="visible", timeout=10_000)
+        except PlaywrightTimeout:
+            if time.monotonic() > deadline:
+                raise
+
+
+def click_until(page, locator, done, timeout: float = 90_000) -> None:
+    """Click ``locator`` (once it is one element, on a settled page) until ``done()`` — what
+    the click saves, read from the store — holds.
+
+    Seen in CI on the loaded 2-core machine: a click on a clinic page's button after which
+    nothing was saved or shown for 30 s. A person clicks again; so does this, once the page
+    has settled with nothing saved, at most three times.
+    """
+    assert not done(), "saved before the click"
+    deadline = time.monotonic() + timeout / 1000
+    for _ in range(3):
+        wait_settled(page, timeout)
+        if done():   # the last click's run took long
+            return
+        click_settled(locator, timeout)
+        wait_until = min(deadline, time.monotonic() + timeout / 3000)
+        while time.monotonic() < wait_until:
+            if done():
+                return
+            time.sleep(0.5)
+    assert done(), f"nothing saved after three clicks; the page shows:\n{main_text(page)}"
 
 
 def upload_settled(page, selector: str, path, timeout: float = 30_000) -> None:

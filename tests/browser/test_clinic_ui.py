@@ -25,7 +25,9 @@ from .conftest import (
     CLINIC_USER,
     choose_settled,
     click_settled,
+    click_until,
     main_text,
+    open_expander,
     rerun_settled,
     running_app,
     server_mode_camera,
@@ -110,24 +112,26 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     side = text(f"app.side_{truth['side']}", "en")
     choose_settled(form.get_by_text(side, exact=True),
                    form.get_by_role("radio", name=side, exact=True))
-    click_settled(form.get_by_role("button", name=t("add")))
-    wait_shown(page, f"text={t('added', code=CODE)}", 30_000)
+    clinician = auth.authenticate(db, auth.login(db, USER, PASSWORD))
+    click_until(page, form.get_by_role("button", name=t("add")),
+                lambda: CODE in [p.code for p in records.list_patients(db, clinician)])
+    wait_shown(page, f"text={t('added', code=CODE)}")
     wait_shown(page, f"text={t('protocol_title', code=CODE)}", 30_000)
     wait_settled(page)
     # The protocol: the clinician lowers the mini squat's hip-flexion limit to 80°.
     protocol = page.get_by_test_id("stForm").filter(has_text=t("save_protocol"))
     squat = protocol.get_by_test_id("stExpander").filter(
         has_text=exercise_name("en", "mini_squat"))
-    squat.get_by_text(exercise_name("en", "mini_squat"), exact=True).click()
     fault = fault_name("en", "hip_flexion_limit").capitalize()
     limit = squat.get_by_label(t("fault_limit", fault=fault, kind=t("limit_max"), default=90))
+    open_expander(squat, limit)
     limit.fill("80")
     limit.press("Tab")
-    click_settled(page.get_by_role("button", name=t("save_protocol")))
+    click_until(page, page.get_by_role("button", name=t("save_protocol")),
+                lambda: records.get_patient(db, clinician, CODE).limit_overrides)
     wait_shown(page, f"text={t('protocol_saved')}")
     wait_settled(page)
     page.screenshot(path=str(artifacts / "clinic_patients.png"), full_page=True)
-    clinician = auth.authenticate(db, auth.login(db, USER, PASSWORD))
     patient = records.get_patient(db, clinician, CODE)
     assert (patient.operated_side, patient.approach) == (truth["side"], "posterolateral")
     assert patient.limit_overrides == {"mini_squat": {"hip_flexion_limit.max": 80.0}}
@@ -206,11 +210,13 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
         page.get_by_role("button", name=t("download_pdf")).first.click()
     assert download.value.path().read_bytes()[:4] == b"%PDF"
     page.screenshot(path=str(artifacts / "clinic_reports.png"), full_page=True)
-    click_settled(page.get_by_text(t("delete_title")))
+    open_expander(page.get_by_test_id("stExpander").filter(has_text=t("delete_title")),
+                  page.get_by_label(t("delete_type", code=CODE)))
     page.get_by_label(t("delete_type", code=CODE)).fill(CODE)
     page.get_by_label(t("delete_type", code=CODE)).press("Enter")
-    click_settled(page.get_by_role("button", name=t("delete_button")))
-    wait_shown(page, f"text={t('deleted', code=CODE, videos=1)}", 30_000)
+    click_until(page, page.get_by_role("button", name=t("delete_button")),
+                lambda: CODE not in [p.code for p in records.list_patients(db, clinician)])
+    wait_shown(page, f"text={t('deleted', code=CODE, videos=1)}")
     assert records.list_patients(db, clinician) == []
     assert not list((folder / "videos").rglob("*.mp4"))
 
