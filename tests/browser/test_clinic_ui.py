@@ -74,6 +74,11 @@ def _seed_history(db, clinician, days: int = 4) -> None:
                                  clinician=clinician, saved_at=at + dt.timedelta(minutes=5))
 
 
+def _pains(db, clinician, code: str) -> list[int]:
+    """The pain answers saved with the patient's sets (a set can be saved before its answer)."""
+    return [r.pain for r in records.set_records(db, clinician, code) if r.pain is not None]
+
+
 def open_patient_session(page, clinic_url: str, code: str) -> None:
     """Log in as the clinician and open patient ``code``'s screening session view."""
     page.goto(f"{clinic_url}/clinic?lang=en")
@@ -159,8 +164,9 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     # Pain 5 after pain 2 on earlier days: the leaflet's pain rule triggers. Save the set.
     form = page.get_by_test_id("stForm").filter(has_text=t("pain_title"))
     set_slider(form.get_by_role("slider"), 5)
-    click_settled(form.get_by_role("button", name=t("save_set")))
-    wait_shown(page, "text=Set 1 saved", 30_000)
+    click_until(page, form.get_by_role("button", name=t("save_set")),
+                lambda: 5 in _pains(db, clinician, CODE))
+    wait_shown(page, "text=Set 1 saved")
     wait_shown(page, f"text={t('advice_pain_increase')}")
     wait_shown(page, '[data-testid="stFileUploader"]')
     wait_settled(page)
@@ -198,7 +204,8 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     wait_shown(page, f"text={t('confirm', dosage='3 × 6')}")
     wait_settled(page)
     page.screenshot(path=str(artifacts / "clinic_progress_suggestion.png"), full_page=True)
-    click_settled(page.get_by_role("button", name=t("confirm", dosage="3 × 6")))
+    click_until(page, page.get_by_role("button", name=t("confirm", dosage="3 × 6")),
+                lambda: records.get_patient(db, clinician, CODE).dosage_reps == 6)
     wait_shown(page, f"text={t('confirmed', dosage='3 × 6')}")
     assert records.get_patient(db, clinician, CODE).dosage_reps == 6
 
@@ -270,8 +277,9 @@ def test_uploaded_set_lands_after_the_tab_is_closed(launch, clinic_url, clinic_s
     wait_shown(page, f"text={t('pain_title')}")
     form = page.get_by_test_id("stForm").filter(has_text=t("pain_title"))
     set_slider(form.get_by_role("slider"), 2)
-    click_settled(form.get_by_role("button", name=t("save_set")))
-    wait_shown(page, "text=Set 1 saved", 30_000)
+    click_until(page, form.get_by_role("button", name=t("save_set")),
+                lambda: _pains(db, clinician, BACK_CODE) == [2])
+    wait_shown(page, "text=Set 1 saved")
     wait_shown(page, '[data-testid="stFileUploader"]')  # the next set's uploader: answered
     page.screenshot(path=str(artifacts / "clinic_upload_resumed.png"), full_page=True)
     (answered,) = records.set_records(db, clinician, BACK_CODE)
@@ -328,8 +336,9 @@ def test_live_set_saved_to_patient(launch, clinic_url, clinic_store, live_sample
     choose_settled(form.get_by_text(yes, exact=True),
                    form.get_by_role("radio", name=yes, exact=True))
     page.screenshot(path=str(artifacts / "clinic_live_pain.png"), full_page=True)
-    click_settled(form.get_by_role("button", name=t("save_set")))
-    wait_shown(page, "text=Set 1 saved", 30_000)
+    click_until(page, form.get_by_role("button", name=t("save_set")),
+                lambda: _pains(db, clinician, LIVE_CODE) == [3])
+    wait_shown(page, "text=Set 1 saved")
     wait_shown(page, f"text={t('advice_new_swelling')}")  # new swelling: the leaflet's rule
     main = page.locator(MAIN)
     expect(main).not_to_contain_text(t("pain_title"))   # the question answered is gone

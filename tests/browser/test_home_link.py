@@ -188,7 +188,8 @@ def test_home_set_reaches_the_clinician(launch, home_url, clinic_store, live_sam
     assert len(saved) == 1 and saved[0].source == "home" and saved[0].pain is None  # at once
     form = patient.get_by_test_id("stForm").filter(has_text=h("answer"))
     set_slider(form.get_by_role("slider"), 3)
-    click_settled(form.get_by_role("button", name=h("answer")))
+    click_until(patient, form.get_by_role("button", name=h("answer")),
+                lambda: records.set_records(db, clinician, CODE)[0].pain == 3)
     wait_shown(patient, f"text={h('answered', pain=3, swelling='No')}")
     expect(patient.locator(MAIN)).to_contain_text(h("today_sessions", count=1, **AIM))
     wait_settled(patient)
@@ -213,7 +214,9 @@ def test_home_set_reaches_the_clinician(launch, home_url, clinic_store, live_sam
     # Revoke: the link now shows a clear page, no error.
     click_settled(clinic.get_by_text(c("view_patients"), exact=True))
     wait_shown(clinic, f"text={c('links_title')}")
-    click_settled(clinic.get_by_role("button", name=c("link_revoke")))
+    click_until(clinic, clinic.get_by_role("button", name=c("link_revoke")),
+                lambda: all(links.link_status(x) != "active"
+                            for x in links.list_links(db, clinician, CODE)))
     wait_shown(clinic, f"text={c('link_revoked', count=1, code=CODE)}")
     again = browser.new_context().new_page()
     again.goto(link.replace("/home?", "/home?lang=en&"), wait_until="commit", timeout=120_000)
@@ -310,7 +313,8 @@ def test_home_upload_goes_through_the_queue_and_survives_a_server_stop(
         wait_shown(page, f"text={question}", 60_000)
         form = page.get_by_test_id("stForm").filter(has_text=h("answer"))
         set_slider(form.get_by_role("slider"), 1)
-        click_settled(form.get_by_role("button", name=h("answer")))
+        click_until(page, form.get_by_role("button", name=h("answer")),
+                    lambda: records.set_records(db, clinician, UPLOAD_CODE)[0].pain == 1)
         wait_shown(page, f"text={h('answered', pain=1, swelling='No')}")
         page.screenshot(path=str(artifacts / "home_upload_answered.png"), full_page=True)
         (answered,) = records.set_records(db, clinician, UPLOAD_CODE)
