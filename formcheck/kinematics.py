@@ -1000,7 +1000,9 @@ class PlantedLegs:
     distance lately); before any, it leaves the labels. A lift starts when a leg leaves
     its rest place by ``moved`` (knee plus ankle, trunk lengths); the leg that rose is the
     one not standing where one leg stood at rest (:meth:`_place_mover`), or where the
-    places tell nothing the one :class:`LegLabels` saw leave its rest place first. Only once
+    places tell nothing the one :class:`LegLabels` saw leave its rest place first (read
+    from the hips, unless the picture clearly shows the other leave first: the hips may
+    shift over the standing foot, :meth:`_first_in_picture`). Only once
     a foot was clearly off the floor (its ankle twice ``floor`` trunk lengths above its
     height below the hips at rest: the model's jitter lifts none) are labels swapped, and
     the lift ends when both legs are back, or when both ankles are within ``floor`` of
@@ -1154,6 +1156,15 @@ class PlantedLegs:
                 # a clearer lead, a full move's or the other leg at rest, lost quick lifts
                 # whose labels the model traded as they began, on two other renders.)
                 told = hi - float(d.min()) > 4.0 * self.noise
+                # Read from the hips, a standing leg moves as the hips shift over it (a
+                # lift leaning back 26°, 19° behind side-on: the standing leg 0.25 trunk
+                # lengths from rest to the raised one's 0.1, the lift given to it, and two
+                # of three reps lost). A foot on the floor stays where it stood in the
+                # picture: where the legs' own places there tell the other leg left first,
+                # clearly, that one did.
+                ahead = self._first_in_picture(xy)
+                if told and ahead is not None:
+                    far = ahead
             if not told:
                 return False
             self._mover, self._peak, self._lifted, self._down = far, hi, raised, False
@@ -1186,6 +1197,25 @@ class PlantedLegs:
                         and last[1 - m] < up <= hi)
         self._last = d[::-1] if swap else d if gap >= lo else last
         return swap
+
+    def _first_in_picture(self, xy: np.ndarray) -> int | None:
+        """The leg farther from rest in the picture, where it leads the other by four noises.
+
+        Knee plus ankle from the nearer leg's rest place in the picture, over the trunk's
+        length at rest; None where neither leads so, or before the legs were seen at rest.
+        """
+        if not self._rest_xy:
+            return None
+        rest_xy = np.array(self._rest_xy)
+        trunk = _trunk_scale(rest_xy)
+        if trunk is None:
+            return None
+        rest = np.median(rest_xy[:, KNEE_ANKLE], axis=0) / trunk  # (leg, joint, 2)
+        pos = xy[KNEE_ANKLE] / trunk
+        d = np.minimum(*(np.linalg.norm(pos - r, axis=-1).sum(axis=-1) for r in rest))
+        if not np.isfinite(d).all() or float(np.ptp(d)) <= 4.0 * self.noise:
+            return None
+        return int(np.argmax(d))
 
     def _stands(self, pos: np.ndarray, rest: np.ndarray, moved: float) -> bool:
         """Whether the legs ``pos`` ``(leg, joint, 2)`` stand still, upright, feet down.
