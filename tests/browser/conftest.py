@@ -144,9 +144,9 @@ def click_settled(locator, timeout: float = 30_000) -> None:
 def open_expander(expander, content, timeout: float = 60_000) -> None:
     """Unfold ``expander`` (one ``stExpander``) until ``content`` inside it is visible.
 
-    A click on its summary unfolds it at once; a rerun that draws the expander anew draws it
-    folded again (seen in CI: the form under a clicked "Add patient" stayed hidden), so the
-    summary is clicked again while it is folded and the content hidden.
+    In CI the form under a clicked "Add patient" stayed hidden for 30 s (whether the click
+    was lost or a rerun drew the expander folded again is not known): the summary is clicked
+    again while the expander is folded and the content hidden.
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect
@@ -169,8 +169,9 @@ def click_until(page, locator, done, timeout: float = 90_000) -> None:
     the click saves, read from the store — holds.
 
     Seen in CI on the loaded 2-core machine: a click on a clinic page's button after which
-    nothing was saved or shown for 30 s. A person clicks again; so does this, once the page
-    has settled with nothing saved, at most three times.
+    nothing was shown for 30 s (whether the click was lost or its run took that long is not
+    known). A person clicks again; so does this, once the page has settled with nothing
+    saved, at most three times.
     """
     assert not done(), "saved before the click"
     deadline = time.monotonic() + timeout / 1000
