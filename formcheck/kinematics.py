@@ -1098,8 +1098,7 @@ class PlantedLegs:
         raise_ = 2 * floor
         if self._rest:
             rest = np.median(np.array(self._rest), axis=0)  # (leg, joint, 2)
-            # How far each leg is from rest: from the nearer of the two legs' rest places.
-            d = np.minimum(*(np.linalg.norm(pos - r, axis=-1).sum(axis=-1) for r in rest))
+            d = from_rest(pos, rest)
             self.noise = self._height_noise(float(rest[:, 1, 1].mean()), trunk)
             # A foot seldom reads four noises above its height at rest while on the floor,
             # and a leg at rest, knee plus ankle, seldom four from its rest place (two on
@@ -1162,8 +1161,8 @@ class PlantedLegs:
                 # of three reps lost). A foot on the floor stays where it stood in the
                 # picture: where the legs' own places there tell the other leg left first,
                 # clearly, that one did.
-                ahead = self._first_in_picture(xy)
-                if told and ahead is not None:
+                ahead = self._first_in_picture(xy) if told else None
+                if ahead is not None:
                     far = ahead
             if not told:
                 return False
@@ -1211,8 +1210,7 @@ class PlantedLegs:
         if trunk is None:
             return None
         rest = np.median(rest_xy[:, KNEE_ANKLE], axis=0) / trunk  # (leg, joint, 2)
-        pos = xy[KNEE_ANKLE] / trunk
-        d = np.minimum(*(np.linalg.norm(pos - r, axis=-1).sum(axis=-1) for r in rest))
+        d = from_rest(xy[KNEE_ANKLE] / trunk, rest)
         if not np.isfinite(d).all() or float(np.ptp(d)) <= 4.0 * self.noise:
             return None
         return int(np.argmax(d))
@@ -1264,6 +1262,15 @@ class PlantedLegs:
 #: Knee, ankle, heel and toe of each leg, ``(leg, point)``: where a planted leg stands.
 LEG_POINTS = np.array([[L.LEFT_KNEE, L.LEFT_ANKLE, L.LEFT_HEEL, L.LEFT_FOOT_INDEX],
                        [L.RIGHT_KNEE, L.RIGHT_ANKLE, L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX]])
+
+
+def from_rest(pos: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """``(..., leg)``: how far each leg of ``pos`` ``(..., leg, joint, 2)`` is from rest.
+
+    Its knee plus ankle from the nearer of the two legs' rest places ``rest``
+    ``(leg, joint, 2)`` (the nearer one: the model may trade the legs' labels).
+    """
+    return np.minimum(*(np.linalg.norm(pos - r, axis=-1).sum(axis=-1) for r in rest))
 
 
 def legs_out(xy: np.ndarray, trunk: float) -> np.ndarray:
@@ -1404,8 +1411,7 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     if rest_frames.sum() < 3:
         return out
     rest = np.nanmedian(pos[rest_frames], axis=0)  # (leg, joint, 2)
-    # How far each leg is from rest: from the nearer of the two legs' rest places.
-    d = np.minimum(*(np.linalg.norm(pos - r, axis=-1).sum(axis=-1) for r in rest))  # (T, leg)
+    d = from_rest(pos, rest)  # (T, leg)
     ok = np.isfinite(d).all(axis=1)
     active = ok & (d.max(axis=1, initial=0.0, where=ok[:, None]) > moved)
     feet = xy[:, LEG_POINTS[:, 1:]] / trunk  # ankle, heel, toe: a foot on the floor stays put
