@@ -135,6 +135,7 @@ def test_the_report_plot_of_a_front_squat_draws_the_knee_its_reps_report(front_s
     # the front view's thresholds on its scale, and marked each rep at its reported
     # peak (~60°, from the hips' drop) far above the line. It now draws the reported
     # knee, with the exercise's own start and target.
+    from formcheck.protocol import default_programme
     from formcheck.ui.report import angle_figure
 
     _, res = front_squat
@@ -142,7 +143,10 @@ def test_the_report_plot_of_a_front_squat_draws_the_knee_its_reps_report(front_s
     curve = ax.lines[0].get_ydata()
     assert np.nanmax(curve) == pytest.approx(max(r.peak_deg for r in res.reps), abs=0.5)
     levels = sorted(line.get_ydata()[0] for line in ax.lines[1:3])
-    assert levels == [18, 35]  # the mini squat's start and target, not the front view's 8/14
+    # the mini squat's own start and target (16/35), not the front view's (8/14)
+    squat = default_programme().exercise("mini_squat")
+    side, front = squat.for_view("side"), squat.for_view("front")
+    assert levels == [side.start_deg, side.target_deg] != [front.start_deg, front.target_deg]
 
 
 @pytest.mark.parametrize("clip, drawn", [("mini_squat_faults_side", True),
@@ -985,6 +989,38 @@ def test_small_squat_filmed_side_on_is_an_incomplete_attempt(tmp_path, azimuth):
     assert res.reps[0].faults == ["incomplete_range"]
     assert spec_start("mini_squat") < res.reps[0].peak_deg < 26.0  # true 23°
     assert res.reps[1].faults == []
+
+
+# The pose model's landmarks of two renders (``random_set(3838, lens="wide",
+# support="chair")``, painted with ``backend="cv"``; each clip's track at the analysis rate,
+# 10 a second, saved with ``track_io.save_track`` in float32): a 23° partial squat between
+# full ones, 15° in front of side-on in portrait (r14, seen as side-on), and a 24° one from
+# 35° off side-on, 16° above (r12, seen as oblique).
+PARTIAL_SQUATS = {
+    "side_portrait": ("partial_squat_side_portrait_landmarks.npz", [True, False, True]),
+    "oblique_above": ("partial_squat_oblique_above_landmarks.npz", [False, True, True]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PARTIAL_SQUATS))
+def test_small_squat_the_model_reads_a_quarter_short_is_an_incomplete_attempt(name):
+    # Both attempts' knees (and hips) read ~17-18° for 23-24°, under the 18° start that
+    # shows an attempt: neither was seen, recorded or live. Partial squats on 5 render
+    # sets read 17-26° for 23-25° (side-on and oblique); attempts register from 16°.
+    from formcheck.analysis import analyze_track
+    from formcheck.track_io import load_track
+
+    file, completed = PARTIAL_SQUATS[name]
+    track = load_track(Path(__file__).parent / "data" / file)
+    res = analyze_track(track, "mini_squat", PatientSettings("left"), "en")
+    assert [r.completed for r in res.reps] == completed, [r.to_dict() for r in res.reps]
+    attempt = res.reps[completed.index(False)]
+    assert attempt.faults == ["incomplete_range"]
+    assert spec_start("mini_squat") <= attempt.peak_deg < 20.0  # true 23-24°
+    got = _live_reps({"exercise": "mini_squat", "side": "left"}, track, track.image_xyz,
+                     track.visibility, track.world_xyz)
+    assert [c for c, _ in got] == completed, got
+    assert "incomplete_range" in got[completed.index(False)][1]
 
 
 def test_slim_squat_past_90_degrees_filmed_side_on_is_flagged(tmp_path):
