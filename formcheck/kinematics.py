@@ -1675,6 +1675,58 @@ class SnappedLegs:
         return False
 
 
+KNEES_DROP = 1 / 3
+"""Knees drawn nearer each other than this share of their distance in the frame before
+are drawn at one place (:class:`KneesDrawnTogether`) ..."""
+KNEES_APART = 0.25
+"""... when that frame drew them at least this far apart (trunk lengths)."""
+KNEES_TOGETHER_MAX_S = 0.25
+
+
+class KneesDrawnTogether:
+    """Frames in which the pose model drew a lying body's two knees at one place, one at a time.
+
+    A lying leg bends and straightens over a second or more, so its knee nears the other
+    knee gradually. Side-on and obliquely the model now and then draws, for a frame or two
+    mid-slide, both knees at about one place between the two legs, the feet crossed or
+    together (knees 0.7 trunk lengths apart, then 0.02-0.19, then apart again).
+    Continuity (:class:`LegLabels`, which cannot wait for the next frames) takes such a
+    frame for the legs trading places. A frame whose knees lie nearer each other than
+    ``drop`` of their distance in the frame before, that distance at least ``apart``, is
+    drawn so, and so are the frames after it while the knees stay that near, up to
+    ``max_s`` (then the legs did come together). It also takes the resting legs after a
+    frame that drew them apart (the slip was that frame) for up to ``max_s``: in 12 of 45
+    rendered heel slides (5 sets), 1-3 frames at a time; in none of their 50 bridges.
+    ``update`` takes one frame's ``(33, 2)`` landmarks.
+    """
+
+    def __init__(self, drop: float = KNEES_DROP, apart: float = KNEES_APART,
+                 max_s: float = KNEES_TOGETHER_MAX_S) -> None:
+        self.drop, self.apart, self.max_s = drop, apart, max_s
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the frames seen."""
+        self._last = math.nan    # the last frame's knee distance (trunk lengths)
+        self._before = math.nan  # while drawn together: the distance before, ...
+        self._since = math.nan   # ... and the first frame so drawn
+
+    def update(self, xy: np.ndarray, t: float) -> bool:
+        """Whether the frame at ``t`` draws the knees together at one place."""
+        trunk = float(np.linalg.norm(mid_shoulder(xy) - mid_hip(xy)))
+        knees = float(np.linalg.norm(xy[L.LEFT_KNEE] - xy[L.RIGHT_KNEE]))
+        d = knees / trunk if trunk > 0 else math.nan
+        last, self._last = self._last, d
+        if math.isnan(self._since) and last >= self.apart and d < self.drop * last:
+            self._before, self._since = last, t
+        if math.isnan(self._since):
+            return False
+        if d < self.drop * self._before and t - self._since <= self.max_s:
+            return True
+        self._before = self._since = math.nan
+        return False
+
+
 def snapped_legs(xy: np.ndarray, t: np.ndarray) -> np.ndarray:
     """:class:`SnappedLegs` over a whole sequence, ``(T,)`` bool: a snap must end drawn again.
 

@@ -30,6 +30,7 @@ from .i18n import text
 from .kinematics import (
     HIPS_ORDER_FRAMES,
     LOWER_LEGS,
+    KneesDrawnTogether,
     LegLabels,
     PlantedLegs,
     SnappedLegs,
@@ -222,6 +223,8 @@ class LiveSession:
         self._legs = LegLabels()           # the legs' labels kept consistent frame to frame
         self._planted = PlantedLegs()      # ... and through a held one-legged lift
         self._snaps = SnappedLegs()        # frames drawn with the legs snapped together
+        self._together = KneesDrawnTogether()  # lying: frames drawn with the knees at one place
+        self._legs_xy: np.ndarray | None = None  # the last frame LegLabels was given
         # The operated hip's side of the other in the last frames (kinematics.hips_apart).
         self._hips: deque[float] = deque(maxlen=HIPS_ORDER_FRAMES)
         self._cal_rows: list[dict[str, float]] = []
@@ -333,8 +336,17 @@ class LiveSession:
         if frame is None or ("front" in self.state.view and not planted):
             self._legs.reset()  # from the front the labels stand: a fresh path after
             self._planted.reset()
+            self._together.reset()
+            self._legs_xy = None
             return frame, False
         xy = to_isotropic(frame.image_xyz[None], frame.image_wh)[0]
+        if self.spec.posture == "lying" and self._together.update(xy, t) \
+                and self._legs_xy is not None:
+            # Both knees drawn at one place mid-movement: the frame tells nothing of the legs
+            # (unseen), and their labels' path goes on as if they had stood still.
+            self._legs.update(self._legs_xy, t)
+            return frame.unseen(LOWER_LEGS), False
+        self._legs_xy = xy
         swap = self._legs.update(xy, t)
         if planted and self.spec.foot_off_floor and "front" not in self.state.view:
             # Side-on or obliquely, one leg held raised: the leg that rose stays raised

@@ -54,3 +54,31 @@ def test_live_knee_lifts_leaning_back_keep_the_leg_whose_place_in_the_picture_it
     got = _live_reps({"exercise": "hip_flexion", "side": "left"}, track, track.image_xyz,
                      track.visibility, track.world_xyz, held_at_s=held_at_s)
     assert got == [(True, [])] * 3, got
+
+
+# The pose model's landmarks, 10 frames a second, of the first 13.5 s of a rendered heel
+# slide set side-on from 12° towards the head, in portrait (``random_set(1919, pace="slow",
+# support="chair")``, clip ``r49_heel_slide_side_azm12_el7_1080x1920_tempo3.1_chair_right``,
+# painted with ``backend="cv"``; its track at the analysis rate, cut there with
+# ``PoseTrack.part`` and saved with ``track_io.save_track`` in float32): the left leg slides
+# up and back, bent 120°, while the operated right leg rests. The model labels the legs
+# right throughout but for three frames mid-slide, which draw both knees at one place
+# between the legs.
+OTHER_LEGS_SLIDE = (Path(__file__).parent / "data"
+                    / "other_legs_heel_slide_side_portrait_landmarks.npz")
+
+
+def test_live_other_legs_heel_slide_is_not_counted_when_the_model_draws_the_knees_at_one_place():
+    # Live, continuity took each of those frames for the legs trading places and kept the
+    # trade for a frame or two after it: the bent leg's 120° read on the resting leg for
+    # 0.1-0.3 s, three "reps" (hold too short, too fast). The recorded path, which reads the
+    # frames after too, counted none and said the other leg moved. Such a frame now tells
+    # live nothing of the legs.
+    from formcheck.analysis import analyze_track
+
+    track = load_track(OTHER_LEGS_SLIDE)
+    res = analyze_track(track, "heel_slide", PatientSettings("right"), "en")
+    assert res.rep_count == 0 and "wrong_leg" in {w.code for w in res.warnings}
+    got = _live_reps({"exercise": "heel_slide", "side": "right"}, track, track.image_xyz,
+                     track.visibility, track.world_xyz)
+    assert got == [], got
