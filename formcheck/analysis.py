@@ -513,6 +513,8 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
                 last_fault = (e.t, e.data["code"])
             elif e.kind == "rep_completed" and e.data["rep"]["faults"]:
                 last_fault = (e.t, e.data["rep"]["faults"][-1])
+            elif e.kind == "attempt_incomplete":  # as live says it (LiveSession._count)
+                last_fault = (e.t, "incomplete_range")
         count[i] = session.rep_count
         hold[i] = session.hold.current if session.in_rep and session.counter.reached else 0.0
         if last_fault and track.t[i] - last_fault[0] < 3.0:

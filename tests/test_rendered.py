@@ -1017,6 +1017,9 @@ def test_small_squat_the_model_reads_a_quarter_short_is_an_incomplete_attempt(na
     attempt = res.reps[completed.index(False)]
     assert attempt.faults == ["incomplete_range"]
     assert spec_start("mini_squat") <= attempt.peak_deg < 20.0  # true 23-24°
+    # ... and the annotated video says so after it, as live does
+    after = int(np.searchsorted(track.t, attempt.end_s + 0.5))
+    assert res.frames.fault[after] == "incomplete_range"
     got = _live_reps({"exercise": "mini_squat", "side": "left"}, track, track.image_xyz,
                      track.visibility, track.world_xyz)
     assert [c for c, _ in got] == completed, got
