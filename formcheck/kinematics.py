@@ -1713,9 +1713,9 @@ class KneesDrawnTogether:
 
     def update(self, xy: np.ndarray, t: float) -> bool:
         """Whether the frame at ``t`` draws the knees together at one place."""
-        trunk = float(np.linalg.norm(mid_shoulder(xy) - mid_hip(xy)))
+        trunk = _trunk_scale(xy[None])
         knees = float(np.linalg.norm(xy[L.LEFT_KNEE] - xy[L.RIGHT_KNEE]))
-        d = knees / trunk if trunk > 0 else math.nan
+        d = knees / trunk if trunk else math.nan
         last, self._last = self._last, d
         if math.isnan(self._since) and last >= self.apart and d < self.drop * last:
             self._before, self._since = last, t

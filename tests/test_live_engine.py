@@ -62,8 +62,8 @@ def test_live_knee_lifts_leaning_back_keep_the_leg_whose_place_in_the_picture_it
 # painted with ``backend="cv"``; its track at the analysis rate, cut there with
 # ``PoseTrack.part`` and saved with ``track_io.save_track`` in float32): the left leg slides
 # up and back, bent 120°, while the operated right leg rests. The model labels the legs
-# right throughout but for three frames mid-slide, which draw both knees at one place
-# between the legs.
+# right throughout but for five frames mid-slide, in four places, which draw both knees at
+# about one place between the legs (0.02-0.19 trunk lengths apart, 0.66-0.74 around them).
 OTHER_LEGS_SLIDE = (Path(__file__).parent / "data"
                     / "other_legs_heel_slide_side_portrait_landmarks.npz")
 
