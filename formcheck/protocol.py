@@ -125,6 +125,13 @@ class ExerciseSpec:
     """A cycle only the ``start_also`` reading showed (the signal stayed under
     ``start_deg``) is one leg's movement, not the exercise, where at its top the less
     bent leg shows under this share of the more bent one's angle (0: not judged)."""
+    target_also: str = ""
+    """A measure that must also come to ``target_also_max_deg`` or under (two samples in a
+    row) for a rep to reach its target, where the signal alone can read a partial movement
+    as full (a bridge's lift from some views: its hips must also come near in line);
+    "" = none. A rep in which it was seen in under half the samples is judged on the
+    signal alone."""
+    target_also_max_deg: float = 0.0
     hold_envelope_s: float = 0.0
     """Seen where the legs overlap, a held raised leg reads the highest of its readings over
     the last this long (0 = its reading as it is)."""

@@ -767,6 +767,7 @@ class ExerciseSession:
         self._other_above = [0, 0]         # the rep's frames with the other leg higher, all
         self._shown_peak = -math.inf       # the measure shown for the signal (SHOWN_AS)
         self._opening: list[tuple[float, float]] | None = []
+        self._top = [math.inf, math.nan, 0, 0]  # target_also: low, last, samples seen, all
         self._drop_margin = 0.0   # noise_margin of the hips' height (share), between reps
         self._lead: list[tuple[float, float]] | None = None
 
@@ -877,6 +878,7 @@ class ExerciseSession:
             self._hold_announced = False
             self._other_peak = self._other_at_peak = self._shown_peak = -math.inf
             self._other_above = [0, 0]
+            self._top = [math.inf, math.nan, 0, 0]
             events.append(Event(t, "rep_started", {"index": len(self.reps) + 1}))
         if math.isfinite(v):
             tempo = values.get(self.spec.tempo_signal, math.nan) if self.spec.tempo_signal \
@@ -893,6 +895,7 @@ class ExerciseSession:
             self.bout.rest(t, values)
         if self.counter.active or state == "ended":
             self.bout.update(values)
+            self._watch_top(values)
             other = values.get(self.spec.signal + "_other", math.nan)
             if math.isfinite(other):
                 self._other_peak = max(self._other_peak, other)
@@ -905,7 +908,8 @@ class ExerciseSession:
             if math.isfinite(shown):
                 self._shown_peak = max(self._shown_peak, shown)
             held = self.hold.update(t, up, up_high) if self.counter.reached else 0.0
-            if self.spec.hold_s > 0 and self.counter.active and self.counter.reached:
+            if self.spec.hold_s > 0 and self.counter.active and self.counter.reached \
+                    and self._top_reached():
                 events.append(Event(t, "hold", {"seconds": held, "required": self.spec.hold_s}))
                 if held >= self.spec.hold_s and not self._hold_announced:
                     self._hold_announced = True
@@ -942,6 +946,27 @@ class ExerciseSession:
         if self.spec.legs == "operated":
             self._watch_other_leg(t, values, events)
         return events
+
+    def _watch_top(self, values: dict[str, float]) -> None:
+        """Follow the rep's ``target_also`` reading: its lowest over two samples in a row."""
+        if not self.spec.target_also:
+            return
+        m = values.get(self.spec.target_also, math.nan)
+        low, last, seen, n = self._top
+        if math.isfinite(m) and math.isfinite(last):
+            low = min(low, max(m, last))
+        self._top = [low, m, seen + math.isfinite(m), n + 1]
+
+    def _top_reached(self) -> bool:
+        """Whether the rep's ``target_also`` reading came to its limit.
+
+        True where the spec sets none, or where it was seen in under half the rep's
+        samples (not judged).
+        """
+        low, _, seen, n = self._top
+        if not self.spec.target_also or 2 * seen < n:
+            return True
+        return low <= self.spec.target_also_max_deg
 
     def _start_also(self, v: float, values: dict[str, float]) -> float:
         """The spec's ``start_also`` measure, a second reading that starts and keeps an attempt.
@@ -997,6 +1022,7 @@ class ExerciseSession:
     def _finish_rep(self) -> Event | None:
         start, end, peak, reached = self.counter.last  # type: ignore[misc]
         c = self.counter
+        reached = reached and self._top_reached()
         by_signal = reached
         need = self.spec.hip_drop_target + self._drop_margin
         if not reached and self.spec.hip_drop_target > 0 and self.bout.drop() >= need \

@@ -16,6 +16,7 @@ from formcheck.analysis import analyze_video
 from formcheck.protocol import PatientSettings
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_videos"
+DATA = Path(__file__).resolve().parent / "data"
 CLIPS = sorted(p for p in SAMPLES.glob("*.mp4") if p.with_suffix(".truth.json").is_file())
 
 
@@ -1249,6 +1250,29 @@ def test_slow_bridge_held_briefly_is_held_too_short(tmp_path):
         spec, reps=2, faults="1:hold_too_short", fps=10))
     got = [(r.completed, r.faults) for r in res.reps]
     assert got == [(True, ["hold_too_short"]), (True, [])], [r.hold_s for r in res.reps]
+
+
+def test_partial_bridge_whose_lift_reads_past_the_target_is_an_incomplete_attempt():
+    # Filmed 30° towards the head with the camera level with the bed (cv 4141 r60:
+    # ``random_set(4141)["r60_bridge_oblique_azm30_el4_480x640_right"]``, painted with
+    # ``backend="cv"``, its track at 10 a second up to 16.4 s saved with
+    # ``track_io.save_track`` in float32): a full bridge, then a partial one held with the
+    # hips at 29° (true lift 17°). The model reads the partial one's lift 26°, past the
+    # 25° target, and it was counted as a full bridge. Its hips never came near in line
+    # (read 25°; the full one's -2°): an incomplete attempt, recorded and live.
+    from formcheck.analysis import analyze_track
+    from formcheck.track_io import load_track
+
+    track = load_track(DATA / "partial_bridge_towards_head_landmarks.npz")
+    res = analyze_track(track, "bridge", PatientSettings("right"), "en")
+    full, partial = (True, []), (False, ["incomplete_range"])
+    assert [(r.completed, r.faults) for r in res.reps] == [full, partial]
+    from formcheck.protocol import default_programme
+
+    assert res.reps[1].peak_deg >= default_programme().exercise("bridge").target_deg
+    got = _live_reps({"exercise": "bridge", "side": "right"}, track, track.image_xyz,
+                     track.visibility, track.world_xyz)
+    assert got == [full, partial], got
 
 
 def test_slow_front_squats_count_once_each_while_the_hips_come_back_up(tmp_path):
