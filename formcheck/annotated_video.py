@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .analysis import AnalysisResult, Progress
-from .i18n import text
+from .i18n import fault_text, text
 from .overlay import OverlayState, angle_anchors, annotate
 from .video import VideoWriter, prefetched, probe, read_frames
 
@@ -71,7 +71,7 @@ def write_annotated_video(result: AnalysisResult, video: str | Path, out: str | 
             if writer is None:
                 writer = VideoWriter(out, rgb.shape[1], rgb.shape[0], info.fps)
             fault = result.frames.fault[i] if len(tr) else None
-            message = text(f"faults.{fault}", lang, hold_s=spec.hold_s) if fault else None
+            message = fault_text(fault, spec, lang) if fault else None
             if xy is None:
                 message, is_fault = text("ui.no_person", lang), True
             else:

@@ -39,6 +39,17 @@ def has(key: str) -> bool:
     return True
 
 
+def fault_text(code: str, spec: Any, lang: str) -> str:
+    """A fault code as the sentence the patient reads, for the exercise ``spec``.
+
+    The exercise's own wording where ``messages.toml`` has one
+    (``exercise_faults.<exercise>.<code>``: a bridge short of its top is told to lift the
+    buttocks further), else the code's.
+    """
+    own = f"exercise_faults.{spec.id}.{code}"
+    return text(own if has(own) else f"faults.{code}", lang, hold_s=spec.hold_s)
+
+
 def measure_name(name: str, lang: str) -> str:
     """A measure's name for people (falls back to the code)."""
     key = f"app.measures.{name}"

@@ -26,7 +26,7 @@ from .analysis import (
     turned_landmarks,
 )
 from .filters import CausalSmoother, noise_cutoff_hz, noise_gain
-from .i18n import text
+from .i18n import fault_text, text
 from .kinematics import (
     HIPS_ORDER_FRAMES,
     LOWER_LEGS,
@@ -694,17 +694,15 @@ class LiveSession:
         st.events = (st.events + events)[-50:]
         for e in events:
             if e.kind == "fault":
-                self._show(text(f"faults.{e.data['code']}", self.lang, hold_s=self.spec.hold_s),
-                           True, t)
+                self._show(fault_text(e.data["code"], self.spec, self.lang), True, t)
             elif e.kind == "rep_completed":
                 faults = e.data["rep"]["faults"]
                 if faults:
-                    self._show(text(f"faults.{faults[-1]}", self.lang, hold_s=self.spec.hold_s),
-                               True, t)
+                    self._show(fault_text(faults[-1], self.spec, self.lang), True, t)
                 else:
                     self._show(text("ui.good", self.lang), False, t)
             elif e.kind == "attempt_incomplete":
-                self._show(text("faults.incomplete_range", self.lang), True, t)
+                self._show(fault_text("incomplete_range", self.spec, self.lang), True, t)
             elif e.kind == "wrong_leg":
                 self._show(text("live.wrong_leg", self.lang), True, t)
         if t > self._message_until:

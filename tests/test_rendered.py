@@ -310,10 +310,11 @@ def test_view_change_mid_recording_is_judged_per_segment(tracked):
     assert any("knee_valgus" in r.faults for r in res.reps[len(side_reps):])
 
 
-def _live_reps(truth, track, image_xyz, vis, world, with_start=False, held_at_s=0.0):
+def _live_reps(truth, track, image_xyz, vis, world, with_start=False, held_at_s=0.0,
+               said=None):
     """``(completed, faults)`` of each rep the live engine counts in ``track``'s poses
     (these arrays), after its pose at ``held_at_s`` (default: the first) held still for
-    placement and calibration."""
+    placement and calibration. ``said``: a set that collects the messages shown."""
     from formcheck.live import LiveSession
     from formcheck.pose import PoseFrame
 
@@ -323,8 +324,10 @@ def _live_reps(truth, track, image_xyz, vis, world, with_start=False, held_at_s=
     for t in np.arange(0, still, 0.1):
         live.process_pose(PoseFrame(t, image_xyz[k], vis[k], world[k], track.image_wh), t)
     for i, t in enumerate(track.t):
-        live.process_pose(PoseFrame(t + still, image_xyz[i], vis[i], world[i], track.image_wh),
-                          t + still)
+        st = live.process_pose(PoseFrame(t + still, image_xyz[i], vis[i], world[i],
+                                         track.image_wh), t + still)
+        if said is not None and st.message:
+            said.add(st.message)
     if with_start:  # ... and each rep's start (s) in the track's own time
         return [(r["completed"], r["faults"], r["start_s"] - still) for r in live.reps()]
     return [(r["completed"], r["faults"]) for r in live.reps()]
@@ -1259,8 +1262,10 @@ def test_partial_bridge_whose_lift_reads_past_the_target_is_an_incomplete_attemp
     # ``track_io.save_track`` in float32): a full bridge, then a partial one held with the
     # hips at 29° (true lift 17°). The model reads the partial one's lift 26°, past the
     # 25° target, and it was counted as a full bridge. Its hips never came near in line
-    # (read 25°; the full one's -2°): an incomplete attempt, recorded and live.
+    # (read 25°; the full one's -2°): an incomplete attempt, recorded and live, with the
+    # bridge's own words for it.
     from formcheck.analysis import analyze_track
+    from formcheck.i18n import fault_text, text
     from formcheck.track_io import load_track
 
     track = load_track(DATA / "partial_bridge_towards_head_landmarks.npz")
@@ -1270,9 +1275,15 @@ def test_partial_bridge_whose_lift_reads_past_the_target_is_an_incomplete_attemp
     from formcheck.protocol import default_programme
 
     assert res.reps[1].peak_deg >= default_programme().exercise("bridge").target_deg
+    after = int(np.searchsorted(track.t, res.reps[1].end_s + 0.5))  # the annotated video's
+    assert res.frames.fault[after] == "incomplete_range"
+    lift_further = fault_text("incomplete_range", res.spec, "en")
+    assert lift_further != text("faults.incomplete_range", "en")
+    said = set()
     got = _live_reps({"exercise": "bridge", "side": "right"}, track, track.image_xyz,
-                     track.visibility, track.world_xyz)
+                     track.visibility, track.world_xyz, said=said)
     assert got == [full, partial], got
+    assert lift_further in said
 
 
 def test_slow_front_squats_count_once_each_while_the_hips_come_back_up(tmp_path):

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from ..i18n import has, text
+from ..i18n import fault_text, has, text
 from ..protocol import APPROACHES, ExerciseSpec, PatientSettings, Programme, default_programme
 from ..video import VideoError, read_frames
 
@@ -46,8 +46,7 @@ class Choices:
 
     def fault(self, code: str) -> str:
         """A fault code as the sentence the patient reads."""
-        spec = self.programme.exercise(self.exercise)
-        return text(f"faults.{code}", self.lang, hold_s=spec.hold_s)
+        return fault_text(code, self.programme.exercise(self.exercise), self.lang)
 
 
 def video_error_message(exc: VideoError, lang: str, name: str) -> str:

@@ -24,7 +24,7 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from .. import browser_live
 from ..analysis import session_warnings
-from ..i18n import text
+from ..i18n import fault_text, text
 from ..live import LiveSession, LiveState, Measured, MeasureKey
 from ..pose import PoseEstimator, PoseFrame
 from ..protocol import ExerciseSpec, PatientSettings, apply_overrides, default_programme
@@ -88,7 +88,7 @@ class LiveSetup:
 
     def fault(self, code: str) -> str:
         """A fault code as the sentence the patient reads."""
-        return text(f"faults.{code}", self.lang, hold_s=self.spec.hold_s)
+        return fault_text(code, self.spec, self.lang)
 
 
 @dataclass(frozen=True)

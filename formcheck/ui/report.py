@@ -19,6 +19,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from .. import __version__  # noqa: E402
 from ..analysis import AnalysisResult  # noqa: E402
+from ..i18n import fault_text as i18n_fault_text  # noqa: E402
 from ..i18n import measure_name, peak_measure_name, text  # noqa: E402
 from ..measures import DEGREES, SHOWN_AS  # noqa: E402
 from ..protocol import FaultRule, apply_overrides, default_programme  # noqa: E402
@@ -38,7 +39,7 @@ def _t(key: str, lang: str, **values: Any) -> str:
 
 def fault_text(result: AnalysisResult, code: str) -> str:
     """A fault code as the sentence the patient reads."""
-    return text(f"faults.{code}", result.lang, hold_s=result.spec.hold_s)
+    return i18n_fault_text(code, result.spec, result.lang)
 
 
 def peak_heading(result: AnalysisResult) -> str:
