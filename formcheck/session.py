@@ -709,6 +709,29 @@ def checkable_rules(spec: ExerciseSpec, view: str, settings: PatientSettings,
     return ok, skipped
 
 
+class LowestHeld:
+    """A measure's lowest reading held two samples in a row (``low``).
+
+    Over ``n`` samples, ``seen`` of them finite.
+    """
+
+    def __init__(self) -> None:
+        self.low, self.last, self.seen, self.n = math.inf, math.nan, 0, 0
+
+    def update(self, v: float) -> None:
+        """Feed one sample (NaN: not seen)."""
+        if math.isfinite(v) and math.isfinite(self.last):
+            self.low = min(self.low, max(v, self.last))
+        self.last, self.seen, self.n = v, self.seen + math.isfinite(v), self.n + 1
+
+    def came_to(self, level: float) -> bool:
+        """Whether it came to ``level`` or under.
+
+        True where it was seen in under half the samples (not judged).
+        """
+        return 2 * self.seen < self.n or self.low <= level
+
+
 class ExerciseSession:
     """Counts and judges one exercise for one patient, frame by frame.
 
@@ -767,7 +790,7 @@ class ExerciseSession:
         self._other_above = [0, 0]         # the rep's frames with the other leg higher, all
         self._shown_peak = -math.inf       # the measure shown for the signal (SHOWN_AS)
         self._opening: list[tuple[float, float]] | None = []
-        self._top = [math.inf, math.nan, 0, 0]  # target_also: low, last, samples seen, all
+        self._top = LowestHeld()  # the rep's target_also reading
         self._drop_margin = 0.0   # noise_margin of the hips' height (share), between reps
         self._lead: list[tuple[float, float]] | None = None
 
@@ -878,7 +901,7 @@ class ExerciseSession:
             self._hold_announced = False
             self._other_peak = self._other_at_peak = self._shown_peak = -math.inf
             self._other_above = [0, 0]
-            self._top = [math.inf, math.nan, 0, 0]
+            self._top = LowestHeld()
             events.append(Event(t, "rep_started", {"index": len(self.reps) + 1}))
         if math.isfinite(v):
             tempo = values.get(self.spec.tempo_signal, math.nan) if self.spec.tempo_signal \
@@ -895,7 +918,8 @@ class ExerciseSession:
             self.bout.rest(t, values)
         if self.counter.active or state == "ended":
             self.bout.update(values)
-            self._watch_top(values)
+            if self.spec.target_also:
+                self._top.update(values.get(self.spec.target_also, math.nan))
             other = values.get(self.spec.signal + "_other", math.nan)
             if math.isfinite(other):
                 self._other_peak = max(self._other_peak, other)
@@ -947,26 +971,12 @@ class ExerciseSession:
             self._watch_other_leg(t, values, events)
         return events
 
-    def _watch_top(self, values: dict[str, float]) -> None:
-        """Follow the rep's ``target_also`` reading: its lowest over two samples in a row."""
-        if not self.spec.target_also:
-            return
-        m = values.get(self.spec.target_also, math.nan)
-        low, last, seen, n = self._top
-        if math.isfinite(m) and math.isfinite(last):
-            low = min(low, max(m, last))
-        self._top = [low, m, seen + math.isfinite(m), n + 1]
-
     def _top_reached(self) -> bool:
         """Whether the rep's ``target_also`` reading came to its limit.
 
-        True where the spec sets none, or where it was seen in under half the rep's
-        samples (not judged).
+        True where the spec sets none (see :meth:`LowestHeld.came_to`).
         """
-        low, _, seen, n = self._top
-        if not self.spec.target_also or 2 * seen < n:
-            return True
-        return low <= self.spec.target_also_max_deg
+        return not self.spec.target_also or self._top.came_to(self.spec.target_also_max_deg)
 
     def _start_also(self, v: float, values: dict[str, float]) -> float:
         """The spec's ``start_also`` measure, a second reading that starts and keeps an attempt.
