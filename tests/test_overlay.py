@@ -5,9 +5,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from formcheck.i18n import text
+from formcheck.i18n import fault_text
 from formcheck.overlay import OverlayState, annotate, count_label, fitted_lines, text_sizes
-from formcheck.protocol import default_programme
+from formcheck.protocol import FAULT_CODES, default_programme
 from formcheck.video import read_frames
 from tests.test_rendered import SAMPLES
 
@@ -29,7 +29,9 @@ def test_title_and_fault_message_stay_inside_the_frame(wh):
     y0, x0 = (h - small.shape[0]) // 2, (w - small.shape[1]) // 2
     canvas[y0:y0 + small.shape[0], x0:x0 + small.shape[1]] = small
     spec = default_programme().exercise("hip_flexion")
-    message = text("faults.hip_flexion_limit", "nl", hold_s=3)
+    # the longest thing a patient is told about a fault, in any exercise's own words
+    message = max((fault_text(code, s, "nl") for s in default_programme().exercises.values()
+                   for code in FAULT_CODES), key=len)
     state = OverlayState(xy=None, side="left", title=spec.title("nl"), count=3, goal=10,
                          message=message, set_index=2, lang="nl")
     out = annotate(canvas, state)
