@@ -516,7 +516,7 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
             elif e.kind == "attempt_incomplete":  # as live says it (LiveSession._count)
                 last_fault = (e.t, "incomplete_range")
         count[i] = session.rep_count
-        hold[i] = session.hold.current if session.in_rep and session.counter.reached else 0.0
+        hold[i] = session.held_s
         if last_fault and track.t[i] - last_fault[0] < 3.0:
             fault[i] = last_fault[1]
     reps = session.finish()

@@ -709,7 +709,7 @@ class LiveSession:
             st.message = None
         st.rep_count, st.attempts = session.rep_count, len(session.reps)
         st.set_index = session.set_index
-        st.hold_s = session.hold.current if session.in_rep and session.counter.reached else 0.0
+        st.hold_s = session.held_s
 
     def _show(self, message: str, is_fault: bool, t: float) -> None:
         # One message at a time; a fault is not replaced by praise while it shows.

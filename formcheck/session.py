@@ -831,6 +831,12 @@ class ExerciseSession:
         """Whether a movement is in progress."""
         return self.counter.active
 
+    @property
+    def held_s(self) -> float:
+        """How long the movement in progress has been held at its target (0: not at it)."""
+        at = self.counter.active and self.counter.reached and self._top_reached()
+        return self.hold.current if at else 0.0
+
     def update(self, t: float, values: dict[str, float]) -> list[Event]:
         """Process one frame's measures; returns what happened."""
         self.t = t

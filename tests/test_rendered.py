@@ -1277,6 +1277,11 @@ def test_partial_bridge_whose_lift_reads_past_the_target_is_an_incomplete_attemp
     assert res.reps[1].peak_deg >= default_programme().exercise("bridge").target_deg
     after = int(np.searchsorted(track.t, res.reps[1].end_s + 0.5))  # the annotated video's
     assert res.frames.fault[after] == "incomplete_range"
+    def during(rep):
+        return (track.t > rep.start_s) & (track.t < rep.end_s)
+
+    assert res.frames.hold_s[during(res.reps[0])].max() > 3
+    assert not res.frames.hold_s[during(res.reps[1])].any()  # no hold counted at a partial top
     lift_further = fault_text("incomplete_range", res.spec, "en")
     assert lift_further != text("faults.incomplete_range", "en")
     said = set()
