@@ -1097,7 +1097,7 @@ class ExerciseSession:
         faults = list(dict.fromkeys(self._pending + self.faults.flagged
                                     + self.faults.on_short_top()))
         self._pending = []
-        hold = self.hold.longest
+        hold = self.hold.longest if reached else 0.0  # none held at a top short of the target
         if not reached:
             faults.append("incomplete_range")
         else:

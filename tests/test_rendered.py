@@ -1282,6 +1282,7 @@ def test_partial_bridge_whose_lift_reads_past_the_target_is_an_incomplete_attemp
 
     assert res.frames.hold_s[during(res.reps[0])].max() > 3
     assert not res.frames.hold_s[during(res.reps[1])].any()  # no hold counted at a partial top
+    assert res.reps[1].hold_s == 0.0
     lift_further = fault_text("incomplete_range", res.spec, "en")
     assert lift_further != text("faults.incomplete_range", "en")
     said = set()
