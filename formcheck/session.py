@@ -125,6 +125,9 @@ class RepCounter:
         self.margin = 0.0
         self._back_since = math.nan
         self._back_n = 0  # samples back under the return level since it came back
+        self._back_s = 0.0  # ... and the time seen back: between back samples in a row
+        self._back_t = math.nan  # the last sample back
+        self._unseen = False  # the sample before this one was not seen (NaN)
         self._stretch_t = math.nan
         self._at_target_t = math.nan
         self._came_down = False  # back under the return level since last at the target
@@ -154,7 +157,9 @@ class RepCounter:
         none), which tells a sample back from a frame misread (see the class).
         """
         if not math.isfinite(v):
+            self._unseen = True
             return None
+        unseen, self._unseen = self._unseen, False
         both = max(v, also) if math.isfinite(also) else v
         a = v if self.active and self.reached else both
         if not self.active:
@@ -195,7 +200,10 @@ class RepCounter:
             self._back_since = math.nan
             return None
         if not math.isfinite(self._back_since):
-            self._back_since, self._back_n = t, 0
+            self._back_since, self._back_n, self._back_s = t, 0, 0.0
+        elif not unseen:
+            self._back_s += t - self._back_t
+        self._back_t = t
         self._back_n += 1
         self._came_down = True
         # Held: at the target (an attempt short of it: up from rest) for a while, up to
@@ -207,8 +215,12 @@ class RepCounter:
         stretch = (self._at_target_t - self._stretch_t if self.reached
                    else self._up_t - self._up_stretch_t)
         held = stretch >= self.min_return_s * 2
-        if held and t - self._back_since < self.min_return_s:
-            return None  # a held pose back only for a moment: a frame or two misread
+        if held and self._back_s < self.min_return_s:
+            # A held pose back only for a moment: a frame or two misread. Only the time it
+            # was seen back counts: frames in which the leg was not seen (live, a held
+            # stretch side-on: its back knee drawn bent for a frame, then two unseen, then
+            # one more bent) tell nothing of a return.
+            return None
         # The other leg read part-way up (from its start to short of the target) while this
         # one reads back: their labels mixed, for up to min_return_s (slow knee lifts, 23°
         # behind side-on: on the way up the model drew the raised leg low and the standing
@@ -285,16 +297,24 @@ class HoldTimer:
         self._past: deque[tuple[float, float, float]] = deque()
         self._fastest = 0.0
         self._below_since = math.nan
+        self._below_s = 0.0  # time seen under the level: between samples under it in a row
+        self._below_t = math.nan
+        self._unseen = False  # the sample before this one was NaN
 
     def update(self, t: float, v: float, upper: float = math.nan) -> float:
         """Feed one sample (``v`` to ``upper`` if higher); returns the unbroken hold (s)."""
         if not math.isfinite(v):
+            self._unseen = True
             return self.current
+        unseen, self._unseen = self._unseen, False
         upper = max(v, upper) if math.isfinite(upper) else v
         if upper < self.level:
             if not math.isfinite(self._below_since):
-                self._below_since = t
-            if t - self._below_since < self.tolerate_s and self._window:
+                self._below_since, self._below_s = t, 0.0
+            elif not unseen:
+                self._below_s += t - self._below_t  # unseen time tells nothing of a drop
+            self._below_t = t
+            if self._below_s < self.tolerate_s and self._window:
                 return self.current  # a moment's misreading, like a missing sample
             self._window.clear()
             self._recent.clear()

@@ -82,3 +82,28 @@ def test_live_other_legs_heel_slide_is_not_counted_when_the_model_draws_the_knee
     got = _live_reps({"exercise": "heel_slide", "side": "right"}, track, track.image_xyz,
                      track.visibility, track.world_xyz)
     assert got == [], got
+
+
+# The pose model's landmarks, 10 frames a second, of the first 13.5 s of a rendered
+# stretch held 8 s side-on, in portrait (``random_set(4141)``, clip
+# ``r39_hip_extension_stretch_side_az0_el6_480x640_right``, painted with ``backend="cv"``;
+# its track at the analysis rate up to 13.5 s, saved with ``track_io.save_track`` in
+# float32): at 4.4 s, held, the model draws the back knee bent 15° for a frame, live
+# cannot read the leg in the next two, and the next one is drawn bent again.
+STRETCH_KNEE_DRAWN_BENT = (Path(__file__).parent / "data"
+                           / "stretch_knee_drawn_bent_side_landmarks.npz")
+
+
+def test_live_held_stretch_is_not_ended_by_frames_in_which_the_leg_was_not_seen():
+    # Live took the 0.3 s from the first bent frame to the second for the leg seen back
+    # that long (0.25 s ends a held pose): the stretch ended there and the rest of the
+    # hold started a second rep (hold too short, too fast), 3 reps for 2 in the clip. Only
+    # the time a leg is seen back now ends a hold or a held rep.
+    from formcheck.analysis import analyze_track
+
+    track = load_track(STRETCH_KNEE_DRAWN_BENT)
+    res = analyze_track(track, "hip_extension_stretch", PatientSettings("right"), "en")
+    assert [(r.completed, r.faults) for r in res.reps] == [(True, ["trunk_lean"])]
+    got = _live_reps({"exercise": "hip_extension_stretch", "side": "right"}, track,
+                     track.image_xyz, track.visibility, track.world_xyz)
+    assert got == [(True, ["trunk_lean"])], got
