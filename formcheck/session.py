@@ -86,7 +86,8 @@ class RepCounter:
     finished cycle is in :attr:`last`: ``(start_s, end_s, peak, reached_target)``.
     With ``min_return_s``, once a rep has been at its target for twice that
     long (a held pose, up to the last sample at the target) the signal must
-    stay back that long before the cycle ends (at the moment it came back): a
+    stay back that long before the cycle ends (at the moment it came back; only time
+    between samples seen back in a row counts, not unseen ones): a
     held pose misread low for a frame or two is not the end of the rep, while
     quick reps end at once. So does an attempt held short of the target (up from
     rest for twice ``min_return_s``): a hold near ``start`` dips under the return
@@ -256,7 +257,8 @@ class HoldTimer:
     averaged over the last ``average_s`` seconds: the pose model's reading of a
     still limb wobbles by more than the band from frame to frame, while the
     average of a ramp ramps all the same. NaN samples neither count nor break
-    it, nor do samples under ``level`` for less than ``tolerate_s``.
+    it, nor do samples under ``level`` for less than ``tolerate_s`` (of time seen under it:
+    between such samples in a row).
 
     A sample may be a range, ``v`` to ``upper``, where the reading is known only
     that far (a raised leg whose tilt the pose model split between both legs:
