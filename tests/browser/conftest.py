@@ -141,6 +141,16 @@ def click_settled(locator, timeout: float = 30_000) -> None:
     locator.click(timeout=timeout)
 
 
+def pick_settled(page, text: str, timeout: float = 30_000) -> None:
+    """:func:`choose_settled` on the radio option labelled ``text``, then wait until the run
+    the choice started has ended. Otherwise the next step can outrun the choice (seen in a
+    fresh clone: a video uploaded just after the click was analysed as the list's first
+    exercise)."""
+    choose_settled(page.get_by_text(text, exact=True), page.get_by_role("radio", name=text),
+                   timeout)
+    wait_settled(page)
+
+
 def open_expander(expander, content, timeout: float = 60_000) -> None:
     """Unfold ``expander`` (one ``stExpander``) until ``content`` inside it is visible.
 

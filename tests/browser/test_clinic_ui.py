@@ -28,6 +28,7 @@ from .conftest import (
     click_until,
     main_text,
     open_expander,
+    pick_settled,
     rerun_settled,
     running_app,
     server_mode_camera,
@@ -150,7 +151,7 @@ def test_screening_session_end_to_end(launch, clinic_url, clinic_store, upload_s
     click_settled(page.get_by_text(t("store_video"), exact=True))
     expect(store).to_be_checked()
     click_settled(page.get_by_role("button", name=t("start_session")))
-    click_settled(page.get_by_text(exercise_name("en", truth["exercise"]), exact=True))
+    pick_settled(page, exercise_name("en", truth["exercise"]))
     page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=30_000)
     upload_settled(page, UPLOAD_INPUT, clip)
     wait_shown(page, f"text={t('result_of', exercise=exercise_name('en', truth['exercise']))}",
@@ -255,7 +256,7 @@ def test_uploaded_set_lands_after_the_tab_is_closed(launch, clinic_url, clinic_s
 
     page = open_session_view()
     click_settled(page.get_by_role("button", name=t("start_session")))
-    click_settled(page.get_by_text(exercise_name("en", truth["exercise"]), exact=True))
+    pick_settled(page, exercise_name("en", truth["exercise"]))
     page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=30_000)
     upload_settled(page, UPLOAD_INPUT, clip)
     wait_shown(page, f"text={t('job_leave')}", 60_000)  # queued: the page follows the job
@@ -305,7 +306,7 @@ def test_live_set_saved_to_patient(launch, clinic_url, clinic_store, live_sample
     # Pick the patient, start a session, the exercise, the live camera.
     open_patient_session(page, clinic_url, LIVE_CODE)
     click_settled(page.get_by_role("button", name=t("start_session")))
-    click_settled(page.get_by_text(exercise_name("en", exercise), exact=True))
+    pick_settled(page, exercise_name("en", exercise))
     click_settled(page.get_by_text(t("source_live"), exact=True))
     click_settled(page.get_by_text(text("app.mode_server", "en"), exact=True))  # server mode
     webrtc = page.frame_locator('iframe[src*="webrtc_streamer"]')
