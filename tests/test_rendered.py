@@ -2,7 +2,9 @@
 
 Each clip in ``sample_videos/`` comes with ``<name>.truth.json`` written by
 ``formcheck.synth``: the person must be found, the reps counted exactly, each
-injected fault flagged in its rep and clean reps left clean.
+injected fault flagged in its rep and clean reps left clean. Most tests render their
+clip at test time; regression tests on clips slow to render read the model's landmarks
+of that render, saved once (``tests/data/rendered_tracks``, :func:`_rendered_track`).
 """
 
 import dataclasses
@@ -31,6 +33,52 @@ def _rendered_and_analysed(tmp_path, spec):
     out = tmp_path / "clip.mp4"
     render_clip(spec, out, log=False)
     return analyze_video(out, spec.exercise, PatientSettings(spec.side), "en")
+
+
+RENDERED_TRACKS = DATA / "rendered_tracks"
+
+
+def _rendered_track(name, spec):
+    """The pose track the model gave for ``spec`` rendered, at the analysis rate: saved in
+    ``tests/data/rendered_tracks/<name>.npz`` (float32, ~100-200 KB), or, where that file
+    is missing, made there (render, ``track_video``, ``save_track``; delete a file to make
+    it again after a change of the renderer or the pose model). Regression tests of the
+    engine on a clip whose render and tracking take 15-35 s read it here: the same
+    landmarks, the render and the model run once, not on every run of the suite (the
+    other tests here still render and track). For clips whose reps need no finer rate
+    (:func:`formcheck.analysis.finer_rate`)."""
+    import tempfile
+
+    from formcheck.analysis import track_video
+    from formcheck.synth.clip import render_clip
+    from formcheck.track_io import load_track, save_track
+
+    path = RENDERED_TRACKS / f"{name}.npz"
+    if not path.is_file():
+        with tempfile.TemporaryDirectory() as tmp:
+            clip = Path(tmp) / "clip.mp4"
+            render_clip(spec, clip, log=False)
+            track = track_video(clip)[0]
+        save_track(dataclasses.replace(
+            track, image_xyz=track.image_xyz.astype(np.float32),
+            world_xyz=track.world_xyz.astype(np.float32),
+            visibility=track.visibility.astype(np.float32)), path)
+    return load_track(path)
+
+
+def _track_analysed(name, spec):
+    """:func:`_rendered_track` analysed (as ``analyze_video`` analyses the video)."""
+    from formcheck.analysis import analyze_track
+
+    return analyze_track(_rendered_track(name, spec), spec.exercise, PatientSettings(spec.side),
+                         "en")
+
+
+def _track_live(name, spec, **kw):
+    """:func:`_rendered_track` fed to the live engine (:func:`_live_reps`)."""
+    track = _rendered_track(name, spec)
+    return _live_reps({"exercise": spec.exercise, "side": spec.side}, track, track.image_xyz,
+                      track.visibility, track.world_xyz, **kw)
 
 
 @pytest.fixture(scope="module", params=CLIPS, ids=[p.stem for p in CLIPS])
@@ -626,7 +674,7 @@ def test_held_knee_lift_filmed_side_on_is_held_whichever_label_carries_the_raise
     assert [r.faults for r in res.reps] == [[], [], []], [r.hold_s for r in res.reps]
 
 
-def test_knee_lift_leaning_back_filmed_side_on_keeps_its_tempo(tmp_path):
+def test_knee_lift_leaning_back_filmed_side_on_keeps_its_tempo():
     # Side-on, a knee lift held with the trunk leaning back ~30°: the hips move forward
     # over the feet, so the standing leg's knee and ankle read 0.2-0.45 trunk lengths
     # from where they stood (relative to the hips) and the bout was not taken as one leg
@@ -635,7 +683,7 @@ def test_knee_lift_leaning_back_filmed_side_on_keeps_its_tempo(tmp_path):
     from formcheck.synth.randomised import random_set
 
     spec = random_set(777)["r36_hip_flexion_side_azm4_elm4_1280x720_right"]
-    res = _rendered_and_analysed(tmp_path, spec)
+    res = _track_analysed("777_r36_hip_flexion_side_azm4_elm4_1280x720_right", spec)
     assert [r.completed for r in res.reps] == [True, True]  # the third lift: the wrong leg
     assert [r.faults for r in res.reps] == [[], ["trunk_lean"]], [
         (r.start_s, r.end_s) for r in res.reps]
@@ -649,14 +697,14 @@ def test_knee_lift_leaning_back_filmed_side_on_keeps_its_tempo(tmp_path):
     # fast. Timed from where the drop leaves a standing person's wander: 0.8 s.
     (4242, "r17_mini_squat_oblique_az120_el11_720x1280_right", [["too_fast"], [], []]),
 ])
-def test_front_squat_is_timed_on_the_knee_it_reports(tmp_path, seed, name, faults):
+def test_front_squat_is_timed_on_the_knee_it_reports(seed, name, faults):
     # From the front the model's 3-D knee, which counts the squat, stays near 0° for
     # the first half of the way down and then jumps to its ~14° top: timed on it, a
     # squat of 1.5 s down and 1.6 s up read as too fast. Timed on the knee as reported
     # (from the hips' drop), which follows the true bend, it is not.
     from formcheck.synth.randomised import random_set
 
-    res = _rendered_and_analysed(tmp_path, random_set(seed)[name])
+    res = _track_analysed(f"{seed}_{name}", random_set(seed)[name])
     assert res.view == "front"
     assert [r.completed for r in res.reps] == ["incomplete_range" not in f for f in faults]
     assert [r.faults for r in res.reps] == faults
@@ -701,14 +749,14 @@ def test_knee_lift_filmed_obliquely_reads_its_peak_from_the_hip_joint(tmp_path, 
                                                                     np.nanmax(hip[during]))
 
 
-def test_knee_held_above_the_hip_side_on_is_held_while_the_model_drops_it(tmp_path):
+def test_knee_held_above_the_hip_side_on_is_held_while_the_model_drops_it():
     # A knee lift held 3.2 s at 97° exactly side-on: the pose model drew the raised knee
     # collapsing towards the other for 0.2-0.6 s at a time, 2-3 times a second (30-97°),
     # and the hold broke (hold_too_short). Held, the raised knee reads its top.
     from formcheck.synth.randomised import random_set
 
     spec = random_set(31337)["r29_hip_flexion_side_az4_elm4_640x480_left"]
-    res = _rendered_and_analysed(tmp_path, spec)
+    res = _track_analysed("31337_r29_hip_flexion_side_az4_elm4_640x480_left", spec)
     assert [r.completed for r in res.reps] == [False, True, True]
     assert "hold_too_short" not in res.reps[1].faults, res.reps[1].hold_s
 
@@ -767,7 +815,7 @@ def test_held_knee_lift_filmed_obliquely_is_one_rep_while_the_model_trades_and_d
     (5150, "r43_hip_extension_stretch_oblique_azm35_elm10_640x480_left", 1),
 ])
 def test_held_hip_extension_stretch_from_below_the_hips_is_one_rep_while_the_model_slips(
-        tmp_path, seed, name, attempts):
+        seed, name, attempts):
     # Side-on from 6° below the hips, a leg stepped back and held 8 s: the hips move
     # forward over the standing foot (its knee reads 0.45 trunk lengths from rest beside
     # the stepped-back leg's 0.6), so the bout was not taken as one leg planted and the
@@ -784,7 +832,7 @@ def test_held_hip_extension_stretch_from_below_the_hips_is_one_rep_while_the_mod
     from formcheck.synth.randomised import random_set
 
     spec = random_set(seed)[name]
-    res = _rendered_and_analysed(tmp_path, spec)
+    res = _track_analysed(f"{seed}_{name}", spec)
     reps = [(r.start_s, r.end_s, r.faults) for r in res.reps]
     assert [(r.completed, r.faults) for r in res.reps if r.completed] == [(True, [])], reps
     if attempts is not None:
@@ -804,8 +852,7 @@ def test_live_held_knee_lift_leaning_back_side_on_is_one_rep_while_the_model_tra
     assert got == [(True, ["trunk_lean"]), (False, ["incomplete_range"]), (True, [])], got
 
 
-def test_live_slow_knee_lift_past_90_degrees_side_on_is_one_rep_while_the_model_splits_legs(
-        tmp_path, tracked):
+def test_live_slow_knee_lift_past_90_degrees_side_on_is_one_rep_while_the_model_splits_legs():
     # Side-on from 10° behind and 8° below the hips, wide lens, three times the leaflet's
     # pace: a knee lifted to 105° and held 3.2 s. For 0.8 s of the hold the pose model drew
     # the raised leg on the standing leg's label, only part-way up (1.6 trunk lengths from
@@ -815,9 +862,8 @@ def test_live_slow_knee_lift_past_90_degrees_side_on_is_one_rep_while_the_model_
     # rest place, the one drawn clearly farther from it is the raised one.
     from formcheck.synth.randomised import random_set
 
-    spec = random_set(5353, lens="wide", pace="slow")[
-        "r34_hip_flexion_side_azm10_elm8_640x480_fov61_tempo3.0_left"]
-    _, got = _live_rendered(tmp_path, tracked, spec)
+    name = "r34_hip_flexion_side_azm10_elm8_640x480_fov61_tempo3.0_left"
+    got = _track_live(f"wideslow5353_{name}", random_set(5353, lens="wide", pace="slow")[name])
     assert [completed for completed, _ in got] == [True, True, True], got
 
 
@@ -848,31 +894,26 @@ def _cv_chair_1357(name):
     return dataclasses.replace(random_set(1357, support="chair")[name], backend="cv")
 
 
-def test_live_knee_lift_side_on_is_counted_when_the_model_trades_legs_as_it_begins(
-        tmp_path, tracked):
+def test_live_knee_lift_side_on_is_counted_when_the_model_trades_legs_as_it_begins():
     # Side-on from 10° below, beside a chair: 0.1 s into the first lift (the raised leg 0.33
     # trunk lengths from rest) the pose model drew both legs between their places, 0.27-0.29
     # from rest, then the raised leg on the standing leg's label for 0.5 s. Live, the lift
     # ended on the frame between, and began afresh on the traded labels: the whole lift was
     # given to the other leg (wrong_leg, 2 reps for 3). A frame with no leg drawn standing
     # does not end a lift.
-    _, got = _live_rendered(
-        tmp_path, tracked, _cv_chair_1357("r33_hip_flexion_side_az0_elm10_1280x720_chair_right"),
-        held_at_s=1.0)
+    name = "r33_hip_flexion_side_az0_elm10_1280x720_chair_right"
+    got = _track_live(f"cvchair1357_{name}", _cv_chair_1357(name), held_at_s=1.0)
     assert [completed for completed, _ in got] == [True, True, True], got
 
 
-def test_live_knee_lift_with_the_other_leg_after_a_foot_drawn_elsewhere_is_not_counted(
-        tmp_path, tracked):
+def test_live_knee_lift_with_the_other_leg_after_a_foot_drawn_elsewhere_is_not_counted():
     # 29° off side-on, portrait, beside a chair: after the operated (left) leg's lift the
     # model drew that leg 0.45 trunk lengths along the floor from its rest place, still,
     # foot down, for 2.9 s; live took that for a lift of the left leg under way, and the
     # lift the right leg then made (the wrong leg) for the left's: counted. Legs standing
     # still, upright, both feet down stand where they stand: that is their rest place.
-    truth, got = _live_rendered(
-        tmp_path, tracked,
-        _cv_chair_1357("r29_hip_flexion_oblique_az29_el6_1080x1920_chair_left"), held_at_s=1.0)
-    assert truth["wrong_leg_reps"]
+    name = "r29_hip_flexion_oblique_az29_el6_1080x1920_chair_left"
+    got = _track_live(f"cvchair1357_{name}", _cv_chair_1357(name), held_at_s=1.0)
     assert [completed for completed, _ in got] == [False, True], got
 
 
@@ -1292,19 +1333,20 @@ def test_partial_bridge_whose_lift_reads_past_the_target_is_an_incomplete_attemp
     assert lift_further in said
 
 
-def test_slow_front_squats_count_once_each_while_the_hips_come_back_up(tmp_path):
+def test_slow_front_squats_count_once_each_while_the_hips_come_back_up():
     # Squatting slowly (3 s down, 3.5 s up) from the front and 22° above, the model's 3-D
     # knee, which counts, is straight again half-way up while the hips' drop still reads
     # the knee 50° bent: the way on up started a second, "too fast" rep (3 squats → 5).
     from formcheck.synth.randomised import random_set
 
-    spec = random_set(7373, pace="slow")["r18_mini_squat_front_az90_el22_1080x1920_tempo3.1_right"]
-    res = _rendered_and_analysed(tmp_path, dataclasses.replace(spec, reps=2))
+    name = "r18_mini_squat_front_az90_el22_1080x1920_tempo3.1_right"
+    spec = dataclasses.replace(random_set(7373, pace="slow")[name], reps=2)
+    res = _track_analysed(f"slow7373_{name}_2reps", spec)
     assert res.view == "front"
     assert [(r.completed, r.faults) for r in res.reps] == [(True, [])] * 2
 
 
-def test_knee_lift_filmed_in_front_of_side_on_after_a_small_lift_keeps_its_leg(tmp_path):
+def test_knee_lift_filmed_in_front_of_side_on_after_a_small_lift_keeps_its_leg():
     # A knee lift filmed 35° in front of side-on from 10° below the hips, through a wide
     # lens: the first, small lift (27°) brings the raised knee across the standing one in
     # the picture, the legs nearer each other there than standing side by side, and that
@@ -1313,14 +1355,14 @@ def test_knee_lift_filmed_in_front_of_side_on_after_a_small_lift_keeps_its_leg(t
     # with the trunk; a raised one does not.
     from formcheck.synth.randomised import random_set
 
-    spec = random_set(4646, lens="wide")["r31_hip_flexion_oblique_az35_elm10_1280x720_fov59_left"]
-    res = _rendered_and_analysed(tmp_path, spec)
+    name = "r31_hip_flexion_oblique_az35_elm10_1280x720_fov59_left"
+    res = _track_analysed(f"wide4646_{name}", random_set(4646, lens="wide")[name])
     assert [r.completed for r in res.reps] == [False, True, True]
     assert "hip_flexion_limit" in res.reps[1].faults
     assert "wrong_leg" not in [w.code for w in res.warnings]
 
 
-def test_stretch_side_on_whose_standing_legs_the_model_draws_apart_keeps_its_leg(tmp_path):
+def test_stretch_side_on_whose_standing_legs_the_model_draws_apart_keeps_its_leg():
     # A hip-extension stretch exactly side-on, a chair's posts behind the legs: standing,
     # the model drew the far ankle 0.1 trunk lengths behind the near one, and the leg left
     # standing in the stretch stood where the near (moving) leg had stood; the stretch
@@ -1328,33 +1370,26 @@ def test_stretch_side_on_whose_standing_legs_the_model_draws_apart_keeps_its_leg
     # other: the legs' resting places show how the model drew them, not which is which.
     from formcheck.synth.randomised import random_set
 
-    spec = random_set(7373, support="chair")[
-        "r40_hip_extension_stretch_side_az0_elm10_1280x720_chair_right"]
-    res = _rendered_and_analysed(tmp_path, spec)
+    name = "r40_hip_extension_stretch_side_az0_elm10_1280x720_chair_right"
+    res = _track_analysed(f"chair7373_{name}", random_set(7373, support="chair")[name])
     assert [r.faults for r in res.reps] == [["heel_lift"], []]
     assert "wrong_leg" not in [w.code for w in res.warnings]
 
 
-def test_live_knee_lift_whose_legs_the_model_trades_for_a_frame_on_the_way_up_is_one(
-        tmp_path, tracked):
+def test_live_knee_lift_whose_legs_the_model_trades_for_a_frame_on_the_way_up_is_one():
     # A knee lift side-on from 15° above: on the way up (the raised knee at ~40°, its
     # foot still near the floor: the shank swings back under the body) the model drew
     # the raised leg where the standing one stands and the standing one up at the raised
     # one's height for one frame. Live, the lift was cut in two there (3 reps for 2);
     # the recorded analysis, which sees the whole lift, counted 2.
-    from formcheck.synth.clip import render_clip
     from formcheck.synth.randomised import random_set
 
-    clip = tmp_path / "clip.mp4"
-    render_clip(random_set(4646)["r33_hip_flexion_side_azm6_el15_640x480_left"], clip,
-                log=False)
-    truth = json.loads(clip.with_suffix(".truth.json").read_text())
-    track = tracked(clip)[0]
-    reps = _live_reps(truth, track, track.image_xyz, track.visibility, track.world_xyz)
+    name = "r33_hip_flexion_side_azm6_el15_640x480_left"
+    reps = _track_live(f"4646_{name}", random_set(4646)[name])
     assert [completed for completed, _ in reps] == [True, True]
 
 
-def test_knee_lift_whose_labels_the_model_splits_keeps_the_leg_of_the_set(tmp_path):
+def test_knee_lift_whose_labels_the_model_splits_keeps_the_leg_of_the_set():
     # A knee lift held 3 s, filmed 16° in front of side-on from 10° below, the trunk
     # leaning back 18°: in the third lift the model traded the legs' labels every second
     # or so (the raised leg labelled the standing one's in 57 % of its frames) and drew
@@ -1365,7 +1400,7 @@ def test_knee_lift_whose_labels_the_model_splits_keeps_the_leg_of_the_set(tmp_pa
     from formcheck.synth.randomised import random_set
 
     spec = random_set(7373)["r34_hip_flexion_oblique_az16_elm10_1280x720_right"]
-    res = _rendered_and_analysed(tmp_path, spec)
+    res = _track_analysed("7373_r34_hip_flexion_oblique_az16_elm10_1280x720_right", spec)
     assert [r.faults for r in res.reps] == [["hold_too_short"], [], []]
     assert res.reps[2].peak_deg > 60
 
@@ -1460,7 +1495,7 @@ def test_live_knee_lift_whose_legs_the_model_draws_together_on_the_way_up_is_one
     assert [completed for completed, _ in reps] == [r["completed"] for r in truth["reps"]]
 
 
-def test_heel_slide_of_the_other_leg_bleeding_into_the_operated_one_is_not_a_rep(tmp_path):
+def test_heel_slide_of_the_other_leg_bleeding_into_the_operated_one_is_not_a_rep():
     # A heel slide made with the other leg, filmed 22° from side-on towards the feet
     # (painted by the OpenCV renderer): the model read that leg's 85-98° bend 20-36° into
     # the operated leg's landmarks, and 58° for one frame on the way back, the two legs
@@ -1470,7 +1505,8 @@ def test_heel_slide_of_the_other_leg_bleeding_into_the_operated_one_is_not_a_rep
     from formcheck.synth.randomised import random_set
 
     spec = random_set(2929)["r47_heel_slide_oblique_az22_el7_720x1280_left"]
-    res = _rendered_and_analysed(tmp_path, dataclasses.replace(spec, backend="cv"))
+    res = _track_analysed("cv2929_r47_heel_slide_oblique_az22_el7_720x1280_left",
+                          dataclasses.replace(spec, backend="cv"))
     assert [r.completed for r in res.reps] == [True, True]
     assert "wrong_leg" in [w.code for w in res.warnings]
 
@@ -1580,7 +1616,7 @@ def test_held_heel_slide_side_on_whose_legs_the_model_trades_is_one_rep(tmp_path
     assert "wrong_leg" in [w.code for w in res.warnings]
 
 
-def test_knee_lifts_the_model_labelled_right_keep_their_leg_with_feet_close_at_rest(tmp_path):
+def test_knee_lifts_the_model_labelled_right_keep_their_leg_with_feet_close_at_rest():
     # Knee lifts 32° off side-on from 10° below (set 5757 r34), the feet 0.22 trunk
     # lengths apart at rest (knee, ankle, heel and toe summed). The model labelled every
     # lift's leg right, but the standing leg was drawn a little nearer where the lifted one
@@ -1590,7 +1626,7 @@ def test_knee_lifts_the_model_labelled_right_keep_their_leg_with_feet_close_at_r
     from formcheck.synth.randomised import random_set
 
     spec = random_set(5757)["r34_hip_flexion_oblique_az32_elm10_720x1280_left"]
-    res = _rendered_and_analysed(tmp_path, spec)
+    res = _track_analysed("5757_r34_hip_flexion_oblique_az32_elm10_720x1280_left", spec)
     reps = [(r.start_s, r.end_s, r.completed, r.faults) for r in res.reps]
     assert [r.completed for r in res.reps] == [True, True, True], reps
     assert "trunk_lean" in res.reps[1].faults, reps
@@ -1598,7 +1634,7 @@ def test_knee_lifts_the_model_labelled_right_keep_their_leg_with_feet_close_at_r
     assert "wrong_leg" not in [w.code for w in res.warnings]
 
 
-def test_slow_knee_lift_whose_legs_the_model_mixes_on_the_way_up_is_one_rep(tmp_path):
+def test_slow_knee_lift_whose_legs_the_model_mixes_on_the_way_up_is_one_rep():
     # Slow knee lifts (2.8 times the leaflet's time) 23° behind side-on, beside a chair
     # (set 3131 r29): on the second lift's way up the model drew the raised thigh low and
     # the standing one 19-30° up for four frames, the raised leg read back twice in a row,
@@ -1606,9 +1642,9 @@ def test_slow_knee_lift_whose_legs_the_model_mixes_on_the_way_up_is_one_rep(tmp_
     # while this one reads back is the labels mixed (session.RepCounter).
     from formcheck.synth.randomised import random_set
 
-    spec = random_set(3131, pace="slow", support="chair")[
-        "r29_hip_flexion_oblique_azm23_elm1_1280x720_tempo2.8_chair_right"]
-    res = _rendered_and_analysed(tmp_path, spec)
+    name = "r29_hip_flexion_oblique_azm23_elm1_1280x720_tempo2.8_chair_right"
+    res = _track_analysed(f"slowchair3131_{name}",
+                          random_set(3131, pace="slow", support="chair")[name])
     reps = [(r.start_s, r.end_s, r.completed, r.faults) for r in res.reps]
     assert [r.completed for r in res.reps] == [True, True, True], reps
     assert "hip_flexion_limit" in res.reps[0].faults, reps
@@ -1631,7 +1667,7 @@ def test_heel_slide_with_the_other_leg_whose_labels_the_model_splits_is_not_coun
     assert "wrong_leg" in [w.code for w in res.warnings]
 
 
-def test_knee_lift_leaning_back_whose_label_the_model_traded_keeps_its_leg(tmp_path):
+def test_knee_lift_leaning_back_whose_label_the_model_traded_keeps_its_leg():
     # Knee lifts 15° off side-on in portrait (set cv8484, the OpenCV painter), the second
     # with the trunk leaning back 24°: the model named the raised leg the standing one in
     # 90 % of that lift's frames, but not as it left rest, and the standing leg stood where
@@ -1641,7 +1677,8 @@ def test_knee_lift_leaning_back_whose_label_the_model_traded_keeps_its_leg(tmp_p
     from formcheck.synth.randomised import random_set
 
     spec = random_set(8484)["r29_hip_flexion_side_az15_el5_1080x1920_left"]
-    res = _rendered_and_analysed(tmp_path, dataclasses.replace(spec, backend="cv"))
+    res = _track_analysed("cv8484_r29_hip_flexion_side_az15_el5_1080x1920_left",
+                          dataclasses.replace(spec, backend="cv"))
     reps = [(r.start_s, r.end_s, r.completed, r.faults) for r in res.reps]
     assert [r.completed for r in res.reps] == [False, True, True], reps
     assert "trunk_lean" in res.reps[1].faults, reps
