@@ -79,6 +79,37 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+class SeenRun:
+    """A run of samples in one state (a signal back, or under a level).
+
+    When it began (:attr:`since`, NaN while not in it), its samples (:attr:`n`) and the
+    time seen in it (:attr:`s`), counted only between samples in it in a row: samples
+    not seen (NaN) between them tell nothing of the state.
+    """
+
+    def __init__(self) -> None:
+        self.since, self.n, self.s = math.nan, 0, 0.0
+        self._t = math.nan  # the run's last sample
+        self._gap = False  # a sample not seen since the last one seen
+
+    def missing(self) -> None:
+        """A sample not seen."""
+        self._gap = True
+
+    def update(self, t: float, inside: bool) -> None:
+        """A sample seen at ``t``, in the state or not (which ends the run)."""
+        gap, self._gap = self._gap, False
+        if not inside:
+            self.since = math.nan
+            return
+        if not math.isfinite(self.since):
+            self.since, self.n, self.s = t, 0, 0.0
+        elif not gap:
+            self.s += t - self._t
+        self._t = t
+        self.n += 1
+
+
 class RepCounter:
     """Hysteresis rep counter on one signal: start → (target) → return.
 
@@ -124,11 +155,7 @@ class RepCounter:
         self.min_return_s = min_return_s
         self.sag_s = sag_s
         self.margin = 0.0
-        self._back_since = math.nan
-        self._back_n = 0  # samples back under the return level since it came back
-        self._back_s = 0.0  # ... and the time seen back: between back samples in a row
-        self._back_t = math.nan  # the last sample back
-        self._unseen = False  # the sample before this one was not seen (NaN)
+        self._back = SeenRun()  # back under the return level since it came back
         self._stretch_t = math.nan
         self._at_target_t = math.nan
         self._came_down = False  # back under the return level since last at the target
@@ -158,9 +185,8 @@ class RepCounter:
         none), which tells a sample back from a frame misread (see the class).
         """
         if not math.isfinite(v):
-            self._unseen = True
+            self._back.missing()
             return None
-        unseen, self._unseen = self._unseen, False
         both = max(v, also) if math.isfinite(also) else v
         a = v if self.active and self.reached else both
         if not self.active:
@@ -198,14 +224,10 @@ class RepCounter:
             if t - self._up_t >= self.min_return_s:
                 self._up_stretch_t = t
             self._up_t = t
-            self._back_since = math.nan
+            self._back.update(t, False)
             return None
-        if not math.isfinite(self._back_since):
-            self._back_since, self._back_n, self._back_s = t, 0, 0.0
-        elif not unseen:
-            self._back_s += t - self._back_t
-        self._back_t = t
-        self._back_n += 1
+        back = self._back
+        back.update(t, True)
         self._came_down = True
         # Held: at the target (an attempt short of it: up from rest) for a while, up to
         # the moment it left it (a quick rep's way down, sampled sparsely, is no hold
@@ -216,7 +238,7 @@ class RepCounter:
         stretch = (self._at_target_t - self._stretch_t if self.reached
                    else self._up_t - self._up_stretch_t)
         held = stretch >= self.min_return_s * 2
-        if held and self._back_s < self.min_return_s:
+        if held and back.s < self.min_return_s:
             # A held pose back only for a moment: a frame or two misread. Only the time it
             # was seen back counts: frames in which the leg was not seen (live, a held
             # stretch side-on: its back knee drawn bent for a frame, then two unseen, then
@@ -226,8 +248,8 @@ class RepCounter:
         # one reads back: their labels mixed, for up to min_return_s (slow knee lifts, 23°
         # behind side-on: on the way up the model drew the raised leg low and the standing
         # one 19-30° up for four frames, and one rep read as an attempt and a rep).
-        mixed = self.start <= other < self.target and t - self._back_since < self.min_return_s
-        if self.min_return_s > 0 and (self._back_n < 2 or mixed) and not other >= self.target:
+        mixed = self.start <= other < self.target and t - back.since < self.min_return_s
+        if self.min_return_s > 0 and (back.n < 2 or mixed) and not other >= self.target:
             # One sample back, the other leg not up either: a frame the model drew wrong
             # (side-on, a leg held back drawn with its knee in front of the hip, or both
             # legs together). Alternating quick lifts raise the other leg meanwhile, to a
@@ -237,7 +259,8 @@ class RepCounter:
             # 3.6° then -3.3°, the other leg 6° in that frame only, target 10°: an attempt
             # split off the rep it began).
             return None
-        end, self._back_since = self._back_since, math.nan
+        end = back.since
+        back.update(t, False)  # the cycle ends here: its next run of samples back is new
         self.active = False
         self.last = (self.onset, end, self.peak, self.reached)
         self._last_rest_t = t
@@ -298,25 +321,17 @@ class HoldTimer:
         self._recent: deque[tuple[float, float, float]] = deque()
         self._past: deque[tuple[float, float, float]] = deque()
         self._fastest = 0.0
-        self._below_since = math.nan
-        self._below_s = 0.0  # time seen under the level: between samples under it in a row
-        self._below_t = math.nan
-        self._unseen = False  # the sample before this one was NaN
+        self._below = SeenRun()  # under the level
 
     def update(self, t: float, v: float, upper: float = math.nan) -> float:
         """Feed one sample (``v`` to ``upper`` if higher); returns the unbroken hold (s)."""
         if not math.isfinite(v):
-            self._unseen = True
+            self._below.missing()
             return self.current
-        unseen, self._unseen = self._unseen, False
         upper = max(v, upper) if math.isfinite(upper) else v
+        self._below.update(t, upper < self.level)
         if upper < self.level:
-            if not math.isfinite(self._below_since):
-                self._below_since, self._below_s = t, 0.0
-            elif not unseen:
-                self._below_s += t - self._below_t  # unseen time tells nothing of a drop
-            self._below_t = t
-            if self._below_s < self.tolerate_s and self._window:
+            if self._below.s < self.tolerate_s and self._window:
                 return self.current  # a moment's misreading, like a missing sample
             self._window.clear()
             self._recent.clear()
@@ -324,7 +339,6 @@ class HoldTimer:
             self._fastest = 0.0
             self.current = 0.0
             return self.current
-        self._below_since = math.nan
         r = self._recent
         r.append((t, v, upper))
         while r[0][0] < t - self.average_s:
