@@ -1192,6 +1192,26 @@ def test_hip_extension_stretch_held_with_a_bent_knee_is_flagged(tmp_path, seed, 
     assert ["knee_not_straight" in r.faults for r in res.reps] == [True, False], res.reps
 
 
+@pytest.mark.parametrize("name", [
+    "r37_hip_extension_stretch_side_az7_el16_1080x1920_tempo2.1_chair_left",
+    "r38_hip_extension_stretch_side_az0_el6_640x480_tempo2.8_chair_left",
+])
+def test_stretch_whose_foot_the_model_tips_for_a_moment_is_no_heel_lift(name):
+    # Stretches held 8 s side-on beside a chair (set 5252, slow), the first with the knee
+    # bent (r37) or the trunk leaning (r38), both feet flat: the stepped-back foot read
+    # ~11° tipped (perspective) and, a frame or two at a time, 27-36° where the model drew
+    # the leg wrong; two such frames in a row were a heel_lift. A heel lifted in the
+    # stretch is held: it reads 19-23° all through the hold (the sample's 25° lift). Over
+    # 1 s, as the knee is judged, a heel lift is a posture, not a frame misdrawn.
+    from formcheck.synth.randomised import random_set
+
+    spec = random_set(5252, pace="slow", support="chair")[name]
+    res = _track_analysed(f"slowchair5252_{name}", spec)
+    assert [r.completed for r in res.reps] == [True, True], res.reps
+    assert not any("heel_lift" in r.faults for r in res.reps), res.reps
+    assert res.reps[0].faults and not res.reps[1].faults, res.reps
+
+
 def test_heel_slide_of_the_other_leg_is_said_not_counted_as_attempts(tmp_path):
     # The second slide is the other leg's (the far one, from 18° towards the feet at bed
     # height). The model reads that leg's bend jumping between 25° and 115° and bleeds it
