@@ -1289,6 +1289,77 @@ def legs_out(xy: np.ndarray, trunk: float) -> np.ndarray:
     return out.max(axis=1)  # NaN: a leg unseen
 
 
+#: A split stance's feet are at least this far apart (trunk lengths) to be remembered
+#: (:class:`SplitStance`) ...
+STANCE_APART = 0.5
+#: ... after standing within this of their mean place for :data:`STANCE_STILL_S` ...
+STANCE_STILL = 0.1
+STANCE_STILL_S = 0.5
+#: ... and are forgotten after this long without a frame drawing them apart either way
+#: round (the feet moved).
+STANCE_FORGET_S = 0.5
+
+
+class SplitStance:
+    """Leg labels through a held split stance, one frame at a time, no look-ahead.
+
+    Side-on, a stance held with one foot stepped back and both feet on the floor (the
+    hip-extension stretch) the pose model trades the legs' labels for 0.1-0.6 s at a time,
+    and draws the frame or two between with both legs between their places, which
+    continuity (:class:`LegLabels`) follows: the held stretch read as the leg come forward,
+    and one hold counted as two or three reps (renders side-on; the recorded path, which
+    sees the frames after, labels them right). Planted feet keep their places relative to
+    each other, wherever the hips and the camera go: the vector from the right ankle to
+    the left one stays put. Once it has stood within ``still`` trunk lengths of its mean
+    for ``still_s`` seconds, at least ``apart`` long, a frame drawing it turned round
+    (more than half its length the other way along it) is the labels traded. It is
+    forgotten after ``forget_s`` without a frame drawing it more than half its length
+    along it either way (the feet brought together, or moved). ``update`` takes one
+    frame's ``(33, 2)`` landmarks, labels already made consistent by :class:`LegLabels`,
+    and tells whether to swap them.
+    """
+
+    def __init__(self, apart: float = STANCE_APART, still: float = STANCE_STILL,
+                 still_s: float = STANCE_STILL_S, forget_s: float = STANCE_FORGET_S) -> None:
+        self.apart, self.still, self.still_s, self.forget_s = apart, still, still_s, forget_s
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the stance and the frames seen."""
+        self._recent: deque[tuple[float, np.ndarray]] = deque()
+        self.stance: np.ndarray | None = None  # left ankle from the right (trunk lengths)
+        self._seen_t = math.nan  # the last frame that drew the stance, either way round
+
+    def update(self, xy: np.ndarray, t: float) -> bool:
+        """Whether the legs of this frame ``(33, 2)`` at time ``t`` are to be swapped."""
+        trunk = _trunk_scale(xy[None])
+        if not trunk:
+            return False
+        v = (xy[L.LEFT_ANKLE] - xy[L.RIGHT_ANKLE]) / trunk
+        if not np.isfinite(v).all():
+            return False
+        if self._recent and t < self._recent[-1][0]:
+            self.reset()  # a stream started afresh
+        swap = False
+        if self.stance is not None:
+            along = float(v @ self.stance) / float(self.stance @ self.stance)
+            if abs(along) > 0.5:
+                self._seen_t = t
+                swap = along < 0
+            elif t - self._seen_t > self.forget_s:
+                self.stance = None
+        self._recent.append((t, -v if swap else v))
+        while self._recent[0][0] < t - self.still_s - 1e-6:
+            self._recent.popleft()
+        if self._recent[0][0] <= t - self.still_s + 0.1:
+            vs = np.array([x for _, x in self._recent])
+            mean = vs.mean(axis=0)
+            if float(np.linalg.norm(mean)) >= self.apart \
+                    and float(np.linalg.norm(vs - mean, axis=1).max()) <= self.still:
+                self.stance, self._seen_t = mean, t
+        return swap
+
+
 def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, moved: float = 0.3,
                       planted: float = 0.2, rest_s: float = 3.0, known: float = 0.5,
                       apart: float = 0.1, share: float = 0.6, settled: float = 0.25,

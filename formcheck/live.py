@@ -34,6 +34,7 @@ from .kinematics import (
     LegLabels,
     PlantedLegs,
     SnappedLegs,
+    SplitStance,
     anterior_sign,
     camera_roll_deg,
     camera_turn_deg,
@@ -222,6 +223,7 @@ class LiveSession:
         self._cal_t: list[float] = []
         self._legs = LegLabels()           # the legs' labels kept consistent frame to frame
         self._planted = PlantedLegs()      # ... and through a held one-legged lift
+        self._stance = SplitStance()       # ... and through a held split stance
         self._snaps = SnappedLegs()        # frames drawn with the legs snapped together
         self._together = KneesDrawnTogether()  # lying: frames drawn with the knees at one place
         self._legs_xy: np.ndarray | None = None  # the last frame LegLabels was given
@@ -336,6 +338,7 @@ class LiveSession:
         if frame is None or ("front" in self.state.view and not planted):
             self._legs.reset()  # from the front the labels stand: a fresh path after
             self._planted.reset()
+            self._stance.reset()
             self._together.reset()
             self._legs_xy = None
             return frame, False
@@ -356,6 +359,10 @@ class LiveSession:
                 swap_leg_labels(xy[None], np.ones(1, bool))[0] if swap else xy, t)
         else:
             self._planted.reset()
+        if self.spec.split_stance:
+            # Both feet held planted apart: each leg keeps the place its foot stands on.
+            swap ^= self._stance.update(
+                swap_leg_labels(xy[None], np.ones(1, bool))[0] if swap else xy, t)
         if not swap:
             return frame, False
         one = np.ones(1, bool)

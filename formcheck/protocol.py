@@ -140,6 +140,10 @@ class ExerciseSpec:
     side-on or obliquely, the leg that rose keeps its label until its foot is back on the
     floor (:class:`~formcheck.kinematics.PlantedLegs`). Not for a leg stretched back with
     its foot on the floor, whose ankle also comes nearer the hips' height."""
+    split_stance: bool = False
+    """The movement is held in a split stance, both feet on the floor apart (the stretch):
+    live, seen side-on or obliquely, the legs keep the labels of the places their feet
+    stand on (:class:`~formcheck.kinematics.SplitStance`)."""
     tempo_signal: str = ""
     """The measure a rep's tempo (``too_fast``) is timed on, where the pose model reads
     the signal itself unevenly over the movement; "" = the signal. A rep it was not seen

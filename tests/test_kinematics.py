@@ -535,3 +535,36 @@ def test_hip_flexion_from_a_joint_behind_and_below_the_landmark(flexion):
     assert float(knee) == pytest.approx(flexion, abs=1.0)
     if flexion > 90:
         assert float(k.knee_flexion_deg(xy, "left")) < flexion - 4.0   # the landmark: short
+
+
+def _split_stance(back: str, apart: float) -> np.ndarray:
+    """:func:`standing_side` with the ``back`` leg's ankle ``apart`` cm behind (-x) the other's."""
+    xy = standing_side()
+    for s, dx in ((back, -apart / 2), ("right" if back == "left" else "left", apart / 2)):
+        xy[L[f"{s.upper()}_ANKLE"]] = (dx, 140)
+        xy[L[f"{s.upper()}_KNEE"]] = (dx / 2, 95)
+    return xy
+
+
+def test_split_stance_undoes_a_momentary_trade_but_not_a_new_stance():
+    # Held split stances 25 fps: the left foot back 2 s, with the model trading the labels
+    # for 0.3 s (after a frame drawing both legs between their places) in its second
+    # second; then the feet together for 1 s, then the right foot back.
+    stance = k.SplitStance()
+    swap = k.swap_leg_labels
+    one = np.ones(1, bool)
+    frames, traded = [], []
+    t = np.arange(0, 6, 0.04)
+    for ti in t:
+        if ti < 2:
+            xy, tr = _split_stance("left", 60), 1.2 <= ti < 1.5
+            if 1.16 <= ti < 1.2:
+                xy = _split_stance("left", 5)
+        elif ti < 3:
+            xy, tr = _split_stance("left", 0), False
+        else:
+            xy, tr = _split_stance("right", 60), False
+        frames.append(swap(xy[None], one)[0] if tr else xy)
+        traded.append(tr)
+    got = [stance.update(xy, float(ti)) for xy, ti in zip(frames, t, strict=True)]
+    assert got == traded

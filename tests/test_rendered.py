@@ -1214,6 +1214,21 @@ def test_stretch_whose_foot_the_model_tips_for_a_moment_is_no_heel_lift(name):
     assert res.reps[0].faults and not res.reps[1].faults, res.reps
 
 
+def test_stretch_held_side_on_whose_legs_the_model_trades_counts_once_live():
+    # The same stretch (set 5252, r37: the knee bent in the first, a clean second) live:
+    # the model trades the held legs' labels for 0.2-0.6 s at a time, drawing a frame or
+    # two between with both legs between their places, and continuity followed it: the
+    # back leg read as come forward (hip extension -8° and -43°) and the first hold
+    # counted as three reps, held too short. Both feet stay where they stand: each leg
+    # keeps its foot's place (kinematics.SplitStance).
+    from formcheck.synth.randomised import random_set
+
+    name = "r37_hip_extension_stretch_side_az7_el16_1080x1920_tempo2.1_chair_left"
+    spec = random_set(5252, pace="slow", support="chair")[name]
+    assert _track_live(f"slowchair5252_{name}", spec) == [(True, ["knee_not_straight"]),
+                                                         (True, [])]
+
+
 def test_heel_slide_of_the_other_leg_is_said_not_counted_as_attempts(tmp_path):
     # The second slide is the other leg's (the far one, from 18° towards the feet at bed
     # height). The model reads that leg's bend jumping between 25° and 115° and bleeds it
