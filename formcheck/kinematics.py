@@ -1314,7 +1314,8 @@ class SplitStance:
     for ``still_s`` seconds, at least ``apart`` long, a frame drawing it turned round
     (more than half its length the other way along it) is the labels traded. It is
     forgotten after ``forget_s`` without a frame drawing it more than half its length
-    along it either way (the feet brought together, or moved). ``update`` takes one
+    along it either way (the feet brought together, or moved), or as long without the
+    ankles drawn. ``update`` takes one
     frame's ``(33, 2)`` landmarks, labels already made consistent by :class:`LegLabels`,
     and tells whether to swap them.
     """
@@ -1338,8 +1339,8 @@ class SplitStance:
         v = (xy[L.LEFT_ANKLE] - xy[L.RIGHT_ANKLE]) / trunk
         if not np.isfinite(v).all():
             return False
-        if self._recent and t < self._recent[-1][0]:
-            self.reset()  # a stream started afresh
+        if self._recent and not 0 <= t - self._recent[-1][0] <= self.forget_s:
+            self.reset()  # a stream started afresh, or the feet unseen for a while
         swap = False
         if self.stance is not None:
             along = float(v @ self.stance) / float(self.stance @ self.stance)
