@@ -350,27 +350,28 @@ class LiveSession:
             self._legs.update(self._legs_xy, t)
             return frame.unseen(LOWER_LEGS), False
         self._legs_xy = xy
+        one = np.ones(1, bool)
+
+        def traded(a: np.ndarray) -> np.ndarray:
+            return swap_leg_labels(a[None], one)[0]
+
         swap = self._legs.update(xy, t)
         if planted and self.spec.foot_off_floor and "front" not in self.state.view:
             # Side-on or obliquely, one leg held raised: the leg that rose stays raised
             # until its foot is back on the floor (the recorded path:
             # :func:`~formcheck.kinematics.planted_leg_swaps`).
-            swap ^= self._planted.update(
-                swap_leg_labels(xy[None], np.ones(1, bool))[0] if swap else xy, t)
+            swap ^= self._planted.update(traded(xy) if swap else xy, t)
         else:
             self._planted.reset()
         if self.spec.split_stance:
             # Both feet held planted apart: each leg keeps the place its foot stands on.
-            swap ^= self._stance.update(
-                swap_leg_labels(xy[None], np.ones(1, bool))[0] if swap else xy, t)
+            swap ^= self._stance.update(traded(xy) if swap else xy, t)
         if not swap:
             return frame, False
-        one = np.ones(1, bool)
         world = frame.world_xyz
         return dataclasses.replace(
-            frame, image_xyz=swap_leg_labels(frame.image_xyz[None], one)[0],
-            visibility=swap_leg_labels(frame.visibility[None], one)[0],
-            world_xyz=None if world is None else swap_leg_labels(world[None], one)[0]), True
+            frame, image_xyz=traded(frame.image_xyz), visibility=traded(frame.visibility),
+            world_xyz=None if world is None else traded(world)), True
 
     def measure_key(self) -> MeasureKey | None:
         """What this session's raw measures depend on besides the frames; None while unsettled.

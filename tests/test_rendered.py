@@ -913,7 +913,9 @@ def test_live_knee_lift_with_the_other_leg_after_a_foot_drawn_elsewhere_is_not_c
     # lift the right leg then made (the wrong leg) for the left's: counted. Legs standing
     # still, upright, both feet down stand where they stand: that is their rest place.
     name = "r29_hip_flexion_oblique_az29_el6_1080x1920_chair_left"
-    got = _track_live(f"cvchair1357_{name}", _cv_chair_1357(name), held_at_s=1.0)
+    spec = _cv_chair_1357(name)
+    assert "wrong_leg" in spec.faults  # the render's plan: a rep made with the wrong leg
+    got = _track_live(f"cvchair1357_{name}", spec, held_at_s=1.0)
     assert [completed for completed, _ in got] == [False, True], got
 
 
