@@ -12,11 +12,13 @@ asks the pain question of the set that landed.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
@@ -26,6 +28,7 @@ from formcheck.clinic import auth, links, records
 from formcheck.clinic.protocol import SESSIONS_PER_DAY_MAX, SESSIONS_PER_DAY_MIN
 from formcheck.clinic.texts import exercise_name
 from formcheck.i18n import text
+from formcheck.protocol import load_programme
 
 from .conftest import (
     CLINIC_PASSWORD,
@@ -67,6 +70,14 @@ def h(key: str, **values) -> str:
 def home_url(chromium, clinic_store):
     with running_app({"FORMCHECK_DB_URL": clinic_store[1]}, "streamlit_home.log") as app:
         yield app
+
+
+def choose_exercise(page, exercise: str, lang: str) -> None:
+    """Choose ``exercise`` in the patient's list and wait until its radio is checked: the
+    next step must not outrun the choice (seen in the clinic's tests: an upload analysed as
+    the list's first exercise)."""
+    name = exercise_name(lang, exercise)
+    choose_settled(page.get_by_text(name, exact=True), page.get_by_role("radio", name=name))
 
 
 def _pose_count(page) -> int:
@@ -181,8 +192,10 @@ def test_home_set_reaches_the_clinician(launch, home_url, clinic_store, live_sam
     wait_shown(patient, f"text={h('title')}", 60_000)
     patient.wait_for_function("() => !location.search.includes('link=')", timeout=30_000)
     wait_shown(patient, f"text={h('today_sessions', count=0, **AIM)}")
-    click_settled(patient.get_by_text(exercise_name("en", exercise), exact=True))
-    patient.wait_for_selector('iframe[src*="/formcheck/pose/"]', timeout=60_000)
+    choose_exercise(patient, exercise, "en")
+    # The pose frame drawn for this exercise (its title is in the frame's settings).
+    title = quote(json.dumps(load_programme().exercise(exercise).title("en")))
+    patient.wait_for_selector(f'iframe[src*="/formcheck/pose/"][src*="{title}"]', timeout=60_000)
     _one_set_ends(patient, artifacts)
     saved = records.set_records(db, clinician, CODE)
     assert len(saved) == 1 and saved[0].source == "home" and saved[0].pain is None  # at once
@@ -280,7 +293,7 @@ def test_home_upload_goes_through_the_queue_and_survives_a_server_stop(
 
     with running_app(env, "streamlit_home_upload.log") as app:
         page = open_link(app, "nl")   # the patient reads Dutch
-        click_settled(page.get_by_text(exercise_name("nl", exercise), exact=True))
+        choose_exercise(page, exercise, "nl")
         click_settled(page.get_by_text(nl("how_upload"), exact=True))
         page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=30_000)
         # A bad video: refused at once, in the patient's language; nothing queued.
