@@ -485,6 +485,18 @@ class BoutCheck:
         low = sorted(heights)[: self.LOW_N]
         return 1.0 - sum(low) / len(low) / rest
 
+    def fell(self) -> float:
+        """Share of the rest's hip height the hips went down after the cycle's first reading.
+
+        A cycle that began with the hips already down and only saw them rise (the way up
+        of a squat whose 3-D knee dipped under its return for a moment) did not go down.
+        """
+        rest = self.rest_height
+        if not (rest > 0) or len(self.heights) < self.LOW_N:
+            return math.nan
+        low = sorted(self.heights)[: self.LOW_N]
+        return (self.heights[0] - sum(low) / len(low)) / rest
+
     def update(self, values: dict[str, float]) -> None:
         """Feed one frame's ``trunk_tilt``, ``hip_x``, ``trunk_length`` (and each leg's signal)."""
         tilt = values.get("trunk_tilt", math.nan)
@@ -1078,10 +1090,15 @@ class ExerciseSession:
         by_signal = reached
         need = self.spec.hip_drop_target + self._drop_margin
         if not reached and self.spec.hip_drop_target > 0 and self.bout.drop() >= need \
-                and not self.bout.drop(scaled=True) < need:
+                and not self.bout.drop(scaled=True) < need \
+                and not (start - self._last_end < self.tracking.settle_s
+                         and self.bout.fell() < self.spec.hip_drop_min):
             # From the front the 3-D knee reads a squat low; the hips going down show it,
             # in the picture and in metres (where known): a camera zooming out lowers the
-            # picture's hips alone (a handheld phone: a standing person's 11-16 %).
+            # picture's hips alone (a handheld phone: a standing person's 11-16 %). A
+            # cycle begun just after a rep ended must see the hips go down: one that saw
+            # them only rise is the way up of the squat before (the 3-D knee dipped under
+            # its return for a moment), not another squat.
             reached = True
         if self.spec.hip_drop_min > 0 and abs(self.bout.drop()) < self.spec.hip_drop_min:
             # The model's knee angle moved and the hips stayed at standing height: the

@@ -524,6 +524,13 @@ def test_a_front_view_squat_read_low_by_the_knee_is_reached_by_the_hips_going_do
     after_turn = np.where(t < 1.0, 1.2 * standing, np.where(t < 1.8, np.nan, flat))
     s, reps, _ = run("mini_squat", t, v, view="front", extra={"hip_height": after_turn})
     assert [r.completed for r in reps] == [False, False]
+    # The 3-D knee dipping under its return half-way up (the hips still 9 % down) and
+    # bending again on the rest of the way up: a cycle that begins with the hips down and
+    # sees them only rise is no second squat (a real front squat clip played backwards).
+    t, v = ramp([(0, 0), (1, 0), (2, 10), (3, 10), (3.3, 2), (3.4, 10), (4.5, 0), (7, 0)])
+    down = np.interp(t, [0, 1, 2, 3, 4.5, 7], [0, 0, 0.13, 0.13, 0, 0])
+    s, reps, _ = run("mini_squat", t, v, view="front", extra={"hip_height": standing * (1 - down)})
+    assert [r.completed for r in reps if r.completed] == [True] and reps[0].completed
     # Knees drifting inward while the hips are down is valgus, however low (here hardly
     # over 8°, where valgus was judged) the knee reads.
     t, v = ramp([(0, 0)] + rep_knots(2, 8.3) + rep_knots(6, 8.3) + [(10, 0)])
