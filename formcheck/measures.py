@@ -83,13 +83,46 @@ the leg's longest readings include the model's jitter, which would read a straig
 bent (a 1 % shorter reach is a 16° bend), so not the very longest."""
 
 
-def straight_reach(reach: np.ndarray) -> float:
-    """The straight leg's hip–ankle distance: :data:`SLIDE_REST_PERCENTILE` of ``reach`` ``(T,)``.
+def straight_reach(reach: np.ndarray, still_sd: float = np.nan) -> float:
+    """The straight leg's hip–ankle distance in ``reach`` ``(T,)``: its top readings.
 
-    NaN where no reading is finite.
+    :data:`SLIDE_REST_PERCENTILE` of the readings, or less where jitter lifts it: that
+    percentile lies above the distance the readings scatter about (by 1.3 SD over a still
+    start), and a straight leg read long reads every bend deeper (renders with 0.3 %
+    landmark noise, live: 3 % long, a 42° slide read ~50°, a partial slide counted). The
+    readings' SD is the larger of their frame-to-frame jitter (:func:`reading_jitter`) and
+    ``still_sd``, their spread over a still start (smoothed readings jitter less from
+    frame to frame than they spread); the median of those within 3 SD under the
+    percentile is taken where it is lower: the readings about the straight leg. NaN where
+    no reading is finite.
     """
     reach = reach[np.isfinite(reach)]
-    return float(np.percentile(reach, SLIDE_REST_PERCENTILE)) if reach.size else np.nan
+    if not reach.size:
+        return np.nan
+    top = float(np.percentile(reach, SLIDE_REST_PERCENTILE))
+    sd = np.nanmax([reading_jitter(reach), still_sd])
+    if not sd > 0:
+        return top
+    return min(top, float(np.median(reach[reach >= top - 3.0 * sd])))
+
+
+def robust_sd(x: np.ndarray) -> float:
+    """The spread of the finite readings of ``x`` (1.4826 × MAD; NaN under 5 of them)."""
+    x = x[np.isfinite(x)]
+    return float(1.4826 * np.median(np.abs(x - np.median(x)))) if x.size >= 5 else np.nan
+
+
+def reading_jitter(x: np.ndarray) -> float:
+    """Frame-to-frame jitter (SD) of readings ``x`` ``(T,)`` of a slow measure.
+
+    The robust spread of each reading from the mean of its neighbours, over √1.5 (what
+    it is for independent noise); a movement slow for the frame rate adds little. NaN
+    for fewer than 5 readings.
+    """
+    if x.size < 5:
+        return np.nan
+    d = x[1:-1] - (x[:-2] + x[2:]) / 2
+    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(1.5))
 
 
 STANDING_WINDOW_S = 5.0
@@ -751,6 +784,9 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
             cal.thigh_shrink = (tracking.standing_thigh_shrink_low,
                                 tracking.standing_thigh_shrink_high)
     cal.surface_dir = (start("trunk_dx"), start("trunk_dy"))
+    # A still start: its readings spread by the landmarks' noise alone.
+    still = spec.signal + suffix in raw and \
+        bool(np.nanstd(raw[spec.signal + suffix][window]) < still_sd_deg)
     for leg in ("", "_other"):
         cal.heel_rest[leg] = (start("heel_x" + leg), start("heel_y" + leg))
         if "knee_x" + leg in raw:
@@ -761,7 +797,9 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
         hip = raw["hip_flexion" + leg]
         hip = hip[np.isfinite(hip)]
         cal.hip_flexion_rest[leg] = float(np.percentile(hip, 97)) if hip.size else np.nan
-        cal.hip_ankle_rest[leg] = straight_reach(raw.get("hip_ankle" + leg, np.array([])))
+        reach = raw.get("hip_ankle" + leg, np.array([]))
+        cal.hip_ankle_rest[leg] = straight_reach(
+            reach, robust_sd(reach[window]) if still and reach.size else np.nan)
         cal.shank_rest[leg] = (start("shank_thigh" + leg), start("shank_shank" + leg)) \
             if "shank_thigh" + leg in raw else (np.nan, np.nan)
     if spec.posture == "standing":
