@@ -5,10 +5,10 @@ of 0.3-1 % of the frame's longer side to every landmark. This measures what the 
 itself gives, per clip, on the body's landmarks (shoulders, hips, knees, ankles, heels),
 in % of the frame's longer side:
 
-* ``jitter``: frame-to-frame noise, the robust SD (1.4826 × MAD) of each landmark's
-  second difference ``x[t] − (x[t−1] + x[t+1]) / 2`` over √1.5 (what it is for
-  independent noise), the median over the landmarks; movement adds to it, so it is an
-  upper bound on moving clips;
+* ``jitter``: frame-to-frame noise, the robust SD (1.4826 × MAD) of each landmark
+  coordinate's second difference ``x[t] − (x[t−1] + x[t+1]) / 2`` over √1.5 (what it is
+  for independent noise; ``measures.reading_jitter``), the median over the landmarks'
+  coordinates; movement adds to it, so it is an upper bound on moving clips;
 * ``still``: the stillest second, the smallest mean SD of those landmarks over any 1 s
   of the clip (the person's own sway and the model's slow wander together).
 
@@ -33,6 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import REAL, cached_track  # noqa: E402  (the shared track cache)
 
+from formcheck.measures import reading_jitter  # noqa: E402
 from formcheck.pose import Landmark  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -46,13 +47,8 @@ def shake(track) -> tuple[float, float]:
     """``(jitter, still)`` of ``track``'s body landmarks, % of the frame's longer side."""
     w, h = track.image_wh
     xy = track.image_xyz[:, BODY, :2] * np.array([w, h]) / max(w, h) * 100
-    d2 = xy[1:-1] - (xy[:-2] + xy[2:]) / 2
-    per = []
-    for j in range(len(BODY)):
-        v = d2[:, j].reshape(-1)
-        v = v[np.isfinite(v)]
-        if v.size >= 10:
-            per.append(1.4826 * float(np.median(np.abs(v - np.median(v)))) / np.sqrt(1.5))
+    per = [reading_jitter(v[np.isfinite(v)]) for v in xy.reshape(len(xy), -1).T]
+    per = [p for p in per if np.isfinite(p)]
     jitter = float(np.median(per)) if per else float("nan")
     fps = 1.0 / float(np.median(np.diff(track.t))) if len(track) > 1 else 0.0
     n = max(int(round(STILL_S * fps)), 3)

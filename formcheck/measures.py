@@ -100,7 +100,7 @@ def straight_reach(reach: np.ndarray, still_sd: float = np.nan) -> float:
     if not reach.size:
         return np.nan
     top = float(np.percentile(reach, SLIDE_REST_PERCENTILE))
-    sd = np.nanmax([reading_jitter(reach), still_sd])
+    sd = max((v for v in (reading_jitter(reach), still_sd) if v > 0), default=np.nan)
     if not sd > 0:
         return top
     return min(top, float(np.median(reach[reach >= top - 3.0 * sd])))
@@ -117,12 +117,9 @@ def reading_jitter(x: np.ndarray) -> float:
 
     The robust spread of each reading from the mean of its neighbours, over √1.5 (what
     it is for independent noise); a movement slow for the frame rate adds little. NaN
-    for fewer than 5 readings.
+    for fewer than 7 readings.
     """
-    if x.size < 5:
-        return np.nan
-    d = x[1:-1] - (x[:-2] + x[2:]) / 2
-    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(1.5))
+    return robust_sd(x[1:-1] - (x[:-2] + x[2:]) / 2) / np.sqrt(1.5) if x.size >= 7 else np.nan
 
 
 STANDING_WINDOW_S = 5.0
@@ -784,9 +781,11 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
             cal.thigh_shrink = (tracking.standing_thigh_shrink_low,
                                 tracking.standing_thigh_shrink_high)
     cal.surface_dir = (start("trunk_dx"), start("trunk_dy"))
-    # A still start: its readings spread by the landmarks' noise alone.
-    still = spec.signal + suffix in raw and \
-        bool(np.nanstd(raw[spec.signal + suffix][window]) < still_sd_deg)
+    signal = spec.signal + suffix
+    seen = raw[signal][window] if signal in raw else np.array([])
+    seen = seen[np.isfinite(seen)]
+    window_sd = float(np.std(seen)) if seen.size else np.nan
+    still = bool(window_sd < still_sd_deg)  # its readings spread by the landmarks' noise alone
     for leg in ("", "_other"):
         cal.heel_rest[leg] = (start("heel_x" + leg), start("heel_y" + leg))
         if "knee_x" + leg in raw:
@@ -816,9 +815,7 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
     for name in ZERO_AT_NEUTRAL:
         for leg in ("", "_other") if name.startswith(("hip", "knee", "thigh")) else ("",):
             offsets[name + leg] = start(name + leg)
-    signal = spec.signal + suffix
     signal_offset = offsets.get(signal, float("nan"))
-    window_sd = np.nanstd(raw[signal][window]) if signal in raw else np.nan
     limit = tracking.max_calibration_offset_deg
     if np.isfinite(signal_offset) and abs(signal_offset) <= limit \
             and (not np.isfinite(window_sd) or window_sd < still_sd_deg):
