@@ -7,7 +7,7 @@ in % of the frame's longer side:
 
 * ``jitter``: frame-to-frame noise, the robust SD (1.4826 × MAD) of each landmark
   coordinate's second difference ``x[t] − (x[t−1] + x[t+1]) / 2`` over √1.5 (what it is
-  for independent noise; ``measures.reading_jitter``), the median over the landmarks'
+  for independent noise; ``filters.reading_jitter``), the median over the landmarks'
   coordinates; movement adds to it, so it is an upper bound on moving clips;
 * ``still``: the stillest second, the smallest mean SD of those landmarks over any 1 s
   of the clip (the person's own sway and the model's slow wander together).
@@ -33,7 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import REAL, cached_track  # noqa: E402  (the shared track cache)
 
-from formcheck.measures import reading_jitter  # noqa: E402
+from formcheck.filters import reading_jitter  # noqa: E402
 from formcheck.pose import Landmark  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent

@@ -22,6 +22,7 @@ from .filters import (
     length_jitter,
     noise_cutoff_hz,
     noise_gain,
+    robust_sd,
     runs,
     smooth_zero_lag,
 )
@@ -436,7 +437,7 @@ def signal_noise_deg(signal: np.ndarray,
     change = change[np.isfinite(change)]
     if change.size < 10:
         return float("nan")
-    return float(1.4826 * np.median(np.abs(change - np.median(change))))
+    return robust_sd(change)
 
 
 def hip_height_noise(hips: np.ndarray, measure: Callable[[np.ndarray], np.ndarray],

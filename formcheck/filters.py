@@ -89,6 +89,22 @@ def smooth_zero_lag(x: np.ndarray, fs_hz: float, cutoff_hz: float, order: int = 
     return out
 
 
+def robust_sd(x: np.ndarray) -> float:
+    """The spread of the finite readings of ``x`` (1.4826 × MAD; NaN under 5 of them)."""
+    x = x[np.isfinite(x)]
+    return float(1.4826 * np.median(np.abs(x - np.median(x)))) if x.size >= 5 else np.nan
+
+
+def reading_jitter(x: np.ndarray) -> float:
+    """Frame-to-frame jitter (SD) of readings ``x`` ``(T,)`` of a slow measure.
+
+    The robust spread of each reading from the mean of its neighbours, over √1.5 (what
+    it is for independent noise); a movement slow for the frame rate adds little. NaN
+    for fewer than 7 readings.
+    """
+    return robust_sd(x[1:-1] - (x[:-2] + x[2:]) / 2) / np.sqrt(1.5) if x.size >= 7 else np.nan
+
+
 def length_jitter(points: np.ndarray, pairs: tuple[tuple[int, int], ...]) -> float:
     """Noise of one landmark coordinate, from how the lengths of segments jitter.
 
@@ -116,7 +132,7 @@ def length_jitter(points: np.ndarray, pairs: tuple[tuple[int, int], ...]) -> flo
         d2 = length[2:] - 2.0 * length[1:-1] + length[:-2]
         d2 = d2[np.isfinite(d2)]
         if d2.size >= 10:
-            spreads.append(1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(12.0))
+            spreads.append(robust_sd(d2) / np.sqrt(12.0))
     return float(np.percentile(spreads, 25)) if spreads else float("nan")
 
 

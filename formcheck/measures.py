@@ -20,7 +20,7 @@ import numpy as np
 from scipy.signal import find_peaks
 
 from . import kinematics as k
-from .filters import rolling_percentile
+from .filters import reading_jitter, robust_sd, rolling_percentile
 from .pose import Landmark as L
 from .pose import side_landmark
 from .protocol import ExerciseSpec, Tracking
@@ -104,22 +104,6 @@ def straight_reach(reach: np.ndarray, still_sd: float = np.nan) -> float:
     if not sd > 0:
         return top
     return min(top, float(np.median(reach[reach >= top - 3.0 * sd])))
-
-
-def robust_sd(x: np.ndarray) -> float:
-    """The spread of the finite readings of ``x`` (1.4826 × MAD; NaN under 5 of them)."""
-    x = x[np.isfinite(x)]
-    return float(1.4826 * np.median(np.abs(x - np.median(x)))) if x.size >= 5 else np.nan
-
-
-def reading_jitter(x: np.ndarray) -> float:
-    """Frame-to-frame jitter (SD) of readings ``x`` ``(T,)`` of a slow measure.
-
-    The robust spread of each reading from the mean of its neighbours, over √1.5 (what
-    it is for independent noise); a movement slow for the frame rate adds little. NaN
-    for fewer than 7 readings.
-    """
-    return robust_sd(x[1:-1] - (x[:-2] + x[2:]) / 2) / np.sqrt(1.5) if x.size >= 7 else np.nan
 
 
 STANDING_WINDOW_S = 5.0

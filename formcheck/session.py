@@ -491,11 +491,9 @@ class BoutCheck:
         A cycle that began with the hips already down and only saw them rise (the way up
         of a squat whose 3-D knee dipped under its return for a moment) did not go down.
         """
-        rest = self.rest_height
-        if not (rest > 0) or len(self.heights) < self.LOW_N:
-            return math.nan
-        low = sorted(self.heights)[: self.LOW_N]
-        return (self.heights[0] - sum(low) / len(low)) / rest
+        drop = self.drop()   # the low's, less the first reading's
+        return drop - (1.0 - self.heights[0] / self.rest_height) if math.isfinite(drop) \
+            else math.nan
 
     def update(self, values: dict[str, float]) -> None:
         """Feed one frame's ``trunk_tilt``, ``hip_x``, ``trunk_length`` (and each leg's signal)."""
