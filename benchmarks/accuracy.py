@@ -7,12 +7,16 @@ rep-count exactness, and per-rep fault precision / recall / F1 per fault code.
 The real clips in ``../shared/clips`` (when present) give rep counts only.
 
 Writes ``benchmarks/results/accuracy.json`` and ``benchmarks/results/accuracy.md``
-(``--out NAME``: ``accuracy_NAME.json`` / ``.md``). Each clip's pose track is cached in
-``~/.cache/formcheck/tracks`` (``$FORMCHECK_TRACK_CACHE``), keyed by the clip's path,
-size, modification time and the analysis frame rate, so re-running after an engine
-change costs seconds, not the pose model's minutes (``--no-cache`` re-tracks).
+(``--out NAME``: ``accuracy_NAME.json`` / ``.md``). ``--noise PCT`` shakes every
+rendered clip's landmarks by that much (% of the frame; the real clips' stillest
+second spreads ~0.3 %, ``jitter.md``): do faults and counts hold under real jitter?
+Each clip's pose track is cached in ``~/.cache/formcheck/tracks``
+(``$FORMCHECK_TRACK_CACHE``), keyed by the clip's path, size, modification time and
+the analysis frame rate, so re-running after an engine change costs seconds, not the
+pose model's minutes (``--no-cache`` re-tracks).
 
 Usage: python benchmarks/accuracy.py [CLIP_DIR ...] [--no-real] [--out NAME] [--no-cache]
+       [--noise PCT]
 e.g.   python benchmarks/accuracy.py ~/.cache/formcheck/bench-random --no-real --out random
 """
 
@@ -24,6 +28,7 @@ import os
 import sys
 import time
 import tomllib
+import zlib
 from collections import defaultdict
 from pathlib import Path
 
@@ -37,6 +42,7 @@ from formcheck.analysis import (
 )
 from formcheck.measures import SLIDE_SIGNAL, calibrated
 from formcheck.protocol import FAULT_CODES, PatientSettings, default_programme
+from formcheck.synth.capture import jittered
 from formcheck.track_io import TrackFileError, load_track, save_track
 
 REPO = Path(__file__).resolve().parent.parent
@@ -217,13 +223,24 @@ def peak_errors(truth: dict, pairs: list[tuple[dict | None, dict | None]]) -> li
     return out
 
 
-def evaluate_rendered(path: Path, use_cache: bool = True) -> dict:
+def evaluate_rendered(path: Path, use_cache: bool = True, noise: float = 0.0) -> dict:
+    """One rendered clip through the recorded-video analysis, scored against its truth.
+
+    ``noise`` (fraction of the frame's longer side): every landmark of every frame
+    shaken that much (:func:`~formcheck.synth.capture.jittered`; each clip its own
+    noise, seeded by its name), at every rate tracked.
+    """
     truth = json.loads(path.with_suffix(".truth.json").read_text())
     started = time.perf_counter()
-    tracked = [cached_track(path, use_cache)]  # the last one analysed
+
+    def shaken(tracked: tuple) -> tuple:
+        seed = zlib.crc32(path.name.encode())
+        return (jittered(tracked[0], noise, seed), tracked[1]) if noise else tracked
+
+    tracked = [shaken(cached_track(path, use_cache))]  # the last one analysed
 
     def track_at(fps: float):  # noqa: ANN202
-        tracked.append(cached_track(path, use_cache, fps))
+        tracked.append(shaken(cached_track(path, use_cache, fps)))
         return tracked[-1]
 
     res = analyze_tracked(tracked[0], track_at, truth["exercise"],
@@ -401,11 +418,13 @@ def recall_where_checked(c: dict[str, int]) -> float:
     return c["tp"] / n if n else float("nan")
 
 
-def markdown(rendered: list[dict], totals: dict, real: list[dict]) -> str:
+def markdown(rendered: list[dict], totals: dict, real: list[dict], noise: float = 0.0) -> str:
+    shaken = (f" Every rendered clip's landmarks shaken by independent Gaussian noise of "
+              f"{noise:.2%} of the frame's longer side (`--noise`)." if noise else "")
     lines = ["# Accuracy benchmark", "",
              f"Run {time.strftime('%Y-%m-%d %H:%M')} by `benchmarks/accuracy.py`: the real "
              "pipeline (video → MediaPipe → engine) on rendered clips with known angles, reps "
-             "and faults, and on real clips (rep counts only).", "",
+             "and faults, and on real clips (rep counts only)." + shaken, "",
              "## Rendered clips, per exercise and view", "",
              "| exercise | view (seen) | clips | detection | reps exact | leg swaps | hip flex "
              "bias/MAE raw → cal | knee flex bias/MAE raw → cal | abduction bias/MAE raw → cal |",
@@ -519,6 +538,13 @@ def main() -> None:
             sys.exit("--out needs a name, e.g. --out random")
         out_name = argv[i + 1]
         del argv[i:i + 2]
+    noise = 0.0
+    if "--noise" in argv:
+        i = argv.index("--noise")
+        if i + 1 >= len(argv):
+            sys.exit("--noise needs a percentage of the frame, e.g. --noise 0.3")
+        noise = float(argv[i + 1]) / 100
+        del argv[i:i + 2]
     use_cache = "--no-cache" not in argv
     args = [a for a in argv if not a.startswith("--")]
     dirs = [Path(a) for a in args] or [REPO / "sample_videos"]
@@ -526,7 +552,7 @@ def main() -> None:
         dirs.append(Path(os.environ["FORMCHECK_BENCH_DIR"]))
     rendered = []
     for path in rendered_clips(dirs):
-        r = evaluate_rendered(path, use_cache)
+        r = evaluate_rendered(path, use_cache, noise)
         rendered.append(r)
         ang = r["angles"]
         print(f"{r['clip']:45s} reps {r['rep_count_true']}→{r['rep_count']} "
@@ -553,8 +579,9 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     stem = f"accuracy_{out_name}" if out_name else "accuracy"
     (RESULTS / f"{stem}.json").write_text(json.dumps(
-        {"rendered": rendered, "fault_totals": totals, "real": real}, indent=1, default=float))
-    (RESULTS / f"{stem}.md").write_text(markdown(rendered, totals, real))
+        {"rendered": rendered, "fault_totals": totals, "real": real, "noise": noise},
+        indent=1, default=float))
+    (RESULTS / f"{stem}.md").write_text(markdown(rendered, totals, real, noise))
     print(f"written: {RESULTS.relative_to(REPO)}/{stem}.json, {stem}.md")
 
 
