@@ -30,14 +30,15 @@ def fill_gaps(x: np.ndarray, t: np.ndarray, max_gap_s: float) -> np.ndarray:
 
 
 def rolling_percentile(x: np.ndarray, t: np.ndarray, window_s: float, q: float,
-                       side: str = "centre") -> np.ndarray:
+                       side: str = "centre", sd: float = np.nan) -> np.ndarray:
     """``(T,)``: the ``q``-th percentile of ``x`` ``(T,)`` over ``window_s`` around each sample.
 
     ``side``: the window centred on the sample (cut short at the ends), or ending
     (``before``) or starting (``after``) at it, then moved inside the recording where
     it would reach past it (the first or last ``window_s``; the whole recording when
     shorter). NaN samples are left out; NaN where the whole window is. The window is
-    counted in samples at the median sample interval.
+    counted in samples at the median sample interval. With ``sd`` (the readings'
+    noise): each window's :func:`top_level` at ``q`` instead.
 
     >>> x, t = np.array([1.0, 5.0, 2.0, 8.0]), np.arange(4.0)
     >>> rolling_percentile(x, t, 2.0, 100).tolist()
@@ -61,8 +62,36 @@ def rolling_percentile(x: np.ndarray, t: np.ndarray, window_s: float, q: float,
     seen = np.isfinite(windows).any(axis=1)
     out = np.full(n, np.nan)
     if seen.any():
-        out[seen] = np.nanpercentile(windows[seen], q, axis=1)
+        top = np.nanpercentile(windows[seen], q, axis=1)
+        if sd > 0:
+            # Each row holds its top reading, so none is left all NaN here.
+            near = np.where(windows[seen] >= top[:, None] - TOP_LEVEL_SD * sd,
+                            windows[seen], np.nan)
+            top = np.fmin(top, np.nanmedian(near, axis=1))
+        out[seen] = top
     return out
+
+
+TOP_LEVEL_SD = 3.0
+"""Readings this many SD under a top percentile are read as scattering about its level
+(:func:`top_level`)."""
+
+
+def top_level(x: np.ndarray, q: float, sd: float = np.nan) -> float:
+    """The level the top readings of ``x`` ``(T,)`` scatter about (NaN where none is finite).
+
+    Its ``q``-th percentile or, where lower, the median of the readings within
+    :data:`TOP_LEVEL_SD` ``sd`` (their noise) under that: a top percentile of noisy
+    readings lies above the level they scatter about (the 90th by 1.3 SD, the 97th by
+    1.9), and a resting level read there reads every reading near rest as moved.
+    """
+    x = x[np.isfinite(x)]
+    if not x.size:
+        return np.nan
+    top = float(np.percentile(x, q))
+    if not sd > 0:
+        return top
+    return min(top, float(np.median(x[x >= top - TOP_LEVEL_SD * sd])))
 
 
 def butter_sos(cutoff_hz: float, fs_hz: float, order: int = 2) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 from scipy.signal import find_peaks
 
 from . import kinematics as k
-from .filters import reading_jitter, robust_sd, rolling_percentile
+from .filters import reading_jitter, robust_sd, rolling_percentile, top_level
 from .pose import Landmark as L
 from .pose import side_landmark
 from .protocol import ExerciseSpec, Tracking
@@ -86,25 +86,30 @@ bent (a 1 % shorter reach is a 16° bend), so not the very longest."""
 def straight_reach(reach: np.ndarray, still_sd: float = np.nan) -> float:
     """The straight leg's hip–ankle distance in ``reach`` ``(T,)``: its top readings.
 
-    :data:`SLIDE_REST_PERCENTILE` of the readings, or less where jitter lifts it: that
-    percentile lies above the distance the readings scatter about (by 1.3 SD over a still
-    start), and a straight leg read long reads every bend deeper (renders with 0.3 %
-    landmark noise, live: 3 % long, a 42° slide read ~50°, a partial slide counted). The
-    readings' SD is the larger of their frame-to-frame jitter (:func:`reading_jitter`) and
-    ``still_sd``, their spread over a still start (smoothed readings jitter less from
-    frame to frame than they spread); the median of those within 3 SD under the
-    percentile is taken where it is lower: the readings about the straight leg. NaN where
-    no reading is finite.
+    Their level (:func:`~formcheck.filters.top_level`) at :data:`SLIDE_REST_PERCENTILE`:
+    a straight leg read long reads every bend deeper (renders with 0.3 % landmark
+    noise, live: the percentile 3 % long, a 42° slide read ~50°, a partial slide
+    counted). The readings' noise: :func:`reading_noise`. NaN where no reading is finite.
     """
-    reach = reach[np.isfinite(reach)]
-    if not reach.size:
-        return np.nan
-    top = float(np.percentile(reach, SLIDE_REST_PERCENTILE))
-    sd = max((v for v in (reading_jitter(reach), still_sd) if v > 0), default=np.nan)
-    if not sd > 0:
-        return top
-    return min(top, float(np.median(reach[reach >= top - 3.0 * sd])))
+    return top_level(reach, SLIDE_REST_PERCENTILE, reading_noise(reach, still_sd))
 
+
+def reading_noise(x: np.ndarray, still_sd: float = np.nan) -> float:
+    """The noise (SD) of readings ``x`` ``(T,)`` of a slow measure.
+
+    The larger of their frame-to-frame jitter (:func:`~formcheck.filters.reading_jitter`)
+    and ``still_sd``, their spread over a still start (smoothed readings jitter less
+    from frame to frame than they spread).
+    """
+    x = x[np.isfinite(x)]
+    return max((v for v in (reading_jitter(x), still_sd) if v > 0), default=np.nan)
+
+
+HIP_REST_PERCENTILE = 97
+"""A lying exercise's resting (most flexed) hip flexion, whose straightening a bridge lifts:
+the level of the recording's readings at this percentile (:func:`top_level`), beyond their
+noise (read from the percentile itself, 0.3 % landmark noise lifted it ~4°, a bridge's rest
+read lifted by as much, and its wobbles there as attempts)."""
 
 STANDING_WINDOW_S = 5.0
 STANDING_PERCENTILE = 90
@@ -141,7 +146,9 @@ knee landmark's)."""
 def standing_hip_ankle(reach: np.ndarray, t: np.ndarray) -> np.ndarray:
     """``(T,)``: the hip–ankle distance ``reach`` ``(T,)`` of the leg standing, around each frame.
 
-    The smaller of its :data:`STANDING_PERCENTILE` over :data:`STANDING_WINDOW_S`
+    The smaller of its level at :data:`STANDING_PERCENTILE` (:func:`top_level`, beyond
+    the readings' noise: read long, every standing frame reads a drop, and a knee bent
+    from it, ~20° under 0.3 % landmark noise) over :data:`STANDING_WINDOW_S`
     before and after the frame (near the recording's start or end, over its first or
     last :data:`STANDING_WINDOW_S`). Local, so a person stepping nearer the camera
     (the picture's scale growing) or farther is measured at the scale of the moment:
@@ -152,15 +159,16 @@ def standing_hip_ankle(reach: np.ndarray, t: np.ndarray) -> np.ndarray:
     step or after it before squatting. A recording that starts or ends in a squat is
     measured against the standing after or before it.
     """
-    before, after = (rolling_percentile(reach, t, STANDING_WINDOW_S, STANDING_PERCENTILE, side)
-                     for side in ("before", "after"))
+    noise = reading_noise(reach)
+    before, after = (rolling_percentile(reach, t, STANDING_WINDOW_S, STANDING_PERCENTILE, side,
+                                        noise) for side in ("before", "after"))
     return np.fmin(before, after)
 
 
 class StandingReach:
     """Live: each leg's hip–ankle distance standing, over the frames seen so far.
 
-    The causal half of :func:`standing_hip_ankle`: its :data:`STANDING_PERCENTILE` over
+    The causal half of :func:`standing_hip_ankle`: its level at :data:`STANDING_PERCENTILE` over
     the last :data:`STANDING_WINDOW_S`, once that much has been seen (until then the
     calibration's ``hip_ankle_rest`` stands). A person stepping nearer is followed
     within half a second of standing there; stepping back, within most of the window.
@@ -179,8 +187,9 @@ class StandingReach:
             while seen and seen[0][0] < t - STANDING_WINDOW_S:
                 seen.popleft()
             if seen and seen[-1][0] - seen[0][0] >= 0.9 * STANDING_WINDOW_S:
-                out["hip_ankle_standing" + suffix] = float(
-                    np.percentile([x for _, x in seen], STANDING_PERCENTILE))
+                x = np.array([x for _, x in seen])
+                out["hip_ankle_standing" + suffix] = top_level(x, STANDING_PERCENTILE,
+                                                               reading_noise(x))
         return out
 
 
@@ -778,8 +787,8 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
             reach = reach[np.isfinite(reach)]
             cal.heel_reach[leg] = float(np.median(reach)) if reach.size else np.nan
         hip = raw["hip_flexion" + leg]
-        hip = hip[np.isfinite(hip)]
-        cal.hip_flexion_rest[leg] = float(np.percentile(hip, 97)) if hip.size else np.nan
+        cal.hip_flexion_rest[leg] = top_level(hip, HIP_REST_PERCENTILE, reading_noise(
+            hip, robust_sd(hip[window]) if still else np.nan))
         reach = raw.get("hip_ankle" + leg, np.array([]))
         cal.hip_ankle_rest[leg] = straight_reach(
             reach, robust_sd(reach[window]) if still and reach.size else np.nan)

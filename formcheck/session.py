@@ -838,6 +838,7 @@ class ExerciseSession:
         self._opening: list[tuple[float, float]] | None = []
         self._top = LowestHeld()  # the rep's target_also reading
         self._drop_margin = 0.0   # noise_margin of the hips' height (share), between reps
+        self._attempt_margin = 0.0  # how far past its start the noise lets the signal wander
         self._lead: list[tuple[float, float]] | None = None
 
     def set_view(self, spec: ExerciseSpec, view: str) -> None:
@@ -927,6 +928,8 @@ class ExerciseSession:
             for c in (self.counter, self.other):
                 if not c.active:
                     c.margin = margin
+            if not self.counter.active:
+                self._attempt_margin = self.tracking.attempt_noise_sd * noise
         hip_noise = values.get("hip_height_noise", math.nan)
         if math.isfinite(hip_noise) and not self.counter.active:
             # The same for the hips' drop (a front squat's): the rest's top and the
@@ -1124,6 +1127,13 @@ class ExerciseSession:
         if not reached and start - self._last_end < self.tracking.settle_s:
             # A partial rise just after a rep ended is that rep's way down read
             # unevenly (a frame or two dipping under the return level), not a try.
+            return None
+        if not reached and c.start + c.margin <= peak < c.start + self._attempt_margin:
+            # A partial rise the signal started (not start_also) and took no further past
+            # its start than its noise lets it wander at rest (attempt_noise_sd times the
+            # noise left after smoothing, all of it: the start was set on steady renders):
+            # the noise, not a try (renders with 0.3 % landmark noise: the rest between
+            # reps read as 2-4 incomplete attempts a clip).
             return None
         above, seen = self._other_above
         if self.spec.legs == "operated" and self._other_peak >= self.spec.target_deg and (
