@@ -1048,6 +1048,16 @@ class ExerciseSession:
                 math.isfinite(v) and v < self.spec.target_deg):
             return math.nan
         also = values.get(self.spec.start_also, math.nan)
+        if self.spec.knee_from_hip_drop and self._drop_margin > 0 and math.isfinite(also) \
+                and not self.counter.active:
+            # A knee read from the hips' drop (cos(knee / 2) = reach / standing) starts an
+            # attempt as if the hips had dropped the noise margin less: under 0.3 % landmark
+            # noise a standing person's hip-ankle distance jitters ~2 % at 10 frames a
+            # second, read as 10-30° squats, and wobbles past the start as attempts. (It
+            # keeps one going as read: a squat's way down is not split where the 3-D knee
+            # dips.)
+            half = math.cos(math.radians(also) / 2) + self._drop_margin
+            also = 2 * math.degrees(math.acos(min(half, 1.0)))
         if not also >= self.spec.start_also_from_deg:
             return math.nan
         return min(also, v + self.spec.start_also_within_deg)
