@@ -1297,6 +1297,32 @@ def test_front_squats_standing_under_landmark_jitter_is_no_attempt():
         assert [r.completed for r in res.reps] == [True, True, True], seed
 
 
+@pytest.mark.parametrize("name, exercise, side", [
+    ("cv4141_r62_bridge_side_az180_el6_640x480_left", "bridge", "left"),
+    ("4242_r17_mini_squat_oblique_az120_el11_720x1280_right", "mini_squat", "right"),
+])
+def test_live_rest_between_reps_under_landmark_jitter_is_no_attempt(name, exercise, side):
+    # The two clips above, live: a still start held 7 s, then the clip, every frame (the
+    # start's too) shaken by 0.3 % of the frame, six noise draws. The live engine read
+    # the rests between reps as 1-4 incomplete attempts in every draw of both.
+    from formcheck.live import LiveSession
+    from formcheck.synth.capture import jittered
+    from formcheck.track_io import load_track
+
+    track = load_track(RENDERED_TRACKS / f"{name}.npz")
+    for seed in range(6):
+        lead = jittered(track.take([0] * 70), 0.003, seed=100 + seed)
+        lead = dataclasses.replace(lead, t=np.arange(70) * 0.1)
+        shaken = jittered(track, 0.003, seed)
+        live = LiveSession(exercise, PatientSettings(side), "en", fs_hz=10.0)
+        for k in range(len(lead)):
+            live.process_pose(lead.frame(k), float(lead.t[k]))
+        for i in range(len(shaken)):
+            live.process_pose(shaken.frame(i), 7.0 + float(shaken.t[i]))
+        live.finish()
+        assert [r["completed"] for r in live.reps()] == [True, True, True], seed
+
+
 def test_heel_slide_of_the_other_leg_is_said_not_counted_as_attempts(tmp_path):
     # The second slide is the other leg's (the far one, from 18° towards the feet at bed
     # height). The model reads that leg's bend jumping between 25° and 115° and bleeds it
