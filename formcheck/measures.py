@@ -94,6 +94,17 @@ def straight_reach(reach: np.ndarray, still_sd: float = np.nan) -> float:
     return top_level(reach, SLIDE_REST_PERCENTILE, reading_noise(reach, still_sd))
 
 
+def shake_allowance(noise: float, tracking: Tracking) -> float:
+    """How far a ratio of lengths in the picture may shake beyond a steady model's.
+
+    ``shank_noise_sd`` times its ``noise`` (SD, a share) beyond ``hip_drop_noise``,
+    the share of a length a steady model's jitter moves it by; 0 where not measured.
+    """
+    if not noise > tracking.hip_drop_noise:
+        return 0.0
+    return tracking.shank_noise_sd * float(np.sqrt(noise ** 2 - tracking.hip_drop_noise ** 2))
+
+
 def reading_noise(x: np.ndarray, still_sd: float = np.nan) -> float:
     """The noise (SD) of readings ``x`` ``(T,)`` of a slow measure.
 
@@ -435,7 +446,9 @@ class Calibration:
             by feet on the surface (:func:`feet_flat_hip_shift`).
         shank_rest: per leg key, the shank's length in the picture over the thigh's
             (``shank_thigh``) and over the other leg's shank (``shank_shank``) at the
-            start, the references of ``knee_flexion_shank``.
+            start, the references of ``knee_flexion_shank``; ``shank_noise``: per leg key,
+            how far those two ratios to the start's shake beyond a steady model's
+            (:func:`shake_allowance`): a shortening within it reads straight.
         camera_elevation_deg: how far the camera looks down on a body standing at the
             start, facing it, at the least (:func:`camera_elevation`; 0 when level, below
             the hips or not known), for reading ``knee_flexion_shank``.
@@ -467,6 +480,7 @@ class Calibration:
     hip_shift: float = 0.0
     hip_ankle_rest: dict[str, float] = field(default_factory=dict)
     shank_rest: dict[str, tuple[float, float]] = field(default_factory=dict)
+    shank_noise: dict[str, tuple[float, float]] = field(default_factory=dict)
     camera_elevation_deg: float = 0.0
     knee_from_hip_drop: bool = False
     hip_drop_noise: float = 0.0
@@ -794,6 +808,10 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
             reach, robust_sd(reach[window]) if still and reach.size else np.nan)
         cal.shank_rest[leg] = (start("shank_thigh" + leg), start("shank_shank" + leg)) \
             if "shank_thigh" + leg in raw else (np.nan, np.nan)
+        cal.shank_noise[leg] = tuple(
+            shake_allowance(reading_noise(raw[name + leg] / ref), tracking)
+            for name, ref in zip(("shank_thigh", "shank_shank"), cal.shank_rest[leg],
+                                 strict=True)) if "shank_thigh" + leg in raw else (0.0, 0.0)
     if spec.posture == "standing":
         cal.camera_elevation_deg = camera_elevation(
             [start("toe_below_ankle" + leg) for leg in ("", "_other")
@@ -920,8 +938,13 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
                                             out["knee_flexion_image" + suffix])
         if "shank_thigh" + suffix in raw:
             thigh0, other0 = cal.shank_rest.get(suffix, (np.nan, np.nan))
+            # A shortening within the ratios' shake reads straight: read through the
+            # bend's cosine, a straight leg's jitter (under 0.3 % landmark noise ~3 % of
+            # the shank) reads as 15-35° bends, past the front view's 25° limit.
+            n_thigh, n_other = np.nan_to_num(cal.shank_noise.get(suffix, (0.0, 0.0)))
             out["knee_flexion_shank" + suffix] = k.knee_flexion_from_shank(
-                raw["shank_thigh" + suffix] / thigh0, raw["shank_shank" + suffix] / other0,
+                raw["shank_thigh" + suffix] / thigh0 + n_thigh,
+                raw["shank_shank" + suffix] / other0 + n_other,
                 cal.camera_elevation_deg, np.abs(out["hip_abduction" + suffix]))
     return out
 

@@ -230,6 +230,7 @@ class Tracking:
     smoothing_min_cutoff_hz: float = 0.0
     noise_margin_sd: float = 0.0
     attempt_noise_sd: float = 0.0
+    shank_noise_sd: float = 0.0
     hip_drop_noise: float = 0.0
     min_rep_frames: float = 0.0
     camera_roll_min_deg: float = 0.0
