@@ -49,8 +49,8 @@ def load_sets() -> list[dict]:
     for path in sorted(RESULTS.glob("accuracy_*.json")):
         data = json.loads(path.read_text())
         clips = [c for c in data.get("rendered", []) if "variation" in c]
-        if not clips:
-            continue
+        if not clips or data.get("noise"):
+            continue  # (accuracy.py --noise: the sets' clips shaken, not another set)
         name = path.stem.removeprefix("accuracy_")
         sets.append({"name": name, "run": run_date(path.with_suffix(".md")), "clips": clips})
     return sets
