@@ -939,8 +939,8 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
         if "shank_thigh" + suffix in raw:
             thigh0, other0 = cal.shank_rest.get(suffix, (np.nan, np.nan))
             # A shortening within the ratios' shake reads straight: read through the
-            # bend's cosine, a straight leg's jitter (under 0.3 % landmark noise ~3 % of
-            # the shank) reads as 15-35° bends, past the front view's 25° limit.
+            # bend's cosine, a straight leg's jitter (under 0.3 % landmark noise ~5 % SD)
+            # reads as 15-35° bends, past the front view's 25° limit.
             n_thigh, n_other = np.nan_to_num(cal.shank_noise.get(suffix, (0.0, 0.0)))
             out["knee_flexion_shank" + suffix] = k.knee_flexion_from_shank(
                 raw["shank_thigh" + suffix] / thigh0 + n_thigh,
