@@ -10,13 +10,14 @@ Writes ``benchmarks/results/accuracy.json`` and ``benchmarks/results/accuracy.md
 (``--out NAME``: ``accuracy_NAME.json`` / ``.md``). ``--noise PCT`` shakes every
 rendered clip's landmarks by that much (% of the frame; the real clips' stillest
 second spreads ~0.3 %, ``jitter.md``): do faults and counts hold under real jitter?
+``--wander S``: that noise as a slow wander over ~S seconds, not frame to frame.
 Each clip's pose track is cached in ``~/.cache/formcheck/tracks``
 (``$FORMCHECK_TRACK_CACHE``), keyed by the clip's path, size, modification time and
 the analysis frame rate, so re-running after an engine change costs seconds, not the
 pose model's minutes (``--no-cache`` re-tracks).
 
 Usage: python benchmarks/accuracy.py [CLIP_DIR ...] [--no-real] [--out NAME] [--no-cache]
-       [--noise PCT]
+       [--noise PCT [--wander S]]
 e.g.   python benchmarks/accuracy.py ~/.cache/formcheck/bench-random --no-real --out random
 """
 
@@ -223,19 +224,21 @@ def peak_errors(truth: dict, pairs: list[tuple[dict | None, dict | None]]) -> li
     return out
 
 
-def evaluate_rendered(path: Path, use_cache: bool = True, noise: float = 0.0) -> dict:
+def evaluate_rendered(path: Path, use_cache: bool = True, noise: float = 0.0,
+                      wander_s: float = 0.0) -> dict:
     """One rendered clip through the recorded-video analysis, scored against its truth.
 
     ``noise`` (fraction of the frame's longer side): every landmark of every frame
     shaken that much (:func:`~formcheck.synth.capture.jittered`; each clip its own
-    noise, seeded by its name), at every rate tracked.
+    noise, seeded by its name), at every rate tracked; with ``wander_s``, a slow wander
+    of that spread instead of independent noise.
     """
     truth = json.loads(path.with_suffix(".truth.json").read_text())
     started = time.perf_counter()
 
     def shaken(tracked: tuple) -> tuple:
         seed = zlib.crc32(path.name.encode())
-        return (jittered(tracked[0], noise, seed), tracked[1]) if noise else tracked
+        return (jittered(tracked[0], noise, seed, wander_s), tracked[1]) if noise else tracked
 
     tracked = [shaken(cached_track(path, use_cache))]  # the last one analysed
 
@@ -418,8 +421,11 @@ def recall_where_checked(c: dict[str, int]) -> float:
     return c["tp"] / n if n else float("nan")
 
 
-def markdown(rendered: list[dict], totals: dict, real: list[dict], noise: float = 0.0) -> str:
-    shaken = (f" Every rendered clip's landmarks shaken by independent Gaussian noise of "
+def markdown(rendered: list[dict], totals: dict, real: list[dict], noise: float = 0.0,
+             wander_s: float = 0.0) -> str:
+    kind = (f"a slow Gaussian wander (noise smoothed over ~{wander_s:g} s, `--wander`)"
+            if wander_s else "independent Gaussian noise")
+    shaken = (f" Every rendered clip's landmarks shaken by {kind} of "
               f"{noise:.2%} of the frame's longer side (`--noise`)." if noise else "")
     lines = ["# Accuracy benchmark", "",
              f"Run {time.strftime('%Y-%m-%d %H:%M')} by `benchmarks/accuracy.py`: the real "
@@ -545,6 +551,13 @@ def main() -> None:
             sys.exit("--noise needs a percentage of the frame, e.g. --noise 0.3")
         noise = float(argv[i + 1]) / 100
         del argv[i:i + 2]
+    wander_s = 0.0
+    if "--wander" in argv:
+        i = argv.index("--wander")
+        if i + 1 >= len(argv):
+            sys.exit("--wander needs seconds, e.g. --noise 0.3 --wander 0.5")
+        wander_s = float(argv[i + 1])
+        del argv[i:i + 2]
     use_cache = "--no-cache" not in argv
     args = [a for a in argv if not a.startswith("--")]
     dirs = [Path(a) for a in args] or [REPO / "sample_videos"]
@@ -552,7 +565,7 @@ def main() -> None:
         dirs.append(Path(os.environ["FORMCHECK_BENCH_DIR"]))
     rendered = []
     for path in rendered_clips(dirs):
-        r = evaluate_rendered(path, use_cache, noise)
+        r = evaluate_rendered(path, use_cache, noise, wander_s)
         rendered.append(r)
         ang = r["angles"]
         print(f"{r['clip']:45s} reps {r['rep_count_true']}→{r['rep_count']} "
@@ -579,9 +592,10 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     stem = f"accuracy_{out_name}" if out_name else "accuracy"
     (RESULTS / f"{stem}.json").write_text(json.dumps(
-        {"rendered": rendered, "fault_totals": totals, "real": real, "noise": noise},
+        {"rendered": rendered, "fault_totals": totals, "real": real, "noise": noise,
+         "wander_s": wander_s},
         indent=1, default=float))
-    (RESULTS / f"{stem}.md").write_text(markdown(rendered, totals, real, noise))
+    (RESULTS / f"{stem}.md").write_text(markdown(rendered, totals, real, noise, wander_s))
     print(f"written: {RESULTS.relative_to(REPO)}/{stem}.json, {stem}.md")
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from scipy import ndimage
 
 from formcheck.pose import PoseTrack
 from formcheck.video import VideoWriter, probe, read_frames
@@ -320,18 +321,31 @@ def retimed(track: PoseTrack, speed: float, rate_hz: float | None = None) -> Pos
                                world_xyz=lerp(track.world_xyz), n_people=track.n_people[near])
 
 
-def jittered(track: PoseTrack, sigma: float, seed: int = 0) -> PoseTrack:
-    """``track`` with independent Gaussian noise on every landmark of every frame.
+def jittered(track: PoseTrack, sigma: float, seed: int = 0,
+             wander_s: float = 0.0) -> PoseTrack:
+    """``track`` with Gaussian noise on every landmark of every frame.
 
     ``sigma`` is a fraction of the frame's longer side for the image landmarks
     (the same in pixels along both axes) and twice that in metres for the world
-    landmarks (a body ~1.7 m tall fills about half the frame).
+    landmarks (a body ~1.7 m tall fills about half the frame). Independent from
+    frame to frame, or with ``wander_s`` a slow wander of the same spread: each
+    landmark's noise smoothed over about that long (a Gaussian of that SD in time),
+    as a pose model's landmarks drift on a still body more than they jump.
     """
     rng = np.random.default_rng(seed)
     w, h = track.image_wh
     scale = max(w, h) / np.array([w, h, w], float)
-    image = track.image_xyz + rng.normal(0.0, sigma, track.image_xyz.shape) * scale
-    world = track.world_xyz + rng.normal(0.0, 2 * sigma, track.world_xyz.shape)
+
+    def noise(shape: tuple[int, ...]) -> np.ndarray:
+        x = rng.normal(0.0, 1.0, shape)
+        if wander_s > 0 and len(track) > 1:
+            dt = float(np.median(np.diff(track.t)))
+            x = ndimage.gaussian_filter1d(x, wander_s / dt, axis=0, mode="nearest")
+            x /= max(float(np.std(x)), 1e-12)
+        return x
+
+    image = track.image_xyz + sigma * noise(track.image_xyz.shape) * scale
+    world = track.world_xyz + 2 * sigma * noise(track.world_xyz.shape)
     return dataclasses.replace(track, image_xyz=image, world_xyz=world)
 
 
