@@ -535,29 +535,25 @@ def markdown(rendered: list[dict], totals: dict, real: list[dict], noise: float 
     return "\n".join(lines) + "\n"
 
 
+def _option(argv: list[str], name: str, needs: str) -> str | None:
+    """The value after ``name`` in ``argv`` (both taken out of it), or None if absent."""
+    if name not in argv:
+        return None
+    i = argv.index(name)
+    if i + 1 >= len(argv):
+        sys.exit(f"{name} needs {needs}")
+    value = argv[i + 1]
+    del argv[i:i + 2]
+    return value
+
+
 def main() -> None:
     argv = sys.argv[1:]
-    out_name = ""
-    if "--out" in argv:
-        i = argv.index("--out")
-        if i + 1 >= len(argv):
-            sys.exit("--out needs a name, e.g. --out random")
-        out_name = argv[i + 1]
-        del argv[i:i + 2]
-    noise = 0.0
-    if "--noise" in argv:
-        i = argv.index("--noise")
-        if i + 1 >= len(argv):
-            sys.exit("--noise needs a percentage of the frame, e.g. --noise 0.3")
-        noise = float(argv[i + 1]) / 100
-        del argv[i:i + 2]
-    wander_s = 0.0
-    if "--wander" in argv:
-        i = argv.index("--wander")
-        if i + 1 >= len(argv):
-            sys.exit("--wander needs seconds, e.g. --noise 0.3 --wander 0.5")
-        wander_s = float(argv[i + 1])
-        del argv[i:i + 2]
+    out_name = _option(argv, "--out", "a name, e.g. --out random") or ""
+    noise = float(_option(argv, "--noise", "a percentage of the frame, e.g. --noise 0.3")
+                  or 0.0) / 100
+    wander_s = float(_option(argv, "--wander", "seconds, e.g. --noise 0.3 --wander 0.5")
+                     or 0.0)
     use_cache = "--no-cache" not in argv
     args = [a for a in argv if not a.startswith("--")]
     dirs = [Path(a) for a in args] or [REPO / "sample_videos"]

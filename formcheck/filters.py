@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import signal
 
@@ -62,13 +64,7 @@ def rolling_percentile(x: np.ndarray, t: np.ndarray, window_s: float, q: float,
     seen = np.isfinite(windows).any(axis=1)
     out = np.full(n, np.nan)
     if seen.any():
-        top = np.nanpercentile(windows[seen], q, axis=1)
-        if sd > 0:
-            # Each row holds its top reading, so none is left all NaN here.
-            near = np.where(windows[seen] >= top[:, None] - TOP_LEVEL_SD * sd,
-                            windows[seen], np.nan)
-            top = np.fmin(top, np.nanmedian(near, axis=1))
-        out[seen] = top
+        out[seen] = _top_levels(windows[seen], q, sd)
     return out
 
 
@@ -86,12 +82,27 @@ def top_level(x: np.ndarray, q: float, sd: float = np.nan) -> float:
     1.9), and a resting level read there reads every reading near rest as moved.
     """
     x = x[np.isfinite(x)]
-    if not x.size:
-        return np.nan
-    top = float(np.percentile(x, q))
+    return float(_top_levels(x[None], q, sd)[0]) if x.size else np.nan
+
+
+def _top_levels(rows: np.ndarray, q: float, sd: float) -> np.ndarray:
+    """:func:`top_level` of each row of ``rows`` ``(N, W)`` (each with a finite reading)."""
+    top = np.nanpercentile(rows, q, axis=1)
     if not sd > 0:
         return top
-    return min(top, float(np.median(x[x >= top - TOP_LEVEL_SD * sd])))
+    # Each row holds its top reading, so none is left all NaN here.
+    near = np.where(rows >= top[:, None] - TOP_LEVEL_SD * sd, rows, np.nan)
+    return np.fmin(top, np.nanmedian(near, axis=1))
+
+
+def noise_beyond(noise: float, nominal: float) -> float:
+    """How much of a reading's ``noise`` (SD) lies beyond ``nominal`` (in quadrature).
+
+    ``nominal``: the noise its thresholds were set for; 0 where not measured (NaN).
+    """
+    if not math.isfinite(noise):
+        return 0.0
+    return math.sqrt(max(noise ** 2 - nominal ** 2, 0.0))
 
 
 def butter_sos(cutoff_hz: float, fs_hz: float, order: int = 2) -> np.ndarray:

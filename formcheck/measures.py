@@ -20,7 +20,7 @@ import numpy as np
 from scipy.signal import find_peaks
 
 from . import kinematics as k
-from .filters import reading_jitter, robust_sd, rolling_percentile, top_level
+from .filters import noise_beyond, reading_jitter, robust_sd, rolling_percentile, top_level
 from .pose import Landmark as L
 from .pose import side_landmark
 from .protocol import ExerciseSpec, Tracking
@@ -100,9 +100,7 @@ def shake_allowance(noise: float, tracking: Tracking) -> float:
     ``shank_noise_sd`` times its ``noise`` (SD, a share) beyond ``hip_drop_noise``,
     the share of a length a steady model's jitter moves it by; 0 where not measured.
     """
-    if not noise > tracking.hip_drop_noise:
-        return 0.0
-    return tracking.shank_noise_sd * float(np.sqrt(noise ** 2 - tracking.hip_drop_noise ** 2))
+    return tracking.shank_noise_sd * noise_beyond(noise, tracking.hip_drop_noise)
 
 
 def reading_noise(x: np.ndarray, still_sd: float = np.nan) -> float:

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .filters import noise_beyond
 from .kinematics import knee_flexion_from_hip_drop
 from .measures import KNEE_TEMPO, SHOWN_AS, SLIDE_SIGNAL, quality_key
 from .protocol import (
@@ -655,10 +656,8 @@ def noise_margin(noise: float, tracking: Tracking, nominal: float | None = None)
     ``smoothing_noise_deg``), the noise the thresholds were set for; 0 where the noise
     is not measured (NaN).
     """
-    if not math.isfinite(noise):
-        return 0.0
     nominal = tracking.smoothing_noise_deg if nominal is None else nominal
-    return tracking.noise_margin_sd * math.sqrt(max(noise ** 2 - nominal ** 2, 0.0))
+    return tracking.noise_margin_sd * noise_beyond(noise, nominal)
 
 
 def raised_leg_deg(v: float, other: float, rest: float = 0.0,
@@ -1056,8 +1055,8 @@ class ExerciseSession:
             # second, read as 10-30° squats, and wobbles past the start as attempts. (It
             # keeps one going as read: a squat's way down is not split where the 3-D knee
             # dips.)
-            half = math.cos(math.radians(also) / 2) + self._drop_margin
-            also = 2 * math.degrees(math.acos(min(half, 1.0)))
+            also = float(knee_flexion_from_hip_drop(math.cos(math.radians(also) / 2), 1.0,
+                                                    self._drop_margin))
         if not also >= self.spec.start_also_from_deg:
             return math.nan
         return min(also, v + self.spec.start_also_within_deg)
