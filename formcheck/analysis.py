@@ -40,6 +40,7 @@ from .kinematics import (
     planted_leg_swaps,
     quarter_turn_deg,
     snapped_legs,
+    stance_misdrawn,
     swap_leg_labels,
     to_isotropic,
     turned_upright,
@@ -474,6 +475,10 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
         # Legs the model drew snapped together are unseen there: the measures' gap
         # filling carries the pose across them as across any short gap.
         track = track.unseen(snapped, LOWER_LEGS)
+        xy = to_isotropic(track.image_xyz, track.image_wh)
+    if base.split_stance and (between := stance_misdrawn(xy, track.t)).any():
+        # A held split stance drawn with the feet between their places: unseen, as above.
+        track = track.unseen(between, LOWER_LEGS)
         xy = to_isotropic(track.image_xyz, track.image_wh)
     segments = view_segments(xy, track.t, lying=lying) if track.detected.any() \
         else [(0, n, "unknown")]

@@ -1361,6 +1361,120 @@ class SplitStance:
         return swap
 
 
+#: A held split stance is read over this long about a frame (s) (:func:`stance_misdrawn`,
+#: :class:`StanceMisdrawn`) ...
+STANCE_WINDOW_S = 1.0
+#: ... from the frames drawing the feet :data:`STANCE_APART` apart, at least this share
+#: of the frames seen ...
+STANCE_SHARE = 1 / 3
+#: ... and a frame drawing the feet's spacing along it at under this share of its length
+#: draws them between their places.
+STANCE_DRAWN = 0.75
+
+
+def stance_drawn(window: np.ndarray, v: np.ndarray, apart: float = STANCE_APART,
+                 share: float = STANCE_SHARE) -> float:
+    """How much of a held split stance a frame draws: its feet's spacing along the stance.
+
+    ``window`` ``(N, 2)``: the feet's spacing (left ankle from the right, trunk lengths)
+    in the frames about it, NaN where not drawn; ``v`` ``(2,)``: the frame's. The stance
+    is the axis and the median length of the spacings at least ``apart`` long, either label
+    order, where those are at least ``share`` of the frames seen; NaN without one.
+    """
+    seen = window[np.isfinite(window).all(axis=1)]
+    wide = seen[np.linalg.norm(seen, axis=1) >= apart]
+    if len(wide) < 2 or len(wide) < share * len(seen) or not np.isfinite(v).all():
+        return float("nan")
+    _, vecs = np.linalg.eigh(wide.T @ wide)
+    axis = vecs[:, -1]  # the spacing's axis, either way round
+    return abs(float(v @ axis)) / float(np.median(np.abs(wide @ axis)))
+
+
+def _feet_spacing(xy: np.ndarray, trunk: float) -> np.ndarray:
+    return (xy[..., L.LEFT_ANKLE, :] - xy[..., L.RIGHT_ANKLE, :]) / trunk
+
+
+def stance_misdrawn(xy: np.ndarray, t: np.ndarray, window_s: float = STANCE_WINDOW_S,
+                    drawn: float = STANCE_DRAWN, max_s: float = 1.0) -> np.ndarray:
+    """Frames of a held split stance drawn with the feet between their places, ``(T,)`` bool.
+
+    Obliquely from behind, a stance held with one leg stretched back and the trunk leaning
+    forward the pose model draws for 0.1-0.5 s at a time with both legs between the
+    feet (the feet 0.9 trunk lengths apart, then 0.1-0.5, then 0.9 again; a render 35°
+    behind side-on: one 8 s hold read as nine reps). Each leg's thigh turns the other way
+    (:class:`SnappedLegs` sees no snap), but planted feet do not move. A frame drawing
+    under ``drawn`` of the stance about it (:func:`stance_drawn`, over ``window_s`` either
+    side) is misdrawn when the frames either side of its run draw the stance again within
+    ``max_s``: the feet came together and went apart again no faster than that in a real
+    movement. ``xy`` ``(T, 33, 2)``, ``t`` ``(T,)``; :class:`StanceMisdrawn` live.
+    """
+    n = len(t)
+    out = np.zeros(n, bool)
+    trunk = _trunk_scale(xy)
+    if trunk is None or n < 3:
+        return out
+    v = _feet_spacing(xy, trunk)  # (T, 2)
+    seen = np.isfinite(v).all(axis=1)
+    share = np.full(n, np.nan)
+    lo = hi = 0
+    for i in np.flatnonzero(seen):
+        while t[lo] < t[i] - window_s:
+            lo += 1
+        while hi < n and t[hi] <= t[i] + window_s:
+            hi += 1
+        share[i] = stance_drawn(v[lo:hi], v[i])
+    on, between = share >= drawn, share < drawn
+    i = 0
+    while i < n:
+        if not between[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and (between[j] or not seen[j]):
+            j += 1
+        before = np.flatnonzero(seen[:i])
+        if before.size and on[before[-1]] and j < n and on[j] \
+                and t[j] - t[before[-1]] <= max_s:
+            out[i:j] = between[i:j]
+        i = j
+    return out
+
+
+class StanceMisdrawn:
+    """:func:`stance_misdrawn` for a live stream: one frame at a time, no look-ahead.
+
+    The stance is read over the last ``window_s``; a frame drawing under ``drawn`` of it
+    is misdrawn up to ``max_s`` after the last frame that drew it (without the frames
+    after, a real step out of the stance loses its legs that long). ``update`` takes one
+    frame's ``(33, 2)`` landmarks.
+    """
+
+    def __init__(self, window_s: float = STANCE_WINDOW_S, drawn: float = STANCE_DRAWN,
+                 max_s: float = 1.0) -> None:
+        self.window_s, self.drawn, self.max_s = window_s, drawn, max_s
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the frames seen."""
+        self._recent: deque[tuple[float, np.ndarray]] = deque()
+        self._drawn_t = math.nan  # the last frame that drew the stance
+
+    def update(self, xy: np.ndarray, t: float) -> bool:
+        """Whether the frame at ``t`` draws a held split stance with the feet between."""
+        trunk = _trunk_scale(xy[None])
+        v = _feet_spacing(xy, trunk) if trunk else np.full(2, np.nan)
+        if not np.isfinite(v).all():
+            return False
+        self._recent.append((t, v))
+        while self._recent[0][0] < t - self.window_s - 1e-6:
+            self._recent.popleft()
+        share = stance_drawn(np.array([x for _, x in self._recent]), v)
+        if share >= self.drawn:
+            self._drawn_t = t
+            return False
+        return bool(share < self.drawn and t - self._drawn_t <= self.max_s)
+
+
 def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, moved: float = 0.3,
                       planted: float = 0.2, rest_s: float = 3.0, known: float = 0.5,
                       apart: float = 0.1, share: float = 0.6, settled: float = 0.25,

@@ -35,6 +35,7 @@ from .kinematics import (
     PlantedLegs,
     SnappedLegs,
     SplitStance,
+    StanceMisdrawn,
     anterior_sign,
     camera_roll_deg,
     camera_turn_deg,
@@ -225,6 +226,7 @@ class LiveSession:
         self._planted = PlantedLegs()      # ... and through a held one-legged lift
         self._stance = SplitStance()       # ... and through a held split stance
         self._snaps = SnappedLegs()        # frames drawn with the legs snapped together
+        self._between = StanceMisdrawn()   # ... or a split stance's feet between their places
         self._together = KneesDrawnTogether()  # lying: frames drawn with the knees at one place
         self._legs_xy: np.ndarray | None = None  # the last frame LegLabels was given
         # The operated hip's side of the other in the last frames (kinematics.hips_apart).
@@ -329,11 +331,16 @@ class LiveSession:
         :class:`~formcheck.kinematics.LegLabels`); from the front its labels stand, except
         in a standing exercise in which one leg moves (as the recorded path does:
         :func:`~formcheck.analysis.consistent_legs`). Standing, a frame drawn with the
-        legs snapped together first loses its legs (:class:`~formcheck.kinematics.SnappedLegs`).
+        legs snapped together first loses its legs (:class:`~formcheck.kinematics.SnappedLegs`),
+        and so does one drawing a held split stance's feet between their places
+        (:class:`~formcheck.kinematics.StanceMisdrawn`).
         """
         if frame is not None and self.spec.posture == "standing" and self._snaps.update(
                 to_isotropic(frame.image_xyz[None], frame.image_wh)[0], t):
             frame = frame.unseen(LOWER_LEGS)  # as the recorded path (analysis.analyze_track)
+        if frame is not None and self.spec.split_stance and self._between.update(
+                to_isotropic(frame.image_xyz[None], frame.image_wh)[0], t):
+            frame = frame.unseen(LOWER_LEGS)  # as the recorded path
         planted = self.spec.legs == "operated" and self.spec.posture == "standing"
         if frame is None or ("front" in self.state.view and not planted):
             self._legs.reset()  # from the front the labels stand: a fresh path after
@@ -627,6 +634,7 @@ class LiveSession:
                         self._legs.reset()
                         self._planted.reset()
                         self._snaps.reset()
+                        self._between.reset()
                     self.spec = apply_overrides(
                         self.programme.exercise(self.spec.id).for_view(st.view, sign < 0),
                         self.settings.overrides.get(self.spec.id))

@@ -839,6 +839,43 @@ def test_held_hip_extension_stretch_from_below_the_hips_is_one_rep_while_the_mod
         assert sum(not r.completed for r in res.reps) == attempts, reps
 
 
+def test_held_hip_extension_stretch_drawn_with_the_feet_between_is_one_hold():
+    # From 35° behind side-on, the trunk leaning forward 25°: through the 8 s hold the
+    # model drew both legs between the feet 0.1-0.5 s at a time (the feet 0.9 trunk
+    # lengths apart, then 0.1-0.5, then 0.9 again), each thigh turned the other way (no
+    # snap), and the stretched leg read as come forward: one hold read as nine reps, each
+    # hold_too_short and most too_fast. Planted feet do not move: those frames are unseen.
+    from formcheck.synth.randomised import random_set
+
+    name = "r43_hip_extension_stretch_oblique_azm35_el4_1280x720_right"
+    spec = dataclasses.replace(random_set(9292)[name], backend="cv")
+    res = _track_analysed(f"cv9292_{name}", spec)
+    got = [(r.completed, r.faults) for r in res.reps]
+    assert got == [(True, ["trunk_lean"]), (True, [])], got
+    assert res.reps[0].hold_s >= 8.0, res.reps[0]
+
+
+def test_live_held_hip_extension_stretch_drawn_with_the_feet_between_keeps_its_holds():
+    # The clip above, live: its frames drawing the feet between their places lose their
+    # legs too (kinematics.StanceMisdrawn), and both 8 s holds are held through (the
+    # live engine had split the first into nine reps and the hold into 0-2.8 s pieces).
+    # Left: the first hold's first 0.8 s, before the stance is drawn long enough to be
+    # known, still end a short rep.
+    from formcheck.live import LiveSession
+    from formcheck.track_io import load_track
+
+    name = "cv9292_r43_hip_extension_stretch_oblique_azm35_el4_1280x720_right"
+    track = load_track(RENDERED_TRACKS / f"{name}.npz")
+    live = LiveSession("hip_extension_stretch", PatientSettings("right"), "en", fs_hz=10.0)
+    for k in range(70):
+        live.process_pose(track.frame(0), k * 0.1)
+    for i in range(len(track)):
+        live.process_pose(track.frame(i), 7.0 + float(track.t[i]))
+    live.finish()
+    holds = [r["hold_s"] for r in live.reps() if r["completed"]]
+    assert sum(h >= 8.0 for h in holds) == 2 and len(holds) <= 3, live.reps()
+
+
 def test_live_held_knee_lift_leaning_back_side_on_is_one_rep_while_the_model_trades_legs(
         leaning_knee_lift, tracked):
     # The same render streamed to the live engine: label continuity followed the model's
