@@ -35,7 +35,7 @@ from collections import deque
 
 import numpy as np
 
-from .filters import length_jitter
+from .filters import length_jitter, runs
 from .pose import Landmark as L
 from .pose import side_landmark
 
@@ -1424,19 +1424,11 @@ def stance_misdrawn(xy: np.ndarray, t: np.ndarray, window_s: float = STANCE_WIND
             hi += 1
         share[i] = stance_drawn(v[lo:hi], v[i])
     on, between = share >= drawn, share < drawn
-    i = 0
-    while i < n:
-        if not between[i]:
-            i += 1
-            continue
-        j = i
-        while j < n and (between[j] or not seen[j]):
-            j += 1
-        before = np.flatnonzero(seen[:i])
-        if before.size and on[before[-1]] and j < n and on[j] \
-                and t[j] - t[before[-1]] <= max_s:
-            out[i:j] = between[i:j]
-        i = j
+    for a, b in runs(between | ~seen):  # each run ends on a frame seen, or the recording's end
+        before = np.flatnonzero(seen[:a])
+        if before.size and on[before[-1]] and b < n and on[b] \
+                and t[b] - t[before[-1]] <= max_s:
+            out[a:b] = between[a:b]
     return out
 
 
