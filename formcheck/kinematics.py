@@ -1367,9 +1367,11 @@ STANCE_WINDOW_S = 1.0
 #: ... from the frames drawing the feet :data:`STANCE_APART` apart, at least this share
 #: of the frames seen ...
 STANCE_SHARE = 1 / 3
-#: ... and a frame drawing the feet's spacing along it at under this share of its length
-#: draws them between their places.
+#: ... A frame drawing the feet's spacing along it at this share of its length or more
+#: draws the stance, ...
 STANCE_DRAWN = 0.75
+#: ... and one under this share draws the feet between their places.
+STANCE_BETWEEN = 0.5
 
 
 def stance_drawn(window: np.ndarray, v: np.ndarray, apart: float = STANCE_APART,
@@ -1395,18 +1397,22 @@ def _feet_spacing(xy: np.ndarray, trunk: float) -> np.ndarray:
 
 
 def stance_misdrawn(xy: np.ndarray, t: np.ndarray, window_s: float = STANCE_WINDOW_S,
-                    drawn: float = STANCE_DRAWN, max_s: float = 1.0) -> np.ndarray:
+                    drawn: float = STANCE_DRAWN, between: float = STANCE_BETWEEN,
+                    max_s: float = 1.0) -> np.ndarray:
     """Frames of a held split stance drawn with the feet between their places, ``(T,)`` bool.
 
     Obliquely from behind, a stance held with one leg stretched back and the trunk leaning
     forward the pose model draws for 0.1-0.5 s at a time with both legs between the
     feet (the feet 0.9 trunk lengths apart, then 0.1-0.5, then 0.9 again; a render 35°
     behind side-on: one 8 s hold read as nine reps). Each leg's thigh turns the other way
-    (:class:`SnappedLegs` sees no snap), but planted feet do not move. A frame drawing
-    under ``drawn`` of the stance about it (:func:`stance_drawn`, over ``window_s`` either
-    side) is misdrawn when the frames either side of its run draw the stance again within
-    ``max_s``: the feet came together and went apart again no faster than that in a real
-    movement. ``xy`` ``(T, 33, 2)``, ``t`` ``(T,)``; :class:`StanceMisdrawn` live.
+    (:class:`SnappedLegs` sees no snap), but planted feet do not move. The frames of a
+    run drawing under ``drawn`` of the stance about them (:func:`stance_drawn`, over
+    ``window_s`` either side), one of them under ``between``, are misdrawn when the frames
+    either side of the run draw the stance again within ``max_s``: the feet came together
+    and went apart again no faster than that in a real movement (and a foot coming back
+    out of the stance, its spacing wavering about ``drawn`` with the model's noise, does
+    not go under ``between`` and back). ``xy`` ``(T, 33, 2)``, ``t`` ``(T,)``;
+    :class:`StanceMisdrawn` live.
     """
     n = len(t)
     out = np.zeros(n, bool)
@@ -1423,12 +1429,12 @@ def stance_misdrawn(xy: np.ndarray, t: np.ndarray, window_s: float = STANCE_WIND
         while hi < n and t[hi] <= t[i] + window_s:
             hi += 1
         share[i] = stance_drawn(v[lo:hi], v[i])
-    on, between = share >= drawn, share < drawn
-    for a, b in runs(between | ~seen):  # each run ends on a frame seen, or the recording's end
+    on = share >= drawn
+    for a, b in runs(~on):  # each run ends on a frame drawing the stance, or the recording's end
         before = np.flatnonzero(seen[:a])
-        if before.size and on[before[-1]] and b < n and on[b] \
-                and t[b] - t[before[-1]] <= max_s:
-            out[a:b] = between[a:b]
+        if before.size and on[before[-1]] and b < n and t[b] - t[before[-1]] <= max_s:
+            if np.any(share[a:b] < between):
+                out[a:b] = share[a:b] < drawn
     return out
 
 
@@ -1436,20 +1442,22 @@ class StanceMisdrawn:
     """:func:`stance_misdrawn` for a live stream: one frame at a time, no look-ahead.
 
     The stance is read over the last ``window_s``; a frame drawing under ``drawn`` of it
-    is misdrawn up to ``max_s`` after the last frame that drew it (without the frames
-    after, a real step out of the stance loses its legs that long). ``update`` takes one
-    frame's ``(33, 2)`` landmarks.
+    is misdrawn up to ``max_s`` after the last frame that drew it, once a frame since
+    drew under ``between`` of it (without the frames after, a real step out of the stance
+    loses its legs that long).
+    ``update`` takes one frame's ``(33, 2)`` landmarks.
     """
 
     def __init__(self, window_s: float = STANCE_WINDOW_S, drawn: float = STANCE_DRAWN,
-                 max_s: float = 1.0) -> None:
-        self.window_s, self.drawn, self.max_s = window_s, drawn, max_s
+                 between: float = STANCE_BETWEEN, max_s: float = 1.0) -> None:
+        self.window_s, self.drawn, self.between, self.max_s = window_s, drawn, between, max_s
         self.reset()
 
     def reset(self) -> None:
         """Forget the frames seen."""
         self._recent: deque[tuple[float, np.ndarray]] = deque()
         self._drawn_t = math.nan  # the last frame that drew the stance
+        self._dipped = False      # a frame since drew the feet between
 
     def update(self, xy: np.ndarray, t: float) -> bool:
         """Whether the frame at ``t`` draws a held split stance with the feet between."""
@@ -1462,9 +1470,10 @@ class StanceMisdrawn:
             self._recent.popleft()
         share = stance_drawn(np.array([x for _, x in self._recent]), v)
         if share >= self.drawn:
-            self._drawn_t = t
+            self._drawn_t, self._dipped = t, False
             return False
-        return bool(share < self.drawn and t - self._drawn_t <= self.max_s)
+        self._dipped |= bool(share < self.between)
+        return bool(share < self.drawn and self._dipped and t - self._drawn_t <= self.max_s)
 
 
 def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, moved: float = 0.3,
