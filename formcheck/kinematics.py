@@ -1389,7 +1389,8 @@ def stance_drawn(window: np.ndarray, v: np.ndarray, apart: float = STANCE_APART,
         return float("nan")
     _, vecs = np.linalg.eigh(wide.T @ wide)
     axis = vecs[:, -1]  # the spacing's axis, either way round
-    return abs(float(v @ axis)) / float(np.median(np.abs(wide @ axis)))
+    length = float(np.median(np.abs(wide @ axis)))
+    return abs(float(v @ axis)) / length if length > 0 else float("nan")
 
 
 def _feet_spacing(xy: np.ndarray, trunk: float) -> np.ndarray:
