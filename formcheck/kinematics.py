@@ -1367,7 +1367,7 @@ STANCE_WINDOW_S = 1.0
 #: ... from the frames drawing the feet :data:`STANCE_APART` apart, at least this share
 #: of the frames seen ...
 STANCE_SHARE = 1 / 3
-#: ... A frame drawing the feet's spacing along it at this share of its length or more
+#: ... a frame drawing the feet's spacing along it at this share of its length or more
 #: draws the stance, ...
 STANCE_DRAWN = 0.75
 #: ... and one under this share draws the feet between their places.
@@ -1431,11 +1431,9 @@ def stance_misdrawn(xy: np.ndarray, t: np.ndarray, window_s: float = STANCE_WIND
             hi += 1
         share[i] = stance_drawn(v[lo:hi], v[i])
     on = share >= drawn
-    for a, b in runs(~on):  # each run ends on a frame drawing the stance, or the recording's end
-        before = np.flatnonzero(seen[:a])
-        if before.size and on[before[-1]] and b < n and t[b] - t[before[-1]] <= max_s:
-            if np.any(share[a:b] < between):
-                out[a:b] = share[a:b] < drawn
+    for a, b in runs(~on):  # between frames drawing the stance (or the recording's ends)
+        if 0 < a and b < n and t[b] - t[a - 1] <= max_s and np.any(share[a:b] < between):
+            out[a:b] = share[a:b] < drawn
     return out
 
 

@@ -335,12 +335,11 @@ class LiveSession:
         and so does one drawing a held split stance's feet between their places
         (:class:`~formcheck.kinematics.StanceMisdrawn`).
         """
-        if frame is not None and self.spec.posture == "standing" and self._snaps.update(
-                to_isotropic(frame.image_xyz[None], frame.image_wh)[0], t):
-            frame = frame.unseen(LOWER_LEGS)  # as the recorded path (analysis.analyze_track)
-        if frame is not None and self.spec.split_stance and self._between.update(
-                to_isotropic(frame.image_xyz[None], frame.image_wh)[0], t):
-            frame = frame.unseen(LOWER_LEGS)  # as the recorded path
+        if frame is not None and self.spec.posture == "standing":
+            xy = to_isotropic(frame.image_xyz[None], frame.image_wh)[0]
+            if self._snaps.update(xy, t) or (self.spec.split_stance
+                                             and self._between.update(xy, t)):
+                frame = frame.unseen(LOWER_LEGS)  # as the recorded path (analyze_track)
         planted = self.spec.legs == "operated" and self.spec.posture == "standing"
         if frame is None or ("front" in self.state.view and not planted):
             self._legs.reset()  # from the front the labels stand: a fresh path after
