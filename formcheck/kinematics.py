@@ -1300,6 +1300,11 @@ STANCE_STILL_S = 0.5
 STANCE_FORGET_S = 0.5
 
 
+def _feet_spacing(xy: np.ndarray, trunk: float) -> np.ndarray:
+    """The left ankle from the right in ``xy`` ``(..., 33, 2)``, in ``trunk`` lengths."""
+    return (xy[..., L.LEFT_ANKLE, :] - xy[..., L.RIGHT_ANKLE, :]) / trunk
+
+
 class SplitStance:
     """Leg labels through a held split stance, one frame at a time, no look-ahead.
 
@@ -1336,7 +1341,7 @@ class SplitStance:
         trunk = _trunk_scale(xy[None])
         if not trunk:
             return False
-        v = (xy[L.LEFT_ANKLE] - xy[L.RIGHT_ANKLE]) / trunk
+        v = _feet_spacing(xy, trunk)
         if not np.isfinite(v).all():
             return False
         if self._recent and not 0 <= t - self._recent[-1][0] <= self.forget_s:
@@ -1391,10 +1396,6 @@ def stance_drawn(window: np.ndarray, v: np.ndarray, apart: float = STANCE_APART,
     axis = vecs[:, -1]  # the spacing's axis, either way round
     length = float(np.median(np.abs(wide @ axis)))
     return abs(float(v @ axis)) / length if length > 0 else float("nan")
-
-
-def _feet_spacing(xy: np.ndarray, trunk: float) -> np.ndarray:
-    return (xy[..., L.LEFT_ANKLE, :] - xy[..., L.RIGHT_ANKLE, :]) / trunk
 
 
 def stance_misdrawn(xy: np.ndarray, t: np.ndarray, window_s: float = STANCE_WINDOW_S,
