@@ -533,6 +533,19 @@ def test_heel_slide_filmed_towards_the_feet_at_bed_height_is_no_heel_lift(tmp_pa
     assert not any("heel_lift" in r.faults for r in res.reps), [r.faults for r in res.reps]
 
 
+def test_heel_slide_stopped_under_half_way_is_incomplete_where_it_reads_a_little_high():
+    # A heel slide set filmed 26° towards the feet from 4° above (the GL renderer): its
+    # first slide stopped at a 46° knee (a full one bends it 100-125°), which the landmarks
+    # and the heel's slide read 55.5°: past the 50° target it had, and counted (3 for 2).
+    # The target sits where the other exercises' do, at 55-60 % of a full movement.
+    from formcheck.synth.randomised import random_set
+
+    name = "r49_heel_slide_oblique_az26_el4_480x640_right"
+    res = _track_analysed(f"s8686_{name}", random_set(8686)[name])
+    assert [r.completed for r in res.reps] == [False, True, True], [r.peak_deg for r in res.reps]
+    assert "incomplete_range" in res.reps[0].faults
+
+
 def test_knee_bent_in_a_side_raise_filmed_from_below_the_hips_is_flagged(tmp_path):
     # From the front with the camera a little below the hips, the pose model's 3-D knee
     # reads a 35° bend as 4-10° (under the front view's limit) and the picture shows no
@@ -1273,14 +1286,20 @@ def test_stretch_held_side_on_whose_legs_the_model_trades_counts_once_live():
 
 def test_live_partial_heel_slide_under_landmark_jitter_is_no_rep():
     # A heel slide 35° in front of side-on, a full slide then a partial one held at 42°
-    # (target 50°), every landmark shaken by 0.3 % of the frame (real clips' stillest
+    # (target then 50°), every landmark shaken by 0.3 % of the frame (real clips' stillest
     # second spreads 0.27 % at the median: benchmarks/jitter.py), the still start too.
     # The straight leg's reach was read at the start's 90th percentile, 3 % long under
     # that noise: the held 42° read ~50° and was counted. The reach the readings scatter
-    # about is taken (measures.straight_reach).
+    # about is taken (measures.straight_reach). Judged against the 50° target the heel
+    # slide had then (now 60°), 8° over the slide: the reach's reading is what is tested.
     from formcheck.live import LiveSession
+    from formcheck.protocol import default_programme
     from formcheck.synth.capture import jittered
     from formcheck.synth.randomised import random_set
+
+    prog = default_programme()
+    slide = dataclasses.replace(prog.exercise("heel_slide"), target_deg=50.0)
+    prog = dataclasses.replace(prog, exercises={**prog.exercises, "heel_slide": slide})
 
     name = "r52_heel_slide_oblique_az35_el19_1280x720_fov55_tempo2.4_left"
     track = _rendered_track(f"wideslow6464_{name}", random_set(6464, lens="wide",
@@ -1288,7 +1307,8 @@ def test_live_partial_heel_slide_under_landmark_jitter_is_no_rep():
     lead = track.take([0] * 70)
     lead = dataclasses.replace(jittered(lead, 0.003, seed=1), t=np.arange(70) * 0.1)
     shaken = jittered(track, 0.003)
-    live = LiveSession("heel_slide", PatientSettings("left"), "en", fs_hz=10.0)
+    live = LiveSession("heel_slide", PatientSettings("left"), "en", programme=prog,
+                       fs_hz=10.0)
     for k in range(len(lead)):
         live.process_pose(lead.frame(k), float(lead.t[k]))
     for i in range(len(shaken)):
@@ -1823,13 +1843,17 @@ def test_held_heel_slide_side_on_whose_legs_the_model_trades_is_one_rep(tmp_path
     # both legs' labels, and for one frame gave it all to the other leg (operated 10°,
     # other 74°). Taken for alternating lifts, that frame ended the rep at once: the held
     # slide read as two, each too short and too fast. Lying, a leg read up as the operated
-    # one drops is their labels traded.
+    # one drops is their labels traded. (Left: that held slide reads 45-57° on the operated
+    # leg for 3 s before 73°; a hold is timed once the target is reached, which at 60° is
+    # that late: held 1.3 s, hold_too_short; at the 50° target it had, 4.5 s.)
     from formcheck.synth.randomised import random_set
 
     spec = random_set(3434)["r46_heel_slide_side_az0_el0_640x480_left"]
     res = _rendered_and_analysed(tmp_path, spec)
     reps = [(r.start_s, r.end_s, r.completed, r.faults) for r in res.reps]
-    assert [r.faults for r in res.reps] == [[], ["heel_lift"]], reps
+    assert [(r.completed, "heel_lift" in r.faults) for r in res.reps] == [
+        (True, False), (True, True)], reps
+    assert res.reps[0].faults == [], reps
     assert "wrong_leg" in [w.code for w in res.warnings]
 
 
