@@ -689,6 +689,13 @@ class LiveSession:
                                        self.programme)
         self._set_phase("counting", t)
         self.state.message = None
+        if waited:
+            # No neutral still start came: what was seen while waiting for one is counted
+            # now, on the resting level it showed (a patient standing still, filmed from
+            # above, whose straight knee reads past the limit, and who starts when the
+            # countdown ends: the first squats fell in the wait).
+            for i in rows:
+                self._count(self._cal_t[i], self._cal_rows[i])
 
     def _calibrated(self, t: float, values: dict[str, float]) -> dict[str, float]:
         if self.calibration.knee_from_hip_drop:
