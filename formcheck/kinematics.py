@@ -602,7 +602,8 @@ def above_line(p: np.ndarray, origin: np.ndarray, toward: np.ndarray) -> np.ndar
 
 
 def heel_rise(heel: np.ndarray, shank: np.ndarray, rest_heel: np.ndarray, along: np.ndarray,
-              knee: np.ndarray | None = None, reach: float = float("nan")) -> np.ndarray:
+              knee: np.ndarray | None = None, reach: np.ndarray | float = float("nan")
+              ) -> np.ndarray:
     """Heel ``(..., 2)`` height off the line through its resting place along ``along``.
 
     In lengths of the ``shank`` ``(...,)`` (:func:`shank_length`). Lying, the heel
@@ -618,7 +619,58 @@ def heel_rise(heel: np.ndarray, shank: np.ndarray, rest_heel: np.ndarray, along:
     return above_line(heel, rest_heel, rest_heel + along) / np.maximum(shank, 1e-9)
 
 
-def heel_out_to_reach(heel: np.ndarray, knee: np.ndarray, reach: float) -> np.ndarray:
+def across_trunk_spread(xy: np.ndarray) -> np.ndarray:
+    """How far apart across the trunk's axis the picture draws the body's sides ``(T,)``.
+
+    The right-from-left hip and shoulder vectors' parts across the trunk's axis, their
+    mean over the trunk's length. Lying side-on, the sides lie one behind the other along
+    the line of sight and the picture draws them apart by their width times the sine of
+    the camera's elevation over the bed (:func:`lying_camera_elevation_deg`).
+    """
+    axis = trunk_axis(xy)
+    length = np.linalg.norm(axis, axis=-1)
+    across = np.stack([-axis[..., 1], axis[..., 0]], axis=-1) / np.where(
+        length > 0, length, np.nan)[..., None]
+    parts = [np.abs(np.sum((xy[..., right, :] - xy[..., left, :]) * across, axis=-1))
+             for left, right in ((L.LEFT_HIP, L.RIGHT_HIP), (L.LEFT_SHOULDER, L.RIGHT_SHOULDER))]
+    return (parts[0] + parts[1]) / 2 / np.where(length > 0, length, np.nan)
+
+
+def lying_camera_elevation_deg(spread: float, width_ratio: float) -> float:
+    """The camera's elevation over a bed a body lies on side-on, from :func:`across_trunk_spread`.
+
+    ``width_ratio``: the body's width (hips and shoulders, as the model draws them) over
+    its trunk's length. NaN when the spread is.
+
+    >>> round(lying_camera_elevation_deg(0.25, 0.5), 1)
+    30.0
+    """
+    return float(np.degrees(np.arcsin(np.clip(spread / width_ratio, 0.0, 1.0))))
+
+
+def foreshortened_reach(heel: np.ndarray, knee: np.ndarray, along: np.ndarray, reach: float,
+                        elevation_deg: float) -> np.ndarray:
+    """The straight leg's knee-heel ``reach`` as the picture draws the shank now ``(...,)``.
+
+    Lying side-on, a camera ``elevation_deg`` above the bed draws the shank's part along
+    the surface (``along``, the trunk's axis) as it is and its part up from the surface
+    times the elevation's cosine: a steep shank is drawn shorter than the straight leg
+    lying along the bed. Its direction in the picture tells its parts.
+    """
+    c = math.cos(math.radians(elevation_deg)) if math.isfinite(elevation_deg) else 1.0
+    v = np.asarray(heel, float) - knee
+    n = float(np.linalg.norm(along))
+    if not n > 0:
+        return np.full(v.shape[:-1], np.nan)
+    u = np.asarray(along, float) / n
+    a = np.sum(v * u, axis=-1)
+    b = np.sum(v * np.stack([-u[..., 1], u[..., 0]], axis=-1), axis=-1)
+    drawn, true = a * a + b * b, a * a + (b / max(c, 0.1)) ** 2
+    return reach * np.sqrt(drawn / np.where(true > 0, true, np.nan))
+
+
+def heel_out_to_reach(heel: np.ndarray, knee: np.ndarray, reach: np.ndarray | float
+                      ) -> np.ndarray:
     """``heel`` ``(..., 2)`` moved out along the line from ``knee`` to at least ``reach``.
 
     The pose model draws the heel of a deeply bent leg nearer the knee than it is:

@@ -12,6 +12,7 @@ reference heel and bridge heights.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -367,6 +368,7 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
     axis = k.trunk_axis(xy)
     out["trunk_dx"], out["trunk_dy"] = trunk_ok(axis[..., 0]), trunk_ok(axis[..., 1])
     out["trunk_length"] = trunk_ok(np.linalg.norm(axis, axis=-1))
+    out["across_spread"] = trunk_ok(k.across_trunk_spread(xy))
     # The hips' height above the ankles, where the hips face the camera (their width at
     # least HIPS_FACING of the trunk's length: turned sideways they read higher).
     hips_ankles = (L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_ANKLE, L.RIGHT_ANKLE)
@@ -450,6 +452,10 @@ class Calibration:
         camera_elevation_deg: how far the camera looks down on a body standing at the
             start, facing it, at the least (:func:`camera_elevation`; 0 when level, below
             the hips or not known), for reading ``knee_flexion_shank``.
+        lying_elevation_deg: lying, the camera's elevation over the bed
+            (:func:`kinematics.lying_camera_elevation_deg`; NaN when not known), for the
+            straight leg's knee-heel reach a steep shank is drawn at
+            (:func:`kinematics.foreshortened_reach`).
         standing_hip: standing, ``(shift, below)`` of the hip joint from the model's hip
             landmark (:func:`with_standing_hip`): trunk lengths behind it, as the still
             start's straight leg shows, and thigh lengths below it (``Tracking``'s
@@ -480,6 +486,7 @@ class Calibration:
     shank_rest: dict[str, tuple[float, float]] = field(default_factory=dict)
     shank_noise: dict[str, tuple[float, float]] = field(default_factory=dict)
     camera_elevation_deg: float = 0.0
+    lying_elevation_deg: float = float("nan")
     knee_from_hip_drop: bool = False
     hip_drop_noise: float = 0.0
     knee_from_slide: bool = False
@@ -810,6 +817,9 @@ def calibrate(raw: dict[str, np.ndarray], t: np.ndarray, spec: ExerciseSpec,
             shake_allowance(reading_noise(raw[name + leg] / ref), tracking)
             for name, ref in zip(("shank_thigh", "shank_shank"), cal.shank_rest[leg],
                                  strict=True)) if "shank_thigh" + leg in raw else (0.0, 0.0)
+    if spec.posture == "lying" and tracking.lying_width_ratio > 0:
+        cal.lying_elevation_deg = k.lying_camera_elevation_deg(start("across_spread"),
+                                                               tracking.lying_width_ratio)
     if spec.posture == "standing":
         cal.camera_elevation_deg = camera_elevation(
             [start("toe_below_ankle" + leg) for leg in ("", "_other")
@@ -911,9 +921,13 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
         heel = np.stack([raw["heel_x" + suffix], raw["heel_y" + suffix]], axis=-1)
         knee = np.stack([raw["knee_x" + suffix], raw["knee_y" + suffix]], axis=-1) \
             if "knee_x" + suffix in raw else None
+        reach = cal.heel_reach.get(suffix, np.nan)
+        if knee is not None and math.isfinite(cal.lying_elevation_deg):
+            reach = k.foreshortened_reach(heel, knee, np.array(cal.surface_dir), reach,
+                                          cal.lying_elevation_deg)
         out["heel_rise" + suffix] = k.heel_rise(
             heel, raw["shank" + suffix], np.array(cal.heel_rest.get(suffix, (np.nan, np.nan))),
-            np.array(cal.surface_dir), knee, cal.heel_reach.get(suffix, np.nan))
+            np.array(cal.surface_dir), knee, reach)
         out["hip_lift" + suffix] = cal.hip_flexion_rest.get(suffix, np.nan) - raw[
             "hip_flexion" + suffix]
         if "hip_ankle" + suffix in raw:

@@ -215,6 +215,7 @@ class Tracking:
     end_moving_s: float = 0.0
     lying_straight_knee_deg: float = 0.0
     lying_max_hip_shift: float = 0.0
+    lying_width_ratio: float = 0.0
     standing_hip_below: float = 0.0
     standing_hip_below_front: float = 0.0
     standing_max_hip_shift: float = 0.0

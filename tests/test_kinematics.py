@@ -568,3 +568,38 @@ def test_split_stance_undoes_a_momentary_trade_but_not_a_new_stance():
         traded.append(tr)
     got = [stance.update(xy, float(ti)) for xy, ti in zip(frames, t, strict=True)]
     assert got == traded
+
+
+def test_steep_shank_filmed_from_above_is_drawn_at_a_shorter_reach():
+    # Lying side-on, a camera 25° above the bed: the shank's part up from the surface is
+    # drawn times cos 25°, its part along it as it is. A shank 60° off the surface, its
+    # heel on the surface, is drawn that much shorter, and put out to that reach it stays.
+    e, reach = 25.0, 40.0
+    c = np.cos(np.radians(e))
+    knee = np.array([100.0, -reach * np.sin(np.radians(60)) * c])
+    heel = np.array([100.0 + reach * np.cos(np.radians(60)), 0.0])
+    along = np.array([-1.0, 0.0])
+    drawn = float(np.linalg.norm(heel - knee))
+    assert float(k.foreshortened_reach(heel, knee, along, reach, e)) == pytest.approx(drawn)
+    assert k.heel_rise(heel, drawn, np.array([140.0, 0.0]), along, knee,
+                       k.foreshortened_reach(heel, knee, along, reach, e)) == pytest.approx(
+        0, abs=1e-9)
+    # Put out to the straight leg's reach instead, it is pushed below the surface.
+    assert k.heel_rise(heel, drawn, np.array([140.0, 0.0]), along, knee, reach) < -0.05
+    # Along the surface nothing is foreshortened; level, nothing is.
+    flat = knee + np.array([reach, 0.0])
+    assert float(k.foreshortened_reach(flat, knee, along, reach, e)) == pytest.approx(reach)
+    assert float(k.foreshortened_reach(heel, knee, along, reach, 0.0)) == pytest.approx(reach)
+
+
+def test_lying_body_seen_from_above_draws_its_sides_apart():
+    # Lying side-on along x, the sides 0.5 trunk lengths apart along the line of sight:
+    # from 30° above the picture draws them 0.25 apart across the trunk.
+    xy = np.zeros((33, 2))
+    for left, right, x in ((L.LEFT_HIP, L.RIGHT_HIP, 0.0), (L.LEFT_SHOULDER, L.RIGHT_SHOULDER,
+                                                           -100.0)):
+        xy[left], xy[right] = (x, 0.0), (x, -25.0)
+    spread = float(k.across_trunk_spread(xy))
+    assert spread == pytest.approx(0.25)
+    assert k.lying_camera_elevation_deg(spread, 0.5) == pytest.approx(30.0)
+    assert k.lying_camera_elevation_deg(0.0, 0.5) == pytest.approx(0.0)

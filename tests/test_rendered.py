@@ -533,6 +533,22 @@ def test_heel_slide_filmed_towards_the_feet_at_bed_height_is_no_heel_lift(tmp_pa
     assert not any("heel_lift" in r.faults for r in res.reps), [r.faults for r in res.reps]
 
 
+def test_heel_lifted_in_a_slide_filmed_from_above_is_flagged():
+    # A heel slide side-on from 19° above the bed (the OpenCV renderer), the heel lifted
+    # 10 cm in the second slide: the heel drawn nearer the knee than the straight leg's
+    # reach is put back out along the shank to it, but from above the steep shank is truly
+    # drawn shorter, so the lifted heel was pushed down it and read 0.111 shank lengths
+    # up, under the 0.12 limit. The camera's elevation, read from how far apart the
+    # picture draws the body's sides, gives the reach the shank is drawn at.
+    from formcheck.synth.randomised import random_set
+
+    name = "r51_heel_slide_side_azm12_el19_1080x1920_right"
+    res = _track_analysed(f"cv9292_{name}", dataclasses.replace(random_set(9292)[name],
+                                                                backend="cv"))
+    assert ["heel_lift" in r.faults for r in res.reps] == [False, True, False], \
+        [r.faults for r in res.reps]
+
+
 def test_heel_slide_stopped_under_half_way_is_incomplete_where_it_reads_a_little_high():
     # A heel slide set filmed 26° towards the feet from 4° above (the GL renderer): its
     # first slide stopped at a 46° knee (a full one bends it 100-125°), which the landmarks
