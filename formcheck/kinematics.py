@@ -619,28 +619,14 @@ def heel_rise(heel: np.ndarray, shank: np.ndarray, rest_heel: np.ndarray, along:
     return above_line(heel, rest_heel, rest_heel + along) / np.maximum(shank, 1e-9)
 
 
-def across_trunk_spread(xy: np.ndarray) -> np.ndarray:
-    """How far apart across the trunk's axis the picture draws the body's sides ``(T,)``.
-
-    The right-from-left hip and shoulder vectors' parts across the trunk's axis, their
-    mean over the trunk's length. Lying side-on, the sides lie one behind the other along
-    the line of sight and the picture draws them apart by their width times the sine of
-    the camera's elevation over the bed (:func:`lying_camera_elevation_deg`).
-    """
-    axis = trunk_axis(xy)
-    length = np.linalg.norm(axis, axis=-1)
-    across = np.stack([-axis[..., 1], axis[..., 0]], axis=-1) / np.where(
-        length > 0, length, np.nan)[..., None]
-    parts = [np.abs(np.sum((xy[..., right, :] - xy[..., left, :]) * across, axis=-1))
-             for left, right in ((L.LEFT_HIP, L.RIGHT_HIP), (L.LEFT_SHOULDER, L.RIGHT_SHOULDER))]
-    return (parts[0] + parts[1]) / 2 / np.where(length > 0, length, np.nan)
-
-
 def lying_camera_elevation_deg(spread: float, width_ratio: float) -> float:
-    """The camera's elevation over a bed a body lies on side-on, from :func:`across_trunk_spread`.
+    """The camera's elevation over a bed a body lies on side-on, from its ``spread``.
 
-    ``width_ratio``: the body's width (hips and shoulders, as the model draws them) over
-    its trunk's length. NaN when the spread is.
+    ``spread``: the body's sides drawn apart across the trunk (:func:`body_width_ratio`):
+    lying side-on they lie one behind the other along the line of sight, drawn apart by
+    their width times the sine of the camera's elevation over the bed. ``width_ratio``:
+    that width (hips and shoulders, as the model draws them) over the trunk's length.
+    NaN when the spread is.
 
     >>> round(lying_camera_elevation_deg(0.25, 0.5), 1)
     30.0

@@ -368,7 +368,7 @@ def compute_measures(xy: np.ndarray, vis: np.ndarray, side: str, min_visibility:
     axis = k.trunk_axis(xy)
     out["trunk_dx"], out["trunk_dy"] = trunk_ok(axis[..., 0]), trunk_ok(axis[..., 1])
     out["trunk_length"] = trunk_ok(np.linalg.norm(axis, axis=-1))
-    out["across_spread"] = trunk_ok(k.across_trunk_spread(xy))
+    out["across_spread"] = trunk_ok(k.body_width_ratio(xy))
     # The hips' height above the ankles, where the hips face the camera (their width at
     # least HIPS_FACING of the trunk's length: turned sideways they read higher).
     hips_ankles = (L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_ANKLE, L.RIGHT_ANKLE)

@@ -599,7 +599,7 @@ def test_lying_body_seen_from_above_draws_its_sides_apart():
     for left, right, x in ((L.LEFT_HIP, L.RIGHT_HIP, 0.0), (L.LEFT_SHOULDER, L.RIGHT_SHOULDER,
                                                            -100.0)):
         xy[left], xy[right] = (x, 0.0), (x, -25.0)
-    spread = float(k.across_trunk_spread(xy))
+    spread = float(k.body_width_ratio(xy))
     assert spread == pytest.approx(0.25)
     assert k.lying_camera_elevation_deg(spread, 0.5) == pytest.approx(30.0)
     assert k.lying_camera_elevation_deg(0.0, 0.5) == pytest.approx(0.0)
