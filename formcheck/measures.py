@@ -917,17 +917,17 @@ def calibrated(raw: dict[str, np.ndarray], cal: Calibration) -> dict[str, np.nda
     if cal.standing_leg:
         out = with_leg_lengths(raw, out, cal)
     out["trunk_lean_side"] = np.abs(out["trunk_lean_side_signed"])
+    along = np.array(cal.surface_dir)  # the surface's line in the picture, lying
     for suffix in ("", "_other"):
         heel = np.stack([raw["heel_x" + suffix], raw["heel_y" + suffix]], axis=-1)
         knee = np.stack([raw["knee_x" + suffix], raw["knee_y" + suffix]], axis=-1) \
             if "knee_x" + suffix in raw else None
         reach = cal.heel_reach.get(suffix, np.nan)
         if knee is not None and math.isfinite(cal.lying_elevation_deg):
-            reach = k.foreshortened_reach(heel, knee, np.array(cal.surface_dir), reach,
-                                          cal.lying_elevation_deg)
+            reach = k.foreshortened_reach(heel, knee, along, reach, cal.lying_elevation_deg)
         out["heel_rise" + suffix] = k.heel_rise(
             heel, raw["shank" + suffix], np.array(cal.heel_rest.get(suffix, (np.nan, np.nan))),
-            np.array(cal.surface_dir), knee, reach)
+            along, knee, reach)
         out["hip_lift" + suffix] = cal.hip_flexion_rest.get(suffix, np.nan) - raw[
             "hip_flexion" + suffix]
         if "hip_ankle" + suffix in raw:
