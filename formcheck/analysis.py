@@ -74,7 +74,6 @@ from .protocol import (
     PatientSettings,
     Programme,
     Tracking,
-    apply_overrides,
     default_programme,
 )
 from .session import Event, ExerciseSession, Rep
@@ -490,8 +489,8 @@ def analyze_track(track: PoseTrack, exercise: str, settings: PatientSettings,
     view = max(seconds, key=seconds.__getitem__) if seconds else "unknown"
     behind = bool(base.not_judged_from_behind) and track.detected.any() and turned_camera(
         track.world_xyz[track.detected], programme.tracking)[0] < 0
-    specs = {v: apply_overrides(base.for_view(v, behind), overrides) for v in seconds}
-    spec = specs.get(view) or apply_overrides(base.for_view(view, behind), overrides)
+    specs = {v: base.for_view(v, behind, overrides) for v in seconds}
+    spec = specs.get(view) or base.for_view(view, behind, overrides)
     judged = {v for v in specs if v in base.views or v == "unknown"}
     raw, meas, cal = _segment_measures(track, settings.side, programme, segments, specs)
     session = ExerciseSession(specs[segments[0][2]] if segments else spec, settings,

@@ -634,9 +634,8 @@ class LiveSession:
                         self._planted.reset()
                         self._snaps.reset()
                         self._between.reset()
-                    self.spec = apply_overrides(
-                        self.programme.exercise(self.spec.id).for_view(st.view, sign < 0),
-                        self.settings.overrides.get(self.spec.id))
+                    self.spec = self.programme.exercise(self.spec.id).for_view(
+                        st.view, sign < 0, self.settings.overrides.get(self.spec.id))
                     self._set_phase("countdown", t)
         elif st.phase == "countdown":
             self._note_signal(values)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 EXERCISES_FILE = Path(__file__).with_name("exercises.toml")
 APPROACHES = ("posterolateral", "anterior")
@@ -164,18 +167,23 @@ class ExerciseSpec:
         if not self.return_deg < self.start_deg < self.target_deg:
             raise ValueError(f"{self.id}: need return_deg < start_deg < target_deg")
 
-    def for_view(self, view: str, behind: bool = False) -> ExerciseSpec:
+    def for_view(self, view: str, behind: bool = False,
+                 overrides: dict[str, Any] | None = None) -> ExerciseSpec:
         """Return the spec with the thresholds and limits the file sets for ``view``.
 
         ``behind``: the camera sees the body's back (from a front view, the
-        ``not_judged_from_behind`` codes are not judged either).
+        ``not_judged_from_behind`` codes are not judged either). ``overrides``: a
+        patient's own limits (:func:`apply_overrides`), given on the exercise's scale:
+        where the view sets a limit again, on its own measure's scale, the patient's
+        value is moved onto that scale (:func:`onto_view`).
         """
         extra = dict(self.view_thresholds.get(view, {}))
         if behind and view == "front" and self.not_judged_from_behind:
             extra["not_judged"] = tuple(dict.fromkeys(
                 (*extra.get("not_judged", self.not_judged), *self.not_judged_from_behind)))
         faults = tuple(r.for_view(view) for r in self.faults)
-        return dataclasses.replace(self, faults=faults, **extra)
+        viewed = dataclasses.replace(self, faults=faults, **extra)
+        return onto_view(self, viewed, overrides) if overrides else viewed
 
     def title(self, lang: str) -> str:
         """Title in ``lang`` (``nl`` or ``en``)."""
@@ -353,6 +361,69 @@ def apply_overrides(spec: ExerciseSpec, overrides: dict[str, Any] | None) -> Exe
         else:
             raise ValueError(f"unknown override for {spec.id}: {key}")
     return dataclasses.replace(spec, faults=tuple(faults.values()), **plain)
+
+
+REP_THRESHOLDS = ("return_deg", "start_deg", "target_deg")
+"""A rep's thresholds on its signal, lowest first."""
+
+
+def _view_scale(base: tuple[float, ...], view: tuple[float, ...], value: float) -> float:
+    """``value`` on the exercise's scale moved onto a view's.
+
+    Through the points where the exercise's thresholds ``base`` (ascending) meet the
+    view's ``view``: straight between them, in proportion past the last (0 stays 0).
+    """
+    xs, ys = (0.0, *base), (0.0, *view)
+    if value > xs[-1]:
+        return value * ys[-1] / xs[-1]
+    return float(np.interp(value, xs, ys))
+
+
+def onto_view(base: ExerciseSpec, viewed: ExerciseSpec,
+              overrides: dict[str, Any]) -> ExerciseSpec:
+    """``viewed`` (``base.for_view(...)``) with a patient's ``overrides`` of ``base``.
+
+    A view may read the movement on another measure and set the rep's thresholds and
+    fault limits again on that measure's scale (from the front a squat's 3-D knee reads
+    ~40 % of the bend: its target is 14° where the exercise's is 35°). A patient's limit
+    is given on the exercise's scale: where the view sets that limit again, it is moved
+    onto the view's scale, keeping its place among the exercise's thresholds (a target
+    set to 45° of a 35° one becomes ~17° there) or, for a fault's limit, its share of
+    the exercise's (a bent knee's limit of 30° for 25° is 12° for the front's 10°, a
+    reading on the true scale 30° for 25°). A view's ``hip_drop_target`` (the drop of
+    the hips a knee bend of the target gives, ``1 - cos(knee / 2)``) follows the
+    target as that knee would. Limits the view does not set again apply as given.
+    """
+    over = apply_overrides(base, overrides)  # the patient's limits, checked as given
+    fields = {f.name for f in dataclasses.fields(ExerciseSpec)}
+    plain = {k: getattr(over, k) for k in overrides if k in fields}
+    anchors = [(getattr(base, n), getattr(viewed, n)) for n in REP_THRESHOLDS]
+    if any(b != v for b, v in anchors):
+        for name in REP_THRESHOLDS:
+            if name in overrides:
+                plain[name] = _view_scale(*zip(*anchors, strict=True), getattr(over, name))
+    if "target_deg" in overrides and viewed.hip_drop_target > 0 \
+            and "hip_drop_target" not in overrides:
+        knee = 2.0 * math.acos(1.0 - viewed.hip_drop_target)
+        plain["hip_drop_target"] = 1.0 - math.cos(knee * over.target_deg / base.target_deg / 2)
+    faults = []
+    for rule in viewed.faults:
+        mine = next((r for r in over.faults if r.code == rule.code), None)
+        if mine is None:
+            continue  # switched off
+        own = next(r for r in base.faults if r.code == rule.code)
+        changes: dict[str, Any] = {}
+        for kind in ("max", "min"):
+            if f"{rule.code}.{kind}" not in overrides:
+                continue
+            given, default, there = getattr(mine, kind), getattr(own, kind), getattr(rule, kind)
+            share = given / default if default else None
+            changes[kind] = given if there == default or share is None or there is None \
+                else there * share
+            if rule.also_beyond and share is not None:
+                changes["also_beyond"] = {n: v * share for n, v in rule.also_beyond.items()}
+        faults.append(dataclasses.replace(rule, **changes))
+    return dataclasses.replace(viewed, faults=tuple(faults), **plain)
 
 
 @dataclass(frozen=True)

@@ -359,14 +359,16 @@ def test_view_change_mid_recording_is_judged_per_segment(tracked):
 
 
 def _live_reps(truth, track, image_xyz, vis, world, with_start=False, held_at_s=0.0,
-               said=None):
+               said=None, overrides=None):
     """``(completed, faults)`` of each rep the live engine counts in ``track``'s poses
     (these arrays), after its pose at ``held_at_s`` (default: the first) held still for
-    placement and calibration. ``said``: a set that collects the messages shown."""
+    placement and calibration. ``said``: a set that collects the messages shown;
+    ``overrides``: the patient's own limits of the exercise."""
     from formcheck.live import LiveSession
     from formcheck.pose import PoseFrame
 
-    live = LiveSession(truth["exercise"], PatientSettings(truth["side"]), "en")
+    settings = PatientSettings(truth["side"], overrides={truth["exercise"]: overrides or {}})
+    live = LiveSession(truth["exercise"], settings, "en")
     still = 6.0  # placement, countdown and calibration on the still start pose
     k = int(np.searchsorted(track.t, held_at_s))
     for t in np.arange(0, still, 0.1):
@@ -1597,6 +1599,32 @@ def test_front_squats_past_the_target_filmed_from_below_count_recorded_and_live(
     assert [(r.completed, r.faults) for r in res.reps] == [
         (False, ["incomplete_range"]), (True, []), (True, [])]
     assert [completed for completed, _ in _track_live(name, spec)] == [False, True, True]
+
+
+def test_front_squat_target_set_for_the_patient_counts_on_the_front_views_scale():
+    # A physiotherapist sets a patient's squat target lower (25° for the leaflet's 35°).
+    # From the front the view reads the squat on other measures (the model's 3-D knee
+    # at ~40 % of the bend, target 14°, and the hips' drop a 38° bend gives): the 25°
+    # was put on the 3-D knee's scale as given and the hips' drop left as it was, so
+    # a 30° squat (read 23.5° from 10° below the hips) stayed incomplete, and a raised
+    # target changed nothing. The patient's target now moves onto the view's scale.
+    from formcheck.analysis import analyze_track
+    from formcheck.synth.clip import ClipSpec
+
+    spec = ClipSpec("mini_squat", "left", "front", reps=3, seed=800, body="female",
+                    azimuth_deg=90.0, elevation_deg=-10.0, frame_wh=(640, 480),
+                    fit_frame=True, room_seed=900, fps=10, msaa=0, preset="ultrafast",
+                    backend="gl", rep_scale=(0.5, 0.8, 0.9))
+    name = "front_squat_elm10_30_48_54"
+    track = _rendered_track(name, spec)
+    lower = PatientSettings("left", overrides={"mini_squat": {"target_deg": 25}})
+    res = analyze_track(track, "mini_squat", lower, "en")
+    assert res.view == "front"
+    assert [(r.completed, r.faults) for r in res.reps] == [(True, [])] * 3
+    assert [c for c, _ in _track_live(name, spec, overrides={"target_deg": 25})] == [True] * 3
+    higher = PatientSettings("left", overrides={"mini_squat": {"target_deg": 60}})
+    assert [r.completed for r in analyze_track(track, "mini_squat", higher, "en").reps] \
+        == [False] * 3
 
 
 def test_live_front_squats_from_above_begun_during_the_calibration_wait_are_counted():

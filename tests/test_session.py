@@ -1,6 +1,7 @@
 """The engine fed synthetic angle signals."""
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -429,6 +430,45 @@ def test_programme_data():
         apply_overrides(prog.exercise("bridge"), {"no_such_limit": 1})
     with pytest.raises(ValueError):
         dataclasses.replace(prog.exercise("bridge"), start_deg=170)
+
+
+def test_patients_limits_move_onto_the_scale_of_a_view_that_sets_them_again():
+    # A view may set a rep's thresholds and a fault's limit again on its own measure's
+    # scale; a patient's limit, given on the exercise's scale, keeps its place there.
+    prog = default_programme()
+    squat = prog.exercise("mini_squat")
+    front = squat.for_view("front")
+    lower = squat.for_view("front", overrides={"target_deg": 25})
+    higher = squat.for_view("front", overrides={"target_deg": 45, "hold_s": 2})
+    assert front.start_deg < lower.target_deg < front.target_deg < higher.target_deg
+    assert lower.start_deg == front.start_deg and higher.hold_s == 2
+    assert lower.hip_drop_target < front.hip_drop_target < higher.hip_drop_target
+    # 1 - cos(knee / 2): the drop the squat's knee bend gives, the knee in proportion
+    assert math.degrees(2 * math.acos(1 - higher.hip_drop_target)) == pytest.approx(
+        math.degrees(2 * math.acos(1 - front.hip_drop_target)) * 45 / 35)
+    # a view that sets nothing again takes the limits as given
+    side = squat.for_view("side", overrides={"target_deg": 45, "hip_flexion_limit.max": 80})
+    assert side.target_deg == 45 and side.faults[0].max == 80
+    # a fault limit the front view reads on another measure: in proportion, and the
+    # reading on the true scale as given
+    abduction = prog.exercise("hip_abduction")
+    knee = abduction.for_view("front", overrides={"knee_not_straight.max": 30}).faults[0]
+    assert knee.measure == "knee_flexion_image"
+    assert knee.max == pytest.approx(10 * 30 / 25)
+    assert knee.also_beyond == {"knee_flexion_shank": pytest.approx(30)}
+    assert abduction.for_view("oblique", overrides={"knee_not_straight.max": 30}
+                              ).faults[0].max == 30
+    off = abduction.for_view("front", overrides={"knee_not_straight": False})
+    assert "knee_not_straight" not in [r.code for r in off.faults]
+    # the heel slide from the foot end: a lower target stays above that view's start
+    slide = prog.exercise("heel_slide")
+    foot_end = slide.for_view("lying_front")
+    mine = slide.for_view("lying_front", overrides={"target_deg": 45})
+    assert foot_end.start_deg < mine.target_deg < foot_end.target_deg
+    with pytest.raises(ValueError):
+        squat.for_view("front", overrides={"target_deg": 10})  # under the start
+    with pytest.raises(ValueError):
+        squat.for_view("front", overrides={"no_such_limit": 1})
 
 
 def test_walking_or_bending_down_is_not_a_rep():
