@@ -1641,6 +1641,22 @@ def test_live_front_squats_from_above_begun_during_the_calibration_wait_are_coun
     assert [completed for completed, _ in got] == [True, False, True], got
 
 
+def test_slow_knee_lift_side_on_keeps_the_leg_it_left_rest_with():
+    # Knee lifts filmed 6° off side-on from below through a wide lens, held 3 s and moved
+    # slowly (3× the tempo), the other leg lifted once between them. On the last lift the
+    # model named the raised (operated) leg rightly as it left rest, then the other for
+    # 70 % of the lift; the legs' resting places, side-on, told nothing, and the lift was
+    # given to the standing leg (1 rep for 2, wrong_leg). The label it left rest with
+    # now decides from a quarter of the frames, not a third.
+    from formcheck.synth.randomised import random_set
+
+    name = "r27_hip_flexion_side_azm6_elm7_640x480_fov58_tempo3.0_left"
+    spec = dataclasses.replace(random_set(7979, lens="wide", pace="slow")[name], backend="cv")
+    res = _track_analysed(f"cvwideslow7979_{name}", spec)
+    assert [(r.completed, r.faults) for r in res.reps] == [(True, ["trunk_lean"]), (True, [])]
+    assert "wrong_leg" in [w.code for w in res.warnings]  # the lift between them
+
+
 def test_knee_lift_filmed_in_front_of_side_on_after_a_small_lift_keeps_its_leg():
     # A knee lift filmed 35° in front of side-on from 10° below the hips, through a wide
     # lens: the first, small lift (27°) brings the raised knee across the standing one in
