@@ -38,6 +38,9 @@ class FaultRule:
     unreliable_when: dict[str, float] = field(default_factory=dict)
     view_limits: dict[str, dict[str, Any]] = field(default_factory=dict)
     also_beyond: dict[str, float] = field(default_factory=dict)
+    also_together: dict[str, float] = field(default_factory=dict)
+    """Other readings of the fault that flag it when all are beyond their limits at once
+    (each alone within what the fault-free movement reads)."""
     min_duration_s: float | None = None
     """How long the limit must stay crossed to flag (default: ``Tracking.fault_min_duration_s``)."""
 
@@ -66,17 +69,23 @@ class FaultRule:
         return True
 
     def violated(self, value: float, values: dict[str, float] | None = None) -> bool:
-        """Whether ``value`` is beyond the limit, or an ``also_beyond`` measure beyond its own.
+        """Whether ``value`` is beyond the limit (or the other readings beyond theirs).
 
-        ``values``: the frame's measures, for ``also_beyond``: another reading of the
-        fault on its own scale (e.g. a knee's bend from its shank's length in the
-        picture, where the model's 3-D knee angle reads a fraction of it).
+        An ``also_beyond`` measure beyond its own limit, or every ``also_together``
+        measure beyond its own at once, flags it too. ``values``: the frame's measures;
+        ``also_beyond``: another reading of the fault on its own scale (e.g. a knee's
+        bend from its shank's length in the picture, where the model's 3-D knee angle
+        reads a fraction of it).
         """
         if (self.max is not None and value > self.max) or (
                 self.min is not None and value < self.min):
             return True
+        if not values:
+            return False
         return any(values.get(name, float("nan")) > limit
-                   for name, limit in self.also_beyond.items()) if values else False
+                   for name, limit in self.also_beyond.items()) or (
+            bool(self.also_together) and all(values.get(name, float("nan")) > limit
+                                             for name, limit in self.also_together.items()))
 
 
 @dataclass(frozen=True)
@@ -296,6 +305,7 @@ def _exercise(eid: str, raw: dict[str, Any]) -> ExerciseSpec:
                      "unreliable_when": dict(f.get("unreliable_when", {})),
                      "approaches": tuple(f.get("approaches", ())),
                      "also_beyond": dict(f.get("also_beyond", {})),
+                     "also_together": dict(f.get("also_together", {})),
                      "view_limits": {v: dict(x) for v, x in f.get("view_limits", {}).items()}})
         for f in raw.pop("faults", [])
     )
@@ -420,8 +430,9 @@ def onto_view(base: ExerciseSpec, viewed: ExerciseSpec,
             share = given / default if default else None
             changes[kind] = given if there == default or share is None or there is None \
                 else there * share
-            if rule.also_beyond and share is not None:
-                changes["also_beyond"] = {n: v * share for n, v in rule.also_beyond.items()}
+            for extra in ("also_beyond", "also_together"):
+                if getattr(rule, extra) and share is not None:
+                    changes[extra] = {n: v * share for n, v in getattr(rule, extra).items()}
         faults.append(dataclasses.replace(rule, **changes))
     return dataclasses.replace(viewed, faults=tuple(faults), **plain)
 

@@ -624,7 +624,8 @@ class FaultTracker:
             q = values.get(quality_key(rule.measure), 1.0)
             if not math.isfinite(v) or not q >= self.min_quality:
                 continue  # not seen well enough to judge
-            for name in (rule.measure, *ALSO_REPORTED.get(rule.measure, ()), *rule.also_beyond):
+            for name in (rule.measure, *ALSO_REPORTED.get(rule.measure, ()), *rule.also_beyond,
+                         *rule.also_together):
                 x = v if name == rule.measure else values.get(name, math.nan)
                 key = f"{name}_{'max' if rule.max is not None else 'min'}"
                 prev = self.worst.get(key, math.nan)

@@ -1401,6 +1401,20 @@ def test_live_rest_between_reps_under_landmark_jitter_is_no_attempt(name, exerci
         assert [r["completed"] for r in live.reps()] == [True, True, True], seed
 
 
+def test_side_raise_bent_knee_filmed_from_beside_the_front_shows_in_both_readings():
+    # A side raise filmed 26° off the front at the hips' height through a wide lens, its
+    # first rep with the knee bent 35°: the bend shows partly in the picture's knee angle
+    # (6.8°, limit 10) and partly in the shank's shortening (17°, limit 25), each within
+    # what straight legs read; straight legs do not read both at once. Was not flagged.
+    from formcheck.synth.randomised import random_set
+
+    name = "r00_hip_abduction_oblique_az64_elm3_720x1280_fov71_tempo2.9_left"
+    spec = dataclasses.replace(random_set(7979, lens="wide", pace="slow")[name], backend="cv")
+    res = _track_analysed(f"cvwideslow7979_{name}", spec)
+    assert res.view == "front"
+    assert ["knee_not_straight" in r.faults for r in res.reps] == [True, False, False]
+
+
 def test_straight_side_raises_under_landmark_jitter_are_rarely_read_bent():
     # Three clean side raises of a straight leg, filmed from the front (OpenCV renderer,
     # a chair beside), every landmark shaken by 0.3 % of the frame, eight noise draws.

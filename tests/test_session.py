@@ -458,6 +458,13 @@ def test_patients_limits_move_onto_the_scale_of_a_view_that_sets_them_again():
     assert knee.also_beyond == {"knee_flexion_shank": pytest.approx(30)}
     assert abduction.for_view("oblique", overrides={"knee_not_straight.max": 30}
                               ).faults[0].max == 30
+    assert knee.also_together == {"knee_flexion_image": pytest.approx(6 * 30 / 25),
+                                  "knee_flexion_shank": pytest.approx(15 * 30 / 25)}
+    front = abduction.for_view("front").faults[0]
+    both = {"knee_flexion_image": 7.0, "knee_flexion_shank": 16.0}
+    assert front.violated(7.0, both)  # each reading within its own limit, both past 60 %
+    assert not front.violated(7.0, {**both, "knee_flexion_shank": 14.0})
+    assert not front.violated(0.0, {"knee_flexion_shank": 24.0})
     off = abduction.for_view("front", overrides={"knee_not_straight": False})
     assert "knee_not_straight" not in [r.code for r in off.faults]
     # the heel slide from the foot end: a lower target stays above that view's start
