@@ -1596,18 +1596,23 @@ def test_slow_front_squats_count_once_each_while_the_hips_come_back_up():
     assert [(r.completed, r.faults) for r in res.reps] == [(True, [])] * 2
 
 
-def test_front_squats_past_the_target_filmed_from_below_count_recorded_and_live():
-    # From the front and 10° below the hips the hips' drop reads a squat short (a 48° knee
-    # bend as 40-44°): with a drop asked for that a 46° bend gives, squats of 36-48° past
-    # the 35° target were shown as incomplete (benchmarks/squat_depth.py). A 30° squat
-    # stays incomplete.
+def _front_squat_from_below():
+    """``(name, spec)``: three front squats of 30°, 48° and 54° filmed from 10° below the hips."""
     from formcheck.synth.clip import ClipSpec
 
     spec = ClipSpec("mini_squat", "left", "front", reps=3, seed=800, body="female",
                     azimuth_deg=90.0, elevation_deg=-10.0, frame_wh=(640, 480),
                     fit_frame=True, room_seed=900, fps=10, msaa=0, preset="ultrafast",
                     backend="gl", rep_scale=(0.5, 0.8, 0.9))
-    name = "front_squat_elm10_30_48_54"
+    return "front_squat_elm10_30_48_54", spec
+
+
+def test_front_squats_past_the_target_filmed_from_below_count_recorded_and_live():
+    # From the front and 10° below the hips the hips' drop reads a squat short (a 48° knee
+    # bend as 40-44°): with a drop asked for that a 46° bend gives, squats of 36-48° past
+    # the 35° target were shown as incomplete (benchmarks/squat_depth.py). A 30° squat
+    # stays incomplete.
+    name, spec = _front_squat_from_below()
     res = _track_analysed(name, spec)
     assert res.view == "front"
     assert [(r.completed, r.faults) for r in res.reps] == [
@@ -1623,13 +1628,8 @@ def test_front_squat_target_set_for_the_patient_counts_on_the_front_views_scale(
     # a 30° squat (read 23.5° from 10° below the hips) stayed incomplete, and a raised
     # target changed nothing. The patient's target now moves onto the view's scale.
     from formcheck.analysis import analyze_track
-    from formcheck.synth.clip import ClipSpec
 
-    spec = ClipSpec("mini_squat", "left", "front", reps=3, seed=800, body="female",
-                    azimuth_deg=90.0, elevation_deg=-10.0, frame_wh=(640, 480),
-                    fit_frame=True, room_seed=900, fps=10, msaa=0, preset="ultrafast",
-                    backend="gl", rep_scale=(0.5, 0.8, 0.9))
-    name = "front_squat_elm10_30_48_54"
+    name, spec = _front_squat_from_below()
     track = _rendered_track(name, spec)
     lower = PatientSettings("left", overrides={"mini_squat": {"target_deg": 25}})
     res = analyze_track(track, "mini_squat", lower, "en")
