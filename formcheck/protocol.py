@@ -398,7 +398,7 @@ def onto_view(base: ExerciseSpec, viewed: ExerciseSpec,
     ~40 % of the bend: its target is 14° where the exercise's is 35°). A patient's limit
     is given on the exercise's scale: where the view sets that limit again, it is moved
     onto the view's scale, keeping its place among the exercise's thresholds (a target
-    set to 45° of a 35° one becomes ~17° there) or, for a fault's limit, its share of
+    set to 45° of a 35° one becomes 18° there) or, for a fault's limit, its share of
     the exercise's (a bent knee's limit of 30° for 25° is 12° for the front's 10°, a
     reading on the true scale 30° for 25°). A view's ``hip_drop_target`` (the drop of
     the hips a knee bend of the target gives, ``1 - cos(knee / 2)``) follows the
