@@ -649,8 +649,7 @@ def foreshortened_reach(heel: np.ndarray, knee: np.ndarray, along: np.ndarray, r
     if not n > 0:
         return np.full(v.shape[:-1], np.nan)
     u = np.asarray(along, float) / n
-    a = np.sum(v * u, axis=-1)
-    b = np.sum(v * np.stack([-u[..., 1], u[..., 0]], axis=-1), axis=-1)
+    a, b = _dot(v, u), _cross(u, v)  # along the surface, and up from it
     drawn, true = a * a + b * b, a * a + (b / max(c, 0.1)) ** 2
     return reach * np.sqrt(drawn / np.where(true > 0, true, np.nan))
 
@@ -1699,9 +1698,10 @@ def planted_leg_swaps(xy: np.ndarray, t: np.ndarray, together: float = 0.15, mov
     told = [(float(np.mean(t[b])), m) for b, _, m, _ in bouts if m is not None]
     for bout, mover, major, left_rest in bouts:
         if major is None:
-            major = int(np.mean(mover) > 0.5)
-            split = unsure < np.mean(mover) < 1 - unsure
-            if left_rest is not None and leaving_unsure < np.mean(mover) < 1 - leaving_unsure:
+            labelled = float(np.mean(mover))
+            major = int(labelled > 0.5)
+            split = unsure < labelled < 1 - unsure
+            if left_rest is not None and leaving_unsure < labelled < 1 - leaving_unsure:
                 major = left_rest
             elif split and operated is not None:
                 major = operated
